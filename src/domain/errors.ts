@@ -1,0 +1,80 @@
+// Typed domain errors with stable codes; the API maps codes to HTTP status in one place.
+
+/** One problem with a request field (path like "lora_parameters.rank") or a dataset line. */
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+export interface FileIssue {
+  file: string;
+  line: number | null;
+  message: string;
+}
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class NotFoundError extends DomainError {
+  constructor(what: string, id: string) {
+    super('not_found', `${what} ${id} was not found`);
+  }
+}
+
+export class ConflictError extends DomainError {
+  constructor(message: string) {
+    super('conflict', message);
+  }
+}
+
+/** A request whose fields are wrong: every issue names its field path. */
+export class RequestValidationError extends DomainError {
+  constructor(
+    readonly issues: FieldIssue[],
+    message = `Invalid request: ${issues.map((i) => `${i.path || '(body)'}: ${i.message}`).join('; ')}`,
+  ) {
+    super('invalid_request', message);
+  }
+}
+
+/** A dataset that cannot train: every problem names its file and line. */
+export class DatasetValidationError extends DomainError {
+  constructor(
+    readonly problems: FileIssue[],
+    readonly report: unknown,
+  ) {
+    super(
+      'invalid_dataset',
+      `Dataset has ${problems.length} problem(s): ${problems
+        .slice(0, 3)
+        .map((p) => `${p.file}${p.line ? `:${p.line}` : ''} ${p.message}`)
+        .join('; ')}`,
+    );
+  }
+}
+
+export class ServiceUnavailableError extends DomainError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('unavailable', message, options);
+  }
+}
+
+export class LimitExceededError extends DomainError {
+  constructor(message: string) {
+    super('limit_exceeded', message);
+  }
+}
+
+export class UnauthorizedError extends DomainError {
+  constructor(message = 'Missing or invalid bearer token') {
+    super('unauthorized', message);
+  }
+}

@@ -1,0 +1,113 @@
+// Parses the process environment once, with zod, into a frozen typed Config. The only reader of process.env.
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+const boolish = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', ''])
+  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  REDIS_URL: z.string().url().optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  MLX_PYTHON: z.string().min(1).default('python3'),
+  API_TOKEN: z.string().min(8, 'API_TOKEN must be at least 8 characters').optional(),
+  QUEUE_PREFIX: z.string().min(1).default('mlxq'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Extra roots (path-delimited) under which datasets, models and reward files may lie. */
+  ALLOWED_ROOTS: z.string().optional(),
+  /** Per-run wall-clock limit in seconds; 0 means none. */
+  RUN_TIME_LIMIT_S: z.coerce.number().min(0).default(0),
+  /** A run that prints nothing for this many seconds is ended; 0 means never. */
+  RUN_IDLE_LIMIT_S: z.coerce.number().min(0).default(1800),
+  /** Grace between SIGTERM and SIGKILL when a trainer is stopped. */
+  KILL_GRACE_S: z.coerce.number().min(0).default(10),
+  /** On SIGTERM: 'wait' for the running training, or 'requeue' it (stop and resume later). */
+  SHUTDOWN_MODE: z.enum(['wait', 'requeue']).default('requeue'),
+  SHUTDOWN_DEADLINE_S: z.coerce.number().min(0).default(60),
+  /** How many attempts a trainer failure (exit 1) gets in all; crashes of the worker always resume. */
+  TRAINER_FAILURE_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(1),
+  /** Per-run log cap in bytes: past it only the head and the tail are kept. */
+  LOG_CAP_BYTES: z.coerce.number().int().min(4096).default(64 * 1024 * 1024),
+  MAX_QUEUED_RUNS: z.coerce.number().int().min(1).default(10_000),
+  SUBMIT_RATE_PER_MIN: z.coerce.number().int().min(1).default(600),
+  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  UPLOAD_LIMIT_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 * 1024 * 1024),
+  /** Worker identity shown in the dashboard; defaults to host name and pid. */
+  WORKER_NAME: z.string().optional(),
+  CAFFEINATE: boolish.default(true),
+});
+
+export type Config = Readonly<{
+  port: number;
+  host: string;
+  redisUrl: string | undefined;
+  dataDir: string;
+  mlxPython: string;
+  apiToken: string | undefined;
+  queuePrefix: string;
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  allowedRoots: readonly string[];
+  runTimeLimitMs: number;
+  runIdleLimitMs: number;
+  killGraceMs: number;
+  shutdownMode: 'wait' | 'requeue';
+  shutdownDeadlineMs: number;
+  trainerFailureAttempts: number;
+  logCapBytes: number;
+  maxQueuedRuns: number;
+  submitRatePerMin: number;
+  bodyLimitBytes: number;
+  uploadLimitBytes: number;
+  workerName: string;
+  caffeinate: boolean;
+}>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates the environment, reporting every problem at once. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.DATA_DIR);
+  const home = env.HOME ?? os.homedir();
+  const extraRoots = (e.ALLOWED_ROOTS ?? '').split(path.delimiter).filter(Boolean).map((p) => path.resolve(p));
+  const allowedRoots = e.ALLOWED_ROOTS
+    ? extraRoots
+    : [dataDir, path.join(home, '.cache', 'huggingface'), path.join(home, '.lmstudio', 'models')];
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    redisUrl: e.REDIS_URL,
+    dataDir,
+    mlxPython: e.MLX_PYTHON,
+    apiToken: e.API_TOKEN,
+    queuePrefix: e.QUEUE_PREFIX,
+    logLevel: e.LOG_LEVEL,
+    allowedRoots: Object.freeze(allowedRoots.includes(dataDir) ? allowedRoots : [dataDir, ...allowedRoots]),
+    runTimeLimitMs: e.RUN_TIME_LIMIT_S * 1000,
+    runIdleLimitMs: e.RUN_IDLE_LIMIT_S * 1000,
+    killGraceMs: e.KILL_GRACE_S * 1000,
+    shutdownMode: e.SHUTDOWN_MODE,
+    shutdownDeadlineMs: e.SHUTDOWN_DEADLINE_S * 1000,
+    trainerFailureAttempts: e.TRAINER_FAILURE_ATTEMPTS,
+    logCapBytes: e.LOG_CAP_BYTES,
+    maxQueuedRuns: e.MAX_QUEUED_RUNS,
+    submitRatePerMin: e.SUBMIT_RATE_PER_MIN,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    uploadLimitBytes: e.UPLOAD_LIMIT_BYTES,
+    workerName: e.WORKER_NAME ?? `${os.hostname()}:${process.pid}`,
+    caffeinate: e.CAFFEINATE,
+  });
+}
