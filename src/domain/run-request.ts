@@ -1,0 +1,294 @@
+// The run request: one strict zod schema per method, cross-field rules, and parseRunRequest -> {request, warnings}.
+import { z } from 'zod';
+
+import { type FieldIssue, RequestValidationError } from './errors.js';
+import { METHOD_INFO, METHODS, type Method, type MethodFamily, type TrainMode } from './methods.js';
+import {
+  appliesTo,
+  BUILTIN_REWARD_FUNCTIONS,
+  OPTION_BY_KEY,
+  type OptionSpec,
+  REJECTED_OPTIONS,
+  RUN_OPTIONS,
+} from './run-options.js';
+
+export const SERVICE_FIELDS = ['method', 'name', 'tags', 'priority', 'fuse'] as const;
+
+/** A validated, normalised run request: mlx-lm-lora's own keys plus the service fields. */
+export interface RunRequest {
+  method: Method;
+  model: string;
+  data: string;
+  iters?: number;
+  epochs?: number;
+  name?: string;
+  tags: string[];
+  priority: number;
+  fuse: boolean;
+  reward_functions?: string[];
+  reward_weights?: number[];
+  [option: string]: unknown;
+}
+
+export interface ParsedRunRequest {
+  request: RunRequest;
+  warnings: FieldIssue[];
+}
+
+const safeString = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(4096, 'is too long')
+  .refine((s) => !s.startsWith('-'), 'must not begin with "-" (it would read as a flag)')
+  .refine((s) => !/[\0\r\n]/.test(s), 'must not contain NUL or line breaks');
+
+const commaList = (s: string) =>
+  s
+    .replace(/^\s*\[|\]\s*$/g, '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0);
+
+const rewardFunctions = z
+  .union([z.array(safeString).min(1, 'needs at least one function'), safeString.transform(commaList)])
+  .pipe(
+    z
+      .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be Python identifiers'))
+      .min(1, 'needs at least one function'),
+  );
+
+const rewardWeights = z
+  .union([
+    z.array(z.number().finite()),
+    z
+      .string()
+      .transform(commaList)
+      .pipe(z.array(z.string().regex(/^-?\d+(\.\d+)?(e[+-]?\d+)?$/i, 'must be numbers')))
+      .transform((a) => a.map(Number)),
+  ])
+  .pipe(z.array(z.number().finite()).min(1, 'needs at least one weight'));
+
+const objectOptions: Record<string, z.ZodType> = {
+  lora_parameters: z
+    .strictObject({
+      rank: z.number().int().min(1).max(1024),
+      dropout: z.number().min(0).lt(1),
+      scale: z.number().gt(0),
+    })
+    .partial(),
+  lr_schedule: z.strictObject({
+    name: z.enum(['cosine_decay', 'linear_schedule', 'exponential_decay', 'step_decay', 'join_schedules']),
+    arguments: z.array(z.unknown()),
+    warmup: z.number().int().min(0).optional(),
+    warmup_init: z.number().min(0).optional(),
+  }),
+  optimizer_config: z.partialRecord(z.enum(['adam', 'adamw', 'muon']), z.record(z.string(), z.unknown())),
+  judge_config: z.strictObject({ system_prompt: z.string().max(100_000) }).partial(),
+};
+
+function numberSchema(o: OptionSpec): z.ZodType {
+  let s = o.kind === 'int' ? z.number().int('must be an integer') : z.number();
+  s = s.finite('must be a finite number');
+  if (o.min !== undefined) s = s.min(o.min);
+  if (o.gt !== undefined) s = s.gt(o.gt);
+  if (o.max !== undefined) s = s.max(o.max);
+  if (o.lt !== undefined) s = s.lt(o.lt);
+  return s;
+}
+
+function optionSchema(o: OptionSpec): z.ZodType {
+  if (o.key === 'reward_functions') return rewardFunctions;
+  if (o.key === 'reward_weights') return rewardWeights;
+  switch (o.kind) {
+    case 'int':
+    case 'float':
+      return numberSchema(o);
+    case 'bool':
+      return z.boolean();
+    case 'choice':
+      return z.enum(o.choices as [string, ...string[]]);
+    case 'path':
+      return safeString;
+    case 'string':
+      return safeString.max(512);
+    case 'object':
+      return objectOptions[o.key] ?? z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a key name');
+  }
+}
+
+const serviceShape = {
+  name: z.string().trim().min(1).max(200).optional(),
+  tags: z
+    .array(z.string().trim().min(1).max(64).regex(/^[\w.:/=+-]+$/, 'letters, digits and . _ : / = + - only'))
+    .max(32)
+    .default([]),
+  priority: z.number().int().min(0).max(100).default(0),
+  fuse: z.boolean().default(false),
+};
+
+function buildSchema(method: Method) {
+  const mode = METHOD_INFO[method].trainMode;
+  const shape: Record<string, z.ZodType> = { method: z.literal(method), ...serviceShape };
+  for (const o of RUN_OPTIONS) {
+    if (!appliesTo(o, mode)) continue;
+    const base = optionSchema(o);
+    shape[o.key] = o.key === 'model' || o.key === 'data' ? base : base.optional();
+  }
+  return z.strictObject(shape).superRefine((req, ctx) => crossFieldRules(method, req, ctx));
+}
+
+type Ctx = z.RefinementCtx;
+const issue = (ctx: Ctx, path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+
+function crossFieldRules(method: Method, r: Record<string, unknown>, ctx: Ctx): void {
+  const info = METHOD_INFO[method];
+  if ((r.iters === undefined) === (r.epochs === undefined)) {
+    issue(ctx, r.iters === undefined ? 'iters' : 'epochs', 'exactly one of iters or epochs is required (upstream crashes without either)');
+  }
+  for (const [key, value] of Object.entries(info.fixed ?? {})) {
+    if (r[key] !== undefined && r[key] !== value) issue(ctx, key, `method ${method} means ${key}=${value}; use method grpo for other values`);
+  }
+  for (const key of info.requires ?? []) {
+    if (r[key] === undefined) issue(ctx, key, `is required for method ${method}`);
+  }
+  if (method === 'dapo' && typeof r.epsilon_high === 'number') {
+    const eps = typeof r.epsilon === 'number' ? r.epsilon : 1e-4;
+    if (r.epsilon_high <= eps) issue(ctx, 'epsilon_high', `must be greater than epsilon (${eps}) for DAPO's clip-higher`);
+  }
+  if (info.judge && typeof r.judge === 'string' && r.judge.trim().toLowerCase() === 'human') {
+    issue(ctx, 'judge', '"human" cannot work from the CLI upstream (it is loaded as a model name); give a judge model');
+  }
+  if (r.test === true && info.testBroken) {
+    issue(ctx, 'test', `--test crashes for train mode ${info.trainMode} in mlx-lm-lora 3.1.2; leave it off`);
+  }
+  if (['load_in_4bits', 'load_in_6bits', 'load_in_8bits', 'load_in_mxfp4'].filter((k) => r[k] === true).length > 1) {
+    issue(ctx, 'load_in_4bits', 'choose at most one of load_in_4bits, load_in_6bits, load_in_8bits, load_in_mxfp4');
+  }
+  if (r.lm_studio_name !== undefined && r.fuse !== true) {
+    issue(ctx, 'lm_studio_name', 'needs fuse: true (only a fused model is sent to LM Studio)');
+  }
+  rewardRules(r, ctx);
+}
+
+function rewardRules(r: Record<string, unknown>, ctx: Ctx): void {
+  const fns = r.reward_functions as string[] | undefined;
+  if (fns) {
+    const seen = new Set<string>();
+    for (const f of fns) {
+      if (seen.has(f)) issue(ctx, 'reward_functions', `lists ${f} twice`);
+      seen.add(f);
+      const builtin = (BUILTIN_REWARD_FUNCTIONS as readonly string[]).includes(f);
+      if (!builtin && r.reward_functions_file === undefined) {
+        issue(ctx, 'reward_functions', `unknown reward function "${f}" (built-in: ${BUILTIN_REWARD_FUNCTIONS.join(', ')}; others need reward_functions_file). Upstream would skip training and still exit 0`);
+      }
+    }
+  }
+  const weights = r.reward_weights as number[] | undefined;
+  const count = fns?.length ?? BUILTIN_REWARD_FUNCTIONS.length;
+  if (weights && weights.length !== count) {
+    issue(ctx, 'reward_weights', `has ${weights.length} weight(s) for ${count} reward function(s)${fns ? '' : ' (the five built-ins by default)'}`);
+  }
+}
+
+export const RUN_REQUEST_SCHEMAS = Object.fromEntries(METHODS.map((m) => [m, buildSchema(m)])) as Record<
+  Method,
+  ReturnType<typeof buildSchema>
+>;
+
+/** One schema per method family, as documented (the variants share their family's options). */
+export const FAMILY_SCHEMAS: Record<MethodFamily, ReturnType<typeof buildSchema>> = {
+  sft: RUN_REQUEST_SCHEMAS.sft,
+  preference: RUN_REQUEST_SCHEMAS.dpo,
+  grpo: RUN_REQUEST_SCHEMAS.grpo,
+  online: RUN_REQUEST_SCHEMAS.ppo,
+  ftpo: RUN_REQUEST_SCHEMAS.ftpo,
+};
+
+function modesOf(o: OptionSpec): string {
+  return o.modes === 'all' ? 'all methods' : o.modes.join(', ');
+}
+
+/** Names keys that do not belong to the method: unknown, for another method, or broken upstream. */
+function keyIssues(method: Method, mode: TrainMode, input: Record<string, unknown>): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  for (const key of Object.keys(input)) {
+    if ((SERVICE_FIELDS as readonly string[]).includes(key)) continue;
+    const spec = OPTION_BY_KEY.get(key);
+    if (spec && appliesTo(spec, mode)) continue;
+    const rejected = REJECTED_OPTIONS[key];
+    if (rejected) issues.push({ path: key, message: `not accepted: ${rejected}` });
+    else if (key === 'train_mode') issues.push({ path: key, message: 'set method instead (train_mode is derived from it)' });
+    else if (spec) issues.push({ path: key, message: `does not apply to method ${method} (it applies to ${modesOf(spec)})` });
+    else issues.push({ path: key, message: `unknown option${suggest(key)}` });
+  }
+  return issues;
+}
+
+function suggest(key: string): string {
+  const norm = key.toLowerCase().replace(/-/g, '_');
+  if (norm !== key && (OPTION_BY_KEY.has(norm) || (SERVICE_FIELDS as readonly string[]).includes(norm))) {
+    return `; did you mean ${norm}? (keys are snake_case, as in mlx-lm-lora's YAML)`;
+  }
+  let best: string | undefined;
+  let bestDist = 3;
+  for (const k of [...OPTION_BY_KEY.keys(), ...SERVICE_FIELDS]) {
+    const d = editDistance(norm, k);
+    if (d < bestDist) [best, bestDist] = [k, d];
+  }
+  return best ? `; did you mean ${best}?` : '';
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length]!;
+}
+
+export function zodIssues(error: z.ZodError): FieldIssue[] {
+  return error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+}
+
+function recommendedRangeWarnings(mode: TrainMode, r: Record<string, unknown>): FieldIssue[] {
+  const warnings: FieldIssue[] = [];
+  for (const o of RUN_OPTIONS) {
+    const v = r[o.key];
+    if (!o.recommended || typeof v !== 'number' || !appliesTo(o, mode)) continue;
+    if (v < o.recommended.min || v > o.recommended.max) {
+      warnings.push({ path: o.key, message: `${v} is outside the recommended range ${o.recommended.min} to ${o.recommended.max}` });
+    }
+  }
+  if (r.train_type === 'full' && r.lora_parameters !== undefined) {
+    warnings.push({ path: 'lora_parameters', message: 'ignored with train_type full' });
+  }
+  return warnings;
+}
+
+/** Validates an untrusted request body; throws RequestValidationError naming every bad field. */
+export function parseRunRequest(input: unknown): ParsedRunRequest {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new RequestValidationError([{ path: '', message: 'the request must be a JSON object' }]);
+  }
+  const body = input as Record<string, unknown>;
+  const method = body.method;
+  if (typeof method !== 'string' || !(METHODS as readonly string[]).includes(method)) {
+    const got = method === undefined ? 'is required' : `"${String(method)}" is not a method`;
+    throw new RequestValidationError([{ path: 'method', message: `${got}; one of ${METHODS.join(', ')}` }]);
+  }
+  const m = method as Method;
+  const mode = METHOD_INFO[m].trainMode;
+  const badKeys = keyIssues(m, mode, body);
+  const known = Object.fromEntries(Object.entries(body).filter(([k]) => !badKeys.some((i) => i.path === k)));
+  const parsed = RUN_REQUEST_SCHEMAS[m].safeParse(known);
+  const issues = [...badKeys, ...(parsed.success ? [] : zodIssues(parsed.error))];
+  if (issues.length > 0 || !parsed.success) throw new RequestValidationError(issues);
+  const request = parsed.data as RunRequest;
+  return { request, warnings: recommendedRangeWarnings(mode, request) };
+}
