@@ -1,0 +1,447 @@
+// Parses mlx-lm-lora output (all train modes, HEAD and v0.8.1) line by line into metric points and run events.
+/*
+ * Metric names (MetricPoint.name) and the upstream text they come from:
+ *
+ * | split | name                                 | printed as                                                  |
+ * |-------|--------------------------------------|-------------------------------------------------------------|
+ * | train | loss                                 | `loss` / `Train loss` / GRPO `Loss:`                        |
+ * | train | learning_rate                        | `lr` / `Learning Rate` / GRPO `Learning Rate:` (.4e)        |
+ * | train | it_per_sec                           | `it/s` / `It/sec` / GRPO `Speed: x it/s`                    |
+ * | train | tokens_per_sec                       | `tok/s` / `Tokens/sec` / GRPO `Speed: …, y tok/s`           |
+ * | train | trained_tokens                       | `trained_tok` / `Trained Tokens`                            |
+ * | train | peak_memory_gb                       | `peak_mem xGB` / `Peak mem x GB` / GRPO `Memory: xGB`       |
+ * | train | chosen_reward, rejected_reward       | `chosen_r`, `rejected_r` (dpo, cpo, orpo)                   |
+ * | train | accuracy, margin                     | `acc`, `margin` / `Accuracy`, `Margin` (online modes)       |
+ * | train | rewards, kl_penalty                  | `Rewards`, `KL penalty` (rlhf_reinforce)                    |
+ * | train | chosen_win, margin_win               | ftpo                                                        |
+ * | train | total_rewards_mean, total_rewards_std| GRPO `Total Rewards:  μ=, σ=` / v0.8.1 `total_r_mean/_std`  |
+ * | train | group_rewards_mean, group_rewards_std| GRPO `Group Rewards:  μ=, σ=` / v0.8.1 `group_r_mean/_std`  |
+ * | train | kl                                   | GRPO `KL Divergence:` / v0.8.1 `kl`                         |
+ * | train | avg_tokens, min_tokens, max_tokens   | GRPO `• Avg tokens:`, `• Min tokens:`, `• Max tokens:`      |
+ * | train | hit_limit_ratio                      | GRPO `• Hit limit: 25.0%` -> 0.25                           |
+ * | train | reward/<name>/mean, …/std            | GRPO `• <name>: μ=…, σ=…` (name as displayed)               |
+ * | train | reward/<name>/coverage               | GRPO `cov=100.00%` -> 1 (fraction)                          |
+ * | train | clip_low, clip_high, clip_total      | GRPO `Clipping:  low=, high=, total=`                       |
+ * | val   | loss, time_s                         | `Val loss`, `Val took xs`                                   |
+ * | val   | chosen_reward, rejected_reward       | `Val chosen reward`, `Val rejected reward` (dpo family)     |
+ * | val   | accuracy, margin                     | `Val accuracy`, `Val margin` (dpo family)                   |
+ * | val   | rewards, kl_penalty, advantages      | `Val rewards`, `Val KL penalty`, `Val advantages` (rlhf)    |
+ * | test  | loss, perplexity, tokens             | `Test Results:` block, `FTPO Test loss:`, `Test loss, ppl`  |
+ * | test  | chosen_reward, rejected_reward       | orpo `  Rewards: a, b`, v0.8.1 `…, Rewards: a, b`           |
+ * | test  | <name> as printed                    | `<MODE> Test Metrics:` lines, lines after `FTPO Test loss:` |
+ *
+ * Events: train reports (one line, or the GRPO block) give `metrics` then `progress`; tqdm bars give
+ * `progress`; `[INFO] Calculated N iterations …` and `Starting … training..., iters: N` (v0.8.1,
+ * mlx_lm) give `total_iterations`; `[ERROR] …`, Python `XxxError: msg` tails, argparse
+ * `prog: error: …` and `libc++abi: terminating …` give `error`. Test points use the last seen iteration.
+ *
+ * Numbers: `nan` -> NaN, `inf` -> Infinity, `-inf` -> -Infinity. Unknown `key value` pairs in a known
+ * report line are skipped, so a new upstream column does not hide the others.
+ */
+
+export type MetricSplit = 'train' | 'val' | 'test';
+
+export interface MetricPoint {
+  iteration: number;
+  split: MetricSplit;
+  name: string;
+  value: number;
+}
+
+export type TrainerEvent =
+  | { kind: 'metrics'; iteration: number; split: MetricSplit; points: MetricPoint[] }
+  | { kind: 'progress'; iteration: number; total: number | null }
+  | { kind: 'total_iterations'; total: number }
+  | { kind: 'checkpoint'; iteration: number; adapterFile: string; checkpointFile: string }
+  | { kind: 'final'; adapterFile: string }
+  | { kind: 'fused'; path: string }
+  | { kind: 'error'; message: string };
+
+export interface TrainerOutputParser {
+  push(line: string): TrainerEvent[];
+  end(): TrainerEvent[];
+}
+
+// CSI (7-bit and 8-bit, also cut off at the end of a line), OSC, nF and Fe escapes, then any lone ESC.
+/* eslint-disable no-control-regex -- matching terminal escape bytes is the point */
+const ANSI =
+  /\x1b\[[0-?]*[ -/]*[@-~]?|\x9b[0-?]*[ -/]*[@-~]?|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[ -/]+[0-~]?|\x1b[@-~]?/g;
+/* eslint-enable no-control-regex */
+
+export function stripAnsi(s: string): string {
+  if (s.indexOf('\x1b') === -1 && s.indexOf('\x9b') === -1) return s;
+  return s.replace(ANSI, '');
+}
+
+const NUM = String.raw`-?(?:\d+(?:\.\d+)?(?:e[+-]\d+)?|nan|inf)`;
+const re = (src: string): RegExp => new RegExp(src.replaceAll('(N)', `(${NUM})`), 'i');
+
+function toNumber(text: string): number {
+  const lower = text.toLowerCase();
+  if (lower.endsWith('nan')) return NaN;
+  if (lower.endsWith('inf')) return lower.startsWith('-') ? -Infinity : Infinity;
+  return Number(text);
+}
+
+const NUM_ONLY = re('^(N)$');
+const EQ80 = '='.repeat(80);
+
+/** Parses rows of `upstream key | alias -> metric_name`. */
+function keyTable(rows: string): ReadonlyMap<string, string> {
+  const table = new Map<string, string>();
+  for (const row of rows.split('\n')) {
+    const [keys, name] = row.split('->').map((part) => part.trim());
+    if (keys && name) for (const key of keys.split('|')) table.set(key.trim(), name);
+  }
+  return table;
+}
+
+/** Train report keys: every mode's line, the v0.8.1 GRPO line and mlx_lm's wording. */
+const TRAIN_KEYS = keyTable(`
+  loss | Train loss            -> loss
+  lr | Learning Rate           -> learning_rate
+  it/s | It/sec                -> it_per_sec
+  tok/s | Tokens/sec           -> tokens_per_sec
+  trained_tok | Trained Tokens -> trained_tokens
+  peak_mem | Peak mem          -> peak_memory_gb
+  chosen_r                     -> chosen_reward
+  rejected_r                   -> rejected_reward
+  acc | Accuracy               -> accuracy
+  margin | Margin              -> margin
+  Rewards                      -> rewards
+  KL penalty                   -> kl_penalty
+  chosen_win                   -> chosen_win
+  margin_win                   -> margin_win
+  total_r_mean                 -> total_rewards_mean
+  total_r_std                  -> total_rewards_std
+  group_r_mean                 -> group_rewards_mean
+  group_r_std                  -> group_rewards_std
+  kl                           -> kl
+`);
+
+const VAL_KEYS = keyTable(`
+  Val loss            -> loss
+  Val took            -> time_s
+  Val chosen reward   -> chosen_reward
+  Val rejected reward -> rejected_reward
+  Val accuracy        -> accuracy
+  Val margin          -> margin
+  Val rewards         -> rewards
+  Val KL penalty      -> kl_penalty
+  Val advantages      -> advantages
+`);
+
+/** GRPO report block lines with fixed metric names; `percent` marks `.1%` values. */
+const GRPO_LINES: ReadonlyArray<{ pattern: RegExp; names: readonly string[]; percent?: true }> = [
+  { pattern: re('^Loss: (N)$'), names: ['loss'] },
+  { pattern: re('^Total Rewards: +μ=(N), σ=(N)$'), names: ['total_rewards_mean', 'total_rewards_std'] },
+  { pattern: re('^Group Rewards: +μ=(N), σ=(N)$'), names: ['group_rewards_mean', 'group_rewards_std'] },
+  { pattern: re('^KL Divergence: (N)$'), names: ['kl'] },
+  { pattern: re('^ +• Avg tokens: (N)$'), names: ['avg_tokens'] },
+  { pattern: re('^ +• Min tokens: (N)$'), names: ['min_tokens'] },
+  { pattern: re(String.raw`^ +• Max tokens: (N)(?: \(limit: \d+\))?$`), names: ['max_tokens'] },
+  { pattern: re('^ +• Hit limit: (N)%$'), names: ['hit_limit_ratio'], percent: true },
+  {
+    pattern: re('^Clipping: +low=(N), high=(N), total=(N)$'),
+    names: ['clip_low', 'clip_high', 'clip_total'],
+  },
+  { pattern: re('^Learning Rate: (N)$'), names: ['learning_rate'] },
+  { pattern: re('^Speed: (N) it/s, (N) tok/s$'), names: ['it_per_sec', 'tokens_per_sec'] },
+  { pattern: re('^Memory: (N) ?GB$'), names: ['peak_memory_gb'] },
+];
+const GRPO_REWARD = re('^ +• (.+?): μ=(N), σ=(N), cov=(N)%$');
+
+const BAR = /^(?:Training|FTPO): *(?:\d+%\|[^|]*\| *(\d+)\/(\d+)|(\d+)it) /;
+const TEST_VALUE = re(String.raw`^  ([^:]+): (?:array\((N), dtype=\w+\)|(N))(?:, (N))?$`);
+const TEST_LEGACY = re(String.raw`^Test loss (N), Test ppl (N)(?:, Rewards: (N), (N))?`);
+const TEST_LABELS = keyTable('Loss -> loss \n Perplexity -> perplexity \n Tokens -> tokens');
+const CALCULATED = /^\[INFO\] Calculated (\d+) iterations from /;
+const STARTING = /^Starting .*training\.\.\., iters: (\d+)$/;
+
+type Block =
+  | { kind: 'grpo'; iteration: number; points: MetricPoint[] }
+  | { kind: 'test'; labelled: boolean; iteration: number; points: MetricPoint[] };
+
+/** Length of the dotted identifier at the start of `s` (`json.decoder.JSONDecodeError`). */
+function identifierLength(s: string): number {
+  let i = 0;
+  for (; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const word =
+      (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 46;
+    if (!word) break;
+  }
+  return i;
+}
+
+/** A Python traceback tail (`ValueError: msg`), an argparse `prog: error: msg` line, or a C++ abort. */
+function errorMessage(line: string): string | null {
+  if (line.startsWith('libc++abi: ')) return line;
+  const n = identifierLength(line);
+  if (n === 0 || (n < line.length && line.charCodeAt(n) !== 58)) return null;
+  const name = line.slice(0, n);
+  if (/[A-Z]\w*(?:Error|Exception)$/.test(name)) return line;
+  return line.startsWith(': error: ', n) ? line : null;
+}
+
+/** Splits `a and b` where b is the checkpoint next to a; paths may themselves contain " and ". */
+function splitCheckpoint(body: string): [string, string] | null {
+  if (!body.endsWith('.')) return null;
+  const text = body.slice(0, -1);
+  const at = (i: number): [string, string] => [text.slice(0, i), text.slice(i + 5)];
+  const dir = (p: string): string => p.slice(0, Math.max(0, p.lastIndexOf('/')));
+  const first = text.indexOf(' and ');
+  // At most 32 tries, so a hostile line cannot make this quadratic; real paths hold a few " and " at most.
+  for (let i = first, tries = 0; i !== -1 && tries < 32; i = text.indexOf(' and ', i + 1), tries++) {
+    const [adapter, checkpoint] = at(i);
+    if (dir(adapter) === dir(checkpoint)) return [adapter, checkpoint];
+  }
+  return first === -1 ? null : at(first);
+}
+
+function cleanLine(raw: string): string {
+  const s = stripAnsi(raw);
+  const last = s.charCodeAt(s.length - 1);
+  return last === 32 || last === 9 || last === 13 ? s.trimEnd() : s;
+}
+
+class Parser implements TrainerOutputParser {
+  private block: Block | null = null;
+  private total: number | null = null;
+  private lastIteration = 0;
+  private out: TrainerEvent[] = [];
+
+  push(raw: string): TrainerEvent[] {
+    this.out = [];
+    if (typeof raw !== 'string') return this.out;
+    const line = cleanLine(raw);
+    if (this.block === null || !this.feedBlock(this.block, line)) this.dispatch(line);
+    return this.out;
+  }
+
+  end(): TrainerEvent[] {
+    this.out = [];
+    this.flush();
+    return this.out;
+  }
+
+  /** Emits an event; a pending block is flushed first so events stay in output order. */
+  private emit(event: TrainerEvent): void {
+    this.flush();
+    this.out.push(event);
+  }
+
+  private flush(): void {
+    const block = this.block;
+    if (block === null) return;
+    this.block = null;
+    const split: MetricSplit = block.kind === 'grpo' ? 'train' : 'test';
+    if (block.points.length > 0) {
+      this.out.push({ kind: 'metrics', iteration: block.iteration, split, points: block.points });
+    }
+    if (block.kind === 'grpo')
+      this.out.push({ kind: 'progress', iteration: block.iteration, total: this.total });
+  }
+
+  private startBlock(block: Block): void {
+    this.flush();
+    this.block = block;
+  }
+
+  /** True when the line belonged to the pending block. A GRPO block survives stray lines (tqdm on a merged stream); test blocks end at the first foreign line. */
+  private feedBlock(block: Block, line: string): boolean {
+    if (block.kind === 'test') {
+      if (this.feedTest(block, line)) return true;
+      this.flush();
+      return false;
+    }
+    if (line === EQ80) {
+      this.flush();
+      return true;
+    }
+    return this.feedGrpo(block, line);
+  }
+
+  private feedGrpo(block: Block, line: string): boolean {
+    const add = (name: string, text: string | undefined, scale = 1): void => {
+      if (text !== undefined)
+        block.points.push(this.point(block.iteration, 'train', name, toNumber(text) / scale));
+    };
+    const reward = line.includes('μ=', 2) ? GRPO_REWARD.exec(line) : null;
+    if (reward !== null && reward[1] !== undefined) {
+      const base = `reward/${reward[1]}`;
+      add(`${base}/mean`, reward[2]);
+      add(`${base}/std`, reward[3]);
+      add(`${base}/coverage`, reward[4], 100);
+      return true;
+    }
+    for (const spec of GRPO_LINES) {
+      const m = spec.pattern.exec(line);
+      if (m === null) continue;
+      spec.names.forEach((name, i) => add(name, m[i + 1], spec.percent ? 100 : 1));
+      return true;
+    }
+    return false;
+  }
+
+  private feedTest(block: Block & { kind: 'test' }, line: string): boolean {
+    const m = line.charCodeAt(0) === 32 ? TEST_VALUE.exec(line) : null;
+    if (m === null || m[1] === undefined) return false;
+    const label = m[1].trim();
+    const value = m[2] ?? m[3] ?? '';
+    if (block.labelled && label === 'Rewards' && m[4] !== undefined) {
+      this.addTest(block, 'chosen_reward', value);
+      this.addTest(block, 'rejected_reward', m[4]);
+    } else if (m[4] === undefined) {
+      this.addTest(block, block.labelled ? (TEST_LABELS.get(label) ?? label) : label, value);
+    }
+    return true;
+  }
+
+  private addTest(block: Block, name: string, text: string): void {
+    block.points.push(this.point(block.iteration, 'test', name, toNumber(text)));
+  }
+
+  private point(iteration: number, split: MetricSplit, name: string, value: number): MetricPoint {
+    return { iteration, split, name, value };
+  }
+
+  private dispatch(line: string): void {
+    switch (line.charCodeAt(0)) {
+      case 73: // I
+        if (line.startsWith('Iter ')) return this.iterLine(line);
+        break;
+      case 84: // T
+      case 70: // F
+        if (this.bar(line) || this.testStart(line)) return;
+        break;
+      case 83: // S
+        if (this.savedOrStarting(line)) return;
+        break;
+      case 91: // [
+        return this.bracketLine(line);
+    }
+    if (line.endsWith(' Test Metrics:')) return this.startBlock(this.testBlock(false, []));
+    const message = errorMessage(line);
+    if (message !== null) this.emit({ kind: 'error', message });
+  }
+
+  private iterLine(line: string): void {
+    const colon = line.indexOf(':', 5);
+    const digits = line.slice(5, colon);
+    if (colon < 6 || !/^\d+$/.test(digits)) return;
+    const iteration = Number(digits);
+    const rest = line.slice(colon + 1);
+    if (rest === '') {
+      this.lastIteration = iteration;
+      return this.startBlock({ kind: 'grpo', iteration, points: [] });
+    }
+    if (!rest.startsWith(' ')) return;
+    const body = rest.slice(1);
+    if (body.startsWith('Saved adapter weights to ')) return this.checkpoint(iteration, body.slice(25));
+    if (body.startsWith('Val ')) return this.report(iteration, 'val', body, VAL_KEYS, 'Val loss');
+    this.report(iteration, 'train', body, TRAIN_KEYS, 'loss', 'Train loss');
+  }
+
+  /** `key value, key value, …` report; the first key must be the split's loss key. */
+  private report(
+    iteration: number,
+    split: MetricSplit,
+    body: string,
+    keys: ReadonlyMap<string, string>,
+    ...leads: string[]
+  ): void {
+    const points: MetricPoint[] = [];
+    for (const chunk of body.split(', ')) {
+      const item = chunk.endsWith(' GB') ? chunk.slice(0, -3) : chunk;
+      const space = item.lastIndexOf(' ');
+      const key = item.slice(0, space);
+      if (points.length === 0 && !leads.includes(key)) return;
+      const name = keys.get(key);
+      const value = item.slice(space + 1).replace(/(?:GB|s)$/, '');
+      if (name !== undefined && NUM_ONLY.test(value))
+        points.push(this.point(iteration, split, name, toNumber(value)));
+      else if (points.length === 0) return;
+    }
+    this.lastIteration = iteration;
+    this.emit({ kind: 'metrics', iteration, split, points });
+    if (split === 'train') this.emit({ kind: 'progress', iteration, total: this.total });
+  }
+
+  private checkpoint(iteration: number, body: string): void {
+    const files = splitCheckpoint(body);
+    if (files === null) return;
+    this.lastIteration = iteration;
+    this.emit({ kind: 'checkpoint', iteration, adapterFile: files[0], checkpointFile: files[1] });
+  }
+
+  /** tqdm bar redraws; they never end a pending block (stderr may be merged into stdout). */
+  private bar(line: string): boolean {
+    const m = BAR.exec(line);
+    if (m === null) return false;
+    if (m[2] !== undefined) this.total = Number(m[2]);
+    const iteration = Number(m[1] ?? m[3]);
+    this.lastIteration = iteration;
+    this.out.push({ kind: 'progress', iteration, total: m[2] !== undefined ? Number(m[2]) : this.total });
+    return true;
+  }
+
+  private testBlock(labelled: boolean, points: MetricPoint[]): Block {
+    return { kind: 'test', labelled, iteration: this.lastIteration, points };
+  }
+
+  private testStart(line: string): boolean {
+    if (line === 'Test Results:') {
+      this.startBlock(this.testBlock(true, []));
+      return true;
+    }
+    if (line.startsWith('FTPO Test loss: ')) {
+      const value = line.slice(16);
+      if (!NUM_ONLY.test(value)) return false;
+      this.startBlock(
+        this.testBlock(false, [this.point(this.lastIteration, 'test', 'loss', toNumber(value))]),
+      );
+      return true;
+    }
+    const m = line.startsWith('Test loss ') ? TEST_LEGACY.exec(line) : null;
+    if (m === null) return false;
+    const names = ['loss', 'perplexity', 'chosen_reward', 'rejected_reward'];
+    const points = names.flatMap((name, i) => {
+      const text = m[i + 1];
+      return text === undefined ? [] : [this.point(this.lastIteration, 'test', name, toNumber(text))];
+    });
+    this.emit({ kind: 'metrics', iteration: this.lastIteration, split: 'test', points });
+    return true;
+  }
+
+  private savedOrStarting(line: string): boolean {
+    if (line.startsWith('Saved final weights to ') && line.endsWith('.') && line.length > 24) {
+      this.emit({ kind: 'final', adapterFile: line.slice(23, -1) });
+      return true;
+    }
+    const m = line.startsWith('Starting ') ? STARTING.exec(line) : null;
+    if (m === null) return false;
+    this.setTotal(Number(m[1]));
+    return true;
+  }
+
+  private setTotal(total: number): void {
+    this.total = total;
+    this.emit({ kind: 'total_iterations', total });
+  }
+
+  private bracketLine(line: string): void {
+    if (line.startsWith('[ERROR]')) {
+      this.emit({ kind: 'error', message: line.slice(7).trim() || line });
+    } else if (line.startsWith('[SUCCESS] Model fused and saved to ') && line.length > 35) {
+      this.emit({ kind: 'fused', path: line.slice(35) });
+    } else if (line.startsWith('[INFO] Calculated ')) {
+      const m = CALCULATED.exec(line);
+      if (m !== null) this.setTotal(Number(m[1]));
+    }
+  }
+}
+
+export function createTrainerOutputParser(): TrainerOutputParser {
+  return new Parser();
+}
