@@ -1,0 +1,45 @@
+// buildApp(deps): registers routes and the error handler; never listens (tests use inject).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+import type { Queue } from 'bullmq';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+
+import type { Db } from '../db/client.js';
+import type { InputCheckDeps } from '../inputs/check-run-inputs.js';
+import type { Config } from '../shared/config.js';
+import { errorHandler, notFoundHandler } from './error-handler.js';
+import { datasetRoutes } from './routes/datasets.js';
+import { healthRoutes } from './routes/health.js';
+import { methodRoutes } from './routes/methods.js';
+import { runRoutes } from './routes/runs.js';
+
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  queue: Queue;
+  /** A connection for readiness checks and publishing cancel signals. */
+  redis: Redis;
+  inputs: InputCheckDeps;
+  logger?: Logger | false;
+}
+
+export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
+
+export async function buildApp(deps: AppDeps): Promise<App> {
+  const app = Fastify({
+    loggerInstance: deps.logger ? (deps.logger as unknown as FastifyBaseLogger) : undefined,
+    bodyLimit: deps.config.bodyLimitBytes,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+  await app.register(healthRoutes, deps);
+  await app.register(methodRoutes, deps);
+  await app.register(datasetRoutes, deps);
+  await app.register(runRoutes, deps);
+  return app;
+}

@@ -1,0 +1,33 @@
+// Dataset routes: validate a dataset for a method without submitting a run.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+
+import { METHOD_INFO, METHODS } from '../../domain/methods.js';
+import type { AppDeps } from '../app.js';
+
+export const datasetRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
+  app.post(
+    '/v1/datasets/validate',
+    {
+      schema: {
+        body: z.strictObject({
+          data: z.string().min(1).max(4096).refine((s) => !s.startsWith('-'), 'must not begin with "-"'),
+          method: z.enum(METHODS),
+          batch_size: z.number().int().min(1).default(4),
+          test: z.boolean().default(false),
+        }),
+      },
+    },
+    async (req, reply) => {
+      const dir = await deps.inputs.resolveData(req.body.data);
+      await deps.inputs.assertAllowedPath?.('data', dir);
+      const report = await deps.inputs.validator.validate({
+        dir,
+        mode: METHOD_INFO[req.body.method].trainMode,
+        batchSize: req.body.batch_size,
+        needTest: req.body.test,
+      });
+      return reply.status(report.ok ? 200 : 422).send(report);
+    },
+  );
+};

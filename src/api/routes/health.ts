@@ -1,0 +1,39 @@
+// Liveness (the process answers) and readiness (Redis and SQLite answer).
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+
+import type { AppDeps } from '../app.js';
+
+async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms)));
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export const healthRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    const checks: Record<string, { ok: boolean; error?: string }> = {};
+    try {
+      deps.db.$client.prepare('SELECT 1').get();
+      checks.sqlite = { ok: true };
+    } catch (e) {
+      checks.sqlite = { ok: false, error: (e as Error).message };
+    }
+    try {
+      if (deps.redis.status !== 'ready') {
+        // The API's connection fails fast while Redis is down; give one that is connecting a moment.
+        await withTimeout(new Promise((resolve) => deps.redis.once('ready', resolve)), 1000);
+      }
+      await withTimeout(deps.redis.ping(), 1000);
+      checks.redis = { ok: true };
+    } catch (e) {
+      checks.redis = { ok: false, error: (e as Error).message };
+    }
+    const ok = Object.values(checks).every((c) => c.ok);
+    return reply.status(ok ? 200 : 503).send({ status: ok ? 'ready' : 'unavailable', checks });
+  });
+};

@@ -1,0 +1,49 @@
+// GET /v1/methods: every method with its parameters, defaults, recommended ranges and a sample record.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+
+import { sampleRecord } from '../../domain/dataset-format.js';
+import { METHOD_INFO, METHODS } from '../../domain/methods.js';
+import { appliesTo, BUILTIN_REWARD_FUNCTIONS, REJECTED_OPTIONS, RUN_OPTIONS } from '../../domain/run-options.js';
+import type { AppDeps } from '../app.js';
+
+export function describeMethods() {
+  return METHODS.map((method) => {
+    const info = METHOD_INFO[method];
+    const parameters = RUN_OPTIONS.filter((o) => appliesTo(o, info.trainMode)).map((o) => ({
+      key: o.key,
+      flag: o.flag ?? null,
+      type: o.kind,
+      choices: o.choices ?? null,
+      default: info.fixed?.[o.key] ?? o.default ?? null,
+      fixed: info.fixed?.[o.key] !== undefined,
+      required: ['model', 'data'].includes(o.key) || (info.requires ?? []).includes(o.key),
+      min: o.min ?? null,
+      exclusiveMin: o.gt ?? null,
+      max: o.max ?? null,
+      exclusiveMax: o.lt ?? null,
+      recommended: o.recommended ?? null,
+      yamlOnly: o.flag === undefined,
+      description: o.description,
+    }));
+    return {
+      method,
+      trainMode: info.trainMode,
+      family: info.family,
+      title: info.title,
+      description: info.description,
+      requires: ['model', 'data', 'iters | epochs', ...(info.requires ?? [])],
+      parameters,
+      sampleRecord: sampleRecord(info.trainMode),
+      rewardFunctions: info.family === 'grpo' ? [...BUILTIN_REWARD_FUNCTIONS] : null,
+      notes: [
+        ...(info.hangsOnTinyData ? ['Upstream hangs forever when a split has fewer rows than batch_size; the service refuses such datasets.'] : []),
+        ...(info.testBroken ? ['test: true is refused: mlx-lm-lora 3.1.2 crashes in --test for this train mode.'] : []),
+      ],
+    };
+  });
+}
+
+export const methodRoutes: FastifyPluginAsyncZod<AppDeps> = async (app) => {
+  const body = { methods: describeMethods(), serviceFields: ['method', 'name', 'tags', 'priority', 'fuse'], rejectedOptions: REJECTED_OPTIONS };
+  app.get('/v1/methods', async () => body);
+};

@@ -1,0 +1,170 @@
+// Run routes: submit (and dry run), list, detail, metrics, logs (plain text or server-sent events).
+import fs from 'node:fs';
+
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+
+import { getLogLines } from '../../db/logs-repository.js';
+import { getMetrics, latestMetrics } from '../../db/metrics-repository.js';
+import { getRun, listAttempts, listRunEvents, listRuns } from '../../db/runs-repository.js';
+import { NotFoundError } from '../../domain/errors.js';
+import { METHODS } from '../../domain/methods.js';
+import { isFinal, RUN_STATUSES } from '../../domain/run-status.js';
+import type { AppDeps } from '../app.js';
+import { runView } from '../run-view.js';
+import { prepareRun, submitRun } from '../submit-run.js';
+
+const idParams = z.object({ id: z.string().min(1).max(100) });
+
+const listQuery = z.object({
+  status: z.enum(RUN_STATUSES).optional(),
+  method: z.enum(METHODS).optional(),
+  model: z.string().max(4096).optional(),
+  sweep: z.string().max(100).optional(),
+  tag: z.string().max(64).optional(),
+  created_from: z.iso.datetime({ offset: true }).optional(),
+  created_to: z.iso.datetime({ offset: true }).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().max(200).optional(),
+});
+
+export function loadRun(deps: AppDeps, id: string) {
+  const run = getRun(deps.db, id);
+  if (!run) throw new NotFoundError('Run', id);
+  return run;
+}
+
+export const runRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
+  app.post(
+    '/v1/runs',
+    {
+      schema: {
+        querystring: z.object({ dryRun: z.enum(['true', 'false', '1', '0']).optional() }),
+        headers: z.object({ 'idempotency-key': z.string().min(1).max(200).optional() }).passthrough(),
+        body: z.unknown(),
+      },
+      config: { rateLimit: { max: deps.config.submitRatePerMin, timeWindow: '1 minute' } },
+    },
+    async (req, reply) => {
+      if (req.query.dryRun === 'true' || req.query.dryRun === '1') {
+        const p = await prepareRun(req.body, deps);
+        return reply.send({
+          argv: p.command.argv,
+          config: p.command.configYaml,
+          env: p.command.env,
+          warnings: p.warnings,
+          request: p.request,
+          dataset: p.dataset,
+        });
+      }
+      const key = req.headers['idempotency-key'];
+      const { run, created, warnings } = await submitRun(req.body, deps, { idempotencyKey: key });
+      return reply.status(created ? 201 : 200).send({ ...runView(run), warnings });
+    },
+  );
+
+  app.get('/v1/runs', { schema: { querystring: listQuery } }, async (req) => {
+    const q = req.query;
+    const page = listRuns(deps.db, {
+      status: q.status,
+      method: q.method,
+      model: q.model,
+      sweepId: q.sweep,
+      tag: q.tag,
+      createdFrom: q.created_from ? Date.parse(q.created_from) : undefined,
+      createdTo: q.created_to ? Date.parse(q.created_to) : undefined,
+      limit: q.limit,
+      cursor: q.cursor,
+    });
+    return { items: page.items.map(runView), nextCursor: page.nextCursor };
+  });
+
+  app.get('/v1/runs/:id', { schema: { params: idParams } }, async (req) => {
+    const run = loadRun(deps, req.params.id);
+    return {
+      ...runView(run),
+      latestMetrics: latestMetrics(deps.db, run.id),
+      events: listRunEvents(deps.db, run.id),
+      attempts: listAttempts(deps.db, run.id),
+    };
+  });
+
+  app.get(
+    '/v1/runs/:id/metrics',
+    {
+      schema: {
+        params: idParams,
+        querystring: z.object({
+          name: z.string().max(200).optional(),
+          split: z.enum(['train', 'val', 'test']).optional(),
+          since: z.coerce.number().int().min(0).optional(),
+        }),
+      },
+    },
+    async (req) => {
+      const run = loadRun(deps, req.params.id);
+      const points = getMetrics(deps.db, run.id, { name: req.query.name, split: req.query.split, sinceIteration: req.query.since });
+      return { runId: run.id, points };
+    },
+  );
+
+  app.get(
+    '/v1/runs/:id/logs',
+    {
+      schema: {
+        params: idParams,
+        querystring: z.object({
+          follow: z.enum(['true', 'false', '1', '0']).optional(),
+          after: z.coerce.number().int().min(0).optional(),
+        }),
+      },
+    },
+    async (req, reply) => {
+      const run = loadRun(deps, req.params.id);
+      if (req.query.follow === 'true' || req.query.follow === '1') {
+        return followLogs(deps, run.id, req.query.after ?? 0, req, reply);
+      }
+      const logFile = `${run.runDir}/train.log`;
+      reply.type('text/plain; charset=utf-8');
+      if (fs.existsSync(logFile)) return reply.send(fs.createReadStream(logFile));
+      return reply.send(getLogLines(deps.db, run.id, {}).map((l) => `${l.text}\n`).join(''));
+    },
+  );
+};
+
+/** Streams log lines as server-sent events until the run is final and every line is sent. */
+async function followLogs(deps: AppDeps, runId: string, afterSeq: number, req: FastifyRequest, reply: FastifyReply) {
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
+  let seq = afterSeq;
+  let closed = false;
+  req.raw.on('close', () => (closed = true));
+  let lastStatus = '';
+  while (!closed) {
+    const lines = getLogLines(deps.db, runId, { afterSeq: seq, limit: 1000 });
+    for (const l of lines) {
+      res.write(`id: ${l.seq}\nevent: line\ndata: ${JSON.stringify({ seq: l.seq, stream: l.stream, text: l.text })}\n\n`);
+      seq = l.seq;
+    }
+    const run = getRun(deps.db, runId);
+    if (!run) break;
+    if (run.status !== lastStatus) {
+      lastStatus = run.status;
+      res.write(`event: status\ndata: ${JSON.stringify({ status: run.status, progress: runView(run).progress })}\n\n`);
+    }
+    if (lines.length === 1000) continue;
+    if (isFinal(run.status)) {
+      res.write(`event: end\ndata: ${JSON.stringify({ status: run.status, error: run.error })}\n\n`);
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  res.end();
+}

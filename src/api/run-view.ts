@@ -1,0 +1,55 @@
+// The HTTP shape of a run: ISO times, progress with percent and ETA.
+import type { Run } from '../domain/run.js';
+
+const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : null);
+
+export function progressOf(run: Run, now = Date.now()) {
+  const { progressIteration: iteration, progressTotal: total } = run;
+  const percent = iteration != null && total ? Math.min(100, (100 * iteration) / total) : null;
+  let etaSeconds: number | null = null;
+  if (run.status === 'running' && run.startedAt && iteration && total) {
+    const perIter = (now - run.startedAt) / iteration;
+    etaSeconds = Math.max(0, Math.round((perIter * (total - iteration)) / 1000));
+  }
+  return { iteration, total, percent, etaSeconds, latestLoss: run.latestLoss, latestValLoss: run.latestValLoss };
+}
+
+export function runView(run: Run) {
+  return {
+    id: run.id,
+    name: run.name,
+    method: run.method,
+    trainMode: run.trainMode,
+    model: run.model,
+    data: run.data,
+    status: run.status,
+    priority: run.priority,
+    tags: run.tags,
+    attempt: run.attempt,
+    progress: progressOf(run),
+    request: run.request,
+    argv: run.argv,
+    config: run.configYaml,
+    warnings: run.warnings,
+    runDir: run.runDir,
+    adapterPath: run.adapterPath,
+    adapterFile: run.adapterFile,
+    checkpoints: run.checkpoints,
+    error: run.error,
+    exitCode: run.exitCode,
+    signal: run.signal,
+    stopReason: run.stopReason,
+    mlxVersion: run.mlxVersion,
+    worker: run.worker,
+    sweepId: run.sweepId,
+    sweepIndex: run.sweepIndex,
+    sweepValues: run.sweepValues,
+    logBytes: run.logBytes,
+    logLines: run.logLines,
+    createdAt: iso(run.createdAt),
+    queuedAt: iso(run.queuedAt),
+    startedAt: iso(run.startedAt),
+    finishedAt: iso(run.finishedAt),
+    durationMs: run.durationMs,
+  };
+}

@@ -1,0 +1,48 @@
+// Composes the API process: SQLite (migrated), Redis, the queue and the Fastify app.
+import type { Logger } from 'pino';
+
+import { createDatasetValidator } from '../datasets/validate-dataset.js';
+import { closeDb, dbFilePath, type Db, openDb } from '../db/client.js';
+import { migrate } from '../db/migrate.js';
+import { createDataResolver } from '../inputs/resolve-data.js';
+import type { Config } from '../shared/config.js';
+import { apiRedisOptions, createRedis, createRunsQueue } from '../shared/queue.js';
+import { type App, buildApp } from './app.js';
+
+export interface ApiHandle {
+  app: App;
+  db: Db;
+  close(): Promise<void>;
+}
+
+export async function startApi(config: Config, redisUrl: string, logger: Logger): Promise<ApiHandle> {
+  const db = openDb(dbFilePath(config.dataDir));
+  migrate(db);
+  const redis = createRedis(redisUrl, apiRedisOptions());
+  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  const queue = createRunsQueue(redis, config.queuePrefix);
+  queue.on('error', (err) => logger.warn({ err: err.message }, 'queue error'));
+  const resolveData = createDataResolver(config.dataDir);
+  const app = await buildApp({
+    config,
+    db,
+    queue,
+    redis,
+    logger,
+    inputs: { validator: createDatasetValidator(), resolveData },
+  });
+  await app.listen({ port: config.port, host: config.host });
+  if (!['127.0.0.1', 'localhost', '::1'].includes(config.host) && !config.apiToken) {
+    logger.warn(`Listening on ${config.host} without API_TOKEN: anyone who reaches this port can run training on this machine`);
+  }
+  return {
+    app,
+    db,
+    async close() {
+      await app.close();
+      await queue.close();
+      redis.disconnect();
+      closeDb(db);
+    },
+  };
+}

@@ -1,0 +1,115 @@
+// Turns a request body into a queued run: validate, check inputs, build the command, insert, enqueue.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+import type { Queue } from 'bullmq';
+
+import type { DatasetReport } from '../datasets/validate-dataset.js';
+import type { Db } from '../db/client.js';
+import { countRunsByStatus, deleteRun, findRunByIdempotencyKey, getRun, insertRun } from '../db/runs-repository.js';
+import { buildCommand, type BuiltCommand } from '../domain/build-command.js';
+import { LimitExceededError, type FieldIssue, ServiceUnavailableError } from '../domain/errors.js';
+import { newId } from '../domain/ids.js';
+import { METHOD_INFO } from '../domain/methods.js';
+import type { Run } from '../domain/run.js';
+import { parseRunRequest, type RunRequest } from '../domain/run-request.js';
+import type { Config } from '../shared/config.js';
+import { trainJobOptions } from '../shared/queue.js';
+import { checkRunInputs, type InputCheckDeps } from '../inputs/check-run-inputs.js';
+
+export interface SubmitDeps {
+  config: Config;
+  db: Db;
+  queue: Queue;
+  inputs: InputCheckDeps;
+}
+
+export interface PreparedRun {
+  id: string;
+  request: RunRequest;
+  warnings: FieldIssue[];
+  runDir: string;
+  dataDir: string;
+  dataset: DatasetReport;
+  command: BuiltCommand;
+}
+
+/** Validates a body and everything it points at; builds the command. No side effects. */
+export async function prepareRun(body: unknown, deps: Pick<SubmitDeps, 'config' | 'inputs'>): Promise<PreparedRun> {
+  const { request, warnings } = parseRunRequest(body);
+  const { dataDir, report } = await checkRunInputs(request, deps.inputs);
+  const id = newId('run');
+  const runDir = path.join(deps.config.dataDir, 'runs', id);
+  const command = buildCommand(request, { python: deps.config.mlxPython, runDir, dataDir });
+  return { id, request, warnings, runDir, dataDir, dataset: report, command };
+}
+
+export function newRunRow(p: PreparedRun, extra: { idempotencyKey?: string; sweepId?: string; sweepIndex?: number; sweepValues?: Record<string, unknown> } = {}) {
+  const now = Date.now();
+  return {
+    id: p.id,
+    name: p.request.name ?? null,
+    method: p.request.method,
+    trainMode: METHOD_INFO[p.request.method].trainMode,
+    model: p.request.model,
+    data: p.request.data,
+    status: 'queued' as const,
+    priority: p.request.priority,
+    tags: p.request.tags,
+    request: p.request,
+    argv: p.command.argv,
+    configYaml: p.command.configYaml,
+    warnings: p.warnings,
+    runDir: p.runDir,
+    adapterPath: p.command.adapterPath,
+    datasetSha: p.request.data.startsWith('dataset:') ? p.request.data.slice('dataset:'.length) : null,
+    idempotencyKey: extra.idempotencyKey ?? null,
+    sweepId: extra.sweepId ?? null,
+    sweepIndex: extra.sweepIndex ?? null,
+    sweepValues: extra.sweepValues ?? null,
+    createdAt: now,
+    updatedAt: now,
+    queuedAt: now,
+  };
+}
+
+export async function writeRunFolder(p: PreparedRun): Promise<void> {
+  await fs.mkdir(p.command.adapterPath, { recursive: true });
+  await fs.writeFile(p.command.configPath, p.command.configYaml);
+}
+
+export async function assertQueueHasRoom(deps: Pick<SubmitDeps, 'config' | 'db'>, adding: number): Promise<void> {
+  const active = countRunsByStatus(deps.db, ['queued', 'interrupted']);
+  if (active + adding > deps.config.maxQueuedRuns) {
+    throw new LimitExceededError(`The queue holds ${active} runs; the cap is ${deps.config.maxQueuedRuns} (MAX_QUEUED_RUNS)`);
+  }
+}
+
+export function redisDown(cause: unknown): ServiceUnavailableError {
+  return new ServiceUnavailableError('Redis is unreachable: the run was not queued. Try again when Redis is back.', { cause });
+}
+
+/** Submits one run. With an idempotency key seen before, returns that run instead of a new one. */
+export async function submitRun(
+  body: unknown,
+  deps: SubmitDeps,
+  opts: { idempotencyKey?: string } = {},
+): Promise<{ run: Run; created: boolean; warnings: FieldIssue[] }> {
+  if (opts.idempotencyKey) {
+    const existing = findRunByIdempotencyKey(deps.db, opts.idempotencyKey);
+    if (existing) return { run: existing, created: false, warnings: existing.warnings };
+  }
+  await assertQueueHasRoom(deps, 1);
+  const prepared = await prepareRun(body, deps);
+  await writeRunFolder(prepared);
+  insertRun(deps.db, newRunRow(prepared, { idempotencyKey: opts.idempotencyKey }));
+  try {
+    await deps.queue.add('train', { runId: prepared.id }, trainJobOptions(prepared.id, prepared.request.priority));
+  } catch (e) {
+    // No run may stay queued without a job behind it.
+    deleteRun(deps.db, prepared.id);
+    await fs.rm(prepared.runDir, { recursive: true, force: true });
+    throw redisDown(e);
+  }
+  return { run: getRun(deps.db, prepared.id)!, created: true, warnings: prepared.warnings };
+}

@@ -1,0 +1,25 @@
+// `npm start`: the API and a worker in one process, with Redis found or started.
+import { startApi } from './api/start-api.js';
+import { loadConfig } from './shared/config.js';
+import { createLogger } from './shared/logger.js';
+import { ensureRedis } from './shared/redis-bootstrap.js';
+import { onShutdown } from './shared/shutdown.js';
+import { startWorkerProcess } from './worker/start-worker-process.js';
+
+const config = loadConfig();
+const logger = createLogger(config, 'mlxq');
+let redis;
+try {
+  redis = await ensureRedis(config.redisUrl, config.dataDir);
+} catch (e) {
+  logger.fatal((e as Error).message);
+  process.exit(1);
+}
+const worker = await startWorkerProcess(config, redis.url, logger.child({ name: 'worker' }));
+const api = await startApi(config, redis.url, logger.child({ name: 'api' }));
+logger.info(`API on http://${config.host}:${config.port} (dashboard /ui, queue /admin/queues, docs /docs)`);
+onShutdown(logger, async () => {
+  await api.close();
+  await worker.close();
+  redis.stop?.();
+});

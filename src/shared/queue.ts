@@ -1,0 +1,69 @@
+// The runs queue: its name, the job payload catalogue, job options and Redis connections for API and worker.
+import { type JobsOptions, Queue } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+import { z } from 'zod';
+
+export const RUNS_QUEUE = 'runs';
+
+/** One catalogue maps job name to payload schema; the worker parses payloads again. */
+export const JOB_PAYLOADS = {
+  train: z.object({ runId: z.string().min(1) }),
+} as const;
+export type JobName = keyof typeof JOB_PAYLOADS;
+export type TrainPayload = z.infer<(typeof JOB_PAYLOADS)['train']>;
+
+/**
+ * Lock settings for runs of many hours: the worker renews its lock every lockDuration/2, so a long lock
+ * only matters when the worker cannot reach Redis. Five minutes lets a run ride out a short Redis outage
+ * without being handed to a second worker; a worker that dies is noticed by the stalled check.
+ */
+export const WORKER_LOCK = {
+  lockDuration: 5 * 60_000,
+  stalledInterval: 30_000,
+  // Each crash of a worker mid-run is one stall; the processor resumes from a checkpoint each time.
+  maxStalledCount: 50,
+} as const;
+
+export function trainJobOptions(runId: string, priority: number): JobsOptions {
+  return {
+    jobId: runId,
+    // Higher service priority runs sooner; BullMQ runs lower numbers first.
+    priority: 101 - priority,
+    // Retries are decided by the processor (UnrecoverableError for permanent failures).
+    attempts: 1,
+    removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 },
+    removeOnFail: { age: 30 * 24 * 3600, count: 10_000 },
+  };
+}
+
+/** For request paths (API): fail fast while Redis is down instead of queueing commands in memory. */
+export function apiRedisOptions(): RedisOptions {
+  return {
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    connectTimeout: 2000,
+    retryStrategy: (times) => Math.min(times * 200, 2000),
+  };
+}
+
+/** For the worker: BullMQ requires maxRetriesPerRequest null and waits for Redis to come back. */
+export function workerRedisOptions(): RedisOptions {
+  return {
+    maxRetriesPerRequest: null,
+    enableOfflineQueue: true,
+    retryStrategy: (times) => Math.min(times * 200, 2000),
+  };
+}
+
+export function createRedis(url: string, options: RedisOptions): Redis {
+  return new Redis(url, { lazyConnect: false, ...options });
+}
+
+export function createRunsQueue(connection: Redis, prefix: string): Queue {
+  return new Queue(RUNS_QUEUE, { connection, prefix });
+}
+
+/** Pub/sub channel on which the API tells workers to stop a run. */
+export function cancelChannel(prefix: string): string {
+  return `${prefix}:runs:cancel`;
+}

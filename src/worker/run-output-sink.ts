@@ -1,0 +1,204 @@
+// Takes a trainer's output lines: strips ANSI, writes the run's log file and SQLite in batches (head and tail
+// kept under the log cap), parses metrics, checkpoints and errors, and reports progress, throttled.
+import fs from 'node:fs';
+
+import type { Db } from '../db/client.js';
+import { appendLogLines, deleteLogRange, maxLogSeq } from '../db/logs-repository.js';
+import { insertMetrics } from '../db/metrics-repository.js';
+import { updateRunProgress } from '../db/runs-repository.js';
+import { createTrainerOutputParser, type MetricPoint, stripAnsi, type TrainerEvent } from '../domain/trainer-output.js';
+
+export type LogStream = 'stdout' | 'stderr' | 'system';
+
+export interface Progress {
+  iteration: number;
+  total: number | null;
+  latestLoss: number | null;
+  latestValLoss: number | null;
+}
+
+export interface SinkOptions {
+  db: Db;
+  runId: string;
+  attempt: number;
+  logFile: string;
+  logCapBytes: number;
+  /** Iterations done before this attempt (upstream restarts at 1 when resuming). */
+  iterationOffset: number;
+  /** Known total when resuming (the first attempt's total). */
+  total: number | null;
+  onProgress?: (p: Progress) => void;
+  flushIntervalMs?: number;
+  progressIntervalMs?: number;
+}
+
+export interface SinkSummary {
+  checkpoints: { iteration: number; file: string }[];
+  finalAdapterFile: string | null;
+  errors: string[];
+  lastLines: string[];
+  progress: Progress;
+  lines: number;
+  bytes: number;
+}
+
+interface PendingLine {
+  seq: number;
+  stream: LogStream;
+  text: string;
+  at: number;
+}
+
+const TAIL_LINES_FOR_ERRORS = 40;
+const BATCH_LINES = 2000;
+
+export class RunOutputSink {
+  private readonly parser = createTrainerOutputParser();
+  private readonly file: fs.WriteStream;
+  private readonly pending: PendingLine[] = [];
+  private readonly pendingMetrics: MetricPoint[] = [];
+  private readonly tail: PendingLine[] = [];
+  private tailBytes = 0;
+  private seq: number;
+  private headBytes = 0;
+  private headEndSeq: number | null = null;
+  private omittedLines = 0;
+  private readonly flushTimer: NodeJS.Timeout;
+  private lastProgressAt = 0;
+  private progressDirty = false;
+  private readonly summary: SinkSummary;
+
+  constructor(private readonly o: SinkOptions) {
+    this.file = fs.createWriteStream(o.logFile, { flags: 'a' });
+    this.file.on('error', () => undefined);
+    this.seq = maxLogSeq(o.db, o.runId);
+    this.summary = {
+      checkpoints: [],
+      finalAdapterFile: null,
+      errors: [],
+      lastLines: [],
+      progress: { iteration: o.iterationOffset, total: o.total, latestLoss: null, latestValLoss: null },
+      lines: 0,
+      bytes: 0,
+    };
+    this.flushTimer = setInterval(() => this.flush(), o.flushIntervalMs ?? 250);
+  }
+
+  line(stream: LogStream, raw: string): void {
+    const text = stripAnsi(raw);
+    const entry: PendingLine = { seq: ++this.seq, stream, text, at: Date.now() };
+    this.summary.lines++;
+    const bytes = Buffer.byteLength(text) + 1;
+    this.summary.bytes += bytes;
+    this.writeCapped(entry, bytes);
+    this.pending.push(entry);
+    const last = this.summary.lastLines;
+    if (text.trim() !== '' && !/^\S+:\s+\d+%\|/.test(text)) {
+      last.push(text);
+      if (last.length > TAIL_LINES_FOR_ERRORS) last.shift();
+    }
+    if (stream !== 'system') for (const ev of this.parser.push(text)) this.onEvent(ev);
+    if (this.pending.length >= BATCH_LINES) this.flush();
+  }
+
+  private writeCapped(entry: PendingLine, bytes: number): void {
+    const half = this.o.logCapBytes / 2;
+    if (this.headEndSeq === null && this.headBytes + bytes <= half) {
+      this.headBytes += bytes;
+      this.file.write(`${entry.text}\n`);
+      return;
+    }
+    if (this.headEndSeq === null) this.headEndSeq = entry.seq - 1;
+    this.tail.push(entry);
+    this.tailBytes += bytes;
+    while (this.tailBytes > half && this.tail.length > 1) {
+      const dropped = this.tail.shift()!;
+      this.tailBytes -= Buffer.byteLength(dropped.text) + 1;
+      this.omittedLines++;
+    }
+  }
+
+  private onEvent(ev: TrainerEvent): void {
+    const off = this.o.iterationOffset;
+    const p = this.summary.progress;
+    switch (ev.kind) {
+      case 'metrics':
+        for (const pt of ev.points) this.pendingMetrics.push({ ...pt, iteration: pt.iteration + off });
+        if (ev.split === 'train') {
+          p.iteration = Math.max(p.iteration, ev.iteration + off);
+          const loss = ev.points.find((x) => x.name === 'loss');
+          if (loss) p.latestLoss = Number.isFinite(loss.value) ? loss.value : null;
+        } else if (ev.split === 'val') {
+          const loss = ev.points.find((x) => x.name === 'loss');
+          if (loss) p.latestValLoss = Number.isFinite(loss.value) ? loss.value : null;
+        }
+        this.progressDirty = true;
+        break;
+      case 'progress':
+        p.iteration = Math.max(p.iteration, ev.iteration + off);
+        if (ev.total !== null && p.total === null) p.total = ev.total + off;
+        this.progressDirty = true;
+        break;
+      case 'total_iterations':
+        if (p.total === null) p.total = ev.total + off;
+        this.progressDirty = true;
+        break;
+      case 'checkpoint':
+        this.summary.checkpoints.push({ iteration: ev.iteration + off, file: ev.checkpointFile });
+        break;
+      case 'final':
+        this.summary.finalAdapterFile = ev.adapterFile;
+        break;
+      case 'error':
+        this.summary.errors.push(ev.message);
+        break;
+      case 'fused':
+        break;
+    }
+    this.maybeReportProgress();
+  }
+
+  private maybeReportProgress(force = false): void {
+    if (!this.progressDirty) return;
+    const now = Date.now();
+    if (!force && now - this.lastProgressAt < (this.o.progressIntervalMs ?? 1000)) return;
+    this.lastProgressAt = now;
+    this.progressDirty = false;
+    const p = this.summary.progress;
+    updateRunProgress(this.o.db, this.o.runId, {
+      progressIteration: p.iteration,
+      progressTotal: p.total,
+      latestLoss: p.latestLoss,
+      latestValLoss: p.latestValLoss,
+    });
+    this.o.onProgress?.({ ...p });
+  }
+
+  /** Writes buffered lines and metrics to SQLite in one transaction each. */
+  flush(): void {
+    if (this.pending.length > 0) {
+      const lines = this.pending.splice(0);
+      appendLogLines(this.o.db, this.o.runId, lines);
+      if (this.headEndSeq !== null && this.tail.length > 0) {
+        // Over the cap: keep the head and the tail, drop the middle.
+        deleteLogRange(this.o.db, this.o.runId, this.headEndSeq, this.tail[0]!.seq);
+      }
+    }
+    if (this.pendingMetrics.length > 0) insertMetrics(this.o.db, this.o.runId, this.o.attempt, this.pendingMetrics.splice(0));
+    updateRunProgress(this.o.db, this.o.runId, { logLines: this.summary.lines, logBytes: this.summary.bytes });
+    this.maybeReportProgress();
+  }
+
+  async close(): Promise<SinkSummary> {
+    clearInterval(this.flushTimer);
+    for (const ev of this.parser.end()) this.onEvent(ev);
+    this.flush();
+    this.maybeReportProgress(true);
+    if (this.headEndSeq !== null) {
+      this.file.write(`[... ${this.omittedLines} lines omitted: the log is capped at ${this.o.logCapBytes} bytes (LOG_CAP_BYTES) ...]\n`);
+      for (const t of this.tail) this.file.write(`${t.text}\n`);
+    }
+    await new Promise<void>((resolve) => this.file.end(resolve));
+    return this.summary;
+  }
+}

@@ -1,0 +1,112 @@
+// A full service for one test: temp DATA_DIR and SQLite, its own queue prefix on the test Redis, app and worker.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { inject } from 'vitest';
+
+import { type App, buildApp } from '../../src/api/app.js';
+import { createDatasetValidator } from '../../src/datasets/validate-dataset.js';
+import { closeDb, type Db, openDb } from '../../src/db/client.js';
+import { migrate } from '../../src/db/migrate.js';
+import { createDataResolver } from '../../src/inputs/resolve-data.js';
+import { type Config, loadConfig } from '../../src/shared/config.js';
+import { apiRedisOptions, createRedis, createRunsQueue, workerRedisOptions } from '../../src/shared/queue.js';
+import { startWorker, type WorkerHandle } from '../../src/worker/create-worker.js';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');
+export const TEST_DATA = path.join(REPO_ROOT, 'test_data');
+
+/** Environment that puts the stand-in mlx_lm_lora package first on PYTHONPATH. */
+export function standInEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return { PYTHONPATH: [FIXTURES, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter), ...extra };
+}
+
+export function redisUrl(): string {
+  return inject('redisUrl');
+}
+
+export interface TestEnv {
+  config: Config;
+  dataDir: string;
+  db: Db;
+  redis: Redis;
+  queue: Queue;
+  app: App;
+  startWorker(opts?: { trainerEnv?: Record<string, string>; lock?: Parameters<typeof startWorker>[0]['lock']; config?: Partial<Config> }): Promise<WorkerHandle>;
+  cleanup(): Promise<void>;
+}
+
+export async function createTestEnv(env: Record<string, string> = {}): Promise<TestEnv> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlxq-test-'));
+  const prefix = `mlxq-test-${randomBytes(6).toString('hex')}`;
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    QUEUE_PREFIX: prefix,
+    MLX_PYTHON: 'python3',
+    LOG_LEVEL: 'silent',
+    KILL_GRACE_S: '2',
+    CAFFEINATE: 'false',
+    ALLOWED_ROOTS: [dataDir, REPO_ROOT, os.tmpdir()].join(path.delimiter),
+    HOME: os.tmpdir(),
+    ...env,
+  });
+  const db = openDb(path.join(dataDir, 'mlxq.sqlite'));
+  migrate(db);
+  const redis = createRedis(redisUrl(), apiRedisOptions());
+  const queue = createRunsQueue(redis, prefix);
+  const resolveData = createDataResolver(dataDir);
+  const app = await buildApp({ config, db, queue, redis, logger: false, inputs: { validator: createDatasetValidator(), resolveData } });
+  const workers: { handle: WorkerHandle; conns: Redis[] }[] = [];
+  return {
+    config,
+    dataDir,
+    db,
+    redis,
+    queue,
+    app,
+    async startWorker(opts = {}) {
+      const conns = [createRedis(redisUrl(), workerRedisOptions()), createRedis(redisUrl(), workerRedisOptions())];
+      const handle = await startWorker({
+        config: { ...config, ...opts.config },
+        db,
+        logger: pino({ level: 'silent' }),
+        connection: conns[0]!,
+        subscriber: conns[1]!,
+        resolveData,
+        trainerEnv: standInEnv(opts.trainerEnv),
+        lock: opts.lock,
+      });
+      workers.push({ handle, conns });
+      return handle;
+    },
+    async cleanup() {
+      for (const w of workers) {
+        await w.handle.close('requeue').catch(() => undefined);
+        for (const c of w.conns) c.disconnect();
+      }
+      await app.close();
+      await queue.obliterate({ force: true }).catch(() => undefined);
+      await queue.close();
+      await deleteKeys(redis, `${prefix}:*`);
+      redis.disconnect();
+      closeDb(db);
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+    if (keys.length) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+}
