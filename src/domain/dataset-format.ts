@@ -5,21 +5,10 @@
 // tokenizer TypeError hours into a run). detectFormat mirrors the key-presence choice; checkRecord checks
 // keys AND value types, so it is applied to every record, the first one included.
 
-export type TrainMode =
-  'sft' | 'dpo' | 'cpo' | 'orpo' | 'grpo' | 'online_dpo' | 'xpo' | 'rlhf_reinforce' | 'ppo' | 'ftpo';
+import type { TrainMode } from './methods.js';
 
-export const TRAIN_MODES: readonly TrainMode[] = [
-  'sft',
-  'dpo',
-  'cpo',
-  'orpo',
-  'grpo',
-  'online_dpo',
-  'xpo',
-  'rlhf_reinforce',
-  'ppo',
-  'ftpo',
-];
+// One list of train modes serves the whole service.
+export { TRAIN_MODES, type TrainMode } from './methods.js';
 
 type FeatureKey =
   | 'text_feature'
