@@ -1,0 +1,251 @@
+// The sweep body: its zod schema, grid expansion and seeded random sampling into an ordered list of combinations.
+import { z } from 'zod';
+
+import { type FieldIssue, RequestValidationError } from './errors.js';
+import { METRIC_SPLITS, type MetricGoal, type MetricSplit } from './run.js';
+import { OPTION_BY_KEY, REJECTED_OPTIONS } from './run-options.js';
+import { SERVICE_FIELDS, zodIssues } from './run-request.js';
+
+/** A sweep never expands to more runs than this (each combination is validated before anything is queued). */
+export const MAX_SWEEP_RUNS = 1000;
+
+const MAX_VALUES_PER_PARAM = 1000;
+
+const range = z
+  .strictObject({
+    min: z.number().finite(),
+    max: z.number().finite(),
+    log: z.boolean().default(false),
+    int: z.boolean().default(false),
+  })
+  .superRefine((r, ctx) => {
+    const bad = (message: string) => ctx.addIssue({ code: 'custom', message });
+    if (!(r.min < r.max)) bad(`min (${r.min}) must be less than max (${r.max})`);
+    if (r.log && r.min <= 0) bad('log sampling needs min > 0');
+    if (r.int && !(Number.isInteger(r.min) && Number.isInteger(r.max))) bad('int sampling needs integer min and max');
+  });
+export type SweepRange = z.infer<typeof range>;
+
+const choices = z.array(z.unknown()).min(1, 'needs at least one choice').max(MAX_VALUES_PER_PARAM);
+const gridValues = z.array(z.unknown()).min(1, 'needs at least one value').max(MAX_VALUES_PER_PARAM);
+
+export const sweepBodySchema = z
+  .strictObject({
+    name: z.string().trim().min(1).max(200).optional(),
+    base: z.record(z.string(), z.unknown(), 'must be a run request (a JSON object)'),
+    grid: z.record(z.string(), gridValues).optional(),
+    random: z
+      .strictObject({
+        params: z.record(z.string(), z.union([range, choices], 'must be {min, max, log?, int?} or a list of choices')),
+        samples: z.number().int().min(1).max(MAX_SWEEP_RUNS),
+        seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+      })
+      .optional(),
+    metric: z.strictObject({
+      name: z.string().trim().min(1).max(200),
+      split: z.enum(METRIC_SPLITS).optional(),
+      goal: z.enum(['min', 'max']),
+    }),
+    max_runs: z.number().int().min(1).max(MAX_SWEEP_RUNS).optional(),
+  })
+  .superRefine((s, ctx) => {
+    const params = Object.keys(s.grid ?? {}).length + Object.keys(s.random?.params ?? {}).length;
+    if (params === 0) ctx.addIssue({ code: 'custom', path: ['grid'], message: 'give grid and/or random with at least one parameter to vary' });
+  });
+
+export interface SweepMetric {
+  name: string;
+  split: MetricSplit;
+  goal: MetricGoal;
+}
+
+/** The normalised sweep: defaults filled in, parameter names checked. Stored as the sweep's spec. */
+export interface SweepSpec {
+  name?: string;
+  base: Record<string, unknown>;
+  grid: Record<string, unknown[]>;
+  random?: { params: Record<string, SweepRange | unknown[]>; samples: number; seed: number };
+  metric: SweepMetric;
+  max_runs?: number;
+}
+
+export interface SweepCombination {
+  /** Position in the sweep (0-based); runs are created and queued in this order. */
+  index: number;
+  /** The varied parameters and their values, in the order the sweep lists them. */
+  values: Record<string, unknown>;
+}
+
+/** The default split: loss is judged on validation, everything else (e.g. GRPO rewards) on training reports. */
+export function defaultSplit(metricName: string): MetricSplit {
+  return metricName === 'loss' ? 'val' : 'train';
+}
+
+/** Validates an untrusted sweep body; throws RequestValidationError naming every bad field. */
+export function parseSweepSpec(input: unknown): SweepSpec {
+  const parsed = sweepBodySchema.safeParse(input);
+  if (!parsed.success) throw new RequestValidationError(zodIssues(parsed.error));
+  const s = parsed.data;
+  const issues = [
+    ...paramIssues('grid', Object.keys(s.grid ?? {})),
+    ...paramIssues('random.params', Object.keys(s.random?.params ?? {})),
+    ...duplicateIssues(s.grid ?? {}),
+  ];
+  for (const p of Object.keys(s.random?.params ?? {})) {
+    if (s.grid && p in s.grid) issues.push({ path: `random.params.${p}`, message: `is also in grid; vary ${p} in one place` });
+  }
+  if (issues.length > 0) throw new RequestValidationError(issues);
+  const spec: SweepSpec = {
+    base: s.base,
+    grid: s.grid ?? {},
+    metric: { name: s.metric.name, split: s.metric.split ?? defaultSplit(s.metric.name), goal: s.metric.goal },
+  };
+  if (s.name !== undefined) spec.name = s.name;
+  if (s.random) spec.random = { params: s.random.params, samples: s.random.samples, seed: s.random.seed };
+  if (s.max_runs !== undefined) spec.max_runs = s.max_runs;
+  return spec;
+}
+
+/** Keys a sweep may vary: run-request keys, or `<object option>.<field>` such as lora_parameters.rank. */
+function paramIssue(param: string): string | undefined {
+  const [head = '', sub, ...rest] = param.split('.');
+  if (sub !== undefined) {
+    if (OPTION_BY_KEY.get(head)?.kind !== 'object') return `${head} is not an object option, so ${param} cannot be varied`;
+    return rest.length > 0 || sub.length === 0 ? 'only one level of nesting is supported (e.g. lora_parameters.rank)' : undefined;
+  }
+  if (param === 'method' || (SERVICE_FIELDS as readonly string[]).includes(param) || OPTION_BY_KEY.has(param)) return undefined;
+  const rejected = REJECTED_OPTIONS[param];
+  if (rejected) return `not accepted: ${rejected}`;
+  const snake = param.toLowerCase().replace(/-/g, '_');
+  const hint = snake !== param && OPTION_BY_KEY.has(snake) ? `; did you mean ${snake}?` : '';
+  return `is not a run-request key, so it cannot be varied${hint}`;
+}
+
+function paramIssues(where: string, params: string[]): FieldIssue[] {
+  return params.flatMap((p) => {
+    const message = paramIssue(p);
+    return message ? [{ path: `${where}.${p}`, message }] : [];
+  });
+}
+
+function duplicateIssues(grid: Record<string, unknown[]>): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  for (const [param, values] of Object.entries(grid)) {
+    const seen = new Set<string>();
+    for (const v of values) {
+      const key = stableJson(v);
+      if (seen.has(key)) issues.push({ path: `grid.${param}`, message: `lists ${key} twice` });
+      seen.add(key);
+    }
+  }
+  return issues;
+}
+
+/** How many runs the sweep expands to, computed without building them. */
+export function combinationCount(spec: SweepSpec): number {
+  const gridCount = Object.values(spec.grid).reduce((n, values) => n * values.length, 1);
+  return gridCount * (spec.random?.samples ?? 1);
+}
+
+/**
+ * Every combination in a deterministic order: the grid as a cartesian product in the order the body lists
+ * its parameters (the last one varies fastest), crossed with the random samples (drawn once from the seed,
+ * so each grid point gets the same samples). Throws RequestValidationError when the sweep is too large.
+ */
+export function expandSweep(spec: SweepSpec): SweepCombination[] {
+  const count = combinationCount(spec);
+  const cap = Math.min(spec.max_runs ?? MAX_SWEEP_RUNS, MAX_SWEEP_RUNS);
+  if (count > cap) {
+    const path = spec.max_runs !== undefined && spec.max_runs < MAX_SWEEP_RUNS ? 'max_runs' : 'grid';
+    throw new RequestValidationError([
+      { path, message: `the sweep expands to ${count} runs; the cap is ${cap}${path === 'max_runs' ? ' (max_runs)' : ' per sweep'}` },
+    ]);
+  }
+  const samples = spec.random ? sampleRandom(spec.random) : [{}];
+  const combos: SweepCombination[] = [];
+  for (const point of gridPoints(spec.grid)) {
+    for (const sample of samples) combos.push({ index: combos.length, values: { ...point, ...sample } });
+  }
+  return combos;
+}
+
+function gridPoints(grid: Record<string, unknown[]>): Record<string, unknown>[] {
+  let points: Record<string, unknown>[] = [{}];
+  for (const [param, values] of Object.entries(grid)) {
+    points = points.flatMap((p) => values.map((v) => ({ ...p, [param]: v })));
+  }
+  return points;
+}
+
+/** Draws `samples` distinct parameter sets (fewer when the space is smaller); the same seed gives the same list. */
+export function sampleRandom(random: NonNullable<SweepSpec['random']>): Record<string, unknown>[] {
+  const next = prng(random.seed);
+  const entries = Object.entries(random.params);
+  const out: Record<string, unknown>[] = [];
+  const seen = new Set<string>();
+  for (let draw = 0; out.length < random.samples && draw < random.samples * 100; draw++) {
+    const sample = Object.fromEntries(entries.map(([param, dist]) => [param, drawOne(dist, next)]));
+    const key = stableJson(sample);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(sample);
+  }
+  return out;
+}
+
+function drawOne(dist: SweepRange | unknown[], next: () => number): unknown {
+  if (Array.isArray(dist)) return dist[Math.floor(next() * dist.length)];
+  const { min, max, log, int } = dist;
+  if (int) {
+    const v = log ? Math.floor(Math.exp(Math.log(min) + next() * (Math.log(max + 1) - Math.log(min)))) : min + Math.floor(next() * (max - min + 1));
+    return Math.min(max, Math.max(min, v));
+  }
+  const v = log ? Math.exp(Math.log(min) + next() * (Math.log(max) - Math.log(min))) : min + next() * (max - min);
+  // Six significant digits keep configs and CSV readable; clamping keeps rounding inside the range.
+  return Math.min(max, Math.max(min, Number(v.toPrecision(6))));
+}
+
+/** mulberry32, seeded from both halves of a safe integer: small, fast, and the same on every platform. */
+function prng(seed: number): () => number {
+  let a = (seed % 2 ** 32 ^ Math.floor(seed / 2 ** 32)) >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+/** The run request body of one combination: the base with the varied values set (dotted keys go one level in). */
+export function applyValues(base: Record<string, unknown>, values: Record<string, unknown>): Record<string, unknown> {
+  const body: Record<string, unknown> = { ...base };
+  for (const [param, value] of Object.entries(values)) {
+    const dot = param.indexOf('.');
+    if (dot < 0) {
+      body[param] = value;
+      continue;
+    }
+    const head = param.slice(0, dot);
+    const inner = body[head];
+    const obj = typeof inner === 'object' && inner !== null && !Array.isArray(inner) ? inner : {};
+    body[head] = { ...obj, [param.slice(dot + 1)]: value };
+  }
+  return body;
+}
+
+/** `group_size=2, temperature=0.7`: how messages, names and the CSV show a combination. */
+export function describeValues(values: Record<string, unknown>): string {
+  return Object.entries(values)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : stableJson(v)}`)
+    .join(', ');
+}
+
+/** JSON with object keys sorted, so equal values compare equal whatever their key order. */
+export function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    typeof v === 'object' && v !== null && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  ) ?? 'undefined';
+}
