@@ -27,6 +27,10 @@ const envSchema = z.object({
   /** On SIGTERM: 'wait' for the running training, or 'requeue' it (stop and resume later). */
   SHUTDOWN_MODE: z.enum(['wait', 'requeue']).default('requeue'),
   SHUTDOWN_DEADLINE_S: z.coerce.number().min(0).default(60),
+  /** BullMQ job lock: how long a worker that cannot reach Redis keeps its run before another may take it. */
+  WORKER_LOCK_S: z.coerce.number().gt(0).default(300),
+  /** How often workers look for runs whose worker died (BullMQ stalled check and the run-lease scan). */
+  STALLED_INTERVAL_S: z.coerce.number().gt(0).default(30),
   /** How many attempts a trainer failure (exit 1) gets in all; crashes of the worker always resume. */
   TRAINER_FAILURE_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(1),
   /** Per-run log cap in bytes: past it only the head and the tail are kept. */
@@ -55,6 +59,8 @@ export type Config = Readonly<{
   killGraceMs: number;
   shutdownMode: 'wait' | 'requeue';
   shutdownDeadlineMs: number;
+  lockDurationMs: number;
+  stalledIntervalMs: number;
   trainerFailureAttempts: number;
   logCapBytes: number;
   maxQueuedRuns: number;
@@ -101,6 +107,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     killGraceMs: e.KILL_GRACE_S * 1000,
     shutdownMode: e.SHUTDOWN_MODE,
     shutdownDeadlineMs: e.SHUTDOWN_DEADLINE_S * 1000,
+    lockDurationMs: e.WORKER_LOCK_S * 1000,
+    stalledIntervalMs: e.STALLED_INTERVAL_S * 1000,
     trainerFailureAttempts: e.TRAINER_FAILURE_ATTEMPTS,
     logCapBytes: e.LOG_CAP_BYTES,
     maxQueuedRuns: e.MAX_QUEUED_RUNS,

@@ -12,17 +12,28 @@ export const JOB_PAYLOADS = {
 export type JobName = keyof typeof JOB_PAYLOADS;
 export type TrainPayload = z.infer<(typeof JOB_PAYLOADS)['train']>;
 
+export interface WorkerLockOptions {
+  lockDuration: number;
+  stalledInterval: number;
+  maxStalledCount: number;
+  runRetryDelay: number;
+}
+
 /**
  * Lock settings for runs of many hours: the worker renews its lock every lockDuration/2, so a long lock
  * only matters when the worker cannot reach Redis. Five minutes lets a run ride out a short Redis outage
- * without being handed to a second worker; a worker that dies is noticed by the stalled check.
+ * without being handed to a second worker; a worker that dies is noticed by the stalled check, and sooner by
+ * the run-lease scan (src/worker/recovery.ts), which does not wait for the lock. lockDuration and
+ * stalledInterval come from WORKER_LOCK_S and STALLED_INTERVAL_S.
  */
-export const WORKER_LOCK = {
+export const WORKER_LOCK: Readonly<WorkerLockOptions> = Object.freeze({
   lockDuration: 5 * 60_000,
   stalledInterval: 30_000,
   // Each crash of a worker mid-run is one stall; the processor resumes from a checkpoint each time.
   maxStalledCount: 50,
-} as const;
+  // After a Redis connection error BullMQ waits this long before fetching again (its default is 15 s).
+  runRetryDelay: 2_000,
+});
 
 export function trainJobOptions(runId: string, priority: number): JobsOptions {
   return {

@@ -1,13 +1,16 @@
-// Wires a BullMQ Worker (concurrency 1) to the processor, listens for cancel signals and shuts down cleanly.
+// Wires a BullMQ Worker (concurrency 1) to the processor: recovers runs of dead workers first, listens for cancel
+// signals, and shuts down cleanly (wait for the training, or stop it and re-queue it, with a deadline).
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
 import type { Db } from '../db/client.js';
 import type { Config } from '../shared/config.js';
-import { cancelChannel, RUNS_QUEUE, WORKER_LOCK } from '../shared/queue.js';
+import { cancelChannel, createRunsQueue, RUNS_QUEUE, WORKER_LOCK, type WorkerLockOptions } from '../shared/queue.js';
 import { preflightMlx } from './preflight.js';
 import { createProcessor, type ProcessorDeps } from './process-run.js';
+import { startRecoveryLoop } from './recovery.js';
+import { workerIdentity } from './run-lease.js';
 
 export interface WorkerHandle {
   worker: Worker;
@@ -26,47 +29,54 @@ export interface StartWorkerDeps {
   subscriber: Redis;
   resolveData: (data: string) => Promise<string>;
   trainerEnv?: Record<string, string>;
-  lock?: Partial<typeof WORKER_LOCK>;
+  lock?: Partial<WorkerLockOptions>;
 }
 
 export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> {
-  const preflight = await preflightMlx(deps.config.mlxPython, deps.trainerEnv);
-  if (preflight.error) deps.logger.error(preflight.error);
-  else deps.logger.info({ version: preflight.version }, 'mlx-lm-lora found');
+  const { config, logger } = deps;
+  const preflight = await preflightMlx(config.mlxPython, deps.trainerEnv);
+  if (preflight.error) logger.error(preflight.error);
+  else logger.info({ version: preflight.version }, 'mlx-lm-lora found');
+  const self = await workerIdentity(config.workerName);
   const active = new Map<string, AbortController>();
-  const processor = createProcessor({ ...deps, preflight, active });
-  const channel = cancelChannel(deps.config.queuePrefix);
+  const shutdown = new AbortController();
+  const lock = { ...WORKER_LOCK, lockDuration: config.lockDurationMs, stalledInterval: config.stalledIntervalMs, ...deps.lock };
+
+  // Before taking jobs: runs a dead worker of this host left running are interrupted and their jobs released.
+  const queue = createRunsQueue(deps.connection, config.queuePrefix);
+  const recovery = startRecoveryLoop({ db: deps.db, logger, self, killGraceMs: config.killGraceMs, queue, redis: deps.connection }, lock.stalledInterval);
+  await recovery.first;
+
+  const channel = cancelChannel(config.queuePrefix);
   await deps.subscriber.subscribe(channel);
-  deps.subscriber.on('message', (ch, runId) => {
+  const onCancel = (ch: string, runId: string) => {
     if (ch === channel) active.get(runId)?.abort('cancelled');
-  });
-  const worker = new Worker(RUNS_QUEUE, processor, {
-    connection: deps.connection,
-    prefix: deps.config.queuePrefix,
-    concurrency: 1,
-    ...WORKER_LOCK,
-    ...deps.lock,
-  });
-  worker.on('error', (err) => deps.logger.error({ err }, 'worker error'));
+  };
+  deps.subscriber.on('message', onCancel);
+
+  const processor = createProcessor({ ...deps, config: { ...config, stalledIntervalMs: lock.stalledInterval }, preflight, active, self, shutdown: shutdown.signal });
+  const worker = new Worker(RUNS_QUEUE, processor, { connection: deps.connection, prefix: config.queuePrefix, concurrency: 1, ...lock });
+  worker.on('error', (err) => logger.error({ err: err.message }, 'worker error'));
+  worker.on('stalled', (jobId) => logger.warn({ jobId }, 'job stalled: its worker stopped renewing the lock'));
   await worker.waitUntilReady();
   return {
     worker,
     preflight,
     active,
-    async close(mode = deps.config.shutdownMode) {
+    async close(mode = config.shutdownMode) {
+      await recovery.stop();
       const closing = worker.close();
-      if (mode === 'requeue') for (const c of active.values()) c.abort('shutdown');
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<void>((resolve) => {
-        timer = setTimeout(() => {
-          for (const c of active.values()) c.abort('shutdown');
-          resolve();
-        }, deps.config.shutdownDeadlineMs);
-      });
-      await Promise.race([closing, deadline]);
-      await closing;
-      clearTimeout(timer);
-      await deps.subscriber.unsubscribe(channel).catch(() => undefined);
+      if (mode === 'requeue') shutdown.abort();
+      // Past the deadline a 'wait' shutdown stops the training too (it resumes on the next start).
+      const deadline = setTimeout(() => shutdown.abort(), config.shutdownDeadlineMs);
+      try {
+        await closing;
+      } finally {
+        clearTimeout(deadline);
+        deps.subscriber.off('message', onCancel);
+        await deps.subscriber.unsubscribe(channel).catch((err: unknown) => logger.warn({ err }, 'unsubscribe failed'));
+        await queue.close();
+      }
     },
   };
 }

@@ -1,36 +1,26 @@
-// The job processor: parse, load, return if final, transition to running, execute, record the outcome (try/finally).
-import fs from 'node:fs';
-import path from 'node:path';
-
+// The job processor: parse, load, return if final, take over a run whose worker died, honour a cancel, run an
+// attempt, and tell BullMQ how the job ends (done, failed for good, or delayed to resume later).
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
 
-import type { Db } from '../db/client.js';
-import { finishAttempt, getRun, startAttempt, transitionRun } from '../db/runs-repository.js';
-import { buildCommand } from '../domain/build-command.js';
+import { getRun, transitionRun } from '../db/runs-repository.js';
+import { ConflictError } from '../domain/errors.js';
 import type { Run } from '../domain/run.js';
 import { isFinal } from '../domain/run-status.js';
-import type { Config } from '../shared/config.js';
 import { JOB_PAYLOADS } from '../shared/queue.js';
-import { executeTrainer, type StopReason } from './execute.js';
-import { decideOutcome, type Outcome } from './outcome.js';
-import { newestCheckpoint, type ResumePoint } from './resume-point.js';
-import { RunOutputSink } from './run-output-sink.js';
+import type { StopReason } from './execute.js';
+import { reclaimRun } from './recovery.js';
+import { type AttemptDeps, runAttempt } from './run-attempt.js';
+import { type WorkerIdentity, writeLease } from './run-lease.js';
 
-export interface ProcessorDeps {
-  config: Config;
-  db: Db;
+export interface ProcessorDeps extends AttemptDeps {
   logger: Logger;
-  /** mlx-lm-lora's version, or the preflight's error when it is not installed. */
-  preflight: { version: string | null; error: string | null };
-  resolveData: (data: string) => Promise<string>;
-  /** Runs this worker is training, so cancel and shutdown can stop them. */
-  active: Map<string, AbortController>;
-  /** Extra environment for the trainer (tests put the stand-in on PYTHONPATH). */
-  trainerEnv?: Record<string, string>;
+  /** This worker process, as written into the run lease. */
+  self: WorkerIdentity;
 }
 
-const FINAL_ATTEMPT_DELAY_MS = 1000;
+/** An interrupted run goes back to the queue for this long before it resumes (lets a shutting-down worker exit). */
+const RESUME_DELAY_MS = 1000;
 
 export function createProcessor(deps: ProcessorDeps) {
   return async function processRun(job: Job, token?: string): Promise<{ status: string }> {
@@ -41,139 +31,59 @@ export function createProcessor(deps: ProcessorDeps) {
     if (!run) throw new UnrecoverableError(`Run ${parsed.data.runId} does not exist`);
     // Retries and redelivered jobs must be idempotent.
     if (isFinal(run.status)) return { status: run.status };
-    if (run.cancelRequestedAt) {
-      transitionRun(deps.db, run.id, [run.status], 'cancelled', { finishedAt: Date.now(), stopReason: 'cancelled' }, 'cancelled before it started');
-      return { status: 'cancelled' };
-    }
     if (run.status === 'running') {
-      // The job came back after its worker died (stalled): that attempt is over.
-      run = transitionRun(deps.db, run.id, 'running', 'interrupted', { stopReason: 'worker_lost' }, 'the worker running it stopped answering');
-      finishAttempt(deps.db, run.id, run.attempt, { outcome: 'interrupted', error: 'worker lost' });
+      // The job came back while its run is running: its worker died (stalled job), or lost its lock in a Redis
+      // outage and trains on. Only a dead worker's run may be taken over; a live one's is looked at again later.
+      const r = await reclaimRun({ ...deps, killGraceMs: deps.config.killGraceMs }, run);
+      if (r.kind === 'owned') {
+        log.warn({ owner: r.owner }, 'the run is still trained by a live worker; checking again later');
+        return requeue(job, token, deps.config.stalledIntervalMs);
+      }
+      run = getRun(deps.db, run.id)!;
+      if (isFinal(run.status)) return { status: run.status };
     }
+    if (run.cancelRequestedAt) return { status: cancelBeforeStart(deps, run) };
+    if (deps.shutdown.aborted) return requeue(job, token, RESUME_DELAY_MS);
     if (deps.preflight.error) {
-      fail(deps.db, run, `mlx-lm-lora is not usable on worker ${deps.config.workerName}: ${deps.preflight.error}`, 'preflight');
+      transitionRun(deps.db, run.id, [run.status], 'failed', { error: `mlx-lm-lora is not usable on worker ${deps.config.workerName}: ${deps.preflight.error}`, stopReason: 'preflight', finishedAt: Date.now() }, 'preflight');
       throw new UnrecoverableError(deps.preflight.error);
     }
+    // Before the run shows running: from now on a worker that finds this run running can ask whether we live.
+    await writeLease(run.runDir, deps.self, token ?? null);
     const outcome = await runAttempt(deps, run, log);
-    return settle(deps, run.id, outcome, job, token, log);
+    return settle(deps, run.id, outcome?.status ?? 'not started', job, token, log);
   };
 }
 
-function fail(db: Db, run: Run, error: string, reason: string): void {
-  transitionRun(db, run.id, [run.status], 'failed', { error, stopReason: reason, finishedAt: Date.now() }, reason);
-}
-
-async function runAttempt(deps: ProcessorDeps, run: Run, log: Logger): Promise<Outcome> {
-  const attempt = run.attempt + 1;
-  const resume = await resumePoint(run);
-  const dataDir = await deps.resolveData(run.data);
-  const command = resume
-    ? buildCommand(run.request, {
-        python: deps.config.mlxPython,
-        runDir: run.runDir,
-        dataDir,
-        resume: { adapterFile: resume.adapterFile, remainingIterations: Math.max(1, run.progressTotal! - resume.iteration) },
-      })
-    : { argv: run.argv, env: buildCommand(run.request, { python: deps.config.mlxPython, runDir: run.runDir, dataDir }).env };
-  const now = Date.now();
-  const running = transitionRun(
-    deps.db,
-    run.id,
-    [run.status],
-    'running',
-    { attempt, worker: deps.config.workerName, startedAt: run.startedAt ?? now, mlxVersion: deps.preflight.version, error: null, stopReason: null },
-    resume ? `attempt ${attempt}, resuming from iteration ${resume.iteration}` : `attempt ${attempt}`,
-  );
-  startAttempt(deps.db, { runId: run.id, attempt, worker: deps.config.workerName, startedAt: now, resumedFrom: resume?.adapterFile ?? null, startIteration: resume?.iteration ?? 0 });
-  fs.mkdirSync(path.join(run.runDir, 'adapters'), { recursive: true });
-  const sink = new RunOutputSink({
-    db: deps.db,
-    runId: run.id,
-    attempt,
-    logFile: path.join(run.runDir, 'train.log'),
-    logCapBytes: deps.config.logCapBytes,
-    iterationOffset: resume?.iteration ?? 0,
-    total: resume ? running.progressTotal : null,
-  });
-  sink.line('system', `[mlxq] attempt ${attempt} on ${deps.config.workerName}: ${command.argv.join(' ')}`);
-  const controller = new AbortController();
-  deps.active.set(run.id, controller);
-  log.info({ attempt, resumeFrom: resume?.iteration }, 'trainer starting');
-  let outcome: Outcome | undefined;
+/** A run cancelled while queued or interrupted never starts; returns its status afterwards. */
+function cancelBeforeStart(deps: ProcessorDeps, run: Run): string {
   try {
-    const result = await executeTrainer({
-      argv: command.argv,
-      env: { ...command.env, ...deps.trainerEnv },
-      cwd: run.runDir,
-      pidFile: path.join(run.runDir, 'trainer.pid'),
-      onLine: (stream, line) => sink.line(stream, line),
-      signal: controller.signal,
-      timeLimitMs: deps.config.runTimeLimitMs,
-      idleLimitMs: deps.config.runIdleLimitMs,
-      killGraceMs: deps.config.killGraceMs,
-      caffeinate: deps.config.caffeinate,
-    });
-    const summary = await sink.close();
-    outcome = decideOutcome(result, summary, fs.existsSync(path.join(run.runDir, 'adapters', 'adapters.safetensors')));
-    record(deps, run.id, attempt, outcome, result);
-    log.info({ outcome: outcome.status, exitCode: result.exitCode, signal: result.signal }, 'trainer ended');
-    return outcome;
-  } finally {
-    deps.active.delete(run.id);
-    if (!outcome) {
-      // An unexpected error in the worker itself: leave the run resumable rather than running forever.
-      await sink.close().catch(() => undefined);
-      const current = getRun(deps.db, run.id);
-      if (current?.status === 'running') {
-        transitionRun(deps.db, run.id, 'running', 'interrupted', { stopReason: 'worker_error' }, 'worker error');
-      }
-    }
+    return transitionRun(deps.db, run.id, [run.status], 'cancelled', { finishedAt: Date.now(), stopReason: 'cancelled' }, 'cancelled before it started').status;
+  } catch (e) {
+    // The API moved it first (it cancels queued runs itself).
+    if (e instanceof ConflictError) return getRun(deps.db, run.id)?.status ?? 'cancelled';
+    throw e;
   }
 }
 
-async function resumePoint(run: Run): Promise<ResumePoint | null> {
-  if (run.attempt === 0 || !run.progressTotal) return null;
-  const cp = await newestCheckpoint(path.join(run.runDir, 'adapters'));
-  return cp && cp.iteration < run.progressTotal ? cp : null;
-}
-
-function record(deps: ProcessorDeps, runId: string, attempt: number, outcome: Outcome, result: { exitCode: number | null; signal: string | null; durationMs: number }): void {
-  const now = Date.now();
-  const run = getRun(deps.db, runId)!;
-  const base = { exitCode: result.exitCode, signal: result.signal };
-  finishAttempt(deps.db, runId, attempt, { outcome: outcome.status, exitCode: result.exitCode, signal: result.signal, error: outcome.status === 'failed' ? outcome.error : null });
-  const adapters = path.join(run.runDir, 'adapters');
-  switch (outcome.status) {
-    case 'succeeded': {
-      const checkpoints = fs.readdirSync(adapters).filter((n) => /^\d{7}_adapters\.safetensors$/.test(n)).sort();
-      transitionRun(deps.db, runId, 'running', 'succeeded', { ...base, adapterFile: path.join(adapters, 'adapters.safetensors'), checkpoints, finishedAt: now, durationMs: now - (run.startedAt ?? now) }, 'trainer exited 0 and wrote adapters.safetensors');
-      break;
-    }
-    case 'cancelled':
-      transitionRun(deps.db, runId, 'running', 'cancelled', { ...base, stopReason: 'cancelled', finishedAt: now, durationMs: now - (run.startedAt ?? now) }, outcome.reason);
-      break;
-    case 'interrupted':
-      transitionRun(deps.db, runId, 'running', 'interrupted', { ...base, stopReason: 'shutdown' }, outcome.reason);
-      break;
-    case 'failed': {
-      const retry = outcome.retryable && attempt < deps.config.trainerFailureAttempts;
-      if (retry) transitionRun(deps.db, runId, 'running', 'interrupted', { ...base, error: outcome.error, stopReason: outcome.reason }, `attempt ${attempt} failed; retrying`);
-      else transitionRun(deps.db, runId, 'running', 'failed', { ...base, error: outcome.error, stopReason: outcome.reason, finishedAt: now, durationMs: now - (run.startedAt ?? now) }, outcome.reason);
-      break;
-    }
-  }
+/** Puts the job back in the queue for `delayMs`; BullMQ is told with DelayedError, so no attempt is counted. */
+async function requeue(job: Job, token: string | undefined, delayMs: number): Promise<never> {
+  await job.moveToDelayed(Date.now() + delayMs, token);
+  throw new DelayedError();
 }
 
 /** Tells BullMQ how the job ends: done, failed for good, or back in the queue to resume. */
-async function settle(deps: ProcessorDeps, runId: string, outcome: Outcome, job: Job, token: string | undefined, log: Logger) {
+async function settle(deps: ProcessorDeps, runId: string, outcome: string, job: Job, token: string | undefined, log: Logger) {
   const run = getRun(deps.db, runId)!;
-  if (run.status === 'interrupted') {
-    log.info('re-queueing the run to resume');
-    await job.moveToDelayed(Date.now() + FINAL_ATTEMPT_DELAY_MS, token);
-    throw new DelayedError();
+  switch (run.status) {
+    case 'interrupted':
+      log.info('re-queueing the run to resume');
+      return requeue(job, token, RESUME_DELAY_MS);
+    case 'failed':
+      throw new UnrecoverableError(run.error ?? 'failed');
+    default:
+      return { status: run.status, outcome };
   }
-  if (run.status === 'failed') throw new UnrecoverableError(run.error ?? 'failed');
-  return { status: run.status, outcome: outcome.status };
 }
 
 export type { StopReason };

@@ -28,6 +28,8 @@ export interface SinkOptions {
   /** Known total when resuming (the first attempt's total). */
   total: number | null;
   onProgress?: (p: Progress) => void;
+  /** Called when the trainer reports a checkpoint (iteration already offset). */
+  onCheckpoint?: (cp: { iteration: number; file: string }) => void;
   flushIntervalMs?: number;
   progressIntervalMs?: number;
 }
@@ -69,9 +71,13 @@ export class RunOutputSink {
   private readonly summary: SinkSummary;
 
   constructor(private readonly o: SinkOptions) {
+    // A resumed attempt appends: the cap holds across attempts once the run's head is full.
+    const existing = fs.statSync(o.logFile, { throwIfNoEntry: false })?.size ?? 0;
     this.file = fs.createWriteStream(o.logFile, { flags: 'a' });
     this.file.on('error', () => undefined);
     this.seq = maxLogSeq(o.db, o.runId);
+    this.headBytes = Math.min(existing, o.logCapBytes / 2);
+    if (existing >= o.logCapBytes / 2) this.headEndSeq = this.seq;
     this.summary = {
       checkpoints: [],
       finalAdapterFile: null,
@@ -143,9 +149,12 @@ export class RunOutputSink {
         if (p.total === null) p.total = ev.total + off;
         this.progressDirty = true;
         break;
-      case 'checkpoint':
-        this.summary.checkpoints.push({ iteration: ev.iteration + off, file: ev.checkpointFile });
+      case 'checkpoint': {
+        const cp = { iteration: ev.iteration + off, file: ev.checkpointFile };
+        this.summary.checkpoints.push(cp);
+        this.o.onCheckpoint?.(cp);
         break;
+      }
       case 'final':
         this.summary.finalAdapterFile = ev.adapterFile;
         break;
@@ -195,8 +204,14 @@ export class RunOutputSink {
     this.flush();
     this.maybeReportProgress(true);
     if (this.headEndSeq !== null) {
-      this.file.write(`[... ${this.omittedLines} lines omitted: the log is capped at ${this.o.logCapBytes} bytes (LOG_CAP_BYTES) ...]\n`);
+      const marker = `[... ${this.omittedLines} lines omitted: the log is capped at ${this.o.logCapBytes} bytes (LOG_CAP_BYTES) ...]`;
+      this.file.write(`${marker}\n`);
       for (const t of this.tail) this.file.write(`${t.text}\n`);
+      // The same marker in SQLite, in the gap the dropped lines left (their seqs are free again).
+      const gap = this.headEndSeq + 1;
+      if (this.omittedLines > 0 && (this.tail[0]?.seq ?? Infinity) > gap) {
+        appendLogLines(this.o.db, this.o.runId, [{ seq: gap, stream: 'system', text: marker, at: Date.now() }]);
+      }
     }
     await new Promise<void>((resolve) => this.file.end(resolve));
     return this.summary;

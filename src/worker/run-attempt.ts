@@ -1,0 +1,183 @@
+// One attempt of a run: build the command (resuming from the newest checkpoint), move the run to running, execute
+// the trainer with its output sink, stop it on cancel or shutdown, and record how the attempt ended.
+import fs from 'node:fs';
+import path from 'node:path';
+
+import type { Logger } from 'pino';
+
+import type { Db } from '../db/client.js';
+import { finishAttempt, getRun, startAttempt, transitionRun, updateRunProgress } from '../db/runs-repository.js';
+import { buildCommand } from '../domain/build-command.js';
+import { ConflictError } from '../domain/errors.js';
+import type { Run } from '../domain/run.js';
+import type { Config } from '../shared/config.js';
+import { type ExecuteResult, executeTrainer } from './execute.js';
+import { trainerPidFile } from './leftover-trainer.js';
+import { decideOutcome, type Outcome } from './outcome.js';
+import { listCheckpoints, newestCheckpoint, type ResumePoint } from './resume-point.js';
+import { RunOutputSink } from './run-output-sink.js';
+import { startLeaseHeartbeat } from './run-lease.js';
+
+export interface AttemptDeps {
+  config: Config;
+  db: Db;
+  preflight: { version: string | null; error: string | null };
+  resolveData: (data: string) => Promise<string>;
+  active: Map<string, AbortController>;
+  /** Aborted when the worker shuts down and stops its training (requeue mode, or the wait deadline passed). */
+  shutdown: AbortSignal;
+  trainerEnv?: Record<string, string>;
+}
+
+/** Cancels flagged in SQLite are seen within this even when the pub/sub signal was lost (Redis down at the API). */
+const CANCEL_POLL_MS = 1000;
+
+/** Runs one attempt; null when the run left its status before the attempt could start (a cancel won the race). */
+export async function runAttempt(deps: AttemptDeps, run: Run, log: Logger): Promise<Outcome | null> {
+  const attempt = run.attempt + 1;
+  const resume = await resumePoint(run);
+  const dataDir = await deps.resolveData(run.data);
+  const adapters = path.join(run.runDir, 'adapters');
+  const command = resume
+    ? buildCommand(run.request, {
+        python: deps.config.mlxPython,
+        runDir: run.runDir,
+        dataDir,
+        resume: { adapterFile: resume.adapterFile, remainingIterations: Math.max(1, run.progressTotal! - resume.iteration) },
+      })
+    : { argv: run.argv, env: buildCommand(run.request, { python: deps.config.mlxPython, runDir: run.runDir, dataDir }).env };
+  const now = Date.now();
+  let running: Run;
+  try {
+    running = transitionRun(
+      deps.db,
+      run.id,
+      [run.status],
+      'running',
+      { attempt, worker: deps.config.workerName, startedAt: run.startedAt ?? now, mlxVersion: deps.preflight.version, error: null, stopReason: null },
+      resume ? `attempt ${attempt}, resuming from iteration ${resume.iteration}` : `attempt ${attempt}`,
+    );
+  } catch (e) {
+    if (e instanceof ConflictError) return null;
+    throw e;
+  }
+  startAttempt(deps.db, { runId: run.id, attempt, worker: deps.config.workerName, startedAt: now, resumedFrom: resume?.adapterFile ?? null, startIteration: resume?.iteration ?? 0 });
+  fs.mkdirSync(adapters, { recursive: true });
+  const offset = resume?.iteration ?? 0;
+  const sink = new RunOutputSink({
+    db: deps.db,
+    runId: run.id,
+    attempt,
+    logFile: path.join(run.runDir, 'train.log'),
+    logCapBytes: deps.config.logCapBytes,
+    iterationOffset: offset,
+    total: resume ? running.progressTotal : null,
+    onCheckpoint: (cp) => offset > 0 && renumberCheckpoint(adapters, cp, offset, log),
+  });
+  sink.line('system', `[mlxq] attempt ${attempt} on ${deps.config.workerName}: ${command.argv.join(' ')}`);
+  const controller = new AbortController();
+  deps.active.set(run.id, controller);
+  const stopWatching = watchForStop(deps, run.id, controller);
+  const stopHeartbeat = startLeaseHeartbeat(run.runDir);
+  log.info({ attempt, resumeFrom: resume?.iteration }, 'trainer starting');
+  let outcome: Outcome | undefined;
+  try {
+    const result = await executeTrainer({
+      argv: command.argv,
+      env: { ...command.env, ...deps.trainerEnv },
+      cwd: run.runDir,
+      pidFile: trainerPidFile(run.runDir),
+      onLine: (stream, line) => sink.line(stream, line),
+      onSpawn: (pid) => updateRunProgress(deps.db, run.id, { trainerPid: pid }),
+      signal: controller.signal,
+      timeLimitMs: deps.config.runTimeLimitMs,
+      idleLimitMs: deps.config.runIdleLimitMs,
+      killGraceMs: deps.config.killGraceMs,
+      caffeinate: deps.config.caffeinate,
+    });
+    const summary = await sink.close();
+    outcome = decideOutcome(result, summary, fs.existsSync(path.join(adapters, 'adapters.safetensors')));
+    await record(deps, run.id, attempt, outcome, result);
+    log.info({ outcome: outcome.status, exitCode: result.exitCode, signal: result.signal, stopReason: result.stopReason }, 'trainer ended');
+    return outcome;
+  } finally {
+    stopWatching();
+    stopHeartbeat();
+    deps.active.delete(run.id);
+    if (!outcome) {
+      // An unexpected error in the worker itself: leave the run resumable rather than running forever.
+      await sink.close().catch((err: unknown) => log.error({ err }, 'closing the output sink failed'));
+      const current = getRun(deps.db, run.id);
+      if (current?.status === 'running') {
+        transitionRun(deps.db, run.id, 'running', 'interrupted', { stopReason: 'worker_error' }, 'worker error');
+        finishAttempt(deps.db, run.id, attempt, { outcome: 'interrupted', error: 'worker error' });
+      }
+    }
+  }
+}
+
+/** Stops the trainer on shutdown, and on a cancel flagged in SQLite (the fallback for a lost pub/sub message). */
+function watchForStop(deps: AttemptDeps, runId: string, controller: AbortController): () => void {
+  const onShutdown = () => controller.abort('shutdown');
+  if (deps.shutdown.aborted) onShutdown();
+  else deps.shutdown.addEventListener('abort', onShutdown, { once: true });
+  const poll = () => {
+    if (getRun(deps.db, runId)?.cancelRequestedAt != null) controller.abort('cancelled');
+  };
+  poll();
+  const timer = setInterval(poll, CANCEL_POLL_MS);
+  return () => {
+    clearInterval(timer);
+    deps.shutdown.removeEventListener('abort', onShutdown);
+  };
+}
+
+async function resumePoint(run: Run): Promise<ResumePoint | null> {
+  if (run.attempt === 0 || !run.progressTotal) return null;
+  const cp = await newestCheckpoint(path.join(run.runDir, 'adapters'));
+  return cp && cp.iteration < run.progressTotal ? cp : null;
+}
+
+/**
+ * A resumed trainer counts iterations from 1 again and names its checkpoints so; renaming them to the run's own
+ * iteration keeps "newest checkpoint" right for the next resume.
+ */
+function renumberCheckpoint(adapters: string, cp: { iteration: number; file: string }, offset: number, log: Logger): void {
+  const from = path.join(adapters, path.basename(cp.file));
+  const to = path.join(adapters, `${String(cp.iteration).padStart(7, '0')}_adapters.safetensors`);
+  try {
+    fs.renameSync(from, to);
+  } catch (err) {
+    log.warn({ err, from, to, offset }, 'could not renumber a checkpoint of a resumed attempt');
+  }
+}
+
+async function checkpointNames(adapters: string): Promise<string[]> {
+  return (await listCheckpoints(adapters)).map((c) => path.basename(c.adapterFile));
+}
+
+async function record(deps: AttemptDeps, runId: string, attempt: number, outcome: Outcome, result: ExecuteResult): Promise<void> {
+  const now = Date.now();
+  const run = getRun(deps.db, runId)!;
+  const adapters = path.join(run.runDir, 'adapters');
+  const base = { exitCode: result.exitCode, signal: result.signal, checkpoints: await checkpointNames(adapters) };
+  const ended = { finishedAt: now, durationMs: now - (run.startedAt ?? now) };
+  finishAttempt(deps.db, runId, attempt, { outcome: outcome.status, exitCode: result.exitCode, signal: result.signal, error: outcome.status === 'failed' ? outcome.error : null });
+  switch (outcome.status) {
+    case 'succeeded':
+      transitionRun(deps.db, runId, 'running', 'succeeded', { ...base, ...ended, adapterFile: path.join(adapters, 'adapters.safetensors') }, 'trainer exited 0 and wrote adapters.safetensors');
+      break;
+    case 'cancelled':
+      transitionRun(deps.db, runId, 'running', 'cancelled', { ...base, ...ended, stopReason: 'cancelled' }, outcome.reason);
+      break;
+    case 'interrupted':
+      transitionRun(deps.db, runId, 'running', 'interrupted', { ...base, stopReason: 'shutdown' }, outcome.reason);
+      break;
+    case 'failed': {
+      const retry = outcome.retryable && attempt < deps.config.trainerFailureAttempts;
+      if (retry) transitionRun(deps.db, runId, 'running', 'interrupted', { ...base, error: outcome.error, stopReason: outcome.reason }, `attempt ${attempt} of ${deps.config.trainerFailureAttempts} failed (${outcome.reason}); retrying`);
+      else transitionRun(deps.db, runId, 'running', 'failed', { ...base, ...ended, error: outcome.error, stopReason: outcome.reason }, outcome.reason);
+      break;
+    }
+  }
+}
