@@ -15,6 +15,7 @@ import { datasetRoutes } from './routes/datasets.js';
 import { healthRoutes } from './routes/health.js';
 import { methodRoutes } from './routes/methods.js';
 import { runRoutes } from './routes/runs.js';
+import { registerYamlBodyParser } from './yaml-body.js';
 
 export interface AppDeps {
   config: Config;
@@ -37,6 +38,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  registerYamlBodyParser(app);
   await app.register(healthRoutes, deps);
   await app.register(methodRoutes, deps);
   await app.register(datasetRoutes, deps);

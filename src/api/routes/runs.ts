@@ -14,6 +14,7 @@ import { isFinal, RUN_STATUSES } from '../../domain/run-status.js';
 import type { AppDeps } from '../app.js';
 import { runView } from '../run-view.js';
 import { prepareRun, submitRun } from '../submit-run.js';
+import { withRunBody } from '../yaml-body.js';
 
 const idParams = z.object({ id: z.string().min(1).max(100) });
 
@@ -48,19 +49,20 @@ export const runRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
     },
     async (req, reply) => {
       if (req.query.dryRun === 'true' || req.query.dryRun === '1') {
-        const p = await prepareRun(req.body, deps);
+        const { result: p, warnings: yamlWarnings } = await withRunBody(req.body, (body) => prepareRun(body, deps));
         return reply.send({
           argv: p.command.argv,
           config: p.command.configYaml,
           env: p.command.env,
-          warnings: p.warnings,
+          warnings: [...yamlWarnings, ...p.warnings],
           request: p.request,
           dataset: p.dataset,
         });
       }
       const key = req.headers['idempotency-key'];
-      const { run, created, warnings } = await submitRun(req.body, deps, { idempotencyKey: key });
-      return reply.status(created ? 201 : 200).send({ ...runView(run), warnings });
+      const { result, warnings: yamlWarnings } = await withRunBody(req.body, (body) => submitRun(body, deps, { idempotencyKey: key }));
+      const { run, created, warnings } = result;
+      return reply.status(created ? 201 : 200).send({ ...runView(run), warnings: [...yamlWarnings, ...warnings] });
     },
   );
 

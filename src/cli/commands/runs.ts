@@ -1,0 +1,128 @@
+// `list`, `show <id>`, `watch <id>` and `cancel <id>`: runs as the service records them.
+import { EXIT } from '../cli-io.js';
+import { formatArgv, formatTable } from '../format.js';
+import { progressLine, type RunSummary } from '../progress.js';
+import { watchRun } from '../watch.js';
+import { type CommandSpec, intOption, str } from './command-spec.js';
+
+interface RunRow extends RunSummary {
+  model: string;
+  data: string;
+  createdAt: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  argv: string[];
+  warnings?: { path: string; message: string }[];
+  checkpoints?: string[];
+}
+
+const runPath = (id: string) => `/v1/runs/${encodeURIComponent(id)}`;
+
+function progressCell(r: RunRow): string {
+  const p = r.progress;
+  return p.iteration !== null && p.total ? `${p.iteration}/${p.total}` : '-';
+}
+
+export const listCommand: CommandSpec = {
+  name: 'list',
+  usage: '[--status s] [--method m] [--model m] [--tag t] [--sweep id] [--limit n] [--json]',
+  summary: 'list runs, newest first',
+  options: {
+    status: { type: 'string' },
+    method: { type: 'string' },
+    model: { type: 'string' },
+    tag: { type: 'string' },
+    sweep: { type: 'string' },
+    limit: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  positionals: { min: 0, max: 0 },
+  async run({ api, io }, _positionals, values) {
+    const query = {
+      status: str(values.status),
+      method: str(values.method),
+      model: str(values.model),
+      tag: str(values.tag),
+      sweep: str(values.sweep),
+      limit: intOption(values, 'limit', 20),
+    };
+    const page = await api.call<{ items: RunRow[]; nextCursor: string | null }>('GET', '/v1/runs', { query });
+    if (values.json) {
+      io.out(`${JSON.stringify(page, null, 2)}\n`);
+      return EXIT.ok;
+    }
+    if (page.items.length === 0) {
+      io.out('no runs\n');
+      return EXIT.ok;
+    }
+    const rows = page.items.map((r) => [
+      r.id,
+      r.status,
+      r.method ?? '',
+      progressCell(r),
+      r.progress.latestLoss === null ? '-' : r.progress.latestLoss.toFixed(3),
+      r.createdAt?.replace('T', ' ').slice(0, 19) ?? '',
+      r.name ?? r.model,
+    ]);
+    io.out(`${formatTable(['ID', 'STATUS', 'METHOD', 'ITER', 'LOSS', 'CREATED (UTC)', 'NAME / MODEL'], rows)}\n`);
+    return EXIT.ok;
+  },
+};
+
+export const showCommand: CommandSpec = {
+  name: 'show',
+  usage: '<run-id> [--json]',
+  summary: 'show a run: status, progress, error, adapters, command',
+  options: { json: { type: 'boolean' } },
+  positionals: { min: 1, max: 1 },
+  async run({ api, io }, [id], values) {
+    const run = await api.call<RunRow>('GET', runPath(id!));
+    if (values.json) {
+      io.out(`${JSON.stringify(run, null, 2)}\n`);
+      return EXIT.ok;
+    }
+    const fields: [string, string | null | undefined][] = [
+      ['id', run.id],
+      ['name', run.name],
+      ['method', run.method],
+      ['status', run.status],
+      ['progress', progressLine(run)],
+      ['model', run.model],
+      ['data', run.data],
+      ['error', run.error],
+      ['adapters', run.adapterFile ?? run.adapterPath],
+      ['checkpoints', run.checkpoints?.length ? run.checkpoints.join(', ') : null],
+      ['created', run.createdAt],
+      ['started', run.startedAt],
+      ['finished', run.finishedAt],
+      ['command', formatArgv(run.argv)],
+    ];
+    for (const [k, v] of fields) if (v) io.out(`${`${k}:`.padEnd(13)}${v}\n`);
+    for (const w of run.warnings ?? []) io.out(`${'warning:'.padEnd(13)}${w.path}: ${w.message}\n`);
+    return EXIT.ok;
+  },
+};
+
+export const watchCommand: CommandSpec = {
+  name: 'watch',
+  usage: '<run-id> [--interval ms]',
+  summary: 'follow a run with a progress bar (iteration of total, ETA, latest loss) until it ends',
+  options: { interval: { type: 'string' } },
+  positionals: { min: 1, max: 1 },
+  async run({ api, io }, [id], values) {
+    return watchRun(api, io, id!, intOption(values, 'interval', 1000, 50));
+  },
+};
+
+export const cancelCommand: CommandSpec = {
+  name: 'cancel',
+  usage: '<run-id>',
+  summary: 'cancel a queued or running run',
+  options: {},
+  positionals: { min: 1, max: 1 },
+  async run({ api, io }, [id]) {
+    const run = await api.call<{ id?: string; status?: string }>('POST', `${runPath(id!)}/cancel`);
+    io.out(`${run.id ?? id} ${run.status ?? 'cancel requested'}\n`);
+    return EXIT.ok;
+  },
+};

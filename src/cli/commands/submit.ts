@@ -1,0 +1,87 @@
+// `submit <file>` queues a run from a YAML config or JSON request; `command <file>` prints its trainer command.
+import type { ApiClient } from '../api-client.js';
+import { ServiceUnreachableError } from '../api-client.js';
+import { type CliIo, EXIT } from '../cli-io.js';
+import { formatArgv, formatWarning } from '../format.js';
+import { buildLocalCommand, OFFLINE_RUN_DIR } from '../local-command.js';
+import { readRunFile, type RunFile } from '../run-file.js';
+import { watchRun } from '../watch.js';
+import { type CommandSpec, intOption, str } from './command-spec.js';
+
+type Warning = { path: string; message: string; line?: number };
+
+function bodyOf(file: RunFile) {
+  return file.kind === 'yaml' ? { yaml: file.text, file: file.label } : { json: file.value };
+}
+
+export function printWarnings(io: CliIo, warnings: readonly Warning[] | undefined, file?: string): void {
+  const byLine = [...(warnings ?? [])].sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
+  for (const w of byLine) io.err(`${formatWarning(w, file)}\n`);
+}
+
+export const submitCommand: CommandSpec = {
+  name: 'submit',
+  usage: '<file.yaml|file.json> [--watch] [--interval ms] [--idempotency-key key] [--json]',
+  summary: 'queue a run from an mlx-lm-lora YAML config (unchanged) or a JSON request',
+  options: {
+    watch: { type: 'boolean', short: 'w' },
+    interval: { type: 'string' },
+    'idempotency-key': { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  positionals: { min: 1, max: 1 },
+  async run({ api, io }, [file], values) {
+    const runFile = readRunFile(file!, io.cwd);
+    const key = str(values['idempotency-key']);
+    const run = await api.call<{ id: string; status: string; method: string; model: string; warnings?: Warning[] }>('POST', '/v1/runs', {
+      ...bodyOf(runFile),
+      headers: key ? { 'idempotency-key': key } : {},
+    });
+    if (values.json) io.out(`${JSON.stringify(run, null, 2)}\n`);
+    else io.out(`${run.id} ${run.status} (${run.method}, ${run.model})\n`);
+    if (!values.json) printWarnings(io, run.warnings, runFile.kind === 'yaml' ? runFile.label : undefined);
+    if (!values.watch) return EXIT.ok;
+    return watchRun(api, io, run.id, intOption(values, 'interval', 1000, 50));
+  },
+};
+
+interface DryRun {
+  argv: string[];
+  config: string;
+  warnings: Warning[];
+}
+
+async function serverDryRun(api: ApiClient, file: RunFile): Promise<DryRun> {
+  return api.call<DryRun>('POST', '/v1/runs', { ...bodyOf(file), query: { dryRun: 'true' } });
+}
+
+export const commandCommand: CommandSpec = {
+  name: 'command',
+  usage: '<file.yaml|file.json> [--local] [--json]',
+  summary: 'print the mlx_lm_lora.train command a run file becomes (a dry run; offline with --local or without a service)',
+  options: { local: { type: 'boolean' }, json: { type: 'boolean' } },
+  positionals: { min: 1, max: 1 },
+  async run({ api, io }, [file], values) {
+    const runFile = readRunFile(file!, io.cwd);
+    let dry: DryRun | undefined;
+    if (!values.local) {
+      try {
+        dry = await serverDryRun(api, runFile);
+      } catch (e) {
+        if (!(e instanceof ServiceUnreachableError)) throw e;
+        io.err(`note: ${e.message}; building the command locally (the dataset is not checked)\n`);
+      }
+    }
+    const checkedBy = dry ? 'service' : 'local';
+    dry ??= buildLocalCommand(runFile, io.config.python);
+    if (values.json) {
+      io.out(`${JSON.stringify({ ...dry, checkedBy }, null, 2)}\n`);
+      return EXIT.ok;
+    }
+    io.out(`${formatArgv(dry.argv)}\n`);
+    const configPath = dry.argv[dry.argv.indexOf('-c') + 1] ?? `${OFFLINE_RUN_DIR}/config.yaml`;
+    io.out(`\n# ${configPath}\n${dry.config}`);
+    printWarnings(io, dry.warnings, runFile.kind === 'yaml' ? runFile.label : undefined);
+    return EXIT.ok;
+  },
+};

@@ -1,0 +1,47 @@
+// `watch`: follows a run until it ends, drawing its progress; exit 0 when it succeeded, 1 otherwise.
+import type { ApiClient } from './api-client.js';
+import { ServiceUnreachableError } from './api-client.js';
+import { type CliIo, EXIT, type ExitCode } from './cli-io.js';
+import { FINAL_STATUSES, finalLine, progressKey, progressLine, type RunSummary } from './progress.js';
+
+/** Consecutive failed polls tolerated (the service restarting) before giving up. */
+const MAX_UNREACHABLE_POLLS = 30;
+
+async function poll(api: ApiClient, io: CliIo, id: string, intervalMs: number): Promise<RunSummary> {
+  for (let failures = 0; ; failures++) {
+    try {
+      return await api.call<RunSummary>('GET', `/v1/runs/${encodeURIComponent(id)}`);
+    } catch (e) {
+      if (!(e instanceof ServiceUnreachableError) || failures >= MAX_UNREACHABLE_POLLS) throw e;
+      await io.sleep(intervalMs);
+    }
+  }
+}
+
+export async function watchRun(api: ApiClient, io: CliIo, id: string, intervalMs: number): Promise<ExitCode> {
+  let lastKey = '';
+  let drawn = false;
+  for (;;) {
+    const run = await poll(api, io, id, intervalMs);
+    const final = FINAL_STATUSES.includes(run.status);
+    const line = progressLine(run);
+    if (io.isTty) {
+      io.out(`\r\x1b[2K${line}`);
+      drawn = true;
+    } else if (progressKey(run) !== lastKey) {
+      io.out(`${line}\n`);
+      lastKey = progressKey(run);
+    }
+    if (final) {
+      if (drawn) io.out('\n');
+      const summary = finalLine(run);
+      if (run.status === 'succeeded') {
+        io.out(`${summary}\n`);
+        return EXIT.ok;
+      }
+      io.err(`${summary}\n`);
+      return EXIT.runFailed;
+    }
+    await io.sleep(intervalMs);
+  }
+}
