@@ -1,0 +1,100 @@
+// Browser tests: a real listening server with a worker, Debian's Chromium driven by playwright-core, and screenshots.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+
+import { createTestEnv, REPO_ROOT, type TestEnv } from './test-env.js';
+
+/** Debian's Chromium (`apt-get install -y chromium`); CHROMIUM_PATH points elsewhere, e.g. Google Chrome on a Mac. */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+export const SCREENSHOT_DIR = path.join(REPO_ROOT, 'test-results', 'screenshots');
+
+/** Fails loudly when there is no browser: CI installs Chromium, so a missing one is a broken setup, not a skip. */
+export function assertChromium(): void {
+  if (!fs.existsSync(CHROMIUM_PATH)) {
+    throw new Error(
+      `Chromium not found at ${CHROMIUM_PATH}. The browser tests need it: install it with ` +
+        '`apt-get install -y chromium` (.ci/run does this), or set CHROMIUM_PATH to a Chromium or Chrome binary.',
+    );
+  }
+}
+
+export interface BrowserHandle {
+  context: BrowserContext;
+  newPage(): Promise<Page>;
+  close(): Promise<void>;
+}
+
+/** A fresh profile in a temporary user-data-dir, removed on close. */
+export async function launchBrowser(): Promise<BrowserHandle> {
+  assertChromium();
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlxq-chromium-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1360, height: 900 },
+    timeout: 30_000,
+  });
+  const errors: string[] = [];
+  context.on('weberror', (e) => errors.push(e.error().message));
+  return {
+    context,
+    async newPage() {
+      const page = await context.newPage();
+      page.setDefaultTimeout(20_000);
+      page.on('pageerror', (e) => errors.push(`${page.url()}: ${e.message}`));
+      return page;
+    },
+    async close() {
+      await context.close();
+      fs.rmSync(userDataDir, { recursive: true, force: true });
+      if (errors.length) throw new Error(`Uncaught errors in the pages:\n${errors.join('\n')}`);
+    },
+  };
+}
+
+export interface ServedEnv {
+  env: TestEnv;
+  baseUrl: string;
+}
+
+/**
+ * The whole service on a real port of 127.0.0.1 with a worker whose stand-in trainer sleeps `stepSeconds`
+ * per iteration, so runs last long enough to be watched and cancelled.
+ */
+export async function startServedEnv(
+  stepSeconds: number,
+  envOverrides: Record<string, string> = {},
+): Promise<ServedEnv> {
+  const env = await createTestEnv(envOverrides);
+  try {
+    const address = await env.app.listen({ host: '127.0.0.1', port: 0 });
+    await env.startWorker({ trainerEnv: { MLX_STANDIN_STEP_SECONDS: String(stepSeconds) } });
+    return { env, baseUrl: address };
+  } catch (err) {
+    await env.cleanup();
+    throw err;
+  }
+}
+
+/** Saves a screenshot (the full page unless told otherwise) under test-results/screenshots/, which is gitignored. */
+export async function screenshot(page: Page, name: string, { fullPage = true } = {}): Promise<string> {
+  fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const file = path.join(SCREENSHOT_DIR, `${name}.png`);
+  await page.screenshot({ path: file, fullPage });
+  return file;
+}

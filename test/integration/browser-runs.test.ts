@@ -1,0 +1,232 @@
+// Browser tests of the run pages in Debian's Chromium: submit through the form, watch a run live, cancel, list, validation.
+import path from 'node:path';
+
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import {
+  type BrowserHandle,
+  launchBrowser,
+  screenshot,
+  type ServedEnv,
+  startServedEnv,
+} from '../helpers/browser.js';
+import { TEST_DATA } from '../helpers/test-env.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const MODEL = 'mlx-community/Qwen2.5-0.5B-Instruct-4bit';
+let served: ServedEnv;
+let browser: BrowserHandle;
+let page: Page;
+
+beforeAll(async () => {
+  // 0.25 s per iteration: a 24-iteration run lasts about six seconds, long enough to watch it move.
+  served = await startServedEnv(0.25);
+  browser = await launchBrowser();
+  page = await browser.newPage();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await served?.env.cleanup();
+});
+
+const url = (p: string) => `${served.baseUrl}${p}`;
+
+async function apiJson(
+  method: string,
+  p: string,
+  body?: unknown,
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(url(p), {
+    method,
+    headers: body ? { 'content-type': 'application/json' } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+async function runStatus(id: string): Promise<string> {
+  return (await apiJson('GET', `/v1/runs/${id}`)).json.status as string;
+}
+
+function sftRequest(extra: Record<string, unknown> = {}) {
+  return {
+    method: 'sft',
+    model: MODEL,
+    data: path.join(TEST_DATA, 'sft-chat'),
+    iters: 24,
+    batch_size: 2,
+    steps_per_report: 2,
+    steps_per_eval: 6,
+    save_every: 12,
+    ...extra,
+  };
+}
+
+describe('the dashboard in a browser', () => {
+  it('redirects / to /ui and serves the pages with a content security policy', async () => {
+    const root = await fetch(url('/'), { redirect: 'manual' });
+    expect(root.status).toBe(302);
+    expect(root.headers.get('location')).toBe('/ui');
+    const ui = await fetch(url('/ui'));
+    expect(ui.status).toBe(200);
+    expect(ui.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(await ui.text()).toContain('/ui/static/js/runs-page.js');
+    expect((await fetch(url('/ui/vendor/uplot/uPlot.esm.js'))).status).toBe(200);
+    expect((await fetch(url('/ui/vendor/uplot/package.json'))).status).toBe(404);
+  });
+
+  it('submits a run through the form, shows the dry-run command, then its progress, charts and live log until it succeeds', async () => {
+    await page.goto(url('/ui/submit'));
+    await page.selectOption('#f-method', 'sft');
+    await page.fill('#f-model', MODEL);
+    await page.fill('#f-data', path.join(TEST_DATA, 'sft-chat'));
+    await page.fill('#f-iters', '24');
+    await page.fill('#f-name', 'browser-submitted');
+    await page.fill('#f-tags', 'browser, form');
+    await page.fill('#f-batch_size', '2');
+    await page.fill('#f-steps_per_report', '2');
+    await page.fill('#f-steps_per_eval', '6');
+    await page.fill('#f-save_every', '12');
+    await expect.poll(() => page.locator('#f-learning_rate').getAttribute('placeholder')).toBe('0.00001');
+
+    await page.click('#dry-run-button');
+    const command = page.locator('#dry-run-command');
+    await command.waitFor();
+    const text = await command.textContent();
+    expect(text).toContain('mlx_lm_lora.train');
+    expect(text).toContain('--iters 24');
+    expect(text).toContain('--batch-size 2');
+    await screenshot(page, 'submit-dry-run');
+
+    await page.click('#submit-button');
+    await page.waitForURL(/\/ui\/runs\/[^/]+$/);
+    const runId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
+    expect(
+      ((await apiJson('GET', `/v1/runs/${runId}`)).json.request as Record<string, unknown>).tags,
+    ).toEqual(['browser', 'form']);
+
+    // While it trains: the loss chart draws (uPlot canvas) and the log tail shows the trainer's report lines.
+    await page.locator('[data-chart="loss"] canvas').first().waitFor({ timeout: 30_000 });
+    await page.locator('#log', { hasText: 'Iter 2: loss' }).waitFor();
+    await page.locator('#eta', { hasText: 'left' }).waitFor();
+    expect(await page.locator('#log-state').textContent()).toContain('live');
+    await screenshot(page, 'run-training');
+
+    await page.locator('.page-head .status[data-status="succeeded"]').waitFor({ timeout: 30_000 });
+    await page.locator('#log', { hasText: 'Saved final weights' }).waitFor();
+    await page.locator('[data-chart="tokens"] canvas').first().waitFor();
+    await page.locator('[data-chart="memory"] canvas').first().waitFor();
+    expect(await page.locator('#progress-text').textContent()).toContain('Iteration 24 of 24');
+    expect(await page.locator('#command-text').textContent()).toContain('--iters 24');
+    expect(await page.locator('#parameters').textContent()).toContain('browser-submitted');
+    expect(await page.locator('#cancel').count()).toBe(0);
+    await page.evaluate('window.scrollTo(0, 0)');
+    await screenshot(page, 'run-succeeded');
+    expect(await runStatus(runId)).toBe('succeeded');
+
+    // "Run again with changes" opens the form filled from this run.
+    await page.click('#run-again');
+    await page.waitForURL(/\/ui\/submit\?from=/);
+    await page.locator('#prefill-note').waitFor();
+    expect(await page.inputValue('#f-iters')).toBe('24');
+    expect(await page.inputValue('#f-name')).toBe('browser-submitted');
+    expect(await page.inputValue('#f-tags')).toBe('browser, form');
+  });
+
+  it('cancels a running run from its page', async () => {
+    const created = await apiJson(
+      'POST',
+      '/v1/runs',
+      sftRequest({ iters: 400, name: 'to-cancel', tags: ['cancel-me'] }),
+    );
+    expect(created.status).toBe(201);
+    const id = created.json.id as string;
+    await page.goto(url(`/ui/runs/${id}`));
+    await page.locator('.page-head .status[data-status="running"]').waitFor({ timeout: 30_000 });
+    await page.locator('#log', { hasText: 'Iter' }).waitFor();
+    page.once('dialog', (d) => void d.accept());
+    await page.click('#cancel');
+    await page.locator('.page-head .status[data-status="cancelled"]').waitFor({ timeout: 30_000 });
+    await page.locator('#log-state', { hasText: 'ended' }).waitFor();
+    expect(await runStatus(id)).toBe('cancelled');
+    await screenshot(page, 'run-cancelled');
+  });
+
+  it('lists runs with filters and search, and updates their status live', async () => {
+    const created = await apiJson(
+      'POST',
+      '/v1/runs',
+      sftRequest({ iters: 8, name: 'live-listed', tags: ['live'] }),
+    );
+    const id = created.json.id as string;
+    await page.goto(url('/ui?tag=live'));
+    const row = page.locator(`tr[data-run-id="${id}"]`);
+    await row.waitFor();
+    expect(await page.locator('#runs-table tbody tr').count()).toBe(1);
+    // The list polls: the row turns succeeded without a reload.
+    await page.locator(`tr[data-run-id="${id}"][data-status="succeeded"]`).waitFor({ timeout: 30_000 });
+
+    await page.goto(url('/ui'));
+    await page.locator('#runs-table tbody tr').first().waitFor();
+    await page.selectOption('select[name="status"]', 'cancelled');
+    await waitFor(
+      async () =>
+        (await page.locator('#runs-table tbody tr').count()) === 1 &&
+        (await page.locator('tr[data-status="cancelled"]').count()) === 1,
+      { what: 'only the cancelled run listed' },
+    );
+    await page.selectOption('select[name="status"]', '');
+    await page.fill('input[name="q"]', 'browser-sub');
+    await waitFor(async () => (await page.locator('#runs-table tbody tr').count()) === 1, {
+      what: 'search to leave one run',
+    });
+    expect(await page.locator('#runs-table tbody').textContent()).toContain('browser-submitted');
+    await page.fill('input[name="q"]', '');
+    await waitFor(async () => (await page.locator('#runs-table tbody tr').count()) >= 3, {
+      what: 'all runs listed again',
+    });
+    await screenshot(page, 'runs-list');
+  });
+
+  it('shows the server validation messages next to the fields they name', async () => {
+    const body = {
+      method: 'sft',
+      model: MODEL,
+      data: path.join(TEST_DATA, 'sft-chat'),
+      iters: 10,
+      learning_rate: 'fast',
+      batch_size: 0,
+    };
+    const expected = await apiJson('POST', '/v1/runs?dryRun=true', body);
+    expect(expected.status).toBe(400);
+    const issues = expected.json.issues as { path: string; message: string }[];
+    const byPath = new Map(issues.map((i) => [i.path, i.message]));
+    expect([...byPath.keys()].sort()).toEqual(['batch_size', 'learning_rate']);
+
+    await page.goto(url('/ui/submit'));
+    await page.selectOption('#f-method', 'sft');
+    await page.fill('#f-model', MODEL);
+    await page.fill('#f-data', path.join(TEST_DATA, 'sft-chat'));
+    await page.fill('#f-iters', '10');
+    await page.fill('#f-learning_rate', 'fast');
+    await page.fill('#f-batch_size', '0');
+    await page.click('#dry-run-button');
+    await page.locator('#f-learning_rate-msg.error').waitFor();
+    expect(await page.locator('#f-learning_rate-msg').textContent()).toBe(byPath.get('learning_rate'));
+    expect(await page.locator('#f-batch_size-msg').textContent()).toBe(byPath.get('batch_size'));
+    expect(await page.locator('#form-errors').textContent()).toContain('2 fields to fix');
+    await screenshot(page, 'submit-validation');
+
+    // A dataset with problems: the file and line go under the data field.
+    await page.fill('#f-learning_rate', '');
+    await page.fill('#f-batch_size', '');
+    await page.fill('#f-data', path.join(TEST_DATA, 'bad', 'invalid-lines'));
+    await page.click('#dry-run-button');
+    await page.locator('#f-data-msg.error').waitFor();
+    expect(await page.locator('#f-data-msg').textContent()).toMatch(/train\.jsonl line \d+/);
+    expect(await page.locator('#f-learning_rate-msg').textContent()).toBe('');
+    await screenshot(page, 'submit-dataset-problems');
+  });
+});

@@ -1,0 +1,168 @@
+// Browser tests of the sweep page and the queue board in Debian's Chromium, against a real server, worker and sweep.
+import path from 'node:path';
+
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import {
+  type BrowserHandle,
+  launchBrowser,
+  screenshot,
+  type ServedEnv,
+  startServedEnv,
+} from '../helpers/browser.js';
+import { TEST_DATA } from '../helpers/test-env.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const MODEL = 'mlx-community/Qwen2.5-0.5B-Instruct-4bit';
+let served: ServedEnv;
+let browser: BrowserHandle;
+let page: Page;
+
+beforeAll(async () => {
+  served = await startServedEnv(0.1);
+  browser = await launchBrowser();
+  page = await browser.newPage();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await served?.env.cleanup();
+});
+
+const url = (p: string) => `${served.baseUrl}${p}`;
+
+async function getJson(p: string): Promise<Record<string, unknown>> {
+  const res = await fetch(url(p));
+  expect(res.status, p).toBe(200);
+  return (await res.json()) as Record<string, unknown>;
+}
+
+interface SweepRow {
+  runId: string;
+  status: string;
+  values: Record<string, number>;
+  objective: { final: { value: number } | null };
+}
+
+describe('the sweep page in a browser', () => {
+  it('shows a two-parameter sweep as a heatmap and a sortable table with the best run highlighted', async () => {
+    const res = await fetch(url('/v1/sweeps'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'lr-by-seed',
+        base: {
+          method: 'sft',
+          model: MODEL,
+          data: path.join(TEST_DATA, 'sft-chat'),
+          iters: 6,
+          steps_per_report: 1,
+          steps_per_eval: 3,
+          save_every: 6,
+        },
+        grid: { learning_rate: [1e-5, 3e-5], seed: [0, 1, 2] },
+        metric: { name: 'loss', goal: 'min' },
+      }),
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const sweepId = ((await res.json()) as { id: string }).id;
+
+    // The page is opened while the runs are queued and follows them to the end.
+    await page.goto(url(`/ui/sweeps/${sweepId}`));
+    await page.locator('#sweep-table tbody tr').first().waitFor();
+    expect(await page.locator('#sweep-table tbody tr').count()).toBe(6);
+    expect(await page.locator('#heatmap .cell').count()).toBe(6);
+    const done = await waitFor(
+      async () => {
+        const s = await getJson(`/v1/sweeps/${sweepId}`);
+        return (s.runs as SweepRow[]).every((r) => r.status === 'succeeded') && s.best ? s : null;
+      },
+      { timeoutMs: 60_000, what: 'the sweep to finish' },
+    );
+    const best = done.best as { runId: string; value: number };
+    await page.locator(`#sweep-table tr.best[data-run-id="${best.runId}"]`).waitFor({ timeout: 15_000 });
+    await page.locator('.page-head .status[data-status="done"]').waitFor({ timeout: 15_000 });
+    await page.locator(`#heatmap .cell.best[data-run-id="${best.runId}"]`).waitFor();
+    expect(await page.locator('#best-run').textContent()).toContain('Best run');
+    expect(await page.locator('#heatmap .cell.none').count()).toBe(0);
+    await screenshot(page, 'sweep-heatmap');
+
+    // Sorting by the metric puts the best run first (lower is better), and again reverses the order.
+    const header = page.locator('#sweep-table th[data-sort-key="objective"]');
+    await header.click();
+    expect(await header.getAttribute('aria-sort')).toBe('ascending');
+    expect(await page.locator('#sweep-table tbody tr').first().getAttribute('data-run-id')).toBe(best.runId);
+    await header.click();
+    expect(await header.getAttribute('aria-sort')).toBe('descending');
+    expect(await page.locator('#sweep-table tbody tr').last().getAttribute('data-run-id')).toBe(best.runId);
+    const values = await page.locator('#sweep-table tbody tr td:nth-child(6)').allTextContents();
+    const numbers = values.map(Number);
+    expect(numbers).toEqual([...numbers].sort((a, b) => b - a));
+  });
+
+  it('charts a one-parameter sweep as the metric over that parameter', async () => {
+    const res = await fetch(url('/v1/sweeps'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        base: {
+          method: 'sft',
+          model: MODEL,
+          data: path.join(TEST_DATA, 'sft-chat'),
+          iters: 4,
+          steps_per_report: 1,
+          steps_per_eval: 2,
+        },
+        grid: { learning_rate: [1e-6, 1e-5, 1e-4] },
+        metric: { name: 'loss', split: 'train', goal: 'min' },
+      }),
+    });
+    expect(res.status).toBe(201);
+    const sweepId = ((await res.json()) as { id: string }).id;
+    await page.goto(url(`/ui/sweeps/${sweepId}`));
+    await page.locator('[data-chart="param-learning_rate"] canvas').first().waitFor();
+    await page.locator('.page-head .status[data-status="done"]').waitFor({ timeout: 60_000 });
+    await page.locator('#sweep-table tr.best').waitFor();
+    await screenshot(page, 'sweep-one-parameter');
+  });
+});
+
+describe('bull-board at /admin/queues', () => {
+  it('lists the runs queue read-only with each job linked to its run page, and the worker', async () => {
+    const created = await fetch(url('/v1/runs'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ method: 'sft', model: MODEL, data: path.join(TEST_DATA, 'sft-chat'), iters: 2 }),
+    });
+    const runId = ((await created.json()) as { id: string }).id;
+    const board = await fetch(url('/admin/queues'));
+    expect(board.status).toBe(200);
+    expect(await board.text()).toContain('<div id="root">');
+
+    const body = (await getJson(
+      `/admin/queues/api/queues?activeQueue=runs&status=latest&page=1&jobsPerPage=50`,
+    )) as {
+      queues: {
+        name: string;
+        readOnlyMode: boolean;
+        description: string;
+        jobs: { id: string; data: { runId: string }; externalUrl?: { href: string } }[];
+      }[];
+    };
+    const queue = body.queues.find((q) => q.name === 'runs');
+    expect(queue?.readOnlyMode).toBe(true);
+    expect(queue?.description).toContain('run id');
+    const job = queue?.jobs.find((j) => j.id === runId);
+    expect(job?.data.runId).toBe(runId);
+    expect(job?.externalUrl?.href).toBe(`/ui/runs/${runId}`);
+
+    const workers = (await getJson('/admin/queues/api/queues/runs/workers')) as
+      { workers: unknown[] } | unknown[];
+    expect((Array.isArray(workers) ? workers : workers.workers).length).toBeGreaterThan(0);
+
+    await page.goto(url(`/admin/queues/queue/runs?status=latest`));
+    await page.getByText(runId).first().waitFor();
+    await screenshot(page, 'bull-board', { fullPage: false });
+  });
+});

@@ -1,0 +1,95 @@
+// Same-origin calls to the JSON API (with the login cookie when there is one); non-2xx answers become ApiError.
+/* global fetch, URLSearchParams, setTimeout, clearTimeout */
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    const message =
+      body && typeof body === 'object' && typeof body.message === 'string'
+        ? body.message
+        : status === 401
+          ? 'Not signed in: the API needs a token'
+          : `HTTP ${status}`;
+    super(message);
+    this.status = status;
+    this.body = body && typeof body === 'object' ? body : { message: String(body ?? '') };
+  }
+
+  get issues() {
+    return Array.isArray(this.body.issues) ? this.body.issues : [];
+  }
+
+  get problems() {
+    return Array.isArray(this.body.problems) ? this.body.problems : [];
+  }
+}
+
+export async function api(path, { method = 'GET', body, signal } = {}) {
+  const init = { method, credentials: 'same-origin', headers: { accept: 'application/json' }, signal };
+  if (body !== undefined) {
+    init.headers['content-type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  const res = await fetch(path, init);
+  const text = await res.text();
+  let data = null;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = text;
+    }
+  }
+  if (!res.ok) throw new ApiError(res.status, data);
+  return data;
+}
+
+export function query(params) {
+  const q = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== '') q.set(key, String(value));
+  }
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+/**
+ * Runs `task` now and then every `ms` until it returns false or stop() is called. now() runs it at once (or
+ * right after the run in progress); errors go to onError and polling goes on.
+ */
+export function poll(task, ms, onError) {
+  let timer = null;
+  let stopped = false;
+  let running = false;
+  let again = false;
+  const tick = async () => {
+    clearTimeout(timer);
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    let more = true;
+    try {
+      more = (await task()) !== false;
+    } catch (err) {
+      onError?.(err);
+    }
+    running = false;
+    if (!more) stopped = true;
+    if (stopped) return;
+    if (again) {
+      again = false;
+      void tick();
+    } else timer = setTimeout(tick, ms);
+  };
+  void tick();
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+    now() {
+      if (!stopped) void tick();
+    },
+  };
+}

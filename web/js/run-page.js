@@ -1,0 +1,202 @@
+// /ui/runs/<id>: header with cancel and "run again", progress with ETA, metric charts, live log, parameters and command.
+/* global location, confirm */
+import { api, poll, query } from './api.js';
+import { fill, formatDuration, formatNumber, h, progressBar, runLabel, statusBadge } from './dom.js';
+import { errorBanner, mountShell, setTitle } from './layout.js';
+import { LogTail } from './log-tail.js';
+import { RunCharts } from './run-charts.js';
+import { commandCard, historyCard, outputsCard, parametersCard } from './run-details.js';
+
+const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
+const CANCELLABLE = new Set(['queued', 'running', 'interrupted']);
+const REFRESH_MS = 2000;
+/** The tail starts this many lines before the end, so a long finished log does not stream from its first line. */
+const TAIL_LINES = 1000;
+
+const runId = decodeURIComponent(location.pathname.split('/').pop() ?? '');
+const runPath = `/v1/runs/${encodeURIComponent(runId)}`;
+const main = mountShell('runs', `Run ${runId}`);
+const head = h('div', { class: 'page-head' });
+const sub = h('p', { class: 'sub', style: 'margin:-8px 0 16px' });
+const banner = h('div');
+const errorBox = h('div');
+const progressCard = h('section', { class: 'card', id: 'progress' });
+const charts = new RunCharts();
+const history = h('div');
+const outputs = h('div');
+main.append(head, sub, banner, errorBox, progressCard, charts.el);
+
+let run = null;
+let finalSeen = false;
+let detailsShown = false;
+let tail = null;
+let poller = null;
+
+async function refresh() {
+  const [detail, metrics] = await Promise.all([
+    api(runPath),
+    api(`${runPath}/metrics${query({ since: charts.lastIteration || undefined })}`),
+  ]);
+  run = detail;
+  charts.add(metrics.points ?? []);
+  fill(banner);
+  render();
+  if (FINAL.has(run.status)) {
+    // One more read after the final status, so the last metrics written with it are drawn.
+    if (finalSeen) return false;
+    finalSeen = true;
+  }
+  return true;
+}
+
+function render() {
+  setTitle(runLabel(run));
+  renderHead();
+  renderProgress();
+  fill(errorBox, run.error ? h('div', { class: 'banner error', id: 'run-error' }, run.error) : null);
+  if (!detailsShown) {
+    detailsShown = true;
+    startTail();
+    main.append(
+      tail.el,
+      h('div', { class: 'grid two' }, parametersCard(run), commandCard(run)),
+      outputs,
+      history,
+    );
+  }
+  fill(outputs, outputsCard(run));
+  fill(history, historyCard(run));
+}
+
+function renderHead() {
+  const cancel = CANCELLABLE.has(run.status)
+    ? h('button', { type: 'button', class: 'danger', id: 'cancel', onclick: cancelRun }, 'Cancel run')
+    : null;
+  fill(
+    head,
+    h('h1', {}, runLabel(run)),
+    statusBadge(run.status),
+    h('span', { class: 'spacer' }),
+    cancel,
+    h(
+      'a',
+      { class: 'button', id: 'run-again', href: `/ui/submit?from=${encodeURIComponent(run.id)}` },
+      'Run again with changes',
+    ),
+  );
+  fill(
+    sub,
+    h('span', { class: 'mono' }, run.id),
+    ` · ${run.method} · `,
+    h('span', { class: 'mono' }, run.model),
+    run.sweepId
+      ? [
+          ' · ',
+          h(
+            'a',
+            { href: `/ui/sweeps/${encodeURIComponent(run.sweepId)}` },
+            `sweep run #${run.sweepIndex ?? 0}`,
+          ),
+        ]
+      : null,
+    (run.tags ?? []).length
+      ? [' · ', run.tags.map((t) => h('a', { class: 'chip', href: `/ui?tag=${encodeURIComponent(t)}` }, t))]
+      : null,
+    ' · ',
+    h('a', { href: `/admin/queues/queue/runs/${encodeURIComponent(run.id)}` }, 'queue job'),
+    ' · ',
+    h('a', { href: runPath }, 'JSON'),
+  );
+}
+
+function renderProgress() {
+  const p = run.progress ?? {};
+  const started = run.startedAt ? Date.parse(run.startedAt) : null;
+  const elapsed =
+    run.durationMs != null
+      ? run.durationMs / 1000
+      : started && !FINAL.has(run.status)
+        ? (Date.now() - started) / 1000
+        : null;
+  const left =
+    run.status === 'running' && p.etaSeconds != null
+      ? `about ${formatDuration(p.etaSeconds)} left`
+      : run.status === 'queued'
+        ? 'waiting for a worker'
+        : run.status === 'interrupted'
+          ? 'interrupted: waiting to resume from the newest checkpoint'
+          : FINAL.has(run.status)
+            ? `${run.status} ${run.finishedAt ? new Date(run.finishedAt).toLocaleTimeString() : ''}`
+            : '';
+  const stat = (label, value, id) =>
+    h('div', { class: 'stat' }, h('div', { class: 'label' }, label), h('div', { class: 'value', id }, value));
+  fill(
+    progressCard,
+    progressBar(p.percent, { big: true, done: run.status === 'succeeded' }),
+    h(
+      'div',
+      { class: 'progress-line' },
+      h(
+        'span',
+        { id: 'progress-text' },
+        p.total
+          ? `Iteration ${p.iteration ?? 0} of ${p.total} (${formatNumber(p.percent ?? 0)}%)`
+          : 'No iterations yet',
+      ),
+      h('span', { id: 'eta' }, left),
+    ),
+    h(
+      'div',
+      { class: 'stats' },
+      stat('Train loss', formatNumber(p.latestLoss), 'stat-loss'),
+      stat('Val loss', formatNumber(p.latestValLoss), 'stat-val-loss'),
+      stat('Elapsed', formatDuration(elapsed), 'stat-elapsed'),
+      stat('Attempt', run.attempt || '–', 'stat-attempt'),
+      stat('Priority', run.priority ?? 0, 'stat-priority'),
+    ),
+  );
+}
+
+function startTail() {
+  const after = FINAL.has(run.status) ? Math.max(0, (run.logLines ?? 0) - TAIL_LINES) : 0;
+  tail = new LogTail(run.id, {
+    afterSeq: after,
+    onStatus: () => poller?.now(),
+    onEnd: () => poller?.now(),
+  });
+  tail.start();
+}
+
+async function cancelRun(event) {
+  if (
+    !confirm(`Cancel run ${runLabel(run)}? A running trainer is stopped; its checkpoints and log are kept.`)
+  )
+    return;
+  const button = event.currentTarget;
+  button.disabled = true;
+  fill(button, 'Cancelling…');
+  try {
+    await api(`${runPath}/cancel`, { method: 'POST' });
+    finalSeen = false;
+    if (poller) poller.now();
+  } catch (err) {
+    fill(
+      banner,
+      errorBanner(
+        err.status === 404 && /No route/.test(err.message)
+          ? new Error('This server has no cancel route yet')
+          : err,
+      ),
+    );
+    button.disabled = false;
+    fill(button, 'Cancel run');
+  }
+}
+
+try {
+  await refresh();
+  poller = poll(refresh, REFRESH_MS, (err) => fill(banner, errorBanner(err)));
+} catch (err) {
+  fill(head, h('h1', {}, `Run ${runId}`));
+  fill(banner, errorBanner(err));
+}

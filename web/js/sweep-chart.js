@@ -1,0 +1,94 @@
+// The sweep page's chart: a heatmap over two varied parameters, else the metric over each varied parameter.
+import { LineChart } from './charts.js';
+import { fill, formatValue, h } from './dom.js';
+import { axisValues, heatmap } from './heatmap.js';
+import { metricLabel, objective, sweepParams } from './sweep-table.js';
+
+export class SweepChart {
+  constructor() {
+    this.el = h('section', { class: 'card', id: 'sweep-chart' });
+    this.charts = [];
+    this.shape = '';
+  }
+
+  render(sweep) {
+    const ps = sweepParams(sweep);
+    const m = sweep.metric;
+    const label = metricLabel(m);
+    const rows = sweep.runs.map((r) => ({
+      runId: r.runId,
+      status: r.status,
+      values: r.values ?? {},
+      value: objective(r),
+    }));
+    if (ps.length === 2) {
+      fill(
+        this.el,
+        h('h2', {}, `${label} over ${ps[0]} and ${ps[1]}`),
+        heatmap({
+          xKey: ps[0],
+          yKey: ps[1],
+          rows,
+          goal: m.goal,
+          bestRunId: sweep.best?.runId,
+          metricLabel: label,
+        }),
+      );
+      return;
+    }
+    if (ps.length === 0) {
+      fill(this.el, h('h2', {}, label), h('p', { class: 'sub' }, 'This sweep varies no parameter.'));
+      return;
+    }
+    const shape = ps.join('\u0000');
+    if (shape !== this.shape) {
+      this.charts.forEach((c) => c.destroy());
+      this.charts = ps.map((p) => chartFor(p, rows, sweep));
+      this.shape = shape;
+      fill(
+        this.el,
+        h('h2', {}, `${label} over ${ps.join(', ')}`),
+        h(
+          'div',
+          { class: 'charts' },
+          this.charts.map((c) => c.chart.el),
+        ),
+      );
+    }
+    for (const c of this.charts) c.update(rows, sweep);
+  }
+}
+
+/** metric against one parameter: numbers on a numeric axis (log when they span decades), anything else as categories. */
+function chartFor(param, rows, sweep) {
+  const values = axisValues(rows.map((r) => r.values[param]));
+  const numeric = values.every((v) => typeof v === 'number');
+  const logX = numeric && values[0] > 0 && values[values.length - 1] / values[0] >= 100;
+  const categories = numeric ? null : values.map(formatValue);
+  const chart = new LineChart({
+    title: param,
+    key: `param-${param}`,
+    xLabel: param,
+    categories,
+    logX,
+    points: true,
+  });
+  const xOf = (v) => (numeric ? v : categories.indexOf(formatValue(v)));
+  const single = sweepParams(sweep).length === 1;
+  return {
+    chart,
+    destroy: () => chart.destroy(),
+    update(rs, current) {
+      const points = rs
+        .filter((r) => r.value !== null && r.values[param] !== undefined)
+        .map((r) => [xOf(r.values[param]), r.value]);
+      const best = rs
+        .filter((r) => r.runId === current.best?.runId && r.value !== null)
+        .map((r) => [xOf(r.values[param]), r.value]);
+      chart.update([
+        { label: metricLabel(current.metric), points, pointsOnly: !single },
+        { label: 'best run', points: best, pointsOnly: true, color: '#2b8a3e' },
+      ]);
+    },
+  };
+}
