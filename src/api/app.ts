@@ -11,9 +11,11 @@ import type { Db } from '../db/client.js';
 import type { InputCheckDeps } from '../inputs/check-run-inputs.js';
 import type { Config } from '../shared/config.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
+import { bullBoardRoutes } from './routes/bull-board.js';
 import { datasetRoutes } from './routes/datasets.js';
 import { healthRoutes } from './routes/health.js';
 import { methodRoutes } from './routes/methods.js';
+import { pageRoutes } from './routes/pages.js';
 import { runRoutes } from './routes/runs.js';
 import { registerYamlBodyParser } from './yaml-body.js';
 
@@ -43,5 +45,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(methodRoutes, deps);
   await app.register(datasetRoutes, deps);
   await app.register(runRoutes, deps);
+  await app.register(pageRoutes, deps);
+  await app.register(bullBoardRoutes, deps);
   return app;
 }
