@@ -1,0 +1,81 @@
+// Figures: resident memory of the API and worker processes at rest (started, ready, idle), next to the raw
+// baseline's server and worker processes, all run the same way (node --import tsx).
+import path from 'node:path';
+
+import { type BenchContext, prefix, subdir } from '../lib/context.js';
+import { type Figure, makeFigure, reported } from '../lib/figure.js';
+import { nextMessage, rssMb, runTs } from '../lib/processes.js';
+import { deployment, STAND_IN_PATH, startProjectApi, startProjectWorker } from '../lib/project.js';
+import { closeRaw, startRawServer } from '../lib/raw.js';
+import { sleep } from '../lib/stats.js';
+
+export async function idleRss(ctx: BenchContext): Promise<Figure[]> {
+  const reps = ctx.quick ? 1 : 3;
+  const settleMs = ctx.quick ? 1000 : 3000;
+  const out = {
+    api: [] as number[],
+    worker: [] as number[],
+    rawApi: [] as number[],
+    rawWorker: [] as number[],
+  };
+  for (let r = 0; r < reps; r++) {
+    const d = deployment(ctx, 'rss');
+    const dir = subdir(ctx, 'raw-rss');
+    const api = await startProjectApi(d);
+    const worker = await startProjectWorker(d, STAND_IN_PATH);
+    const rawApi = await startRawServer(ctx, dir, {
+      RAW_SUBMIT_DB: path.join(dir, 'raw.sqlite'),
+      RAW_PREFIX: prefix('raw-rss'),
+    });
+    const rawWorker = runTs('bench/raw/raw-worker.ts', {
+      env: { REDIS_URL: ctx.redisUrl, RAW_PREFIX: prefix('raw-rss-w') },
+      logFile: path.join(dir, 'raw-worker.log'),
+      ipc: true,
+    });
+    try {
+      await nextMessage(rawWorker, 'ready');
+      await sleep(settleMs);
+      out.api.push(rssMb(api.proc.pid).rss);
+      out.worker.push(rssMb(worker.pid).rss);
+      out.rawApi.push(rssMb(rawApi.proc.pid).rss);
+      out.rawWorker.push(rssMb(rawWorker.pid).rss);
+      ctx.log(
+        `idle RSS rep ${r + 1}/${reps}: API ${out.api.at(-1)!.toFixed(0)} MB (raw ${out.rawApi.at(-1)!.toFixed(0)}), worker ${out.worker.at(-1)!.toFixed(0)} MB (raw ${out.rawWorker.at(-1)!.toFixed(0)})`,
+      );
+    } finally {
+      await worker.stop();
+      await api.proc.stop();
+      await rawApi.close();
+      await closeRaw(rawWorker);
+    }
+  }
+  const note = `VmRSS ${settleMs / 1000} s after ready, nothing queued; every process runs TypeScript through the tsx loader, as npm start does`;
+  return [
+    makeFigure(
+      {
+        name: 'idle RSS, API process',
+        section: 'Memory',
+        unit: 'MB',
+        goal: null,
+        pass: reported,
+        baselineWhat: 'the raw Fastify + zod + better-sqlite3 + BullMQ server',
+        note,
+      },
+      out.api,
+      out.rawApi,
+    ),
+    makeFigure(
+      {
+        name: 'idle RSS, worker process',
+        section: 'Memory',
+        unit: 'MB',
+        goal: null,
+        pass: reported,
+        baselineWhat: 'the raw BullMQ worker that spawns trainers',
+        note,
+      },
+      out.worker,
+      out.rawWorker,
+    ),
+  ];
+}

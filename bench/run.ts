@@ -1,0 +1,96 @@
+// `npm run bench` / `npm run bench:quick`: measures the service against its raw parts, figure by figure, in one
+// run on one machine. Prints one JSON object per figure on stdout (progress goes to stderr); the full run also
+// writes BENCHMARKS.md. `--only=<word>` runs the figures whose name contains the word.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { datasetValidation } from './figures/dataset-validation.js';
+import { historyQueries } from './figures/history-queries.js';
+import { idleRss } from './figures/idle-rss.js';
+import { logIngestion } from './figures/log-ingestion.js';
+import { submitLatency } from './figures/submit-latency.js';
+import { submitThroughput } from './figures/submit-throughput.js';
+import { sweepSubmit } from './figures/sweep-submit.js';
+import type { BenchContext } from './lib/context.js';
+import { type Figure, figureJson } from './lib/figure.js';
+import { collectMachine } from './lib/machine.js';
+import { killAll, REPO_ROOT } from './lib/processes.js';
+import { startRedis } from './lib/redis.js';
+import { writeReport } from './lib/report.js';
+
+const FIGURES: [string, (ctx: BenchContext) => Promise<Figure[]>][] = [
+  ['idle rss', idleRss],
+  ['submit throughput', submitThroughput],
+  ['submit latency', submitLatency],
+  ['log ingestion', logIngestion],
+  ['history queries', historyQueries],
+  ['dataset validation', datasetValidation],
+  ['sweep', sweepSubmit],
+];
+
+const quick = process.argv.includes('--quick');
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+const started = Date.now();
+const log = (msg: string) =>
+  process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}\n`);
+
+/** The interpreter behind `python3` (or MLX_PYTHON), so no pyenv shim adds ~60 ms to every trainer start. */
+function resolvePython(): string {
+  const py = process.env.MLX_PYTHON ?? 'python3';
+  return execFileSync(py, ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
+}
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mlxq-bench-'));
+const redis = await startRedis(process.env.REDIS_URL);
+let cleaned = false;
+async function cleanup(): Promise<void> {
+  if (cleaned) return;
+  cleaned = true;
+  killAll();
+  await redis.stop().catch(() => undefined);
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+const figures: Figure[] = [];
+const ctx: BenchContext = {
+  quick,
+  redisUrl: redis.url,
+  tmp,
+  python: resolvePython(),
+  log,
+  emit: (f) => {
+    figures.push(f);
+    process.stdout.write(`${figureJson(f)}\n`);
+  },
+};
+
+let failed = false;
+try {
+  log(`${quick ? 'quick' : 'full'} run; Redis: ${redis.origin}; python: ${ctx.python}; temp: ${tmp}`);
+  const machine = collectMachine(ctx, redis.origin);
+  for (const [name, run] of FIGURES) {
+    if (only && !name.includes(only)) continue;
+    log(`-- ${name}`);
+    try {
+      for (const f of await run(ctx)) ctx.emit(f);
+    } catch (e) {
+      failed = true;
+      log(`${name} failed: ${(e as Error).stack ?? String(e)}`);
+    }
+  }
+  if (!quick && !only && !failed) {
+    writeReport(path.join(REPO_ROOT, 'BENCHMARKS.md'), figures, await machine, (Date.now() - started) / 1000);
+    log('wrote BENCHMARKS.md');
+  }
+  log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+} finally {
+  await cleanup();
+}
+process.exit(failed ? 1 : 0);
