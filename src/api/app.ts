@@ -1,6 +1,7 @@
 // buildApp(deps): registers routes and the error handler; never listens (tests use inject).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
+import rateLimit from '@fastify/rate-limit';
 import type { Queue } from 'bullmq';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -10,10 +11,14 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/client.js';
 import type { InputCheckDeps } from '../inputs/check-run-inputs.js';
 import type { Config } from '../shared/config.js';
+import { installAuth } from './auth.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
+import { registerDocsUi, registerOpenApi } from './openapi.js';
 import { bullBoardRoutes } from './routes/bull-board.js';
+import { datasetUploadRoutes } from './routes/dataset-uploads.js';
 import { datasetRoutes } from './routes/datasets.js';
 import { healthRoutes } from './routes/health.js';
+import { loginRoutes } from './routes/login.js';
 import { methodRoutes } from './routes/methods.js';
 import { pageRoutes } from './routes/pages.js';
 import { runRoutes } from './routes/runs.js';
@@ -40,12 +45,19 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  // Before any route: auth covers every route registered after it; swagger and rate-limit collect routes as added.
+  await installAuth(app, deps.config);
+  await app.register(rateLimit, { global: false });
+  await registerOpenApi(app);
   registerYamlBodyParser(app);
   await app.register(healthRoutes, deps);
   await app.register(methodRoutes, deps);
   await app.register(datasetRoutes, deps);
+  await app.register(datasetUploadRoutes, deps);
+  await app.register(loginRoutes, deps);
   await app.register(runRoutes, deps);
   await app.register(pageRoutes, deps);
   await app.register(bullBoardRoutes, deps);
+  await registerDocsUi(app);
   return app;
 }

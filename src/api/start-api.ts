@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { createDatasetValidator } from '../datasets/validate-dataset.js';
 import { closeDb, dbFilePath, type Db, openDb } from '../db/client.js';
 import { migrate } from '../db/migrate.js';
+import { createPathPolicy } from '../inputs/path-policy.js';
 import { createDataResolver } from '../inputs/resolve-data.js';
 import type { Config } from '../shared/config.js';
 import { apiRedisOptions, createRedis, createRunsQueue } from '../shared/queue.js';
@@ -29,7 +30,7 @@ export async function startApi(config: Config, redisUrl: string, logger: Logger)
     queue,
     redis,
     logger,
-    inputs: { validator: createDatasetValidator(), resolveData },
+    inputs: { validator: createDatasetValidator(), resolveData, assertAllowedPath: createPathPolicy(config.allowedRoots) },
   });
   await app.listen({ port: config.port, host: config.host });
   if (!['127.0.0.1', 'localhost', '::1'].includes(config.host) && !config.apiToken) {

@@ -7,6 +7,7 @@ import { DatasetValidationError, type FieldIssue, RequestValidationError } from 
 import { METHOD_INFO } from '../domain/methods.js';
 import { BUILTIN_REWARD_FUNCTIONS } from '../domain/run-options.js';
 import type { RunRequest } from '../domain/run-request.js';
+import { assertDatasetAllowed } from './path-policy.js';
 import { registeredRewardFunctions } from './reward-functions-file.js';
 
 export interface InputCheckDeps {
@@ -32,12 +33,26 @@ function looksLikePath(value: string): boolean {
   return value.startsWith('/') || value.startsWith('.') || value.startsWith('~') || value.includes('\\');
 }
 
+/** Records a path-policy refusal as an issue (before any existence check, so no file outside leaks); false when refused. */
+async function allowedPath(field: string, resolved: string, deps: InputCheckDeps, issues: FieldIssue[], dataset = false): Promise<boolean> {
+  if (!deps.assertAllowedPath) return true;
+  try {
+    if (dataset) await assertDatasetAllowed(deps.assertAllowedPath, resolved, field);
+    else await deps.assertAllowedPath(field, resolved);
+    return true;
+  } catch (e) {
+    if (!(e instanceof RequestValidationError)) throw e;
+    issues.push(...e.issues);
+    return false;
+  }
+}
+
 async function checkModel(field: string, value: string, deps: InputCheckDeps, issues: FieldIssue[]) {
   const resolved = path.resolve(value);
   const st = await stat(resolved);
   if (st || looksLikePath(value)) {
+    if (!(await allowedPath(field, resolved, deps, issues))) return;
     if (!st?.isDirectory()) return void issues.push({ path: field, message: `local model directory ${value} does not exist` });
-    await deps.assertAllowedPath?.(field, resolved);
     if (!(await stat(path.join(resolved, 'config.json')))) {
       issues.push({ path: field, message: `${value} has no config.json (upstream raises FileNotFoundError)` });
     }
@@ -50,9 +65,9 @@ async function checkModel(field: string, value: string, deps: InputCheckDeps, is
 
 async function checkFile(field: string, value: string, deps: InputCheckDeps, issues: FieldIssue[]) {
   const resolved = path.resolve(value);
+  if (!(await allowedPath(field, resolved, deps, issues))) return;
   const st = await stat(resolved);
   if (!st?.isFile()) return void issues.push({ path: field, message: `file ${value} does not exist` });
-  await deps.assertAllowedPath?.(field, resolved);
 }
 
 async function checkRewardNames(request: RunRequest, issues: FieldIssue[]) {
@@ -88,8 +103,8 @@ export async function checkRunInputs(request: RunRequest, deps: InputCheckDeps):
     else throw e;
     return undefined;
   });
-  if (dataDir) await deps.assertAllowedPath?.('data', dataDir);
-  if (issues.length > 0 || !dataDir) throw new RequestValidationError(issues);
+  const dataAllowed = dataDir !== undefined && (await allowedPath('data', dataDir, deps, issues, true));
+  if (issues.length > 0 || !dataDir || !dataAllowed) throw new RequestValidationError(issues);
   const report = await deps.validator.validate({
     dir: dataDir,
     mode: METHOD_INFO[request.method].trainMode,

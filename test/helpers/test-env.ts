@@ -14,6 +14,7 @@ import { type App, buildApp } from '../../src/api/app.js';
 import { createDatasetValidator } from '../../src/datasets/validate-dataset.js';
 import { closeDb, type Db, openDb } from '../../src/db/client.js';
 import { migrate } from '../../src/db/migrate.js';
+import { createPathPolicy } from '../../src/inputs/path-policy.js';
 import { createDataResolver } from '../../src/inputs/resolve-data.js';
 import { type Config, loadConfig } from '../../src/shared/config.js';
 import { apiRedisOptions, createRedis, createRunsQueue, workerRedisOptions } from '../../src/shared/queue.js';
@@ -62,7 +63,7 @@ export async function createTestEnv(env: Record<string, string> = {}): Promise<T
   const redis = createRedis(redisUrl(), apiRedisOptions());
   const queue = createRunsQueue(redis, prefix);
   const resolveData = createDataResolver(dataDir);
-  const app = await buildApp({ config, db, queue, redis, logger: false, inputs: { validator: createDatasetValidator(), resolveData } });
+  const app = await buildApp({ config, db, queue, redis, logger: false, inputs: { validator: createDatasetValidator(), resolveData, assertAllowedPath: createPathPolicy(config.allowedRoots) } });
   const workers: { handle: WorkerHandle; conns: Redis[] }[] = [];
   return {
     config,
