@@ -22,6 +22,7 @@ import { loginRoutes } from './routes/login.js';
 import { methodRoutes } from './routes/methods.js';
 import { pageRoutes } from './routes/pages.js';
 import { runRoutes } from './routes/runs.js';
+import { sweepRoutes } from './routes/sweeps.js';
 import { registerYamlBodyParser } from './yaml-body.js';
 
 export interface AppDeps {
@@ -56,6 +57,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(datasetUploadRoutes, deps);
   await app.register(loginRoutes, deps);
   await app.register(runRoutes, deps);
+  await app.register(sweepRoutes, deps);
   await app.register(pageRoutes, deps);
   await app.register(bullBoardRoutes, deps);
   await registerDocsUi(app);

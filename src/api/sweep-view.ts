@@ -1,0 +1,196 @@
+// The HTTP shape of a sweep: its runs as a table (values, status, metrics), progress counts, the best run, CSV.
+import type { Db } from '../db/client.js';
+import { type FinalAndBest, finalAndBestMetric, type MetricValue } from '../db/metrics-repository.js';
+import { listRuns } from '../db/runs-repository.js';
+import { getSweep, updateSweepStatus } from '../db/sweeps-repository.js';
+import { ConflictError } from '../domain/errors.js';
+import type { MetricGoal, MetricSplit, Run, Sweep } from '../domain/run.js';
+import { isFinal, RUN_STATUSES, type RunStatus } from '../domain/run-status.js';
+import { defaultSplit, type SweepMetric } from '../domain/sweep-spec.js';
+
+const iso = (ms: number | null) => (ms ? new Date(ms).toISOString() : null);
+
+interface Point {
+  iteration: number;
+  value: number | null;
+}
+interface FinalBest {
+  final: Point | null;
+  best: Point | null;
+}
+
+export interface SweepRunRow {
+  index: number;
+  runId: string;
+  name: string | null;
+  status: RunStatus;
+  values: Record<string, unknown>;
+  progress: { iteration: number | null; total: number | null };
+  /** The sweep's metric. */
+  objective: FinalBest;
+  trainLoss: FinalBest;
+  valLoss: FinalBest;
+  /** GRPO's total_rewards_mean (train reports); null for other methods. */
+  meanReward: FinalBest | null;
+  stopReason: string | null;
+  error: string | null;
+  durationMs: number | null;
+}
+
+export interface BestRun {
+  runId: string;
+  index: number;
+  values: Record<string, unknown>;
+  status: RunStatus;
+  /** The run's final value of the sweep's metric, and the iteration it was reported at. */
+  value: number;
+  iteration: number;
+  /** True while runs are still active, or when no run has succeeded yet (the leader so far). */
+  provisional: boolean;
+}
+
+/** The sweep's metric; a sweep row without one (not created by this API) is judged on val loss. */
+export function sweepMetric(sweep: Sweep): SweepMetric {
+  const spec = sweep.spec as { metric?: Partial<SweepMetric> };
+  const name = sweep.metricName ?? 'loss';
+  return { name, split: spec.metric?.split ?? defaultSplit(name), goal: sweep.metricGoal ?? 'min' };
+}
+
+/** The sweep's runs in sweep order (one page: a sweep has at most runCount runs). */
+export function sweepRuns(db: Db, sweep: Sweep): Run[] {
+  const page = listRuns(db, { sweepId: sweep.id, limit: Math.max(1, sweep.runCount) + 1 });
+  return page.items.sort((a, b) => (a.sweepIndex ?? 0) - (b.sweepIndex ?? 0));
+}
+
+/** An active sweep whose runs are all final is done; written on read (compare-and-set, a cancel may win). */
+export function settleSweepStatus(db: Db, sweep: Sweep, runs: readonly Run[]): Sweep {
+  if (sweep.status !== 'active' || !runs.every((r) => isFinal(r.status))) return sweep;
+  try {
+    return updateSweepStatus(db, sweep.id, 'active', 'done');
+  } catch (e) {
+    if (e instanceof ConflictError) return getSweep(db, sweep.id) ?? sweep;
+    throw e;
+  }
+}
+
+const point = (v: MetricValue | null): Point | null => (v ? { iteration: v.iteration, value: v.value } : null);
+
+function metricTable(db: Db, ids: string[], name: string, split: MetricSplit, goal: MetricGoal): Map<string, FinalBest> {
+  const rows: FinalAndBest[] = finalAndBestMetric(db, ids, name, split, goal);
+  return new Map(rows.map((r) => [r.runId, { final: point(r.final), best: point(r.best) }]));
+}
+
+export function sweepRows(db: Db, sweep: Sweep, runs: readonly Run[]): SweepRunRow[] {
+  const ids = runs.map((r) => r.id);
+  const metric = sweepMetric(sweep);
+  const objective = metricTable(db, ids, metric.name, metric.split, metric.goal);
+  const trainLoss = metricTable(db, ids, 'loss', 'train', 'min');
+  const valLoss = metricTable(db, ids, 'loss', 'val', 'min');
+  const anyGrpo = runs.some((r) => r.trainMode === 'grpo');
+  const reward = anyGrpo ? metricTable(db, ids, 'total_rewards_mean', 'train', 'max') : undefined;
+  const none: FinalBest = { final: null, best: null };
+  return runs.map((r) => ({
+    index: r.sweepIndex ?? 0,
+    runId: r.id,
+    name: r.name,
+    status: r.status,
+    values: r.sweepValues ?? {},
+    progress: { iteration: r.progressIteration, total: r.progressTotal },
+    objective: objective.get(r.id) ?? none,
+    trainLoss: trainLoss.get(r.id) ?? none,
+    valLoss: valLoss.get(r.id) ?? none,
+    meanReward: r.trainMode === 'grpo' ? (reward?.get(r.id) ?? none) : null,
+    stopReason: r.stopReason,
+    error: r.error,
+    durationMs: r.durationMs,
+  }));
+}
+
+/**
+ * The succeeded run with the best final value of the sweep's metric (ties go to the lower index). Before any
+ * run has succeeded, the leader among the runs that reported the metric, marked provisional.
+ */
+export function bestRun(rows: readonly SweepRunRow[], goal: MetricGoal): BestRun | null {
+  const withValue = rows.filter((r) => r.objective.final?.value != null && Number.isFinite(r.objective.final.value));
+  const succeeded = withValue.filter((r) => r.status === 'succeeded');
+  const pool = succeeded.length > 0 ? succeeded : withValue;
+  const better = (a: number, b: number) => (goal === 'min' ? a < b : a > b);
+  let best: SweepRunRow | undefined;
+  for (const r of pool) {
+    if (!best || better(r.objective.final!.value!, best.objective.final!.value!)) best = r;
+  }
+  if (!best) return null;
+  const active = rows.some((r) => !isFinal(r.status));
+  return {
+    runId: best.runId,
+    index: best.index,
+    values: best.values,
+    status: best.status,
+    value: best.objective.final!.value!,
+    iteration: best.objective.final!.iteration,
+    provisional: active || succeeded.length === 0,
+  };
+}
+
+export function statusCounts(runs: readonly { status: RunStatus }[]): Record<RunStatus, number> & { total: number } {
+  const counts = Object.fromEntries(RUN_STATUSES.map((s) => [s, 0])) as Record<RunStatus, number>;
+  for (const r of runs) counts[r.status]++;
+  return { ...counts, total: runs.length };
+}
+
+function header(sweep: Sweep) {
+  return {
+    id: sweep.id,
+    name: sweep.name,
+    status: sweep.status,
+    metric: sweepMetric(sweep),
+    runCount: sweep.runCount,
+    createdAt: iso(sweep.createdAt),
+    updatedAt: iso(sweep.updatedAt),
+  };
+}
+
+/** GET /v1/sweeps/:id: the spec, progress counts, the best run and the table. */
+export function sweepDetail(db: Db, stored: Sweep) {
+  const runs = sweepRuns(db, stored);
+  const sweep = settleSweepStatus(db, stored, runs);
+  const rows = sweepRows(db, sweep, runs);
+  return { ...header(sweep), spec: sweep.spec, counts: statusCounts(runs), best: bestRun(rows, sweepMetric(sweep).goal), runs: rows };
+}
+
+/** One item of GET /v1/sweeps: the detail without the table and spec. */
+export function sweepSummary(db: Db, stored: Sweep) {
+  const { spec: _spec, runs: _runs, ...summary } = sweepDetail(db, stored);
+  return summary;
+}
+
+export type SweepDetail = ReturnType<typeof sweepDetail>;
+
+/** A spreadsheet cell: quoted when needed; text that a spreadsheet would run as a formula is prefixed with '. */
+function cell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'number') return String(value);
+  let text = typeof value === 'string' ? value : JSON.stringify(value);
+  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** GET /v1/sweeps/:id?format=csv: one line per run, in sweep order, varied parameters as columns. */
+export function sweepCsv(detail: SweepDetail): string {
+  const params = [...new Set(detail.runs.flatMap((r) => Object.keys(r.values)))];
+  const grpo = detail.runs.some((r) => r.meanReward !== null);
+  const m = detail.metric;
+  const objective = `${m.split}_${m.name}`.replace(/[^\w]+/g, '_');
+  const head = ['index', 'run_id', 'status', ...params, `${objective}_final`, `${objective}_best`, 'train_loss_final', 'train_loss_best', 'val_loss_final', 'val_loss_best'];
+  if (grpo) head.push('mean_reward_final', 'mean_reward_best');
+  head.push('iteration', 'total_iterations', 'duration_ms', 'is_best');
+  const lines = [head.map(cell).join(',')];
+  for (const r of detail.runs) {
+    const pair = (fb: FinalBest | null) => [fb?.final?.value, fb?.best?.value];
+    const row: unknown[] = [r.index, r.runId, r.status, ...params.map((p) => r.values[p]), ...pair(r.objective), ...pair(r.trainLoss), ...pair(r.valLoss)];
+    if (grpo) row.push(...pair(r.meanReward));
+    row.push(r.progress.iteration, r.progress.total, r.durationMs, detail.best?.runId === r.runId);
+    lines.push(row.map(cell).join(','));
+  }
+  return `${lines.join('\r\n')}\r\n`;
+}
