@@ -1,6 +1,15 @@
 // YAML request bodies: parsed as mlx-lm-lora reads its configs (PyYAML 1.1), with line numbers for every issue.
 import type { FastifyInstance } from 'fastify';
-import { type Document, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type ScalarTag } from 'yaml';
+import {
+  type Document,
+  isMap,
+  isNode,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type ScalarTag,
+} from 'yaml';
 
 import { type FieldIssue, RequestValidationError } from '../domain/errors.js';
 import { runRequestFromYamlConfig, yamlKeyFor } from '../domain/yaml-config.js';
@@ -38,7 +47,8 @@ export function yamlSourceOf(body: unknown): YamlSource | undefined {
 }
 
 function lineFinder(doc: Document, counter: LineCounter): YamlSource['lineOf'] {
-  const lineAt = (range: readonly number[] | null | undefined) => (range ? counter.linePos(range[0]!).line : undefined);
+  const lineAt = (range: readonly number[] | null | undefined) =>
+    range ? counter.linePos(range[0]!).line : undefined;
   return (path) => {
     let node: unknown = doc.contents;
     let line: number | undefined;
@@ -64,7 +74,10 @@ export function parseYamlBody(text: string): { value: unknown; source: YamlSourc
   const counter = new LineCounter();
   const doc = parseDocument(text, {
     version: '1.1',
-    customTags: (tags) => [...tags.filter((t) => typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:bool'), ...PYYAML_BOOLS],
+    customTags: (tags) => [
+      ...tags.filter((t) => typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:bool'),
+      ...PYYAML_BOOLS,
+    ],
     lineCounter: counter,
     prettyErrors: true,
   });
@@ -74,7 +87,10 @@ export function parseYamlBody(text: string): { value: unknown; source: YamlSourc
       line: e.linePos?.[0].line,
       message: `YAML syntax error${e.linePos ? ` at column ${e.linePos[0].col}` : ''}: ${(e.message.split('\n')[0] ?? e.code).replace(/ at line \d+, column \d+:?$/, '')}`,
     }));
-    throw new RequestValidationError(issues, issues.map((i) => i.message).join('; '));
+    throw new RequestValidationError(
+      issues,
+      `Invalid YAML: ${issues.map((i) => `line ${i.line ?? '?'}: ${i.message}`).join('; ')}`,
+    );
   }
   const value = doc.toJS({ maxAliasCount: 100 }) as unknown;
   const source = { lineOf: lineFinder(doc, counter) };
@@ -83,7 +99,11 @@ export function parseYamlBody(text: string): { value: unknown; source: YamlSourc
 }
 
 /** The issues with the line of their key added where the file has it. */
-export function withLines(issues: readonly FieldIssue[], source: YamlSource, keyFor = yamlKeyFor): LinedIssue[] {
+export function withLines(
+  issues: readonly FieldIssue[],
+  source: YamlSource,
+  keyFor = yamlKeyFor,
+): LinedIssue[] {
   return issues.map((i) => {
     const line = (i as LinedIssue).line ?? (i.path ? source.lineOf(keyFor(i.path)) : undefined);
     return line === undefined ? i : { ...i, line };
@@ -91,17 +111,28 @@ export function withLines(issues: readonly FieldIssue[], source: YamlSource, key
 }
 
 /** Points each issue at its YAML line; `keyFor` maps a request path back to the key the file used. */
-export function withYamlLines(error: RequestValidationError, source: YamlSource, keyFor = yamlKeyFor): RequestValidationError {
+export function withYamlLines(
+  error: RequestValidationError,
+  source: YamlSource,
+  keyFor = yamlKeyFor,
+): RequestValidationError {
   const issues = withLines(error.issues, source, keyFor);
-  const where = (i: LinedIssue) => [i.line !== undefined ? `line ${i.line}` : '', i.path].filter(Boolean).join(' ');
-  return new RequestValidationError(issues, `Invalid request: ${issues.map((i) => `${where(i) || '(body)'}: ${i.message}`).join('; ')}`);
+  const where = (i: LinedIssue) =>
+    [i.line !== undefined ? `line ${i.line}` : '', i.path].filter(Boolean).join(' ');
+  return new RequestValidationError(
+    issues,
+    `Invalid request: ${issues.map((i) => `${where(i) || '(body)'}: ${i.message}`).join('; ')}`,
+  );
 }
 
 /**
  * Runs `use` on a run request body. A YAML body (an upstream config) is converted first; its conversion warnings
  * are returned, and validation issues are pointed at the file's lines. A JSON body passes through unchanged.
  */
-export async function withRunBody<T>(raw: unknown, use: (body: unknown) => Promise<T>): Promise<{ result: T; warnings: FieldIssue[] }> {
+export async function withRunBody<T>(
+  raw: unknown,
+  use: (body: unknown) => Promise<T>,
+): Promise<{ result: T; warnings: FieldIssue[] }> {
   const source = yamlSourceOf(raw);
   if (!source) return { result: await use(raw), warnings: [] };
   try {
@@ -118,7 +149,9 @@ export function registerYamlBodyParser(app: FastifyInstance): void {
     try {
       const { value } = parseYamlBody(body as string);
       if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-        throw new RequestValidationError([{ path: '', message: 'the YAML body must be a mapping of key: value' }]);
+        throw new RequestValidationError([
+          { path: '', message: 'the YAML body must be a mapping of key: value' },
+        ]);
       }
       done(null, value);
     } catch (e) {

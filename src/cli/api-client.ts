@@ -22,8 +22,12 @@ export interface RequestOptions {
 /** The service could not be reached at all (nothing listening, DNS, TLS). */
 export class ServiceUnreachableError extends CliError {
   constructor(url: string, cause: unknown) {
-    const code = (cause as { cause?: { code?: string } })?.cause?.code ?? (cause as Error)?.message ?? 'unknown error';
-    super(`cannot reach the service at ${url} (${code}); start it with \`npm start\` or set API_URL`, EXIT.runFailed);
+    const code =
+      (cause as { cause?: { code?: string } })?.cause?.code ?? (cause as Error)?.message ?? 'unknown error';
+    super(
+      `cannot reach the service at ${url} (${code}); start it with \`npm start\` or set API_URL`,
+      EXIT.runFailed,
+    );
   }
 }
 
@@ -42,7 +46,8 @@ export class ApiClient {
     if (this.config.apiToken) headers.authorization = `Bearer ${this.config.apiToken}`;
     let body: string | undefined;
     if (opts.yaml !== undefined) [headers['content-type'], body] = ['application/yaml', opts.yaml];
-    else if (opts.json !== undefined) [headers['content-type'], body] = ['application/json', JSON.stringify(opts.json)];
+    else if (opts.json !== undefined)
+      [headers['content-type'], body] = ['application/json', JSON.stringify(opts.json)];
     const url = this.url(path, opts.query);
     try {
       return await fetch(url, { method, headers, body });
@@ -52,7 +57,11 @@ export class ApiClient {
   }
 
   /** Sends a request and returns the JSON answer; a 4xx becomes exit code 2, anything else unexpected exit 1. */
-  async call<T = Record<string, unknown>>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+  async call<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    opts: RequestOptions = {},
+  ): Promise<T> {
     const res = await this.send(method, path, opts);
     const text = await res.text();
     let body: unknown = text;
@@ -67,7 +76,8 @@ export class ApiClient {
 }
 
 export function apiError(status: number, body: unknown, file?: string): CliError {
-  const b: ApiErrorBody = typeof body === 'object' && body !== null ? (body as ApiErrorBody) : { message: String(body) };
+  const b: ApiErrorBody =
+    typeof body === 'object' && body !== null ? (body as ApiErrorBody) : { message: String(body) };
   const exit = status >= 400 && status < 500 && status !== 429 ? EXIT.badInput : EXIT.runFailed;
   const { message, details } = formatApiError(status, b, file);
   return new CliError(message, exit, details);

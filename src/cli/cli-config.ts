@@ -22,5 +22,9 @@ export function loadCliConfig(env: Readonly<Record<string, string | undefined>>)
     throw new CliConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   }
   const e = parsed.data;
-  return Object.freeze({ apiUrl: e.API_URL.replace(/\/+$/, ''), apiToken: e.API_TOKEN, python: e.MLX_PYTHON });
+  return Object.freeze({
+    apiUrl: e.API_URL.replace(/\/+$/, ''),
+    apiToken: e.API_TOKEN,
+    python: e.MLX_PYTHON,
+  });
 }

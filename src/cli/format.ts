@@ -5,7 +5,10 @@ type Issue = NonNullable<ApiErrorBody['issues']>[number];
 
 /** "grpo.yaml:7 learning_rat: unknown option" or "iters: exactly one of ..." */
 export function formatIssue(issue: Issue, file?: string): string {
-  const where = issue.line !== undefined && issue.line !== null ? `${file ?? 'line'}${file ? ':' : ' '}${issue.line}` : '';
+  const where =
+    issue.line !== undefined && issue.line !== null
+      ? `${file ?? 'line'}${file ? ':' : ' '}${issue.line}`
+      : '';
   const field = issue.path ? `${issue.path}: ` : '';
   return `${where ? `${where} ` : ''}${field}${issue.message}`;
 }
@@ -14,16 +17,27 @@ export function formatWarning(issue: Issue, file?: string): string {
   return `warning: ${formatIssue(issue, file)}`;
 }
 
-export function formatApiError(status: number, body: ApiErrorBody, file?: string): { message: string; details: string[] } {
+export function formatApiError(
+  status: number,
+  body: ApiErrorBody,
+  file?: string,
+): { message: string; details: string[] } {
   const details = [
     ...(body.issues ?? []).map((i) => formatIssue(i, file)),
     ...(body.problems ?? []).map((p) => `${p.file}${p.line ? `:${p.line}` : ''} ${p.message}`),
   ];
   const kind = body.error ?? `HTTP ${status}`;
   const headline =
-    kind === 'invalid_request' ? 'the request is invalid' : kind === 'invalid_dataset' ? 'the dataset cannot train' : kind.replace(/_/g, ' ');
+    kind === 'invalid_request'
+      ? 'the request is invalid'
+      : kind === 'invalid_dataset'
+        ? 'the dataset cannot train'
+        : kind.replace(/_/g, ' ');
   // With details listed, the long message repeats them; print it only when it is all there is.
-  const message = details.length > 0 ? `${headline} (HTTP ${status}):` : `${headline} (HTTP ${status}): ${body.message ?? ''}`.trim();
+  const message =
+    details.length > 0
+      ? `${headline} (HTTP ${status}):`
+      : `${headline} (HTTP ${status}): ${body.message ?? ''}`.trim();
   return { message, details };
 }
 

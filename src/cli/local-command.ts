@@ -36,6 +36,10 @@ export function buildLocalCommand(file: RunFile, python: string): LocalCommand {
   } catch (e) {
     if (!(e instanceof RequestValidationError)) throw e;
     const label = file.kind === 'yaml' ? file.label : undefined;
-    throw new CliError(`${file.label}: the request is invalid:`, EXIT.badInput, e.issues.map((i) => formatIssue(i, label)));
+    throw new CliError(
+      `${file.label}: the request is invalid:`,
+      EXIT.badInput,
+      e.issues.map((i) => formatIssue(i, label)),
+    );
   }
 }

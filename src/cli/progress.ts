@@ -39,11 +39,18 @@ export function progressLine(run: RunSummary, width = 24): string {
   if (run.status === 'queued') return `${run.id} queued, waiting for the worker`;
   if (run.status === 'interrupted') return `${run.id} interrupted; it resumes from its newest checkpoint`;
   if (p.iteration === null || !p.total) {
-    return run.status === 'running' ? `${run.id} running, loading the model and data` : `${run.id} ${run.status}`;
+    return run.status === 'running'
+      ? `${run.id} running, loading the model and data`
+      : `${run.id} ${run.status}`;
   }
   const percent = p.percent ?? (100 * p.iteration) / p.total;
-  const parts = [progressBar(percent, width), `${p.iteration}/${p.total} iterations`, `${Math.floor(percent)}%`];
-  if (run.status === 'running') parts.push(`ETA ${p.etaSeconds === null ? '?' : formatDuration(p.etaSeconds)}`);
+  const parts = [
+    progressBar(percent, width),
+    `${p.iteration}/${p.total} iterations`,
+    `${Math.floor(percent)}%`,
+  ];
+  if (run.status === 'running')
+    parts.push(`ETA ${p.etaSeconds === null ? '?' : formatDuration(p.etaSeconds)}`);
   if (p.latestLoss !== null) parts.push(`loss ${fmtLoss(p.latestLoss)}`);
   if (p.latestValLoss !== null) parts.push(`val ${fmtLoss(p.latestValLoss)}`);
   return parts.join('  ');
@@ -58,6 +65,7 @@ export function progressKey(run: RunSummary): string {
 /** "run_x succeeded in 0:42; adapters: /.../adapters.safetensors" or "run_x failed: <error>" */
 export function finalLine(run: RunSummary): string {
   const took = run.durationMs ? ` in ${formatDuration(run.durationMs / 1000)}` : '';
-  if (run.status === 'succeeded') return `${run.id} succeeded${took}; adapters: ${run.adapterFile ?? run.adapterPath ?? '(none)'}`;
+  if (run.status === 'succeeded')
+    return `${run.id} succeeded${took}; adapters: ${run.adapterFile ?? run.adapterPath ?? '(none)'}`;
   return `${run.id} ${run.status}${took}${run.error ? `: ${run.error}` : ''}`;
 }

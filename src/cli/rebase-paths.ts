@@ -5,13 +5,21 @@ import path from 'node:path';
 import { isMap, isScalar, parseDocument, Scalar } from 'yaml';
 
 /** Request keys that may name a local file or directory. */
-export const PATH_KEYS = ['data', 'model', 'reference_model_path', 'judge', 'resume_adapter_file', 'reward_functions_file'] as const;
+export const PATH_KEYS = [
+  'data',
+  'model',
+  'reference_model_path',
+  'judge',
+  'resume_adapter_file',
+  'reward_functions_file',
+] as const;
 
 export type Exists = (absolutePath: string) => boolean;
 
 /** The absolute path when value is a relative path that exists under baseDir; otherwise undefined. */
 export function rebasedPath(value: unknown, baseDir: string, exists: Exists): string | undefined {
-  if (typeof value !== 'string' || value === '' || path.isAbsolute(value) || value.startsWith('dataset:')) return undefined;
+  if (typeof value !== 'string' || value === '' || path.isAbsolute(value) || value.startsWith('dataset:'))
+    return undefined;
   const abs = path.resolve(baseDir, value);
   return exists(abs) ? abs : undefined;
 }
@@ -30,12 +38,17 @@ export function rebaseYamlText(text: string, baseDir: string, exists: Exists): s
     if (abs) edits.push({ start: node.range[0], end: node.range[1], value: JSON.stringify(abs) });
   }
   let out = text;
-  for (const e of edits.sort((a, b) => b.start - a.start)) out = out.slice(0, e.start) + e.value + out.slice(e.end);
+  for (const e of edits.sort((a, b) => b.start - a.start))
+    out = out.slice(0, e.start) + e.value + out.slice(e.end);
   return out;
 }
 
 /** The same for a parsed request object (JSON files, sweep bases). Returns a copy. */
-export function rebaseObject(obj: Record<string, unknown>, baseDir: string, exists: Exists): Record<string, unknown> {
+export function rebaseObject(
+  obj: Record<string, unknown>,
+  baseDir: string,
+  exists: Exists,
+): Record<string, unknown> {
   const out = { ...obj };
   for (const key of PATH_KEYS) {
     const abs = rebasedPath(out[key], baseDir, exists);

@@ -54,10 +54,16 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     return name === undefined ? EXIT.badInput : EXIT.ok;
   }
   const cmd = COMMANDS.find((c) => c.name === name);
-  if (!cmd) return printError(io, new CliError(`unknown command "${name}"; run \`mlxq --help\` for the list`));
+  if (!cmd)
+    return printError(io, new CliError(`unknown command "${name}"; run \`mlxq --help\` for the list`));
   let parsed;
   try {
-    parsed = parseArgs({ args: [...rest], options: { ...cmd.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: [...rest],
+      options: { ...cmd.options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (e) {
     io.err(`error: ${(e as Error).message}\n${commandUsage(cmd)}`);
     return EXIT.badInput;
@@ -68,7 +74,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
   }
   const count = parsed.positionals.length;
   if (count < cmd.positionals.min || count > cmd.positionals.max) {
-    io.err(`error: ${cmd.name} takes ${cmd.positionals.min === cmd.positionals.max ? cmd.positionals.min : `${cmd.positionals.min} to ${cmd.positionals.max}`} argument(s), got ${count}\n${commandUsage(cmd)}`);
+    io.err(
+      `error: ${cmd.name} takes ${cmd.positionals.min === cmd.positionals.max ? cmd.positionals.min : `${cmd.positionals.min} to ${cmd.positionals.max}`} argument(s), got ${count}\n${commandUsage(cmd)}`,
+    );
     return EXIT.badInput;
   }
   try {

@@ -26,14 +26,20 @@ export function jsonError(label: string, text: string, e: unknown): CliError {
   return new CliError(`${label}${line ? `:${line}` : ''}: not valid JSON (${msg})`);
 }
 
-export function readTextFile(file: string, cwd: string, what = 'file'): { path: string; label: string; text: string } {
+export function readTextFile(
+  file: string,
+  cwd: string,
+  what = 'file',
+): { path: string; label: string; text: string } {
   const abs = path.resolve(cwd, file);
   let text: string;
   try {
     text = fs.readFileSync(abs, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new CliError(code === 'ENOENT' ? `${what} ${file} does not exist` : `cannot read ${file}: ${code ?? String(e)}`);
+    throw new CliError(
+      code === 'ENOENT' ? `${what} ${file} does not exist` : `cannot read ${file}: ${code ?? String(e)}`,
+    );
   }
   return { path: abs, label: file, text };
 }
@@ -41,7 +47,8 @@ export function readTextFile(file: string, cwd: string, what = 'file'): { path: 
 /** Reads a run file; relative local paths in it (data, model, ...) are made absolute against cwd. */
 export function readRunFile(file: string, cwd: string): RunFile {
   const { path: abs, label, text } = readTextFile(file, cwd);
-  if (isYamlName(file, text)) return { kind: 'yaml', path: abs, label, text: rebaseYamlText(text, cwd, pathExists) };
+  if (isYamlName(file, text))
+    return { kind: 'yaml', path: abs, label, text: rebaseYamlText(text, cwd, pathExists) };
   let value: unknown;
   try {
     value = JSON.parse(text);

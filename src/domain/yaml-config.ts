@@ -14,7 +14,7 @@ export interface YamlRunRequest {
  * unchanged, so these are accepted and ignored with a warning rather than refused.
  */
 const IGNORED_KEYS: Readonly<Record<string, string>> = {
-  adapter_path: 'ignored: the service writes the adapters into the run\'s own folder (adapterPath in the run)',
+  adapter_path: "ignored: the service writes the adapters into the run's own folder (adapterPath in the run)",
   config: 'ignored: this file is the config',
   list_reward_functions: 'ignored: it does nothing upstream; GET /v1/methods lists the reward functions',
   reward_scaling: 'ignored: parsed but unused upstream',
@@ -53,7 +53,9 @@ function isMapping(v: unknown): v is Record<string, unknown> {
 
 function trainModeIssue(value: unknown): string {
   const hint = value === 'rlhf' || value === 'rlhf-reinforce' ? '; did you mean rlhf_reinforce?' : '';
-  const variant = isMethod(value) ? `; ${String(value)} is a method: set train_mode: grpo with its option, or method: ${String(value)}` : '';
+  const variant = isMethod(value)
+    ? `; ${String(value)} is a method: set train_mode: grpo with its option, or method: ${String(value)}`
+    : '';
   return `"${String(value)}" is not a train mode (one of ${TRAIN_MODES.join(', ')})${variant || hint}`;
 }
 
@@ -68,7 +70,10 @@ function resolveMethod(config: Record<string, unknown>, issues: FieldIssue[]): u
   }
   if (method === undefined) return methodFromTrainMode(trainMode as TrainMode, config);
   if (isMethod(method) && METHOD_INFO[method].trainMode !== trainMode) {
-    issues.push({ path: 'train_mode', message: `is ${trainMode} but method ${method} trains with train_mode ${METHOD_INFO[method].trainMode}; keep one of them` });
+    issues.push({
+      path: 'train_mode',
+      message: `is ${trainMode} but method ${method} trains with train_mode ${METHOD_INFO[method].trainMode}; keep one of them`,
+    });
   }
   return method;
 }
@@ -80,7 +85,10 @@ function loraWarnings(body: Record<string, unknown>, warnings: FieldIssue[]): vo
   for (const key of IGNORED_LORA_KEYS) {
     if (!(key in kept)) continue;
     delete kept[key];
-    warnings.push({ path: `lora_parameters.${key}`, message: 'ignored: mlx-lm-lora reads only rank, dropout and scale' });
+    warnings.push({
+      path: `lora_parameters.${key}`,
+      message: 'ignored: mlx-lm-lora reads only rank, dropout and scale',
+    });
   }
   body.lora_parameters = kept;
 }
@@ -95,7 +103,11 @@ function upstreamDifferences(body: Record<string, unknown>, warnings: FieldIssue
     });
   }
   if (body.fuse === undefined) {
-    warnings.push({ path: 'fuse', message: 'not set: the service does not fuse (upstream fuses by default); set fuse: true for a fused model' });
+    warnings.push({
+      path: 'fuse',
+      message:
+        'not set: the service does not fuse (upstream fuses by default); set fuse: true for a fused model',
+    });
   }
 }
 
@@ -106,7 +118,9 @@ function upstreamDifferences(body: Record<string, unknown>, warnings: FieldIssue
  */
 export function runRequestFromYamlConfig(config: unknown): YamlRunRequest {
   if (!isMapping(config)) {
-    throw new RequestValidationError([{ path: '', message: 'a YAML config must be a mapping of option: value' }]);
+    throw new RequestValidationError([
+      { path: '', message: 'a YAML config must be a mapping of option: value' },
+    ]);
   }
   const issues: FieldIssue[] = [];
   const warnings: FieldIssue[] = [];
@@ -115,7 +129,12 @@ export function runRequestFromYamlConfig(config: unknown): YamlRunRequest {
     if (value === null || key === 'train_mode' || key === 'method') continue;
     if (key === 'train') {
       if (value === true) warnings.push({ path: 'train', message: 'ignored: every run trains' });
-      else issues.push({ path: 'train', message: 'must be true (or left out): the service queues training runs; test-only evaluation cannot be queued' });
+      else
+        issues.push({
+          path: 'train',
+          message:
+            'must be true (or left out): the service queues training runs; test-only evaluation cannot be queued',
+        });
       continue;
     }
     const ignored = IGNORED_KEYS[key];

@@ -54,15 +54,24 @@ describe('an upstream config file, unchanged', () => {
     expect(request).not.toHaveProperty('adapter_path');
     expect(request).not.toHaveProperty('resume_adapter_file');
     expect(request).not.toHaveProperty('train_mode');
-    expect(paths(yamlWarnings)).toEqual(expect.arrayContaining(['train', 'adapter_path', 'lora_parameters.keys', 'fuse']));
+    expect(paths(yamlWarnings)).toEqual(
+      expect.arrayContaining(['train', 'adapter_path', 'lora_parameters.keys', 'fuse']),
+    );
   });
 
   it('the SFT example with optimizer_config, lr_schedule and fuse: false', () => {
     const { request, yamlWarnings } = fromYaml(readConfig('sft.yaml'));
     expect(request.method).toBe('sft');
     expect(request.fuse).toBe(false);
-    expect(request.lr_schedule).toEqual({ name: 'cosine_decay', warmup: 2, warmup_init: 1e-7, arguments: [1e-5, 12, 1e-7] });
-    expect(request.optimizer_config).toEqual({ adamw: { betas: [0.9, 0.98], eps: 1e-6, weight_decay: 0.05, bias_correction: true } });
+    expect(request.lr_schedule).toEqual({
+      name: 'cosine_decay',
+      warmup: 2,
+      warmup_init: 1e-7,
+      arguments: [1e-5, 12, 1e-7],
+    });
+    expect(request.optimizer_config).toEqual({
+      adamw: { betas: [0.9, 0.98], eps: 1e-6, weight_decay: 0.05, bias_correction: true },
+    });
     expect(paths(yamlWarnings)).not.toContain('fuse');
   });
 
@@ -94,12 +103,16 @@ describe('train_mode and variant options map to a method', () => {
   });
 
   it('method beside a matching train_mode is accepted', () => {
-    expect(runRequestFromYamlConfig({ ...base, method: 'gspo', train_mode: 'grpo' }).body.method).toBe('gspo');
+    expect(runRequestFromYamlConfig({ ...base, method: 'gspo', train_mode: 'grpo' }).body.method).toBe(
+      'gspo',
+    );
   });
 
   it('method beside a different train_mode is refused on train_mode', () => {
     const issues = issuesOf(() => runRequestFromYamlConfig({ ...base, method: 'dpo', train_mode: 'grpo' }));
-    expect(issues).toEqual([{ path: 'train_mode', message: expect.stringContaining('method dpo trains with train_mode dpo') }]);
+    expect(issues).toEqual([
+      { path: 'train_mode', message: expect.stringContaining('method dpo trains with train_mode dpo') },
+    ]);
   });
 
   it.each([
@@ -117,8 +130,16 @@ describe('train_mode and variant options map to a method', () => {
   });
 
   it("a variant's issue (DAPO epsilon_high not above epsilon) names method's source line, train_mode", () => {
-    const issues = issuesOf(() => fromYaml('model: m/x\ndata: d\niters: 2\ntrain_mode: grpo\nepsilon: 0.3\nepsilon_high: 0.2\n'));
-    expect(issues).toEqual([expect.objectContaining({ path: 'epsilon_high', line: 6, message: expect.stringContaining('greater than epsilon') })]);
+    const issues = issuesOf(() =>
+      fromYaml('model: m/x\ndata: d\niters: 2\ntrain_mode: grpo\nepsilon: 0.3\nepsilon_high: 0.2\n'),
+    );
+    expect(issues).toEqual([
+      expect.objectContaining({
+        path: 'epsilon_high',
+        line: 6,
+        message: expect.stringContaining('greater than epsilon'),
+      }),
+    ]);
   });
 });
 
@@ -134,7 +155,15 @@ describe('keys the service sets itself', () => {
       alpha: [1e-5],
     });
     expect(body).toEqual({ method: 'sft', ...base });
-    expect(paths(warnings)).toEqual(['adapter_path', 'train', 'config', 'list_reward_functions', 'reward_scaling', 'alpha', 'fuse']);
+    expect(paths(warnings)).toEqual([
+      'adapter_path',
+      'train',
+      'config',
+      'list_reward_functions',
+      'reward_scaling',
+      'alpha',
+      'fuse',
+    ]);
   });
 
   it('train: false (a test-only run) cannot be queued', () => {
@@ -144,7 +173,13 @@ describe('keys the service sets itself', () => {
   });
 
   it('null values mean unset, as upstream reads them', () => {
-    const { body } = runRequestFromYamlConfig({ ...base, resume_adapter_file: null, epochs: null, method: null, fuse: true });
+    const { body } = runRequestFromYamlConfig({
+      ...base,
+      resume_adapter_file: null,
+      epochs: null,
+      method: null,
+      fuse: true,
+    });
     expect(body).toEqual({ method: 'sft', ...base, fuse: true });
   });
 });
@@ -166,10 +201,26 @@ describe('unknown and unsupported keys are still refused, each named with its li
     const issues = issuesOf(() => fromYaml(text));
     expect(issues).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ path: 'wand', line: 4, message: expect.stringContaining('did you mean wandb') }),
-        expect.objectContaining({ path: 'fine_tune_type', line: 5, message: expect.stringContaining('train_type') }),
-        expect.objectContaining({ path: 'hf_dataset', line: 6, message: expect.stringContaining('local directories') }),
-        expect.objectContaining({ path: 'group_size', line: 8, message: expect.stringContaining('does not apply to method sft') }),
+        expect.objectContaining({
+          path: 'wand',
+          line: 4,
+          message: expect.stringContaining('did you mean wandb'),
+        }),
+        expect.objectContaining({
+          path: 'fine_tune_type',
+          line: 5,
+          message: expect.stringContaining('train_type'),
+        }),
+        expect.objectContaining({
+          path: 'hf_dataset',
+          line: 6,
+          message: expect.stringContaining('local directories'),
+        }),
+        expect.objectContaining({
+          path: 'group_size',
+          line: 8,
+          message: expect.stringContaining('does not apply to method sft'),
+        }),
         expect.objectContaining({ path: 'lora_parameters.rank', line: 10 }),
       ]),
     );
@@ -178,40 +229,77 @@ describe('unknown and unsupported keys are still refused, each named with its li
 
   it('the test file with a misspelt key', () => {
     const issues = issuesOf(() => fromYaml(readConfig('bad/unknown-key.yaml')));
-    expect(issues).toEqual([{ path: 'learning_rat', line: 7, message: expect.stringContaining('did you mean learning_rate') }]);
+    expect(issues).toEqual([
+      { path: 'learning_rat', line: 7, message: expect.stringContaining('did you mean learning_rate') },
+    ]);
   });
 });
 
 describe('warnings where the service and `mlx_lm_lora.train -c` differ', () => {
   it('a YAML value upstream ignores for its command-line default is applied, with a note', () => {
-    const { warnings } = runRequestFromYamlConfig({ ...base, train_mode: 'grpo', group_size: 8, temperature: 1.0, fuse: false });
-    expect(warnings).toEqual([{ path: 'group_size', message: expect.stringContaining('ignores this YAML key and uses 4') }]);
+    const { warnings } = runRequestFromYamlConfig({
+      ...base,
+      train_mode: 'grpo',
+      group_size: 8,
+      temperature: 1.0,
+      fuse: false,
+    });
+    expect(warnings).toEqual([
+      { path: 'group_size', message: expect.stringContaining('ignores this YAML key and uses 4') },
+    ]);
   });
 
   it('lora_parameters.keys (an mlx_lm key) is dropped; other sub-keys still validated', () => {
-    const { body, warnings } = runRequestFromYamlConfig({ ...base, fuse: false, lora_parameters: { keys: ['q_proj'], rank: 4 } });
+    const { body, warnings } = runRequestFromYamlConfig({
+      ...base,
+      fuse: false,
+      lora_parameters: { keys: ['q_proj'], rank: 4 },
+    });
     expect(body.lora_parameters).toEqual({ rank: 4 });
-    expect(warnings).toEqual([{ path: 'lora_parameters.keys', message: expect.stringContaining('only rank, dropout and scale') }]);
+    expect(warnings).toEqual([
+      { path: 'lora_parameters.keys', message: expect.stringContaining('only rank, dropout and scale') },
+    ]);
   });
 });
 
 describe('YAML parsing as upstream (PyYAML SafeLoader plus the float resolver)', () => {
   it('1e-5 is a float, yes/on are booleans, y and n stay strings, ~ is null, anchors and merges work', () => {
-    const { value } = parseYamlBody('a: 1e-5\nb: yes\nc: on\nd: y\ne: n\nf: ~\nx: &x {rank: 4}\nlora_parameters:\n  <<: *x\n  scale: 2\n');
-    expect(value).toEqual({ a: 1e-5, b: true, c: true, d: 'y', e: 'n', f: null, x: { rank: 4 }, lora_parameters: { rank: 4, scale: 2 } });
+    const { value } = parseYamlBody(
+      'a: 1e-5\nb: yes\nc: on\nd: y\ne: n\nf: ~\nx: &x {rank: 4}\nlora_parameters:\n  <<: *x\n  scale: 2\n',
+    );
+    expect(value).toEqual({
+      a: 1e-5,
+      b: true,
+      c: true,
+      d: 'y',
+      e: 'n',
+      f: null,
+      x: { rank: 4 },
+      lora_parameters: { rank: 4, scale: 2 },
+    });
   });
 
   it('a syntax error names its line', () => {
     const issues = issuesOf(() => parseYamlBody('model: x\niters: [1, 2\ndata: d\n'));
-    expect(issues[0]).toMatchObject({ line: expect.any(Number), message: expect.stringMatching(/^YAML syntax error/) });
+    expect(issues[0]).toMatchObject({
+      line: expect.any(Number),
+      message: expect.stringMatching(/^YAML syntax error/),
+    });
   });
 
   it('a duplicate key names its line', () => {
-    expect(issuesOf(() => parseYamlBody('iters: 1\ndata: d\niters: 2\n'))[0]).toMatchObject({ line: 3, message: expect.stringContaining('unique') });
+    expect(issuesOf(() => parseYamlBody('iters: 1\ndata: d\niters: 2\n'))[0]).toMatchObject({
+      line: 3,
+      message: expect.stringContaining('unique'),
+    });
   });
 
   it('a config that is not a mapping is refused', () => {
-    expect(issuesOf(() => runRequestFromYamlConfig(parseYamlBody('- a\n- b\n').value))[0]?.message).toContain('mapping');
-    expect(issuesOf(() => runRequestFromYamlConfig(parseYamlBody('').value))[0]?.message).toContain('mapping');
+    expect(issuesOf(() => runRequestFromYamlConfig(parseYamlBody('- a\n- b\n').value))[0]?.message).toContain(
+      'mapping',
+    );
+    expect(issuesOf(() => runRequestFromYamlConfig(parseYamlBody('').value))[0]?.message).toContain(
+      'mapping',
+    );
   });
 });

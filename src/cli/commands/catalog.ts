@@ -72,7 +72,13 @@ export const methodsCommand: CommandSpec = {
     }
     if (values.json) io.out(`${JSON.stringify(name === undefined ? methods : chosen[0], null, 2)}\n`);
     else if (name !== undefined) io.out(`${describeMethod(chosen[0]!)}\n`);
-    else io.out(`${formatTable(['METHOD', 'TRAIN MODE', 'TITLE', 'DESCRIPTION'], methods.map((m) => [m.method, m.trainMode, m.title, m.description]))}\n`);
+    else
+      io.out(
+        `${formatTable(
+          ['METHOD', 'TRAIN MODE', 'TITLE', 'DESCRIPTION'],
+          methods.map((m) => [m.method, m.trainMode, m.title, m.description]),
+        )}\n`,
+      );
     return EXIT.ok;
   },
 };
@@ -90,12 +96,22 @@ export const validateDataCommand: CommandSpec = {
   name: 'validate-data',
   usage: '<dir> --method m [--batch-size n] [--test] [--json]',
   summary: 'check a dataset directory for a method without queueing anything (exit 2 when it cannot train)',
-  options: { method: { type: 'string', short: 'm' }, 'batch-size': { type: 'string' }, test: { type: 'boolean' }, json: { type: 'boolean' } },
+  options: {
+    method: { type: 'string', short: 'm' },
+    'batch-size': { type: 'string' },
+    test: { type: 'boolean' },
+    json: { type: 'boolean' },
+  },
   positionals: { min: 1, max: 1 },
   async run({ api, io }, [dir], values) {
     const method = str(values.method);
     if (!method) throw new CliError('validate-data needs --method (see `mlxq methods`)');
-    const body = { data: path.resolve(io.cwd, dir!), method, batch_size: intOption(values, 'batch-size', 4), test: values.test === true };
+    const body = {
+      data: path.resolve(io.cwd, dir!),
+      method,
+      batch_size: intOption(values, 'batch-size', 4),
+      test: values.test === true,
+    };
     const res = await api.send('POST', '/v1/datasets/validate', { json: body });
     const answer = (await res.json().catch(() => ({}))) as DatasetReport;
     if (res.status !== 200 && res.status !== 422) throw apiError(res.status, answer);
@@ -104,9 +120,12 @@ export const validateDataCommand: CommandSpec = {
       const splits = Object.values(answer.splits)
         .filter((s) => s.present)
         .map((s) => `${s.file} ${s.rows} rows`);
-      io.out(`${answer.dir}: ${answer.ok ? 'ok' : 'cannot train'} for ${method} (format ${answer.format ?? 'unknown'}; ${splits.join(', ') || 'no files'})\n`);
+      io.out(
+        `${answer.dir}: ${answer.ok ? 'ok' : 'cannot train'} for ${method} (format ${answer.format ?? 'unknown'}; ${splits.join(', ') || 'no files'})\n`,
+      );
       for (const p of answer.problems) io.out(`${p.file}${p.line ? `:${p.line}` : ''} ${p.message}\n`);
-      if (answer.totalProblems > answer.problems.length) io.out(`... and ${answer.totalProblems - answer.problems.length} more\n`);
+      if (answer.totalProblems > answer.problems.length)
+        io.out(`... and ${answer.totalProblems - answer.problems.length} more\n`);
     }
     return answer.ok ? EXIT.ok : EXIT.badInput;
   },

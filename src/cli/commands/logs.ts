@@ -17,7 +17,12 @@ async function follow(api: ApiClient, io: CliIo, id: string): Promise<ExitCode> 
     });
     if (!res.ok) throw apiError(res.status, await res.json().catch(() => ({})));
     for await (const ev of readSse(res)) {
-      const data = JSON.parse(ev.data || '{}') as { seq?: number; text?: string; status?: string; error?: string | null };
+      const data = JSON.parse(ev.data || '{}') as {
+        seq?: number;
+        text?: string;
+        status?: string;
+        error?: string | null;
+      };
       if (ev.event === 'line') {
         io.out(`${data.text ?? ''}\n`);
         after = data.seq ?? after;

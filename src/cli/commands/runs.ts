@@ -64,7 +64,9 @@ export const listCommand: CommandSpec = {
       r.createdAt?.replace('T', ' ').slice(0, 19) ?? '',
       r.name ?? r.model,
     ]);
-    io.out(`${formatTable(['ID', 'STATUS', 'METHOD', 'ITER', 'LOSS', 'CREATED (UTC)', 'NAME / MODEL'], rows)}\n`);
+    io.out(
+      `${formatTable(['ID', 'STATUS', 'METHOD', 'ITER', 'LOSS', 'CREATED (UTC)', 'NAME / MODEL'], rows)}\n`,
+    );
     return EXIT.ok;
   },
 };
@@ -121,8 +123,12 @@ export const cancelCommand: CommandSpec = {
   options: {},
   positionals: { min: 1, max: 1 },
   async run({ api, io }, [id]) {
-    const run = await api.call<{ id?: string; status?: string }>('POST', `${runPath(id!)}/cancel`);
-    io.out(`${run.id ?? id} ${run.status ?? 'cancel requested'}\n`);
+    const run = await api.call<{ id: string; status: string }>('POST', `${runPath(id!)}/cancel`);
+    io.out(
+      run.status === 'cancelled'
+        ? `${run.id} cancelled\n`
+        : `${run.id} cancel requested; the worker is stopping the trainer (\`mlxq watch ${run.id}\` to follow)\n`,
+    );
     return EXIT.ok;
   },
 };

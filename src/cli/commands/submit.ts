@@ -33,7 +33,13 @@ export const submitCommand: CommandSpec = {
   async run({ api, io }, [file], values) {
     const runFile = readRunFile(file!, io.cwd);
     const key = str(values['idempotency-key']);
-    const run = await api.call<{ id: string; status: string; method: string; model: string; warnings?: Warning[] }>('POST', '/v1/runs', {
+    const run = await api.call<{
+      id: string;
+      status: string;
+      method: string;
+      model: string;
+      warnings?: Warning[];
+    }>('POST', '/v1/runs', {
       ...bodyOf(runFile),
       headers: key ? { 'idempotency-key': key } : {},
     });
@@ -58,7 +64,8 @@ async function serverDryRun(api: ApiClient, file: RunFile): Promise<DryRun> {
 export const commandCommand: CommandSpec = {
   name: 'command',
   usage: '<file.yaml|file.json> [--local] [--json]',
-  summary: 'print the mlx_lm_lora.train command a run file becomes (a dry run; offline with --local or without a service)',
+  summary:
+    'print the mlx_lm_lora.train command a run file becomes (a dry run; offline with --local or without a service)',
   options: { local: { type: 'boolean' }, json: { type: 'boolean' } },
   positionals: { min: 1, max: 1 },
   async run({ api, io }, [file], values) {

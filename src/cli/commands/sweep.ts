@@ -12,8 +12,20 @@ import type { CommandSpec } from './command-spec.js';
 
 type Spec = Record<string, unknown>;
 
+interface SweepAnswer {
+  id: string;
+  name: string | null;
+  runCount?: number;
+  runs: { runId: string; values: Record<string, unknown> }[];
+  warnings?: { path: string; message: string }[];
+}
+
 function invalid(label: string, e: RequestValidationError, file?: string): CliError {
-  return new CliError(`${label}: the sweep is invalid:`, EXIT.badInput, e.issues.map((i) => formatIssue(i, file)));
+  return new CliError(
+    `${label}: the sweep is invalid:`,
+    EXIT.badInput,
+    e.issues.map((i) => formatIssue(i, file)),
+  );
 }
 
 interface SpecFile {
@@ -40,7 +52,8 @@ function readSpec(file: string, io: CliIo): SpecFile {
       throw e instanceof RequestValidationError ? invalid(label, e, label) : e;
     }
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new CliError(`${label}: a sweep spec must be a mapping`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new CliError(`${label}: a sweep spec must be a mapping`);
   return { spec: value as Spec, label, source };
 }
 
@@ -65,7 +78,8 @@ function resolveBase({ spec, label: specLabel, source: specSource }: SpecFile, i
   }
   try {
     const { body, warnings } = runRequestFromYamlConfig(base);
-    for (const w of source ? withLines(warnings, source, keyFor) : warnings) io.err(`${formatWarning(w, label)}\n`);
+    for (const w of source ? withLines(warnings, source, keyFor) : warnings)
+      io.err(`${formatWarning(w, label)}\n`);
     return { ...spec, base: rebaseObject(body, io.cwd, pathExists) };
   } catch (e) {
     if (!(e instanceof RequestValidationError)) throw e;
@@ -76,19 +90,22 @@ function resolveBase({ spec, label: specLabel, source: specSource }: SpecFile, i
 export const sweepCommand: CommandSpec = {
   name: 'sweep',
   usage: '<spec.yaml|spec.json> [--json]',
-  summary: 'queue a sweep: {name?, base (a request, or a config file path), grid?, random?, metric, max_runs?}',
+  summary:
+    'queue a sweep: {name?, base (a request, or a config file path), grid?, random?, metric, max_runs?}',
   options: { json: { type: 'boolean' } },
   positionals: { min: 1, max: 1 },
   async run({ api, io }, [file], values) {
     const body = resolveBase(readSpec(file!, io), io);
-    const sweep = await api.call<{ id?: string; runs?: { id: string }[]; runIds?: string[]; warnings?: unknown[] }>('POST', '/v1/sweeps', { json: body });
+    const sweep = await api.call<SweepAnswer>('POST', '/v1/sweeps', { json: body });
     if (values.json) {
       io.out(`${JSON.stringify(sweep, null, 2)}\n`);
       return EXIT.ok;
     }
-    const ids = sweep.runIds ?? sweep.runs?.map((r) => r.id) ?? [];
-    io.out(`sweep ${sweep.id ?? '(no id)'}: ${ids.length} run(s) queued\n`);
-    for (const id of ids) io.out(`  ${id}\n`);
+    io.out(
+      `sweep ${sweep.id}${sweep.name ? ` (${sweep.name})` : ''}: ${sweep.runCount ?? sweep.runs.length} run(s) queued\n`,
+    );
+    for (const r of sweep.runs) io.out(`  ${r.runId}  ${JSON.stringify(r.values)}\n`);
+    for (const w of sweep.warnings ?? []) io.err(`${formatWarning(w)}\n`);
     return EXIT.ok;
   },
 };
