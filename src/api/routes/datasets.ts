@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
 import { METHOD_INFO, METHODS } from '../../domain/methods.js';
+import { assertDatasetAllowed } from '../../inputs/path-policy.js';
 import type { AppDeps } from '../app.js';
 
 export const datasetRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
@@ -20,7 +21,7 @@ export const datasetRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =
     },
     async (req, reply) => {
       const dir = await deps.inputs.resolveData(req.body.data);
-      await deps.inputs.assertAllowedPath?.('data', dir);
+      if (deps.inputs.assertAllowedPath) await assertDatasetAllowed(deps.inputs.assertAllowedPath, dir);
       const report = await deps.inputs.validator.validate({
         dir,
         mode: METHOD_INFO[req.body.method].trainMode,
