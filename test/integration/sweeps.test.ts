@@ -52,11 +52,11 @@ async function waitSweep(id: string, done: (s: { counts: Record<string, number> 
   }, { timeoutMs, intervalMs: 100, what: `sweep ${id}` });
 }
 
-const allFinal = (s: { counts: Record<string, number> }) => s.counts.queued + s.counts.running + s.counts.interrupted === 0;
+const allFinal = (s: { counts: Record<string, number> }) => (s.counts.queued ?? 0) + (s.counts.running ?? 0) + (s.counts.interrupted ?? 0) === 0;
 
 /** Jobs of any state in the test's queue: none may be left behind a sweep that was refused or cancelled. */
 async function pendingJobs() {
-  const c = await env.queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'paused', 'waiting-children');
+  const c = await env.queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'waiting-children');
   return Object.values(c).reduce((a, b) => a + b, 0);
 }
 

@@ -58,10 +58,10 @@ describe('grid expansion', () => {
 describe('random sampling', () => {
   const random = {
     params: {
-      learning_rate: { min: 1e-6, max: 1e-3, log: true },
-      max_seq_length: { min: 4, max: 64, int: true },
+      learning_rate: { min: 1e-6, max: 1e-3, log: true, int: false },
+      max_seq_length: { min: 4, max: 64, log: false, int: true },
       temperature: [0.7, 0.9],
-      epsilon: { min: 0.1, max: 0.3 },
+      epsilon: { min: 0.1, max: 0.3, log: false, int: false },
     },
     samples: 20,
     seed: 42,
