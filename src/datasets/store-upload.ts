@@ -82,11 +82,10 @@ export class UploadSession {
     const file = `${split}.jsonl`;
     const hash = createHash('sha256');
     const checker = new JsonlChecker(file);
-    const session = this;
     const tap = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        session.total += chunk.length;
-        if (session.total > session.maxBytes) return done(new UploadTooLargeError(session.maxBytes));
+      transform: (chunk: Buffer, _enc, done) => {
+        this.total += chunk.length;
+        if (this.total > this.maxBytes) return done(new UploadTooLargeError(this.maxBytes));
         hash.update(chunk);
         checker.push(chunk);
         done(null, chunk);

@@ -68,8 +68,9 @@ async function receiveParts(parts: AsyncIterable<Multipart>, session: UploadSess
   const issues: FieldIssue[] = [];
   for await (const part of parts) {
     if (part.type === 'field') {
-      if (part.fieldname in fields) issues.push({ path: part.fieldname, message: 'is given twice' });
-      fields[part.fieldname] = part.value;
+      if (!Object.hasOwn(FIELDS.shape, part.fieldname)) issues.push({ path: part.fieldname, message: `unknown field (fields: ${Object.keys(FIELDS.shape).join(', ')})` });
+      else if (Object.hasOwn(fields, part.fieldname)) issues.push({ path: part.fieldname, message: 'is given twice' });
+      else fields[part.fieldname] = part.value;
       continue;
     }
     const split = splitOf(part);
@@ -106,24 +107,17 @@ export const datasetUploadRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, d
       });
     }
     const session = await UploadSession.start(store, limit);
+    let stored: { row: Dataset; created: boolean };
     try {
       const fields = await receiveParts(req.parts(), session, limit).catch((e: unknown) => {
         throw translate(e, limit);
       });
       await checkContent(session, fields, deps);
-      const stored = await session.commit();
-      const before = getDataset(deps.db, stored.sha256);
-      const row = insertDataset(deps.db, {
-        sha256: stored.sha256,
-        name: fields.name ?? null,
-        files: stored.files.map((f) => f.file),
-        bytes: stored.bytes,
-        rows: Object.fromEntries(stored.files.map((f) => [f.file, f.rows])),
-      });
-      return reply.status(before ? 200 : 201).send({ ...datasetView(row), deduplicated: before !== undefined });
+      stored = await storeUpload(session, fields.name, deps);
     } finally {
-      await session.discard();
+      await session.discard(); // before answering, so the answer never races the clean-up
     }
+    return reply.status(stored.created ? 201 : 200).send({ ...datasetView(stored.row), deduplicated: !stored.created });
   });
 
   app.get('/v1/datasets', { schema: { querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }) } }, async (req) => ({
@@ -146,6 +140,20 @@ export const datasetUploadRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, d
     return reply.status(204).send();
   });
 };
+
+/** Files the upload by its hash and records it; an upload of stored content returns the existing row. */
+async function storeUpload(session: UploadSession, name: string | undefined, deps: AppDeps) {
+  const stored = await session.commit();
+  const before = getDataset(deps.db, stored.sha256);
+  const row = insertDataset(deps.db, {
+    sha256: stored.sha256,
+    name: name ?? null,
+    files: stored.files.map((f) => f.file),
+    bytes: stored.bytes,
+    rows: Object.fromEntries(stored.files.map((f) => [f.file, f.rows])),
+  });
+  return { row, created: before === undefined };
+}
 
 /** With a method: the full dataset check for it. Without: the format-agnostic checks done while streaming. */
 async function checkContent(session: UploadSession, fields: z.infer<typeof FIELDS>, deps: AppDeps): Promise<void> {
