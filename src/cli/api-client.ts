@@ -21,9 +21,10 @@ export interface RequestOptions {
 
 /** The service could not be reached at all (nothing listening, DNS, TLS). */
 export class ServiceUnreachableError extends CliError {
-  constructor(url: string, cause: unknown) {
-    const code =
-      (cause as { cause?: { code?: string } })?.cause?.code ?? (cause as Error)?.message ?? 'unknown error';
+  constructor(url: string, error: unknown) {
+    const cause = (error as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } })
+      .cause;
+    const code = cause?.code ?? cause?.errors?.[0]?.code ?? cause?.message ?? (error as Error).message;
     super(
       `cannot reach the service at ${url} (${code}); start it with \`npm start\` or set API_URL`,
       EXIT.runFailed,

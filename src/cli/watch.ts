@@ -7,12 +7,19 @@ import { FINAL_STATUSES, finalLine, progressKey, progressLine, type RunSummary }
 /** Consecutive failed polls tolerated (the service restarting) before giving up. */
 const MAX_UNREACHABLE_POLLS = 30;
 
-async function poll(api: ApiClient, io: CliIo, id: string, intervalMs: number): Promise<RunSummary> {
+/** Once the run has been seen, a service that stops answering (restarting) is waited for a while. */
+async function poll(
+  api: ApiClient,
+  io: CliIo,
+  id: string,
+  intervalMs: number,
+  patient: boolean,
+): Promise<RunSummary> {
   for (let failures = 0; ; failures++) {
     try {
       return await api.call<RunSummary>('GET', `/v1/runs/${encodeURIComponent(id)}`);
     } catch (e) {
-      if (!(e instanceof ServiceUnreachableError) || failures >= MAX_UNREACHABLE_POLLS) throw e;
+      if (!(e instanceof ServiceUnreachableError) || !patient || failures >= MAX_UNREACHABLE_POLLS) throw e;
       await io.sleep(intervalMs);
     }
   }
@@ -21,8 +28,8 @@ async function poll(api: ApiClient, io: CliIo, id: string, intervalMs: number): 
 export async function watchRun(api: ApiClient, io: CliIo, id: string, intervalMs: number): Promise<ExitCode> {
   let lastKey = '';
   let drawn = false;
-  for (;;) {
-    const run = await poll(api, io, id, intervalMs);
+  for (let seen = false; ; seen = true) {
+    const run = await poll(api, io, id, intervalMs, seen);
     const final = FINAL_STATUSES.includes(run.status);
     const line = progressLine(run);
     if (io.isTty) {

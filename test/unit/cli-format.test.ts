@@ -118,3 +118,36 @@ describe('rebaseYamlText', () => {
     expect(rebaseYamlText('data: [d\n', '/w', () => true)).toBe('data: [d\n');
   });
 });
+
+describe('watchRun on a terminal', () => {
+  it('redraws one line in place, then ends it and prints the result', async () => {
+    const { watchRun } = await import('../../src/cli/watch.js');
+    const states: RunSummary[] = [
+      run({ status: 'queued' }),
+      run({ progress: { ...progress, iteration: 5, total: 10, percent: 50, etaSeconds: 5, latestLoss: 1 } }),
+      run({
+        status: 'succeeded',
+        durationMs: 10_000,
+        adapterFile: '/a.safetensors',
+        progress: { ...progress, iteration: 10, total: 10, percent: 100 },
+      }),
+    ];
+    const api = { call: async () => states.shift() } as unknown as Parameters<typeof watchRun>[0];
+    let out = '';
+    const io = {
+      out: (s: string) => void (out += s),
+      err: (s: string) => void (out += s),
+      isTty: true,
+      cwd: '/',
+      config: { apiUrl: 'http://x', apiToken: undefined, python: 'python3' },
+      sleep: async () => undefined,
+    };
+    expect(await watchRun(api, io, 'run_1', 10)).toBe(0);
+    expect(out).toBe(
+      '\r\x1b[2Krun_1 queued, waiting for the worker' +
+        '\r\x1b[2K[############............]  5/10 iterations  50%  ETA 0:05  loss 1.000' +
+        '\r\x1b[2K[########################]  10/10 iterations  100%\n' +
+        'run_1 succeeded in 0:10; adapters: /a.safetensors\n',
+    );
+  });
+});
