@@ -20,6 +20,7 @@ import { datasetRoutes } from './routes/datasets.js';
 import { healthRoutes } from './routes/health.js';
 import { loginRoutes } from './routes/login.js';
 import { methodRoutes } from './routes/methods.js';
+import { runActionRoutes } from './routes/run-actions.js';
 import { pageRoutes } from './routes/pages.js';
 import { runRoutes } from './routes/runs.js';
 import { sweepRoutes } from './routes/sweeps.js';
@@ -57,6 +58,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(datasetUploadRoutes, deps);
   await app.register(loginRoutes, deps);
   await app.register(runRoutes, deps);
+  await app.register(runActionRoutes, deps);
   await app.register(sweepRoutes, deps);
   await app.register(pageRoutes, deps);
   await app.register(bullBoardRoutes, deps);

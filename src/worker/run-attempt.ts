@@ -6,11 +6,12 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 
 import type { Db } from '../db/client.js';
-import { finishAttempt, getRun, startAttempt, transitionRun, updateRunProgress } from '../db/runs-repository.js';
+import { finishAttempt, getRun, listAttempts, startAttempt, transitionRun, updateRunProgress } from '../db/runs-repository.js';
 import { buildCommand } from '../domain/build-command.js';
 import { ConflictError } from '../domain/errors.js';
 import type { Run } from '../domain/run.js';
 import type { Config } from '../shared/config.js';
+import { attemptAdapterDir, settleAttemptDir, settleLeftoverAttemptDirs, withAdapterPath } from './attempt-adapters.js';
 import { type ExecuteResult, executeTrainer } from './execute.js';
 import { trainerPidFile } from './leftover-trainer.js';
 import { decideOutcome, type Outcome } from './outcome.js';
@@ -32,24 +33,35 @@ export interface AttemptDeps {
 /** Cancels flagged in SQLite are seen within this even when the pub/sub signal was lost (Redis down at the API). */
 const CANCEL_POLL_MS = 1000;
 
-/** Runs one attempt; null when the run left its status before the attempt could start (a cancel won the race). */
-export async function runAttempt(deps: AttemptDeps, run: Run, log: Logger): Promise<Outcome | null> {
-  const attempt = run.attempt + 1;
+interface PreparedAttempt {
+  argv: string[];
+  env: Record<string, string>;
+  adapters: string;
+  /** Set for a resumed attempt: its own adapter folder (see attempt-adapters.ts). */
+  attemptDir: string | null;
+  resume: (ResumePoint & { total: number }) | null;
+}
+
+/** Settles folders a dead worker's attempts left, finds the resume point and builds the attempt's command. */
+async function prepareAttempt(deps: AttemptDeps, run: Run, attempt: number): Promise<PreparedAttempt> {
+  const adapters = path.join(run.runDir, 'adapters');
+  const starts = new Map(listAttempts(deps.db, run.id).map((a) => [a.attempt, a.startIteration]));
+  await settleLeftoverAttemptDirs(adapters, (n) => starts.get(n) ?? null);
   const resume = await resumePoint(run);
   const dataDir = await deps.resolveData(run.data);
-  const adapters = path.join(run.runDir, 'adapters');
-  const command = resume
-    ? buildCommand(run.request, {
-        python: deps.config.mlxPython,
-        runDir: run.runDir,
-        dataDir,
-        resume: { adapterFile: resume.adapterFile, remainingIterations: Math.max(1, run.progressTotal! - resume.iteration) },
-      })
-    : { argv: run.argv, env: buildCommand(run.request, { python: deps.config.mlxPython, runDir: run.runDir, dataDir }).env };
+  const ctx = { python: deps.config.mlxPython, runDir: run.runDir, dataDir };
+  if (!resume) return { argv: run.argv, env: buildCommand(run.request, ctx).env, adapters, attemptDir: null, resume };
+  const remainingIterations = Math.max(1, resume.total - resume.iteration);
+  const command = buildCommand(run.request, { ...ctx, resume: { adapterFile: resume.adapterFile, remainingIterations } });
+  const attemptDir = attemptAdapterDir(adapters, attempt);
+  return { argv: withAdapterPath(command.argv, attemptDir), env: command.env, adapters, attemptDir, resume };
+}
+
+/** Moves the run to running and opens the attempt; false when a cancel moved the run first. */
+function enterRunning(deps: AttemptDeps, run: Run, attempt: number, resume: ResumePoint | null): boolean {
   const now = Date.now();
-  let running: Run;
   try {
-    running = transitionRun(
+    transitionRun(
       deps.db,
       run.id,
       [run.status],
@@ -58,11 +70,19 @@ export async function runAttempt(deps: AttemptDeps, run: Run, log: Logger): Prom
       resume ? `attempt ${attempt}, resuming from iteration ${resume.iteration}` : `attempt ${attempt}`,
     );
   } catch (e) {
-    if (e instanceof ConflictError) return null;
+    if (e instanceof ConflictError) return false;
     throw e;
   }
   startAttempt(deps.db, { runId: run.id, attempt, worker: deps.config.workerName, startedAt: now, resumedFrom: resume?.adapterFile ?? null, startIteration: resume?.iteration ?? 0 });
-  fs.mkdirSync(adapters, { recursive: true });
+  return true;
+}
+
+/** Runs one attempt; null when the run left its status before the attempt could start (a cancel won the race). */
+export async function runAttempt(deps: AttemptDeps, run: Run, log: Logger): Promise<Outcome | null> {
+  const attempt = run.attempt + 1;
+  const { argv, env, adapters, attemptDir, resume } = await prepareAttempt(deps, run, attempt);
+  if (!enterRunning(deps, run, attempt, resume)) return null;
+  fs.mkdirSync(attemptDir ?? adapters, { recursive: true });
   const offset = resume?.iteration ?? 0;
   const sink = new RunOutputSink({
     db: deps.db,
@@ -71,10 +91,9 @@ export async function runAttempt(deps: AttemptDeps, run: Run, log: Logger): Prom
     logFile: path.join(run.runDir, 'train.log'),
     logCapBytes: deps.config.logCapBytes,
     iterationOffset: offset,
-    total: resume ? running.progressTotal : null,
-    onCheckpoint: (cp) => offset > 0 && renumberCheckpoint(adapters, cp, offset, log),
+    total: resume?.total ?? null,
   });
-  sink.line('system', `[mlxq] attempt ${attempt} on ${deps.config.workerName}: ${command.argv.join(' ')}`);
+  sink.line('system', `[mlxq] attempt ${attempt} on ${deps.config.workerName}: ${argv.join(' ')}`);
   const controller = new AbortController();
   deps.active.set(run.id, controller);
   const stopWatching = watchForStop(deps, run.id, controller);
@@ -83,8 +102,8 @@ export async function runAttempt(deps: AttemptDeps, run: Run, log: Logger): Prom
   let outcome: Outcome | undefined;
   try {
     const result = await executeTrainer({
-      argv: command.argv,
-      env: { ...command.env, ...deps.trainerEnv },
+      argv,
+      env: { ...env, ...deps.trainerEnv },
       cwd: run.runDir,
       pidFile: trainerPidFile(run.runDir),
       onLine: (stream, line) => sink.line(stream, line),
@@ -96,7 +115,9 @@ export async function runAttempt(deps: AttemptDeps, run: Run, log: Logger): Prom
       caffeinate: deps.config.caffeinate,
     });
     const summary = await sink.close();
-    outcome = decideOutcome(result, summary, fs.existsSync(path.join(adapters, 'adapters.safetensors')));
+    const wroteAdapter = fs.existsSync(path.join(attemptDir ?? adapters, 'adapters.safetensors'));
+    if (attemptDir) await settleAttemptDir(adapters, attemptDir, offset);
+    outcome = decideOutcome(result, summary, wroteAdapter);
     await record(deps, run.id, attempt, outcome, result);
     log.info({ outcome: outcome.status, exitCode: result.exitCode, signal: result.signal, stopReason: result.stopReason }, 'trainer ended');
     return outcome;
@@ -104,15 +125,18 @@ export async function runAttempt(deps: AttemptDeps, run: Run, log: Logger): Prom
     stopWatching();
     stopHeartbeat();
     deps.active.delete(run.id);
-    if (!outcome) {
-      // An unexpected error in the worker itself: leave the run resumable rather than running forever.
-      await sink.close().catch((err: unknown) => log.error({ err }, 'closing the output sink failed'));
-      const current = getRun(deps.db, run.id);
-      if (current?.status === 'running') {
-        transitionRun(deps.db, run.id, 'running', 'interrupted', { stopReason: 'worker_error' }, 'worker error');
-        finishAttempt(deps.db, run.id, attempt, { outcome: 'interrupted', error: 'worker error' });
-      }
-    }
+    if (!outcome) await leaveResumable(deps, run.id, attempt, sink, log);
+  }
+}
+
+/** After an unexpected error in the worker itself: the run is left resumable rather than running forever. */
+async function leaveResumable(deps: AttemptDeps, runId: string, attempt: number, sink: RunOutputSink, log: Logger): Promise<void> {
+  await sink.close().catch((err: unknown) => log.error({ err }, 'closing the output sink failed'));
+  if (getRun(deps.db, runId)?.status === 'running') {
+    transitionRun(deps.db, runId, 'running', 'interrupted', { stopReason: 'worker_error' }, 'worker error');
+  }
+  if (listAttempts(deps.db, runId).some((a) => a.attempt === attempt && a.finishedAt === null)) {
+    finishAttempt(deps.db, runId, attempt, { outcome: 'interrupted', error: 'worker error' });
   }
 }
 
@@ -132,24 +156,12 @@ function watchForStop(deps: AttemptDeps, runId: string, controller: AbortControl
   };
 }
 
-async function resumePoint(run: Run): Promise<ResumePoint | null> {
-  if (run.attempt === 0 || !run.progressTotal) return null;
+/** The newest checkpoint short of the run's total iterations (known from the trainer, or the request's iters). */
+async function resumePoint(run: Run): Promise<(ResumePoint & { total: number }) | null> {
+  const total = run.progressTotal ?? run.request.iters;
+  if (run.attempt === 0 || !total) return null;
   const cp = await newestCheckpoint(path.join(run.runDir, 'adapters'));
-  return cp && cp.iteration < run.progressTotal ? cp : null;
-}
-
-/**
- * A resumed trainer counts iterations from 1 again and names its checkpoints so; renaming them to the run's own
- * iteration keeps "newest checkpoint" right for the next resume.
- */
-function renumberCheckpoint(adapters: string, cp: { iteration: number; file: string }, offset: number, log: Logger): void {
-  const from = path.join(adapters, path.basename(cp.file));
-  const to = path.join(adapters, `${String(cp.iteration).padStart(7, '0')}_adapters.safetensors`);
-  try {
-    fs.renameSync(from, to);
-  } catch (err) {
-    log.warn({ err, from, to, offset }, 'could not renumber a checkpoint of a resumed attempt');
-  }
+  return cp && cp.iteration < total ? { ...cp, total } : null;
 }
 
 async function checkpointNames(adapters: string): Promise<string[]> {

@@ -28,8 +28,6 @@ export interface SinkOptions {
   /** Known total when resuming (the first attempt's total). */
   total: number | null;
   onProgress?: (p: Progress) => void;
-  /** Called when the trainer reports a checkpoint (iteration already offset). */
-  onCheckpoint?: (cp: { iteration: number; file: string }) => void;
   flushIntervalMs?: number;
   progressIntervalMs?: number;
 }
@@ -58,6 +56,8 @@ export class RunOutputSink {
   private readonly parser = createTrainerOutputParser();
   private readonly file: fs.WriteStream;
   private readonly pending: PendingLine[] = [];
+  /** Head lines not yet in the log file: one write per flush, not one Buffer per line. */
+  private readonly fileLines: string[] = [];
   private readonly pendingMetrics: MetricPoint[] = [];
   private readonly tail: PendingLine[] = [];
   private tailBytes = 0;
@@ -103,15 +103,25 @@ export class RunOutputSink {
       last.push(text);
       if (last.length > TAIL_LINES_FOR_ERRORS) last.shift();
     }
-    if (stream !== 'system') for (const ev of this.parser.push(text)) this.onEvent(ev);
-    if (this.pending.length >= BATCH_LINES) this.flush();
+    let checkpoint = false;
+    if (stream !== 'system') {
+      for (const ev of this.parser.push(text)) {
+        this.onEvent(ev);
+        checkpoint ||= ev.kind === 'checkpoint';
+      }
+    }
+    // A checkpoint is a point a crash resumes from: what was printed up to it must be in SQLite by then.
+    if (checkpoint) {
+      this.flush();
+      this.maybeReportProgress(true);
+    } else if (this.pending.length >= BATCH_LINES) this.flush();
   }
 
   private writeCapped(entry: PendingLine, bytes: number): void {
     const half = this.o.logCapBytes / 2;
     if (this.headEndSeq === null && this.headBytes + bytes <= half) {
       this.headBytes += bytes;
-      this.file.write(`${entry.text}\n`);
+      this.fileLines.push(entry.text);
       return;
     }
     if (this.headEndSeq === null) this.headEndSeq = entry.seq - 1;
@@ -149,12 +159,9 @@ export class RunOutputSink {
         if (p.total === null) p.total = ev.total + off;
         this.progressDirty = true;
         break;
-      case 'checkpoint': {
-        const cp = { iteration: ev.iteration + off, file: ev.checkpointFile };
-        this.summary.checkpoints.push(cp);
-        this.o.onCheckpoint?.(cp);
+      case 'checkpoint':
+        this.summary.checkpoints.push({ iteration: ev.iteration + off, file: ev.checkpointFile });
         break;
-      }
       case 'final':
         this.summary.finalAdapterFile = ev.adapterFile;
         break;
@@ -185,6 +192,7 @@ export class RunOutputSink {
 
   /** Writes buffered lines and metrics to SQLite in one transaction each. */
   flush(): void {
+    if (this.fileLines.length > 0) this.file.write(`${this.fileLines.splice(0).join('\n')}\n`);
     if (this.pending.length > 0) {
       const lines = this.pending.splice(0);
       appendLogLines(this.o.db, this.o.runId, lines);

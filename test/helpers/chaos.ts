@@ -1,0 +1,283 @@
+// Chaos-test helpers: worker processes to kill, a Redis of the test's own to stop and start, process checks that do
+// not rely on the code under test, and CHAOS_REPEAT to run a scenario many times.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+import { execa, type ResultPromise } from 'execa';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { expect, it } from 'vitest';
+
+import { type App, buildApp } from '../../src/api/app.js';
+import { createDatasetValidator } from '../../src/datasets/validate-dataset.js';
+import { closeDb, type Db, openDb } from '../../src/db/client.js';
+import { migrate } from '../../src/db/migrate.js';
+import { createDataResolver } from '../../src/inputs/resolve-data.js';
+import { type Config, loadConfig } from '../../src/shared/config.js';
+import { apiRedisOptions, createRedis, createRunsQueue, workerRedisOptions } from '../../src/shared/queue.js';
+import { startWorker, type WorkerHandle } from '../../src/worker/create-worker.js';
+import { REPO_ROOT, standInEnv, TEST_DATA } from './test-env.js';
+import { waitFor } from './wait-for.js';
+
+export const MODEL = 'mlx-community/Qwen2.5-0.5B-Instruct-4bit';
+
+/** CHAOS_REPEAT=20 runs every chaos scenario 20 times, each repetition reported as its own test. */
+export const CHAOS_REPEAT = Math.max(1, Number.parseInt(process.env.CHAOS_REPEAT ?? '1', 10) || 1);
+
+export function chaosIt(name: string, fn: () => Promise<void>, timeoutMs = 60_000): void {
+  for (let i = 1; i <= CHAOS_REPEAT; i++) it(CHAOS_REPEAT > 1 ? `${name} [${i}/${CHAOS_REPEAT}]` : name, fn, timeoutMs);
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Independent of src/: `ps` says whether a pid runs; a zombie (exited, unreaped) counts as gone. */
+export async function pidRunning(pid: number): Promise<boolean> {
+  const r = await execa('ps', ['-o', 'stat=', '-p', String(pid)], { reject: false });
+  const stat = r.stdout.trim();
+  return r.exitCode === 0 && stat !== '' && !stat.startsWith('Z');
+}
+
+export async function waitPidGone(pid: number, timeoutMs = 15_000): Promise<void> {
+  await waitFor(async () => !(await pidRunning(pid)), { timeoutMs, what: `process ${pid} to be gone` });
+}
+
+/** The pid of the run's trainer from its pid file, once the trainer runs. */
+export async function trainerPid(runDir: string, timeoutMs = 15_000): Promise<number> {
+  return waitFor(
+    async () => {
+      const text = fs.existsSync(path.join(runDir, 'trainer.pid')) ? fs.readFileSync(path.join(runDir, 'trainer.pid'), 'utf8') : '';
+      const pid = Number.parseInt(text, 10);
+      return Number.isInteger(pid) && pid > 0 && (await pidRunning(pid)) ? pid : null;
+    },
+    { timeoutMs, what: 'the trainer pid file' },
+  );
+}
+
+/** A worker as its own process (`node --import tsx src/worker/main.ts`), to kill or signal. */
+export interface WorkerProcess {
+  pid: number;
+  child: ResultPromise;
+  /** Everything it printed so far (pino JSON lines). */
+  output(): string;
+  ready(): Promise<void>;
+  exited(): Promise<{ exitCode: number | undefined; signal: string | undefined }>;
+}
+
+export function spawnWorker(opts: { dataDir: string; redisUrl: string; prefix: string; env?: Record<string, string> }): WorkerProcess {
+  const child = execa('node', ['--import', 'tsx', 'src/worker/main.ts'], {
+    cwd: REPO_ROOT,
+    env: standInEnv({
+      DATA_DIR: opts.dataDir,
+      REDIS_URL: opts.redisUrl,
+      QUEUE_PREFIX: opts.prefix,
+      LOG_LEVEL: 'info',
+      KILL_GRACE_S: '2',
+      CAFFEINATE: 'false',
+      ...opts.env,
+    }),
+    reject: false,
+    all: true,
+    buffer: false,
+  });
+  let out = '';
+  child.all?.on('data', (d: Buffer) => (out += d.toString()));
+  const done = child.then((r) => ({ exitCode: r.exitCode, signal: r.signal }));
+  return {
+    pid: child.pid!,
+    child,
+    output: () => out,
+    async ready() {
+      await waitFor(() => out.includes('"worker ready"') || child.exitCode !== null, { timeoutMs: 30_000, what: 'the worker process to be ready' });
+      if (!out.includes('"worker ready"')) throw new Error(`the worker process exited early:\n${out}`);
+    },
+    exited: () => done,
+  };
+}
+
+/** A redis-server of the test's own (never the shared one) on a free port; append-only so a restart keeps the queue. */
+export interface OwnRedis {
+  url: string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+export async function startOwnRedis(): Promise<OwnRedis> {
+  const port = await freePort();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlxq-chaos-redis-'));
+  let child: ResultPromise | undefined;
+  const ping = () => execa('redis-cli', ['-p', String(port), 'ping'], { reject: false }).then((r) => r.stdout.trim() === 'PONG');
+  const start = async () => {
+    child = execa(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--maxmemory-policy', 'noeviction'],
+      { reject: false, stdio: 'ignore' },
+    );
+    await waitFor(ping, { timeoutMs: 10_000, what: `redis-server on ${port}` });
+  };
+  const stop = async () => {
+    if (!child) return;
+    // SIGKILL is an outage as a crash or a lost network makes it; appendfsync always keeps every write.
+    child.kill('SIGKILL');
+    await child;
+    child = undefined;
+  };
+  await start();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    stop,
+    start,
+    async cleanup() {
+      await stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Like createTestEnv, on a Redis of the caller's choosing (the outage test's own). */
+export interface ChaosEnv {
+  config: Config;
+  dataDir: string;
+  prefix: string;
+  db: Db;
+  redis: Redis;
+  queue: Queue;
+  app: App;
+  startWorker(opts?: { trainerEnv?: Record<string, string>; lock?: Parameters<typeof startWorker>[0]['lock'] }): Promise<WorkerHandle>;
+  cleanup(): Promise<void>;
+}
+
+export async function createChaosEnv(redisUrl: string, env: Record<string, string> = {}): Promise<ChaosEnv> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlxq-chaos-'));
+  const prefix = `mlxq-chaos-${randomBytes(6).toString('hex')}`;
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    QUEUE_PREFIX: prefix,
+    LOG_LEVEL: 'silent',
+    KILL_GRACE_S: '2',
+    CAFFEINATE: 'false',
+    ALLOWED_ROOTS: [dataDir, REPO_ROOT, os.tmpdir()].join(path.delimiter),
+    HOME: os.tmpdir(),
+    ...env,
+  });
+  const db = openDb(path.join(dataDir, 'mlxq.sqlite'));
+  migrate(db);
+  const redis = createRedis(redisUrl, apiRedisOptions());
+  redis.on('error', () => undefined); // the outage is the point; requests report it
+  const queue = createRunsQueue(redis, prefix);
+  queue.on('error', () => undefined);
+  const resolveData = createDataResolver(dataDir);
+  const inputs = { validator: createDatasetValidator(), resolveData };
+  const app = await buildApp({ config, db, queue, redis, logger: false, inputs });
+  const workers: { handle: WorkerHandle; conns: Redis[] }[] = [];
+  return {
+    config,
+    dataDir,
+    prefix,
+    db,
+    redis,
+    queue,
+    app,
+    async startWorker(opts = {}) {
+      const conns = [createRedis(redisUrl, workerRedisOptions()), createRedis(redisUrl, workerRedisOptions())];
+      for (const c of conns) c.on('error', () => undefined);
+      const handle = await startWorker({
+        config,
+        db,
+        logger: pino({ level: 'silent' }),
+        connection: conns[0]!,
+        subscriber: conns[1]!,
+        resolveData,
+        trainerEnv: standInEnv(opts.trainerEnv),
+        lock: opts.lock,
+      });
+      workers.push({ handle, conns });
+      return handle;
+    },
+    async cleanup() {
+      for (const w of workers) {
+        await w.handle.close('requeue').catch(() => undefined);
+        for (const c of w.conns) c.disconnect();
+      }
+      await app.close();
+      await queue.obliterate({ force: true }).catch(() => undefined);
+      await queue.close().catch(() => undefined);
+      redis.disconnect();
+      closeDb(db);
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A run request the stand-in trains in about iters × step seconds, saving a checkpoint every `saveEvery`. */
+export function sftRun(iters: number, saveEvery = 5, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { method: 'sft', model: MODEL, data: path.join(TEST_DATA, 'sft-chat'), iters, batch_size: 2, steps_per_report: saveEvery, save_every: saveEvery, ...extra };
+}
+
+type Injectable = { inject: App['inject'] };
+
+export async function submit(app: Injectable, body: Record<string, unknown>, headers: Record<string, string> = {}) {
+  const res = await app.inject({ method: 'POST', url: '/v1/runs', payload: body, headers });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json() as { id: string; runDir: string; adapterPath: string };
+}
+
+export interface RunJson {
+  id: string;
+  status: string;
+  error: string | null;
+  stopReason: string | null;
+  runDir: string;
+  adapterPath: string;
+  checkpoints: string[];
+  progress: { iteration: number | null; total: number | null };
+  attempts: { attempt: number; outcome: string | null; resumedFrom: string | null; startIteration: number | null; error: string | null }[];
+  events: { fromStatus: string | null; toStatus: string; reason: string | null }[];
+}
+
+export async function getRun(app: Injectable, id: string): Promise<RunJson> {
+  return (await app.inject({ method: 'GET', url: `/v1/runs/${id}` })).json();
+}
+
+export async function waitStatus(app: Injectable, id: string, statuses: string[], timeoutMs = 30_000): Promise<RunJson> {
+  return waitFor(
+    async () => {
+      const r = await getRun(app, id);
+      return statuses.includes(r.status) ? r : null;
+    },
+    { timeoutMs, what: `run ${id} to be ${statuses.join(' or ')}` },
+  );
+}
+
+/** Waits until the run has trained at least `iteration` iterations (progress is recorded as it trains). */
+export async function waitIteration(app: Injectable, id: string, iteration: number, timeoutMs = 30_000): Promise<RunJson> {
+  return waitFor(
+    async () => {
+      const r = await getRun(app, id);
+      return (r.progress.iteration ?? 0) >= iteration ? r : null;
+    },
+    { timeoutMs, what: `run ${id} to reach iteration ${iteration}` },
+  );
+}
+
+export async function metricIterations(app: Injectable, id: string): Promise<number[]> {
+  const m = (await app.inject({ method: 'GET', url: `/v1/runs/${id}/metrics?name=loss&split=train` })).json() as { points: { iteration: number }[] };
+  return m.points.map((p) => p.iteration);
+}
+
+export async function logText(app: Injectable, id: string): Promise<string> {
+  return (await app.inject({ method: 'GET', url: `/v1/runs/${id}/logs` })).body;
+}
