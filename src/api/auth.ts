@@ -110,3 +110,15 @@ export async function installAuth(app: FastifyInstance, config: Pick<Config, 'ap
       .send({ error: error.code, message: error.message });
   });
 }
+
+/** Loopback addresses: 127.0.0.0/8, ::1 (also IPv4-mapped) and localhost. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^(::ffff:)?127(\.\d{1,3}){3}$/.test(h);
+}
+
+/** The start-up warning for an API reachable from other machines without a token, or null. */
+export function exposureWarning(config: Pick<Config, 'host' | 'apiToken'>): string | null {
+  if (config.apiToken || isLoopbackHost(config.host)) return null;
+  return `Listening on ${config.host} without API_TOKEN: anyone who reaches this port can run training (and the Python in reward_functions_file) on this machine`;
+}

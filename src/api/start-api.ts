@@ -9,6 +9,7 @@ import { createDataResolver } from '../inputs/resolve-data.js';
 import type { Config } from '../shared/config.js';
 import { apiRedisOptions, createRedis, createRunsQueue } from '../shared/queue.js';
 import { type App, buildApp } from './app.js';
+import { exposureWarning } from './auth.js';
 
 export interface ApiHandle {
   app: App;
@@ -33,9 +34,8 @@ export async function startApi(config: Config, redisUrl: string, logger: Logger)
     inputs: { validator: createDatasetValidator(), resolveData, assertAllowedPath: createPathPolicy(config.allowedRoots) },
   });
   await app.listen({ port: config.port, host: config.host });
-  if (!['127.0.0.1', 'localhost', '::1'].includes(config.host) && !config.apiToken) {
-    logger.warn(`Listening on ${config.host} without API_TOKEN: anyone who reaches this port can run training on this machine`);
-  }
+  const warning = exposureWarning(config);
+  if (warning) logger.warn(warning);
   return {
     app,
     db,
