@@ -8,7 +8,7 @@ import type { DatasetReport } from '../datasets/validate-dataset.js';
 import type { Db } from '../db/client.js';
 import { countRunsByStatus, deleteRun, findRunByIdempotencyKey, getRun, insertRun } from '../db/runs-repository.js';
 import { buildCommand, type BuiltCommand } from '../domain/build-command.js';
-import { LimitExceededError, type FieldIssue, ServiceUnavailableError } from '../domain/errors.js';
+import { ConflictError, LimitExceededError, type FieldIssue, ServiceUnavailableError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import { METHOD_INFO } from '../domain/methods.js';
 import type { Run } from '../domain/run.js';
@@ -102,7 +102,15 @@ export async function submitRun(
   await assertQueueHasRoom(deps, 1);
   const prepared = await prepareRun(body, deps);
   await writeRunFolder(prepared);
-  insertRun(deps.db, newRunRow(prepared, { idempotencyKey: opts.idempotencyKey }));
+  try {
+    insertRun(deps.db, newRunRow(prepared, { idempotencyKey: opts.idempotencyKey }));
+  } catch (e) {
+    // Two requests with the same key at once both passed the lookup above; the unique index let one insert.
+    const winner = e instanceof ConflictError && opts.idempotencyKey ? findRunByIdempotencyKey(deps.db, opts.idempotencyKey) : undefined;
+    if (!winner) throw e;
+    await fs.rm(prepared.runDir, { recursive: true, force: true });
+    return { run: winner, created: false, warnings: winner.warnings };
+  }
   try {
     await deps.queue.add('train', { runId: prepared.id }, trainJobOptions(prepared.id, prepared.request.priority));
   } catch (e) {

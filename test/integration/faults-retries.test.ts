@@ -1,0 +1,69 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+
+import { getRun, sftRun, submit, waitStatus } from '../helpers/chaos.js';
+import { createTestEnv, type TestEnv } from '../helpers/test-env.js';
+
+let env: TestEnv | undefined;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mlxq-retries-'));
+afterEach(async () => {
+  await env?.cleanup();
+  env = undefined;
+});
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe('retries', () => {
+  it('a trainer that rejects its arguments (exit 2) fails for good: one attempt, the job failed as unrecoverable', async () => {
+    // A Python that appends an argument the trainer's argparse does not know: a real usage error, exit 2.
+    const python = path.join(tmp, 'python-bad-flag');
+    fs.writeFileSync(python, '#!/bin/sh\nexec python3 "$@" --no-such-flag\n', { mode: 0o755 });
+    env = await createTestEnv({ MLX_PYTHON: python, TRAINER_FAILURE_ATTEMPTS: '3' });
+    await env.startWorker();
+    const created = await submit(env.app, sftRun(10));
+    const run = await waitStatus(env.app, created.id, ['failed', 'succeeded', 'cancelled']);
+    expect(run.status).toBe('failed');
+    expect(run.stopReason).toBe('usage_error');
+    expect(run.error).toMatch(/rejected its arguments \(exit 2\)/);
+    expect(run.error).toMatch(/unrecognized arguments: --no-such-flag/);
+    expect(run.attempts).toEqual([expect.objectContaining({ attempt: 1, outcome: 'failed', exitCode: 2 })]);
+    const job = (await env.queue.getJob(created.id))!;
+    expect(await job.getState()).toBe('failed');
+    expect(job.failedReason).toMatch(/exit 2/);
+  });
+
+  it('a trainer failure (exit 1) is retried when TRAINER_FAILURE_ATTEMPTS allows, resuming from the newest checkpoint', async () => {
+    env = await createTestEnv({ TRAINER_FAILURE_ATTEMPTS: '2' });
+    // Crashes once at iteration 8 (after checkpoint 5); the retried attempt does not crash.
+    const once = path.join(tmp, `crash-once-${Date.now()}`);
+    await env.startWorker({ trainerEnv: { MLX_STANDIN_CRASH_AT_ITER: '8', MLX_STANDIN_CRASH_ONCE_FILE: once } });
+    const created = await submit(env.app, sftRun(20, 5));
+    const run = await waitStatus(env.app, created.id, ['failed', 'succeeded', 'cancelled']);
+    expect(run.status, run.error ?? '').toBe('succeeded');
+    expect(fs.existsSync(once)).toBe(true);
+    expect(run.attempts).toEqual([
+      expect.objectContaining({ attempt: 1, outcome: 'failed', exitCode: 1 }),
+      expect.objectContaining({ attempt: 2, outcome: 'succeeded', startIteration: 5 }),
+    ]);
+    expect(run.events.map((e) => e.toStatus)).toEqual(['queued', 'running', 'interrupted', 'running', 'succeeded']);
+    expect(run.events[2]!.reason).toMatch(/attempt 1 of 2 failed/);
+    expect(run.checkpoints).toEqual(['0000005_adapters.safetensors', '0000010_adapters.safetensors', '0000015_adapters.safetensors', '0000020_adapters.safetensors']);
+  });
+
+  it('a trainer that keeps failing (exit 1) ends failed after TRAINER_FAILURE_ATTEMPTS attempts', async () => {
+    env = await createTestEnv({ TRAINER_FAILURE_ATTEMPTS: '2' });
+    await env.startWorker({ trainerEnv: { MLX_STANDIN_CRASH_AT_ITER: '3' } });
+    const created = await submit(env.app, sftRun(20, 5));
+    const run = await waitStatus(env.app, created.id, ['failed', 'succeeded', 'cancelled']);
+    expect(run.status).toBe('failed');
+    expect(run.error).toMatch(/exited with code 1/);
+    expect(run.attempts.map((a) => [a.attempt, a.outcome])).toEqual([
+      [1, 'failed'],
+      [2, 'failed'],
+    ]);
+    expect(await env.queue.getJobState(created.id)).toBe('failed');
+    expect((await getRun(env.app, created.id)).attempts).toHaveLength(2);
+  });
+});
