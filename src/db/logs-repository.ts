@@ -1,5 +1,5 @@
 // Trainer output lines per run: batched appends, paged reads for followers, and trimming past the log cap.
-import { and, asc, eq, gt, lt, max, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, lt, max } from 'drizzle-orm';
 
 import type { LogLine } from '../domain/run.js';
 import type { Db } from './client.js';
@@ -7,18 +7,18 @@ import { perDb } from './per-db.js';
 import { logLines } from './schema.js';
 import { withTransaction } from './transaction.js';
 
+// Plain better-sqlite3 statements: this is the service's hottest write (every trainer line). drizzle's per-call
+// placeholder mapping cost as much as the INSERT itself, and one statement per 50 lines costs ~40 % less CPU than
+// one per line (bench: log ingestion).
+const ROWS_PER_INSERT = 50;
+const INSERT_LINES = 'INSERT INTO log_lines (run_id, seq, stream, text, at) VALUES';
 const insertLine = perDb((db) =>
-  db
-    .insert(logLines)
-    .values({
-      runId: sql.placeholder('runId'),
-      seq: sql.placeholder('seq'),
-      stream: sql.placeholder('stream'),
-      text: sql.placeholder('text'),
-      at: sql.placeholder('at'),
-    })
-    .onConflictDoNothing()
-    .prepare(),
+  db.$client.prepare(`${INSERT_LINES} (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
+);
+const insertLines = perDb((db) =>
+  db.$client.prepare(
+    `${INSERT_LINES} ${Array(ROWS_PER_INSERT).fill('(?, ?, ?, ?, ?)').join(', ')} ON CONFLICT DO NOTHING`,
+  ),
 );
 
 /**
@@ -27,12 +27,17 @@ const insertLine = perDb((db) =>
  */
 export function appendLogLines(db: Db, runId: string, lines: readonly LogLine[]): number {
   if (lines.length === 0) return 0;
-  const statement = insertLine(db);
+  const one = insertLine(db);
+  const many = insertLines(db);
   return withTransaction(db, () => {
     let inserted = 0;
-    for (const l of lines) {
-      inserted += statement.run({ runId, seq: l.seq, stream: l.stream, text: l.text, at: l.at }).changes;
+    let i = 0;
+    for (; i + ROWS_PER_INSERT <= lines.length; i += ROWS_PER_INSERT) {
+      const args: unknown[] = [];
+      for (const l of lines.slice(i, i + ROWS_PER_INSERT)) args.push(runId, l.seq, l.stream, l.text, l.at);
+      inserted += many.run(args).changes;
     }
+    for (const l of lines.slice(i)) inserted += one.run(runId, l.seq, l.stream, l.text, l.at).changes;
     return inserted;
   });
 }
