@@ -54,8 +54,13 @@ function fastifyCode(error: FastifyError): string {
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error instanceof DomainError) {
     const status = statusFor(error);
-    if (status >= 500) request.log.error({ err: error }, 'domain error without an HTTP mapping');
-    return reply.status(status).send(status >= 500 ? { error: 'internal', message: 'Internal error' } : domainBody(error));
+    if (status === 500) {
+      request.log.error({ err: error }, 'domain error without an HTTP mapping');
+      return reply.status(500).send({ error: 'internal', message: 'Internal error' });
+    }
+    // A mapped 503 (Redis down) says what is wrong and what to do; only unmapped errors are hidden.
+    if (status >= 500) request.log.warn({ err: error }, error.message);
+    return reply.status(status).send(domainBody(error));
   }
   if (hasZodFastifySchemaValidationErrors(error)) {
     const issues = error.validation.map((v) => ({
