@@ -44,6 +44,8 @@ export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> 
 
   // Before taking jobs: runs a dead worker of this host left running are interrupted and their jobs released.
   const queue = createRunsQueue(deps.connection, config.queuePrefix);
+  // Its connection is the worker's, whose errors the process already logs; unhandled, BullMQ prints them raw.
+  queue.on('error', (err) => logger.debug({ err: err.message }, 'recovery queue error'));
   const recovery = startRecoveryLoop({ db: deps.db, logger, self, killGraceMs: config.killGraceMs, queue, redis: deps.connection }, lock.stalledInterval);
   await recovery.first;
 

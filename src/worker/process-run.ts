@@ -22,37 +22,75 @@ export interface ProcessorDeps extends AttemptDeps {
 /** An interrupted run goes back to the queue for this long before it resumes (lets a shutting-down worker exit). */
 const RESUME_DELAY_MS = 1000;
 
+type Step = { kind: 'done'; status: string } | { kind: 'requeue'; delayMs: number } | { kind: 'attempted'; outcome: string };
+
 export function createProcessor(deps: ProcessorDeps) {
   return async function processRun(job: Job, token?: string): Promise<{ status: string }> {
     const parsed = JOB_PAYLOADS.train.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`Invalid job payload: ${parsed.error.message}`);
     const log = deps.logger.child({ runId: parsed.data.runId, jobId: job.id });
-    let run = getRun(deps.db, parsed.data.runId);
+    const run = getRun(deps.db, parsed.data.runId);
     if (!run) throw new UnrecoverableError(`Run ${parsed.data.runId} does not exist`);
-    // Retries and redelivered jobs must be idempotent.
-    if (isFinal(run.status)) return { status: run.status };
-    if (run.status === 'running') {
-      // The job came back while its run is running: its worker died (stalled job), or lost its lock in a Redis
-      // outage and trains on. Only a dead worker's run may be taken over; a live one's is looked at again later.
-      const r = await reclaimRun({ ...deps, killGraceMs: deps.config.killGraceMs }, run);
-      if (r.kind === 'owned') {
-        log.warn({ owner: r.owner }, 'the run is still trained by a live worker; checking again later');
-        return requeue(job, token, deps.config.stalledIntervalMs);
-      }
-      run = getRun(deps.db, run.id)!;
-      if (isFinal(run.status)) return { status: run.status };
+    let step: Step;
+    try {
+      step = await advance(deps, run, token, log);
+    } catch (e) {
+      if (e instanceof UnrecoverableError) throw e;
+      // Every run reaches a final status: one the worker cannot handle fails with the reason instead of being
+      // left queued or interrupted without a job.
+      log.error({ err: e }, 'worker error; the run fails');
+      failOnWorkerError(deps, run.id, e);
+      throw new UnrecoverableError(`worker error: ${(e as Error).message}`);
     }
-    if (run.cancelRequestedAt) return { status: cancelBeforeStart(deps, run) };
-    if (deps.shutdown.aborted) return requeue(job, token, RESUME_DELAY_MS);
-    if (deps.preflight.error) {
-      transitionRun(deps.db, run.id, [run.status], 'failed', { error: `mlx-lm-lora is not usable on worker ${deps.config.workerName}: ${deps.preflight.error}`, stopReason: 'preflight', finishedAt: Date.now() }, 'preflight');
-      throw new UnrecoverableError(deps.preflight.error);
+    switch (step.kind) {
+      case 'done':
+        return { status: step.status };
+      case 'requeue':
+        return requeue(job, token, step.delayMs);
+      case 'attempted':
+        return settle(deps, run.id, step.outcome, job, token, log);
     }
-    // Before the run shows running: from now on a worker that finds this run running can ask whether we live.
-    await writeLease(run.runDir, deps.self, token ?? null);
-    const outcome = await runAttempt(deps, run, log);
-    return settle(deps, run.id, outcome?.status ?? 'not started', job, token, log);
   };
+}
+
+/** Everything up to and including the attempt, in the order of STYLE.md's job lifecycle. */
+async function advance(deps: ProcessorDeps, found: Run, token: string | undefined, log: Logger): Promise<Step> {
+  let run = found;
+  // Retries and redelivered jobs must be idempotent.
+  if (isFinal(run.status)) return { kind: 'done', status: run.status };
+  if (run.status === 'running') {
+    // The job came back while its run is running: its worker died (stalled job), or lost its lock in a Redis
+    // outage and trains on. Only a dead worker's run may be taken over; a live one's is looked at again later.
+    const r = await reclaimRun({ ...deps, killGraceMs: deps.config.killGraceMs }, run);
+    if (r.kind === 'owned') {
+      log.warn({ owner: r.owner }, 'the run is still trained by a live worker; checking again later');
+      return { kind: 'requeue', delayMs: deps.config.stalledIntervalMs };
+    }
+    run = getRun(deps.db, run.id)!;
+    if (isFinal(run.status)) return { kind: 'done', status: run.status };
+  }
+  if (run.cancelRequestedAt) return { kind: 'done', status: cancelBeforeStart(deps, run) };
+  if (deps.shutdown.aborted) return { kind: 'requeue', delayMs: RESUME_DELAY_MS };
+  if (deps.preflight.error) {
+    transitionRun(deps.db, run.id, [run.status], 'failed', { error: `mlx-lm-lora is not usable on worker ${deps.config.workerName}: ${deps.preflight.error}`, stopReason: 'preflight', finishedAt: Date.now() }, 'preflight');
+    throw new UnrecoverableError(deps.preflight.error);
+  }
+  // Before the run shows running: from now on a worker that finds this run running can ask whether we live.
+  await writeLease(run.runDir, deps.self, token ?? null);
+  const outcome = await runAttempt(deps, run, log);
+  return { kind: 'attempted', outcome: outcome?.status ?? 'not started' };
+}
+
+function failOnWorkerError(deps: ProcessorDeps, runId: string, error: unknown): void {
+  const run = getRun(deps.db, runId);
+  if (!run || isFinal(run.status)) return;
+  const message = `The worker could not process the run: ${error instanceof Error ? error.message : String(error)}`;
+  try {
+    transitionRun(deps.db, runId, [run.status], 'failed', { error: message, stopReason: 'worker_error', finishedAt: Date.now() }, 'worker error');
+  } catch (e) {
+    // Someone moved it first (a cancel): that status stands.
+    if (!(e instanceof ConflictError)) throw e;
+  }
 }
 
 /** A run cancelled while queued or interrupted never starts; returns its status afterwards. */

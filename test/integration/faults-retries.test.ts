@@ -66,4 +66,18 @@ describe('retries', () => {
     expect(await env.queue.getJobState(created.id)).toBe('failed');
     expect((await getRun(env.app, created.id)).attempts).toHaveLength(2);
   });
+
+  it('a run the worker cannot process (its uploaded dataset vanished) ends failed with the reason, not stuck queued', async () => {
+    env = await createTestEnv();
+    const created = await submit(env.app, sftRun(10));
+    // As if the upload the run names had been deleted from DATA_DIR/datasets after the submission.
+    env.db.$client.prepare('UPDATE runs SET data = ? WHERE id = ?').run(`dataset:${'ab'.repeat(32)}`, created.id);
+    await env.startWorker();
+    const run = await waitStatus(env.app, created.id, ['failed', 'succeeded', 'cancelled']);
+    expect(run.status).toBe('failed');
+    expect(run.stopReason).toBe('worker_error');
+    expect(run.error).toMatch(/could not process the run: .*no uploaded dataset/);
+    expect(run.attempts).toEqual([]);
+    expect(await env.queue.getJobState(created.id)).toBe('failed');
+  });
 });
