@@ -5,6 +5,7 @@ import path from 'node:path';
 
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 
+import type { WorkerHandle } from '../../src/worker/create-worker.js';
 import { createTestEnv, REPO_ROOT, type TestEnv } from './test-env.js';
 
 /** Debian's Chromium (`apt-get install -y chromium`); CHROMIUM_PATH points elsewhere, e.g. Google Chrome on a Mac. */
@@ -70,6 +71,7 @@ export async function launchBrowser(): Promise<BrowserHandle> {
 export interface ServedEnv {
   env: TestEnv;
   baseUrl: string;
+  worker: WorkerHandle;
 }
 
 /**
@@ -83,8 +85,8 @@ export async function startServedEnv(
   const env = await createTestEnv(envOverrides);
   try {
     const address = await env.app.listen({ host: '127.0.0.1', port: 0 });
-    await env.startWorker({ trainerEnv: { MLX_STANDIN_STEP_SECONDS: String(stepSeconds) } });
-    return { env, baseUrl: address };
+    const worker = await env.startWorker({ trainerEnv: { MLX_STANDIN_STEP_SECONDS: String(stepSeconds) } });
+    return { env, baseUrl: address, worker };
   } catch (err) {
     await env.cleanup();
     throw err;
@@ -97,4 +99,30 @@ export async function screenshot(page: Page, name: string, { fullPage = true } =
   const file = path.join(SCREENSHOT_DIR, `${name}.png`);
   await page.screenshot({ path: file, fullPage });
   return file;
+}
+
+export interface HttpAnswer {
+  status: number;
+  headers: Headers;
+  text: string;
+  json<T = Record<string, unknown>>(): T;
+}
+
+/**
+ * fetch that always reads the whole body: a body left unread keeps the server writing the response, and
+ * app.close() then waits for that connection until the request times out.
+ */
+export async function http(url: string, init?: RequestInit): Promise<HttpAnswer> {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, text, json: <T>() => JSON.parse(text) as T };
+}
+
+/** POST or GET JSON with the answer read in full. */
+export async function httpJson(url: string, method: string, body?: unknown): Promise<HttpAnswer> {
+  return http(url, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
 }

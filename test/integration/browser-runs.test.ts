@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
   type BrowserHandle,
+  http,
+  httpJson,
   launchBrowser,
   screenshot,
   type ServedEnv,
@@ -33,17 +35,9 @@ afterAll(async () => {
 
 const url = (p: string) => `${served.baseUrl}${p}`;
 
-async function apiJson(
-  method: string,
-  p: string,
-  body?: unknown,
-): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(url(p), {
-    method,
-    headers: body ? { 'content-type': 'application/json' } : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+async function apiJson(method: string, p: string, body?: unknown) {
+  const res = await httpJson(url(p), method, body);
+  return { status: res.status, json: res.json() };
 }
 
 async function runStatus(id: string): Promise<string> {
@@ -66,15 +60,19 @@ function sftRequest(extra: Record<string, unknown> = {}) {
 
 describe('the dashboard in a browser', () => {
   it('redirects / to /ui and serves the pages with a content security policy', async () => {
-    const root = await fetch(url('/'), { redirect: 'manual' });
+    const root = await http(url('/'), { redirect: 'manual' });
     expect(root.status).toBe(302);
     expect(root.headers.get('location')).toBe('/ui');
-    const ui = await fetch(url('/ui'));
+    const bare = await http(url('/ui/runs/'), { redirect: 'manual' });
+    expect(bare.headers.get('location')).toBe('/ui');
+    const ui = await http(url('/ui'));
     expect(ui.status).toBe(200);
     expect(ui.headers.get('content-security-policy')).toContain("script-src 'self'");
-    expect(await ui.text()).toContain('/ui/static/js/runs-page.js');
-    expect((await fetch(url('/ui/vendor/uplot/uPlot.esm.js'))).status).toBe(200);
-    expect((await fetch(url('/ui/vendor/uplot/package.json'))).status).toBe(404);
+    expect(ui.text).toContain('/ui/static/js/runs-page.js');
+    const uplot = await http(url('/ui/vendor/uplot/uPlot.esm.js'));
+    expect(uplot.status).toBe(200);
+    expect(uplot.text).toContain('export { uPlot as default }');
+    expect((await http(url('/ui/vendor/uplot/package.json'))).status).toBe(404);
   });
 
   it('submits a run through the form, shows the dry-run command, then its progress, charts and live log until it succeeds', async () => {
@@ -170,13 +168,14 @@ describe('the dashboard in a browser', () => {
 
     await page.goto(url('/ui'));
     await page.locator('#runs-table tbody tr').first().waitFor();
-    await page.selectOption('select[name="status"]', 'cancelled');
-    await waitFor(
-      async () =>
-        (await page.locator('#runs-table tbody tr').count()) === 1 &&
-        (await page.locator('tr[data-status="cancelled"]').count()) === 1,
-      { what: 'only the cancelled run listed' },
-    );
+    const rows = page.locator('#runs-table tbody tr');
+    const notSucceeded = page.locator('#runs-table tbody tr:not([data-status="succeeded"])');
+    await waitFor(async () => (await notSucceeded.count()) > 0, { what: 'a run that did not succeed' });
+    await page.selectOption('select[name="status"]', 'succeeded');
+    await waitFor(async () => (await notSucceeded.count()) === 0 && (await rows.count()) > 0, {
+      what: 'only succeeded runs listed',
+    });
+    expect(await page.locator(`tr[data-run-id="${id}"]`).count()).toBe(1);
     await page.selectOption('select[name="status"]', '');
     await page.fill('input[name="q"]', 'browser-sub');
     await waitFor(async () => (await page.locator('#runs-table tbody tr').count()) === 1, {

@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
   type BrowserHandle,
+  http,
+  httpJson,
   launchBrowser,
   screenshot,
   type ServedEnv,
@@ -33,9 +35,15 @@ afterAll(async () => {
 const url = (p: string) => `${served.baseUrl}${p}`;
 
 async function getJson(p: string): Promise<Record<string, unknown>> {
-  const res = await fetch(url(p));
+  const res = await http(url(p));
   expect(res.status, p).toBe(200);
-  return (await res.json()) as Record<string, unknown>;
+  return res.json();
+}
+
+async function createSweep(body: Record<string, unknown>): Promise<string> {
+  const res = await httpJson(url('/v1/sweeps'), 'POST', body);
+  expect(res.status, res.text).toBe(201);
+  return res.json<{ id: string }>().id;
 }
 
 interface SweepRow {
@@ -47,26 +55,20 @@ interface SweepRow {
 
 describe('the sweep page in a browser', () => {
   it('shows a two-parameter sweep as a heatmap and a sortable table with the best run highlighted', async () => {
-    const res = await fetch(url('/v1/sweeps'), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        name: 'lr-by-seed',
-        base: {
-          method: 'sft',
-          model: MODEL,
-          data: path.join(TEST_DATA, 'sft-chat'),
-          iters: 6,
-          steps_per_report: 1,
-          steps_per_eval: 3,
-          save_every: 6,
-        },
-        grid: { learning_rate: [1e-5, 3e-5], seed: [0, 1, 2] },
-        metric: { name: 'loss', goal: 'min' },
-      }),
+    const sweepId = await createSweep({
+      name: 'lr-by-seed',
+      base: {
+        method: 'sft',
+        model: MODEL,
+        data: path.join(TEST_DATA, 'sft-chat'),
+        iters: 6,
+        steps_per_report: 1,
+        steps_per_eval: 3,
+        save_every: 6,
+      },
+      grid: { learning_rate: [1e-5, 3e-5], seed: [0, 1, 2] },
+      metric: { name: 'loss', goal: 'min' },
     });
-    expect(res.status, await res.clone().text()).toBe(201);
-    const sweepId = ((await res.json()) as { id: string }).id;
 
     // The page is opened while the runs are queued and follows them to the end.
     await page.goto(url(`/ui/sweeps/${sweepId}`));
@@ -102,24 +104,18 @@ describe('the sweep page in a browser', () => {
   });
 
   it('charts a one-parameter sweep as the metric over that parameter', async () => {
-    const res = await fetch(url('/v1/sweeps'), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        base: {
-          method: 'sft',
-          model: MODEL,
-          data: path.join(TEST_DATA, 'sft-chat'),
-          iters: 4,
-          steps_per_report: 1,
-          steps_per_eval: 2,
-        },
-        grid: { learning_rate: [1e-6, 1e-5, 1e-4] },
-        metric: { name: 'loss', split: 'train', goal: 'min' },
-      }),
+    const sweepId = await createSweep({
+      base: {
+        method: 'sft',
+        model: MODEL,
+        data: path.join(TEST_DATA, 'sft-chat'),
+        iters: 4,
+        steps_per_report: 1,
+        steps_per_eval: 2,
+      },
+      grid: { learning_rate: [1e-6, 1e-5, 1e-4] },
+      metric: { name: 'loss', split: 'train', goal: 'min' },
     });
-    expect(res.status).toBe(201);
-    const sweepId = ((await res.json()) as { id: string }).id;
     await page.goto(url(`/ui/sweeps/${sweepId}`));
     await page.locator('[data-chart="param-learning_rate"] canvas').first().waitFor();
     await page.locator('.page-head .status[data-status="done"]').waitFor({ timeout: 60_000 });
@@ -130,15 +126,16 @@ describe('the sweep page in a browser', () => {
 
 describe('bull-board at /admin/queues', () => {
   it('lists the runs queue read-only with each job linked to its run page, and the worker', async () => {
-    const created = await fetch(url('/v1/runs'), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ method: 'sft', model: MODEL, data: path.join(TEST_DATA, 'sft-chat'), iters: 2 }),
+    const created = await httpJson(url('/v1/runs'), 'POST', {
+      method: 'sft',
+      model: MODEL,
+      data: path.join(TEST_DATA, 'sft-chat'),
+      iters: 2,
     });
-    const runId = ((await created.json()) as { id: string }).id;
-    const board = await fetch(url('/admin/queues'));
+    const runId = created.json<{ id: string }>().id;
+    const board = await http(url('/admin/queues'));
     expect(board.status).toBe(200);
-    expect(await board.text()).toContain('<div id="root">');
+    expect(board.text).toContain('<div id="root">');
 
     const body = (await getJson(
       `/admin/queues/api/queues?activeQueue=runs&status=latest&page=1&jobsPerPage=50`,
@@ -164,5 +161,32 @@ describe('bull-board at /admin/queues', () => {
     await page.goto(url(`/admin/queues/queue/runs?status=latest`));
     await page.getByText(runId).first().waitFor();
     await screenshot(page, 'bull-board', { fullPage: false });
+  });
+});
+
+describe('the pages with API_TOKEN set', () => {
+  it('send the browser to the login form, then work with its cookie', async () => {
+    const token = 'browser-test-token-0123456789';
+    const locked = await startServedEnv(0.05, { API_TOKEN: token });
+    const guest = await browser.newPage();
+    try {
+      expect((await http(`${locked.baseUrl}/v1/runs`)).status).toBe(401);
+      await guest.goto(`${locked.baseUrl}/ui/submit`);
+      await guest.waitForURL(/\/login\?next=%2Fui%2Fsubmit$/);
+      await guest.fill('#token', token);
+      await guest.click('button[type="submit"]');
+      await guest.waitForURL(`${locked.baseUrl}/ui/submit`);
+      // The form loads /v1/methods and posts a dry run with the cookie alone.
+      await guest.fill('#f-model', MODEL);
+      await guest.fill('#f-data', path.join(TEST_DATA, 'sft-chat'));
+      await guest.fill('#f-iters', '3');
+      await guest.click('#dry-run-button');
+      expect(await guest.locator('#dry-run-command').textContent()).toContain('--iters 3');
+      await guest.goto(`${locked.baseUrl}/admin/queues`);
+      await guest.locator('text=runs').first().waitFor();
+    } finally {
+      await guest.close();
+      await locked.env.cleanup();
+    }
   });
 });

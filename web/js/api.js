@@ -1,5 +1,5 @@
 // Same-origin calls to the JSON API (with the login cookie when there is one); non-2xx answers become ApiError.
-/* global fetch, URLSearchParams, setTimeout, clearTimeout */
+/* global fetch, location, URLSearchParams, setTimeout, clearTimeout */
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -30,6 +30,10 @@ export async function api(path, { method = 'GET', body, signal } = {}) {
     init.body = JSON.stringify(body);
   }
   const res = await fetch(path, init);
+  // With API_TOKEN set, an expired or missing login cookie sends the page to the login form, and back after.
+  if (res.status === 401 && location.pathname !== '/login') {
+    location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
+  }
   const text = await res.text();
   let data = null;
   if (text) {

@@ -89,6 +89,11 @@ export class LineChart {
       scaleX.range = () => [-0.5, cats.length - 0.5];
       x.splits = () => cats.map((_, i) => i);
       x.values = (_u, splits) => splits.map((i) => cats[i] ?? '');
+    } else if (this.xLabel === 'iteration') {
+      // Iterations are whole numbers: no 0.1 steps on a chart of a run that has just started.
+      x.incrs = [
+        1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000, 50000, 100000,
+      ];
     } else if (this.logX) {
       scaleX.distr = 3;
       // uPlot's log axis leaves the splits it does not label as null.

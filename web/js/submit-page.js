@@ -170,7 +170,9 @@ function showIssues(issues, problems, kind = 'error') {
       h(
         'div',
         { class: 'form-error', role: 'alert' },
-        `The server refused the request: ${count} field${count === 1 ? '' : 's'} to fix.`,
+        issues.length === 0 && problems.length
+          ? `The dataset has ${problems.length} problem${problems.length === 1 ? '' : 's'}: see the data field.`
+          : `The server refused the request: ${count} field${count === 1 ? '' : 's'} to fix.`,
         loose.length
           ? h(
               'ul',

@@ -80,7 +80,10 @@ export const pageRoutes: FastifyPluginAsync<AppDeps> = async (app) => {
       reply.header('cache-control', 'no-cache').header('x-content-type-options', 'nosniff');
   });
 
-  app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/ui'));
+  // The root and the bare collection paths go to the run list.
+  for (const url of ['/', '/ui/runs', '/ui/runs/', '/ui/sweeps', '/ui/sweeps/']) {
+    app.get(url, { schema: { hide: true } }, async (_req, reply) => reply.redirect('/ui'));
+  }
   for (const [url, file] of Object.entries(PAGES)) {
     app.get(url, { schema: { hide: true } }, async (_req, reply) => sendPage(reply, file));
   }
