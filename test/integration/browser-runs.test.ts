@@ -152,6 +152,33 @@ describe('the dashboard in a browser', () => {
     await screenshot(page, 'run-cancelled');
   });
 
+  it('charts rewards and KL for a GRPO run', async () => {
+    const created = await apiJson('POST', '/v1/runs', {
+      method: 'grpo',
+      model: MODEL,
+      data: path.join(TEST_DATA, 'grpo'),
+      iters: 8,
+      batch_size: 2,
+      steps_per_report: 2,
+      steps_per_eval: 4,
+      group_size: 4,
+      temperature: 0.9,
+      reward_functions: ['r1_accuracy_reward_func', 'r1_count_xml'],
+      name: 'grpo-charts',
+    });
+    expect(created.status).toBe(201);
+    await page.goto(url(`/ui/runs/${created.json.id as string}`));
+    await page.locator('.page-head .status[data-status="succeeded"]').waitFor({ timeout: 30_000 });
+    for (const chart of ['loss', 'rewards', 'kl', 'tokens', 'memory']) {
+      await page.locator(`[data-chart="${chart}"] canvas`).first().waitFor();
+    }
+    const legend = await page.locator('[data-chart="rewards"] .u-legend').textContent();
+    expect(legend).toContain('total_rewards_mean');
+    expect(legend).toContain('reward/accuracy/mean');
+    await page.evaluate('window.scrollTo(0, 0)');
+    await screenshot(page, 'run-grpo');
+  });
+
   it('lists runs with filters and search, and updates their status live', async () => {
     const created = await apiJson(
       'POST',
