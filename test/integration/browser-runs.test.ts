@@ -131,6 +131,7 @@ describe('the dashboard in a browser', () => {
     expect(await page.inputValue('#f-iters')).toBe('24');
     expect(await page.inputValue('#f-name')).toBe('browser-submitted');
     expect(await page.inputValue('#f-tags')).toBe('browser, form');
+    await screenshot(page, 'submit-prefilled', { fullPage: false });
   });
 
   it('cancels a running run from its page', async () => {
@@ -195,6 +196,7 @@ describe('the dashboard in a browser', () => {
 
     await page.goto(url('/ui'));
     await page.locator('#runs-table tbody tr').first().waitFor();
+    expect(await page.locator('button', { hasText: 'Load more' }).isVisible()).toBe(false);
     const rows = page.locator('#runs-table tbody tr');
     const notSucceeded = page.locator('#runs-table tbody tr:not([data-status="succeeded"])');
     await waitFor(async () => (await notSucceeded.count()) > 0, { what: 'a run that did not succeed' });
