@@ -42,6 +42,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const app = Fastify({
     loggerInstance: deps.logger ? (deps.logger as unknown as FastifyBaseLogger) : undefined,
     bodyLimit: deps.config.bodyLimitBytes,
+    // Malformed URLs and over-long path parameters get the same {error, message} body as everything else.
+    frameworkErrors: errorHandler,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -62,7 +62,8 @@ function refusal(req: FastifyRequest, m: TokenMatcher): string | null {
   }
   const cookie = req.cookies[SESSION_COOKIE];
   if (cookie !== undefined) {
-    if (!m.matchesSession(cookie)) return `The login cookie is no longer valid; log in again at ${LOGIN_PATH}`;
+    if (!m.matchesSession(cookie))
+      return `The login cookie is no longer valid; log in again at ${LOGIN_PATH}`;
     // SameSite=Strict already keeps the cookie off cross-site requests; this also covers older browsers.
     if (!SAFE_METHODS.has(req.method) && isCrossOrigin(req)) return 'Cross-origin request refused';
     return null;

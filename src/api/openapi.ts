@@ -23,22 +23,40 @@ const HIDDEN_PREFIXES = ['/ui', '/admin/queues', DOCS_PATH];
  * Documentation metadata, kept out of zod's global registry: schemas with an id become components/schemas entries
  * (so the spec stays small and readable), the others just carry descriptions or formats.
  */
-const registry = z.registry<{ id?: string; description?: string; format?: string; contentMediaType?: string }>();
-const doc = <T extends z.ZodType>(schema: T, meta: { description?: string; format?: string; contentMediaType?: string }): T => {
+const registry = z.registry<{
+  id?: string;
+  description?: string;
+  format?: string;
+  contentMediaType?: string;
+}>();
+const doc = <T extends z.ZodType>(
+  schema: T,
+  meta: { description?: string; format?: string; contentMediaType?: string },
+): T => {
   registry.add(schema, meta);
   return schema;
 };
 for (const method of METHODS) {
-  registry.add(RUN_REQUEST_SCHEMAS[method], { id: `RunRequest_${method}`, description: `A run request for method ${method}` });
+  registry.add(RUN_REQUEST_SCHEMAS[method], {
+    id: `RunRequest_${method}`,
+    description: `A run request for method ${method}`,
+  });
 }
 
 const ErrorBody = z.object({
-  error: doc(z.string(), { description: 'Stable machine-readable code: invalid_request, unauthorized, payload_too_large, ...' }),
+  error: doc(z.string(), {
+    description: 'Stable machine-readable code: invalid_request, unauthorized, payload_too_large, ...',
+  }),
   message: z.string(),
-  issues: doc(z.array(z.object({ path: z.string(), message: z.string() })), { description: 'Each names a field' }).optional(),
-  problems: doc(z.array(z.object({ file: z.string(), line: z.number().int().nullable(), message: z.string() })), {
-    description: 'Each names a dataset file and line',
+  issues: doc(z.array(z.object({ path: z.string(), message: z.string() })), {
+    description: 'Each names a field',
   }).optional(),
+  problems: doc(
+    z.array(z.object({ file: z.string(), line: z.number().int().nullable(), message: z.string() })),
+    {
+      description: 'Each names a dataset file and line',
+    },
+  ).optional(),
 });
 registry.add(ErrorBody, { id: 'Error', description: 'Every 4xx answer' });
 const jsonlFile = () => doc(z.string(), { format: 'binary', contentMediaType: 'application/jsonl' });
@@ -51,7 +69,10 @@ const DOC_OVERRIDES: Record<string, Record<string, unknown>> = {
   'POST /v1/runs': {
     body: z.discriminatedUnion(
       'method',
-      METHODS.map((m) => RUN_REQUEST_SCHEMAS[m]) as unknown as [typeof RUN_REQUEST_SCHEMAS.sft, ...(typeof RUN_REQUEST_SCHEMAS.sft)[]],
+      METHODS.map((m) => RUN_REQUEST_SCHEMAS[m]) as unknown as [
+        typeof RUN_REQUEST_SCHEMAS.sft,
+        ...(typeof RUN_REQUEST_SCHEMAS.sft)[],
+      ],
     ),
     consumes: ['application/json', ...YAML_CONTENT_TYPES],
   },
@@ -61,8 +82,12 @@ const DOC_OVERRIDES: Record<string, Record<string, unknown>> = {
       'valid.jsonl': jsonlFile().optional(),
       'test.jsonl': jsonlFile().optional(),
       name: z.string().max(200).optional(),
-      method: doc(z.enum(METHODS), { description: 'Validate for this method; without it only the JSONL format is checked' }).optional(),
-      batch_size: doc(z.number().int().min(1), { description: 'Row minimum checked with method (default 1)' }).optional(),
+      method: doc(z.enum(METHODS), {
+        description: 'Validate for this method; without it only the JSONL format is checked',
+      }).optional(),
+      batch_size: doc(z.number().int().min(1), {
+        description: 'Row minimum checked with method (default 1)',
+      }).optional(),
     }),
     consumes: ['multipart/form-data'],
   },
@@ -77,7 +102,8 @@ function createTransform() {
   const zodTransform = createJsonSchemaTransform({ schemaRegistry: registry });
   return (doc: Parameters<typeof zodTransform>[0] & { route?: { method?: string | string[] } }) => {
     const { url } = doc;
-    if (HIDDEN_PREFIXES.some((p) => url === p || url.startsWith(`${p}/`))) return { schema: { hide: true }, url };
+    if (HIDDEN_PREFIXES.some((p) => url === p || url.startsWith(`${p}/`)))
+      return { schema: { hide: true }, url };
     const schema = { ...(doc.schema ?? {}) } as Record<string, unknown>;
     for (const method of methodsOf(doc.route ?? {})) Object.assign(schema, DOC_OVERRIDES[`${method} ${url}`]);
     if (!schema.hide) schema.response = { '4XX': ErrorBody, ...(schema.response as object | undefined) };
@@ -115,10 +141,13 @@ function refsIn(value: unknown, into: Set<string>): Set<string> {
 function createTransformObject() {
   const zodTransformObject = createJsonSchemaTransformObject({ schemaRegistry: registry });
   return (input: Parameters<typeof zodTransformObject>[0]) => {
-    const document = zodTransformObject(input) as { paths?: unknown; components?: { schemas?: Record<string, unknown> } };
+    const document = zodTransformObject(input) as {
+      paths?: unknown;
+      components?: { schemas?: Record<string, unknown> };
+    };
     const schemas = document.components?.schemas ?? {};
     const used = refsIn(document.paths, new Set());
-    for (let before = -1; before !== used.size; ) {
+    for (let before = -1; before !== used.size;) {
       before = used.size;
       for (const name of [...used]) refsIn(schemas[name], used);
     }

@@ -32,7 +32,8 @@ export class JsonlChecker {
     let nl = chunk.indexOf(NEWLINE);
     while (nl !== -1) {
       if (this.skipping) this.skipping = false;
-      else this.line(this.carryBytes === 0 ? chunk.subarray(pos, nl) : this.takeCarry(chunk.subarray(pos, nl)));
+      else
+        this.line(this.carryBytes === 0 ? chunk.subarray(pos, nl) : this.takeCarry(chunk.subarray(pos, nl)));
       pos = nl + 1;
       nl = chunk.indexOf(NEWLINE, pos);
     }
@@ -69,7 +70,9 @@ export class JsonlChecker {
   private line(buf: Buffer): void {
     this.lineNo++;
     if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {
-      this.problem("UTF-8 byte-order mark: upstream's json.loads raises 'Unexpected UTF-8 BOM'; save as UTF-8 without BOM");
+      this.problem(
+        "UTF-8 byte-order mark: upstream's json.loads raises 'Unexpected UTF-8 BOM'; save as UTF-8 without BOM",
+      );
       buf = buf.subarray(3);
     }
     if (!isUtf8(buf)) {
@@ -80,15 +83,21 @@ export class JsonlChecker {
     const cr = text.indexOf('\r');
     if (cr !== -1 && cr !== text.length - 1) {
       this.rows++;
-      return this.problem("bare carriage return (\\r) inside the line: Python's universal newlines split it there");
+      return this.problem(
+        "bare carriage return (\\r) inside the line: Python's universal newlines split it there",
+      );
     }
-    if (text.trim() === '') return this.problem("blank line: upstream's json.loads raises JSONDecodeError on it; remove it");
+    if (text.trim() === '')
+      return this.problem("blank line: upstream's json.loads raises JSONDecodeError on it; remove it");
     this.rows++;
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch (e) {
-      const reason = (e instanceof Error ? e.message : String(e)).replace(/, ".*"(\.\.\.)? is not valid JSON$/s, '');
+      const reason = (e instanceof Error ? e.message : String(e)).replace(
+        /, ".*"(\.\.\.)? is not valid JSON$/s,
+        '',
+      );
       return this.problem(`invalid JSON: ${reason.slice(0, 200)}`);
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {

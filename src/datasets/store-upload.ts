@@ -103,7 +103,10 @@ export class UploadSession {
   problems(): { problems: FileIssue[]; total: number } {
     const order = (f: string) => UPLOAD_SPLITS.indexOf(f.replace('.jsonl', '') as UploadSplit);
     const sorted = [...this.checkers].sort((a, b) => order(a.file) - order(b.file));
-    return { problems: sorted.flatMap((c) => c.problems), total: sorted.reduce((n, c) => n + c.totalProblems, 0) };
+    return {
+      problems: sorted.flatMap((c) => c.problems),
+      total: sorted.reduce((n, c) => n + c.totalProblems, 0),
+    };
   }
 
   storedFiles(): StoredFile[] {

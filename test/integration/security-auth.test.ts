@@ -57,7 +57,11 @@ describe('without credentials', () => {
   });
 
   it('a browser asking for a page is sent to the login form, which comes back to the page', async () => {
-    const res = await env.app.inject({ method: 'GET', url: '/ui/runs/run_1', headers: { accept: 'text/html,*/*' } });
+    const res = await env.app.inject({
+      method: 'GET',
+      url: '/ui/runs/run_1',
+      headers: { accept: 'text/html,*/*' },
+    });
     expect(res.statusCode).toBe(303);
     expect(res.headers.location).toBe('/login?next=%2Fui%2Fruns%2Frun_1');
     const form = await env.app.inject({ method: 'GET', url: res.headers.location as string });
@@ -81,8 +85,17 @@ describe('with the bearer token', () => {
   });
 
   it('the scheme is case-insensitive; a wrong token, another scheme or a token with a suffix are refused', async () => {
-    expect((await env.app.inject({ url: '/v1/runs', headers: { authorization: `bearer ${TOKEN}` } })).statusCode).toBe(200);
-    for (const authorization of [`Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(0, -1)}`, `Basic ${TOKEN}`, TOKEN, 'Bearer', `Bearer ${TOKEN} extra`]) {
+    expect(
+      (await env.app.inject({ url: '/v1/runs', headers: { authorization: `bearer ${TOKEN}` } })).statusCode,
+    ).toBe(200);
+    for (const authorization of [
+      `Bearer ${TOKEN}x`,
+      `Bearer ${TOKEN.slice(0, -1)}`,
+      `Basic ${TOKEN}`,
+      TOKEN,
+      'Bearer',
+      `Bearer ${TOKEN} extra`,
+    ]) {
       const res = await env.app.inject({ url: '/v1/runs', headers: { authorization } });
       expect(res.statusCode, authorization).toBe(401);
       expect(res.json().error).toBe('unauthorized');
@@ -91,7 +104,10 @@ describe('with the bearer token', () => {
 
   it('a wrong bearer header is refused even alongside a valid login cookie', async () => {
     const cookie = await login();
-    const res = await env.app.inject({ url: '/v1/runs', headers: { cookie, authorization: 'Bearer nope-nope-nope' } });
+    const res = await env.app.inject({
+      url: '/v1/runs',
+      headers: { cookie, authorization: 'Bearer nope-nope-nope' },
+    });
     expect(res.statusCode).toBe(401);
   });
 });
@@ -125,7 +141,14 @@ describe('the login form', () => {
 
   it('the cookie opens the pages, bull-board and the JSON API the pages call', async () => {
     const cookie = await login();
-    for (const url of ['/ui', '/ui/submit', '/admin/queues', '/admin/queues/api/queues', '/v1/runs', '/docs/json']) {
+    for (const url of [
+      '/ui',
+      '/ui/submit',
+      '/admin/queues',
+      '/admin/queues/api/queues',
+      '/v1/runs',
+      '/docs/json',
+    ]) {
       const res = await env.app.inject({ url, headers: { cookie, accept: 'text/html' } });
       expect(res.statusCode, url).toBe(200);
     }
@@ -165,7 +188,12 @@ describe('the login form', () => {
   });
 
   it('never redirects off the site after login', async () => {
-    for (const next of ['https://evil.example/', '//evil.example/x', '/\\evil.example', 'javascript:alert(1)']) {
+    for (const next of [
+      'https://evil.example/',
+      '//evil.example/x',
+      '/\\evil.example',
+      'javascript:alert(1)',
+    ]) {
       const res = await env.app.inject({
         method: 'POST',
         url: '/login',
@@ -179,7 +207,9 @@ describe('the login form', () => {
   it('logout clears the cookie', async () => {
     const res = await env.app.inject({ method: 'POST', url: '/logout' });
     expect(res.statusCode).toBe(204);
-    expect(String(res.headers['set-cookie'])).toMatch(/^mlxq_session=; Max-Age=0|^mlxq_session=;.*Expires=Thu, 01 Jan 1970/);
+    expect(String(res.headers['set-cookie'])).toMatch(
+      /^mlxq_session=; Max-Age=0|^mlxq_session=;.*Expires=Thu, 01 Jan 1970/,
+    );
   });
 });
 

@@ -34,7 +34,12 @@ describe('body size', () => {
   it.each([
     ['POST /v1/runs (JSON)', '/v1/runs', 'application/json', JSON.stringify(run({ name: 'x'.repeat(5000) }))],
     ['POST /v1/runs (YAML)', '/v1/runs', 'application/yaml', `method: sft\nname: ${'x'.repeat(5000)}\n`],
-    ['POST /v1/datasets/validate', '/v1/datasets/validate', 'application/json', JSON.stringify({ data: 'x'.repeat(5000), method: 'sft' })],
+    [
+      'POST /v1/datasets/validate',
+      '/v1/datasets/validate',
+      'application/json',
+      JSON.stringify({ data: 'x'.repeat(5000), method: 'sft' }),
+    ],
   ])('%s over BODY_LIMIT_BYTES is 413 payload_too_large', async (_what, url, type, payload) => {
     const res = await env.app.inject({ method: 'POST', url, headers: { 'content-type': type }, payload });
     expect(res.statusCode, res.body).toBe(413);
@@ -42,7 +47,11 @@ describe('body size', () => {
   });
 
   it('a body just under the limit is read and judged on its content', async () => {
-    const res = await env.app.inject({ method: 'POST', url: '/v1/runs?dryRun=true', payload: run({ name: 'x'.repeat(100) }) });
+    const res = await env.app.inject({
+      method: 'POST',
+      url: '/v1/runs?dryRun=true',
+      payload: run({ name: 'x'.repeat(100) }),
+    });
     expect(res.statusCode, res.body).toBe(200);
   });
 });
@@ -60,25 +69,41 @@ describe('rate limits', () => {
   it('submissions past SUBMIT_RATE_PER_MIN in a minute are 429 rate_limited; reads are not limited', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 3; i++) {
-      const res = await env.app.inject({ method: 'POST', url: '/v1/runs?dryRun=true', payload: run(), headers: auth });
+      const res = await env.app.inject({
+        method: 'POST',
+        url: '/v1/runs?dryRun=true',
+        payload: run(),
+        headers: auth,
+      });
       statuses.push(res.statusCode);
       expect(res.headers['x-ratelimit-limit']).toBe('3');
     }
     expect(statuses).toEqual([200, 200, 200]);
     const limited = await env.app.inject({ method: 'POST', url: '/v1/runs', payload: run(), headers: auth });
     expect(limited.statusCode).toBe(429);
-    expect(limited.json()).toEqual({ error: 'rate_limited', message: expect.stringMatching(/Rate limit exceeded/) });
+    expect(limited.json()).toEqual({
+      error: 'rate_limited',
+      message: expect.stringMatching(/Rate limit exceeded/),
+    });
     expect(limited.headers['retry-after']).toBeDefined();
-    for (let i = 0; i < 10; i++) expect((await env.app.inject({ url: '/v1/runs', headers: auth })).statusCode).toBe(200);
+    for (let i = 0; i < 10; i++)
+      expect((await env.app.inject({ url: '/v1/runs', headers: auth })).statusCode).toBe(200);
   });
 
   it('login attempts are limited too (guessing the token through the form)', async () => {
     const statuses = new Set<number>();
     for (let i = 0; i < 31; i++) {
-      statuses.add((await env.app.inject({ method: 'POST', url: '/login', payload: { token: `guess-${i}` } })).statusCode);
+      statuses.add(
+        (await env.app.inject({ method: 'POST', url: '/login', payload: { token: `guess-${i}` } }))
+          .statusCode,
+      );
     }
     expect([...statuses].sort()).toEqual([401, 429]);
-    const right = await env.app.inject({ method: 'POST', url: '/login', payload: { token: 'rate-limit-token' } });
+    const right = await env.app.inject({
+      method: 'POST',
+      url: '/login',
+      payload: { token: 'rate-limit-token' },
+    });
     expect(right.statusCode).toBe(429);
   });
 });
@@ -94,11 +119,16 @@ describe('queued-run cap', () => {
 
   it('past MAX_QUEUED_RUNS queued runs, a submission is 429 limit_exceeded and nothing is queued', async () => {
     for (let i = 0; i < 2; i++) {
-      expect((await env.app.inject({ method: 'POST', url: '/v1/runs', payload: run() })).statusCode).toBe(201);
+      expect((await env.app.inject({ method: 'POST', url: '/v1/runs', payload: run() })).statusCode).toBe(
+        201,
+      );
     }
     const res = await env.app.inject({ method: 'POST', url: '/v1/runs', payload: run() });
     expect(res.statusCode).toBe(429);
-    expect(res.json()).toMatchObject({ error: 'limit_exceeded', message: expect.stringContaining('MAX_QUEUED_RUNS') });
+    expect(res.json()).toMatchObject({
+      error: 'limit_exceeded',
+      message: expect.stringContaining('MAX_QUEUED_RUNS'),
+    });
     expect(await env.queue.count()).toBe(2);
   });
 });
@@ -122,7 +152,13 @@ describe('listening beyond loopback', () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlxq-bind-'));
     const lines: string[] = [];
     const sink = new Writable({ write: (c: Buffer, _e, cb) => (lines.push(c.toString()), cb()) });
-    const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', QUEUE_PREFIX: `mlxq-bind-${process.pid}`, CAFFEINATE: 'false' });
+    const config = loadConfig({
+      DATA_DIR: dataDir,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      QUEUE_PREFIX: `mlxq-bind-${process.pid}`,
+      CAFFEINATE: 'false',
+    });
     const api = await startApi(config, redisUrl(), pino({ level: 'warn' }, sink));
     try {
       expect((await api.app.inject({ url: '/healthz' })).statusCode).toBe(200);

@@ -63,7 +63,11 @@ async function dryRun(body: Record<string, unknown>) {
   return env.app.inject({ method: 'POST', url: '/v1/runs?dryRun=true', payload: body });
 }
 
-async function expectRefused(body: Record<string, unknown>, field: string, message: RegExp = /outside the allowed roots/) {
+async function expectRefused(
+  body: Record<string, unknown>,
+  field: string,
+  message: RegExp = /outside the allowed roots/,
+) {
   const res = await dryRun(body);
   expect(res.statusCode, res.body).toBe(400);
   const json = res.json();
@@ -103,10 +107,22 @@ describe('data', () => {
   });
 
   it('POST /v1/datasets/validate applies the same roots', async () => {
-    for (const data of [path.join(outside, 'data'), path.join(root, 'link-data'), `${root}/../outside/data`, path.join(root, 'linked-split')]) {
-      const res = await env.app.inject({ method: 'POST', url: '/v1/datasets/validate', payload: { data, method: 'sft', batch_size: 1 } });
+    for (const data of [
+      path.join(outside, 'data'),
+      path.join(root, 'link-data'),
+      `${root}/../outside/data`,
+      path.join(root, 'linked-split'),
+    ]) {
+      const res = await env.app.inject({
+        method: 'POST',
+        url: '/v1/datasets/validate',
+        payload: { data, method: 'sft', batch_size: 1 },
+      });
       expect(res.statusCode, data).toBe(400);
-      expect(res.json().issues[0]).toMatchObject({ path: 'data', message: expect.stringMatching(/outside the allowed roots/) });
+      expect(res.json().issues[0]).toMatchObject({
+        path: 'data',
+        message: expect.stringMatching(/outside the allowed roots/),
+      });
     }
   });
 });
@@ -128,11 +144,31 @@ describe('models, adapters and reward files', () => {
   });
 
   it('resume_adapter_file, reference_model_path and judge follow the roots', async () => {
-    expect((await dryRun(sft({ resume_adapter_file: path.join(root, 'adapters.safetensors') }))).statusCode).toBe(200);
-    await expectRefused(sft({ resume_adapter_file: path.join(outside, 'adapters.safetensors') }), 'resume_adapter_file');
-    const dpo = { method: 'dpo', model: HF_MODEL, data: path.join(root, 'dpo-data'), iters: 2, batch_size: 1 };
-    await expectRefused({ ...dpo, reference_model_path: path.join(root, 'link-model') }, 'reference_model_path');
-    const online = { method: 'online_dpo', model: HF_MODEL, data: path.join(TEST_DATA, 'prompts'), iters: 2, batch_size: 1 };
+    expect(
+      (await dryRun(sft({ resume_adapter_file: path.join(root, 'adapters.safetensors') }))).statusCode,
+    ).toBe(200);
+    await expectRefused(
+      sft({ resume_adapter_file: path.join(outside, 'adapters.safetensors') }),
+      'resume_adapter_file',
+    );
+    const dpo = {
+      method: 'dpo',
+      model: HF_MODEL,
+      data: path.join(root, 'dpo-data'),
+      iters: 2,
+      batch_size: 1,
+    };
+    await expectRefused(
+      { ...dpo, reference_model_path: path.join(root, 'link-model') },
+      'reference_model_path',
+    );
+    const online = {
+      method: 'online_dpo',
+      model: HF_MODEL,
+      data: path.join(TEST_DATA, 'prompts'),
+      iters: 2,
+      batch_size: 1,
+    };
     await expectRefused({ ...online, judge: path.join(outside, 'model') }, 'judge');
   });
 
@@ -145,16 +181,37 @@ describe('models, adapters and reward files', () => {
       batch_size: 2,
       reward_functions: ['brevity_reward'],
     };
-    expect((await dryRun({ ...grpo, reward_functions_file: path.join(root, 'rewards.py') })).statusCode).toBe(200);
-    await expectRefused({ ...grpo, reward_functions_file: path.join(outside, 'rewards.py') }, 'reward_functions_file');
-    await expectRefused({ ...grpo, reward_functions_file: path.join(root, 'link-rewards.py') }, 'reward_functions_file');
-    await expectRefused({ ...grpo, reward_functions_file: `${root}/../outside/rewards.py` }, 'reward_functions_file');
+    expect((await dryRun({ ...grpo, reward_functions_file: path.join(root, 'rewards.py') })).statusCode).toBe(
+      200,
+    );
+    await expectRefused(
+      { ...grpo, reward_functions_file: path.join(outside, 'rewards.py') },
+      'reward_functions_file',
+    );
+    await expectRefused(
+      { ...grpo, reward_functions_file: path.join(root, 'link-rewards.py') },
+      'reward_functions_file',
+    );
+    await expectRefused(
+      { ...grpo, reward_functions_file: `${root}/../outside/rewards.py` },
+      'reward_functions_file',
+    );
   });
 
   it('reports every refused field at once', async () => {
-    const res = await dryRun(sft({ data: path.join(outside, 'data'), resume_adapter_file: path.join(outside, 'adapters.safetensors') }));
+    const res = await dryRun(
+      sft({
+        data: path.join(outside, 'data'),
+        resume_adapter_file: path.join(outside, 'adapters.safetensors'),
+      }),
+    );
     expect(res.statusCode).toBe(400);
-    expect(res.json().issues.map((i: { path: string }) => i.path).sort()).toEqual(['data', 'resume_adapter_file']);
+    expect(
+      res
+        .json()
+        .issues.map((i: { path: string }) => i.path)
+        .sort(),
+    ).toEqual(['data', 'resume_adapter_file']);
   });
 });
 

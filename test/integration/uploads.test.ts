@@ -42,7 +42,10 @@ async function upload(parts: Part[], e: TestEnv = env) {
 function storeEntries(e: TestEnv = env): { datasets: string[]; incoming: string[] } {
   const dir = path.join(e.dataDir, 'datasets');
   const list = (p: string) => (fs.existsSync(p) ? fs.readdirSync(p) : []);
-  return { datasets: list(dir).filter((n) => n !== '.incoming'), incoming: list(path.join(dir, '.incoming')) };
+  return {
+    datasets: list(dir).filter((n) => n !== '.incoming'),
+    incoming: list(path.join(dir, '.incoming')),
+  };
 }
 
 describe('uploading a dataset', () => {
@@ -51,7 +54,12 @@ describe('uploading a dataset', () => {
   it('stores it under DATA_DIR/datasets/<sha256> and answers its id, files, rows and bytes', async () => {
     const train = fs.readFileSync(path.join(TEST_DATA, 'sft-chat', 'train.jsonl'));
     const valid = fs.readFileSync(path.join(TEST_DATA, 'sft-chat', 'valid.jsonl'));
-    const res = await upload([file('train'), file('valid'), { name: 'name', content: 'bakery chat' }, { name: 'method', content: 'sft' }]);
+    const res = await upload([
+      file('train'),
+      file('valid'),
+      { name: 'name', content: 'bakery chat' },
+      { name: 'method', content: 'sft' },
+    ]);
     expect(res.statusCode, res.body).toBe(201);
     sha = expectedSha({ 'train.jsonl': train, 'valid.jsonl': valid });
     expect(res.json()).toEqual({
@@ -86,7 +94,13 @@ describe('uploading a dataset', () => {
   });
 
   it('a run may name it as data, and it cannot be deleted while that run is queued or running', async () => {
-    const body = { method: 'sft', model: 'mlx-community/Qwen2.5-0.5B-Instruct-4bit', data: `dataset:${sha}`, iters: 4, batch_size: 2 };
+    const body = {
+      method: 'sft',
+      model: 'mlx-community/Qwen2.5-0.5B-Instruct-4bit',
+      data: `dataset:${sha}`,
+      iters: 4,
+      batch_size: 2,
+    };
     const dry = await env.app.inject({ method: 'POST', url: '/v1/runs?dryRun=true', payload: body });
     expect(dry.statusCode, dry.body).toBe(200);
     const argv: string[] = dry.json().argv;
@@ -96,7 +110,10 @@ describe('uploading a dataset', () => {
     expect(submitted.statusCode, submitted.body).toBe(201);
     const refused = await env.app.inject({ method: 'DELETE', url: `/v1/datasets/${sha}` });
     expect(refused.statusCode).toBe(409);
-    expect(refused.json()).toMatchObject({ error: 'conflict', message: expect.stringContaining('1 active run') });
+    expect(refused.json()).toMatchObject({
+      error: 'conflict',
+      message: expect.stringContaining('1 active run'),
+    });
 
     await env.startWorker();
     const run = await waitFor(
@@ -115,17 +132,27 @@ describe('uploading a dataset', () => {
     expect((await env.app.inject({ method: 'DELETE', url: `/v1/datasets/${sha}` })).statusCode).toBe(404);
     const gone = await env.app.inject({ method: 'POST', url: '/v1/runs?dryRun=true', payload: body });
     expect(gone.statusCode).toBe(400);
-    expect(gone.json().issues[0]).toMatchObject({ path: 'data', message: expect.stringContaining('no uploaded dataset') });
+    expect(gone.json().issues[0]).toMatchObject({
+      path: 'data',
+      message: expect.stringContaining('no uploaded dataset'),
+    });
   });
 });
 
 describe('checking uploads', () => {
   it('with a method, runs the dataset check for it: 422 naming file and line, nothing stored', async () => {
-    const res = await upload([file('train', 'bad/invalid-lines'), file('valid', 'bad/invalid-lines'), { name: 'method', content: 'dpo' }]);
+    const res = await upload([
+      file('train', 'bad/invalid-lines'),
+      file('valid', 'bad/invalid-lines'),
+      { name: 'method', content: 'dpo' },
+    ]);
     expect(res.statusCode, res.body).toBe(422);
     const json = res.json();
     expect(json.error).toBe('invalid_dataset');
-    expect(json.problems[0]).toMatchObject({ file: expect.stringMatching(/\.jsonl$/), line: expect.any(Number) });
+    expect(json.problems[0]).toMatchObject({
+      file: expect.stringMatching(/\.jsonl$/),
+      line: expect.any(Number),
+    });
     expect(json.report.dir).toBe('upload');
     expect(storeEntries().incoming).toEqual([]);
   });
@@ -138,7 +165,10 @@ describe('checking uploads', () => {
 
   it('without a method, checks the JSONL itself: blank lines, BOM, bad JSON, non-objects, empty files', async () => {
     const train = '{"a":1}\n\n[1,2]\n{"b":\n\uFEFF{"c":3}\n';
-    const res = await upload([{ name: 'train.jsonl', filename: 'train.jsonl', content: train }, { name: 'test.jsonl', filename: 'test.jsonl', content: '' }]);
+    const res = await upload([
+      { name: 'train.jsonl', filename: 'train.jsonl', content: train },
+      { name: 'test.jsonl', filename: 'test.jsonl', content: '' },
+    ]);
     expect(res.statusCode, res.body).toBe(422);
     const problems = res.json().problems as { file: string; line: number | null; message: string }[];
     expect(problems.map((p) => [p.file, p.line])).toEqual([
@@ -162,9 +192,21 @@ describe('checking uploads', () => {
 describe('bad upload requests answer 4xx naming the part', () => {
   const cases: [string, Part[], string][] = [
     ['no train.jsonl', [file('valid')], 'train.jsonl'],
-    ['an unknown file part', [file('train'), { name: 'evil.sh', filename: 'evil.sh', content: 'rm -rf ~' }], 'evil.sh'],
-    ['a traversal in the file name', [file('train'), { name: 'file', filename: '../../../etc/cron.d/x.jsonl', content: '{}' }], 'file'],
-    ['a traversal in the part name', [{ name: '../train.jsonl', filename: 'train.jsonl', content: '{}' }], '../train.jsonl'],
+    [
+      'an unknown file part',
+      [file('train'), { name: 'evil.sh', filename: 'evil.sh', content: 'rm -rf ~' }],
+      'evil.sh',
+    ],
+    [
+      'a traversal in the file name',
+      [file('train'), { name: 'file', filename: '../../../etc/cron.d/x.jsonl', content: '{}' }],
+      'file',
+    ],
+    [
+      'a traversal in the part name',
+      [{ name: '../train.jsonl', filename: 'train.jsonl', content: '{}' }],
+      '../train.jsonl',
+    ],
     ['train.jsonl twice', [file('train'), file('train')], 'train.jsonl'],
     ['an unknown method', [file('train'), { name: 'method', content: 'nope' }], 'method'],
     ['an unknown field', [file('train'), { name: 'owner', content: 'root' }], 'owner'],
@@ -181,15 +223,28 @@ describe('bad upload requests answer 4xx naming the part', () => {
   it('a JSON body is 415', async () => {
     const res = await env.app.inject({ method: 'POST', url: '/v1/datasets', payload: { train: 'x' } });
     expect(res.statusCode).toBe(415);
-    expect(res.json()).toMatchObject({ error: 'unsupported_media_type', message: expect.stringContaining('multipart') });
+    expect(res.json()).toMatchObject({
+      error: 'unsupported_media_type',
+      message: expect.stringContaining('multipart'),
+    });
   });
 
   it('a truncated or boundary-less multipart body is 400', async () => {
     const { payload, headers } = multipart([file('train')]);
-    const cut = await env.app.inject({ method: 'POST', url: '/v1/datasets', headers, payload: payload.subarray(0, payload.length - 40) });
+    const cut = await env.app.inject({
+      method: 'POST',
+      url: '/v1/datasets',
+      headers,
+      payload: payload.subarray(0, payload.length - 40),
+    });
     expect(cut.statusCode, cut.body).toBe(400);
     expect(cut.json().issues[0].path).toBe('body');
-    const noBoundary = await env.app.inject({ method: 'POST', url: '/v1/datasets', headers: { 'content-type': 'multipart/form-data' }, payload });
+    const noBoundary = await env.app.inject({
+      method: 'POST',
+      url: '/v1/datasets',
+      headers: { 'content-type': 'multipart/form-data' },
+      payload,
+    });
     expect(noBoundary.statusCode, noBoundary.body).toBe(400);
     expect(storeEntries().incoming).toEqual([]);
   });
@@ -211,12 +266,16 @@ describe('upload size limits', () => {
   afterAll(async () => {
     await small.cleanup();
   });
-  const rows = (n: number) => Array.from({ length: n }, (_, i) => `{"text": "row ${i} ${'x'.repeat(40)}"}`).join('\n') + '\n';
+  const rows = (n: number) =>
+    Array.from({ length: n }, (_, i) => `{"text": "row ${i} ${'x'.repeat(40)}"}`).join('\n') + '\n';
 
   it('one file over UPLOAD_LIMIT_BYTES is 413, nothing kept', async () => {
     const res = await upload([{ name: 'train.jsonl', filename: 'train.jsonl', content: rows(200) }], small);
     expect(res.statusCode, res.body).toBe(413);
-    expect(res.json()).toMatchObject({ error: 'payload_too_large', message: expect.stringContaining('UPLOAD_LIMIT_BYTES') });
+    expect(res.json()).toMatchObject({
+      error: 'payload_too_large',
+      message: expect.stringContaining('UPLOAD_LIMIT_BYTES'),
+    });
     expect(storeEntries(small)).toEqual({ datasets: [], incoming: [] });
   });
 
@@ -247,7 +306,9 @@ describe('streaming', () => {
     const line = `{"text": "${'y'.repeat(1000)}"}\n`;
     const total = 256 * 1024 * 1024;
     const lines = Math.floor(total / line.length);
-    const head = Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="train.jsonl"; filename="train.jsonl"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+    const head = Buffer.from(
+      `--${BOUNDARY}\r\nContent-Disposition: form-data; name="train.jsonl"; filename="train.jsonl"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+    );
     const tail = Buffer.from(`\r\n--${BOUNDARY}--\r\n`);
     const block = Buffer.from(line.repeat(64));
     async function* body() {
@@ -275,7 +336,7 @@ describe('streaming', () => {
     clearInterval(sampler);
     expect(res.status, res.body).toBe(201);
     const json = JSON.parse(res.body);
-    expect(json.rows["train.jsonl"]).toBe(Math.ceil(lines / 64) * 64);
+    expect(json.rows['train.jsonl']).toBe(Math.ceil(lines / 64) * 64);
     const growthMiB = (peak - before) / 1024 / 1024;
     console.log(`256 MiB upload: ${Date.now() - started} ms, peak RSS growth ${growthMiB.toFixed(0)} MiB`);
     expect(growthMiB).toBeLessThan(160);

@@ -2,6 +2,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
+import { DatasetValidationError } from '../../domain/errors.js';
 import { METHOD_INFO, METHODS } from '../../domain/methods.js';
 import { assertDatasetAllowed } from '../../inputs/path-policy.js';
 import type { AppDeps } from '../app.js';
@@ -28,7 +29,10 @@ export const datasetRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =
         batchSize: req.body.batch_size,
         needTest: req.body.test,
       });
-      return reply.status(report.ok ? 200 : 422).send(report);
+      if (report.ok) return reply.send(report);
+      // Every 4xx carries {error, message}; the report's own fields stay where clients read them.
+      const { code, message } = new DatasetValidationError(report.problems, report);
+      return reply.status(422).send({ error: code, message, ...report });
     },
   );
 };

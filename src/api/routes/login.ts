@@ -10,7 +10,8 @@ import { createTokenMatcher, isCrossOrigin, LOGIN_PATH, safeNext, SESSION_COOKIE
 const SESSION_MAX_AGE_S = 7 * 24 * 3600;
 const FORM = 'application/x-www-form-urlencoded';
 
-const LOGIN_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const LOGIN_CSP =
+  "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -55,11 +56,15 @@ export const loginRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => 
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
   });
 
-  app.get(LOGIN_PATH, { schema: { hide: true, querystring: z.object({ next: z.string().max(2048).optional() }) } }, async (req, reply) => {
-    const next = safeNext(req.query.next);
-    if (!matcher) return reply.redirect(next, 303);
-    return sendPage(reply, 200, loginPage(next, false));
-  });
+  app.get(
+    LOGIN_PATH,
+    { schema: { hide: true, querystring: z.object({ next: z.string().max(2048).optional() }) } },
+    async (req, reply) => {
+      const next = safeNext(req.query.next);
+      if (!matcher) return reply.redirect(next, 303);
+      return sendPage(reply, 200, loginPage(next, false));
+    },
+  );
 
   app.post(
     LOGIN_PATH,
