@@ -44,13 +44,14 @@ const ROOTS_TTL_MS = 1000;
  */
 export function createPathPolicy(roots: readonly string[]): AssertAllowedPath {
   // Resolving every root on every call cost ~100 µs per path, and a submit checks five (bench: submit breakdown).
-  let resolved: { at: number; roots: Promise<string[]> } | undefined;
+  let cachedRoots: { at: number; roots: Promise<string[]> } | undefined;
   const realRoots = () => {
     const now = Date.now();
-    if (!resolved || now - resolved.at >= ROOTS_TTL_MS) {
-      resolved = { at: now, roots: Promise.all(roots.map((r) => realPathOf(r).catch(() => path.resolve(r)))) };
+    if (!cachedRoots || now - cachedRoots.at >= ROOTS_TTL_MS) {
+      const real = roots.map((r) => realPathOf(r).catch(() => path.resolve(r)));
+      cachedRoots = { at: now, roots: Promise.all(real) };
     }
-    return resolved.roots;
+    return cachedRoots.roots;
   };
   return async function assertAllowedPath(field: string, resolved: string): Promise<void> {
     let real: string;
