@@ -70,6 +70,18 @@ async function checkFile(field: string, value: string, deps: InputCheckDeps, iss
   if (!st?.isFile()) return void issues.push({ path: field, message: `file ${value} does not exist` });
 }
 
+/**
+ * Upstream imports reward_functions_file with importlib, which loads only *.py files: anything else could never
+ * run, and refusing it means files the service writes itself (configs, logs, uploads) are never executed as code.
+ */
+async function checkPythonSuffix(value: unknown, issues: FieldIssue[]) {
+  if (typeof value !== 'string' || issues.some((i) => i.path === 'reward_functions_file')) return;
+  const real = await fs.realpath(path.resolve(value)).catch(() => path.resolve(value));
+  if (!value.endsWith('.py') || !real.endsWith('.py')) {
+    issues.push({ path: 'reward_functions_file', message: 'must be a Python file ending in .py (upstream imports it with importlib)' });
+  }
+}
+
 async function checkRewardNames(request: RunRequest, issues: FieldIssue[]) {
   const file = request.reward_functions_file as string | undefined;
   if (!file || !request.reward_functions || issues.some((i) => i.path === 'reward_functions_file')) return;
@@ -97,6 +109,7 @@ export async function checkRunInputs(request: RunRequest, deps: InputCheckDeps):
     const v = request[field];
     if (typeof v === 'string') await checkFile(field, v, deps, issues);
   }
+  await checkPythonSuffix(request.reward_functions_file, issues);
   await checkRewardNames(request, issues);
   const dataDir = await deps.resolveData(request.data).catch((e: unknown) => {
     if (e instanceof RequestValidationError) issues.push(...e.issues);

@@ -198,6 +198,29 @@ describe('models, adapters and reward files', () => {
     );
   });
 
+  it('reward_functions_file must be a .py file, so files the service writes (configs, logs, uploads) never run', async () => {
+    const grpo = {
+      method: 'grpo',
+      model: HF_MODEL,
+      data: path.join(TEST_DATA, 'grpo'),
+      iters: 2,
+      batch_size: 2,
+      reward_functions: ['brevity_reward'],
+    };
+    const config = path.join(env.dataDir, 'runs', 'x', 'config.yaml');
+    fs.mkdirSync(path.dirname(config), { recursive: true });
+    fs.writeFileSync(config, "wandb: __import__('os').system('id')\n"); // valid Python too (an annotation)
+    fs.symlinkSync(config, path.join(root, 'disguised.py'));
+    for (const file of [config, path.join(root, 'disguised.py')]) {
+      const json = await expectRefused(
+        { ...grpo, reward_functions_file: file },
+        'reward_functions_file',
+        /\.py/,
+      );
+      expect(json.issues).toHaveLength(1);
+    }
+  });
+
   it('reports every refused field at once', async () => {
     const res = await dryRun(
       sft({
