@@ -1,5 +1,5 @@
 // Checks what a request points at on disk before it is queued: models, reward files, adapters and the dataset.
-import fs from 'node:fs/promises';
+import { realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 import type { DatasetReport, DatasetValidator } from '../datasets/validate-dataset.js';
@@ -25,8 +25,13 @@ export interface CheckedInputs {
 
 const HF_REPO_ID = /^[A-Za-z0-9][\w.-]{0,95}\/[A-Za-z0-9][\w.-]{0,95}$/;
 
-async function stat(p: string) {
-  return fs.stat(p).catch(() => undefined);
+/** Synchronous: µs on local disk, against ~30 µs of CPU and a thread-pool hop (bench: submit breakdown). */
+function stat(p: string) {
+  try {
+    return statSync(p, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
 }
 
 function looksLikePath(value: string): boolean {
@@ -76,7 +81,12 @@ async function checkFile(field: string, value: string, deps: InputCheckDeps, iss
  */
 async function checkPythonSuffix(value: unknown, issues: FieldIssue[]) {
   if (typeof value !== 'string' || issues.some((i) => i.path === 'reward_functions_file')) return;
-  const real = await fs.realpath(path.resolve(value)).catch(() => path.resolve(value));
+  let real = path.resolve(value);
+  try {
+    real = realpathSync.native(real);
+  } catch {
+    // not there (reported by checkFile): judge the name as given
+  }
   if (!value.endsWith('.py') || !real.endsWith('.py')) {
     issues.push({ path: 'reward_functions_file', message: 'must be a Python file ending in .py (upstream imports it with importlib)' });
   }

@@ -1,5 +1,5 @@
 // Confines every path a request names (datasets, models, reward files, adapters) to the allowed roots, after symlinks.
-import fs from 'node:fs/promises';
+import { realpathSync } from 'node:fs';
 import path from 'node:path';
 
 import { RequestValidationError } from '../domain/errors.js';
@@ -16,7 +16,8 @@ export async function realPathOf(p: string): Promise<string> {
   let current = absolute;
   for (;;) {
     try {
-      const real = await fs.realpath(current);
+      // Synchronous: µs on local disk, against ~30 µs of CPU and a thread-pool hop (bench: submit breakdown).
+      const real = realpathSync.native(current);
       return tail.length === 0 ? real : path.join(real, ...tail.reverse());
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
