@@ -4,9 +4,9 @@ import path from 'node:path';
 
 import { type BenchContext, prefix, subdir } from '../lib/context.js';
 import { type Figure, makeFigure, reported } from '../lib/figure.js';
-import { nextMessage, rssMb, runTs } from '../lib/processes.js';
+import { rssMb } from '../lib/processes.js';
 import { deployment, STAND_IN_PATH, startProjectApi, startProjectWorker } from '../lib/project.js';
-import { closeRaw, startRawServer } from '../lib/raw.js';
+import { closeRaw, startRawServer, startRawWorker } from '../lib/raw.js';
 import { sleep } from '../lib/stats.js';
 
 export async function idleRss(ctx: BenchContext): Promise<Figure[]> {
@@ -21,19 +21,16 @@ export async function idleRss(ctx: BenchContext): Promise<Figure[]> {
   for (let r = 0; r < reps; r++) {
     const d = deployment(ctx, 'rss');
     const dir = subdir(ctx, 'raw-rss');
-    const api = await startProjectApi(d);
-    const worker = await startProjectWorker(d, STAND_IN_PATH);
-    const rawApi = await startRawServer(ctx, dir, {
-      RAW_SUBMIT_DB: path.join(dir, 'raw.sqlite'),
-      RAW_PREFIX: prefix('raw-rss'),
-    });
-    const rawWorker = runTs('bench/raw/raw-worker.ts', {
-      env: { REDIS_URL: ctx.redisUrl, RAW_PREFIX: prefix('raw-rss-w') },
-      logFile: path.join(dir, 'raw-worker.log'),
-      ipc: true,
-    });
+    const [api, worker, rawApi, rawWorker] = await Promise.all([
+      startProjectApi(d),
+      startProjectWorker(d, STAND_IN_PATH),
+      startRawServer(ctx, dir, {
+        RAW_SUBMIT_DB: path.join(dir, 'raw.sqlite'),
+        RAW_PREFIX: prefix('raw-rss'),
+      }),
+      startRawWorker(ctx, dir, prefix('raw-rss-w')),
+    ]);
     try {
-      await nextMessage(rawWorker, 'ready');
       await sleep(settleMs);
       out.api.push(rssMb(api.proc.pid).rss);
       out.worker.push(rssMb(worker.pid).rss);

@@ -106,8 +106,7 @@ export async function logIngestion(ctx: BenchContext): Promise<Figure[]> {
   };
   // The default 64 MiB log cap would drop the middle of 100 MB of lines; the cap is raised so every line stays.
   const d = deployment(ctx, 'logs', { LOG_CAP_BYTES: String(512 * 1024 * 1024) });
-  const api = await startProjectApi(d);
-  const worker = await startProjectWorker(d, EMITTER_PATH, emitEnv);
+  const [api, worker] = await Promise.all([startProjectApi(d), startProjectWorker(d, EMITTER_PATH, emitEnv)]);
   const client = new HttpClient(api.port);
   const lines = emitterLines(n);
 

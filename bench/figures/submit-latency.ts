@@ -2,17 +2,15 @@
 // the worker process picks the job up, records the attempt and spawns the stand-in trainer. The baseline:
 // queue.add of the same argv to a raw BullMQ worker that child_process.spawn()s it. Both trainers are the same
 // stand-in command with the same interpreter; its MLX_STANDIN_PID_FILE marks the start. Samples alternate.
-import path from 'node:path';
-
 import { Queue } from 'bullmq';
 
 import { TRAINER_ENV } from '../../src/domain/build-command.js';
 import { type BenchContext, prefix, subdir } from '../lib/context.js';
 import { type Figure, makeFigure } from '../lib/figure.js';
 import { HttpClient } from '../lib/http-client.js';
-import { nextMessage, type Proc, runTs } from '../lib/processes.js';
+import { nextMessage } from '../lib/processes.js';
 import { deployment, STAND_IN_PATH, startProjectApi, startProjectWorker } from '../lib/project.js';
-import { closeRaw } from '../lib/raw.js';
+import { closeRaw, startRawWorker } from '../lib/raw.js';
 import { sftRequest } from '../lib/requests.js';
 import { StartSignal } from '../lib/start-signal.js';
 import { median, nowMs, sleep, summarize } from '../lib/stats.js';
@@ -45,20 +43,16 @@ export async function submitLatency(ctx: BenchContext): Promise<Figure[]> {
   const projectSignal = new StartSignal(subdir(ctx, 'start-project'));
   const rawSignal = new StartSignal(subdir(ctx, 'start-raw'));
   const d = deployment(ctx, 'latency');
-  const api = await startProjectApi(d);
-  const worker = await startProjectWorker(d, STAND_IN_PATH, { MLX_STANDIN_PID_FILE: projectSignal.file });
   const rawPrefix = prefix('raw-latency');
-  const rawDir = subdir(ctx, 'raw-latency');
-  const rawWorker: Proc = runTs('bench/raw/raw-worker.ts', {
-    env: { REDIS_URL: ctx.redisUrl, RAW_PREFIX: rawPrefix },
-    logFile: path.join(rawDir, 'raw-worker.log'),
-    ipc: true,
-  });
+  const [api, worker, rawWorker] = await Promise.all([
+    startProjectApi(d),
+    startProjectWorker(d, STAND_IN_PATH, { MLX_STANDIN_PID_FILE: projectSignal.file }),
+    startRawWorker(ctx, subdir(ctx, 'raw-latency'), rawPrefix),
+  ]);
   const rawQueue = new Queue('runs', { connection: { url: ctx.redisUrl }, prefix: rawPrefix });
   const client = new HttpClient(api.port);
   const poller = new HttpClient(api.port);
   try {
-    await nextMessage(rawWorker, 'ready');
     const body = { ...sftRequest(d.dataset), iters: 2, steps_per_report: 1, save_every: 100 };
     let template: RunView | undefined;
 

@@ -40,14 +40,16 @@ async function load(port: number, pid: number, body: string, seconds: number): P
 
 export async function submitThroughput(ctx: BenchContext): Promise<Figure[]> {
   const reps = ctx.quick ? 1 : 5;
-  const seconds = ctx.quick ? 3 : 10;
+  const seconds = ctx.quick ? 2 : 10;
   const d = deployment(ctx, 'submit');
-  const api = await startProjectApi(d);
   const rawDir = subdir(ctx, 'raw-submit');
-  const raw = await startRawServer(ctx, rawDir, {
-    RAW_SUBMIT_DB: path.join(rawDir, 'raw.sqlite'),
-    RAW_PREFIX: prefix('raw-submit'),
-  });
+  const [api, raw] = await Promise.all([
+    startProjectApi(d),
+    startRawServer(ctx, rawDir, {
+      RAW_SUBMIT_DB: path.join(rawDir, 'raw.sqlite'),
+      RAW_PREFIX: prefix('raw-submit'),
+    }),
+  ]);
   try {
     const body = JSON.stringify(sftRequest(d.dataset));
     // One request each first: both must accept the body (and the project validates the dataset once here).

@@ -32,3 +32,14 @@ export async function closeRaw(proc: Proc): Promise<void> {
   await exited;
   clearTimeout(timer);
 }
+
+/** The raw BullMQ worker (bench/raw/raw-worker.ts) on queue prefix `queuePrefix`, ready to take jobs. */
+export async function startRawWorker(ctx: BenchContext, dir: string, queuePrefix: string): Promise<Proc> {
+  const proc = runTs('bench/raw/raw-worker.ts', {
+    env: { REDIS_URL: ctx.redisUrl, RAW_PREFIX: queuePrefix },
+    logFile: path.join(dir, 'raw-worker.log'),
+    ipc: true,
+  });
+  await nextMessage(proc, 'ready');
+  return proc;
+}

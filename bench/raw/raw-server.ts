@@ -8,26 +8,11 @@ import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { Queue } from 'bullmq';
 import Fastify from 'fastify';
-import { z } from 'zod';
+
+import { RawRequest } from './raw-request.js';
 
 const env = process.env;
 const app = Fastify({ logger: false });
-
-const RawRequest = z
-  .object({
-    method: z.enum(['sft', 'dpo', 'cpo', 'orpo', 'grpo']),
-    name: z.string().max(200).optional(),
-    model: z.string().min(1).max(4096),
-    data: z.string().min(1).max(4096),
-    iters: z.number().int().min(1),
-    batch_size: z.number().int().min(1),
-    learning_rate: z.number().positive(),
-    steps_per_report: z.number().int().min(1),
-    save_every: z.number().int().min(1),
-    lora_parameters: z.object({ rank: z.number().int().min(1), scale: z.number().positive() }).strict(),
-    tags: z.array(z.string().max(64)).max(20),
-  })
-  .strict();
 
 function open(file: string): Database.Database {
   const db = new Database(file);
@@ -64,17 +49,18 @@ if (env.RAW_SUBMIT_DB) {
 if (env.RAW_HISTORY_DB) {
   const db = open(env.RAW_HISTORY_DB);
   dbs.push(db);
-  const page = db.prepare('SELECT * FROM runs ORDER BY created_at DESC, id DESC LIMIT 51');
+  const page = db.prepare('SELECT * FROM runs ORDER BY created_at DESC, id DESC LIMIT ?');
   const pageByStatus = db.prepare(
-    'SELECT * FROM runs WHERE status = ? ORDER BY created_at DESC, id DESC LIMIT 51',
+    'SELECT * FROM runs WHERE status = ? ORDER BY created_at DESC, id DESC LIMIT ?',
   );
   const one = db.prepare('SELECT * FROM runs WHERE id = ?');
   const points = db.prepare(
     'SELECT * FROM metrics WHERE run_id = ? ORDER BY name, split, iteration, attempt',
   );
-  app.get<{ Querystring: { status?: string } }>('/v1/runs', async (req) => {
-    const rows = req.query.status ? pageByStatus.all(req.query.status) : page.all();
-    return { items: rows.slice(0, 50) };
+  app.get<{ Querystring: { status?: string; limit?: string } }>('/v1/runs', async (req) => {
+    const limit = Number(req.query.limit ?? 50);
+    const rows = req.query.status ? pageByStatus.all(req.query.status, limit + 1) : page.all(limit + 1);
+    return { items: rows.slice(0, limit) };
   });
   app.get<{ Params: { id: string } }>('/v1/runs/:id', async (req, reply) => {
     const run = one.get(req.params.id);
