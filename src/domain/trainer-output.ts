@@ -39,6 +39,26 @@
  * report line are skipped, so a new upstream column does not hide the others.
  */
 
+import {
+  BAR,
+  type Block,
+  CALCULATED,
+  cleanLine,
+  EQ80,
+  errorMessage,
+  GRPO_LINES,
+  GRPO_REWARD,
+  NUM_ONLY,
+  splitCheckpoint,
+  STARTING,
+  TEST_LABELS,
+  TEST_LEGACY,
+  TEST_VALUE,
+  toNumber,
+  TRAIN_KEYS,
+  VAL_KEYS,
+} from './trainer-output-grammar.js';
+
 export type MetricSplit = 'train' | 'val' | 'test';
 
 export interface MetricPoint {
@@ -62,148 +82,7 @@ export interface TrainerOutputParser {
   end(): TrainerEvent[];
 }
 
-// CSI (7-bit and 8-bit, also cut off at the end of a line), OSC, nF and Fe escapes, then any lone ESC.
-/* eslint-disable no-control-regex -- matching terminal escape bytes is the point */
-const ANSI =
-  /\x1b\[[0-?]*[ -/]*[@-~]?|\x9b[0-?]*[ -/]*[@-~]?|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[ -/]+[0-~]?|\x1b[@-~]?/g;
-/* eslint-enable no-control-regex */
-
-export function stripAnsi(s: string): string {
-  if (s.indexOf('\x1b') === -1 && s.indexOf('\x9b') === -1) return s;
-  return s.replace(ANSI, '');
-}
-
-const NUM = String.raw`-?(?:\d+(?:\.\d+)?(?:e[+-]\d+)?|nan|inf)`;
-const re = (src: string): RegExp => new RegExp(src.replaceAll('(N)', `(${NUM})`), 'i');
-
-function toNumber(text: string): number {
-  const lower = text.toLowerCase();
-  if (lower.endsWith('nan')) return NaN;
-  if (lower.endsWith('inf')) return lower.startsWith('-') ? -Infinity : Infinity;
-  return Number(text);
-}
-
-const NUM_ONLY = re('^(N)$');
-const EQ80 = '='.repeat(80);
-
-/** Parses rows of `upstream key | alias -> metric_name`. */
-function keyTable(rows: string): ReadonlyMap<string, string> {
-  const table = new Map<string, string>();
-  for (const row of rows.split('\n')) {
-    const [keys, name] = row.split('->').map((part) => part.trim());
-    if (keys && name) for (const key of keys.split('|')) table.set(key.trim(), name);
-  }
-  return table;
-}
-
-/** Train report keys: every mode's line, the v0.8.1 GRPO line and mlx_lm's wording. */
-const TRAIN_KEYS = keyTable(`
-  loss | Train loss            -> loss
-  lr | Learning Rate           -> learning_rate
-  it/s | It/sec                -> it_per_sec
-  tok/s | Tokens/sec           -> tokens_per_sec
-  trained_tok | Trained Tokens -> trained_tokens
-  peak_mem | Peak mem          -> peak_memory_gb
-  chosen_r                     -> chosen_reward
-  rejected_r                   -> rejected_reward
-  acc | Accuracy               -> accuracy
-  margin | Margin              -> margin
-  Rewards                      -> rewards
-  KL penalty                   -> kl_penalty
-  chosen_win                   -> chosen_win
-  margin_win                   -> margin_win
-  total_r_mean                 -> total_rewards_mean
-  total_r_std                  -> total_rewards_std
-  group_r_mean                 -> group_rewards_mean
-  group_r_std                  -> group_rewards_std
-  kl                           -> kl
-`);
-
-const VAL_KEYS = keyTable(`
-  Val loss            -> loss
-  Val took            -> time_s
-  Val chosen reward   -> chosen_reward
-  Val rejected reward -> rejected_reward
-  Val accuracy        -> accuracy
-  Val margin          -> margin
-  Val rewards         -> rewards
-  Val KL penalty      -> kl_penalty
-  Val advantages      -> advantages
-`);
-
-/** GRPO report block lines with fixed metric names; `percent` marks `.1%` values. */
-const GRPO_LINES: ReadonlyArray<{ pattern: RegExp; names: readonly string[]; percent?: true }> = [
-  { pattern: re('^Loss: (N)$'), names: ['loss'] },
-  { pattern: re('^Total Rewards: +μ=(N), σ=(N)$'), names: ['total_rewards_mean', 'total_rewards_std'] },
-  { pattern: re('^Group Rewards: +μ=(N), σ=(N)$'), names: ['group_rewards_mean', 'group_rewards_std'] },
-  { pattern: re('^KL Divergence: (N)$'), names: ['kl'] },
-  { pattern: re('^ +• Avg tokens: (N)$'), names: ['avg_tokens'] },
-  { pattern: re('^ +• Min tokens: (N)$'), names: ['min_tokens'] },
-  { pattern: re(String.raw`^ +• Max tokens: (N)(?: \(limit: \d+\))?$`), names: ['max_tokens'] },
-  { pattern: re('^ +• Hit limit: (N)%$'), names: ['hit_limit_ratio'], percent: true },
-  {
-    pattern: re('^Clipping: +low=(N), high=(N), total=(N)$'),
-    names: ['clip_low', 'clip_high', 'clip_total'],
-  },
-  { pattern: re('^Learning Rate: (N)$'), names: ['learning_rate'] },
-  { pattern: re('^Speed: (N) it/s, (N) tok/s$'), names: ['it_per_sec', 'tokens_per_sec'] },
-  { pattern: re('^Memory: (N) ?GB$'), names: ['peak_memory_gb'] },
-];
-const GRPO_REWARD = re('^ +• (.+?): μ=(N), σ=(N), cov=(N)%$');
-
-const BAR = /^(?:Training|FTPO): *(?:\d+%\|[^|]*\| *(\d+)\/(\d+)|(\d+)it) /;
-const TEST_VALUE = re(String.raw`^  ([^:]+): (?:array\((N), dtype=\w+\)|(N))(?:, (N))?$`);
-const TEST_LEGACY = re(String.raw`^Test loss (N), Test ppl (N)(?:, Rewards: (N), (N))?`);
-const TEST_LABELS = keyTable('Loss -> loss \n Perplexity -> perplexity \n Tokens -> tokens');
-const CALCULATED = /^\[INFO\] Calculated (\d+) iterations from /;
-const STARTING = /^Starting .*training\.\.\., iters: (\d+)$/;
-
-type Block =
-  | { kind: 'grpo'; iteration: number; points: MetricPoint[] }
-  | { kind: 'test'; labelled: boolean; iteration: number; points: MetricPoint[] };
-
-/** Length of the dotted identifier at the start of `s` (`json.decoder.JSONDecodeError`). */
-function identifierLength(s: string): number {
-  let i = 0;
-  for (; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    const word =
-      (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 46;
-    if (!word) break;
-  }
-  return i;
-}
-
-/** A Python traceback tail (`ValueError: msg`), an argparse `prog: error: msg` line, or a C++ abort. */
-function errorMessage(line: string): string | null {
-  if (line.startsWith('libc++abi: ')) return line;
-  const n = identifierLength(line);
-  if (n === 0 || (n < line.length && line.charCodeAt(n) !== 58)) return null;
-  const name = line.slice(0, n);
-  if (/[A-Z]\w*(?:Error|Exception)$/.test(name)) return line;
-  return line.startsWith(': error: ', n) ? line : null;
-}
-
-/** Splits `a and b` where b is the checkpoint next to a; paths may themselves contain " and ". */
-function splitCheckpoint(body: string): [string, string] | null {
-  if (!body.endsWith('.')) return null;
-  const text = body.slice(0, -1);
-  const at = (i: number): [string, string] => [text.slice(0, i), text.slice(i + 5)];
-  const dir = (p: string): string => p.slice(0, Math.max(0, p.lastIndexOf('/')));
-  const first = text.indexOf(' and ');
-  // At most 32 tries, so a hostile line cannot make this quadratic; real paths hold a few " and " at most.
-  for (let i = first, tries = 0; i !== -1 && tries < 32; i = text.indexOf(' and ', i + 1), tries++) {
-    const [adapter, checkpoint] = at(i);
-    if (dir(adapter) === dir(checkpoint)) return [adapter, checkpoint];
-  }
-  return first === -1 ? null : at(first);
-}
-
-function cleanLine(raw: string): string {
-  const s = stripAnsi(raw);
-  const last = s.charCodeAt(s.length - 1);
-  return last === 32 || last === 9 || last === 13 ? s.trimEnd() : s;
-}
+export { stripAnsi } from './trainer-output-grammar.js';
 
 class Parser implements TrainerOutputParser {
   private block: Block | null = null;
