@@ -24,6 +24,15 @@ interface RunView {
   argv: string[];
   runDir: string;
   error: string | null;
+  /** Status changes; `at` in epoch ms (queued: the API inserted the row; running: the worker took the run). */
+  events: { toStatus: string; at: number }[];
+}
+
+/** Where the project's time goes, in epoch ms (1 ms resolution): to the row, to the worker taking it, to the trainer. */
+interface Split {
+  toRow: number;
+  toRunning: number;
+  toTrainer: number;
 }
 
 async function waitFinal(client: HttpClient, id: string): Promise<RunView> {
@@ -60,13 +69,20 @@ export async function submitLatency(ctx: BenchContext): Promise<Figure[]> {
       await sleep(IDLE_MS); // the worker is back in its blocking wait: the queue is idle
       const started = projectSignal.arm();
       const t0 = nowMs();
+      const wall0 = Date.now();
       const created = await client.json<RunView>('POST', '/v1/runs', body);
       const answered = nowMs() - t0;
       const ms = (await started) - t0;
       const run = await waitFinal(poller, created.id);
       if (run.status !== 'succeeded') throw new Error(`run ${run.id} ${run.status}: ${run.error}`);
       template ??= run;
-      return { ms, answered };
+      const at = (status: string) => run.events.find((e) => e.toStatus === status)?.at ?? Number.NaN;
+      const split: Split = {
+        toRow: at('queued') - wall0,
+        toRunning: at('running') - at('queued'),
+        toTrainer: wall0 + ms - at('running'),
+      };
+      return { ms, answered, split };
     };
     const rawSample = async () => {
       const { argv, runDir } = template!;
@@ -88,6 +104,7 @@ export async function submitLatency(ctx: BenchContext): Promise<Figure[]> {
     const p50 = { project: [] as number[], raw: [] as number[] };
     const p99 = { project: [] as number[], raw: [] as number[] };
     const answered: number[] = [];
+    const splits: Split[] = [];
     const pickup: number[] = [];
     for (let r = 0; r < reps; r++) {
       const project: number[] = [];
@@ -96,6 +113,7 @@ export async function submitLatency(ctx: BenchContext): Promise<Figure[]> {
         const a = await projectSample();
         project.push(a.ms);
         answered.push(a.answered);
+        splits.push(a.split);
         const b = await rawSample();
         raw.push(b.ms);
         pickup.push(b.pickup);
@@ -112,7 +130,10 @@ export async function submitLatency(ctx: BenchContext): Promise<Figure[]> {
     }
     const note =
       `${perRep} samples per repetition, alternating; trainer = the stand-in via ${ctx.python}; ` +
-      `project's HTTP answer p50 ${median(answered).toFixed(1)} ms; raw add->processor start p50 ${median(pickup).toFixed(2)} ms`;
+      `project's HTTP answer p50 ${median(answered).toFixed(1)} ms; raw add->processor start p50 ${median(pickup).toFixed(2)} ms; ` +
+      `project medians (epoch ms, 1 ms resolution): request -> row inserted ${median(splits.map((x) => x.toRow)).toFixed(0)} ms, ` +
+      `row -> worker moved it to running ${median(splits.map((x) => x.toRunning)).toFixed(0)} ms, ` +
+      `running -> trainer started ${median(splits.map((x) => x.toTrainer)).toFixed(0)} ms`;
     const spec = (name: string) => ({
       name,
       section: 'Submit',
