@@ -2,6 +2,7 @@
 import { z } from 'zod';
 
 import { type FieldIssue, RequestValidationError } from './errors.js';
+import { type EarlyStopping, earlyStoppingSchema } from './median-stopping.js';
 import { METRIC_SPLITS, type MetricGoal, type MetricSplit } from './run.js';
 import { OPTION_BY_KEY, REJECTED_OPTIONS } from './run-options.js';
 import { SERVICE_FIELDS, zodIssues } from './run-request.js';
@@ -47,8 +48,12 @@ export const sweepBodySchema = z
       goal: z.enum(['min', 'max']),
     }),
     max_runs: z.number().int().min(1).max(MAX_SWEEP_RUNS).optional(),
+    early_stopping: earlyStoppingSchema.optional(),
   })
   .superRefine((s, ctx) => {
+    if (s.early_stopping && s.metric.split === 'test') {
+      ctx.addIssue({ code: 'custom', path: ['early_stopping'], message: 'needs a metric reported during training; test metrics come only at the end' });
+    }
     const params = Object.keys(s.grid ?? {}).length + Object.keys(s.random?.params ?? {}).length;
     if (params === 0) ctx.addIssue({ code: 'custom', path: ['grid'], message: 'give grid and/or random with at least one parameter to vary' });
   });
@@ -67,6 +72,8 @@ export interface SweepSpec {
   random?: { params: Record<string, SweepRange | unknown[]>; samples: number; seed: number };
   metric: SweepMetric;
   max_runs?: number;
+  /** Opt-in: stop members clearly worse than the completed ones (see median-stopping.ts). */
+  early_stopping?: EarlyStopping;
 }
 
 export interface SweepCombination {
@@ -103,6 +110,7 @@ export function parseSweepSpec(input: unknown): SweepSpec {
   if (s.name !== undefined) spec.name = s.name;
   if (s.random) spec.random = { params: s.random.params, samples: s.random.samples, seed: s.random.seed };
   if (s.max_runs !== undefined) spec.max_runs = s.max_runs;
+  if (s.early_stopping) spec.early_stopping = s.early_stopping;
   return spec;
 }
 

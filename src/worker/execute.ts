@@ -5,7 +5,8 @@ import { execa } from 'execa';
 
 import { LineSplitter } from './line-splitter.js';
 
-export type StopReason = 'cancelled' | 'time_limit' | 'idle_limit' | 'shutdown';
+/** Why the worker stopped a trainer; 'early_stopped' is a sweep's median stopping rule (see median-stopping.ts). */
+export type StopReason = 'cancelled' | 'early_stopped' | 'time_limit' | 'idle_limit' | 'shutdown';
 
 export interface ExecuteOptions {
   argv: string[];

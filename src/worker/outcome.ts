@@ -4,16 +4,20 @@ import type { SinkSummary } from './run-output-sink.js';
 
 export type Outcome =
   | { status: 'succeeded' }
-  | { status: 'cancelled'; reason: string }
+  | { status: 'cancelled'; reason: string; stopReason: 'cancelled' | 'early_stopped' }
   | { status: 'interrupted'; reason: string }
   | { status: 'failed'; reason: string; error: string; permanent: boolean; retryable: boolean };
 
-export function decideOutcome(result: ExecuteResult, summary: SinkSummary, adapterFileExists: boolean): Outcome {
+/** `earlyStopReason` is the median rule's own words (metric, value, median, iteration) when it stopped the trainer. */
+export function decideOutcome(result: ExecuteResult, summary: SinkSummary, adapterFileExists: boolean, earlyStopReason?: string): Outcome {
   const tail = summary.lastLines.slice(-20).join('\n');
   const withTail = (msg: string) => (tail ? `${msg}\n--- last lines ---\n${tail}` : msg);
   switch (result.stopReason) {
     case 'cancelled':
-      return { status: 'cancelled', reason: 'cancelled by request' };
+      return { status: 'cancelled', reason: 'cancelled by request', stopReason: 'cancelled' };
+    case 'early_stopped':
+      // Final like a cancel (never retried); checkpoints and logs stay.
+      return { status: 'cancelled', reason: earlyStopReason ?? 'early stopped by the sweep\'s median stopping rule', stopReason: 'early_stopped' };
     case 'shutdown':
       return { status: 'interrupted', reason: 'worker shut down; the run resumes from its newest checkpoint' };
     case 'time_limit':

@@ -12,6 +12,7 @@ import { ConflictError } from '../domain/errors.js';
 import type { Run } from '../domain/run.js';
 import type { Config } from '../shared/config.js';
 import { attemptAdapterDir, settleAttemptDir, settleLeftoverAttemptDirs, withAdapterPath } from './attempt-adapters.js';
+import { createEarlyStopCheck } from './early-stop-check.js';
 import { type ExecuteResult, executeTrainer } from './execute.js';
 import { trainerPidFile } from './leftover-trainer.js';
 import { decideOutcome, type Outcome } from './outcome.js';
@@ -84,6 +85,13 @@ export async function runAttempt(deps: AttemptDeps, run: Run, log: Logger): Prom
   if (!enterRunning(deps, run, attempt, resume)) return null;
   fs.mkdirSync(attemptDir ?? adapters, { recursive: true });
   const offset = resume?.iteration ?? 0;
+  const controller = new AbortController();
+  // Set when the sweep's median stopping rule stops this run: the run event's reason.
+  let earlyStop: string | undefined;
+  const onMetrics = createEarlyStopCheck(deps.db, run, (reason) => {
+    earlyStop = reason;
+    controller.abort('early_stopped');
+  }, log);
   const sink = new RunOutputSink({
     db: deps.db,
     runId: run.id,
@@ -92,9 +100,9 @@ export async function runAttempt(deps: AttemptDeps, run: Run, log: Logger): Prom
     logCapBytes: deps.config.logCapBytes,
     iterationOffset: offset,
     total: resume?.total ?? null,
+    onMetrics,
   });
   sink.line('system', `[mlxq] attempt ${attempt} on ${deps.config.workerName}: ${argv.join(' ')}`);
-  const controller = new AbortController();
   deps.active.set(run.id, controller);
   const stopWatching = watchForStop(deps, run.id, controller);
   const stopHeartbeat = startLeaseHeartbeat(run.runDir);
@@ -117,7 +125,7 @@ export async function runAttempt(deps: AttemptDeps, run: Run, log: Logger): Prom
     const summary = await sink.close();
     const wroteAdapter = fs.existsSync(path.join(attemptDir ?? adapters, 'adapters.safetensors'));
     if (attemptDir) await settleAttemptDir(adapters, attemptDir, offset);
-    outcome = decideOutcome(result, summary, wroteAdapter);
+    outcome = decideOutcome(result, summary, wroteAdapter, earlyStop);
     await record(deps, run.id, attempt, outcome, result);
     log.info({ outcome: outcome.status, exitCode: result.exitCode, signal: result.signal, stopReason: result.stopReason }, 'trainer ended');
     return outcome;
@@ -180,7 +188,7 @@ async function record(deps: AttemptDeps, runId: string, attempt: number, outcome
       transitionRun(deps.db, runId, 'running', 'succeeded', { ...base, ...ended, adapterFile: path.join(adapters, 'adapters.safetensors') }, 'trainer exited 0 and wrote adapters.safetensors');
       break;
     case 'cancelled':
-      transitionRun(deps.db, runId, 'running', 'cancelled', { ...base, ...ended, stopReason: 'cancelled' }, outcome.reason);
+      transitionRun(deps.db, runId, 'running', 'cancelled', { ...base, ...ended, stopReason: outcome.stopReason }, outcome.reason);
       break;
     case 'interrupted':
       transitionRun(deps.db, runId, 'running', 'interrupted', { ...base, stopReason: 'shutdown' }, outcome.reason);

@@ -28,6 +28,8 @@ export interface SinkOptions {
   /** Known total when resuming (the first attempt's total). */
   total: number | null;
   onProgress?: (p: Progress) => void;
+  /** Called with each batch of metric points right after it is in SQLite (the sweep's early-stopping check). */
+  onMetrics?: (points: readonly MetricPoint[]) => void;
   flushIntervalMs?: number;
   progressIntervalMs?: number;
 }
@@ -201,7 +203,11 @@ export class RunOutputSink {
         deleteLogRange(this.o.db, this.o.runId, this.headEndSeq, this.tail[0]!.seq);
       }
     }
-    if (this.pendingMetrics.length > 0) insertMetrics(this.o.db, this.o.runId, this.o.attempt, this.pendingMetrics.splice(0));
+    if (this.pendingMetrics.length > 0) {
+      const points = this.pendingMetrics.splice(0);
+      insertMetrics(this.o.db, this.o.runId, this.o.attempt, points);
+      this.o.onMetrics?.(points);
+    }
     updateRunProgress(this.o.db, this.o.runId, { logLines: this.summary.lines, logBytes: this.summary.bytes });
     this.maybeReportProgress();
   }
