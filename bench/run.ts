@@ -44,6 +44,7 @@ function resolvePython(): string {
 }
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mlxq-bench-'));
+process.once('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
 const redis = await startRedis(process.env.REDIS_URL);
 let cleaned = false;
 async function cleanup(): Promise<void> {

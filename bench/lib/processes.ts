@@ -12,6 +12,8 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BENCH_DIR = path.join(REPO_ROOT, 'bench');
 
 const children = new Set<ChildProcess>();
+// Nothing the benchmark started outlives it, however it ends.
+process.once('exit', () => killAll());
 
 export interface Proc {
   child: ChildProcess;

@@ -60,6 +60,12 @@ export async function startRedis(envUrl: string | undefined): Promise<BenchRedis
   );
   let spawnError: Error | undefined;
   child.once('error', (e) => (spawnError = e));
+  // Even when the benchmark dies (an exception, a closed stdout), its Redis and files go with it.
+  const onExit = () => {
+    child.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
   const deadline = Date.now() + 10_000;
   while (!(await answers(port))) {
     if (spawnError)
@@ -72,6 +78,7 @@ export async function startRedis(envUrl: string | undefined): Promise<BenchRedis
     url: `redis://127.0.0.1:${port}`,
     origin: 'spawned redis-server (no persistence)',
     async stop() {
+      process.off('exit', onExit);
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
