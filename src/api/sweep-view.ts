@@ -155,7 +155,9 @@ export function sweepDetail(db: Db, stored: Sweep) {
   const runs = sweepRuns(db, stored);
   const sweep = settleSweepStatus(db, stored, runs);
   const rows = sweepRows(db, sweep, runs);
-  return { ...header(sweep), spec: sweep.spec, counts: statusCounts(runs), best: bestRun(rows, sweepMetric(sweep).goal), runs: rows };
+  // Members the sweep's median stopping rule stopped (cancelled, stopReason 'early_stopped'); 0 without early_stopping.
+  const earlyStopped = runs.filter((r) => r.stopReason === 'early_stopped').length;
+  return { ...header(sweep), spec: sweep.spec, counts: statusCounts(runs), earlyStopped, best: bestRun(rows, sweepMetric(sweep).goal), runs: rows };
 }
 
 /** One item of GET /v1/sweeps: the detail without the table and spec. */
@@ -183,13 +185,13 @@ export function sweepCsv(detail: SweepDetail): string {
   const objective = `${m.split}_${m.name}`.replace(/[^\w]+/g, '_');
   const head = ['index', 'run_id', 'status', ...params, `${objective}_final`, `${objective}_best`, 'train_loss_final', 'train_loss_best', 'val_loss_final', 'val_loss_best'];
   if (grpo) head.push('mean_reward_final', 'mean_reward_best');
-  head.push('iteration', 'total_iterations', 'duration_ms', 'is_best');
+  head.push('iteration', 'total_iterations', 'duration_ms', 'stop_reason', 'is_best');
   const lines = [head.map(cell).join(',')];
   for (const r of detail.runs) {
     const pair = (fb: FinalBest | null) => [fb?.final?.value, fb?.best?.value];
     const row: unknown[] = [r.index, r.runId, r.status, ...params.map((p) => r.values[p]), ...pair(r.objective), ...pair(r.trainLoss), ...pair(r.valLoss)];
     if (grpo) row.push(...pair(r.meanReward));
-    row.push(r.progress.iteration, r.progress.total, r.durationMs, detail.best?.runId === r.runId);
+    row.push(r.progress.iteration, r.progress.total, r.durationMs, r.stopReason, detail.best?.runId === r.runId);
     lines.push(row.map(cell).join(','));
   }
   return `${lines.join('\r\n')}\r\n`;

@@ -26,9 +26,17 @@ interface Metric {
   goal: MetricGoal;
 }
 
+export interface EarlyStopCheck {
+  /** The sink's onMetrics hook. */
+  onMetrics: (points: readonly MetricPoint[]) => void;
+  /** Cancels a deferred check; call when the attempt ends. */
+  close: () => void;
+}
+
 /**
- * The sink's onMetrics hook for a member of a sweep that asked for early stopping; undefined otherwise (so sweeps
- * without it, and single runs, pay nothing). `stop` is called once, with the run event's reason.
+ * The check for a member of a sweep that asked for early stopping; undefined otherwise (so sweeps without it, and
+ * single runs, pay nothing). `stop` is called once, with the run event's reason. A report arriving within
+ * `intervalMs` of the previous check is judged when the interval is up, not at the next report.
  */
 export function createEarlyStopCheck(
   db: Db,
@@ -36,7 +44,7 @@ export function createEarlyStopCheck(
   stop: (reason: string) => void,
   log: Logger,
   intervalMs = EARLY_STOP_CHECK_INTERVAL_MS,
-): ((points: readonly MetricPoint[]) => void) | undefined {
+): EarlyStopCheck | undefined {
   if (!run.sweepId) return undefined;
   const sweep = getSweep(db, run.sweepId);
   const spec = (sweep?.spec ?? {}) as { early_stopping?: unknown; metric?: Partial<Metric> };
@@ -55,6 +63,7 @@ export function createEarlyStopCheck(
   let pending: MetricPointAt | undefined;
   let lastCheckAt = 0;
   let stopped = false;
+  let deferred: NodeJS.Timeout | undefined;
 
   const check = (own: MetricPointAt) => {
     const members = listRuns(db, { sweepId, status: 'succeeded', limit: (sweep?.runCount ?? 0) + 1 }).items;
@@ -69,16 +78,15 @@ export function createEarlyStopCheck(
     stop(reason);
   };
 
-  return (points) => {
-    if (stopped) return;
-    for (const p of points) {
-      if (p.name !== name || p.split !== split) continue;
-      if (pending === undefined || p.iteration >= pending.iteration) pending = { iteration: p.iteration, value: Number.isNaN(p.value) ? null : p.value };
+  const checkPending = () => {
+    deferred = undefined;
+    if (stopped || pending === undefined) return;
+    const wait = lastCheckAt + intervalMs - Date.now();
+    if (wait > 0) {
+      deferred = setTimeout(checkPending, wait);
+      return;
     }
-    if (pending === undefined || pending.iteration < (rule.min_iterations ?? DEFAULT_MIN_ITERATIONS)) return;
-    const now = Date.now();
-    if (now - lastCheckAt < intervalMs) return;
-    lastCheckAt = now;
+    lastCheckAt = Date.now();
     const own = pending;
     pending = undefined;
     try {
@@ -87,6 +95,25 @@ export function createEarlyStopCheck(
       // The check is advisory: a failed read never stops or fails the run.
       log.error({ err, sweepId }, 'early-stopping check failed');
     }
+  };
+
+  return {
+    onMetrics: (points) => {
+      if (stopped) return;
+      for (const p of points) {
+        if (p.name !== name || p.split !== split) continue;
+        if (pending === undefined || p.iteration >= pending.iteration) pending = { iteration: p.iteration, value: Number.isNaN(p.value) ? null : p.value };
+      }
+      if (pending === undefined || pending.iteration < (rule.min_iterations ?? DEFAULT_MIN_ITERATIONS)) {
+        pending = undefined;
+        return;
+      }
+      if (deferred === undefined) checkPending();
+    },
+    close: () => {
+      stopped = true;
+      clearTimeout(deferred);
+    },
   };
 }
 

@@ -88,7 +88,7 @@ export async function runAttempt(deps: AttemptDeps, run: Run, log: Logger): Prom
   const controller = new AbortController();
   // Set when the sweep's median stopping rule stops this run: the run event's reason.
   let earlyStop: string | undefined;
-  const onMetrics = createEarlyStopCheck(deps.db, run, (reason) => {
+  const earlyStopCheck = createEarlyStopCheck(deps.db, run, (reason) => {
     earlyStop = reason;
     controller.abort('early_stopped');
   }, log);
@@ -100,7 +100,7 @@ export async function runAttempt(deps: AttemptDeps, run: Run, log: Logger): Prom
     logCapBytes: deps.config.logCapBytes,
     iterationOffset: offset,
     total: resume?.total ?? null,
-    onMetrics,
+    onMetrics: earlyStopCheck?.onMetrics,
   });
   sink.line('system', `[mlxq] attempt ${attempt} on ${deps.config.workerName}: ${argv.join(' ')}`);
   deps.active.set(run.id, controller);
@@ -130,6 +130,7 @@ export async function runAttempt(deps: AttemptDeps, run: Run, log: Logger): Prom
     log.info({ outcome: outcome.status, exitCode: result.exitCode, signal: result.signal, stopReason: result.stopReason }, 'trainer ended');
     return outcome;
   } finally {
+    earlyStopCheck?.close();
     stopWatching();
     stopHeartbeat();
     deps.active.delete(run.id);
