@@ -81,11 +81,32 @@ export async function writeRunFolder(p: PreparedRun): Promise<void> {
   writeFileSync(p.command.configPath, p.command.configYaml);
 }
 
+/**
+ * The queued-runs count, refreshed at most once a second per database and raised by what this process adds:
+ * counting is linear in the queue, and the cap only needs to be exact when it refuses, so it recounts then.
+ */
+const queuedEstimates = new WeakMap<Db, { count: number; at: number }>();
+const QUEUED_COUNT_TTL_MS = 1000;
+
+function countQueued(db: Db): number {
+  return countRunsByStatus(db, ['queued', 'interrupted']);
+}
+
 export async function assertQueueHasRoom(deps: Pick<SubmitDeps, 'config' | 'db'>, adding: number): Promise<void> {
-  const active = countRunsByStatus(deps.db, ['queued', 'interrupted']);
-  if (active + adding > deps.config.maxQueuedRuns) {
-    throw new LimitExceededError(`The queue holds ${active} runs; the cap is ${deps.config.maxQueuedRuns} (MAX_QUEUED_RUNS)`);
+  const now = Date.now();
+  let estimate = queuedEstimates.get(deps.db);
+  if (!estimate || now - estimate.at > QUEUED_COUNT_TTL_MS) {
+    estimate = { count: countQueued(deps.db), at: now };
+    queuedEstimates.set(deps.db, estimate);
   }
+  if (estimate.count + adding > deps.config.maxQueuedRuns) {
+    estimate.count = countQueued(deps.db);
+    estimate.at = now;
+    if (estimate.count + adding > deps.config.maxQueuedRuns) {
+      throw new LimitExceededError(`The queue holds ${estimate.count} runs; the cap is ${deps.config.maxQueuedRuns} (MAX_QUEUED_RUNS)`);
+    }
+  }
+  estimate.count += adding;
 }
 
 export function redisDown(cause: unknown): ServiceUnavailableError {
