@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { Queue } from 'bullmq';
 
 import { runView } from '../../src/api/run-view.js';
-import { newRunRow, prepareRun, writeRunFolder } from '../../src/api/submit-run.js';
+import { newRunRow, prepareRun } from '../../src/api/submit-run.js';
 import { createDatasetValidator } from '../../src/datasets/validate-dataset.js';
 import { closeDb, dbFilePath, openDb } from '../../src/db/client.js';
 import { migrate } from '../../src/db/migrate.js';
@@ -83,18 +83,6 @@ export async function submitBreakdown(ctx: BenchContext): Promise<Breakdown> {
     await step('buildCommand (argv + config.yaml)', () =>
       buildCommand(parsed.request, { python: config.mlxPython, runDir: prepared.runDir, dataDir: d.dataset }),
     );
-    await step('writeRunFolder (mkdir adapters/, write config.yaml)', () => {
-      const p = fresh();
-      const runDir = path.join(d.dataDir, 'runs', p.id);
-      return writeRunFolder({
-        ...p,
-        command: {
-          ...p.command,
-          adapterPath: path.join(runDir, 'adapters'),
-          configPath: path.join(runDir, 'config.yaml'),
-        },
-      });
-    });
     await step('insertRun (row, tags, first event; one transaction)', () =>
       insertRun(db, newRunRow(fresh())),
     );

@@ -1,6 +1,4 @@
 // Turns a request body into a queued run: validate, check inputs, build the command, insert, enqueue.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import fs from 'node:fs/promises';
 import path from 'node:path';
 
 import type { Queue } from 'bullmq';
@@ -74,12 +72,6 @@ export function newRunRow(p: PreparedRun, extra: { idempotencyKey?: string; swee
   };
 }
 
-export async function writeRunFolder(p: PreparedRun): Promise<void> {
-  // Synchronous: on local disk these cost a few µs; each promise form costs ~30 µs of CPU and a thread-pool
-  // round trip, which dominated submit latency and sweeps on a busy machine (bench: submit breakdown, sweep).
-  mkdirSync(p.command.adapterPath, { recursive: true });
-  writeFileSync(p.command.configPath, p.command.configYaml);
-}
 
 /**
  * The queued-runs count, refreshed at most once a second per database and raised by what this process adds:
@@ -125,14 +117,12 @@ export async function submitRun(
   }
   await assertQueueHasRoom(deps, 1);
   const prepared = await prepareRun(body, deps);
-  await writeRunFolder(prepared);
   try {
     insertRun(deps.db, newRunRow(prepared, { idempotencyKey: opts.idempotencyKey }));
   } catch (e) {
     // Two requests with the same key at once both passed the lookup above; the unique index let one insert.
     const winner = e instanceof ConflictError && opts.idempotencyKey ? findRunByIdempotencyKey(deps.db, opts.idempotencyKey) : undefined;
     if (!winner) throw e;
-    await fs.rm(prepared.runDir, { recursive: true, force: true });
     return { run: winner, created: false, warnings: winner.warnings };
   }
   try {
@@ -140,7 +130,6 @@ export async function submitRun(
   } catch (e) {
     // No run may stay queued without a job behind it.
     deleteRun(deps.db, prepared.id);
-    await fs.rm(prepared.runDir, { recursive: true, force: true });
     throw redisDown(e);
   }
   return { run: getRun(deps.db, prepared.id)!, created: true, warnings: prepared.warnings };

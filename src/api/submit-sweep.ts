@@ -1,5 +1,4 @@
 // Turns a sweep body into queued runs: expand, validate every combination, then insert and enqueue all or none.
-import fs from 'node:fs/promises';
 
 import { eq } from 'drizzle-orm';
 
@@ -26,7 +25,7 @@ import {
   type SweepSpec,
 } from '../domain/sweep-spec.js';
 import { trainJobOptions } from '../shared/queue.js';
-import { assertQueueHasRoom, newRunRow, prepareRun, type PreparedRun, type SubmitDeps, writeRunFolder } from './submit-run.js';
+import { assertQueueHasRoom, newRunRow, prepareRun, type PreparedRun, type SubmitDeps } from './submit-run.js';
 
 export interface SubmittedSweep {
   sweep: Sweep;
@@ -41,12 +40,6 @@ export async function submitSweep(body: unknown, deps: SubmitDeps): Promise<Subm
   await assertQueueHasRoom(deps, combos.length);
   const prepared = await prepareAll(spec, combos, deps);
   const sweepId = newId('swp');
-  try {
-    for (const p of prepared) await writeRunFolder(p);
-  } catch (e) {
-    await removeFolders(prepared);
-    throw e;
-  }
   const rows = prepared.map((p, i) => newRunRow(p, { sweepId, sweepIndex: i, sweepValues: combos[i]!.values }));
   const sweep = withTransaction(deps.db, () => {
     const created = insertSweep(deps.db, {
@@ -69,7 +62,6 @@ export async function submitSweep(body: unknown, deps: SubmitDeps): Promise<Subm
     // No run may stay queued without a job behind it. Should the MULTI have reached Redis after all, its jobs
     // name runs that no longer exist, and the worker drops them (UnrecoverableError).
     undoSweep(deps.db, sweepId, prepared);
-    await removeFolders(prepared);
     throw new ServiceUnavailableError('Redis is unreachable: no run of the sweep was queued. Try again when Redis is back.', { cause: e });
   }
   const runWarnings = prepared.map((p, i) => ({ combo: combos[i]!, issues: p.warnings })).filter((w) => w.issues.length > 0);
@@ -166,8 +158,4 @@ function undoSweep(db: Db, sweepId: string, prepared: PreparedRun[]): void {
     // sweeps-repository has no delete: a sweep is only ever removed here, before any of its runs existed for a worker.
     db.delete(sweeps).where(eq(sweeps.id, sweepId)).run();
   });
-}
-
-async function removeFolders(prepared: PreparedRun[]): Promise<void> {
-  await Promise.all(prepared.map((p) => fs.rm(p.runDir, { recursive: true, force: true })));
 }

@@ -84,6 +84,9 @@ export async function runAttempt(deps: AttemptDeps, run: Run, log: Logger): Prom
   const { argv, env, adapters, attemptDir, resume } = await prepareAttempt(deps, run, attempt);
   if (!enterRunning(deps, run, attempt, resume)) return null;
   fs.mkdirSync(attemptDir ?? adapters, { recursive: true });
+  // The API only records the run; its folder and config.yaml are made here, where the trainer reads them.
+  const configPath = path.join(run.runDir, 'config.yaml');
+  if (!fs.existsSync(configPath)) fs.writeFileSync(configPath, run.configYaml);
   const offset = resume?.iteration ?? 0;
   const controller = new AbortController();
   // Set when the sweep's median stopping rule stops this run: the run event's reason.
