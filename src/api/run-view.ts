@@ -53,3 +53,32 @@ export function runView(run: Run) {
     durationMs: run.durationMs,
   };
 }
+
+/** A run in a list: what a table row shows. The request, command and config are on GET /v1/runs/:id. */
+export function runSummaryView(run: Run) {
+  return {
+    id: run.id,
+    name: run.name,
+    method: run.method,
+    trainMode: run.trainMode,
+    model: run.model,
+    data: run.data,
+    status: run.status,
+    priority: run.priority,
+    tags: run.tags,
+    attempt: run.attempt,
+    progress: progressOf(run),
+    adapterFile: run.adapterFile,
+    error: run.error?.split('\n', 1)[0] ?? null,
+    exitCode: run.exitCode,
+    stopReason: run.stopReason,
+    sweepId: run.sweepId,
+    sweepIndex: run.sweepIndex,
+    sweepValues: run.sweepValues,
+    createdAt: iso(run.createdAt),
+    queuedAt: iso(run.queuedAt),
+    startedAt: iso(run.startedAt),
+    finishedAt: iso(run.finishedAt),
+    durationMs: run.durationMs,
+  };
+}

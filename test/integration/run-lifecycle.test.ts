@@ -129,6 +129,10 @@ describe('queries', () => {
     }
     const all = (await env.app.inject({ method: 'GET', url: '/v1/runs?limit=2' })).json();
     expect(all.items.map((r: { id: string }) => r.id)).toEqual([ids[2], ids[1]]);
+    // Lists carry summaries; the request, command and config are on the run itself.
+    expect(all.items[0]).toMatchObject({ method: 'sft', status: 'queued', progress: expect.any(Object) });
+    expect(all.items[0]).not.toHaveProperty('argv');
+    expect(all.items[0]).not.toHaveProperty('request');
     const next = (await env.app.inject({ method: 'GET', url: `/v1/runs?limit=2&cursor=${encodeURIComponent(all.nextCursor)}` })).json();
     expect(next.items.map((r: { id: string }) => r.id)).toEqual([ids[0]]);
     expect(next.nextCursor).toBeNull();

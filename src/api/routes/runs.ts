@@ -12,7 +12,7 @@ import { NotFoundError } from '../../domain/errors.js';
 import { METHODS } from '../../domain/methods.js';
 import { isFinal, RUN_STATUSES } from '../../domain/run-status.js';
 import type { AppDeps } from '../app.js';
-import { runView } from '../run-view.js';
+import { runSummaryView, runView } from '../run-view.js';
 import { prepareRun, submitRun } from '../submit-run.js';
 import { withRunBody } from '../yaml-body.js';
 
@@ -79,7 +79,7 @@ export const runRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
       limit: q.limit,
       cursor: q.cursor,
     });
-    return { items: page.items.map(runView), nextCursor: page.nextCursor };
+    return { items: page.items.map(runSummaryView), nextCursor: page.nextCursor };
   });
 
   app.get('/v1/runs/:id', { schema: { params: idParams } }, async (req) => {
