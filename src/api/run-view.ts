@@ -14,43 +14,23 @@ export function progressOf(run: Run, now = Date.now()) {
   return { iteration, total, percent, etaSeconds, latestLoss: run.latestLoss, latestValLoss: run.latestValLoss };
 }
 
+/** A run with everything recorded about it: the summary plus request, command, config and outputs. */
 export function runView(run: Run) {
   return {
-    id: run.id,
-    name: run.name,
-    method: run.method,
-    trainMode: run.trainMode,
-    model: run.model,
-    data: run.data,
-    status: run.status,
-    priority: run.priority,
-    tags: run.tags,
-    attempt: run.attempt,
-    progress: progressOf(run),
+    ...runSummaryView(run),
+    error: run.error,
     request: run.request,
     argv: run.argv,
     config: run.configYaml,
     warnings: run.warnings,
     runDir: run.runDir,
     adapterPath: run.adapterPath,
-    adapterFile: run.adapterFile,
     checkpoints: run.checkpoints,
-    error: run.error,
-    exitCode: run.exitCode,
     signal: run.signal,
-    stopReason: run.stopReason,
     mlxVersion: run.mlxVersion,
     worker: run.worker,
-    sweepId: run.sweepId,
-    sweepIndex: run.sweepIndex,
-    sweepValues: run.sweepValues,
     logBytes: run.logBytes,
     logLines: run.logLines,
-    createdAt: iso(run.createdAt),
-    queuedAt: iso(run.queuedAt),
-    startedAt: iso(run.startedAt),
-    finishedAt: iso(run.finishedAt),
-    durationMs: run.durationMs,
   };
 }
 
