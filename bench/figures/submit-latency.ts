@@ -129,7 +129,7 @@ export async function submitLatency(ctx: BenchContext): Promise<Figure[]> {
       );
     }
     const note =
-      `${perRep} samples per repetition, alternating; trainer = the stand-in via ${ctx.python}; ` +
+      `${perRep} samples per repetition, alternating; trainer = the stand-in, run by the interpreter python3 resolves to (not a wrapper shim); ` +
       `project's HTTP answer p50 ${median(answered).toFixed(1)} ms; raw add->processor start p50 ${median(pickup).toFixed(2)} ms; ` +
       `project medians (epoch ms, 1 ms resolution): request -> row inserted ${median(splits.map((x) => x.toRow)).toFixed(0)} ms, ` +
       `row -> worker moved it to running ${median(splits.map((x) => x.toRunning)).toFixed(0)} ms, ` +

@@ -73,6 +73,7 @@ export async function collectMachine(ctx: BenchContext, redisOrigin: string): Pr
     packages: Object.fromEntries(PACKAGES.map((p) => [p, pkgVersion(p)])),
     redis: `${/redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown'} (${redisOrigin})`,
     sqlite: sqliteVersion,
-    python: `${tryRun(ctx.python, ['-c', 'import platform; print(platform.python_version())'])} (${ctx.python})`,
+    // The interpreter's version only: its path would name a folder of this machine.
+    python: tryRun(ctx.python, ['-c', 'import platform; print(platform.python_version())']),
   };
 }
