@@ -1,26 +1,15 @@
 // Chaos-test helpers: worker processes to kill, a Redis of the test's own to stop and start, process checks that do
 // not rely on the code under test, and CHAOS_REPEAT to run a scenario many times.
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
 import { execa, type ResultPromise } from 'execa';
-import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { pino } from 'pino';
 import { expect, it } from 'vitest';
 
-import { type App, buildApp } from '../../src/api/app.js';
-import { createDatasetValidator } from '../../src/datasets/validate-dataset.js';
-import { closeDb, type Db, openDb } from '../../src/db/client.js';
-import { migrate } from '../../src/db/migrate.js';
-import { createDataResolver } from '../../src/inputs/resolve-data.js';
-import { type Config, loadConfig } from '../../src/shared/config.js';
-import { apiRedisOptions, createRedis, createRunsQueue, workerRedisOptions } from '../../src/shared/queue.js';
-import { startWorker, type WorkerHandle } from '../../src/worker/create-worker.js';
-import { REPO_ROOT, standInEnv, TEST_DATA } from './test-env.js';
+import type { App } from '../../src/api/app.js';
+import { createTestEnv, REPO_ROOT, standInEnv, TEST_DATA, type TestEnv } from './test-env.js';
 import { waitFor } from './wait-for.js';
 
 export const MODEL = 'mlx-community/Qwen2.5-0.5B-Instruct-4bit';
@@ -148,81 +137,12 @@ export async function startOwnRedis(): Promise<OwnRedis> {
 }
 
 /** Like createTestEnv, on a Redis of the caller's choosing (the outage test's own). */
-export interface ChaosEnv {
-  config: Config;
-  dataDir: string;
-  prefix: string;
-  db: Db;
-  redis: Redis;
-  queue: Queue;
-  app: App;
-  startWorker(opts?: { trainerEnv?: Record<string, string>; lock?: Parameters<typeof startWorker>[0]['lock'] }): Promise<WorkerHandle>;
-  cleanup(): Promise<void>;
-}
+export type ChaosEnv = TestEnv;
 
 export async function createChaosEnv(redisUrl: string, env: Record<string, string> = {}): Promise<ChaosEnv> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlxq-chaos-'));
-  const prefix = `mlxq-chaos-${randomBytes(6).toString('hex')}`;
-  const config = loadConfig({
-    DATA_DIR: dataDir,
-    QUEUE_PREFIX: prefix,
-    LOG_LEVEL: 'silent',
-    KILL_GRACE_S: '2',
-    CAFFEINATE: 'false',
-    ALLOWED_ROOTS: [dataDir, REPO_ROOT, os.tmpdir()].join(path.delimiter),
-    HOME: os.tmpdir(),
-    ...env,
-  });
-  const db = openDb(path.join(dataDir, 'mlxq.sqlite'));
-  migrate(db);
-  const redis = createRedis(redisUrl, apiRedisOptions());
-  redis.on('error', () => undefined); // the outage is the point; requests report it
-  const queue = createRunsQueue(redis, prefix);
-  queue.on('error', () => undefined);
-  const resolveData = createDataResolver(dataDir);
-  const inputs = { validator: createDatasetValidator(), resolveData };
-  const app = await buildApp({ config, db, queue, redis, logger: false, inputs });
-  const workers: { handle: WorkerHandle; conns: Redis[] }[] = [];
-  return {
-    config,
-    dataDir,
-    prefix,
-    db,
-    redis,
-    queue,
-    app,
-    async startWorker(opts = {}) {
-      const conns = [createRedis(redisUrl, workerRedisOptions()), createRedis(redisUrl, workerRedisOptions())];
-      for (const c of conns) c.on('error', () => undefined);
-      const handle = await startWorker({
-        config,
-        db,
-        logger: pino({ level: 'silent' }),
-        connection: conns[0]!,
-        subscriber: conns[1]!,
-        resolveData,
-        trainerEnv: standInEnv(opts.trainerEnv),
-        lock: opts.lock,
-      });
-      workers.push({ handle, conns });
-      return handle;
-    },
-    async cleanup() {
-      for (const w of workers) {
-        await w.handle.close('requeue').catch(() => undefined);
-        for (const c of w.conns) c.disconnect();
-      }
-      await app.close();
-      await queue.obliterate({ force: true }).catch(() => undefined);
-      await queue.close().catch(() => undefined);
-      redis.disconnect();
-      closeDb(db);
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+  return createTestEnv(env, { redisUrl });
 }
 
-/** A run request the stand-in trains in about iters × step seconds, saving a checkpoint every `saveEvery`. */
 export function sftRun(iters: number, saveEvery = 5, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { method: 'sft', model: MODEL, data: path.join(TEST_DATA, 'sft-chat'), iters, batch_size: 2, steps_per_report: saveEvery, save_every: saveEvery, ...extra };
 }

@@ -36,6 +36,7 @@ export function redisUrl(): string {
 export interface TestEnv {
   config: Config;
   dataDir: string;
+  prefix: string;
   db: Db;
   redis: Redis;
   queue: Queue;
@@ -44,7 +45,9 @@ export interface TestEnv {
   cleanup(): Promise<void>;
 }
 
-export async function createTestEnv(env: Record<string, string> = {}): Promise<TestEnv> {
+/** A service on the suite's Redis, or on `opts.redisUrl` (a test's own Redis that it may stop and start). */
+export async function createTestEnv(env: Record<string, string> = {}, opts: { redisUrl?: string } = {}): Promise<TestEnv> {
+  const url = opts.redisUrl ?? redisUrl();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlxq-test-'));
   const prefix = `mlxq-test-${randomBytes(6).toString('hex')}`;
   const config = loadConfig({
@@ -60,20 +63,25 @@ export async function createTestEnv(env: Record<string, string> = {}): Promise<T
   });
   const db = openDb(path.join(dataDir, 'mlxq.sqlite'));
   migrate(db);
-  const redis = createRedis(redisUrl(), apiRedisOptions());
+  const redis = createRedis(url, apiRedisOptions());
+  // Outages are what some tests are about; requests report them.
+  redis.on('error', () => undefined);
   const queue = createRunsQueue(redis, prefix);
+  queue.on('error', () => undefined);
   const resolveData = createDataResolver(dataDir);
   const app = await buildApp({ config, db, queue, redis, logger: false, inputs: { validator: createDatasetValidator(), resolveData, assertAllowedPath: createPathPolicy(config.allowedRoots) } });
   const workers: { handle: WorkerHandle; conns: Redis[] }[] = [];
   return {
     config,
     dataDir,
+    prefix,
     db,
     redis,
     queue,
     app,
     async startWorker(opts = {}) {
-      const conns = [createRedis(redisUrl(), workerRedisOptions()), createRedis(redisUrl(), workerRedisOptions())];
+      const conns = [createRedis(url, workerRedisOptions()), createRedis(url, workerRedisOptions())];
+      for (const c of conns) c.on('error', () => undefined);
       const handle = await startWorker({
         config: { ...config, ...opts.config },
         db,
@@ -94,8 +102,8 @@ export async function createTestEnv(env: Record<string, string> = {}): Promise<T
       }
       await app.close();
       await queue.obliterate({ force: true }).catch(() => undefined);
-      await queue.close();
-      await deleteKeys(redis, `${prefix}:*`);
+      await queue.close().catch(() => undefined);
+      await deleteKeys(redis, `${prefix}:*`).catch(() => undefined);
       redis.disconnect();
       closeDb(db);
       fs.rmSync(dataDir, { recursive: true, force: true });
