@@ -6,8 +6,9 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 
 import type { Db } from '../db/client.js';
+import { withTransaction } from '../db/transaction.js';
 import { finishAttempt, getRun, listAttempts, startAttempt, transitionRun, updateRunProgress } from '../db/runs-repository.js';
-import { buildCommand } from '../domain/build-command.js';
+import { buildCommand, TRAINER_ENV } from '../domain/build-command.js';
 import { ConflictError } from '../domain/errors.js';
 import type { Run } from '../domain/run.js';
 import type { Config } from '../shared/config.js';
@@ -51,7 +52,8 @@ async function prepareAttempt(deps: AttemptDeps, run: Run, attempt: number): Pro
   const resume = await resumePoint(run);
   const dataDir = await deps.resolveData(run.data);
   const ctx = { python: deps.config.mlxPython, runDir: run.runDir, dataDir };
-  if (!resume) return { argv: run.argv, env: buildCommand(run.request, ctx).env, adapters, attemptDir: null, resume };
+  // A first attempt runs the command recorded at submit; only a resume needs a new one.
+  if (!resume) return { argv: run.argv, env: { ...TRAINER_ENV }, adapters, attemptDir: null, resume };
   const remainingIterations = Math.max(1, resume.total - resume.iteration);
   const command = buildCommand(run.request, { ...ctx, resume: { adapterFile: resume.adapterFile, remainingIterations } });
   const attemptDir = attemptAdapterDir(adapters, attempt);
@@ -61,20 +63,18 @@ async function prepareAttempt(deps: AttemptDeps, run: Run, attempt: number): Pro
 /** Moves the run to running and opens the attempt; false when a cancel moved the run first. */
 function enterRunning(deps: AttemptDeps, run: Run, attempt: number, resume: ResumePoint | null): boolean {
   const now = Date.now();
+  const reason = resume ? `attempt ${attempt}, resuming from iteration ${resume.iteration}` : `attempt ${attempt}`;
+  const patch = { attempt, worker: deps.config.workerName, startedAt: run.startedAt ?? now, mlxVersion: deps.preflight.version, error: null, stopReason: null };
   try {
-    transitionRun(
-      deps.db,
-      run.id,
-      [run.status],
-      'running',
-      { attempt, worker: deps.config.workerName, startedAt: run.startedAt ?? now, mlxVersion: deps.preflight.version, error: null, stopReason: null },
-      resume ? `attempt ${attempt}, resuming from iteration ${resume.iteration}` : `attempt ${attempt}`,
-    );
+    // One transaction: a crash between the two writes would leave a running run without its attempt row.
+    withTransaction(deps.db, () => {
+      transitionRun(deps.db, run.id, [run.status], 'running', patch, reason);
+      startAttempt(deps.db, { runId: run.id, attempt, worker: deps.config.workerName, startedAt: now, resumedFrom: resume?.adapterFile ?? null, startIteration: resume?.iteration ?? 0 });
+    });
   } catch (e) {
     if (e instanceof ConflictError) return false;
     throw e;
   }
-  startAttempt(deps.db, { runId: run.id, attempt, worker: deps.config.workerName, startedAt: now, resumedFrom: resume?.adapterFile ?? null, startIteration: resume?.iteration ?? 0 });
   return true;
 }
 
