@@ -5,6 +5,7 @@ import path from 'node:path';
 
 import { closeDb, type Db, openDb } from '../../src/db/client.js';
 import { migrate } from '../../src/db/migrate.js';
+import type { NewRun } from '../../src/domain/run.js';
 
 export interface TempDb {
   db: Db;
@@ -31,4 +32,10 @@ export function createTempDb(): TempDb {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The smallest run row the repositories accept, for tests about other tables. */
+export function minimalNewRun(id: string, over: Partial<NewRun> = {}): NewRun {
+  const request = { method: 'sft' as const, model: 'm', data: 'd', tags: [], priority: 0, fuse: false };
+  return { id, method: 'sft', trainMode: 'sft', model: 'm', data: 'd', request, argv: [], configYaml: '', runDir: id, adapterPath: id, ...over };
 }

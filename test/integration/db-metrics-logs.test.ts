@@ -14,29 +14,14 @@ import {
   type MetricsQuery,
 } from '../../src/db/metrics-repository.js';
 import { insertRuns } from '../../src/db/runs-repository.js';
-import type { LogLine, MetricPoint, NewRun } from '../../src/domain/run.js';
-import { createTempDb, type TempDb } from '../helpers/temp-db.js';
+import type { LogLine, MetricPoint } from '../../src/domain/run.js';
+import { createTempDb, minimalNewRun, type TempDb } from '../helpers/temp-db.js';
 
-function newRun(id: string): NewRun {
-  const request = { method: 'sft' as const, model: 'm', data: 'd', tags: [], priority: 0, fuse: false };
-  return {
-    id,
-    method: 'sft',
-    trainMode: 'sft',
-    model: 'm',
-    data: 'd',
-    request,
-    argv: [],
-    configYaml: '',
-    runDir: id,
-    adapterPath: id,
-  };
-}
 
 let t: TempDb;
 beforeEach(() => {
   t = createTempDb();
-  insertRuns(t.db, ['r1', 'r2', 'r3', 'r4'].map(newRun));
+  insertRuns(t.db, ['r1', 'r2', 'r3', 'r4'].map((id) => minimalNewRun(id)));
 });
 afterEach(() => {
   t.cleanup();

@@ -12,25 +12,8 @@ import { insertRun, insertRuns, listRuns, transitionRun } from '../../src/db/run
 import { getSweep, insertSweep, listSweeps, updateSweepStatus } from '../../src/db/sweeps-repository.js';
 import { withTransaction } from '../../src/db/transaction.js';
 import { ConflictError, NotFoundError } from '../../src/domain/errors.js';
-import type { NewRun } from '../../src/domain/run.js';
-import { createTempDb, type TempDb } from '../helpers/temp-db.js';
+import { createTempDb, minimalNewRun, type TempDb } from '../helpers/temp-db.js';
 
-function newRun(id: string, over: Partial<NewRun> = {}): NewRun {
-  const request = { method: 'sft' as const, model: 'm', data: 'd', tags: [], priority: 0, fuse: false };
-  return {
-    id,
-    method: 'sft',
-    trainMode: 'sft',
-    model: 'm',
-    data: 'd',
-    request,
-    argv: [],
-    configYaml: '',
-    runDir: id,
-    adapterPath: id,
-    ...over,
-  };
-}
 
 let t: TempDb;
 beforeEach(() => {
@@ -52,8 +35,8 @@ describe('sweeps', () => {
         runCount: 2,
       });
       insertRuns(t.db, [
-        newRun('a', { sweepId: 'sw1', sweepIndex: 0, sweepValues: { learning_rate: 1e-5 } }),
-        newRun('b', { sweepId: 'sw1', sweepIndex: 1, sweepValues: { learning_rate: 2e-5 } }),
+        minimalNewRun('a', { sweepId: 'sw1', sweepIndex: 0, sweepValues: { learning_rate: 1e-5 } }),
+        minimalNewRun('b', { sweepId: 'sw1', sweepIndex: 1, sweepValues: { learning_rate: 2e-5 } }),
       ]);
     });
     expect(getSweep(t.db, 'sw1')).toMatchObject({
@@ -73,18 +56,18 @@ describe('sweeps', () => {
   });
 
   it('rolls the sweep back when one of its runs cannot be inserted', () => {
-    insertRun(t.db, newRun('taken'));
+    insertRun(t.db, minimalNewRun('taken'));
     expect(() =>
       withTransaction(t.db, () => {
         insertSweep(t.db, { id: 'sw1', spec: {}, runCount: 2 });
-        insertRuns(t.db, [newRun('fresh', { sweepId: 'sw1' }), newRun('taken', { sweepId: 'sw1' })]);
+        insertRuns(t.db, [minimalNewRun('fresh', { sweepId: 'sw1' }), minimalNewRun('taken', { sweepId: 'sw1' })]);
       }),
     ).toThrow(ConflictError);
     expect(getSweep(t.db, 'sw1')).toBeUndefined();
   });
 
   it('refuses a run that names a sweep that does not exist', () => {
-    expect(() => insertRun(t.db, newRun('a', { sweepId: 'ghost' }))).toThrow(/FOREIGN KEY/);
+    expect(() => insertRun(t.db, minimalNewRun('a', { sweepId: 'ghost' }))).toThrow(/FOREIGN KEY/);
   });
 
   it('changes status by compare-and-set', () => {
@@ -143,8 +126,8 @@ describe('datasets', () => {
 
   it('counts only active runs and refuses to delete a dataset they use', () => {
     insertDataset(t.db, ds);
-    insertRun(t.db, newRun('q', { datasetSha: ds.sha256 }));
-    insertRun(t.db, newRun('done', { datasetSha: ds.sha256 }));
+    insertRun(t.db, minimalNewRun('q', { datasetSha: ds.sha256 }));
+    insertRun(t.db, minimalNewRun('done', { datasetSha: ds.sha256 }));
     transitionRun(t.db, 'done', 'queued', 'cancelled');
     expect(countActiveRunsUsingDataset(t.db, ds.sha256)).toBe(1);
     expect(() => deleteDataset(t.db, ds.sha256)).toThrow(ConflictError);
