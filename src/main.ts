@@ -15,8 +15,8 @@ try {
   logger.fatal((e as Error).message);
   process.exit(1);
 }
-const worker = await startWorkerProcess(config, redis.url, logger.child({ name: 'worker' }));
-const api = await startApi(config, redis.url, logger.child({ name: 'api' }));
+const worker = await startWorkerProcess(config, redis.url, logger.child({ component: 'worker' }));
+const api = await startApi(config, redis.url, logger.child({ component: 'api' }));
 logger.info(`API on http://${config.host}:${config.port} (dashboard /ui, queue /admin/queues, docs /docs)`);
 onShutdown(logger, async () => {
   await api.close();
