@@ -14,6 +14,7 @@ import type { Config } from '../shared/config.js';
 import { installAuth } from './auth.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { registerDocsUi, registerOpenApi } from './openapi.js';
+import { artifactRoutes } from './routes/artifacts.js';
 import { bullBoardRoutes } from './routes/bull-board.js';
 import { datasetUploadRoutes } from './routes/dataset-uploads.js';
 import { datasetRoutes } from './routes/datasets.js';
@@ -62,6 +63,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(runRoutes, deps);
   await app.register(runActionRoutes, deps);
   await app.register(sweepRoutes, deps);
+  await app.register(artifactRoutes, deps);
   await app.register(pageRoutes, deps);
   await app.register(bullBoardRoutes, deps);
   await registerDocsUi(app);
