@@ -19,6 +19,7 @@ import { bullBoardRoutes } from './routes/bull-board.js';
 import { datasetUploadRoutes } from './routes/dataset-uploads.js';
 import { datasetRoutes } from './routes/datasets.js';
 import { healthRoutes } from './routes/health.js';
+import { jobRoutes } from './routes/jobs.js';
 import { loginRoutes } from './routes/login.js';
 import { methodRoutes } from './routes/methods.js';
 import { pageRoutes } from './routes/pages.js';
@@ -64,6 +65,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(runActionRoutes, deps);
   await app.register(sweepRoutes, deps);
   await app.register(artifactRoutes, deps);
+  await app.register(jobRoutes, deps);
   await app.register(pageRoutes, deps);
   await app.register(bullBoardRoutes, deps);
   await registerDocsUi(app);

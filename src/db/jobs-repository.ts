@@ -84,3 +84,8 @@ export function transitionJob(db: Db, id: string, from: JobStatus | readonly Job
 export function requestJobCancel(db: Db, id: string, at = Date.now()): void {
   db.update(jobs).set({ cancelRequestedAt: at, updatedAt: at }).where(eq(jobs.id, id)).run();
 }
+
+/** Removes rows that were never queued (the queue refused them), so an answer of 503 leaves nothing behind. */
+export function deleteJobs(db: Db, ids: readonly string[]): void {
+  if (ids.length) db.delete(jobs).where(inArray(jobs.id, [...ids])).run();
+}
