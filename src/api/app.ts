@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import rateLimit from '@fastify/rate-limit';
 import type { Queue } from 'bullmq';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
-import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
@@ -14,6 +14,7 @@ import type { Config } from '../shared/config.js';
 import { installAuth } from './auth.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { registerDocsUi, registerOpenApi } from './openapi.js';
+import { createResponseSerializer } from './response-serializer.js';
 import { artifactRoutes } from './routes/artifacts.js';
 import { bullBoardRoutes } from './routes/bull-board.js';
 import { datasetUploadRoutes } from './routes/dataset-uploads.js';
@@ -36,6 +37,8 @@ export interface AppDeps {
   redis: Redis;
   inputs: InputCheckDeps;
   logger?: Logger | false;
+  /** Check every JSON answer against its route's response schema (tests); a mismatch fails the request. */
+  checkResponses?: boolean;
 }
 
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
@@ -48,7 +51,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     frameworkErrors: errorHandler,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  app.setSerializerCompiler(createResponseSerializer({ check: deps.checkResponses ?? false }));
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   // Before any route: auth covers every route registered after it; swagger and rate-limit collect routes as added.

@@ -1,11 +1,12 @@
-// The HTTP shapes of a follow-up job and an artifact: ISO times, the download link.
+// The HTTP shapes of a follow-up job and an artifact (their schemas: src/contract/jobs.ts): ISO times, the download link.
 import path from 'node:path';
 
+import type { ArtifactView, JobView } from '../contract/jobs.js';
 import type { Artifact, FollowUpJob } from '../domain/follow-up-job.js';
 
 const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : null);
 
-export function jobView(job: FollowUpJob) {
+export function jobView(job: FollowUpJob): JobView {
   return {
     id: job.id,
     runId: job.runId,
@@ -19,13 +20,13 @@ export function jobView(job: FollowUpJob) {
     attempt: job.attempt,
     worker: job.worker,
     cancelRequestedAt: iso(job.cancelRequestedAt),
-    createdAt: iso(job.createdAt),
+    createdAt: new Date(job.createdAt).toISOString(),
     startedAt: iso(job.startedAt),
     finishedAt: iso(job.finishedAt),
   };
 }
 
-export function artifactView(a: Artifact) {
+export function artifactView(a: Artifact): ArtifactView {
   return {
     id: a.id,
     runId: a.runId,
@@ -37,7 +38,7 @@ export function artifactView(a: Artifact) {
     bytes: a.bytes,
     sha256: a.sha256,
     verified: a.verified,
-    createdAt: iso(a.createdAt),
+    createdAt: new Date(a.createdAt).toISOString(),
     downloadUrl: `/v1/artifacts/${a.id}/download`,
   };
 }

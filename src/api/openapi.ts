@@ -7,6 +7,8 @@ import type { FastifyInstance } from 'fastify';
 import { createJsonSchemaTransform, createJsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
+import { NoContent } from '../contract/common.js';
+import { NAMED_ANSWER_SCHEMAS } from '../contract/index.js';
 import { METHODS } from '../domain/methods.js';
 import { OPTION_BY_KEY } from '../domain/run-options.js';
 import { RUN_REQUEST_SCHEMAS } from '../domain/run-request.js';
@@ -42,6 +44,9 @@ for (const method of METHODS) {
     description: `A run request for method ${method}`,
   });
 }
+
+for (const [id, schema] of Object.entries(NAMED_ANSWER_SCHEMAS)) registry.add(schema, { id });
+registry.add(NoContent, { description: 'No content' });
 
 const ErrorBody = z.object({
   error: doc(z.string(), {

@@ -1,9 +1,10 @@
-// The HTTP shape of a run: ISO times, progress with percent and ETA.
+// The HTTP shape of a run (its schema: src/contract/runs.ts): ISO times, progress with percent and ETA.
+import type { RunProgress, RunSummary, RunView } from '../contract/runs.js';
 import type { Run } from '../domain/run.js';
 
 const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : null);
 
-export function progressOf(run: Run, now = Date.now()) {
+export function progressOf(run: Run, now = Date.now()): RunProgress {
   const { progressIteration: iteration, progressTotal: total } = run;
   const percent = iteration != null && total ? Math.min(100, (100 * iteration) / total) : null;
   let etaSeconds: number | null = null;
@@ -15,7 +16,7 @@ export function progressOf(run: Run, now = Date.now()) {
 }
 
 /** A run with everything recorded about it: the summary plus request, command, config and outputs. */
-export function runView(run: Run) {
+export function runView(run: Run): RunView {
   return {
     ...runSummaryView(run),
     error: run.error,
@@ -35,7 +36,7 @@ export function runView(run: Run) {
 }
 
 /** A run in a list: what a table row shows. The request, command and config are on GET /v1/runs/:id. */
-export function runSummaryView(run: Run) {
+export function runSummaryView(run: Run): RunSummary {
   return {
     id: run.id,
     name: run.name,
@@ -55,7 +56,7 @@ export function runSummaryView(run: Run) {
     sweepId: run.sweepId,
     sweepIndex: run.sweepIndex,
     sweepValues: run.sweepValues,
-    createdAt: iso(run.createdAt),
+    createdAt: new Date(run.createdAt).toISOString(),
     queuedAt: iso(run.queuedAt),
     startedAt: iso(run.startedAt),
     finishedAt: iso(run.finishedAt),

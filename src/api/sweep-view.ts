@@ -1,4 +1,5 @@
-// The HTTP shape of a sweep: its runs as a table (values, status, metrics), progress counts, the best run, CSV.
+// The HTTP shape of a sweep (its schema: src/contract/sweeps.ts): its runs as a table (values, status, metrics), progress counts, the best run, CSV.
+import type { BestRun, FinalAndBest as FinalBest, SweepDetail, SweepRunRow, SweepSummary } from '../contract/sweeps.js';
 import type { Db } from '../db/client.js';
 import { type FinalAndBest, finalAndBestMetric, type MetricValue } from '../db/metrics-repository.js';
 import { listRuns } from '../db/runs-repository.js';
@@ -8,46 +9,9 @@ import type { MetricGoal, MetricSplit, Run, Sweep } from '../domain/run.js';
 import { isFinal, RUN_STATUSES, type RunStatus } from '../domain/run-status.js';
 import { defaultSplit, type SweepMetric } from '../domain/sweep-spec.js';
 
-const iso = (ms: number | null) => (ms ? new Date(ms).toISOString() : null);
+const iso = (ms: number) => new Date(ms).toISOString();
 
-interface Point {
-  iteration: number;
-  value: number | null;
-}
-interface FinalBest {
-  final: Point | null;
-  best: Point | null;
-}
-
-export interface SweepRunRow {
-  index: number;
-  runId: string;
-  name: string | null;
-  status: RunStatus;
-  values: Record<string, unknown>;
-  progress: { iteration: number | null; total: number | null };
-  /** The sweep's metric. */
-  objective: FinalBest;
-  trainLoss: FinalBest;
-  valLoss: FinalBest;
-  /** GRPO's total_rewards_mean (train reports); null for other methods. */
-  meanReward: FinalBest | null;
-  stopReason: string | null;
-  error: string | null;
-  durationMs: number | null;
-}
-
-export interface BestRun {
-  runId: string;
-  index: number;
-  values: Record<string, unknown>;
-  status: RunStatus;
-  /** The run's final value of the sweep's metric, and the iteration it was reported at. */
-  value: number;
-  iteration: number;
-  /** True while runs are still active, or when no run has succeeded yet (the leader so far). */
-  provisional: boolean;
-}
+type Point = NonNullable<FinalBest['final']>;
 
 /** The sweep's metric; a sweep row without one (not created by this API) is judged on val loss. */
 export function sweepMetric(sweep: Sweep): SweepMetric {
@@ -151,7 +115,7 @@ function header(sweep: Sweep) {
 }
 
 /** GET /v1/sweeps/:id: the spec, progress counts, the best run and the table. */
-export function sweepDetail(db: Db, stored: Sweep) {
+export function sweepDetail(db: Db, stored: Sweep): SweepDetail {
   const runs = sweepRuns(db, stored);
   const sweep = settleSweepStatus(db, stored, runs);
   const rows = sweepRows(db, sweep, runs);
@@ -161,12 +125,10 @@ export function sweepDetail(db: Db, stored: Sweep) {
 }
 
 /** One item of GET /v1/sweeps: the detail without the table and spec. */
-export function sweepSummary(db: Db, stored: Sweep) {
+export function sweepSummary(db: Db, stored: Sweep): SweepSummary {
   const { spec: _spec, runs: _runs, ...summary } = sweepDetail(db, stored);
   return summary;
 }
-
-export type SweepDetail = ReturnType<typeof sweepDetail>;
 
 /** A spreadsheet cell: quoted when needed; text that a spreadsheet would run as a formula is prefixed with '. */
 function cell(value: unknown): string {

@@ -1,30 +1,12 @@
 // Pure: one line of progress for a run (bar, iteration of total, percent, ETA, latest loss) and its final summary.
+import type { RunView } from '../contract/runs.js';
 import { formatDuration } from './format.js';
 
-export interface RunProgress {
-  iteration: number | null;
-  total: number | null;
-  percent: number | null;
-  etaSeconds: number | null;
-  latestLoss: number | null;
-  latestValLoss: number | null;
-}
+export type { RunProgress } from '../contract/runs.js';
 
-/** The parts of GET /v1/runs/:id the CLI shows. */
-export interface RunSummary {
-  id: string;
-  name?: string | null;
-  method?: string;
-  status: string;
-  progress: RunProgress;
-  error?: string | null;
-  adapterFile?: string | null;
-  adapterPath?: string | null;
-  durationMs?: number | null;
-  attempt?: number;
-}
-
-export const FINAL_STATUSES = ['succeeded', 'failed', 'cancelled'];
+/** The parts of a run (GET /v1/runs/:id, or an item of GET /v1/runs) the CLI shows. */
+export type RunSummary = Pick<RunView, 'id' | 'status' | 'progress'> &
+  Partial<Pick<RunView, 'name' | 'method' | 'error' | 'adapterFile' | 'adapterPath' | 'durationMs' | 'attempt'>>;
 
 const fmtLoss = (v: number) => (Math.abs(v) >= 1e-3 || v === 0 ? v.toFixed(3) : v.toExponential(2));
 

@@ -2,7 +2,8 @@
 import type { ApiClient } from './api-client.js';
 import { ServiceUnreachableError } from './api-client.js';
 import { type CliIo, EXIT, type ExitCode } from './cli-io.js';
-import { FINAL_STATUSES, finalLine, progressKey, progressLine, type RunSummary } from './progress.js';
+import { isFinal } from '../domain/run-status.js';
+import { finalLine, progressKey, progressLine, type RunSummary } from './progress.js';
 
 /** Consecutive failed polls tolerated (the service restarting) before giving up. */
 const MAX_UNREACHABLE_POLLS = 30;
@@ -30,7 +31,7 @@ export async function watchRun(api: ApiClient, io: CliIo, id: string, intervalMs
   let drawn = false;
   for (let seen = false; ; seen = true) {
     const run = await poll(api, io, id, intervalMs, seen);
-    const final = FINAL_STATUSES.includes(run.status);
+    const final = isFinal(run.status);
     const line = progressLine(run);
     if (io.isTty) {
       io.out(`\r\x1b[2K${line}`);

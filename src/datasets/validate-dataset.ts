@@ -7,35 +7,13 @@
 import { realpathSync, type Stats, statSync } from 'node:fs';
 import path from 'node:path';
 
+import type { DatasetReport, SplitReport } from '../contract/datasets.js';
 import type { FeatureNames, TrainMode } from '../domain/dataset-format.js';
 import { JsonlLineSplitter, readJsonlFile } from './jsonl-lines.js';
 import { ProblemSink, SplitChecker } from './split-checker.js';
 
-export interface SplitReport {
-  file: string;
-  present: boolean;
-  rows: number;
-  bytes: number;
-}
-
-export interface DatasetProblem {
-  file: string;
-  line: number | null;
-  message: string;
-}
-
-export interface DatasetReport {
-  ok: boolean;
-  dir: string;
-  mode: TrainMode;
-  format: string | null;
-  splits: { train: SplitReport; valid: SplitReport; test: SplitReport };
-  /** File like 'train.jsonl' (or '.' for the directory), 1-based line, null for file-level problems. */
-  problems: DatasetProblem[];
-  /** True when more than maxProblems were found; totalProblems still counts them all. */
-  problemsTruncated: boolean;
-  totalProblems: number;
-}
+/** The report's shape is the one the API answers with (src/contract/datasets.ts). */
+export type { DatasetReport, FileIssue as DatasetProblem, SplitReport } from '../contract/datasets.js';
 
 export interface ValidateOptions {
   dir: string;

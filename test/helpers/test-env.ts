@@ -69,7 +69,7 @@ export async function createTestEnv(env: Record<string, string> = {}, opts: { re
   const queue = createRunsQueue(redis, prefix);
   queue.on('error', () => undefined);
   const resolveData = createDataResolver(dataDir);
-  const app = await buildApp({ config, db, queue, redis, logger: false, inputs: { validator: createDatasetValidator(), resolveData, assertAllowedPath: createPathPolicy(config.allowedRoots) } });
+  const app = await buildApp({ config, db, queue, redis, logger: false, checkResponses: true, inputs: { validator: createDatasetValidator(), resolveData, assertAllowedPath: createPathPolicy(config.allowedRoots) } });
   const workers: { handle: WorkerHandle; conns: Redis[] }[] = [];
   return {
     config,

@@ -8,6 +8,8 @@ import fastifyMultipart, { type Multipart } from '@fastify/multipart';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
+import { NoContent } from '../../contract/common.js';
+import { DatasetList, DatasetView, UploadedDataset } from '../../contract/datasets.js';
 import type { DatasetReport } from '../../datasets/validate-dataset.js';
 import {
   UPLOAD_SPLITS,
@@ -49,7 +51,7 @@ const shaParams = z.object({
     .transform((s) => s.replace(/^dataset:/, '')),
 });
 
-export function datasetView(d: Dataset) {
+export function datasetView(d: Dataset): DatasetView {
   return {
     id: `dataset:${d.sha256}`,
     sha256: d.sha256,
@@ -145,7 +147,7 @@ export const datasetUploadRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, d
 
   app.post(
     '/v1/datasets',
-    { schema: { summary: 'Upload a dataset (multipart: train.jsonl, valid.jsonl, test.jsonl)' } },
+    { schema: { summary: 'Upload a dataset (multipart: train.jsonl, valid.jsonl, test.jsonl)', response: { 200: UploadedDataset, 201: UploadedDataset } } },
     async (req, reply) => {
       if (!req.isMultipart()) {
         throw Object.assign(
@@ -175,19 +177,19 @@ export const datasetUploadRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, d
 
   app.get(
     '/v1/datasets',
-    { schema: { querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }) } },
+    { schema: { querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }), response: { 200: DatasetList } } },
     async (req) => ({
       items: listDatasets(deps.db, req.query.limit).map(datasetView),
     }),
   );
 
-  app.get('/v1/datasets/:sha', { schema: { params: shaParams } }, async (req) => {
+  app.get('/v1/datasets/:sha', { schema: { params: shaParams, response: { 200: DatasetView } } }, async (req) => {
     const row = getDataset(deps.db, req.params.sha);
     if (!row) throw new NotFoundError('Dataset', req.params.sha);
     return datasetView(row);
   });
 
-  app.delete('/v1/datasets/:sha', { schema: { params: shaParams } }, async (req, reply) => {
+  app.delete('/v1/datasets/:sha', { schema: { params: shaParams, response: { 204: NoContent } } }, async (req, reply) => {
     const sha = req.params.sha;
     const deleted = deleteDataset(deps.db, sha); // throws ConflictError (409) while a queued or running run uses it
     const dir = path.join(store, sha);
@@ -197,7 +199,7 @@ export const datasetUploadRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, d
     );
     if (!deleted && !onDisk) throw new NotFoundError('Dataset', sha);
     await fs.rm(dir, { recursive: true, force: true });
-    return reply.status(204).send();
+    return reply.status(204).send(null);
   });
 };
 

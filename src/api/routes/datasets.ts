@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { DatasetValidationError } from '../../domain/errors.js';
 import { METHOD_INFO, METHODS } from '../../domain/methods.js';
 import { assertDatasetAllowed } from '../../inputs/path-policy.js';
+import { DatasetReport, InvalidDatasetReport } from '../../contract/datasets.js';
 import type { AppDeps } from '../app.js';
 
 export const datasetRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
@@ -18,6 +19,7 @@ export const datasetRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =
           batch_size: z.number().int().min(1).default(4),
           test: z.boolean().default(false),
         }),
+        response: { 200: DatasetReport, 422: InvalidDatasetReport },
       },
     },
     async (req, reply) => {

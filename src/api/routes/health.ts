@@ -1,6 +1,7 @@
 // Liveness (the process answers) and readiness (Redis and SQLite answer).
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 
+import { Health, Readiness } from '../../contract/health.js';
 import type { AppDeps } from '../app.js';
 
 async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
@@ -14,8 +15,8 @@ async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 }
 
 export const healthRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_req, reply) => {
+  app.get('/healthz', { schema: { response: { 200: Health } } }, async () => ({ status: 'ok' as const }));
+  app.get('/readyz', { schema: { response: { 200: Readiness, 503: Readiness } } }, async (_req, reply) => {
     const checks: Record<string, { ok: boolean; error?: string }> = {};
     try {
       deps.db.$client.prepare('SELECT 1').get();

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
+import { CreatedJob, JobDetail, JobView, RunJobs } from '../../contract/jobs.js';
 import { deleteJobs, getJob, listJobsOfRun, requestJobCancel, requireJob, transitionJob } from '../../db/jobs-repository.js';
 import { ConflictError, ServiceUnavailableError } from '../../domain/errors.js';
 import { isJobFinal } from '../../domain/follow-up-job.js';
@@ -18,6 +19,8 @@ import { loadRun } from './runs.js';
 
 const idParams = z.object({ id: z.string().min(1).max(100) });
 
+const TEXT_LOG = { description: "The job's log as plain text", content: { 'text/plain': { schema: z.string() } } };
+
 function logTail(jobDir: string, lines = 40): string[] {
   try {
     return fs.readFileSync(path.join(jobDir, 'job.log'), 'utf8').split('\n').filter(Boolean).slice(-lines);
@@ -27,7 +30,7 @@ function logTail(jobDir: string, lines = 40): string[] {
 }
 
 export const jobRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
-  app.post('/v1/runs/:id/jobs', { schema: { params: idParams, body: z.unknown() } }, async (req, reply) => {
+  app.post('/v1/runs/:id/jobs', { schema: { params: idParams, body: z.unknown(), response: { 201: CreatedJob } } }, async (req, reply) => {
     const body = parseFollowUpRequest(req.body);
     const run = loadRun(deps, req.params.id);
     assertSucceeded(run);
@@ -44,24 +47,25 @@ export const jobRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
     return reply.status(201).send({ ...jobView(job), chain: jobs.slice(0, -1).map(jobView) });
   });
 
-  app.get('/v1/runs/:id/jobs', { schema: { params: idParams } }, async (req) => {
+  app.get('/v1/runs/:id/jobs', { schema: { params: idParams, response: { 200: RunJobs } } }, async (req) => {
     const run = loadRun(deps, req.params.id);
     return { runId: run.id, items: listJobsOfRun(deps.db, run.id).map(jobView) };
   });
 
-  app.get('/v1/jobs/:id', { schema: { params: idParams } }, async (req) => {
+  app.get('/v1/jobs/:id', { schema: { params: idParams, response: { 200: JobDetail } } }, async (req) => {
     const job = requireJob(deps.db, req.params.id);
     return { ...jobView(job), logTail: logTail(job.jobDir) };
   });
 
-  app.get('/v1/jobs/:id/logs', { schema: { params: idParams } }, async (req, reply) => {
+  app.get('/v1/jobs/:id/logs', { schema: { params: idParams, response: { 200: TEXT_LOG } } }, async (req, reply) => {
     const job = requireJob(deps.db, req.params.id);
     const file = path.join(job.jobDir, 'job.log');
     reply.type('text/plain; charset=utf-8');
-    return reply.send(fs.existsSync(file) ? fs.createReadStream(file) : '');
+    // A stream is sent as it is; the schema documents the text it carries.
+    return reply.send(fs.existsSync(file) ? (fs.createReadStream(file) as unknown as string) : '');
   });
 
-  app.post('/v1/jobs/:id/cancel', { schema: { params: idParams } }, async (req, reply) => {
+  app.post('/v1/jobs/:id/cancel', { schema: { params: idParams, response: { 200: JobView, 202: JobView } } }, async (req, reply) => {
     const job = requireJob(deps.db, req.params.id);
     if (isJobFinal(job.status)) throw new ConflictError(`Job ${job.id} is already ${job.status}`);
     requestJobCancel(deps.db, job.id);

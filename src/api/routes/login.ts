@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
+import { NoContent } from '../../contract/common.js';
 import { UnauthorizedError } from '../../domain/errors.js';
 import type { AppDeps } from '../app.js';
 import { createTokenMatcher, isCrossOrigin, LOGIN_PATH, safeNext, SESSION_COOKIE } from '../auth.js';
@@ -72,12 +73,13 @@ export const loginRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => 
       schema: {
         summary: 'Log in to the pages: sets an HttpOnly, SameSite=Strict session cookie',
         body: z.object({ token: z.string().min(1).max(4096), next: z.string().max(2048).optional() }),
+        response: { 204: NoContent },
       },
       config: { rateLimit: { max: 30, timeWindow: '1 minute' } },
     },
     async (req, reply) => {
       const next = safeNext(req.body.next);
-      if (!matcher) return isForm(req) ? reply.redirect(next, 303) : reply.status(204).send();
+      if (!matcher) return isForm(req) ? reply.redirect(next, 303) : reply.status(204).send(null);
       if (isCrossOrigin(req)) throw new UnauthorizedError('Cross-origin login refused');
       if (!matcher.matchesToken(req.body.token)) {
         if (isForm(req)) return sendPage(reply, 401, loginPage(next, true));
@@ -90,12 +92,12 @@ export const loginRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => 
         secure: req.protocol === 'https',
         maxAge: SESSION_MAX_AGE_S,
       });
-      return isForm(req) ? reply.redirect(next, 303) : reply.status(204).send();
+      return isForm(req) ? reply.redirect(next, 303) : reply.status(204).send(null);
     },
   );
 
-  app.post('/logout', { schema: { summary: 'Forget the session cookie' } }, async (req, reply) => {
+  app.post('/logout', { schema: { summary: 'Forget the session cookie', response: { 204: NoContent } } }, async (req, reply) => {
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
-    return isForm(req) ? reply.redirect(LOGIN_PATH, 303) : reply.status(204).send();
+    return isForm(req) ? reply.redirect(LOGIN_PATH, 303) : reply.status(204).send(null);
   });
 };

@@ -4,16 +4,17 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { sampleRecord } from '../../domain/dataset-format.js';
 import { METHOD_INFO, METHODS } from '../../domain/methods.js';
 import { appliesTo, BUILTIN_REWARD_FUNCTIONS, REJECTED_OPTIONS, RUN_OPTIONS } from '../../domain/run-options.js';
+import { MethodCatalogue, type MethodEntry } from '../../contract/methods.js';
 import type { AppDeps } from '../app.js';
 
-export function describeMethods() {
+export function describeMethods(): MethodEntry[] {
   return METHODS.map((method) => {
     const info = METHOD_INFO[method];
     const parameters = RUN_OPTIONS.filter((o) => appliesTo(o, info.trainMode)).map((o) => ({
       key: o.key,
       flag: o.flag ?? null,
       type: o.kind,
-      choices: o.choices ?? null,
+      choices: o.choices ? [...o.choices] : null,
       default: info.fixed?.[o.key] ?? o.default ?? null,
       fixed: info.fixed?.[o.key] !== undefined,
       required: ['model', 'data'].includes(o.key) || (info.requires ?? []).includes(o.key),
@@ -44,6 +45,6 @@ export function describeMethods() {
 }
 
 export const methodRoutes: FastifyPluginAsyncZod<AppDeps> = async (app) => {
-  const body = { methods: describeMethods(), serviceFields: ['method', 'name', 'tags', 'priority', 'fuse'], rejectedOptions: REJECTED_OPTIONS };
-  app.get('/v1/methods', async () => body);
+  const body: MethodCatalogue = { methods: describeMethods(), serviceFields: ['method', 'name', 'tags', 'priority', 'fuse'], rejectedOptions: REJECTED_OPTIONS };
+  app.get('/v1/methods', { schema: { response: { 200: MethodCatalogue } } }, async () => body);
 };

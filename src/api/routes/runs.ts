@@ -5,6 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
+import { DryRun, RunDetail, RunList, RunMetrics, SubmittedRun } from '../../contract/runs.js';
 import { getLogLines } from '../../db/logs-repository.js';
 import { getMetrics, latestMetrics } from '../../db/metrics-repository.js';
 import { getRun, listAttempts, listRunEvents, listRuns } from '../../db/runs-repository.js';
@@ -30,6 +31,15 @@ const listQuery = z.object({
   cursor: z.string().max(200).optional(),
 });
 
+/** The log as text, or (follow=true) server-sent events `line`, `status` and `end` (see contract/runs.ts). */
+const LOG_ANSWER = {
+  description: 'The log as plain text; with follow=true, server-sent events: line, status, end',
+  content: {
+    'text/plain': { schema: z.string() },
+    'text/event-stream': { schema: z.string() },
+  },
+};
+
 export function loadRun(deps: AppDeps, id: string) {
   const run = getRun(deps.db, id);
   if (!run) throw new NotFoundError('Run', id);
@@ -44,6 +54,7 @@ export const runRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
         querystring: z.object({ dryRun: z.enum(['true', 'false', '1', '0']).optional() }),
         headers: z.object({ 'idempotency-key': z.string().min(1).max(200).optional() }).passthrough(),
         body: z.unknown(),
+        response: { 200: z.union([SubmittedRun, DryRun]), 201: SubmittedRun },
       },
       config: { rateLimit: { max: deps.config.submitRatePerMin, timeWindow: '1 minute' } },
     },
@@ -66,7 +77,7 @@ export const runRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
     },
   );
 
-  app.get('/v1/runs', { schema: { querystring: listQuery } }, async (req) => {
+  app.get('/v1/runs', { schema: { querystring: listQuery, response: { 200: RunList } } }, async (req) => {
     const q = req.query;
     const page = listRuns(deps.db, {
       status: q.status,
@@ -82,7 +93,7 @@ export const runRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
     return { items: page.items.map(runSummaryView), nextCursor: page.nextCursor };
   });
 
-  app.get('/v1/runs/:id', { schema: { params: idParams } }, async (req) => {
+  app.get('/v1/runs/:id', { schema: { params: idParams, response: { 200: RunDetail } } }, async (req) => {
     const run = loadRun(deps, req.params.id);
     return {
       ...runView(run),
@@ -102,6 +113,7 @@ export const runRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
           split: z.enum(['train', 'val', 'test']).optional(),
           since: z.coerce.number().int().min(0).optional(),
         }),
+        response: { 200: RunMetrics },
       },
     },
     async (req) => {
@@ -120,6 +132,7 @@ export const runRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
           follow: z.enum(['true', 'false', '1', '0']).optional(),
           after: z.coerce.number().int().min(0).optional(),
         }),
+        response: { 200: LOG_ANSWER },
       },
     },
     async (req, reply) => {
@@ -129,7 +142,8 @@ export const runRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
       }
       const logFile = `${run.runDir}/train.log`;
       reply.type('text/plain; charset=utf-8');
-      if (fs.existsSync(logFile)) return reply.send(fs.createReadStream(logFile));
+      // A stream is sent as it is; the schema documents the text it carries.
+      if (fs.existsSync(logFile)) return reply.send(fs.createReadStream(logFile) as unknown as string);
       return reply.send(getLogLines(deps.db, run.id, {}).map((l) => `${l.text}\n`).join(''));
     },
   );

@@ -2,6 +2,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
+import { SubmittedSweep, SweepCancel, SweepDetail, SweepList } from '../../contract/sweeps.js';
 import { getSweep, listSweeps } from '../../db/sweeps-repository.js';
 import { NotFoundError } from '../../domain/errors.js';
 import { SWEEP_STATUSES } from '../../domain/run.js';
@@ -22,7 +23,7 @@ export const sweepRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => 
   app.post(
     '/v1/sweeps',
     {
-      schema: { body: z.unknown() },
+      schema: { body: z.unknown(), response: { 201: SubmittedSweep } },
       config: { rateLimit: { max: deps.config.submitRatePerMin, timeWindow: '1 minute' } },
     },
     async (req, reply) => {
@@ -40,6 +41,7 @@ export const sweepRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => 
           limit: z.coerce.number().int().min(1).max(200).default(20),
           cursor: z.string().max(200).optional(),
         }),
+        response: { 200: SweepList },
       },
     },
     async (req) => {
@@ -50,7 +52,15 @@ export const sweepRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => 
 
   app.get(
     '/v1/sweeps/:id',
-    { schema: { params: idParams, querystring: z.object({ format: z.enum(['json', 'csv']).default('json') }) } },
+    { schema: { params: idParams, querystring: z.object({ format: z.enum(['json', 'csv']).default('json') }),
+        response: {
+          200: {
+            description: 'The sweep; with format=csv, its table as CSV',
+            content: { 'application/json': { schema: SweepDetail }, 'text/csv': { schema: z.string() } },
+          },
+        },
+      },
+    },
     async (req, reply) => {
       const detail = sweepDetail(deps.db, loadSweep(deps, req.params.id));
       if (req.query.format === 'json') return detail;
@@ -61,7 +71,7 @@ export const sweepRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => 
     },
   );
 
-  app.post('/v1/sweeps/:id/cancel', { schema: { params: idParams } }, async (req) => {
+  app.post('/v1/sweeps/:id/cancel', { schema: { params: idParams, response: { 200: SweepCancel } } }, async (req) => {
     const result = await cancelSweep(deps, req.params.id, req.log);
     return {
       cancelled: result.cancelled,

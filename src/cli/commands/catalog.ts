@@ -1,39 +1,14 @@
 // `methods [method]` lists the training methods and their parameters; `validate-data <dir> --method m` checks a dataset.
 import path from 'node:path';
 
+import type { DatasetReport } from '../../contract/datasets.js';
+import type { MethodCatalogue, MethodEntry, MethodParameter } from '../../contract/methods.js';
 import { apiError } from '../api-client.js';
 import { CliError, EXIT } from '../cli-io.js';
 import { formatTable } from '../format.js';
 import { type CommandSpec, intOption, str } from './command-spec.js';
 
-interface Parameter {
-  key: string;
-  type: string;
-  choices: string[] | null;
-  default: unknown;
-  fixed: boolean;
-  required: boolean;
-  min: number | null;
-  exclusiveMin: number | null;
-  max: number | null;
-  exclusiveMax: number | null;
-  yamlOnly: boolean;
-  description: string;
-}
-
-interface MethodEntry {
-  method: string;
-  trainMode: string;
-  title: string;
-  description: string;
-  requires: string[];
-  parameters: Parameter[];
-  sampleRecord: unknown;
-  rewardFunctions: string[] | null;
-  notes: string[];
-}
-
-function rangeOf(p: Parameter): string {
+function rangeOf(p: MethodParameter): string {
   const lo = p.min !== null ? `>=${p.min}` : p.exclusiveMin !== null ? `>${p.exclusiveMin}` : '';
   const hi = p.max !== null ? `<=${p.max}` : p.exclusiveMax !== null ? `<${p.exclusiveMax}` : '';
   return p.choices ? p.choices.join('|') : [lo, hi].filter(Boolean).join(' ');
@@ -65,7 +40,7 @@ export const methodsCommand: CommandSpec = {
   options: { json: { type: 'boolean' } },
   positionals: { min: 0, max: 1 },
   async run({ api, io }, [name], values) {
-    const { methods } = await api.call<{ methods: MethodEntry[] }>('GET', '/v1/methods');
+    const { methods } = await api.call<MethodCatalogue>('GET', '/v1/methods');
     const chosen = name === undefined ? methods : methods.filter((m) => m.method === name);
     if (name !== undefined && chosen.length === 0) {
       throw new CliError(`unknown method "${name}"; one of ${methods.map((m) => m.method).join(', ')}`);
@@ -82,15 +57,6 @@ export const methodsCommand: CommandSpec = {
     return EXIT.ok;
   },
 };
-
-interface DatasetReport {
-  ok: boolean;
-  dir: string;
-  format: string | null;
-  splits: Record<string, { file: string; present: boolean; rows: number }>;
-  problems: { file: string; line: number | null; message: string }[];
-  totalProblems: number;
-}
 
 export const validateDataCommand: CommandSpec = {
   name: 'validate-data',

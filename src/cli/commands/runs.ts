@@ -1,24 +1,14 @@
 // `list`, `show <id>`, `watch <id>` and `cancel <id>`: runs as the service records them.
+import type { CancelledRun, RunDetail, RunList, RunSummary } from '../../contract/runs.js';
 import { EXIT } from '../cli-io.js';
 import { formatArgv, formatTable } from '../format.js';
-import { progressLine, type RunSummary } from '../progress.js';
+import { progressLine } from '../progress.js';
 import { watchRun } from '../watch.js';
 import { type CommandSpec, intOption, str } from './command-spec.js';
 
-interface RunRow extends RunSummary {
-  model: string;
-  data: string;
-  createdAt: string | null;
-  startedAt: string | null;
-  finishedAt: string | null;
-  argv: string[];
-  warnings?: { path: string; message: string }[];
-  checkpoints?: string[];
-}
-
 const runPath = (id: string) => `/v1/runs/${encodeURIComponent(id)}`;
 
-function progressCell(r: RunRow): string {
+function progressCell(r: RunSummary): string {
   const p = r.progress;
   return p.iteration !== null && p.total ? `${p.iteration}/${p.total}` : '-';
 }
@@ -46,7 +36,7 @@ export const listCommand: CommandSpec = {
       sweep: str(values.sweep),
       limit: intOption(values, 'limit', 20),
     };
-    const page = await api.call<{ items: RunRow[]; nextCursor: string | null }>('GET', '/v1/runs', { query });
+    const page = await api.call<RunList>('GET', '/v1/runs', { query });
     if (values.json) {
       io.out(`${JSON.stringify(page, null, 2)}\n`);
       return EXIT.ok;
@@ -78,7 +68,7 @@ export const showCommand: CommandSpec = {
   options: { json: { type: 'boolean' } },
   positionals: { min: 1, max: 1 },
   async run({ api, io }, [id], values) {
-    const run = await api.call<RunRow>('GET', runPath(id!));
+    const run = await api.call<RunDetail>('GET', runPath(id!));
     if (values.json) {
       io.out(`${JSON.stringify(run, null, 2)}\n`);
       return EXIT.ok;
@@ -123,7 +113,7 @@ export const cancelCommand: CommandSpec = {
   options: {},
   positionals: { min: 1, max: 1 },
   async run({ api, io }, [id]) {
-    const run = await api.call<{ id: string; status: string }>('POST', `${runPath(id!)}/cancel`);
+    const run = await api.call<CancelledRun>('POST', `${runPath(id!)}/cancel`);
     io.out(
       run.status === 'cancelled'
         ? `${run.id} cancelled\n`

@@ -1,4 +1,6 @@
 // `submit <file>` queues a run from a YAML config or JSON request; `command <file>` prints its trainer command.
+import type { FieldIssue } from '../../contract/common.js';
+import type { DryRun as ServiceDryRun, SubmittedRun } from '../../contract/runs.js';
 import type { ApiClient } from '../api-client.js';
 import { ServiceUnreachableError } from '../api-client.js';
 import { type CliIo, EXIT } from '../cli-io.js';
@@ -8,7 +10,7 @@ import { readRunFile, type RunFile } from '../run-file.js';
 import { watchRun } from '../watch.js';
 import { type CommandSpec, intOption, str } from './command-spec.js';
 
-type Warning = { path: string; message: string; line?: number };
+type Warning = FieldIssue;
 
 function bodyOf(file: RunFile) {
   return file.kind === 'yaml' ? { yaml: file.text, file: file.label } : { json: file.value };
@@ -33,13 +35,7 @@ export const submitCommand: CommandSpec = {
   async run({ api, io }, [file], values) {
     const runFile = readRunFile(file!, io.cwd);
     const key = str(values['idempotency-key']);
-    const run = await api.call<{
-      id: string;
-      status: string;
-      method: string;
-      model: string;
-      warnings?: Warning[];
-    }>('POST', '/v1/runs', {
+    const run = await api.call<SubmittedRun>('POST', '/v1/runs', {
       ...bodyOf(runFile),
       headers: key ? { 'idempotency-key': key } : {},
     });
@@ -51,14 +47,11 @@ export const submitCommand: CommandSpec = {
   },
 };
 
-interface DryRun {
-  argv: string[];
-  config: string;
-  warnings: Warning[];
-}
+/** What `command` prints: the service's dry run, or the same parts built offline. */
+type DryRun = Pick<ServiceDryRun, 'argv' | 'config' | 'warnings'>;
 
 async function serverDryRun(api: ApiClient, file: RunFile): Promise<DryRun> {
-  return api.call<DryRun>('POST', '/v1/runs', { ...bodyOf(file), query: { dryRun: 'true' } });
+  return api.call<ServiceDryRun>('POST', '/v1/runs', { ...bodyOf(file), query: { dryRun: 'true' } });
 }
 
 export const commandCommand: CommandSpec = {

@@ -2,6 +2,7 @@
 import path from 'node:path';
 
 import { parseYamlBody, withLines, withYamlLines, type YamlSource } from '../../api/yaml-body.js';
+import type { SubmittedSweep } from '../../contract/sweeps.js';
 import { RequestValidationError } from '../../domain/errors.js';
 import { runRequestFromYamlConfig, yamlKeyFor } from '../../domain/yaml-config.js';
 import { CliError, type CliIo, EXIT } from '../cli-io.js';
@@ -11,14 +12,6 @@ import { isYamlName, jsonError, pathExists, readRunFile, readTextFile } from '..
 import type { CommandSpec } from './command-spec.js';
 
 type Spec = Record<string, unknown>;
-
-interface SweepAnswer {
-  id: string;
-  name: string | null;
-  runCount?: number;
-  runs: { runId: string; values: Record<string, unknown> }[];
-  warnings?: { path: string; message: string }[];
-}
 
 function invalid(label: string, e: RequestValidationError, file?: string): CliError {
   return new CliError(
@@ -96,16 +89,16 @@ export const sweepCommand: CommandSpec = {
   positionals: { min: 1, max: 1 },
   async run({ api, io }, [file], values) {
     const body = resolveBase(readSpec(file!, io), io);
-    const sweep = await api.call<SweepAnswer>('POST', '/v1/sweeps', { json: body });
+    const sweep = await api.call<SubmittedSweep>('POST', '/v1/sweeps', { json: body });
     if (values.json) {
       io.out(`${JSON.stringify(sweep, null, 2)}\n`);
       return EXIT.ok;
     }
     io.out(
-      `sweep ${sweep.id}${sweep.name ? ` (${sweep.name})` : ''}: ${sweep.runCount ?? sweep.runs.length} run(s) queued\n`,
+      `sweep ${sweep.id}${sweep.name ? ` (${sweep.name})` : ''}: ${sweep.runCount} run(s) queued\n`,
     );
     for (const r of sweep.runs) io.out(`  ${r.runId}  ${JSON.stringify(r.values)}\n`);
-    for (const w of sweep.warnings ?? []) io.err(`${formatWarning(w)}\n`);
+    for (const w of sweep.warnings) io.err(`${formatWarning(w)}\n`);
     return EXIT.ok;
   },
 };

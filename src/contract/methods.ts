@@ -1,0 +1,46 @@
+// The answer of GET /v1/methods: every method with its parameters, and the options the service refuses.
+import { z } from 'zod';
+
+import { METHODS, TRAIN_MODES } from '../domain/methods.js';
+
+const OptionValue = z.union([z.number(), z.string(), z.boolean()]);
+
+export const MethodParameter = z.strictObject({
+  key: z.string(),
+  flag: z.string().nullable(),
+  type: z.enum(['int', 'float', 'string', 'bool', 'choice', 'path', 'object']),
+  choices: z.array(z.string()).nullable(),
+  default: OptionValue.nullable(),
+  fixed: z.boolean(),
+  required: z.boolean(),
+  min: z.number().nullable(),
+  exclusiveMin: z.number().nullable(),
+  max: z.number().nullable(),
+  exclusiveMax: z.number().nullable(),
+  recommended: z.strictObject({ min: z.number(), max: z.number() }).nullable(),
+  yamlOnly: z.boolean(),
+  description: z.string(),
+});
+export type MethodParameter = z.infer<typeof MethodParameter>;
+
+export const MethodEntry = z.strictObject({
+  method: z.enum(METHODS),
+  trainMode: z.enum(TRAIN_MODES),
+  family: z.enum(['sft', 'preference', 'grpo', 'online', 'ftpo']),
+  title: z.string(),
+  description: z.string(),
+  requires: z.array(z.string()),
+  parameters: z.array(MethodParameter),
+  sampleRecord: z.record(z.string(), z.unknown()),
+  rewardFunctions: z.array(z.string()).nullable(),
+  notes: z.array(z.string()),
+});
+export type MethodEntry = z.infer<typeof MethodEntry>;
+
+export const MethodCatalogue = z.strictObject({
+  methods: z.array(MethodEntry),
+  serviceFields: z.array(z.string()),
+  /** Option name -> why the service refuses it. */
+  rejectedOptions: z.record(z.string(), z.string()),
+});
+export type MethodCatalogue = z.infer<typeof MethodCatalogue>;
