@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', 'data', 'web/dist', 'migrations', 'coverage', 'test-results', 'bin'] },
+  { ignores: ['node_modules', 'dist', 'data', 'web/dist', 'migrations', 'coverage', 'test-results', 'bin', 'web/**/*.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,4 +1,5 @@
 // Same-origin calls to the JSON API (with the login cookie when there is one); non-2xx answers become ApiError.
+// @ts-check
 /* global fetch, location, URLSearchParams, setTimeout, clearTimeout */
 
 export class ApiError extends Error {
@@ -23,7 +24,16 @@ export class ApiError extends Error {
   }
 }
 
-export async function api(path, { method = 'GET', body, signal } = {}) {
+/**
+ * Calls the JSON API. The answer's type is its route's schema type from src/contract, which the caller names in
+ * a JSDoc cast of the awaited call.
+ * @template [T=any]
+ * @param {string} path
+ * @param {{ method?: string, body?: unknown, signal?: AbortSignal }} [options]
+ * @returns {Promise<T>}
+ */
+export async function api(path, { method = 'GET', body = undefined, signal = undefined } = {}) {
+  /** @type {RequestInit & { headers: Record<string, string> }} */
   const init = { method, credentials: 'same-origin', headers: { accept: 'application/json' }, signal };
   if (body !== undefined) {
     init.headers['content-type'] = 'application/json';

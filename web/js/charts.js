@@ -1,4 +1,5 @@
 // uPlot line charts sized to their card: metric curves over iterations and sweep metrics over a varied parameter.
+// @ts-check
 /* global ResizeObserver */
 import uPlot from '/ui/vendor/uplot/uPlot.esm.js';
 
@@ -45,6 +46,7 @@ function axisStyle(extra = {}) {
 
 /** A card holding one uPlot chart; update() redraws with new points and rebuilds when the series change. */
 export class LineChart {
+  /** @param {{ title: string, key: string, xLabel?: string, categories?: string[] | null, logX?: boolean, points?: boolean | 'auto' }} options */
   constructor({ title, key, xLabel = 'iteration', categories = null, logX = false, points = 'auto' }) {
     this.title = title;
     this.xLabel = xLabel;
@@ -82,7 +84,9 @@ export class LineChart {
 
   options(series, n) {
     const showPoints = this.points === 'auto' ? n <= 40 : this.points;
+    /** @type {import('uplot').Axis} */
     const x = { label: this.xLabel, ...axisStyle() };
+    /** @type {import('uplot').Scale} */
     const scaleX = { time: false };
     if (this.categories) {
       const cats = this.categories;

@@ -1,4 +1,5 @@
 // DOM building and display formatting shared by every page; text always goes in as text nodes, never as HTML.
+// @ts-check
 /* global document, Node */
 
 /**

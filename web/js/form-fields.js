@@ -1,4 +1,5 @@
 // One form field per request key, built from a GET /v1/methods parameter: control, hint, value in and out, messages.
+// @ts-check
 import { fill, formatNumber, h } from './dom.js';
 
 /** The service's own fields, described like mlx-lm-lora parameters so they render the same way. */

@@ -1,4 +1,5 @@
 // A heatmap of a sweep's metric over two varied parameters: one cell per combination, coloured from worse to better.
+// @ts-check
 import { formatNumber, formatValue, h } from './dom.js';
 
 const WORSE = [238, 242, 255];

@@ -1,4 +1,5 @@
 // The page frame every page shares: top bar with navigation, the main column, and error banners.
+// @ts-check
 /* global document */
 import { h } from './dom.js';
 

@@ -1,4 +1,5 @@
 // The live log tail: follows /v1/runs/:id/logs?follow=true (server-sent events) and keeps the newest lines on screen.
+// @ts-check
 /* global EventSource, setTimeout, clearTimeout, requestAnimationFrame */
 import { fill, h } from './dom.js';
 
@@ -9,7 +10,13 @@ const MAX_LINES = 2000;
  * retry would send Last-Event-ID, which the server does not read, and replay the log from the start).
  */
 export class LogTail {
-  constructor(runId, { afterSeq = 0, onStatus, onEnd } = {}) {
+  /**
+   * @param {string} runId
+   * @param {{ afterSeq?: number,
+   *   onStatus?: (e: import('../../src/contract/runs.js').LogStatusEvent) => void,
+   *   onEnd?: (e: import('../../src/contract/runs.js').LogEndEvent) => void }} [options]
+   */
+  constructor(runId, { afterSeq = 0, onStatus = undefined, onEnd = undefined } = {}) {
     this.runId = runId;
     this.lastSeq = afterSeq;
     this.onStatus = onStatus;

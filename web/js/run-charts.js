@@ -1,4 +1,5 @@
 // The run page's charts: which trainer metrics go on which chart, and keeping them in step with new points.
+// @ts-check
 import { LineChart } from './charts.js';
 import { fill, h } from './dom.js';
 
@@ -51,6 +52,7 @@ export class RunCharts {
   }
 
   /** Adds points (a re-read of the same iteration replaces the old value) and redraws. */
+  /** @param {import('../../src/contract/runs.js').MetricRow[]} points */
   add(points) {
     for (const p of points) {
       this.points.set(`${p.split}\u0000${p.name}\u0000${p.iteration}`, p);

@@ -1,4 +1,5 @@
 // The run page's static panels: parameters, command and config, outputs, attempts and status history.
+// @ts-check
 /* global navigator */
 import {
   fill,
@@ -11,6 +12,9 @@ import {
   statusBadge,
 } from './dom.js';
 
+/** @typedef {import('../../src/contract/runs.js').RunDetail} RunDetail */
+
+/** @param {RunDetail} run */
 export function parametersCard(run) {
   const request = run.request ?? {};
   const keys = Object.keys(request).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
@@ -29,6 +33,7 @@ export function parametersCard(run) {
 const FIRST = ['method', 'name', 'model', 'data', 'iters', 'epochs'];
 const rank = (k) => (FIRST.includes(k) ? FIRST.indexOf(k) : FIRST.length);
 
+/** @param {RunDetail} run */
 export function commandCard(run) {
   const command = shellQuote(run.argv ?? []);
   const copy = h('button', { type: 'button' }, 'Copy');
@@ -61,6 +66,7 @@ export function commandCard(run) {
   );
 }
 
+/** @param {RunDetail} run */
 export function outputsCard(run) {
   const rows = [
     ['Run folder', run.runDir],
@@ -111,6 +117,7 @@ function formatBytes(n) {
   return `${formatNumber(n / 1024 ** i)} ${units[i]}`;
 }
 
+/** @param {RunDetail} run */
 export function historyCard(run) {
   const attempts = run.attempts ?? [];
   const events = run.events ?? [];

@@ -1,14 +1,19 @@
 // /ui/runs/<id>: header with cancel and "run again", progress with ETA, metric charts, live log, parameters and command.
+// @ts-check
 /* global location, confirm */
 import { api, poll, query } from './api.js';
 import { fill, formatDuration, formatNumber, h, progressBar, runLabel, statusBadge } from './dom.js';
+import { ACTIVE_STATUSES, FINAL_STATUSES } from './generated/domain.js';
 import { errorBanner, mountShell, setTitle } from './layout.js';
 import { LogTail } from './log-tail.js';
 import { RunCharts } from './run-charts.js';
 import { commandCard, historyCard, outputsCard, parametersCard } from './run-details.js';
 
-const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
-const CANCELLABLE = new Set(['queued', 'running', 'interrupted']);
+/** @typedef {import('../../src/contract/runs.js').RunDetail} RunDetail */
+/** @typedef {import('../../src/contract/runs.js').RunMetrics} RunMetrics */
+
+const FINAL = new Set(FINAL_STATUSES);
+const CANCELLABLE = new Set(ACTIVE_STATUSES);
 const REFRESH_MS = 2000;
 /** The tail starts this many lines before the end, so a long finished log does not stream from its first line. */
 const TAIL_LINES = 1000;
@@ -26,6 +31,7 @@ const history = h('div');
 const outputs = h('div');
 main.append(head, sub, banner, errorBox, progressCard, charts.el);
 
+/** @type {RunDetail | null} */
 let run = null;
 let finalSeen = false;
 let detailsShown = false;
@@ -34,8 +40,8 @@ let poller = null;
 
 async function refresh() {
   const [detail, metrics] = await Promise.all([
-    api(runPath),
-    api(`${runPath}/metrics${query({ since: charts.lastIteration || undefined })}`),
+    /** @type {Promise<RunDetail>} */ (api(runPath)),
+    /** @type {Promise<RunMetrics>} */ (api(`${runPath}/metrics${query({ since: charts.lastIteration || undefined })}`)),
   ]);
   run = detail;
   charts.add(metrics.points ?? []);

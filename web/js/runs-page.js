@@ -1,10 +1,14 @@
 // /ui: the run list with filters (status, method, model, tag), search by name, and live status by polling.
+// @ts-check
 /* global document, location, history, URLSearchParams, setTimeout, clearTimeout */
 import { api, poll, query } from './api.js';
 import { fill, formatDuration, formatNumber, h, progressBar, statusBadge, timeAgo } from './dom.js';
+import { STATUS_ORDER } from './generated/domain.js';
 import { errorBanner, mountShell } from './layout.js';
 
-const STATUSES = ['queued', 'running', 'interrupted', 'succeeded', 'failed', 'cancelled'];
+/** @typedef {import('../../src/contract/runs.js').RunList} RunList */
+/** @typedef {import('../../src/contract/runs.js').RunSummary} RunSummary */
+
 const PAGE = 100;
 /** A name search reads at most this many runs (newest first); the API filters by everything else. */
 const SEARCH_SCAN_LIMIT = 2000;
@@ -20,6 +24,7 @@ const filters = {
   sweep: params.get('sweep') ?? '',
   q: params.get('q') ?? '',
 };
+/** @type {RunSummary[]} */
 let items = [];
 let nextCursor = null;
 let loading = false;
@@ -64,7 +69,7 @@ function filterBar() {
     'select',
     { name: 'status' },
     h('option', { value: '' }, 'any status'),
-    STATUSES.map((s) => h('option', { value: s, selected: s === filters.status }, s)),
+    STATUS_ORDER.map((s) => h('option', { value: s, selected: s === filters.status }, s)),
   );
   status.addEventListener('change', () => setFilter('status', status.value));
   methodSelect.addEventListener('change', () => setFilter('method', methodSelect.value));
@@ -121,7 +126,7 @@ async function loadMore(first = false) {
     let scanned = 0;
     let cursor = first ? undefined : nextCursor;
     do {
-      const page = await api(apiQuery(cursor));
+      const page = /** @type {RunList} */ (await api(apiQuery(cursor)));
       items.push(...page.items);
       scanned += page.items.length;
       cursor = nextCursor = page.nextCursor;
@@ -139,7 +144,7 @@ async function loadMore(first = false) {
 async function refresh() {
   if (loading || document.hidden) return;
   const limit = Math.min(500, Math.max(PAGE, items.length));
-  const page = await api(apiQuery(undefined, limit));
+  const page = /** @type {RunList} */ (await api(apiQuery(undefined, limit)));
   if (loading) return;
   items = page.items.concat(items.length > limit ? items.slice(limit) : []);
   if (items.length <= limit) nextCursor = page.nextCursor;
@@ -258,7 +263,7 @@ function shortModel(model) {
 
 async function loadMethods() {
   try {
-    const { methods } = await api('/v1/methods');
+    const { methods } = /** @type {import('../../src/contract/methods.js').MethodCatalogue} */ (await api('/v1/methods'));
     methodSelect.append(
       ...methods.map((m) =>
         h('option', { value: m.method, selected: m.method === filters.method }, `${m.method} · ${m.title}`),

@@ -1,4 +1,5 @@
 // /ui/submit: a run form built from GET /v1/methods, a dry run that shows the command, and the server's messages per field.
+// @ts-check
 /* global location, URLSearchParams */
 import { api } from './api.js';
 import { fill, h } from './dom.js';
@@ -52,6 +53,10 @@ const form = h(
 );
 main.append(h('div', { class: 'page-head' }, h('h1', {}, 'Submit a run')), banner, form, result);
 
+/** @typedef {import('../../src/contract/runs.js').SubmittedRun} SubmittedRun */
+/** @typedef {import('../../src/contract/runs.js').DryRun} DryRun */
+
+/** @type {import('../../src/contract/methods.js').MethodEntry[]} */
 let methods = [];
 let commonKeys = new Set();
 let fields = new Map();
@@ -196,15 +201,15 @@ async function send(dryRun) {
   dryRunButton.disabled = submitButton.disabled = true;
   fill(statusText, dryRun ? 'Checking the request and the dataset…' : 'Submitting…');
   try {
-    const answer = await api(`/v1/runs${dryRun ? '?dryRun=true' : ''}`, { method: 'POST', body });
+    const answer = /** @type {SubmittedRun | DryRun} */ (await api(`/v1/runs${dryRun ? '?dryRun=true' : ''}`, { method: 'POST', body }));
     if (answer.warnings?.length) showIssues(answer.warnings, [], 'warn');
     if (!dryRun) {
       fill(statusText, 'Queued. Opening the run…');
-      location.assign(`/ui/runs/${encodeURIComponent(answer.id)}`);
+      location.assign(`/ui/runs/${encodeURIComponent(/** @type {SubmittedRun} */ (answer).id)}`);
       return;
     }
     fill(statusText, 'The request is valid.');
-    fill(result, dryRunCard(answer, body));
+    fill(result, dryRunCard(/** @type {DryRun} */ (answer), body));
     result.scrollIntoView({ block: 'start' });
   } catch (err) {
     fill(statusText);
@@ -217,9 +222,9 @@ async function send(dryRun) {
 
 /** "Run again with changes": the form filled from an earlier run's request. */
 async function prefill(runId) {
-  const run = await api(`/v1/runs/${encodeURIComponent(runId)}`);
+  const run = /** @type {import('../../src/contract/runs.js').RunDetail} */ (await api(`/v1/runs/${encodeURIComponent(runId)}`));
   const request = run.request ?? {};
-  methodSelect.value = request.method ?? run.method;
+  methodSelect.value = String(request.method ?? run.method);
   buildFields(methodSelect.value);
   for (const [key, value] of Object.entries(request)) fields.get(key)?.write(value);
   fill(

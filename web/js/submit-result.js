@@ -1,6 +1,11 @@
 // The submit page's dry-run answer: the command, config.yaml, warnings and a summary of the dataset report.
+// @ts-check
 import { h, shellQuote } from './dom.js';
 
+/**
+ * @param {import('../../src/contract/runs.js').DryRun} answer
+ * @param {Record<string, unknown>} body
+ */
 export function dryRunCard(answer, body) {
   const dataset = answer.dataset && typeof answer.dataset === 'object' ? answer.dataset : null;
   return h(

@@ -1,4 +1,5 @@
 // The sweep page's chart: a heatmap over two varied parameters, else the metric over each varied parameter.
+// @ts-check
 import { LineChart } from './charts.js';
 import { fill, formatValue, h } from './dom.js';
 import { axisValues, heatmap } from './heatmap.js';
@@ -11,6 +12,7 @@ export class SweepChart {
     this.shape = '';
   }
 
+  /** @param {import('../../src/contract/sweeps.js').SweepDetail} sweep */
   render(sweep) {
     const ps = sweepParams(sweep);
     const m = sweep.metric;

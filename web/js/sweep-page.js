@@ -1,7 +1,9 @@
 // /ui/sweeps/<id>: the sweep's runs as a sortable table, a chart over the varied parameters (heatmap for two), the best run.
+// @ts-check
 /* global location, confirm */
 import { api, poll } from './api.js';
 import { fill, formatNumber, formatValue, h, statusBadge } from './dom.js';
+import { FINAL_STATUSES, STATUS_ORDER } from './generated/domain.js';
 import { errorBanner, mountShell, setTitle } from './layout.js';
 import { SweepChart } from './sweep-chart.js';
 import { metricLabel, SweepTable } from './sweep-table.js';
@@ -18,6 +20,7 @@ const chart = new SweepChart();
 const table = new SweepTable();
 main.append(head, sub, banner, bestBox, chart.el, table.el);
 
+/** @type {import('../../src/contract/sweeps.js').SweepDetail | null} */
 let sweep = null;
 
 function render() {
@@ -42,7 +45,7 @@ function render() {
     sub,
     h('span', { class: 'mono' }, sweep.id),
     ` · ${sweep.runs.length} runs · metric ${metricLabel(sweep.metric)} (${sweep.metric.goal === 'max' ? 'higher' : 'lower'} is better) · `,
-    ['running', 'queued', 'succeeded', 'failed', 'cancelled', 'interrupted']
+    STATUS_ORDER
       .filter((s) => c[s])
       .map((s) => `${c[s]} ${s}`)
       .join(', '),
@@ -88,7 +91,7 @@ async function refresh() {
   render();
   return (
     sweep.status === 'active' ||
-    sweep.runs.some((r) => !['succeeded', 'failed', 'cancelled'].includes(r.status))
+    sweep.runs.some((r) => !FINAL_STATUSES.includes(r.status))
   );
 }
 

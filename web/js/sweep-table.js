@@ -1,4 +1,5 @@
 // The sweep page's table: one row per run with its varied values and metrics, sortable by any column, best run marked.
+// @ts-check
 import { fill, formatDuration, formatNumber, formatValue, h, progressBar, statusBadge } from './dom.js';
 
 export const metricLabel = (m) => `${m.split} ${m.name}`;
@@ -12,6 +13,7 @@ export class SweepTable {
     this.sweep = null;
   }
 
+  /** @param {import('../../src/contract/sweeps.js').SweepDetail} sweep */
   render(sweep) {
     this.sweep = sweep;
     const cols = columns(sweep);

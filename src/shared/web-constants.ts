@@ -1,0 +1,25 @@
+// The domain lists the pages need (run statuses and their groups), written as a small ES module the browser loads:
+// web/js/generated/domain.js is this module's output, and a unit test fails when the two differ.
+import { ACTIVE_STATUSES, FINAL_STATUSES, RUN_STATUSES } from '../domain/run-status.js';
+
+export const WEB_CONSTANTS_FILE = 'web/js/generated/domain.js';
+
+export function webConstantsSource(): string {
+  const list = (values: readonly string[]) => `Object.freeze(${JSON.stringify(values)})`;
+  return [
+    '// Generated from src/domain by src/shared/web-constants.ts (`npm run gen:web`); do not edit.',
+    '// @ts-check',
+    '',
+    "/** @type {readonly import('../../../src/domain/run-status.js').RunStatus[]} */",
+    `export const RUN_STATUSES = ${list(RUN_STATUSES)};`,
+    '/** Statuses a run can still leave: it can be cancelled. */',
+    "/** @type {readonly import('../../../src/domain/run-status.js').RunStatus[]} */",
+    `export const ACTIVE_STATUSES = ${list(ACTIVE_STATUSES)};`,
+    "/** @type {readonly import('../../../src/domain/run-status.js').RunStatus[]} */",
+    `export const FINAL_STATUSES = ${list(FINAL_STATUSES)};`,
+    '/** The order the pages list statuses in: the active ones first. */',
+    "/** @type {readonly import('../../../src/domain/run-status.js').RunStatus[]} */",
+    `export const STATUS_ORDER = ${list([...ACTIVE_STATUSES, ...FINAL_STATUSES])};`,
+    '',
+  ].join('\n');
+}
