@@ -10,7 +10,8 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 
 import { checkFollowingRecord, checkRecord, detectFormat } from '../domain/dataset-format.js';
-import type { FeatureNames, TrainMode } from '../domain/dataset-format.js';
+import type { DatasetFormat, FeatureNames, TrainMode } from '../domain/dataset-format.js';
+import { SequenceLengthTracker, type SequenceLengths } from '../domain/sequence-length.js';
 
 export interface SplitReport {
   file: string;
@@ -36,6 +37,8 @@ export interface DatasetReport {
   /** True when more than maxProblems were found; totalProblems still counts them all. */
   problemsTruncated: boolean;
   totalProblems: number;
+  /** The longest train/valid sequence (for the memory estimate); tokens estimated from bytes. Null without rows. */
+  lengths: SequenceLengths | null;
 }
 
 export interface ValidateOptions {
@@ -94,6 +97,8 @@ interface SplitContext {
   /** The train file's format; null while unknown (train has no usable first record). */
   reference: string | null;
   sink: ProblemSink;
+  /** Measures sequence lengths of well-formed records (train and valid only). */
+  lengths: SequenceLengthTracker | null;
 }
 
 /** Checks one split file line by line; fed raw line bytes by a LineSplitter. */
@@ -192,6 +197,10 @@ class SplitChecker {
           : checkFollowingRecord(mode, this.format, rec, features)
         : checkFollowingRecord(mode, this.format, rec, features, 'the first record of train.jsonl');
     if (problem !== null) this.problem(problem);
+    else this.ctx.lengths?.add(this.format as DatasetFormat, rec, {
+      chosen: features?.chosen_feature ?? 'chosen',
+      rejected: features?.rejected_feature ?? 'rejected',
+    });
   }
 }
 
@@ -360,13 +369,14 @@ async function checkSplit(
   split: Split,
   reference: string | null,
   sink: ProblemSink,
+  lengths: SequenceLengthTracker | null = null,
 ): Promise<{ report: SplitReport; format: string | null }> {
   const file = `${split}.jsonl`;
   const st = job.stats[split];
   const report: SplitReport = { file, present: st !== null, rows: 0, bytes: 0 };
   if (unreadable(job, split, st, sink)) return { report, format: null };
   const { mode, features, batchSize } = job.opts;
-  const checker = new SplitChecker({ file, mode, features, reference, sink });
+  const checker = new SplitChecker({ file, mode, features, reference, sink, lengths });
   try {
     const splitter = new LineSplitter(
       (b, s, e, cr) => checker.line(b, s, e, cr),
@@ -393,14 +403,17 @@ async function checkSplit(
 
 async function runValidation(job: Job): Promise<{ report: DatasetReport; cacheable: boolean }> {
   const sink = new ProblemSink(job.maxProblems);
-  const train = await checkSplit(job, 'train', null, sink);
-  const valid = await checkSplit(job, 'valid', train.format, sink);
+  const lengths = new SequenceLengthTracker();
+  const train = await checkSplit(job, 'train', null, sink, lengths);
+  const valid = await checkSplit(job, 'valid', train.format, sink, lengths);
   const test = await checkSplit(job, 'test', train.format, sink);
-  const report = buildReport(job.opts, sink, train.format, {
-    train: train.report,
-    valid: valid.report,
-    test: test.report,
-  });
+  const report = buildReport(
+    job.opts,
+    sink,
+    train.format,
+    { train: train.report, valid: valid.report, test: test.report },
+    lengths.result(),
+  );
   return { report, cacheable: !sink.ioError };
 }
 
@@ -409,6 +422,7 @@ function buildReport(
   sink: ProblemSink,
   format: string | null,
   splits: DatasetReport['splits'],
+  lengths: SequenceLengths | null = null,
 ): DatasetReport {
   const problems = sink.list();
   return {
@@ -420,6 +434,7 @@ function buildReport(
     problems,
     problemsTruncated: sink.total > problems.length,
     totalProblems: sink.total,
+    lengths,
   };
 }
 

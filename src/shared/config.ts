@@ -42,6 +42,13 @@ const envSchema = z.object({
   /** Worker identity shown in the dashboard; defaults to host name and pid. */
   WORKER_NAME: z.string().optional(),
   CAFFEINATE: boolish.default(true),
+  /** Hugging Face cache, read (config.json and weight sizes only) for memory estimates of repo ids. */
+  HF_HOME: z.string().min(1).optional(),
+  HF_HUB_CACHE: z.string().min(1).optional(),
+  /** Admission: a run fits a worker when estimate × margin ≤ its usable memory. */
+  MEMORY_MARGIN: z.coerce.number().min(1).max(3).default(1.2),
+  /** This Mac's memory in GB as the worker reports it (default: the machine's RAM). */
+  WORKER_MEMORY_GB: z.coerce.number().gt(0).optional(),
 });
 
 export type Config = Readonly<{
@@ -69,6 +76,9 @@ export type Config = Readonly<{
   uploadLimitBytes: number;
   workerName: string;
   caffeinate: boolean;
+  hfHubCache: string;
+  memoryMargin: number;
+  workerMemoryBytes: number;
 }>;
 
 export class ConfigError extends Error {
@@ -117,5 +127,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     uploadLimitBytes: e.UPLOAD_LIMIT_BYTES,
     workerName: e.WORKER_NAME ?? `${os.hostname()}:${process.pid}`,
     caffeinate: e.CAFFEINATE,
+    hfHubCache: path.resolve(e.HF_HUB_CACHE ?? path.join(e.HF_HOME ?? path.join(home, '.cache', 'huggingface'), 'hub')),
+    memoryMargin: e.MEMORY_MARGIN,
+    workerMemoryBytes: e.WORKER_MEMORY_GB !== undefined ? e.WORKER_MEMORY_GB * 1e9 : os.totalmem(),
   });
 }
