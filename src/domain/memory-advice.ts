@@ -53,23 +53,56 @@ function halvings(from: number, min: number): number[] {
 /** Each single change the facts' guidance names, at every strength, weakest first. */
 function candidates(models: MemoryModels, i: MemoryInputs, accumulation: number): Candidate[][] {
   const out: Candidate[][] = [];
-  if (!i.gradCheckpoint) out.push([{ change: { grad_checkpoint: true }, inputs: { ...i, gradCheckpoint: true }, why: 'keeps one layer of activations instead of all adapted layers' }]);
+  if (!i.gradCheckpoint)
+    out.push([
+      {
+        change: { grad_checkpoint: true },
+        inputs: { ...i, gradCheckpoint: true },
+        why: 'keeps one layer of activations instead of all adapted layers',
+      },
+    ]);
   out.push(
     halvings(i.batchSize, 1).map((b) => {
       const acc = Math.ceil((accumulation * i.batchSize) / b);
-      return { change: { batch_size: b, gradient_accumulation_steps: acc }, inputs: { ...i, batchSize: b }, why: `same effective batch (${i.batchSize * accumulation})` };
+      return {
+        change: { batch_size: b, gradient_accumulation_steps: acc },
+        inputs: { ...i, batchSize: b },
+        why: `same effective batch (${i.batchSize * accumulation})`,
+      };
     }),
   );
   const adapted = i.numLayers < 0 ? models.model.layers : i.numLayers;
   if (i.trainType !== 'full') {
-    out.push([8, 4, 2, 1].filter((n) => n < adapted).map((n) => ({ change: { num_layers: n }, inputs: { ...i, numLayers: n }, why: 'fewer adapted layers keep fewer activations and LoRA weights' })));
+    out.push(
+      [8, 4, 2, 1]
+        .filter((n) => n < adapted)
+        .map((n) => ({
+          change: { num_layers: n },
+          inputs: { ...i, numLayers: n },
+          why: 'fewer adapted layers keep fewer activations and LoRA weights',
+        })),
+    );
   }
   if (models.model.quantization === null && i.loadIn !== 4) {
-    out.push([{ change: { load_in_4bits: true }, inputs: { ...i, loadIn: 4 }, why: 'QLoRA: the trained model is quantized to 4 bits on load' }]);
+    out.push([
+      {
+        change: { load_in_4bits: true },
+        inputs: { ...i, loadIn: 4 },
+        why: 'QLoRA: the trained model is quantized to 4 bits on load',
+      },
+    ]);
   }
   const s = i.longestTokens === null ? i.maxSeqLength : Math.min(i.maxSeqLength, i.longestTokens);
   out.push(
-    halvings(s, 128).map((len) => ({ change: { max_seq_length: len }, inputs: { ...i, maxSeqLength: len, longestTokens: i.longestTokens === null ? null : Math.min(i.longestTokens, len) }, why: 'rows longer than this are truncated' })),
+    halvings(s, 128).map((len) => ({
+      change: { max_seq_length: len },
+      inputs: {
+        ...i,
+        maxSeqLength: len,
+        longestTokens: i.longestTokens === null ? null : Math.min(i.longestTokens, len),
+      },
+      why: 'rows longer than this are truncated',
+    })),
   );
   return out.filter((group) => group.length > 0);
 }
@@ -78,16 +111,31 @@ function candidates(models: MemoryModels, i: MemoryInputs, accumulation: number)
  * Concrete changes that would make the run fit in `usableGb`, each with its new estimate: per kind of change the
  * weakest one that fits; when none fits alone, all of them together at their strongest.
  */
-export function suggestChanges(models: MemoryModels, i: MemoryInputs, accumulation: number, usableGb: number, margin: number): Suggestion[] {
+export function suggestChanges(
+  models: MemoryModels,
+  i: MemoryInputs,
+  accumulation: number,
+  usableGb: number,
+  margin: number,
+): Suggestion[] {
   const groups = candidates(models, i, accumulation);
   const judge = (c: Candidate): Suggestion => {
     const estimateGb = estimateMemory(models, c.inputs).estimateGb;
     return { change: c.change, estimateGb, fits: estimateGb * margin <= usableGb, why: c.why };
   };
-  const singles = groups.map((g) => g.map(judge).find((s) => s.fits)).filter((s): s is Suggestion => s !== undefined);
+  const singles = groups
+    .map((g) => g.map(judge).find((s) => s.fits))
+    .filter((s): s is Suggestion => s !== undefined);
   if (singles.length > 0) return singles;
   const strongest = groups.map((g) => g[g.length - 1]!);
-  const combined = strongest.reduce<Candidate>((acc, c) => ({ change: { ...acc.change, ...c.change }, inputs: mergeInputs(acc.inputs, c.change, c.inputs), why: 'all changes together' }), { change: {}, inputs: i, why: '' });
+  const combined = strongest.reduce<Candidate>(
+    (acc, c) => ({
+      change: { ...acc.change, ...c.change },
+      inputs: mergeInputs(acc.inputs, c.change, c.inputs),
+      why: 'all changes together',
+    }),
+    { change: {}, inputs: i, why: '' },
+  );
   return [judge(combined)];
 }
 
@@ -105,18 +153,32 @@ function mergeInputs(acc: MemoryInputs, change: Record<string, unknown>, from: M
 }
 
 /** Advice after an out-of-memory failure, in the order of upstream's guidance ("Memory Issues" in LORA.md). */
-export function oomAdvice(i: MemoryInputs, accumulation: number, estimateGb: number | null, peakGb: number | null): string[] {
+export function oomAdvice(
+  i: MemoryInputs,
+  accumulation: number,
+  estimateGb: number | null,
+  peakGb: number | null,
+): string[] {
   const advice: string[] = [];
   if (i.batchSize > 1) {
     const b = Math.max(1, Math.floor(i.batchSize / 2));
-    advice.push(`batch_size ${i.batchSize} → ${b} with gradient_accumulation_steps ${Math.ceil((accumulation * i.batchSize) / b)} (same effective batch)`);
+    advice.push(
+      `batch_size ${i.batchSize} → ${b} with gradient_accumulation_steps ${Math.ceil((accumulation * i.batchSize) / b)} (same effective batch)`,
+    );
   }
-  if (!i.gradCheckpoint) advice.push('grad_checkpoint: true (helps most with long sequences and large batches)');
-  if (i.numLayers < 0 || i.numLayers > 4) advice.push(`num_layers ${i.numLayers < 0 ? 'all' : i.numLayers} → 8 or 4`);
+  if (!i.gradCheckpoint)
+    advice.push('grad_checkpoint: true (helps most with long sequences and large batches)');
+  if (i.numLayers < 0 || i.numLayers > 4)
+    advice.push(`num_layers ${i.numLayers < 0 ? 'all' : i.numLayers} → 8 or 4`);
   if (i.loadIn === null) advice.push('load_in_4bits: true (QLoRA), or a 4-bit model');
   advice.push('shorter max_seq_length or shorter rows');
-  advice.push('on_oom: "reduce" lets the service retry with a halved batch, then grad checkpointing, then fewer layers');
-  const measured = peakGb === null ? 'no peak reported before the failure' : `measured peak ${peakGb.toFixed(2)} GB before the failure`;
+  advice.push(
+    'on_oom: "reduce" lets the service retry with a halved batch, then grad checkpointing, then fewer layers',
+  );
+  const measured =
+    peakGb === null
+      ? 'no peak reported before the failure'
+      : `measured peak ${peakGb.toFixed(2)} GB before the failure`;
   advice.unshift(`${measured}; estimate ${estimateGb === null ? 'unknown' : `${estimateGb.toFixed(2)} GB`}`);
   return advice;
 }
@@ -138,9 +200,13 @@ export const MAX_OOM_REDUCTIONS = 3;
  */
 export function reductionPlan(request: Record<string, unknown>, layers: number): Reduction[] {
   let batch = typeof request.batch_size === 'number' ? request.batch_size : 4;
-  let accumulation = typeof request.gradient_accumulation_steps === 'number' ? request.gradient_accumulation_steps : 1;
+  let accumulation =
+    typeof request.gradient_accumulation_steps === 'number' ? request.gradient_accumulation_steps : 1;
   let checkpoint = request.grad_checkpoint === true;
-  let n = typeof request.num_layers === 'number' && request.num_layers > 0 ? Math.min(request.num_layers, layers) : layers;
+  let n =
+    typeof request.num_layers === 'number' && request.num_layers > 0
+      ? Math.min(request.num_layers, layers)
+      : layers;
   const change: Record<string, unknown> = {};
   const plan: Reduction[] = [];
   const actions: (() => string | null)[] = [

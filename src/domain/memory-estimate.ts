@@ -14,7 +14,15 @@ export const EXPECTED_ERROR = 0.35;
 
 export const PREFERENCE_MODES: readonly TrainMode[] = ['dpo', 'cpo', 'orpo'];
 /** Modes that load a second, reference copy of the weights (unquantized even with --load-in-*). */
-export const REFERENCE_MODES: readonly TrainMode[] = ['dpo', 'ftpo', 'grpo', 'online_dpo', 'xpo', 'ppo', 'rlhf_reinforce'];
+export const REFERENCE_MODES: readonly TrainMode[] = [
+  'dpo',
+  'ftpo',
+  'grpo',
+  'online_dpo',
+  'xpo',
+  'ppo',
+  'rlhf_reinforce',
+];
 export const JUDGE_MODES: readonly TrainMode[] = ['online_dpo', 'xpo', 'ppo', 'rlhf_reinforce'];
 /** Modes that generate completions during training (KV cache, sequences of prompt + completion). */
 const GENERATING_MODES: readonly TrainMode[] = ['grpo', 'online_dpo', 'xpo', 'ppo', 'rlhf_reinforce'];
@@ -90,13 +98,22 @@ function weightBytes(m: ModelShape, loadIn: MemoryInputs['loadIn']): number {
 /** Weights as stored (the reference model ignores --load-in-*). */
 const storedWeightBytes = (m: ModelShape) => weightBytes(m, null);
 
-function sequencesAndLength(i: MemoryInputs): { sequences: number; s: number; lengthFrom: 'dataset' | 'max_seq_length' } {
+function sequencesAndLength(i: MemoryInputs): {
+  sequences: number;
+  s: number;
+  lengthFrom: 'dataset' | 'max_seq_length';
+} {
   const lengthFrom = i.longestTokens === null ? 'max_seq_length' : 'dataset';
   const longest = i.longestTokens ?? i.maxSeqLength;
   if (GENERATING_MODES.includes(i.trainMode)) {
     // Prompts grow by up to max_completion_length generated tokens; GRPO scores group_size completions per prompt.
-    const perPrompt = i.trainMode === 'grpo' ? i.groupSize : i.trainMode === 'online_dpo' || i.trainMode === 'xpo' ? 2 : 1;
-    return { sequences: i.batchSize * perPrompt, s: paddedLength(longest + i.maxCompletionLength, Number.MAX_SAFE_INTEGER), lengthFrom };
+    const perPrompt =
+      i.trainMode === 'grpo' ? i.groupSize : i.trainMode === 'online_dpo' || i.trainMode === 'xpo' ? 2 : 1;
+    return {
+      sequences: i.batchSize * perPrompt,
+      s: paddedLength(longest + i.maxCompletionLength, Number.MAX_SAFE_INTEGER),
+      lengthFrom,
+    };
   }
   const perExample = PREFERENCE_MODES.includes(i.trainMode) ? 2 : 1; // chosen + rejected
   return { sequences: i.batchSize * perExample, s: paddedLength(longest, i.maxSeqLength), lengthFrom };
@@ -115,9 +132,14 @@ export function estimateMemory(models: MemoryModels, i: MemoryInputs): MemoryEst
   const perLayerAct = 2 * (4 * h + 2 * hq + 2 * hkv + 4 * inter);
   const full = i.trainType === 'full';
   const adapted = full ? l : n;
-  const activations = i.gradCheckpoint ? adapted * b * s * 2 * h + b * s * perLayerAct : adapted * b * s * perLayerAct;
+  const activations = i.gradCheckpoint
+    ? adapted * b * s * 2 * h + b * s * perLayerAct
+    : adapted * b * s * perLayerAct;
   const lora = full ? 3 * w : 16 * n * i.rank * (7 * h + 2 * hq + 2 * hkv + 3 * inter);
-  if (full) notes.push('full fine-tuning: gradients and Adam state counted as 3× the weights (outside the published formula)');
+  if (full)
+    notes.push(
+      'full fine-tuning: gradients and Adam state counted as 3× the weights (outside the published formula)',
+    );
   const reference = REFERENCE_MODES.includes(i.trainMode) ? storedWeightBytes(models.reference ?? m) : 0;
   const judge = JUDGE_MODES.includes(i.trainMode) && models.judge ? storedWeightBytes(models.judge) : 0;
   const kvCache = GENERATING_MODES.includes(i.trainMode) ? 2 * l * hkv * b * s * 2 : 0;
@@ -131,14 +153,34 @@ export function estimateMemory(models: MemoryModels, i: MemoryInputs): MemoryEst
     attention: 6 * b * m.heads * s * s + kvCache,
     overhead: OVERHEAD_BYTES,
   };
-  const rounded = Object.fromEntries(Object.entries(breakdown).map(([k, bytes]) => [k, round2(bytes / GB)])) as unknown as MemoryBreakdown;
+  const rounded = Object.fromEntries(
+    Object.entries(breakdown).map(([k, bytes]) => [k, round2(bytes / GB)]),
+  ) as unknown as MemoryBreakdown;
   const estimateGb = round2(Object.values(rounded).reduce((a, x) => a + x, 0));
-  if (lengthFrom === 'max_seq_length') notes.push(`sequence length unknown: max_seq_length ${i.maxSeqLength} assumed`);
-  else notes.push(`sequence length from the dataset's longest row, ${i.longestTokens} tokens estimated from its bytes (≈4 bytes per token)`);
-  if (m.weightFileBytes === null && !(i.loadIn !== null && m.quantization === null)) notes.push('weights computed from config.json (no model*.safetensors visible)');
+  if (lengthFrom === 'max_seq_length')
+    notes.push(`sequence length unknown: max_seq_length ${i.maxSeqLength} assumed`);
+  else
+    notes.push(
+      `sequence length from the dataset's longest row, ${i.longestTokens} tokens estimated from its bytes (≈4 bytes per token)`,
+    );
+  if (m.weightFileBytes === null && !(i.loadIn !== null && m.quantization === null))
+    notes.push('weights computed from config.json (no model*.safetensors visible)');
   if (m.caveat) notes.push(`${m.caveat}: expect a larger error than ±35%`);
-  if (GENERATING_MODES.includes(i.trainMode)) notes.push('generating mode: larger error than ±35% (completion lengths vary)');
-  return { estimateGb, breakdown: rounded, basis: { family: m.family, sequences: b, seqLength: s, lengthFrom, adaptedLayers: adapted, expectedError: EXPECTED_ERROR }, notes };
+  if (GENERATING_MODES.includes(i.trainMode))
+    notes.push('generating mode: larger error than ±35% (completion lengths vary)');
+  return {
+    estimateGb,
+    breakdown: rounded,
+    basis: {
+      family: m.family,
+      sequences: b,
+      seqLength: s,
+      lengthFrom,
+      adaptedLayers: adapted,
+      expectedError: EXPECTED_ERROR,
+    },
+    notes,
+  };
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
@@ -146,10 +188,24 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
 const num = (v: unknown, fallback: number) => (typeof v === 'number' && Number.isFinite(v) ? v : fallback);
 
 /** The estimate's inputs from a request, with mlx-lm-lora's defaults where the request leaves an option out. */
-export function memoryInputs(request: RunRequest, trainMode: TrainMode, longestTokens: number | null): MemoryInputs {
+export function memoryInputs(
+  request: RunRequest,
+  trainMode: TrainMode,
+  longestTokens: number | null,
+): MemoryInputs {
   const lora = (request.lora_parameters ?? {}) as { rank?: unknown };
-  const loadIn = request.load_in_4bits === true ? 4 : request.load_in_6bits === true ? 6 : request.load_in_8bits === true ? 8 : request.load_in_mxfp4 === true ? 'mxfp4' : null;
-  const trainType = request.train_type === 'full' || request.train_type === 'dora' ? request.train_type : 'lora';
+  const loadIn =
+    request.load_in_4bits === true
+      ? 4
+      : request.load_in_6bits === true
+        ? 6
+        : request.load_in_8bits === true
+          ? 8
+          : request.load_in_mxfp4 === true
+            ? 'mxfp4'
+            : null;
+  const trainType =
+    request.train_type === 'full' || request.train_type === 'dora' ? request.train_type : 'lora';
   return {
     trainMode,
     trainType,

@@ -23,20 +23,31 @@ export interface ModelShape {
 
 type Json = Record<string, unknown>;
 
-const posInt = (v: unknown): number | null => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : null);
+const posInt = (v: unknown): number | null =>
+  typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : null;
 
 /** Parses config.json; an error names what is missing, so the caller can say "no estimate: <why>". */
-export function parseModelConfig(config: unknown, weightFileBytes: number | null = null): ModelShape | { error: string } {
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) return { error: 'config.json is not a JSON object' };
+export function parseModelConfig(
+  config: unknown,
+  weightFileBytes: number | null = null,
+): ModelShape | { error: string } {
+  if (typeof config !== 'object' || config === null || Array.isArray(config))
+    return { error: 'config.json is not a JSON object' };
   const root = config as Json;
   // Vision-language models keep the language model's sizes under text_config.
-  const textConfig = typeof root.text_config === 'object' && root.text_config !== null ? (root.text_config as Json) : null;
+  const textConfig =
+    typeof root.text_config === 'object' && root.text_config !== null ? (root.text_config as Json) : null;
   const c: Json = textConfig ? { ...root, ...textConfig } : root;
   const hidden = posInt(c.hidden_size) ?? posInt(c.d_model) ?? posInt(c.n_embd);
   const layers = posInt(c.num_hidden_layers) ?? posInt(c.n_layer) ?? posInt(c.num_layers);
   const vocab = posInt(c.vocab_size);
   const heads = posInt(c.num_attention_heads) ?? posInt(c.n_head);
-  const missing = Object.entries({ hidden_size: hidden, num_hidden_layers: layers, vocab_size: vocab, num_attention_heads: heads })
+  const missing = Object.entries({
+    hidden_size: hidden,
+    num_hidden_layers: layers,
+    vocab_size: vocab,
+    num_attention_heads: heads,
+  })
     .filter(([, v]) => v === null)
     .map(([k]) => k);
   if (missing.length > 0 || !hidden || !layers || !vocab || !heads) {
@@ -50,7 +61,10 @@ export function parseModelConfig(config: unknown, weightFileBytes: number | null
   const headDim = posInt(c.head_dim) ?? Math.floor(hidden / heads);
   const q = (root.quantization ?? root.quantization_config) as Json | undefined;
   const bits = posInt(q?.bits);
-  const caveats = [moe ? 'mixture of experts (active experts × expert size used)' : null, textConfig ? 'vision-language model (the vision tower is not counted)' : null].filter(Boolean);
+  const caveats = [
+    moe ? 'mixture of experts (active experts × expert size used)' : null,
+    textConfig ? 'vision-language model (the vision tower is not counted)' : null,
+  ].filter(Boolean);
   return {
     family: typeof root.model_type === 'string' && root.model_type ? root.model_type : 'unknown',
     hidden,
@@ -72,5 +86,8 @@ export function parseModelConfig(config: unknown, weightFileBytes: number | null
 export function parameterCount(m: ModelShape): number {
   const hq = m.heads * m.headDim;
   const hkv = m.kvHeads * m.headDim;
-  return m.vocab * m.hidden * (m.tiedEmbeddings ? 1 : 2) + m.layers * (2 * m.hidden * hq + 2 * m.hidden * hkv + 3 * m.hidden * m.intermediate);
+  return (
+    m.vocab * m.hidden * (m.tiedEmbeddings ? 1 : 2) +
+    m.layers * (2 * m.hidden * hq + 2 * m.hidden * hkv + 3 * m.hidden * m.intermediate)
+  );
 }

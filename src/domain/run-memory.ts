@@ -43,10 +43,17 @@ export function outOfMemoryText(line: string): string | null {
 }
 
 export function largestWorker(workers: readonly WorkerMemory[]): WorkerMemory | null {
-  return workers.reduce<WorkerMemory | null>((best, w) => (best === null || w.usableGb > best.usableGb ? w : best), null);
+  return workers.reduce<WorkerMemory | null>(
+    (best, w) => (best === null || w.usableGb > best.usableGb ? w : best),
+    null,
+  );
 }
 
-export function runMemory(estimate: MemoryEstimate | { error: string }, workers: readonly WorkerMemory[], margin: number): RunMemory {
+export function runMemory(
+  estimate: MemoryEstimate | { error: string },
+  workers: readonly WorkerMemory[],
+  margin: number,
+): RunMemory {
   const largest = largestWorker(workers);
   const base = {
     usable_gb_by_worker: Object.fromEntries(workers.map((w) => [w.worker, w.usableGb])),
@@ -54,7 +61,16 @@ export function runMemory(estimate: MemoryEstimate | { error: string }, workers:
     largest_worker: largest ? { worker: largest.worker, usable_gb: largest.usableGb } : null,
   };
   if ('error' in estimate) {
-    return { ...base, estimate_gb: null, breakdown: null, basis: null, notes: [], reason: `no estimate: ${estimate.error}`, fits: null, fit: 'unknown' };
+    return {
+      ...base,
+      estimate_gb: null,
+      breakdown: null,
+      basis: null,
+      notes: [],
+      reason: `no estimate: ${estimate.error}`,
+      fits: null,
+      fit: 'unknown',
+    };
   }
   const fit: Fit | 'unknown' = largest ? fitOn(estimate.estimateGb, largest.usableGb, margin) : 'unknown';
   return {
@@ -73,6 +89,13 @@ export function runMemory(estimate: MemoryEstimate | { error: string }, workers:
 export function doesNotFitMessage(memory: RunMemory, suggestions: readonly Suggestion[]): string {
   const w = memory.largest_worker;
   const where = w ? `the largest worker (${w.worker}) can use ${w.usable_gb} GB` : 'no worker is known';
-  const fixes = suggestions.filter((s) => s.fits).map((s) => `${Object.entries(s.change).map(([k, v]) => `${k}=${String(v)}`).join(', ')} (${s.estimateGb} GB)`);
+  const fixes = suggestions
+    .filter((s) => s.fits)
+    .map(
+      (s) =>
+        `${Object.entries(s.change)
+          .map(([k, v]) => `${k}=${String(v)}`)
+          .join(', ')} (${s.estimateGb} GB)`,
+    );
   return `The run needs about ${memory.estimate_gb} GB (× margin ${memory.margin}), more than any worker can hold: ${where}.${fixes.length ? ` Changes that fit: ${fixes.join('; ')}.` : ' No single change makes it fit.'}`;
 }

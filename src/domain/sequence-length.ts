@@ -12,7 +12,8 @@ const encoder = new TextEncoder();
 function textBytes(value: unknown): number {
   if (typeof value === 'string') return encoder.encode(value).length;
   if (Array.isArray(value)) return value.reduce<number>((sum, v) => sum + textBytes(v), 0);
-  if (typeof value === 'object' && value !== null) return Object.values(value).reduce<number>((sum, v) => sum + textBytes(v), 0);
+  if (typeof value === 'object' && value !== null)
+    return Object.values(value).reduce<number>((sum, v) => sum + textBytes(v), 0);
   return 0;
 }
 
@@ -21,10 +22,16 @@ function textBytes(value: unknown): number {
  * two sequences (prompt + chosen, prompt + rejected), so only the longer answer counts, and an FTPO row trains on its
  * context alone.
  */
-export function sequenceBytes(format: DatasetFormat, record: Record<string, unknown>, keys: { chosen: string; rejected: string } = { chosen: 'chosen', rejected: 'rejected' }): number {
-  if (format === 'ftpo') return textBytes(record.context_with_chat_template) + textBytes(record.rejected_decoded);
+export function sequenceBytes(
+  format: DatasetFormat,
+  record: Record<string, unknown>,
+  keys: { chosen: string; rejected: string } = { chosen: 'chosen', rejected: 'rejected' },
+): number {
+  if (format === 'ftpo')
+    return textBytes(record.context_with_chat_template) + textBytes(record.rejected_decoded);
   const all = textBytes(record);
-  if (format === 'preference' || format === 'orpo') return all - Math.min(textBytes(record[keys.chosen]), textBytes(record[keys.rejected]));
+  if (format === 'preference' || format === 'orpo')
+    return all - Math.min(textBytes(record[keys.chosen]), textBytes(record[keys.rejected]));
   return all;
 }
 
@@ -48,7 +55,11 @@ export class SequenceLengthTracker {
   private total = 0;
   private longest = 0;
 
-  add(format: DatasetFormat, record: Record<string, unknown>, keys?: { chosen: string; rejected: string }): void {
+  add(
+    format: DatasetFormat,
+    record: Record<string, unknown>,
+    keys?: { chosen: string; rejected: string },
+  ): void {
     const bytes = sequenceBytes(format, record, keys);
     this.rows++;
     this.total += bytes;

@@ -15,7 +15,12 @@ async function cachedSnapshot(hubCache: string, repoId: string): Promise<string 
     if (await isDir(dir)) return dir;
   }
   const names = await fs.readdir(path.join(repo, 'snapshots')).catch(() => [] as string[]);
-  const dated = await Promise.all(names.map(async (n) => ({ dir: path.join(repo, 'snapshots', n), at: (await fs.stat(path.join(repo, 'snapshots', n)).catch(() => null))?.mtimeMs ?? -1 })));
+  const dated = await Promise.all(
+    names.map(async (n) => ({
+      dir: path.join(repo, 'snapshots', n),
+      at: (await fs.stat(path.join(repo, 'snapshots', n)).catch(() => null))?.mtimeMs ?? -1,
+    })),
+  );
   const newest = dated.filter((d) => d.at >= 0).sort((a, b) => b.at - a.at)[0];
   return newest?.dir ?? null;
 }
@@ -28,30 +33,43 @@ async function isDir(p: string): Promise<boolean> {
 async function weightBytes(dir: string): Promise<number | null> {
   const names = (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => WEIGHT_FILE.test(n));
   if (names.length === 0) return null;
-  const sizes = await Promise.all(names.map(async (n) => (await fs.stat(path.join(dir, n)).catch(() => null))?.size ?? 0));
+  const sizes = await Promise.all(
+    names.map(async (n) => (await fs.stat(path.join(dir, n)).catch(() => null))?.size ?? 0),
+  );
   const total = sizes.reduce((a, b) => a + b, 0);
   return total > 0 ? total : null;
 }
 
 /** The folder a model value names: a local directory, or the HF cache snapshot of a repo id. */
-export async function modelFolder(value: string, hubCache: string): Promise<{ dir: string } | { error: string }> {
+export async function modelFolder(
+  value: string,
+  hubCache: string,
+): Promise<{ dir: string } | { error: string }> {
   const local = path.resolve(value);
   if (await isDir(local)) return { dir: local };
   if (!/^[\w.-]+\/[\w.-]+$/.test(value)) return { error: `model ${value} is not a local folder` };
   const snapshot = await cachedSnapshot(hubCache, value);
-  if (!snapshot) return { error: `${value} is not downloaded: no Hugging Face cache entry under ${hubCache} (the worker would download it)` };
+  if (!snapshot)
+    return {
+      error: `${value} is not downloaded: no Hugging Face cache entry under ${hubCache} (the worker would download it)`,
+    };
   return { dir: snapshot };
 }
 
 /** Reads a model's shape; the error says why it could not (and then no estimate is made). */
-export async function readModelShape(value: string, hubCache: string): Promise<ModelShape | { error: string }> {
+export async function readModelShape(
+  value: string,
+  hubCache: string,
+): Promise<ModelShape | { error: string }> {
   const folder = await modelFolder(value, hubCache);
   if ('error' in folder) return folder;
   let text: string;
   try {
     text = await fs.readFile(path.join(folder.dir, 'config.json'), 'utf8');
   } catch (e) {
-    return { error: `cannot read config.json of ${value}: ${(e as NodeJS.ErrnoException).code ?? String(e)}` };
+    return {
+      error: `cannot read config.json of ${value}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+    };
   }
   let json: unknown;
   try {

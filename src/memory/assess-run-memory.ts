@@ -1,7 +1,14 @@
 // Estimates a request's peak memory from its model files and dataset lengths, and judges it against the workers.
 import type { DatasetReport } from '../datasets/validate-dataset.js';
 import { suggestChanges, type Suggestion, type WorkerMemory } from '../domain/memory-advice.js';
-import { estimateMemory, JUDGE_MODES, type MemoryInputs, memoryInputs, type MemoryModels, REFERENCE_MODES } from '../domain/memory-estimate.js';
+import {
+  estimateMemory,
+  JUDGE_MODES,
+  type MemoryInputs,
+  memoryInputs,
+  type MemoryModels,
+  REFERENCE_MODES,
+} from '../domain/memory-estimate.js';
 import { METHOD_INFO } from '../domain/methods.js';
 import type { ModelShape } from '../domain/model-shape.js';
 import type { RunRequest } from '../domain/run-request.js';
@@ -57,14 +64,27 @@ async function loadModels(request: RunRequest, hubCache: string): Promise<Memory
   return { model, reference, judge };
 }
 
-export async function assessRunMemory(request: RunRequest, dataset: DatasetReport | null, deps: MemoryDeps): Promise<MemoryAssessment> {
-  const inputs = memoryInputs(request, METHOD_INFO[request.method].trainMode, dataset?.lengths?.longestTokensEstimate ?? null);
+export async function assessRunMemory(
+  request: RunRequest,
+  dataset: DatasetReport | null,
+  deps: MemoryDeps,
+): Promise<MemoryAssessment> {
+  const inputs = memoryInputs(
+    request,
+    METHOD_INFO[request.method].trainMode,
+    dataset?.lengths?.longestTokensEstimate ?? null,
+  );
   const workers = deps.workers();
   const models = await loadModels(request, deps.hubCache);
-  if ('error' in models) return { memory: runMemory(models, workers, deps.margin), suggestions: [], models: null, inputs };
+  if ('error' in models)
+    return { memory: runMemory(models, workers, deps.margin), suggestions: [], models: null, inputs };
   const memory = runMemory(estimateMemory(models, inputs), workers, deps.margin);
   const largest = largestWorker(workers);
-  const accumulation = typeof request.gradient_accumulation_steps === 'number' ? request.gradient_accumulation_steps : 1;
-  const suggestions = memory.fit === 'no' && largest ? suggestChanges(models, inputs, accumulation, largest.usableGb, deps.margin) : [];
+  const accumulation =
+    typeof request.gradient_accumulation_steps === 'number' ? request.gradient_accumulation_steps : 1;
+  const suggestions =
+    memory.fit === 'no' && largest
+      ? suggestChanges(models, inputs, accumulation, largest.usableGb, deps.margin)
+      : [];
   return { memory, suggestions, models, inputs };
 }

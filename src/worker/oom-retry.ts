@@ -24,15 +24,34 @@ export interface OomDecision {
   error: string;
 }
 
-export async function decideOnOom(db: Db, config: Config, run: Run, attempt: number, message: string, dataDir: string): Promise<OomDecision> {
+export async function decideOnOom(
+  db: Db,
+  config: Config,
+  run: Run,
+  attempt: number,
+  message: string,
+  dataDir: string,
+): Promise<OomDecision> {
   const peak = maxMetricValue(db, run.id, 'peak_memory_gb');
   const previous = run.outOfMemory;
-  const original = previous?.original ?? Object.fromEntries(REDUCED_KEYS.filter((k) => run.request[k] !== undefined).map((k) => [k, run.request[k]]));
-  const accumulation = typeof run.request.gradient_accumulation_steps === 'number' ? run.request.gradient_accumulation_steps : 1;
+  const original =
+    previous?.original ??
+    Object.fromEntries(
+      REDUCED_KEYS.filter((k) => run.request[k] !== undefined).map((k) => [k, run.request[k]]),
+    );
+  const accumulation =
+    typeof run.request.gradient_accumulation_steps === 'number' ? run.request.gradient_accumulation_steps : 1;
   const estimateGb = run.memory?.estimate_gb ?? null;
   const advice = oomAdvice(memoryInputs(run.request, run.trainMode, null), accumulation, estimateGb, peak);
   const reductions = previous?.reductions ?? [];
-  const record: OutOfMemory = { peak_gb: peak, estimate_gb: estimateGb, message, advice, reductions, original };
+  const record: OutOfMemory = {
+    peak_gb: peak,
+    estimate_gb: estimateGb,
+    message,
+    advice,
+    reductions,
+    original,
+  };
   let retry: OomDecision['retry'] = null;
   if (run.request.on_oom === 'reduce' && reductions.length < MAX_OOM_REDUCTIONS) {
     const shape = await readModelShape(run.model, config.hfHubCache);
@@ -43,11 +62,21 @@ export async function decideOnOom(db: Db, config: Config, run: Run, attempt: num
     if (next) {
       const request = { ...unreduced, ...next.change } as RunRequest;
       const argv = buildCommand(request, { python: config.mlxPython, runDir: run.runDir, dataDir }).argv;
-      record.reductions = [...reductions, { attempt: attempt + 1, step: next.step, change: next.change, why: next.why }];
-      retry = { request, argv, reason: `out of memory; on_oom reduce: retry ${next.step} of ${MAX_OOM_REDUCTIONS} with ${next.why}` };
+      record.reductions = [
+        ...reductions,
+        { attempt: attempt + 1, step: next.step, change: next.change, why: next.why },
+      ];
+      retry = {
+        request,
+        argv,
+        reason: `out of memory; on_oom reduce: retry ${next.step} of ${MAX_OOM_REDUCTIONS} with ${next.why}`,
+      };
     }
   }
-  const tried = record.reductions.length > 0 ? `\nRetried with smaller settings: ${record.reductions.map((r) => r.why).join('; ')}.` : '';
+  const tried =
+    record.reductions.length > 0
+      ? `\nRetried with smaller settings: ${record.reductions.map((r) => r.why).join('; ')}.`
+      : '';
   const error = `Out of memory: ${message}\n${advice.map((a) => `- ${a}`).join('\n')}${tried}`;
   return { outOfMemory: record, peakMemoryGb: peak, retry, error };
 }

@@ -1,13 +1,40 @@
 import { describe, expect, it } from 'vitest';
 
-import { fitOn, oomAdvice, reductionPlan, suggestChanges, usableFromRam } from '../../src/domain/memory-advice.js';
+import {
+  fitOn,
+  oomAdvice,
+  reductionPlan,
+  suggestChanges,
+  usableFromRam,
+} from '../../src/domain/memory-advice.js';
 import { estimateMemory, type MemoryInputs } from '../../src/domain/memory-estimate.js';
 import { type ModelShape, parseModelConfig } from '../../src/domain/model-shape.js';
 import { runMemory } from '../../src/domain/run-memory.js';
 
-const llama = parseModelConfig({ model_type: 'llama', hidden_size: 4096, intermediate_size: 14336, num_attention_heads: 32, num_hidden_layers: 32, num_key_value_heads: 8, vocab_size: 128256, tie_word_embeddings: false }) as ModelShape;
+const llama = parseModelConfig({
+  model_type: 'llama',
+  hidden_size: 4096,
+  intermediate_size: 14336,
+  num_attention_heads: 32,
+  num_hidden_layers: 32,
+  num_key_value_heads: 8,
+  vocab_size: 128256,
+  tie_word_embeddings: false,
+}) as ModelShape;
 const models = { model: llama, reference: null, judge: null };
-const inputs: MemoryInputs = { trainMode: 'sft', trainType: 'lora', batchSize: 4, maxSeqLength: 2048, longestTokens: 2048, rank: 8, numLayers: 1, gradCheckpoint: false, loadIn: null, groupSize: 4, maxCompletionLength: 512 };
+const inputs: MemoryInputs = {
+  trainMode: 'sft',
+  trainType: 'lora',
+  batchSize: 4,
+  maxSeqLength: 2048,
+  longestTokens: 2048,
+  rank: 8,
+  numLayers: 1,
+  gradCheckpoint: false,
+  loadIn: null,
+  groupSize: 4,
+  maxCompletionLength: 512,
+};
 
 describe('usable memory and fit', () => {
   it('uses ⅔ of RAM up to 36 GB and ¾ above (the measured recommended working sets)', () => {
@@ -27,8 +54,17 @@ describe('usable memory and fit', () => {
       { worker: 'studio', totalGb: 64, usableGb: 48, source: 'fraction_of_ram' as const },
     ];
     const m = runMemory(estimateMemory(models, inputs), workers, 1.2);
-    expect(m).toMatchObject({ fits: true, fit: 'fits', largest_worker: { worker: 'studio', usable_gb: 48 }, usable_gb_by_worker: { air: 10.67, studio: 48 } });
-    expect(runMemory({ error: 'config.json lacks vocab_size' }, workers, 1.2)).toMatchObject({ estimate_gb: null, fits: null, reason: 'no estimate: config.json lacks vocab_size' });
+    expect(m).toMatchObject({
+      fits: true,
+      fit: 'fits',
+      largest_worker: { worker: 'studio', usable_gb: 48 },
+      usable_gb_by_worker: { air: 10.67, studio: 48 },
+    });
+    expect(runMemory({ error: 'config.json lacks vocab_size' }, workers, 1.2)).toMatchObject({
+      estimate_gb: null,
+      fits: null,
+      reason: 'no estimate: config.json lacks vocab_size',
+    });
   });
 });
 
@@ -39,7 +75,10 @@ describe('changes that fit', () => {
     for (const x of s) {
       expect(x.fits).toBe(true);
       expect(x.estimateGb * 1.2).toBeLessThanOrEqual(21.33);
-      if ('batch_size' in x.change) expect((x.change.batch_size as number) * (x.change.gradient_accumulation_steps as number)).toBeGreaterThanOrEqual(8);
+      if ('batch_size' in x.change)
+        expect(
+          (x.change.batch_size as number) * (x.change.gradient_accumulation_steps as number),
+        ).toBeGreaterThanOrEqual(8);
     }
     expect(s.map((x) => Object.keys(x.change)[0])).toContain('load_in_4bits');
     expect(s.find((x) => 'max_seq_length' in x.change)?.change.max_seq_length).toBe(256);
@@ -48,7 +87,13 @@ describe('changes that fit', () => {
   it('when no single change is enough, all of them together are offered', () => {
     const s = suggestChanges(models, inputs, 1, 8, 1.2);
     expect(s).toHaveLength(1);
-    expect(Object.keys(s[0]!.change).sort()).toEqual(['batch_size', 'grad_checkpoint', 'gradient_accumulation_steps', 'load_in_4bits', 'max_seq_length']);
+    expect(Object.keys(s[0]!.change).sort()).toEqual([
+      'batch_size',
+      'grad_checkpoint',
+      'gradient_accumulation_steps',
+      'load_in_4bits',
+      'max_seq_length',
+    ]);
     expect(s[0]!.fits).toBe(true);
   });
 });
@@ -56,14 +101,28 @@ describe('changes that fit', () => {
 describe('on_oom "reduce" and advice', () => {
   it('halves the batch (doubling accumulation), then turns on grad checkpointing, then halves num_layers: at most 3', () => {
     expect(reductionPlan({ batch_size: 4, gradient_accumulation_steps: 1 }, 24)).toEqual([
-      { step: 1, change: { batch_size: 2, gradient_accumulation_steps: 2 }, why: 'batch_size 2 with gradient_accumulation_steps 2' },
-      { step: 2, change: { batch_size: 2, gradient_accumulation_steps: 2, grad_checkpoint: true }, why: 'grad_checkpoint on' },
-      { step: 3, change: { batch_size: 2, gradient_accumulation_steps: 2, grad_checkpoint: true, num_layers: 12 }, why: 'num_layers 12' },
+      {
+        step: 1,
+        change: { batch_size: 2, gradient_accumulation_steps: 2 },
+        why: 'batch_size 2 with gradient_accumulation_steps 2',
+      },
+      {
+        step: 2,
+        change: { batch_size: 2, gradient_accumulation_steps: 2, grad_checkpoint: true },
+        why: 'grad_checkpoint on',
+      },
+      {
+        step: 3,
+        change: { batch_size: 2, gradient_accumulation_steps: 2, grad_checkpoint: true, num_layers: 12 },
+        why: 'num_layers 12',
+      },
     ]);
   });
 
   it('skips a step that cannot apply and stops when nothing is left', () => {
-    expect(reductionPlan({ batch_size: 1, grad_checkpoint: true, num_layers: 2 }, 24).map((r) => r.change)).toEqual([{ num_layers: 1 }]);
+    expect(
+      reductionPlan({ batch_size: 1, grad_checkpoint: true, num_layers: 2 }, 24).map((r) => r.change),
+    ).toEqual([{ num_layers: 1 }]);
     expect(reductionPlan({ batch_size: 1, grad_checkpoint: true, num_layers: 1 }, 24)).toEqual([]);
   });
 

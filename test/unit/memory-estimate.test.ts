@@ -4,7 +4,13 @@ import { fileURLToPath } from 'node:url';
 
 import { describe, expect, it } from 'vitest';
 
-import { estimateMemory, EXPECTED_ERROR, type MemoryInputs, memoryInputs, paddedLength } from '../../src/domain/memory-estimate.js';
+import {
+  estimateMemory,
+  EXPECTED_ERROR,
+  type MemoryInputs,
+  memoryInputs,
+  paddedLength,
+} from '../../src/domain/memory-estimate.js';
 import { type ModelShape, parameterCount, parseModelConfig } from '../../src/domain/model-shape.js';
 import type { RunRequest } from '../../src/domain/run-request.js';
 import { sequenceBytes, tokensFromBytes } from '../../src/domain/sequence-length.js';
@@ -12,7 +18,9 @@ import { sequenceBytes, tokensFromBytes } from '../../src/domain/sequence-length
 const TEST_DATA = fileURLToPath(new URL('../../test_data/', import.meta.url));
 
 function llama(): ModelShape {
-  const shape = parseModelConfig(JSON.parse(fs.readFileSync(path.join(TEST_DATA, 'models', 'llama-3-8b', 'config.json'), 'utf8')));
+  const shape = parseModelConfig(
+    JSON.parse(fs.readFileSync(path.join(TEST_DATA, 'models', 'llama-3-8b', 'config.json'), 'utf8')),
+  );
   if ('error' in shape) throw new Error(shape.error);
   return shape;
 }
@@ -38,7 +46,13 @@ describe('the peak-memory estimate against the published figures', () => {
     const e = estimateMemory({ model: llama(), reference: null, judge: null }, base);
     expect(Math.abs(e.estimateGb - 26.66) / 26.66).toBeLessThanOrEqual(EXPECTED_ERROR);
     expect(e.estimateGb).toBeCloseTo(27.5, 0);
-    expect(e.basis).toMatchObject({ family: 'llama', sequences: 4, seqLength: 2048, adaptedLayers: 1, lengthFrom: 'dataset' });
+    expect(e.basis).toMatchObject({
+      family: 'llama',
+      sequences: 4,
+      seqLength: 2048,
+      adaptedLayers: 1,
+      lengthFrom: 'dataset',
+    });
     // Each term as the formula gives it (decimal GB).
     expect(e.breakdown.weights).toBeCloseTo(16.06, 2); // P = 8.03e9 parameters × 2 bytes
     expect(e.breakdown.logits).toBeCloseTo(6.3, 1); // 6·b·s·V
@@ -60,7 +74,10 @@ describe('the peak-memory estimate against the published figures', () => {
   });
 
   it('an unknown length falls back to max_seq_length and says so; a dataset length is padded to 1 + 32·⌈n/32⌉', () => {
-    const e = estimateMemory({ model: llama(), reference: null, judge: null }, { ...base, longestTokens: null, maxSeqLength: 1024 });
+    const e = estimateMemory(
+      { model: llama(), reference: null, judge: null },
+      { ...base, longestTokens: null, maxSeqLength: 1024 },
+    );
     expect(e.basis.seqLength).toBe(1024);
     expect(e.notes.join(' ')).toMatch(/max_seq_length 1024 assumed/);
     expect(paddedLength(100, 2048)).toBe(129);
@@ -89,7 +106,14 @@ describe('per-mode factors', () => {
   });
 
   it('GRPO scores batch × group_size sequences of prompt + completion, with a KV cache and a reference', () => {
-    const e = estimateMemory(models, { ...base, trainMode: 'grpo', batchSize: 2, groupSize: 8, longestTokens: 100, maxCompletionLength: 512 });
+    const e = estimateMemory(models, {
+      ...base,
+      trainMode: 'grpo',
+      batchSize: 2,
+      groupSize: 8,
+      longestTokens: 100,
+      maxCompletionLength: 512,
+    });
     expect(e.basis.sequences).toBe(16);
     expect(e.basis.seqLength).toBe(paddedLength(612, Infinity));
     expect(e.breakdown.reference).toBeCloseTo(16.06, 2);
@@ -111,21 +135,47 @@ describe('per-mode factors', () => {
     const gc = estimateMemory(models, { ...base, numLayers: -1, gradCheckpoint: true });
     expect(all.basis.adaptedLayers).toBe(32);
     expect(all.breakdown.activations).toBeCloseTo(32 * sft.breakdown.activations, 0);
-    expect(gc.breakdown.activations).toBeCloseTo((32 * 4 * 2048 * 2 * 4096) / 1e9 + sft.breakdown.activations, 1);
+    expect(gc.breakdown.activations).toBeCloseTo(
+      (32 * 4 * 2048 * 2 * 4096) / 1e9 + sft.breakdown.activations,
+      1,
+    );
   });
 
   it('LoRA state grows with rank and layers: 16 bytes per parameter (fp32 params, grads, Adam m and v)', () => {
     const e = estimateMemory(models, { ...base, rank: 64, numLayers: 16 });
-    expect(e.breakdown.lora).toBeCloseTo((16 * 16 * 64 * (7 * 4096 + 2 * 4096 + 2 * 1024 + 3 * 14336)) / 1e9, 2);
+    expect(e.breakdown.lora).toBeCloseTo(
+      (16 * 16 * 64 * (7 * 4096 + 2 * 4096 + 2 * 1024 + 3 * 14336)) / 1e9,
+      2,
+    );
   });
 });
 
 describe('inputs from a request and from dataset rows', () => {
   it('takes mlx-lm-lora defaults where the request is silent', () => {
     const req = { method: 'sft', model: 'm', data: 'd', tags: [], priority: 0, fuse: false } as RunRequest;
-    expect(memoryInputs(req, 'sft', null)).toMatchObject({ batchSize: 4, maxSeqLength: 2048, rank: 8, numLayers: -1, gradCheckpoint: false, loadIn: null, trainType: 'lora' });
-    const q = { ...req, load_in_8bits: true, lora_parameters: { rank: 32 }, grad_checkpoint: true, num_layers: 8 } as RunRequest;
-    expect(memoryInputs(q, 'sft', 300)).toMatchObject({ loadIn: 8, rank: 32, gradCheckpoint: true, numLayers: 8, longestTokens: 300 });
+    expect(memoryInputs(req, 'sft', null)).toMatchObject({
+      batchSize: 4,
+      maxSeqLength: 2048,
+      rank: 8,
+      numLayers: -1,
+      gradCheckpoint: false,
+      loadIn: null,
+      trainType: 'lora',
+    });
+    const q = {
+      ...req,
+      load_in_8bits: true,
+      lora_parameters: { rank: 32 },
+      grad_checkpoint: true,
+      num_layers: 8,
+    } as RunRequest;
+    expect(memoryInputs(q, 'sft', 300)).toMatchObject({
+      loadIn: 8,
+      rank: 32,
+      gradCheckpoint: true,
+      numLayers: 8,
+      longestTokens: 300,
+    });
   });
 
   it('measures a preference pair as its longer sequence, and estimates ≈4 bytes per token', () => {
@@ -136,6 +186,8 @@ describe('inputs from a request and from dataset rows', () => {
   });
 
   it('a config without the sizes gives a reason instead of a guess', () => {
-    expect(parseModelConfig({ model_type: 'llama' })).toEqual({ error: 'config.json lacks hidden_size, num_hidden_layers, vocab_size, num_attention_heads' });
+    expect(parseModelConfig({ model_type: 'llama' })).toEqual({
+      error: 'config.json lacks hidden_size, num_hidden_layers, vocab_size, num_attention_heads',
+    });
   });
 });

@@ -14,9 +14,20 @@ export function outOfMemoryBanner(run) {
     h('strong', {}, `Out of memory: peak ${gb(oom.peak_gb)}, estimate ${gb(oom.estimate_gb)}`),
     h('div', { class: 'mono' }, oom.message),
     h('p', {}, 'What helps:'),
-    h('ul', {}, oom.advice.map((a) => h('li', {}, a))),
+    h(
+      'ul',
+      {},
+      oom.advice.map((a) => h('li', {}, a)),
+    ),
     reductions.length
-      ? [h('p', {}, 'Retried with smaller settings (on_oom: reduce):'), h('ul', {}, reductions.map((r) => h('li', {}, `attempt ${r.attempt}: ${r.why}`)))]
+      ? [
+          h('p', {}, 'Retried with smaller settings (on_oom: reduce):'),
+          h(
+            'ul',
+            {},
+            reductions.map((r) => h('li', {}, `attempt ${r.attempt}: ${r.why}`)),
+          ),
+        ]
       : null,
   );
 }
@@ -28,7 +39,10 @@ export function memoryCard(run) {
   const rows = [
     ['Estimate', m.estimate_gb === null ? m.reason : `${gb(m.estimate_gb)} (±35%)`],
     ['Measured peak', run.peakMemoryGb === null ? null : gb(run.peakMemoryGb)],
-    ['Fits', m.fit === 'unknown' ? null : m.fit === 'tight' ? 'yes, with a tight margin' : m.fits ? 'yes' : 'no'],
+    [
+      'Fits',
+      m.fit === 'unknown' ? null : m.fit === 'tight' ? 'yes, with a tight margin' : m.fits ? 'yes' : 'no',
+    ],
     ...Object.entries(m.usable_gb_by_worker ?? {}).map(([w, u]) => [`Usable on ${w}`, gb(u)]),
     ...Object.entries(m.breakdown ?? {}).map(([k, v]) => [`  ${k}`, gb(v)]),
   ].filter(([, v]) => v !== null && v !== undefined);
@@ -36,7 +50,17 @@ export function memoryCard(run) {
     'section',
     { class: 'card', id: 'memory' },
     h('h2', {}, 'Memory'),
-    h('dl', { class: 'kv' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', { class: 'mono' }, String(v))])),
-    (m.notes ?? []).length ? h('ul', {}, m.notes.map((n) => h('li', {}, n))) : null,
+    h(
+      'dl',
+      { class: 'kv' },
+      rows.map(([k, v]) => [h('dt', {}, k), h('dd', { class: 'mono' }, String(v))]),
+    ),
+    (m.notes ?? []).length
+      ? h(
+          'ul',
+          {},
+          m.notes.map((n) => h('li', {}, n)),
+        )
+      : null,
   );
 }
