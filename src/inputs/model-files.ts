@@ -3,27 +3,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 
 import { type ModelShape, parseModelConfig } from '../domain/model-shape.js';
+import { localModelDir } from './model-facts.js';
 
 const WEIGHT_FILE = /^model.*\.safetensors$/;
-
-/** The snapshot folder of a repo id in the HF cache (refs/main, else the newest snapshot), or null. */
-async function cachedSnapshot(hubCache: string, repoId: string): Promise<string | null> {
-  const repo = path.join(hubCache, `models--${repoId.replace('/', '--')}`);
-  const ref = await fs.readFile(path.join(repo, 'refs', 'main'), 'utf8').catch(() => null);
-  if (ref && /^[0-9a-f]{40}$/.test(ref.trim())) {
-    const dir = path.join(repo, 'snapshots', ref.trim());
-    if (await isDir(dir)) return dir;
-  }
-  const names = await fs.readdir(path.join(repo, 'snapshots')).catch(() => [] as string[]);
-  const dated = await Promise.all(
-    names.map(async (n) => ({
-      dir: path.join(repo, 'snapshots', n),
-      at: (await fs.stat(path.join(repo, 'snapshots', n)).catch(() => null))?.mtimeMs ?? -1,
-    })),
-  );
-  const newest = dated.filter((d) => d.at >= 0).sort((a, b) => b.at - a.at)[0];
-  return newest?.dir ?? null;
-}
 
 async function isDir(p: string): Promise<boolean> {
   return (await fs.stat(p).catch(() => null))?.isDirectory() ?? false;
@@ -40,20 +22,13 @@ async function weightBytes(dir: string): Promise<number | null> {
   return total > 0 ? total : null;
 }
 
-/** The folder a model value names: a local directory, or the HF cache snapshot of a repo id. */
-export async function modelFolder(
-  value: string,
-  hubCache: string,
-): Promise<{ dir: string } | { error: string }> {
-  const local = path.resolve(value);
-  if (await isDir(local)) return { dir: local };
+/** The folder a model value names: a local directory, or the HF cache snapshot of a repo id (model-facts.ts). */
+export async function modelFolder(value: string, hubCache: string): Promise<{ dir: string } | { error: string }> {
+  const dir = localModelDir(value, hubCache);
+  if (dir) return { dir };
+  if (await isDir(path.resolve(value))) return { dir: path.resolve(value) };
   if (!/^[\w.-]+\/[\w.-]+$/.test(value)) return { error: `model ${value} is not a local folder` };
-  const snapshot = await cachedSnapshot(hubCache, value);
-  if (!snapshot)
-    return {
-      error: `${value} is not downloaded: no Hugging Face cache entry under ${hubCache} (the worker would download it)`,
-    };
-  return { dir: snapshot };
+  return { error: `${value} is not downloaded: no Hugging Face cache entry under ${hubCache} (the worker would download it)` };
 }
 
 /** Reads a model's shape; the error says why it could not (and then no estimate is made). */
