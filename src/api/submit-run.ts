@@ -9,7 +9,7 @@ import { countRunsByStatus, deleteRun, findRunByIdempotencyKey, getRun, insertRu
 import { buildCommand, type BuiltCommand } from '../domain/build-command.js';
 import { ConflictError, LimitExceededError, type FieldIssue, ServiceUnavailableError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
-import { METHOD_INFO } from '../domain/methods.js';
+import { newRunRow } from '../domain/new-run.js';
 import type { Run } from '../domain/run.js';
 import { parseRunRequest, type RunRequest } from '../domain/run-request.js';
 import type { Config } from '../shared/config.js';
@@ -64,36 +64,7 @@ export function assertFitsSomeWorker(p: PreparedRun): void {
   throw new MemoryDoesNotFitError(doesNotFitMessage(p.memory.memory, p.memory.suggestions), p.memory.memory, p.memory.suggestions);
 }
 
-export function newRunRow(p: PreparedRun, extra: { idempotencyKey?: string; sweepId?: string; sweepIndex?: number; sweepValues?: Record<string, unknown> } = {}) {
-  const now = Date.now();
-  return {
-    id: p.id,
-    name: p.request.name ?? null,
-    method: p.request.method,
-    trainMode: METHOD_INFO[p.request.method].trainMode,
-    model: p.request.model,
-    data: p.request.data,
-    status: 'queued' as const,
-    priority: p.request.priority,
-    tags: p.request.tags,
-    request: p.request,
-    argv: p.command.argv,
-    configYaml: p.command.configYaml,
-    warnings: p.warnings,
-    runDir: p.runDir,
-    adapterPath: p.command.adapterPath,
-    datasetSha: p.request.data.startsWith('dataset:') ? p.request.data.slice('dataset:'.length) : null,
-    memory: p.memory.memory,
-    idempotencyKey: extra.idempotencyKey ?? null,
-    sweepId: extra.sweepId ?? null,
-    sweepIndex: extra.sweepIndex ?? null,
-    sweepValues: extra.sweepValues ?? null,
-    createdAt: now,
-    updatedAt: now,
-    queuedAt: now,
-  };
-}
-
+export { newRunRow };
 
 /**
  * The queued-runs count, refreshed at most once a second per database and raised by what this process adds:

@@ -1,5 +1,6 @@
 // The run record and its history rows (events, attempts, metrics, sweeps) as the rest of the service sees them.
 import type { FieldIssue } from './errors.js';
+import type { MetricPoint } from './metric-point.js';
 import type { Method, TrainMode } from './methods.js';
 import type { OutOfMemory, RunMemory } from './run-memory.js';
 import type { RunRequest } from './run-request.js';
@@ -119,16 +120,7 @@ export interface RunAttempt {
   error: string | null;
 }
 
-export const METRIC_SPLITS = ['train', 'val', 'test'] as const;
-export type MetricSplit = (typeof METRIC_SPLITS)[number];
-
-/** A metric value reported by the trainer; NaN is stored and returned as null, ±Infinity is kept. */
-export interface MetricPoint {
-  iteration: number;
-  split: MetricSplit;
-  name: string;
-  value: number | null;
-}
+export { METRIC_SPLITS, type MetricPoint, type MetricSplit } from './metric-point.js';
 
 export interface MetricRow extends MetricPoint {
   runId: string;

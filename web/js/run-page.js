@@ -6,6 +6,7 @@ import { errorBanner, mountShell, setTitle } from './layout.js';
 import { LogTail } from './log-tail.js';
 import { memoryCard, outOfMemoryBanner } from './memory-card.js';
 import { RunCharts } from './run-charts.js';
+import { artifactsCard, evaluationCard, jobsCard, samplesCard } from './follow-up-views.js';
 import { commandCard, historyCard, outputsCard, parametersCard } from './run-details.js';
 
 const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
@@ -26,13 +27,22 @@ const charts = new RunCharts();
 const history = h('div');
 const outputs = h('div');
 const memory = h('div');
-main.append(head, sub, banner, errorBox, progressCard, charts.el);
+const followUps = h('div', { id: 'follow-ups' });
+main.append(head, sub, banner, errorBox, progressCard, followUps, charts.el);
 
 let run = null;
 let finalSeen = false;
 let detailsShown = false;
 let tail = null;
 let poller = null;
+let followUpPoller = null;
+
+/** Evaluation, samples, jobs and artifacts of a succeeded run; polled while a follow-up job is not final. */
+async function refreshFollowUps() {
+  const [jobs, artifacts] = await Promise.all([api(`${runPath}/jobs`), api(`${runPath}/artifacts`)]);
+  fill(followUps, evaluationCard(jobs.items), samplesCard(jobs.items), jobsCard(jobs.items), artifactsCard(artifacts.items));
+  return jobs.items.some((j) => !FINAL.has(j.status));
+}
 
 async function refresh() {
   const [detail, metrics] = await Promise.all([
@@ -43,6 +53,7 @@ async function refresh() {
   charts.add(metrics.points ?? []);
   fill(banner);
   render();
+  if (run.status === 'succeeded' && !followUpPoller) followUpPoller = poll(refreshFollowUps, REFRESH_MS, (err) => fill(banner, errorBanner(err)));
   if (FINAL.has(run.status)) {
     // One more read after the final status, so the last metrics written with it are drawn.
     if (finalSeen) return false;
