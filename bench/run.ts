@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+import { artifactDownload } from './figures/artifact-download.js';
 import { datasetValidation } from './figures/dataset-validation.js';
 import { historyQueries } from './figures/history-queries.js';
 import { idleRss } from './figures/idle-rss.js';
@@ -31,6 +32,7 @@ const FIGURES: [string, (ctx: BenchContext) => Promise<Figure[]>][] = [
   ['dataset validation', datasetValidation],
   ['sweep', sweepSubmit],
   ['repository', repository],
+  ['artifact download', artifactDownload],
 ];
 
 const quick = process.argv.includes('--quick');

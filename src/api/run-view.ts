@@ -32,6 +32,9 @@ export function runView(run: Run): RunView {
     worker: run.worker,
     logBytes: run.logBytes,
     logLines: run.logLines,
+    memory: run.memory,
+    peakMemoryGb: run.peakMemoryGb,
+    outOfMemory: run.outOfMemory,
   };
 }
 

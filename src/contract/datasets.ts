@@ -3,6 +3,7 @@ import { z } from 'zod';
 
 import { TRAIN_MODES } from '../domain/methods.js';
 import { FileIssue, IsoTime } from './common.js';
+import { SequenceLengths } from './memory.js';
 
 export const SplitReport = z.strictObject({ file: z.string(), present: z.boolean(), rows: z.number().int(), bytes: z.number().int() });
 
@@ -19,6 +20,8 @@ export const DatasetReport = z.strictObject({
   problems: z.array(FileIssue),
   problemsTruncated: z.boolean(),
   totalProblems: z.number().int(),
+  /** The longest train/valid sequence (for the memory estimate); null without rows. */
+  lengths: SequenceLengths.nullable(),
 });
 export type DatasetReport = z.infer<typeof DatasetReport>;
 

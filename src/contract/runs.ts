@@ -6,6 +6,7 @@ import { METHODS, TRAIN_MODES } from '../domain/methods.js';
 import { RUN_STATUSES } from '../domain/run-status.js';
 import { FieldIssue, IsoTime, JsonNumber, JsonObject, NullableIsoTime } from './common.js';
 import { DatasetReport } from './datasets.js';
+import { DryRunMemory, OutOfMemory, RunMemory } from './memory.js';
 
 const Int = z.number().int();
 const RunStatus = z.enum(RUN_STATUSES);
@@ -65,6 +66,12 @@ export const RunView = RunSummary.extend({
   worker: z.string().nullable(),
   logBytes: Int,
   logLines: Int,
+  /** The memory estimate against the workers, made at submit; null when the run predates estimates. */
+  memory: RunMemory.nullable(),
+  /** The highest peak memory the trainer reported, over all attempts, in GB. */
+  peakMemoryGb: z.number().nullable(),
+  /** Set when the trainer ran out of memory. */
+  outOfMemory: OutOfMemory.nullable(),
 });
 export type RunView = z.infer<typeof RunView>;
 
@@ -130,6 +137,7 @@ export const DryRun = z.strictObject({
   warnings: z.array(FieldIssue),
   request: JsonObject,
   dataset: DatasetReport,
+  memory: DryRunMemory,
 });
 export type DryRun = z.infer<typeof DryRun>;
 

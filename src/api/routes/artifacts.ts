@@ -15,6 +15,7 @@ import { artifactView } from '../job-view.js';
 import { loadRun } from './runs.js';
 
 const idParams = z.object({ id: z.string().min(1).max(100) });
+const READ_CHUNK = 1024 * 1024;
 
 /** A file as it is, or a folder as a tar; the x-artifact-sha256 header carries the recorded sha256. */
 const DOWNLOAD = {
@@ -51,6 +52,7 @@ export const artifactRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) 
     reply.header('content-disposition', attachment(path.basename(artifact.path)));
     reply.header('content-length', stat.size);
     reply.type(artifact.path.endsWith('.json') ? 'application/json' : 'application/octet-stream');
-    return reply.send(fs.createReadStream(artifact.path) as unknown as string); // a stream goes out as it is
+    // 1 MiB reads: a sixteenth of the syscalls and chunks of the 64 KiB default, for files of gigabytes.
+    return reply.send(fs.createReadStream(artifact.path, { highWaterMark: READ_CHUNK }) as unknown as string); // a stream goes out as it is
   });
 };

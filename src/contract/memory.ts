@@ -1,0 +1,71 @@
+// The memory parts of the answers: the estimate against the workers (dry run, run), an out-of-memory end, the
+// dataset's sequence lengths, and the changes that would fit. Keys are snake_case like the request they describe.
+import { z } from 'zod';
+
+const Gb = z.number();
+
+export const MemoryBreakdown = z.strictObject({
+  weights: Gb,
+  reference: Gb,
+  judge: Gb,
+  lora: Gb,
+  activations: Gb,
+  logits: Gb,
+  attention: Gb,
+  overhead: Gb,
+});
+
+export const RunMemory = z.strictObject({
+  estimate_gb: Gb.nullable(),
+  breakdown: MemoryBreakdown.nullable(),
+  basis: z
+    .strictObject({
+      family: z.string(),
+      sequences: z.number(),
+      seqLength: z.number(),
+      lengthFrom: z.enum(['dataset', 'max_seq_length']),
+      adaptedLayers: z.number(),
+      expectedError: z.number(),
+    })
+    .nullable(),
+  notes: z.array(z.string()),
+  reason: z.string().nullable(),
+  usable_gb_by_worker: z.record(z.string(), Gb),
+  margin: z.number(),
+  fits: z.boolean().nullable(),
+  fit: z.enum(['fits', 'tight', 'no', 'unknown']),
+  largest_worker: z.strictObject({ worker: z.string(), usable_gb: Gb }).nullable(),
+});
+export type RunMemory = z.infer<typeof RunMemory>;
+
+/** A change of the request that lowers the estimate, and whether it then fits. */
+export const MemorySuggestion = z.strictObject({
+  change: z.record(z.string(), z.unknown()),
+  estimateGb: Gb,
+  fits: z.boolean(),
+  why: z.string(),
+});
+
+/** The dry run's memory: the estimate plus the changes that would fit. */
+export const DryRunMemory = RunMemory.extend({ suggestions: z.array(MemorySuggestion) });
+
+export const OutOfMemory = z.strictObject({
+  peak_gb: Gb.nullable(),
+  estimate_gb: Gb.nullable(),
+  message: z.string(),
+  advice: z.array(z.string()),
+  reductions: z.array(
+    z.strictObject({ attempt: z.number().int(), step: z.number().int(), change: z.record(z.string(), z.unknown()), why: z.string() }),
+  ),
+  original: z.record(z.string(), z.unknown()),
+});
+export type OutOfMemory = z.infer<typeof OutOfMemory>;
+
+/** The longest train/valid sequence (for the memory estimate); tokens estimated from bytes. */
+export const SequenceLengths = z.strictObject({
+  rows: z.number().int(),
+  longestBytes: z.number().int(),
+  meanBytes: z.number(),
+  longestTokensEstimate: z.number().int(),
+  basis: z.string(),
+});
