@@ -8,7 +8,8 @@ import type { Db } from '../db/client.js';
 import type { Config } from '../shared/config.js';
 import { cancelChannel, createRunsQueue, RUNS_QUEUE, WORKER_LOCK, type WorkerLockOptions } from '../shared/queue.js';
 import { preflightMlx } from './preflight.js';
-import { createProcessor, type ProcessorDeps } from './process-run.js';
+import { createDispatcher } from './job-handlers.js';
+import { createTrainHandler, type ProcessorDeps } from './process-run.js';
 import { startRecoveryLoop } from './recovery.js';
 import { workerIdentity } from './run-lease.js';
 
@@ -46,7 +47,7 @@ export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> 
   const queue = createRunsQueue(deps.connection, config.queuePrefix);
   // Its connection is the worker's, whose errors the process already logs; unhandled, BullMQ prints them raw.
   queue.on('error', (err) => logger.debug({ err: err.message }, 'recovery queue error'));
-  const recovery = startRecoveryLoop({ db: deps.db, logger, self, killGraceMs: config.killGraceMs, queue, redis: deps.connection }, lock.stalledInterval);
+  const recovery = startRecoveryLoop({ db: deps.db, logger, self, killGraceMs: config.killGraceMs, queue, active }, lock.stalledInterval);
   await recovery.first;
 
   const channel = cancelChannel(config.queuePrefix);
@@ -56,7 +57,8 @@ export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> 
   };
   deps.subscriber.on('message', onCancel);
 
-  const processor = createProcessor({ ...deps, config: { ...config, stalledIntervalMs: lock.stalledInterval }, preflight, active, self, shutdown: shutdown.signal });
+  const train = createTrainHandler({ ...deps, config: { ...config, stalledIntervalMs: lock.stalledInterval }, preflight, active, self, shutdown: shutdown.signal, queue });
+  const processor = createDispatcher({ train });
   const worker = new Worker(RUNS_QUEUE, processor, { connection: deps.connection, prefix: config.queuePrefix, concurrency: 1, ...lock });
   worker.on('error', (err) => logger.error({ err: err.message }, 'worker error'));
   worker.on('stalled', (jobId) => logger.warn({ jobId }, 'job stalled: its worker stopped renewing the lock'));

@@ -6,6 +6,7 @@ import path from 'node:path';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { jobIdOf } from '../../src/shared/job-kinds.js';
 import { mlxq } from '../helpers/cli.js';
 import { createTestEnv, REPO_ROOT, TEST_DATA, type TestEnv } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -234,7 +235,7 @@ describe('POST /v1/runs with a YAML body (curl --data-binary @config.yaml)', () 
           expect.objectContaining({ path: 'fuse', message: expect.stringContaining('does not fuse') }),
         ]),
       );
-      await waitFor(async () => (await env!.queue.getJob(run.id)) !== undefined, { what: 'the job' });
+      await waitFor(async () => (await env!.queue.getJob(jobIdOf('train', run.id, 1))) !== undefined, { what: 'the job' });
     },
   );
 
