@@ -53,6 +53,10 @@ export type RunPatch = Partial<
     | 'attempt'
     | 'notBefore'
     | 'workerErrors'
+    | 'peakMemoryGb'
+    | 'outOfMemory'
+    | 'request'
+    | 'argv'
   >
 >;
 
@@ -148,6 +152,7 @@ function insertRunRows(db: Db, chunk: readonly NewRun[], now: number): RunRow[] 
       sweepValues: r.sweepValues ?? null,
       idempotencyKey: r.idempotencyKey ?? null,
       datasetSha: r.datasetSha ?? null,
+      memory: r.memory ?? null,
       createdAt,
       updatedAt: createdAt,
       queuedAt: createdAt,

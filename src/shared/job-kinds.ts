@@ -9,6 +9,8 @@
 import type { JobsOptions } from 'bullmq';
 import { z } from 'zod';
 
+import type { JobKindName } from '../domain/follow-up-job.js';
+
 export interface JobKindSpec<P extends z.ZodType<{ [key: string]: unknown }>> {
   /** Parsed again by the worker before its handler runs. */
   payload: P;
@@ -25,6 +27,20 @@ function defineJobKind<P extends z.ZodType<{ [key: string]: unknown }>>(spec: Jo
 /** Job ids end in their subject's id, which must not hold a colon. */
 const subjectId = z.string().min(1).max(200).regex(/^[^:]+$/, 'must not contain ":"');
 
+/**
+ * Follow-ups of a finished run go ahead of runs queued later: BullMQ runs lower priorities first and a run's is
+ * 101 - its priority (1..201), so 1 puts a follow-up ahead of every run but one of priority 100 queued before it.
+ */
+export const FOLLOW_UP_PRIORITY = 1;
+
+/** A follow-up job (src/domain/follow-up-job.ts) of one kind: job `<kind>:<follow-up job id>:<n>`. */
+const followUp = () =>
+  defineJobKind({
+    payload: z.object({ jobId: subjectId }),
+    subject: (p) => p.jobId,
+    priority: () => FOLLOW_UP_PRIORITY,
+  });
+
 export const JOB_KINDS = {
   /** Attempt n of a training run: job `train:<runId>:<n>` starts the run's attempt n. */
   train: defineJobKind({
@@ -33,7 +49,11 @@ export const JOB_KINDS = {
     // Higher service priority (-100..100) runs sooner; BullMQ runs lower numbers first.
     priority: (servicePriority) => 101 - servicePriority,
   }),
-} as const;
+  evaluate: followUp(),
+  samples: followUp(),
+  fuse: followUp(),
+  export: followUp(),
+} as const satisfies Record<'train' | JobKindName, unknown>;
 
 export type JobKind = keyof typeof JOB_KINDS;
 export type JobPayload<K extends JobKind> = z.infer<(typeof JOB_KINDS)[K]['payload']>;

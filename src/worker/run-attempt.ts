@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 
 import type { Db } from '../db/client.js';
+import { maxMetricValue } from '../db/metrics-repository.js';
 import { withTransaction } from '../db/transaction.js';
 import { finishAttempt, getRun, listAttempts, startAttempt, transitionRun, updateRunProgress } from '../db/runs-repository.js';
 import { buildCommand, TRAINER_ENV } from '../domain/build-command.js';
@@ -17,6 +18,7 @@ import { attemptAdapterDir, settleAttemptDir, settleLeftoverAttemptDirs, withAda
 import { createEarlyStopCheck } from './early-stop-check.js';
 import { type ExecuteResult, executeTrainer } from './execute.js';
 import { trainerPidFile } from './leftover-trainer.js';
+import { decideOnOom } from './oom-retry.js';
 import { decideOutcome, type Outcome } from './outcome.js';
 import { retrySettings } from './retry-decisions.js';
 import { listCheckpoints, newestCheckpoint, type ResumePoint } from './resume-point.js';
@@ -186,8 +188,10 @@ async function record(deps: AttemptDeps, runId: string, attempt: number, outcome
   const now = Date.now();
   const run = getRun(deps.db, runId)!;
   const adapters = path.join(run.runDir, 'adapters');
-  const base = { exitCode: result.exitCode, signal: result.signal, checkpoints: await checkpointNames(adapters) };
+  const base = { exitCode: result.exitCode, signal: result.signal, checkpoints: await checkpointNames(adapters), peakMemoryGb: maxMetricValue(deps.db, runId, 'peak_memory_gb') };
   const ended = { finishedAt: now, durationMs: now - (run.startedAt ?? now) };
+  // Out of memory: the record and, with on_oom "reduce", the smaller next attempt (reads the model: async, so first).
+  const oom = outcome.status === 'failed' && outcome.outOfMemory !== undefined ? await decideOnOom(deps.db, deps.config, run, attempt, outcome.outOfMemory, await deps.resolveData(run.data)) : null;
   // The attempt's row and the run's status (with the retry decision) change together.
   withTransaction(deps.db, () => {
     finishAttempt(deps.db, runId, attempt, { outcome: outcome.status, exitCode: result.exitCode, signal: result.signal, error: outcome.status === 'failed' ? outcome.error : null });
@@ -206,6 +210,12 @@ async function record(deps: AttemptDeps, runId: string, attempt: number, outcome
         break;
       }
       case 'failed': {
+        if (oom) {
+          const patch = { ...base, error: oom.error, stopReason: outcome.reason, outOfMemory: oom.outOfMemory };
+          if (oom.retry) transitionRun(deps.db, runId, 'running', 'interrupted', { ...patch, request: oom.retry.request, argv: oom.retry.argv }, oom.retry.reason);
+          else transitionRun(deps.db, runId, 'running', 'failed', { ...patch, ...ended }, 'out of memory');
+          break;
+        }
         // Strikes: this run's failed attempts so far, this one included.
         const strike = listAttempts(deps.db, runId).filter((a) => a.outcome === 'failed').length;
         const d = decideRetry(outcome.retryable ? 'trainer_failure' : 'permanent', strike, settings, `attempt ${attempt} failed (${outcome.reason})`);

@@ -8,7 +8,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { requestCancel } from '../../src/db/runs-repository.js';
 import { createRedis, RUNS_QUEUE, workerRedisOptions } from '../../src/shared/queue.js';
 import { jobIdOf } from '../../src/shared/job-kinds.js';
-import { createDispatcher } from '../../src/worker/job-handlers.js';
 import { createTrainHandler } from '../../src/worker/process-run.js';
 import { workerIdentity } from '../../src/worker/run-lease.js';
 import {
@@ -85,7 +84,7 @@ describe('POST /v1/runs/:id/cancel', () => {
       expect(res.statusCode, res.body).toBe(200);
       expect(res.json().status).toBe('cancelled');
       // The locked job could not be removed; the processor that holds it finds the run final and ends the job.
-      const processRun = createDispatcher({ train: createTrainHandler({
+      const processRun = createTrainHandler({
         config: env.config,
         db: env.db,
         logger: pino({ level: 'silent' }),
@@ -96,8 +95,8 @@ describe('POST /v1/runs/:id/cancel', () => {
         self: await workerIdentity('test-taker'),
         trainerEnv: standInEnv(),
         queue: env.queue,
-      }) });
-      expect(await processRun(job, token)).toEqual({ status: 'cancelled' });
+      });
+      expect(await processRun({ runId: queued.id }, job, token)).toEqual({ status: 'cancelled' });
       await job.moveToCompleted({ status: 'cancelled' }, token, false);
       const run = await getRun(env.app, queued.id);
       expect(run.attempts).toEqual([]);

@@ -1,0 +1,15 @@
+// Follow-up jobs on the runs queue: their job names, payload, and BullMQ job ids and options (from job-kinds.ts).
+import type { JobsOptions, Queue } from 'bullmq';
+
+import type { JobKindName } from '../domain/follow-up-job.js';
+import { jobFor } from './job-kinds.js';
+import { addJobs } from './queue.js';
+
+/** `<kind>:<job id>:<n>` from the job-kind catalogue: every attempt has its own BullMQ id. */
+export function followUpJobOptions(kind: JobKindName, jobId: string, n = 1): JobsOptions & { jobId: string } {
+  return jobFor(kind, { jobId }, n).opts;
+}
+
+export async function enqueueFollowUps(queue: Queue, jobs: readonly { id: string; kind: JobKindName }[]): Promise<void> {
+  await addJobs(queue, jobs.map((j) => jobFor(j.kind, { jobId: j.id }, 1)));
+}
