@@ -99,8 +99,8 @@ describe('mlxq command (dry run)', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     const dry = JSON.parse(r.stdout);
     expect(dry.checkedBy).toBe('service');
-    expect(dry.argv).toEqual(expect.arrayContaining(['--train-mode', 'grpo', '--learning-rate', '0.00001']));
-    expect(dry.argv.at(-1)).toMatch(new RegExp(`^${env!.dataDir}/runs/run_[^/]+/config\\.yaml$`));
+    expect(dry.argv).toEqual(expect.arrayContaining(['--train-mode=grpo', '--learning-rate=0.00001']));
+    expect(dry.argv.at(-1)).toMatch(new RegExp(`^--config=${env!.dataDir}/runs/run_[^/]+/config\\.yaml$`));
     expect(dry.warnings.map((w: { path: string }) => w.path)).toEqual(
       expect.arrayContaining(['train', 'adapter_path']),
     );
@@ -276,7 +276,7 @@ describe('POST /v1/runs with a YAML body (curl --data-binary @config.yaml)', () 
       payload: grpoYaml(),
     });
     expect(res.statusCode, res.body).toBe(200);
-    expect(res.json().argv).toEqual(expect.arrayContaining(['--train-mode', 'grpo']));
+    expect(res.json().argv).toEqual(expect.arrayContaining(['--train-mode=grpo']));
     expect(res.json().warnings.map((w: { path: string }) => w.path)).toContain('lora_parameters.keys');
   });
 });
