@@ -89,8 +89,8 @@ describe('a grid sweep', () => {
       expect(Number(argValue(run.argv, '--temperature'))).toBe(temperature);
       // What the trainer was really started with, as the worker logged it.
       const log = (await env.app.inject({ method: 'GET', url: `/v1/runs/${run.id}/logs` })).body;
-      expect(log).toMatch(new RegExp(`--group-size ${group_size} `));
-      expect(log).toMatch(new RegExp(`--temperature ${temperature}( |$)`, 'm'));
+      expect(log).toMatch(new RegExp(`--group-size=${group_size} `));
+      expect(log).toMatch(new RegExp(`--temperature=${temperature}( |$)`, 'm'));
     }
     // One at a time, in sweep order.
     for (let i = 1; i < runs.length; i++) {
