@@ -15,6 +15,7 @@ import { parseRunRequest, type RunRequest } from '../domain/run-request.js';
 import type { Config } from '../shared/config.js';
 import { trainJobOptions } from '../shared/queue.js';
 import { checkRunInputs, type InputCheckDeps } from '../inputs/check-run-inputs.js';
+import { checkFollowUpPaths, checkRequestForRun } from './submit-follow-up.js';
 
 export interface SubmitDeps {
   config: Config;
@@ -37,6 +38,10 @@ export interface PreparedRun {
 export async function prepareRun(body: unknown, deps: Pick<SubmitDeps, 'config' | 'inputs'>): Promise<PreparedRun> {
   const { request, warnings } = parseRunRequest(body);
   const { dataDir, report } = await checkRunInputs(request, deps.inputs);
+  for (const [i, req] of (request.after ?? []).entries()) {
+    checkRequestForRun(deps.config, request, req, `after.${i}`);
+    await checkFollowUpPaths(deps.inputs, req, `after.${i}`);
+  }
   const id = newId('run');
   const runDir = path.join(deps.config.dataDir, 'runs', id);
   const command = buildCommand(request, { python: deps.config.mlxPython, runDir, dataDir });

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 
 import { type FieldIssue, RequestValidationError } from './errors.js';
+import { type FollowUpRequest, parseFollowUpList } from './follow-up-request.js';
 import { METHOD_INFO, METHODS, type Method, type MethodFamily, type TrainMode } from './methods.js';
 import {
   appliesTo,
@@ -12,7 +13,7 @@ import {
   RUN_OPTIONS,
 } from './run-options.js';
 
-export const SERVICE_FIELDS = ['method', 'name', 'tags', 'priority', 'fuse'] as const;
+export const SERVICE_FIELDS = ['method', 'name', 'tags', 'priority', 'fuse', 'after'] as const;
 
 /** A validated, normalised run request: mlx-lm-lora's own keys plus the service fields. */
 export interface RunRequest {
@@ -25,6 +26,8 @@ export interface RunRequest {
   tags: string[];
   priority: number;
   fuse: boolean;
+  /** Follow-up jobs queued when the run succeeds (see follow-up-request.ts). */
+  after?: FollowUpRequest[];
   reward_functions?: string[];
   reward_weights?: number[];
   [option: string]: unknown;
@@ -124,6 +127,8 @@ const serviceShape = {
     .default([]),
   priority: z.number().int().min(0).max(100).default(0),
   fuse: z.boolean().default(false),
+  // Each entry is parsed by parseFollowUpList below, so its issues name after.<i>.<field>.
+  after: z.array(z.unknown()).optional(),
 };
 
 function buildSchema(method: Method) {
@@ -290,5 +295,6 @@ export function parseRunRequest(input: unknown): ParsedRunRequest {
   const issues = [...badKeys, ...(parsed.success ? [] : zodIssues(parsed.error))];
   if (issues.length > 0 || !parsed.success) throw new RequestValidationError(issues);
   const request = parsed.data as RunRequest;
+  if (request.after !== undefined) request.after = parseFollowUpList(request.after, 'after');
   return { request, warnings: recommendedRangeWarnings(mode, request) };
 }
