@@ -15,6 +15,10 @@ import { parseRunRequest, type RunRequest } from '../domain/run-request.js';
 import type { Config } from '../shared/config.js';
 import { trainJobOptions } from '../shared/queue.js';
 import { checkRunInputs, type InputCheckDeps } from '../inputs/check-run-inputs.js';
+import { assessRunMemory, type MemoryAssessment } from '../memory/assess-run-memory.js';
+import { localWorkerMemory } from '../memory/worker-memory.js';
+import { MemoryDoesNotFitError } from '../domain/errors.js';
+import { doesNotFitMessage } from '../domain/run-memory.js';
 import { checkFollowUpPaths, checkRequestForRun } from './submit-follow-up.js';
 
 export interface SubmitDeps {
@@ -32,6 +36,7 @@ export interface PreparedRun {
   dataDir: string;
   dataset: DatasetReport;
   command: BuiltCommand;
+  memory: MemoryAssessment;
 }
 
 /** Validates a body and everything it points at; builds the command. No side effects. */
@@ -45,7 +50,23 @@ export async function prepareRun(body: unknown, deps: Pick<SubmitDeps, 'config' 
   const id = newId('run');
   const runDir = path.join(deps.config.dataDir, 'runs', id);
   const command = buildCommand(request, { python: deps.config.mlxPython, runDir, dataDir });
-  return { id, request, warnings, runDir, dataDir, dataset: report, command };
+  const memory = await assessRunMemory(request, report, {
+    hubCache: deps.config.hfHubCache,
+    margin: deps.config.memoryMargin,
+    workers: () => localWorkerMemory(deps.config),
+  });
+  if (memory.memory.fit === 'tight') warnings.push({ path: 'memory', message: tightMessage(memory) });
+  return { id, request, warnings, runDir, dataDir, dataset: report, command, memory };
+}
+
+function tightMessage({ memory: m }: MemoryAssessment): string {
+  return `the estimate (${m.estimate_gb} GB) fits ${m.largest_worker?.worker} (${m.largest_worker?.usable_gb} GB usable) with margin ${m.margin}, but not at its upper error (+35%): it may run out of memory`;
+}
+
+/** Admission: a run no worker can ever hold is refused (422) with its estimate, breakdown and changes that fit. */
+export function assertFitsSomeWorker(p: PreparedRun): void {
+  if (p.memory.memory.fit !== 'no') return;
+  throw new MemoryDoesNotFitError(doesNotFitMessage(p.memory.memory, p.memory.suggestions), p.memory.memory, p.memory.suggestions);
 }
 
 export { newRunRow };
@@ -94,6 +115,7 @@ export async function submitRun(
   }
   await assertQueueHasRoom(deps, 1);
   const prepared = await prepareRun(body, deps);
+  assertFitsSomeWorker(prepared);
   try {
     insertRun(deps.db, newRunRow(prepared, { idempotencyKey: opts.idempotencyKey }));
   } catch (e) {

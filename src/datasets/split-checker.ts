@@ -1,7 +1,8 @@
 // One split file of a dataset checked record by record against the train file's format, and the problem list
 // (file-level problems all kept, line problems capped) that the dataset validator fills.
 import { checkFollowingRecord, checkRecord, detectFormat } from '../domain/dataset-format.js';
-import type { FeatureNames, TrainMode } from '../domain/dataset-format.js';
+import type { DatasetFormat, FeatureNames, TrainMode } from '../domain/dataset-format.js';
+import type { SequenceLengthTracker } from '../domain/sequence-length.js';
 import { JsonlLineChecker } from './jsonl-lines.js';
 import type { DatasetProblem } from './validate-dataset.js';
 
@@ -38,6 +39,8 @@ export interface SplitContext {
   /** The train file's format; null while unknown (train has no usable first record). */
   reference: string | null;
   sink: ProblemSink;
+  /** Measures the sequence lengths of well-formed records (train and valid) for the memory estimate. */
+  lengths?: SequenceLengthTracker;
 }
 
 /** Checks one split file line by line, and each record against the train file's format. */
@@ -73,5 +76,10 @@ export class SplitChecker extends JsonlLineChecker {
           : checkFollowingRecord(mode, this.format, rec, features)
         : checkFollowingRecord(mode, this.format, rec, features, 'the first record of train.jsonl');
     if (problem !== null) this.problem(problem);
+    else
+      this.ctx.lengths?.add(this.format as DatasetFormat, rec, {
+        chosen: features?.chosen_feature ?? 'chosen',
+        rejected: features?.rejected_feature ?? 'rejected',
+      });
   }
 }

@@ -8,6 +8,7 @@ import { realpathSync, type Stats, statSync } from 'node:fs';
 import path from 'node:path';
 
 import type { FeatureNames, TrainMode } from '../domain/dataset-format.js';
+import { SequenceLengthTracker, type SequenceLengths } from '../domain/sequence-length.js';
 import { JsonlLineSplitter, readJsonlFile } from './jsonl-lines.js';
 import { ProblemSink, SplitChecker } from './split-checker.js';
 
@@ -35,6 +36,8 @@ export interface DatasetReport {
   /** True when more than maxProblems were found; totalProblems still counts them all. */
   problemsTruncated: boolean;
   totalProblems: number;
+  /** The longest train/valid sequence (for the memory estimate); tokens estimated from bytes. Null without rows. */
+  lengths: SequenceLengths | null;
 }
 
 export interface ValidateOptions {
@@ -119,13 +122,14 @@ async function checkSplit(
   split: Split,
   reference: string | null,
   sink: ProblemSink,
+  lengths?: SequenceLengthTracker,
 ): Promise<{ report: SplitReport; format: string | null }> {
   const file = `${split}.jsonl`;
   const st = job.stats[split];
   const report: SplitReport = { file, present: st !== null, rows: 0, bytes: 0 };
   if (unreadable(job, split, st, sink)) return { report, format: null };
   const { mode, features, batchSize } = job.opts;
-  const checker = new SplitChecker({ file, mode, features, reference, sink });
+  const checker = new SplitChecker({ file, mode, features, reference, sink, lengths });
   try {
     report.bytes = await readJsonlFile(path.join(job.realDir, file), new JsonlLineSplitter(checker));
   } catch (err) {
@@ -148,14 +152,12 @@ async function checkSplit(
 
 async function runValidation(job: Job): Promise<{ report: DatasetReport; cacheable: boolean }> {
   const sink = new ProblemSink(job.maxProblems);
-  const train = await checkSplit(job, 'train', null, sink);
-  const valid = await checkSplit(job, 'valid', train.format, sink);
+  const lengths = new SequenceLengthTracker();
+  const train = await checkSplit(job, 'train', null, sink, lengths);
+  const valid = await checkSplit(job, 'valid', train.format, sink, lengths);
   const test = await checkSplit(job, 'test', train.format, sink);
-  const report = buildReport(job.opts, sink, train.format, {
-    train: train.report,
-    valid: valid.report,
-    test: test.report,
-  });
+  const splits = { train: train.report, valid: valid.report, test: test.report };
+  const report = buildReport(job.opts, sink, train.format, splits, lengths.result());
   return { report, cacheable: !sink.ioError };
 }
 
@@ -164,6 +166,7 @@ function buildReport(
   sink: ProblemSink,
   format: string | null,
   splits: DatasetReport['splits'],
+  lengths: SequenceLengths | null = null,
 ): DatasetReport {
   const problems = sink.list();
   return {
@@ -175,6 +178,7 @@ function buildReport(
     problems,
     problemsTruncated: sink.total > problems.length,
     totalProblems: sink.total,
+    lengths,
   };
 }
 

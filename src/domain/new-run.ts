@@ -3,6 +3,7 @@ import type { BuiltCommand } from './build-command.js';
 import type { FieldIssue } from './errors.js';
 import { METHOD_INFO } from './methods.js';
 import type { NewRun } from './run.js';
+import type { RunMemory } from './run-memory.js';
 import type { RunRequest } from './run-request.js';
 
 export interface RunToCreate {
@@ -11,6 +12,8 @@ export interface RunToCreate {
   warnings: FieldIssue[];
   runDir: string;
   command: Pick<BuiltCommand, 'argv' | 'configYaml' | 'adapterPath'>;
+  /** The memory estimate against the workers, when one was made. */
+  memory?: { memory: RunMemory | null };
 }
 
 export type NewRunExtras = Pick<NewRun, 'idempotencyKey' | 'sweepId' | 'sweepIndex' | 'sweepValues' | 'createdAt'>;
@@ -33,6 +36,7 @@ export function newRunRow(p: RunToCreate, extra: NewRunExtras = {}): NewRun {
     runDir: p.runDir,
     adapterPath: p.command.adapterPath,
     datasetSha: request.data.startsWith('dataset:') ? request.data.slice('dataset:'.length) : null,
+    memory: p.memory?.memory ?? null,
     ...extra,
   };
 }

@@ -13,7 +13,7 @@ import {
   RUN_OPTIONS,
 } from './run-options.js';
 
-export const SERVICE_FIELDS = ['method', 'name', 'tags', 'priority', 'fuse', 'after'] as const;
+export const SERVICE_FIELDS = ['method', 'name', 'tags', 'priority', 'fuse', 'on_oom', 'after'] as const;
 
 /** A validated, normalised run request: mlx-lm-lora's own keys plus the service fields. */
 export interface RunRequest {
@@ -26,6 +26,8 @@ export interface RunRequest {
   tags: string[];
   priority: number;
   fuse: boolean;
+  /** After an out-of-memory failure: fail (the default), or retry with smaller settings (at most 3 times). */
+  on_oom?: 'fail' | 'reduce';
   /** Follow-up jobs queued when the run succeeds (see follow-up-request.ts). */
   after?: FollowUpRequest[];
   reward_functions?: string[];
@@ -127,6 +129,7 @@ const serviceShape = {
     .default([]),
   priority: z.number().int().min(0).max(100).default(0),
   fuse: z.boolean().default(false),
+  on_oom: z.enum(['fail', 'reduce']).optional(),
   // Each entry is parsed by parseFollowUpList below, so its issues name after.<i>.<field>.
   after: z.array(z.unknown()).optional(),
 };

@@ -2,6 +2,7 @@
 import type { FieldIssue } from './errors.js';
 import type { MetricPoint } from './metric-point.js';
 import type { Method, TrainMode } from './methods.js';
+import type { OutOfMemory, RunMemory } from './run-memory.js';
 import type { RunRequest } from './run-request.js';
 import type { RunStatus } from './run-status.js';
 
@@ -56,6 +57,12 @@ export interface Run {
   finishedAt: number | null;
   /** finishedAt - startedAt, wall time across attempts. */
   durationMs: number | null;
+  /** The memory estimate against the workers, made at submit; null when the run predates estimates. */
+  memory: RunMemory | null;
+  /** The highest peak memory the trainer reported (peak_mem / Memory lines), over all attempts, in GB. */
+  peakMemoryGb: number | null;
+  /** Set when the trainer ran out of memory: measured peak, estimate, advice and any on_oom reductions. */
+  outOfMemory: OutOfMemory | null;
 }
 
 /** What a caller supplies to create a run; the run starts queued. */
@@ -79,6 +86,7 @@ export interface NewRun {
   sweepValues?: Record<string, unknown> | null;
   idempotencyKey?: string | null;
   datasetSha?: string | null;
+  memory?: RunMemory | null;
   /** Defaults to now. */
   createdAt?: number;
 }

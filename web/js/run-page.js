@@ -4,6 +4,7 @@ import { api, poll, query } from './api.js';
 import { fill, formatDuration, formatNumber, h, progressBar, runLabel, statusBadge } from './dom.js';
 import { errorBanner, mountShell, setTitle } from './layout.js';
 import { LogTail } from './log-tail.js';
+import { memoryCard, outOfMemoryBanner } from './memory-card.js';
 import { RunCharts } from './run-charts.js';
 import { artifactsCard, evaluationCard, jobsCard, samplesCard } from './follow-up-views.js';
 import { commandCard, historyCard, outputsCard, parametersCard } from './run-details.js';
@@ -25,6 +26,7 @@ const progressCard = h('section', { class: 'card', id: 'progress' });
 const charts = new RunCharts();
 const history = h('div');
 const outputs = h('div');
+const memory = h('div');
 const followUps = h('div', { id: 'follow-ups' });
 main.append(head, sub, banner, errorBox, progressCard, followUps, charts.el);
 
@@ -64,7 +66,7 @@ function render() {
   setTitle(runLabel(run));
   renderHead();
   renderProgress();
-  fill(errorBox, run.error ? h('div', { class: 'banner error', id: 'run-error' }, run.error) : null);
+  fill(errorBox, outOfMemoryBanner(run) ?? (run.error ? h('div', { class: 'banner error', id: 'run-error' }, run.error) : null));
   if (!detailsShown) {
     detailsShown = true;
     startTail();
@@ -72,10 +74,12 @@ function render() {
       tail.el,
       h('div', { class: 'grid two' }, parametersCard(run), commandCard(run)),
       outputs,
+      memory,
       history,
     );
   }
   fill(outputs, outputsCard(run));
+  fill(memory, memoryCard(run));
   fill(history, historyCard(run));
 }
 
