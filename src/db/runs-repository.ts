@@ -5,6 +5,7 @@ import { ConflictError, NotFoundError } from '../domain/errors.js';
 import type { NewRun, Run } from '../domain/run.js';
 import { ACTIVE_STATUSES, assertTransition, isFinal, type RunStatus } from '../domain/run-status.js';
 import type { Db } from './client.js';
+import { queueFollowUpsOnFinal } from './follow-up-hook.js';
 import { perDb } from './per-db.js';
 import { runEvents, runs, runTags } from './schema.js';
 import { isUniqueViolation, sqliteErrorMessage, withCause } from './sqlite-errors.js';
@@ -250,6 +251,8 @@ export function transitionRun(
         at: now,
       })
       .run();
+    // In the same transaction as the final status: the rows of follow-up jobs it triggers (after, best_after).
+    if (isFinal(to)) queueFollowUpsOnFinal(db, { run: updated });
     return updated;
   });
 }
