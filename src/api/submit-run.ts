@@ -20,6 +20,7 @@ import { assessRunMemory, type MemoryAssessment } from '../memory/assess-run-mem
 import { localWorkerMemory } from '../memory/worker-memory.js';
 import { MemoryDoesNotFitError } from '../domain/errors.js';
 import { doesNotFitMessage } from '../domain/run-memory.js';
+import { checkFollowUpPaths, checkRequestForRun } from './submit-follow-up.js';
 
 export interface SubmitDeps {
   config: Config;
@@ -43,6 +44,10 @@ export interface PreparedRun {
 export async function prepareRun(body: unknown, deps: Pick<SubmitDeps, 'config' | 'inputs'>): Promise<PreparedRun> {
   const { request, warnings } = parseRunRequest(body);
   const { dataDir, report } = await checkRunInputs(request, deps.inputs);
+  for (const [i, req] of (request.after ?? []).entries()) {
+    checkRequestForRun(deps.config, request, req, `after.${i}`);
+    await checkFollowUpPaths(deps.inputs, req, `after.${i}`);
+  }
   const id = newId('run');
   const runDir = path.join(deps.config.dataDir, 'runs', id);
   const command = buildCommand(request, { python: deps.config.mlxPython, runDir, dataDir });

@@ -28,6 +28,7 @@ import {
 import { trainJob } from '../shared/job-kinds.js';
 import { addJobs } from '../shared/queue.js';
 import { doesNotFitMessage } from '../domain/run-memory.js';
+import { checkRequestForRun } from './submit-follow-up.js';
 import { assertQueueHasRoom, newRunRow, prepareRun, type PreparedRun, type SubmitDeps } from './submit-run.js';
 
 export interface SubmittedSweep {
@@ -42,6 +43,7 @@ export async function submitSweep(body: unknown, deps: SubmitDeps): Promise<Subm
   const combos = expandSweep(spec);
   await assertQueueHasRoom(deps, combos.length);
   const prepared = await prepareAll(spec, combos, deps);
+  for (const [i, req] of (spec.best_after ?? []).entries()) checkRequestForRun(deps.config, prepared[0]!.request, req, `best_after.${i}`);
   const sweepId = newId('swp');
   const rows = prepared.map((p, i) => newRunRow(p, { sweepId, sweepIndex: i, sweepValues: combos[i]!.values }));
   const sweep = withTransaction(deps.db, () => {
@@ -103,6 +105,8 @@ async function prepareAll(spec: SweepSpec, combos: SweepCombination[], deps: Sub
 /** The run body of one combination; runs get a name that says where they sit in the sweep. */
 function runBody(spec: SweepSpec, combo: SweepCombination): Record<string, unknown> {
   const body = applyValues(spec.base, combo.values);
+  // The sweep's `after` goes to every member (after a member's own `after` from base, if any).
+  if (spec.after) body.after = [...((spec.base.after as unknown[] | undefined) ?? []), ...spec.after];
   if (!('name' in combo.values)) {
     const prefix = typeof spec.base.name === 'string' ? spec.base.name : (spec.name ?? 'sweep');
     body.name = `${prefix} #${combo.index} (${describeValues(combo.values)})`.slice(0, 200);

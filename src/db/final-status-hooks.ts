@@ -14,6 +14,7 @@
 import type { Run } from '../domain/run.js';
 import type { FinalRunStatus, RunStatus } from '../domain/run-status.js';
 import type { Db } from './client.js';
+import { queueFollowUpsOnFinal } from './follow-up-hook.js';
 import { settleSweepOfRun } from './sweeps-repository.js';
 
 export interface FinalStatusEvent {
@@ -29,6 +30,9 @@ export type FinalStatusHook = (db: Db, event: FinalStatusEvent) => void;
 export const FINAL_STATUS_HOOKS: readonly { name: string; hook: FinalStatusHook }[] = [
   // A sweep is done when its last member becomes final.
   { name: 'sweep completion', hook: (db, e) => settleSweepOfRun(db, e.run.sweepId, e.at) },
+  // The rows of the follow-up jobs it triggers (`after`, and a finished sweep's `best_after`); the follow-up outbox
+  // queues them. After sweep completion, which best_after reads.
+  { name: 'follow-up jobs', hook: (db, e) => queueFollowUpsOnFinal(db, { run: e.run }) },
 ];
 
 export function runFinalStatusHooks(db: Db, event: FinalStatusEvent): void {

@@ -8,6 +8,7 @@ import type { Db } from '../db/client.js';
 import type { Config } from '../shared/config.js';
 import { probeMlxLmVersion, writeMlxLmVersion } from '../shared/mlx-lm-version.js';
 import { cancelChannel, createRunsQueue, RUNS_QUEUE, WORKER_LOCK, type WorkerLockOptions } from '../shared/queue.js';
+import { startFollowUpOutbox } from './follow-up/outbox.js';
 import { createFollowUpHandler } from './follow-up/process-follow-up.js';
 import { preflightMlx } from './preflight.js';
 import { createDispatcher } from './job-handlers.js';
@@ -71,12 +72,14 @@ export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> 
   worker.on('error', (err) => logger.error({ err: err.message }, 'worker error'));
   worker.on('stalled', (jobId) => logger.warn({ jobId }, 'job stalled: its worker stopped renewing the lock'));
   await worker.waitUntilReady();
+  const outbox = startFollowUpOutbox(deps.db, queue, logger);
   return {
     worker,
     preflight,
     active,
     async close(mode = config.shutdownMode) {
       await recovery.stop();
+      await outbox.stop();
       const closing = worker.close();
       if (mode === 'requeue') shutdown.abort();
       // Past the deadline a 'wait' shutdown stops the training too (it resumes on the next start).

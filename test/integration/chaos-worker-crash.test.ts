@@ -78,7 +78,7 @@ describe('kill -9 of the worker mid-run', () => {
     const log = await logText(env.app, created.id);
     expect(log.startsWith(logBefore.slice(0, 200))).toBe(true);
     expect(log).toMatch(/\[mlxq\] attempt 1 /);
-    expect(log).toMatch(/\[mlxq\] attempt 2 .*--resume-adapter-file \S*0000010_adapters\.safetensors/);
+    expect(log).toMatch(/\[mlxq\] attempt 2 .*--resume-adapter-file=\S*0000010_adapters\.safetensors/);
     expect(run.checkpoints).toEqual([5, 10, 15, 20, 25, 30].map((i) => `${String(i).padStart(7, '0')}_adapters.safetensors`));
     expect(fs.existsSync(path.join(adapters, 'adapters.safetensors'))).toBe(true);
     expect(fs.readdirSync(adapters).filter((n) => n.startsWith('attempt-'))).toEqual([]);

@@ -171,7 +171,7 @@ describe('out of memory', () => {
       },
     ]);
     expect(full.request).toMatchObject({ batch_size: 2, gradient_accumulation_steps: 2, on_oom: 'reduce' });
-    expect(full.argv.join(' ')).toMatch(/--batch-size 2 .*--gradient-accumulation-steps 2/);
+    expect(full.argv.join(' ')).toMatch(/--batch-size=2 .*--gradient-accumulation-steps=2/);
     expect(run.events.map((e) => e.reason)).toContain(
       'out of memory; on_oom reduce: retry 1 of 3 with batch_size 2 with gradient_accumulation_steps 2',
     );
