@@ -1,6 +1,7 @@
 // `submit <file>` queues a run from a YAML config or JSON request; `command <file>` prints its trainer command.
 import type { FieldIssue } from '../../contract/common.js';
 import type { DryRun as ServiceDryRun, SubmittedRun } from '../../contract/runs.js';
+import { argValue } from '../../domain/build-command.js';
 import type { ApiClient } from '../api-client.js';
 import { ServiceUnreachableError } from '../api-client.js';
 import { type CliIo, EXIT } from '../cli-io.js';
@@ -79,7 +80,7 @@ export const commandCommand: CommandSpec = {
       return EXIT.ok;
     }
     io.out(`${formatArgv(dry.argv)}\n`);
-    const configPath = dry.argv[dry.argv.indexOf('-c') + 1] ?? `${OFFLINE_RUN_DIR}/config.yaml`;
+    const configPath = argValue(dry.argv, '--config') ?? argValue(dry.argv, '-c') ?? `${OFFLINE_RUN_DIR}/config.yaml`;
     io.out(`\n# ${configPath}\n${dry.config}`);
     printWarnings(io, dry.warnings, runFile.kind === 'yaml' ? runFile.label : undefined);
     return EXIT.ok;
