@@ -13,7 +13,8 @@ import { newRunRow } from '../domain/new-run.js';
 import type { Run } from '../domain/run.js';
 import { parseRunRequest, type RunRequest } from '../domain/run-request.js';
 import type { Config } from '../shared/config.js';
-import { trainJobOptions } from '../shared/queue.js';
+import { trainJob } from '../shared/job-kinds.js';
+import { addJobs } from '../shared/queue.js';
 import { checkRunInputs, type InputCheckDeps } from '../inputs/check-run-inputs.js';
 import { assessRunMemory, type MemoryAssessment } from '../memory/assess-run-memory.js';
 import { localWorkerMemory } from '../memory/worker-memory.js';
@@ -125,7 +126,7 @@ export async function submitRun(
     return { run: winner, created: false, warnings: winner.warnings };
   }
   try {
-    await deps.queue.add('train', { runId: prepared.id }, trainJobOptions(prepared.id, prepared.request.priority));
+    await addJobs(deps.queue, [trainJob(prepared.id, 1, { priority: prepared.request.priority })]);
   } catch (e) {
     // No run may stay queued without a job behind it.
     deleteRun(deps.db, prepared.id);

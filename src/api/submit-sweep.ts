@@ -25,7 +25,8 @@ import {
   type SweepCombination,
   type SweepSpec,
 } from '../domain/sweep-spec.js';
-import { trainJobOptions } from '../shared/queue.js';
+import { trainJob } from '../shared/job-kinds.js';
+import { addJobs } from '../shared/queue.js';
 import { doesNotFitMessage } from '../domain/run-memory.js';
 import { checkRequestForRun } from './submit-follow-up.js';
 import { assertQueueHasRoom, newRunRow, prepareRun, type PreparedRun, type SubmitDeps } from './submit-run.js';
@@ -59,9 +60,7 @@ export async function submitSweep(body: unknown, deps: SubmitDeps): Promise<Subm
   });
   try {
     // One addBulk is one MULTI: the jobs go in together, in sweep order (equal priorities run first in, first out).
-    await deps.queue.addBulk(
-      prepared.map((p) => ({ name: 'train', data: { runId: p.id }, opts: trainJobOptions(p.id, p.request.priority) })),
-    );
+    await addJobs(deps.queue, prepared.map((p) => trainJob(p.id, 1, { priority: p.request.priority })));
   } catch (e) {
     // No run may stay queued without a job behind it. Should the MULTI have reached Redis after all, its jobs
     // name runs that no longer exist, and the worker drops them (UnrecoverableError).
