@@ -5,6 +5,7 @@ import { ConflictError, NotFoundError } from '../domain/errors.js';
 import type { NewRun, Run } from '../domain/run.js';
 import { ACTIVE_STATUSES, assertTransition, isFinal, type RunStatus } from '../domain/run-status.js';
 import type { Db } from './client.js';
+import { runFinalStatusHooks } from './final-status-hooks.js';
 import { perDb } from './per-db.js';
 import { runEvents, runs, runTags } from './schema.js';
 import { isUniqueViolation, sqliteErrorMessage, withCause } from './sqlite-errors.js';
@@ -210,6 +211,8 @@ export function findRunByIdempotencyKey(db: Db, key: string): Run | undefined {
  * - queued: queued_at = now;
  * - a final status: finished_at = now, duration_ms = finished_at - started_at;
  * - leaving running: trainer_pid cleared (a stale pid could later name an unrelated process).
+ *
+ * A move to a final status runs the final-status hooks (final-status-hooks.ts) in the same transaction.
  */
 export function transitionRun(
   db: Db,
@@ -250,6 +253,7 @@ export function transitionRun(
         at: now,
       })
       .run();
+    if (isFinal(updated.status)) runFinalStatusHooks(db, { run: { ...updated, status: updated.status }, from: current.status, at: now });
     return updated;
   });
 }
