@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
 
 import { pino } from 'pino';
@@ -22,7 +22,7 @@ interface Received {
 /** A receiver on a free loopback port that answers with `statuses` in turn (the last one repeats); null: never answers. */
 async function receiver(statuses: (number | null)[]) {
   const got: Received[] = [];
-  const sockets = new Set<import('node:net').Socket>();
+  const sockets = new Set<Socket>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
