@@ -2,8 +2,6 @@
 import type { Db } from '../db/client.js';
 import { type FinalAndBest, finalAndBestMetric, type MetricValue } from '../db/metrics-repository.js';
 import { listRuns } from '../db/runs-repository.js';
-import { getSweep, updateSweepStatus } from '../db/sweeps-repository.js';
-import { ConflictError } from '../domain/errors.js';
 import type { MetricGoal, MetricSplit, Run, Sweep } from '../domain/run.js';
 import { isFinal, RUN_STATUSES, type RunStatus } from '../domain/run-status.js';
 import { defaultSplit, type SweepMetric } from '../domain/sweep-spec.js';
@@ -60,17 +58,6 @@ export function sweepMetric(sweep: Sweep): SweepMetric {
 export function sweepRuns(db: Db, sweep: Sweep): Run[] {
   const page = listRuns(db, { sweepId: sweep.id, limit: Math.max(1, sweep.runCount) + 1 });
   return page.items.sort((a, b) => (a.sweepIndex ?? 0) - (b.sweepIndex ?? 0));
-}
-
-/** An active sweep whose runs are all final is done; written on read (compare-and-set, a cancel may win). */
-export function settleSweepStatus(db: Db, sweep: Sweep, runs: readonly Run[]): Sweep {
-  if (sweep.status !== 'active' || !runs.every((r) => isFinal(r.status))) return sweep;
-  try {
-    return updateSweepStatus(db, sweep.id, 'active', 'done');
-  } catch (e) {
-    if (e instanceof ConflictError) return getSweep(db, sweep.id) ?? sweep;
-    throw e;
-  }
 }
 
 const point = (v: MetricValue | null): Point | null => (v ? { iteration: v.iteration, value: v.value } : null);
@@ -150,10 +137,12 @@ function header(sweep: Sweep) {
   };
 }
 
-/** GET /v1/sweeps/:id: the spec, progress counts, the best run and the table. */
-export function sweepDetail(db: Db, stored: Sweep) {
-  const runs = sweepRuns(db, stored);
-  const sweep = settleSweepStatus(db, stored, runs);
+/**
+ * GET /v1/sweeps/:id: the spec, progress counts, the best run and the table. Reads only: the sweep's status is
+ * written when its last member ends (the final-status hook), never here.
+ */
+export function sweepDetail(db: Db, sweep: Sweep) {
+  const runs = sweepRuns(db, sweep);
   const rows = sweepRows(db, sweep, runs);
   // Members the sweep's median stopping rule stopped (cancelled, stopReason 'early_stopped'); 0 without early_stopping.
   const earlyStopped = runs.filter((r) => r.stopReason === 'early_stopped').length;

@@ -7,13 +7,15 @@
 // Rules for a hook:
 // - synchronous, and only SQLite writes through the `db` it is given (it joins the open transaction);
 // - no network, no Redis, no files, no awaits: such work is written as rows (an outbox) that a loop outside the
-//   transaction delivers;
+//   transaction delivers, e.g. the queue reconciler for follow-up jobs;
 // - a hook that throws rolls the status change back, so throw only for a real inconsistency.
 //
 // Adding one: write the function next to the table it touches and list it in FINAL_STATUS_HOOKS below.
 import type { Run } from '../domain/run.js';
 import type { FinalRunStatus, RunStatus } from '../domain/run-status.js';
 import type { Db } from './client.js';
+import { queueFollowUpsOnFinal } from './follow-up-hook.js';
+import { settleSweepOfRun } from './sweeps-repository.js';
 import { enqueueFinalStatusNotices } from './webhooks-repository.js';
 
 export interface FinalStatusEvent {
@@ -27,7 +29,12 @@ export type FinalStatusHook = (db: Db, event: FinalStatusEvent) => void;
 
 /** Run in this order, after the run row and its event are written. */
 export const FINAL_STATUS_HOOKS: readonly { name: string; hook: FinalStatusHook }[] = [
-  // Notifications (webhooks, desktop): outbox rows that the dispatcher sends.
+  // A sweep is done when its last member becomes final.
+  { name: 'sweep completion', hook: (db, e) => settleSweepOfRun(db, e.run.sweepId, e.at) },
+  // The rows of the follow-up jobs it triggers (`after`, and a finished sweep's `best_after`); the follow-up outbox
+  // queues them. After sweep completion, which best_after reads.
+  { name: 'follow-up jobs', hook: (db, e) => queueFollowUpsOnFinal(db, { run: e.run }) },
+  // Notifications (webhooks, desktop): outbox rows the dispatcher sends. After sweep completion, for sweep.done.
   { name: 'notification outbox', hook: enqueueFinalStatusNotices },
 ];
 

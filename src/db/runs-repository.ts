@@ -12,8 +12,9 @@ import { isUniqueViolation, sqliteErrorMessage, withCause } from './sqlite-error
 import { withTransaction } from './transaction.js';
 
 export { listRuns, type ListRunsFilter } from './runs-list.js';
-export { listRunEvents } from './run-events-repository.js';
+export { listRunEvents, recordRunEvent } from './run-events-repository.js';
 export {
+  closeOpenAttempt,
   finishAttempt,
   listAttempts,
   startAttempt,
@@ -50,12 +51,22 @@ export type RunPatch = Partial<
     | 'finishedAt'
     | 'durationMs'
     | 'attempt'
+    | 'notBefore'
+    | 'workerErrors'
     | 'peakMemoryGb'
     | 'outOfMemory'
     | 'request'
     | 'argv'
   >
 >;
+
+/** A status change's reason, and for a retry decision the delay before the next attempt. */
+export type EventNote = string | { reason: string; delayMs?: number | null };
+
+export function noteParts(note: EventNote | undefined): { reason: string | null; delayMs: number | null } {
+  if (note === undefined) return { reason: null, delayMs: null };
+  return typeof note === 'string' ? { reason: note, delayMs: null } : { reason: note.reason, delayMs: note.delayMs ?? null };
+}
 
 /** Fields that change while a run trains, without a status change. */
 export type ProgressPatch = Partial<
@@ -220,7 +231,7 @@ export function transitionRun(
   from: RunStatus | readonly RunStatus[],
   to: RunStatus,
   patch: RunPatch = {},
-  reason?: string,
+  note?: EventNote,
 ): Run {
   const fromList: readonly RunStatus[] = typeof from === 'string' ? [from] : from;
   if (fromList.length === 0) throw new TypeError('transitionRun needs at least one from status');
@@ -249,7 +260,7 @@ export function transitionRun(
         fromStatus: current.status,
         toStatus: to,
         attempt: updated.attempt,
-        reason: reason ?? null,
+        ...noteParts(note),
         at: now,
       })
       .run();
@@ -290,6 +301,14 @@ export function updateRunProgress(db: Db, id: string, patch: ProgressPatch): boo
     .where(eq(runs.id, id))
     .run();
   return result.changes > 0;
+}
+
+/** Records a retry decision that keeps the status: the backoff's end and the worker-error count. */
+export function setRetryState(db: Db, id: string, state: { notBefore: number | null; workerErrors?: number }): void {
+  db.update(runs)
+    .set({ ...definedOnly(state), updatedAt: Date.now() })
+    .where(eq(runs.id, id))
+    .run();
 }
 
 /**

@@ -3,10 +3,11 @@ import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
 
 import { newId } from '../domain/ids.js';
 import type { Run } from '../domain/run.js';
-import { ACTIVE_STATUSES, type FinalRunStatus } from '../domain/run-status.js';
+import type { FinalRunStatus } from '../domain/run-status.js';
 import { type DeliveryAttempt, type DeliveryStatus, runEvent, type WebhookEvent } from '../domain/webhooks.js';
 import type { Db } from './client.js';
-import { runs, webhookDeliveries, webhooks } from './schema.js';
+import { webhookDeliveries, webhooks } from './schema.js';
+import { getSweep } from './sweeps-repository.js';
 
 export type Webhook = typeof webhooks.$inferSelect;
 export type Delivery = typeof webhookDeliveries.$inferSelect;
@@ -52,18 +53,12 @@ function enqueue(db: Db, event: WebhookEvent, subject: string, now: number): voi
     .run();
 }
 
-/** The final-status hook: one outbox row per endpoint for run.<status>, and sweep.done once when this run was the sweep's last. */
+/** The final-status hook: one outbox row per endpoint for run.<status>, and sweep.done once when the sweep is done. */
 export function enqueueFinalStatusNotices(db: Db, event: { run: Run & { status: FinalRunStatus }; at: number }): void {
   const { run, at } = event;
   enqueue(db, runEvent(run.status), run.id, at);
-  if (run.sweepId === null) return;
-  // This run was the sweep's last one still active: the sweep is done (sent once, whoever finishes last).
-  const active = db
-    .select({ n: sql<number>`count(*)` })
-    .from(runs)
-    .where(and(eq(runs.sweepId, run.sweepId), inArray(runs.status, ACTIVE_STATUSES)))
-    .get();
-  if ((active?.n ?? 0) > 0) return;
+  // sweep.done once, when the sweep-completion hook (run before this one) has just marked the sweep done.
+  if (run.sweepId === null || getSweep(db, run.sweepId)?.status !== 'done') return;
   const sent = db
     .select({ id: webhookDeliveries.id })
     .from(webhookDeliveries)

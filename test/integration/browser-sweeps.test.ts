@@ -181,7 +181,7 @@ describe('the pages with API_TOKEN set', () => {
       await guest.fill('#f-data', path.join(TEST_DATA, 'sft-chat'));
       await guest.fill('#f-iters', '3');
       await guest.click('#dry-run-button');
-      expect(await guest.locator('#dry-run-command').textContent()).toContain('--iters 3');
+      expect(await guest.locator('#dry-run-command').textContent()).toContain('--iters=3');
       await guest.goto(`${locked.baseUrl}/admin/queues`);
       await guest.locator('text=runs').first().waitFor();
     } finally {
