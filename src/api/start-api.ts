@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { createDatasetValidator } from '../datasets/validate-dataset.js';
 import { closeDb, dbFilePath, type Db, openDb } from '../db/client.js';
 import { migrate } from '../db/migrate.js';
+import { startNotifications } from '../notify/notifications.js';
 import { createPathPolicy } from '../inputs/path-policy.js';
 import { createDataResolver } from '../inputs/resolve-data.js';
 import type { Config } from '../shared/config.js';
@@ -34,6 +35,8 @@ export async function startApi(config: Config, redisUrl: string, logger: Logger)
     inputs: { validator: createDatasetValidator(), resolveData, assertAllowedPath: createPathPolicy(config.allowedRoots) },
   });
   await app.listen({ port: config.port, host: config.host });
+  // Notifications are sent from here, outside every run's path: a slow endpoint never holds up a worker.
+  const notifications = startNotifications(db, config, logger.child({ component: 'notify' }));
   const warning = exposureWarning(config);
   if (warning) logger.warn(warning);
   return {
@@ -41,6 +44,7 @@ export async function startApi(config: Config, redisUrl: string, logger: Logger)
     db,
     async close() {
       await app.close();
+      await notifications.close();
       await queue.close();
       redis.disconnect();
       closeDb(db);

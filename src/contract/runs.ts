@@ -4,9 +4,7 @@ import { z } from 'zod';
 import { METRIC_SPLITS } from '../domain/metric-point.js';
 import { METHODS, TRAIN_MODES } from '../domain/methods.js';
 import { RUN_STATUSES } from '../domain/run-status.js';
-import type { MetricRow as DomainMetricRow, RunAttempt as DomainRunAttempt, RunEvent as DomainRunEvent } from '../domain/run.js';
-import type { OutOfMemory as DomainOutOfMemory, RunMemory as DomainRunMemory } from '../domain/run-memory.js';
-import { type Expect, FieldIssue, IsoTime, JsonNumber, JsonObject, NullableIsoTime, type Same } from './common.js';
+import { FieldIssue, IsoTime, JsonNumber, JsonObject, NullableIsoTime } from './common.js';
 import { DatasetReport } from './datasets.js';
 import { DryRunMemory, OutOfMemory, RunMemory } from './memory.js';
 
@@ -160,12 +158,3 @@ export const LogEndEvent = z.strictObject({ status: RunStatus, error: z.string()
 export type LogLineEvent = z.infer<typeof LogLineEvent>;
 export type LogStatusEvent = z.infer<typeof LogStatusEvent>;
 export type LogEndEvent = z.infer<typeof LogEndEvent>;
-
-/** The rows the run routes pass on as the repositories return them: their schemas name every field. */
-export type RowsMatchTheirSchemas = [
-  Expect<Same<DomainRunEvent, RunEvent>>,
-  Expect<Same<DomainRunAttempt, RunAttempt>>,
-  Expect<Same<DomainMetricRow, MetricRow>>,
-  Expect<Same<DomainRunMemory, RunMemory>>,
-  Expect<Same<DomainOutOfMemory, OutOfMemory>>,
-];

@@ -29,6 +29,8 @@ export const SweepRunRow = z.strictObject({
   valLoss: FinalAndBest,
   /** GRPO's total_rewards_mean (train reports); null for other methods. */
   meanReward: FinalAndBest.nullable(),
+  /** The newest succeeded evaluate job's result (test loss and perplexity); null when not evaluated. */
+  evaluation: z.strictObject({ testLoss: z.number(), testPpl: z.number() }).nullable(),
   stopReason: z.string().nullable(),
   error: z.string().nullable(),
   durationMs: Int.nullable(),

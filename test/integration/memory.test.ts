@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 import { submit, waitStatus } from '../helpers/chaos.js';
+import { mlxq } from '../helpers/cli.js';
 import { createTestEnv, currentJobState, TEST_DATA, type TestEnv } from '../helpers/test-env.js';
 
 const LLAMA = path.join(TEST_DATA, 'models', 'llama-3-8b');
@@ -144,6 +145,18 @@ describe('out of memory', () => {
     expect(run.error).toMatch(/^Out of memory: libc\+\+abi/);
     expect(run.error).toMatch(/- grad_checkpoint: true/);
     expect(await currentJobState(env, created.id)).toBe('failed');
+
+    // The CLI says it plainly, and `watch --notify` tells the desktop (a stand-in for osascript records its script).
+    const apiUrl = await env.app.listen({ port: 0, host: '127.0.0.1' });
+    const shown = await mlxq(['show', created.id], { apiUrl });
+    expect(shown.stdout).toMatch(/^OUT OF MEMORY: peak \d+\.\d\d GB, estimate \d+\.\d\d GB$/m);
+    expect(shown.stdout).toMatch(/^ {2}try: grad_checkpoint: true/m);
+    const notified = path.join(tmp, `notify-${created.id}.txt`);
+    const fakeOsascript = path.join(tmp, 'osascript');
+    fs.writeFileSync(fakeOsascript, `#!/bin/sh\nprintf '%s\\n' "$@" > ${JSON.stringify(notified)}\n`, { mode: 0o755 });
+    const watched = await mlxq(['watch', created.id, '--notify'], { apiUrl, env: { MLXQ_NOTIFY_COMMAND: fakeOsascript } });
+    expect(watched.exitCode).toBe(1);
+    expect(fs.readFileSync(notified, 'utf8')).toMatch(/^-e\ndisplay notification ".*Out of memory: libc\+\+abi.*" with title "mlxq: run ran out of memory"/);
   });
 
   it('on_oom "reduce" retries with the batch halved (accumulation doubled) and succeeds once the batch fits', async () => {

@@ -15,6 +15,7 @@ import { Health, Readiness } from '../../src/contract/health.js';
 import { CreatedJob, JobDetail, JobView, RunArtifacts, RunJobs } from '../../src/contract/jobs.js';
 import { MethodCatalogue } from '../../src/contract/methods.js';
 import { CancelledRun, DryRun, RunDetail, RunList, RunMetrics, SubmittedRun } from '../../src/contract/runs.js';
+import { WebhookDeliveries, WebhookList, WebhookView } from '../../src/contract/webhooks.js';
 import { SubmittedSweep, SweepCancel, SweepDetail, SweepList } from '../../src/contract/sweeps.js';
 import { sftRequest, waitJobFinal, waitRunFinal } from '../helpers/follow-up.js';
 import { multipart } from '../helpers/multipart.js';
@@ -113,6 +114,14 @@ describe('the answers of a real run match their schemas', { timeout: 180_000 }, 
       exercised.add('POST /v1/jobs/{id}/cancel');
     }
     await waitJobFinal(env, second.id);
+  });
+
+  it('webhooks: add, list, show, deliveries, delete', async () => {
+    const hook = await call('POST /v1/webhooks', '/v1/webhooks', WebhookView, { payload: { url: 'http://127.0.0.1:9/hook', secret: 'a-secret-of-length' }, status: [201] });
+    await call('GET /v1/webhooks', '/v1/webhooks', WebhookList);
+    await call('GET /v1/webhooks/{id}', `/v1/webhooks/${hook.id}`, WebhookView);
+    await call('GET /v1/webhooks/{id}/deliveries', `/v1/webhooks/${hook.id}/deliveries`, WebhookDeliveries);
+    await call('DELETE /v1/webhooks/{id}', `/v1/webhooks/${hook.id}`, null, { status: [204] });
   });
 
   it('every documented route declares its 2xx answer, and each one was exercised above', () => {
