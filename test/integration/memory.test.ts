@@ -117,6 +117,22 @@ describe('memory estimate and admission', () => {
   });
 });
 
+describe('calibration', () => {
+  it('GET /v1/memory/calibration compares each finished run\'s measured peak with its estimate, per method and model family', async () => {
+    env = await createTestEnv({ WORKER_MEMORY_GB: '64' });
+    await env.startWorker();
+    const created = await submit(env.app, { method: 'sft', model: LLAMA, data: path.join(TEST_DATA, 'sft-chat'), iters: 4, batch_size: 2, steps_per_report: 2 });
+    await waitStatus(env.app, created.id, ['failed', 'succeeded', 'cancelled']);
+    const run = (await env.app.inject({ method: 'GET', url: `/v1/runs/${created.id}` })).json();
+    expect(run.peakMemoryGb).toBeGreaterThan(0);
+    const cal = (await env.app.inject({ method: 'GET', url: '/v1/memory/calibration' })).json();
+    expect(cal).toMatchObject({ expectedError: 0.35, margin: 1.2 });
+    expect(cal.groups).toEqual([
+      expect.objectContaining({ method: 'sft', family: 'llama', runs: 1, meanRatio: Math.round((run.peakMemoryGb / run.memory.estimate_gb) * 1000) / 1000 }),
+    ]);
+  });
+});
+
 describe('out of memory', () => {
   it("the stand-in's Metal abort (SIGABRT) ends the run out_of_memory with measured peak, estimate and advice, not retried", async () => {
     env = await createTestEnv({ WORKER_MEMORY_GB: '64', TRAINER_FAILURE_ATTEMPTS: '3' });
