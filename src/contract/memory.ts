@@ -69,3 +69,21 @@ export const SequenceLengths = z.strictObject({
   longestTokensEstimate: z.number().int(),
   basis: z.string(),
 });
+
+/** GET /v1/memory/calibration: the estimate against measured peaks, per method and model family. */
+export const MemoryCalibration = z.strictObject({
+  expectedError: z.number(),
+  margin: z.number(),
+  groups: z.array(
+    z.strictObject({
+      method: z.string(),
+      family: z.string(),
+      runs: z.number().int(),
+      meanRatio: z.number(),
+      meanAbsError: z.number(),
+      maxRatio: z.number(),
+      withinExpectedError: z.number(),
+    }),
+  ),
+});
+export type MemoryCalibration = z.infer<typeof MemoryCalibration>;

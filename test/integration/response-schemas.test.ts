@@ -13,6 +13,7 @@ import { createResponseSerializer } from '../../src/api/response-serializer.js';
 import { DatasetList, DatasetReport, DatasetView, UploadedDataset } from '../../src/contract/datasets.js';
 import { Health, Readiness } from '../../src/contract/health.js';
 import { CreatedJob, JobDetail, JobView, RunArtifacts, RunJobs } from '../../src/contract/jobs.js';
+import { MemoryCalibration } from '../../src/contract/memory.js';
 import { MethodCatalogue } from '../../src/contract/methods.js';
 import { CancelledRun, DryRun, RunDetail, RunList, RunMetrics, SubmittedRun } from '../../src/contract/runs.js';
 import { WebhookDeliveries, WebhookList, WebhookView } from '../../src/contract/webhooks.js';
@@ -61,6 +62,7 @@ describe('the answers of a real run match their schemas', { timeout: 180_000 }, 
     await call('POST /v1/datasets/validate', '/v1/datasets/validate', DatasetReport, { payload: { data: path.join(TEST_DATA, 'sft-chat'), method: 'sft', batch_size: 2 } });
     await call('GET /v1/methods', '/v1/methods', MethodCatalogue);
     await call('GET /healthz', '/healthz', Health);
+    await call('GET /v1/memory/calibration', '/v1/memory/calibration', MemoryCalibration);
     await call('GET /readyz', '/readyz', Readiness);
 
     await call('POST /v1/runs', '/v1/runs?dryRun=true', DryRun, { payload: sftRequest() });
