@@ -26,6 +26,7 @@ import { pageRoutes } from './routes/pages.js';
 import { runActionRoutes } from './routes/run-actions.js';
 import { runRoutes } from './routes/runs.js';
 import { sweepRoutes } from './routes/sweeps.js';
+import { workerRoutes } from './routes/workers.js';
 import { registerYamlBodyParser } from './yaml-body.js';
 
 export interface AppDeps {
@@ -66,6 +67,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(sweepRoutes, deps);
   await app.register(artifactRoutes, deps);
   await app.register(jobRoutes, deps);
+  await app.register(workerRoutes, deps);
   await app.register(pageRoutes, deps);
   await app.register(bullBoardRoutes, deps);
   await registerDocsUi(app);
