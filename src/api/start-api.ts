@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { createDatasetValidator } from '../datasets/validate-dataset.js';
 import { closeDb, dbFilePath, type Db, openDb } from '../db/client.js';
 import { migrate } from '../db/migrate.js';
+import { startNotifications } from '../notify/notifications.js';
 import { createPathPolicy } from '../inputs/path-policy.js';
 import { createDataResolver } from '../inputs/resolve-data.js';
 import type { Config } from '../shared/config.js';
@@ -40,6 +41,8 @@ export async function startApi(config: Config, redisUrl: string, logger: Logger)
   // SQLite is the record, Redis the delivery: the control plane makes the queue match (at start, on reconnect, and
   // every RECONCILE_INTERVAL_S).
   const reconciler = startReconciler({ db, queue, redis, logger, sources: RECONCILE_SOURCES, intervalMs: config.reconcileIntervalMs });
+  // Notifications are sent from here, outside every run's path: a slow endpoint never holds up a worker.
+  const notifications = startNotifications(db, config, logger.child({ component: 'notify' }));
   const warning = exposureWarning(config);
   if (warning) logger.warn(warning);
   return {
@@ -50,6 +53,7 @@ export async function startApi(config: Config, redisUrl: string, logger: Logger)
         await withDeadline(reconciler.stop(), 1000);
         // Open log streams end with `event: end` {reason: "shutdown"} first (runs.ts, preClose), so this is quick.
         await app.close();
+        await withDeadline(notifications.close(), 1000);
         await withDeadline(queue.close(), 1000);
       } finally {
         redis.disconnect();

@@ -98,7 +98,7 @@ describe('the sweep page in a browser', () => {
     await header.click();
     expect(await header.getAttribute('aria-sort')).toBe('descending');
     expect(await page.locator('#sweep-table tbody tr').last().getAttribute('data-run-id')).toBe(best.runId);
-    const values = await page.locator('#sweep-table tbody tr td:nth-child(6)').allTextContents();
+    const values = await page.locator('#sweep-table tbody tr td:nth-child(7)').allTextContents();
     const numbers = values.map(Number);
     expect(numbers).toEqual([...numbers].sort((a, b) => b - a));
   });

@@ -68,6 +68,8 @@ describe('migrate', () => {
       'run_tags',
       'runs',
       'sweeps',
+      'webhook_deliveries',
+      'webhooks',
     ]);
     const again = migrate(t.db);
     expect(again.applied).toBe(0);
