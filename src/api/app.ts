@@ -29,6 +29,7 @@ import { runRoutes } from './routes/runs.js';
 import { sweepRoutes } from './routes/sweeps.js';
 import { memoryRoutes } from './routes/memory.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { workerRoutes } from './routes/workers.js';
 import { registerYamlBodyParser } from './yaml-body.js';
 
 export interface AppDeps {
@@ -73,6 +74,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(memoryRoutes, deps);
   await app.register(artifactRoutes, deps);
   await app.register(jobRoutes, deps);
+  await app.register(workerRoutes, deps);
   await app.register(pageRoutes, deps);
   await app.register(bullBoardRoutes, deps);
   await registerDocsUi(app);
