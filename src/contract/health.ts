@@ -10,5 +10,15 @@ const Check = z.strictObject({ ok: z.boolean(), error: z.string().optional() });
 export const Readiness = z.strictObject({
   status: z.enum(['ready', 'unavailable']),
   checks: z.record(z.string(), Check),
+  /** The workers, or why they could not be read. */
+  workers: z.union([z.lazy(() => WorkersView), z.strictObject({ error: z.string() })]),
 });
 export type Readiness = z.infer<typeof Readiness>;
+
+/** GET /v1/workers: the registry's entries (see src/domain/worker-entry.ts, with stateText and usable), how many are usable, and why runs would wait. */
+export const WorkersView = z.strictObject({
+  items: z.array(z.record(z.string(), z.unknown())),
+  usable: z.number().int(),
+  waiting: z.string().nullable(),
+});
+export type WorkersView = z.infer<typeof WorkersView>;

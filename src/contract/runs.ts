@@ -117,6 +117,8 @@ export type RunAttempt = z.infer<typeof RunAttempt>;
 
 /** GET /v1/runs/:id */
 export const RunDetail = RunView.extend({
+  /** Why a queued or interrupted run is not training (no usable worker, retry backoff); null otherwise. */
+  waiting: z.string().nullable(),
   latestMetrics: z.array(MetricRow),
   events: z.array(RunEvent),
   attempts: z.array(RunAttempt),

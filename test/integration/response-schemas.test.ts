@@ -11,7 +11,7 @@ import { z } from 'zod';
 
 import { createResponseSerializer } from '../../src/api/response-serializer.js';
 import { DatasetList, DatasetReport, DatasetView, UploadedDataset } from '../../src/contract/datasets.js';
-import { Health, Readiness } from '../../src/contract/health.js';
+import { Health, Readiness, WorkersView } from '../../src/contract/health.js';
 import { CreatedJob, JobDetail, JobView, RunArtifacts, RunJobs } from '../../src/contract/jobs.js';
 import { MemoryCalibration } from '../../src/contract/memory.js';
 import { MethodCatalogue } from '../../src/contract/methods.js';
@@ -64,6 +64,7 @@ describe('the answers of a real run match their schemas', { timeout: 180_000 }, 
     await call('GET /healthz', '/healthz', Health);
     await call('GET /v1/memory/calibration', '/v1/memory/calibration', MemoryCalibration);
     await call('GET /readyz', '/readyz', Readiness);
+    await call('GET /v1/workers', '/v1/workers', WorkersView);
 
     await call('POST /v1/runs', '/v1/runs?dryRun=true', DryRun, { payload: sftRequest() });
     const submitted = await call('POST /v1/runs', '/v1/runs', SubmittedRun, { payload: sftRequest({ tags: ['schemas'] }), headers: { 'idempotency-key': 'schemas-1' } });

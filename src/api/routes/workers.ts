@@ -2,8 +2,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 
 import type { AppDeps } from '../app.js';
+import { WorkersView } from '../../contract/health.js';
 import { readWorkers, workersView } from '../worker-status.js';
 
 export const workerRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
-  app.get('/v1/workers', async () => workersView(await readWorkers(deps.redis, deps.config.queuePrefix)));
+  app.get('/v1/workers', { schema: { response: { 200: WorkersView } } }, async () => workersView(await readWorkers(deps.redis, deps.config.queuePrefix)));
 };
