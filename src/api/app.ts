@@ -24,6 +24,7 @@ import { pageRoutes } from './routes/pages.js';
 import { runActionRoutes } from './routes/run-actions.js';
 import { runRoutes } from './routes/runs.js';
 import { sweepRoutes } from './routes/sweeps.js';
+import { workerRoutes } from './routes/workers.js';
 import { registerYamlBodyParser } from './yaml-body.js';
 
 export interface AppDeps {
@@ -50,7 +51,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   // Before any route: auth covers every route registered after it; swagger and rate-limit collect routes as added.
-  await installAuth(app, deps.config);
+  await installAuth(app, deps.config, deps.db);
   await app.register(rateLimit, { global: false });
   await registerOpenApi(app);
   registerYamlBodyParser(app);
@@ -62,6 +63,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(runRoutes, deps);
   await app.register(runActionRoutes, deps);
   await app.register(sweepRoutes, deps);
+  await app.register(workerRoutes, deps);
   await app.register(pageRoutes, deps);
   await app.register(bullBoardRoutes, deps);
   await registerDocsUi(app);

@@ -181,3 +181,21 @@ export const datasets = sqliteTable(
   },
   (t) => [index('datasets_created_idx').on(t.createdAt, t.sha256)],
 );
+
+/**
+ * Credentials of workers on other Macs (POST /v1/workers). Only the SHA-256 of the token is kept: the token is
+ * shown once, and a revoked row stays (revoked_at set) so its calls keep getting 401 and the history names it.
+ */
+export const workerCredentials = sqliteTable(
+  'worker_credentials',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    labels: text('labels', { mode: 'json' }).$type<string[]>().notNull().default([]),
+    tokenHash: text('token_hash').notNull(),
+    createdAt: integer('created_at').notNull(),
+    revokedAt: integer('revoked_at'),
+    lastUsedAt: integer('last_used_at'),
+  },
+  (t) => [index('worker_credentials_name_idx').on(t.name)],
+);

@@ -66,6 +66,7 @@ describe('migrate', () => {
       'run_tags',
       'runs',
       'sweeps',
+      'worker_credentials',
     ]);
     const again = migrate(t.db);
     expect(again.applied).toBe(0);
