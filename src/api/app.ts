@@ -24,6 +24,8 @@ import { pageRoutes } from './routes/pages.js';
 import { runActionRoutes } from './routes/run-actions.js';
 import { runRoutes } from './routes/runs.js';
 import { sweepRoutes } from './routes/sweeps.js';
+import { workerFileRoutes } from './routes/worker-files.js';
+import { workerReportRoutes } from './routes/worker-reports.js';
 import { workerRoutes } from './routes/workers.js';
 import { registerYamlBodyParser } from './yaml-body.js';
 
@@ -64,6 +66,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(runActionRoutes, deps);
   await app.register(sweepRoutes, deps);
   await app.register(workerRoutes, deps);
+  await app.register(workerReportRoutes, deps);
+  await app.register(workerFileRoutes, deps);
   await app.register(pageRoutes, deps);
   await app.register(bullBoardRoutes, deps);
   await registerDocsUi(app);

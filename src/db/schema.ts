@@ -132,6 +132,8 @@ export const runAttempts = sqliteTable(
     exitCode: integer('exit_code'),
     signal: text('signal'),
     error: text('error'),
+    /** The job delivery that asked for this attempt (reporting protocol): the same delivery asking again gets it back. */
+    deliveryId: text('delivery_id'),
   },
   (t) => [primaryKey({ columns: [t.runId, t.attempt] })],
 );
@@ -198,4 +200,23 @@ export const workerCredentials = sqliteTable(
     lastUsedAt: integer('last_used_at'),
   },
   (t) => [index('worker_credentials_name_idx').on(t.name)],
+);
+
+/** Files a worker uploaded for a run (checkpoints, adapters), by name; the bytes are in the blob store by SHA-256. */
+export const runArtifacts = sqliteTable(
+  'run_artifacts',
+  {
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    kind: text('kind').$type<'checkpoint' | 'adapter' | 'file'>().notNull(),
+    /** The run's iteration a checkpoint was saved at; null for other files. */
+    iteration: integer('iteration'),
+    attempt: integer('attempt').notNull(),
+    sha256: text('sha256').notNull(),
+    bytes: integer('bytes').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.name] })],
 );

@@ -1,0 +1,124 @@
+// The control plane's side of an attempt's life: start it for a job delivery, status changes the worker asks for,
+// the finish, and the control poll. Each call is idempotent and every status write is compare-and-set.
+import { and, eq } from 'drizzle-orm';
+
+import type { Db } from '../db/client.js';
+import { maxLogSeq } from '../db/logs-repository.js';
+import { getArtifact, newestCheckpointArtifact } from '../db/run-artifacts-repository.js';
+import { finishAttempt, requireRun, startAttempt, transitionRun } from '../db/runs-repository.js';
+import { runAttempts } from '../db/schema.js';
+import { withTransaction } from '../db/transaction.js';
+import { isFinal } from '../domain/run-status.js';
+import type { Run } from '../domain/run.js';
+import type { Config } from '../shared/config.js';
+import type { ControlAnswer, FinishBody, StartAttemptAnswer, StartAttemptBody, TransitionBody } from '../shared/report-protocol.js';
+import { getAttemptRow, requireOpenAttempt, StaleAttemptError } from './attempt-guard.js';
+
+export type StartOutcome =
+  | ({ outcome: 'started' } & StartAttemptAnswer)
+  /** The run is over: the worker drops the job. */
+  | { outcome: 'final'; status: string }
+  /** Another attempt holds the run: the worker puts the job back for later. */
+  | { outcome: 'busy'; reason: string };
+
+/**
+ * Creates the next attempt (queued or interrupted -> running) for a job delivery. The same delivery asking again
+ * (a retried call) gets the same attempt; a second delivery of the job while the first trains is told `busy`.
+ */
+export function startAttemptReport(db: Db, worker: string, body: StartAttemptBody, now = Date.now()): StartOutcome {
+  return withTransaction(db, () => {
+    const run = requireRun(db, body.runId);
+    const same = db.select().from(runAttempts).where(and(eq(runAttempts.runId, run.id), eq(runAttempts.deliveryId, body.deliveryId))).get();
+    if (same) {
+      if (same.worker !== worker || same.attempt !== run.attempt || run.status !== 'running' || same.finishedAt !== null) {
+        throw new StaleAttemptError(`delivery ${body.deliveryId} started attempt ${same.attempt}, which is over`);
+      }
+      const from = same.resumedFrom === null ? undefined : getArtifact(db, run.id, same.resumedFrom);
+      const total = run.progressTotal ?? run.request.iters ?? 0;
+      return started(db, run, from?.iteration == null ? null : { iteration: from.iteration, total, name: from.name, sha256: from.sha256, bytes: from.bytes });
+    }
+    if (isFinal(run.status)) return { outcome: 'final', status: run.status };
+    if (run.status === 'running') return { outcome: 'busy', reason: `run ${run.id} is running attempt ${run.attempt} on ${run.worker ?? 'another worker'}` };
+    if (run.cancelRequestedAt !== null) {
+      const cancelled = transitionRun(db, run.id, [run.status], 'cancelled', { finishedAt: now, stopReason: 'cancelled' }, 'cancelled before it started');
+      return { outcome: 'final', status: cancelled.status };
+    }
+    const resume = resumeFrom(db, run);
+    const reason = resume ? `attempt ${run.attempt + 1} on ${worker}, resuming from iteration ${resume.iteration}` : `attempt ${run.attempt + 1} on ${worker}`;
+    const moved = transitionRun(db, run.id, [run.status], 'running', { worker, startedAt: run.startedAt ?? now, mlxVersion: body.mlxVersion ?? null, error: null, stopReason: null }, reason);
+    startAttempt(db, { runId: run.id, attempt: moved.attempt, worker, startedAt: now, resumedFrom: resume?.name ?? null, startIteration: resume?.iteration ?? 0 });
+    db.update(runAttempts).set({ deliveryId: body.deliveryId }).where(and(eq(runAttempts.runId, run.id), eq(runAttempts.attempt, moved.attempt))).run();
+    return started(db, moved, resume);
+  });
+}
+
+/** The newest uploaded checkpoint short of the run's total, for a run that trained before. */
+function resumeFrom(db: Db, run: Run): StartAttemptAnswer['resume'] {
+  const total = run.progressTotal ?? run.request.iters;
+  if (run.attempt === 0 || !total) return null;
+  const cp = newestCheckpointArtifact(db, run.id);
+  if (!cp || cp.iteration === null || cp.iteration >= total) return null;
+  return { iteration: cp.iteration, total, name: cp.name, sha256: cp.sha256, bytes: cp.bytes };
+}
+
+function started(db: Db, run: Run, resume: StartAttemptAnswer['resume']): StartOutcome {
+  return {
+    outcome: 'started',
+    runId: run.id,
+    attempt: run.attempt,
+    request: run.request,
+    configYaml: run.configYaml,
+    data: run.data,
+    datasetSha: run.datasetSha,
+    progressTotal: run.progressTotal ?? run.request.iters ?? null,
+    log: { offset: run.logBytes, seq: maxLogSeq(db, run.id) },
+    resume,
+  };
+}
+
+/** A status change the worker asks for (cancel before start, a preflight failure, a worker error mid-run). */
+export function transitionReport(db: Db, worker: string, runId: string, body: TransitionBody, now = Date.now()): Run {
+  return withTransaction(db, () => {
+    const run = requireRun(db, runId);
+    if (run.status === body.to && run.attempt === body.attempt) return run; // a retried call
+    if (run.attempt !== body.attempt) throw new StaleAttemptError(`run ${runId} is at attempt ${run.attempt}, not ${body.attempt}`);
+    if (run.status === 'running') requireOpenAttempt(db, runId, body.attempt, worker);
+    const patch = { error: body.error ?? undefined, stopReason: body.stopReason ?? undefined, finishedAt: isFinal(body.to) ? now : undefined };
+    const moved = transitionRun(db, runId, body.from, body.to, patch, body.reason);
+    const row = getAttemptRow(db, runId, body.attempt);
+    if (run.status === 'running' && row && row.finishedAt === null) finishAttempt(db, runId, body.attempt, { outcome: body.to, error: body.error ?? null });
+    return moved;
+  });
+}
+
+/** Records how an attempt ended, once; a retried finish answers the run as it is. */
+export function finishReport(db: Db, config: Pick<Config, 'trainerFailureAttempts'>, worker: string, runId: string, body: FinishBody, now = Date.now()): Run {
+  return withTransaction(db, () => {
+    const row = getAttemptRow(db, runId, body.attempt);
+    if (row && row.worker === worker && row.finishedAt !== null) return requireRun(db, runId);
+    const { run } = requireOpenAttempt(db, runId, body.attempt, worker);
+    finishAttempt(db, runId, body.attempt, { outcome: body.outcome, exitCode: body.exitCode ?? null, signal: body.signal ?? null, error: body.outcome === 'failed' ? body.error ?? null : null, finishedAt: now });
+    const base = { exitCode: body.exitCode ?? null, signal: body.signal ?? null, checkpoints: body.checkpoints };
+    const ended = { finishedAt: now, durationMs: now - (run.startedAt ?? now) };
+    switch (body.outcome) {
+      case 'succeeded':
+        return transitionRun(db, runId, 'running', 'succeeded', { ...base, ...ended, adapterFile: body.adapterFile ?? null }, body.reason);
+      case 'cancelled':
+        return transitionRun(db, runId, 'running', 'cancelled', { ...base, ...ended, stopReason: body.stopReason ?? 'cancelled' }, body.reason);
+      case 'interrupted':
+        return transitionRun(db, runId, 'running', 'interrupted', { ...base, stopReason: body.stopReason ?? 'shutdown' }, body.reason);
+      case 'failed': {
+        const retry = body.retryable && body.attempt < config.trainerFailureAttempts;
+        if (retry) return transitionRun(db, runId, 'running', 'interrupted', { ...base, error: body.error ?? null, stopReason: body.stopReason ?? null }, `attempt ${body.attempt} of ${config.trainerFailureAttempts} failed (${body.reason}); retrying`);
+        return transitionRun(db, runId, 'running', 'failed', { ...base, ...ended, error: body.error ?? null, stopReason: body.stopReason ?? null }, body.reason);
+      }
+    }
+  });
+}
+
+/** Whether the worker training `attempt` must stop: a cancel was asked for, or the attempt is no longer current. */
+export function controlAnswer(db: Db, runId: string, attempt: number): ControlAnswer {
+  const run = requireRun(db, runId);
+  const current = run.attempt === attempt && run.status === 'running';
+  return { status: run.status, attempt: run.attempt, cancel: run.cancelRequestedAt !== null || !current };
+}

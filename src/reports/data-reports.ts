@@ -1,0 +1,59 @@
+// The control plane's side of what an attempt produces: log chunks by byte offset, metric batches and artifact
+// records. A chunk or batch sent twice is stored once; a report from a superseded attempt is refused.
+import type { Db } from '../db/client.js';
+import { appendLogLines, deleteLogRange } from '../db/logs-repository.js';
+import { insertMetrics } from '../db/metrics-repository.js';
+import { type RunArtifact, upsertArtifact } from '../db/run-artifacts-repository.js';
+import { requireRun, updateRunProgress } from '../db/runs-repository.js';
+import { withTransaction } from '../db/transaction.js';
+import { ConflictError } from '../domain/errors.js';
+import type { ArtifactBody, LogChunkBody, MetricBatchBody } from '../shared/report-protocol.js';
+import { requireOpenAttempt } from './attempt-guard.js';
+
+export interface LogChunkAnswer {
+  /** The log's length the control plane now holds, in bytes. */
+  accepted: number;
+  duplicate: boolean;
+}
+
+/**
+ * Appends a chunk at its byte offset. A chunk ending at or before what is held was applied before (a retry or a
+ * replay) and changes nothing; one starting past it would leave a hole and is refused (409) so the worker resends
+ * from the offset it is told.
+ */
+export function logChunkReport(db: Db, worker: string, runId: string, body: LogChunkBody): LogChunkAnswer {
+  return withTransaction(db, () => {
+    const held = requireRun(db, runId).logBytes;
+    const end = body.offset + body.bytes;
+    if (end < held || (end === held && body.bytes > 0)) return { accepted: held, duplicate: true };
+    const { run } = requireOpenAttempt(db, runId, body.attempt, worker);
+    if (body.offset > held) throw new ConflictError(`log gap: the control plane holds ${held} bytes of run ${runId}, the chunk starts at ${body.offset}`);
+    appendLogLines(db, runId, body.lines);
+    if (body.trim) deleteLogRange(db, runId, body.trim.afterSeq, body.trim.beforeSeq);
+    const counted = body.lineCount ?? body.lines.length;
+    updateRunProgress(db, runId, { ...definedProgress(body.progress), logBytes: end, logLines: run.logLines + counted });
+    return { accepted: end, duplicate: false };
+  });
+}
+
+function definedProgress(p: LogChunkBody['progress']) {
+  if (!p) return {};
+  return Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) as NonNullable<LogChunkBody['progress']>;
+}
+
+/** Stores a batch of points (each (attempt, name, split, iteration) once: a repeat overwrites with the same value). */
+export function metricBatchReport(db: Db, worker: string, runId: string, body: MetricBatchBody): { stored: number } {
+  return withTransaction(db, () => {
+    requireOpenAttempt(db, runId, body.attempt, worker);
+    return { stored: insertMetrics(db, runId, body.attempt, body.points) };
+  });
+}
+
+/** Records an uploaded file of the run; `blobPresent` says whether its bytes reached the blob store. */
+export function artifactReport(db: Db, worker: string, runId: string, body: ArtifactBody, blobPresent: boolean): RunArtifact {
+  if (!blobPresent) throw new ConflictError(`blob ${body.sha256} is not in the store: PUT /v1/worker/blobs/${body.sha256} first`);
+  return withTransaction(db, () => {
+    requireOpenAttempt(db, runId, body.attempt, worker);
+    return upsertArtifact(db, { runId, ...body });
+  });
+}
