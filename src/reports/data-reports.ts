@@ -3,12 +3,13 @@
 import type { Db } from '../db/client.js';
 import { appendLogLines, deleteLogRange } from '../db/logs-repository.js';
 import { insertMetrics } from '../db/metrics-repository.js';
-import { type RunArtifact, upsertArtifact } from '../db/run-artifacts-repository.js';
+import { getArtifact, type RunArtifact, upsertArtifact } from '../db/run-artifacts-repository.js';
+import { perDb } from '../db/per-db.js';
 import { requireRun, updateRunProgress } from '../db/runs-repository.js';
 import { withTransaction } from '../db/transaction.js';
 import { ConflictError } from '../domain/errors.js';
 import type { ArtifactBody, LogChunkBody, MetricBatchBody } from '../shared/report-protocol.js';
-import { requireOpenAttempt } from './attempt-guard.js';
+import { getAttemptRow, requireOpenAttempt } from './attempt-guard.js';
 
 export interface LogChunkAnswer {
   /** The log's length the control plane now holds, in bytes. */
@@ -41,18 +42,34 @@ function definedProgress(p: LogChunkBody['progress']) {
   return Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) as NonNullable<LogChunkBody['progress']>;
 }
 
-/** Stores a batch of points (each (attempt, name, split, iteration) once: a repeat overwrites with the same value). */
-export function metricBatchReport(db: Db, worker: string, runId: string, body: MetricBatchBody): { stored: number } {
+/**
+ * Stores a batch of points (each (attempt, name, split, iteration) once: a repeat overwrites with the same value).
+ * A batch replayed after its attempt ended is accepted when every point is already there, refused otherwise.
+ */
+export function metricBatchReport(db: Db, worker: string, runId: string, body: MetricBatchBody): { stored: number; duplicate: boolean } {
   return withTransaction(db, () => {
+    const row = getAttemptRow(db, runId, body.attempt);
+    if (row?.worker === worker && row.finishedAt !== null && allStored(db, runId, body)) return { stored: 0, duplicate: true };
     requireOpenAttempt(db, runId, body.attempt, worker);
-    return { stored: insertMetrics(db, runId, body.attempt, body.points) };
+    return { stored: insertMetrics(db, runId, body.attempt, body.points), duplicate: false };
   });
+}
+
+const hasPoint = perDb((db) =>
+  db.$client.prepare<[string, number, number, string, string], number>('SELECT 1 FROM metrics WHERE run_id = ? AND attempt = ? AND iteration = ? AND split = ? AND name = ?').pluck(),
+);
+
+function allStored(db: Db, runId: string, body: MetricBatchBody): boolean {
+  const stmt = hasPoint(db);
+  return body.points.every((p) => stmt.get(runId, body.attempt, p.iteration, p.split, p.name) !== undefined);
 }
 
 /** Records an uploaded file of the run; `blobPresent` says whether its bytes reached the blob store. */
 export function artifactReport(db: Db, worker: string, runId: string, body: ArtifactBody, blobPresent: boolean): RunArtifact {
   if (!blobPresent) throw new ConflictError(`blob ${body.sha256} is not in the store: PUT /v1/worker/blobs/${body.sha256} first`);
   return withTransaction(db, () => {
+    const same = getArtifact(db, runId, body.name);
+    if (same && same.sha256 === body.sha256 && same.attempt === body.attempt) return same; // a retried or replayed record
     requireOpenAttempt(db, runId, body.attempt, worker);
     return upsertArtifact(db, { runId, ...body });
   });

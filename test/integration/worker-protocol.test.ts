@@ -120,7 +120,7 @@ describe('blobs, artifacts and finish', () => {
   it('a checkpoint goes up by hash, is recorded, and the next attempt resumes from it; finish is recorded once', async () => {
     const id = newRun(30);
     await start(tokenA, id);
-    const bytes = Buffer.from('checkpoint bytes at iteration 20');
+    const bytes = Buffer.from(`checkpoint bytes of ${id} at iteration 20`);
     const sha = createHash('sha256').update(bytes).digest('hex');
     const record = { attempt: 1, name: '0000020_adapters.safetensors', kind: 'checkpoint', iteration: 20, sha256: sha, bytes: bytes.length };
     const early = await call(tokenA, 'POST', `/v1/worker/runs/${id}/artifacts`, record);
@@ -140,7 +140,8 @@ describe('blobs, artifacts and finish', () => {
     expect((await call(tokenA, 'POST', `/v1/worker/runs/${id}/finish`, fin)).json()).toEqual({ status: 'interrupted', attempt: 1 });
     expect(count("SELECT count(*) FROM run_events WHERE run_id = ? AND to_status = 'interrupted'", id)).toBe(1);
     // A report of the finished attempt that was not sent before is refused: the attempt is over.
-    expect((await call(tokenA, 'POST', `/v1/worker/runs/${id}/metrics`, { attempt: 1, points: [] })).json().error).toBe('stale_attempt');
+    const late = { attempt: 1, points: [{ iteration: 21, split: 'train', name: 'loss', value: 1 }] };
+    expect((await call(tokenA, 'POST', `/v1/worker/runs/${id}/metrics`, late)).json().error).toBe('stale_attempt');
 
     const next = (await start(tokenB, id)).json();
     expect(next).toMatchObject({ outcome: 'started', attempt: 2, resume: { iteration: 20, total: 30, name: record.name, sha256: sha } });
