@@ -3,9 +3,10 @@
 // Times are integer milliseconds since the epoch. JSON columns use drizzle's json mode, so rows arrive parsed.
 // `metrics` is a WITHOUT ROWID table (migration 0001, hand-written: drizzle cannot declare it). If a future
 // migration makes drizzle-kit recreate `metrics`, add WITHOUT ROWID to the generated CREATE TABLE by hand.
-import { index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 import type { FieldIssue } from '../domain/errors.js';
+import type { ArtifactKind, JobKindName, JobOrigin, JobStatus } from '../domain/follow-up-job.js';
 import type { Method, TrainMode } from '../domain/methods.js';
 import type { AttemptOutcome, LogStream, MetricGoal, MetricSplit, SweepStatus } from '../domain/run.js';
 import type { RunRequest } from '../domain/run-request.js';
@@ -184,6 +185,58 @@ export const datasets = sqliteTable(
   (t) => [index('datasets_created_idx').on(t.createdAt, t.sha256)],
 );
 
+/** Follow-up jobs of a succeeded run (evaluate, samples, fuse, export): same statuses as a run. */
+export const jobs = sqliteTable(
+  'jobs',
+  {
+    id: text('id').primaryKey(),
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    kind: text('kind').$type<JobKindName>().notNull(),
+    /** The options as requested, validated (`{kind, ...options}` without kind). */
+    options: text('options', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    status: text('status').$type<JobStatus>().notNull(),
+    /** Where the request came from: the API, a run's `after`, or a sweep's `best_after`. */
+    origin: text('origin').$type<JobOrigin>().notNull().default('request'),
+    /** A job made first in the same chain (an export's fuse): this one waits for it. */
+    parentJobId: text('parent_job_id'),
+    result: text('result', { mode: 'json' }).$type<Record<string, unknown>>(),
+    error: text('error'),
+    jobDir: text('job_dir').notNull(),
+    attempt: integer('attempt').notNull().default(0),
+    worker: text('worker'),
+    cancelRequestedAt: integer('cancel_requested_at'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+    startedAt: integer('started_at'),
+    finishedAt: integer('finished_at'),
+  },
+  (t) => [index('jobs_run_idx').on(t.runId, t.createdAt), index('jobs_status_idx').on(t.status, t.createdAt)],
+);
+
+/** Everything a run produced, with its size and sha256 (a folder's is the sha256 of its tar as downloaded). */
+export const artifacts = sqliteTable(
+  'artifacts',
+  {
+    id: text('id').primaryKey(),
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    /** The follow-up job that made it; null for the training's own outputs (adapter, checkpoints). */
+    jobId: text('job_id').references(() => jobs.id, { onDelete: 'set null' }),
+    kind: text('kind').$type<ArtifactKind>().notNull(),
+    path: text('path').notNull(),
+    isDir: integer('is_dir', { mode: 'boolean' }).notNull(),
+    bytes: integer('bytes').notNull(),
+    sha256: text('sha256').notNull(),
+    /** true: proven (a fuse whose generations match base + adapter); false: checked and failed; null: not checked. */
+    verified: integer('verified', { mode: 'boolean' }),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('artifacts_run_idx').on(t.runId, t.createdAt), uniqueIndex('artifacts_run_path_unique').on(t.runId, t.path)],
+);
+
 /**
  * Credentials of workers on other Macs (POST /v1/workers). Only the SHA-256 of the token is kept: the token is
  * shown once, and a revoked row stays (revoked_at set) so its calls keep getting 401 and the history names it.
@@ -200,23 +253,4 @@ export const workerCredentials = sqliteTable(
     lastUsedAt: integer('last_used_at'),
   },
   (t) => [index('worker_credentials_name_idx').on(t.name)],
-);
-
-/** Files a worker uploaded for a run (checkpoints, adapters), by name; the bytes are in the blob store by SHA-256. */
-export const runArtifacts = sqliteTable(
-  'run_artifacts',
-  {
-    runId: text('run_id')
-      .notNull()
-      .references(() => runs.id, { onDelete: 'cascade' }),
-    name: text('name').notNull(),
-    kind: text('kind').$type<'checkpoint' | 'adapter' | 'file'>().notNull(),
-    /** The run's iteration a checkpoint was saved at; null for other files. */
-    iteration: integer('iteration'),
-    attempt: integer('attempt').notNull(),
-    sha256: text('sha256').notNull(),
-    bytes: integer('bytes').notNull(),
-    createdAt: integer('created_at').notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.runId, t.name] })],
 );

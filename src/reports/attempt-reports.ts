@@ -4,7 +4,6 @@ import { and, eq } from 'drizzle-orm';
 
 import type { Db } from '../db/client.js';
 import { maxLogSeq } from '../db/logs-repository.js';
-import { getArtifact, newestCheckpointArtifact } from '../db/run-artifacts-repository.js';
 import { finishAttempt, requireRun, startAttempt, transitionRun } from '../db/runs-repository.js';
 import { runAttempts } from '../db/schema.js';
 import { withTransaction } from '../db/transaction.js';
@@ -13,6 +12,7 @@ import type { Run } from '../domain/run.js';
 import type { Config } from '../shared/config.js';
 import type { ControlAnswer, FinishBody, StartAttemptAnswer, StartAttemptBody, TransitionBody } from '../shared/report-protocol.js';
 import { getAttemptRow, requireOpenAttempt, StaleAttemptError } from './attempt-guard.js';
+import { recordedCheckpoints } from './checkpoint-artifacts.js';
 
 export type StartOutcome =
   | ({ outcome: 'started' } & StartAttemptAnswer)
@@ -33,9 +33,8 @@ export function startAttemptReport(db: Db, worker: string, body: StartAttemptBod
       if (same.worker !== worker || same.attempt !== run.attempt || run.status !== 'running' || same.finishedAt !== null) {
         throw new StaleAttemptError(`delivery ${body.deliveryId} started attempt ${same.attempt}, which is over`);
       }
-      const from = same.resumedFrom === null ? undefined : getArtifact(db, run.id, same.resumedFrom);
-      const total = run.progressTotal ?? run.request.iters ?? 0;
-      return started(db, run, from?.iteration == null ? null : { iteration: from.iteration, total, name: from.name, sha256: from.sha256, bytes: from.bytes });
+      const from = recordedCheckpoints(db, run.id).find((c) => c.name === same.resumedFrom);
+      return started(db, run, from ? { ...from, total: run.progressTotal ?? run.request.iters ?? from.iteration } : null);
     }
     if (isFinal(run.status)) return { outcome: 'final', status: run.status };
     if (run.status === 'running') return { outcome: 'busy', reason: `run ${run.id} is running attempt ${run.attempt} on ${run.worker ?? 'another worker'}` };
@@ -56,9 +55,8 @@ export function startAttemptReport(db: Db, worker: string, body: StartAttemptBod
 function resumeFrom(db: Db, run: Run): StartAttemptAnswer['resume'] {
   const total = run.progressTotal ?? run.request.iters;
   if (run.attempt === 0 || !total) return null;
-  const cp = newestCheckpointArtifact(db, run.id);
-  if (!cp || cp.iteration === null || cp.iteration >= total) return null;
-  return { iteration: cp.iteration, total, name: cp.name, sha256: cp.sha256, bytes: cp.bytes };
+  const cp = recordedCheckpoints(db, run.id).find((c) => c.iteration < total);
+  return cp ? { ...cp, total } : null;
 }
 
 function started(db: Db, run: Run, resume: StartAttemptAnswer['resume']): StartOutcome {

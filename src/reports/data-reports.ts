@@ -1,15 +1,20 @@
 // The control plane's side of what an attempt produces: log chunks by byte offset, metric batches and artifact
 // records. A chunk or batch sent twice is stored once; a report from a superseded attempt is refused.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
 import type { Db } from '../db/client.js';
 import { appendLogLines, deleteLogRange } from '../db/logs-repository.js';
 import { insertMetrics } from '../db/metrics-repository.js';
-import { getArtifact, type RunArtifact, upsertArtifact } from '../db/run-artifacts-repository.js';
+import { listArtifactsOfRun } from '../db/artifacts-repository.js';
 import { perDb } from '../db/per-db.js';
 import { requireRun, updateRunProgress } from '../db/runs-repository.js';
 import { withTransaction } from '../db/transaction.js';
 import { ConflictError } from '../domain/errors.js';
 import type { ArtifactBody, LogChunkBody, MetricBatchBody } from '../shared/report-protocol.js';
 import { getAttemptRow, requireOpenAttempt } from './attempt-guard.js';
+import { hasBlob } from './blob-store.js';
+import { placeRunFile, recordCheckpoint } from './checkpoint-artifacts.js';
 
 export interface LogChunkAnswer {
   /** The log's length the control plane now holds, in bytes. */
@@ -64,13 +69,24 @@ function allStored(db: Db, runId: string, body: MetricBatchBody): boolean {
   return body.points.every((p) => stmt.get(runId, body.attempt, p.iteration, p.split, p.name) !== undefined);
 }
 
-/** Records an uploaded file of the run; `blobPresent` says whether its bytes reached the blob store. */
-export function artifactReport(db: Db, worker: string, runId: string, body: ArtifactBody, blobPresent: boolean): RunArtifact {
-  if (!blobPresent) throw new ConflictError(`blob ${body.sha256} is not in the store: PUT /v1/worker/blobs/${body.sha256} first`);
-  return withTransaction(db, () => {
-    const same = getArtifact(db, runId, body.name);
-    if (same && same.sha256 === body.sha256 && same.attempt === body.attempt) return same; // a retried or replayed record
-    requireOpenAttempt(db, runId, body.attempt, worker);
-    return upsertArtifact(db, { runId, ...body });
-  });
+/**
+ * Records a file the worker uploaded (its bytes already in the blob store): placed into the run's adapter folder on
+ * the control plane, and a checkpoint recorded as an artifact. A replayed record changes nothing.
+ */
+export async function artifactReport(db: Db, dataDir: string, worker: string, runId: string, body: ArtifactBody): Promise<{ path: string }> {
+  if (!(await hasBlob(dataDir, body.sha256))) throw new ConflictError(`blob ${body.sha256} is not in the store: PUT /v1/worker/blobs/${body.sha256} first`);
+  const run = requireRun(db, runId);
+  const file = path.join(run.adapterPath, body.name);
+  const row = getAttemptRow(db, runId, body.attempt);
+  const ended = row?.worker === worker && row.finishedAt !== null;
+  if (!(ended && (await alreadyPlaced(db, runId, file, body)))) requireOpenAttempt(db, runId, body.attempt, worker);
+  await placeRunFile(dataDir, run, body.name, body.sha256, body.bytes);
+  if (body.kind === 'checkpoint') recordCheckpoint(db, runId, file, body.sha256, body.bytes);
+  return { path: file };
+}
+
+/** A record replayed after its attempt ended: accepted when it is already in place (nothing would change). */
+async function alreadyPlaced(db: Db, runId: string, file: string, body: ArtifactBody): Promise<boolean> {
+  if (body.kind === 'checkpoint') return listArtifactsOfRun(db, runId).some((a) => a.path === file && a.sha256 === body.sha256);
+  return (await fs.stat(file).catch(() => undefined))?.size === body.bytes;
 }

@@ -44,6 +44,13 @@ const envSchema = z.object({
   /** Worker identity shown in the dashboard; defaults to host name and pid. */
   WORKER_NAME: z.string().optional(),
   CAFFEINATE: boolish.default(true),
+  /** Where the `lmstudio` export puts models (LM Studio's models folder). */
+  LMSTUDIO_MODELS_DIR: z.string().min(1).optional(),
+  /** Space a fuse or export leaves free on the run's disk, on top of its estimate. */
+  DISK_RESERVE_BYTES: z.coerce.number().int().min(0).default(1024 * 1024 * 1024),
+  /** The Hugging Face cache, where a repo id is looked up as a local folder (huggingface_hub's own variables). */
+  HF_HUB_CACHE: z.string().min(1).optional(),
+  HF_HOME: z.string().min(1).optional(),
 });
 
 export type Config = Readonly<{
@@ -72,6 +79,9 @@ export type Config = Readonly<{
   uploadLimitBytes: number;
   workerName: string;
   caffeinate: boolean;
+  lmstudioModelsDir: string;
+  diskReserveBytes: number;
+  hfHubCache: string;
 }>;
 
 export class ConfigError extends Error {
@@ -121,5 +131,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     uploadLimitBytes: e.UPLOAD_LIMIT_BYTES,
     workerName: e.WORKER_NAME ?? `${os.hostname()}:${process.pid}`,
     caffeinate: e.CAFFEINATE,
+    lmstudioModelsDir: path.resolve(e.LMSTUDIO_MODELS_DIR ?? path.join(home, '.lmstudio', 'models')),
+    diskReserveBytes: e.DISK_RESERVE_BYTES,
+    hfHubCache: path.resolve(e.HF_HUB_CACHE ?? path.join(e.HF_HOME ?? path.join(home, '.cache', 'huggingface'), 'hub')),
   });
 }

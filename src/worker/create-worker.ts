@@ -1,12 +1,15 @@
 // Wires a BullMQ Worker (concurrency 1) to the processor: recovers runs of dead workers first, listens for cancel
 // signals, and shuts down cleanly (wait for the training, or stop it and re-queue it, with a deadline).
-import { Worker } from 'bullmq';
+import { type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
 import type { Db } from '../db/client.js';
 import type { Config } from '../shared/config.js';
+import { probeMlxLmVersion, writeMlxLmVersion } from '../shared/mlx-lm-version.js';
 import { cancelChannel, createRunsQueue, RUNS_QUEUE, WORKER_LOCK, type WorkerLockOptions } from '../shared/queue.js';
+import { isFollowUpJobName, parseFollowUpPayload } from '../shared/follow-up-queue.js';
+import { createFollowUpHandler } from './follow-up/process-follow-up.js';
 import { preflightMlx } from './preflight.js';
 import { createProcessor, type ProcessorDeps } from './process-run.js';
 import { startRecoveryLoop } from './recovery.js';
@@ -37,6 +40,9 @@ export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> 
   const preflight = await preflightMlx(config.mlxPython, deps.trainerEnv);
   if (preflight.error) logger.error(preflight.error);
   else logger.info({ version: preflight.version }, 'mlx-lm-lora found');
+  // The API refuses GGUF exports on mlx-lm versions whose writer is broken: it reads what this worker found.
+  const mlxLm = await probeMlxLmVersion(config.mlxPython, deps.trainerEnv);
+  await writeMlxLmVersion(config.dataDir, mlxLm, config.workerName).catch((err: unknown) => logger.warn({ err }, 'could not record the mlx-lm version'));
   const self = await workerIdentity(config.workerName);
   const active = new Map<string, AbortController>();
   const shutdown = new AbortController();
@@ -56,7 +62,10 @@ export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> 
   };
   deps.subscriber.on('message', onCancel);
 
-  const processor = createProcessor({ ...deps, config: { ...config, stalledIntervalMs: lock.stalledInterval }, preflight, active, self, shutdown: shutdown.signal });
+  const processRun = createProcessor({ ...deps, config: { ...config, stalledIntervalMs: lock.stalledInterval }, preflight, active, self, shutdown: shutdown.signal });
+  const processFollowUp = createFollowUpHandler({ ...deps, active, shutdown: shutdown.signal });
+  // Follow-up jobs (evaluate, samples, fuse, export) share the queue, so one GPU job runs at a time.
+  const processor = (job: Job, token?: string) => (isFollowUpJobName(job.name) ? processFollowUp(parseFollowUpPayload(job.data), job, token) : processRun(job, token));
   const worker = new Worker(RUNS_QUEUE, processor, { connection: deps.connection, prefix: config.queuePrefix, concurrency: 1, ...lock });
   worker.on('error', (err) => logger.error({ err: err.message }, 'worker error'));
   worker.on('stalled', (jobId) => logger.warn({ jobId }, 'job stalled: its worker stopped renewing the lock'));

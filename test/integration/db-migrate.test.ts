@@ -58,7 +58,9 @@ describe('migrate', () => {
       .all();
     expect(tables).toEqual([
       '__drizzle_migrations',
+      'artifacts',
       'datasets',
+      'jobs',
       'log_lines',
       'metrics',
       'run_attempts',

@@ -134,6 +134,11 @@ describe('blobs, artifacts and finish', () => {
     expect((await call(tokenA, 'POST', `/v1/worker/runs/${id}/artifacts`, record)).statusCode).toBe(200);
     const down = await call(tokenB, 'GET', `/v1/worker/blobs/${sha}`);
     expect(down.rawPayload.equals(bytes)).toBe(true);
+    // On the control plane it is one of the run's artifacts, downloadable like a local run's.
+    const listed = (await env.app.inject({ method: 'GET', url: `/v1/runs/${id}/artifacts` })).json<{ items: { id: string; kind: string; sha256: string }[] }>().items;
+    expect(listed).toEqual([expect.objectContaining({ kind: 'checkpoint', sha256: sha })]);
+    const file = await env.app.inject({ method: 'GET', url: `/v1/artifacts/${listed[0]!.id}/download` });
+    expect(file.rawPayload.equals(bytes)).toBe(true);
 
     const fin = { attempt: 1, outcome: 'interrupted', reason: 'worker shut down', stopReason: 'shutdown', checkpoints: [record.name] };
     expect((await call(tokenA, 'POST', `/v1/worker/runs/${id}/finish`, fin)).json()).toEqual({ status: 'interrupted', attempt: 1 });

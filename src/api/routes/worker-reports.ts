@@ -4,7 +4,6 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
 import { finishReport, controlAnswer, startAttemptReport, transitionReport } from '../../reports/attempt-reports.js';
-import { hasBlob } from '../../reports/blob-store.js';
 import { artifactReport, logChunkReport, metricBatchReport } from '../../reports/data-reports.js';
 import { artifactBody, finishBody, logChunkBody, metricBatchBody, startAttemptBody, transitionBody } from '../../shared/report-protocol.js';
 import type { AppDeps } from '../app.js';
@@ -35,9 +34,8 @@ export const workerReportRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, de
   });
 
   app.post('/v1/worker/runs/:id/artifacts', { config, schema: { params: idParams, body: artifactBody } }, async (req) => {
-    const present = await hasBlob(deps.config.dataDir, req.body.sha256);
-    const a = artifactReport(deps.db, name(req.worker), req.params.id, req.body, present);
-    return { name: a.name, sha256: a.sha256, bytes: a.bytes };
+    await artifactReport(deps.db, deps.config.dataDir, name(req.worker), req.params.id, req.body);
+    return { name: req.body.name, sha256: req.body.sha256, bytes: req.body.bytes };
   });
 
   app.post('/v1/worker/runs/:id/finish', { config, schema: { params: idParams, body: finishBody } }, async (req) => {

@@ -8,4 +8,5 @@ CREATE TABLE `worker_credentials` (
 	`last_used_at` integer
 );
 --> statement-breakpoint
-CREATE INDEX `worker_credentials_name_idx` ON `worker_credentials` (`name`);
+CREATE INDEX `worker_credentials_name_idx` ON `worker_credentials` (`name`);--> statement-breakpoint
+ALTER TABLE `run_attempts` ADD `delivery_id` text;

@@ -1,0 +1,45 @@
+// Artifact routes: a run's artifacts, and the download of one (a file as it is, a folder as a tar), streamed.
+import fs from 'node:fs';
+import path from 'node:path';
+
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+
+import { folderTarStream } from '../../artifacts/artifact-files.js';
+import { ensureTrainingArtifacts } from '../../artifacts/record-artifacts.js';
+import { getArtifact, listArtifactsOfRun } from '../../db/artifacts-repository.js';
+import { NotFoundError } from '../../domain/errors.js';
+import type { AppDeps } from '../app.js';
+import { artifactView } from '../job-view.js';
+import { loadRun } from './runs.js';
+
+const idParams = z.object({ id: z.string().min(1).max(100) });
+
+/** A header-safe file name (RFC 6266 plain form; the names are the service's own). */
+const attachment = (name: string) => `attachment; filename="${name.replace(/[^A-Za-z0-9._-]/g, '_')}"`;
+
+export const artifactRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
+  app.get('/v1/runs/:id/artifacts', { schema: { params: idParams } }, async (req) => {
+    const run = loadRun(deps, req.params.id);
+    await ensureTrainingArtifacts(deps.db, run);
+    return { runId: run.id, items: listArtifactsOfRun(deps.db, run.id).map(artifactView) };
+  });
+
+  app.get('/v1/artifacts/:id/download', { schema: { params: idParams } }, async (req, reply) => {
+    const artifact = getArtifact(deps.db, req.params.id);
+    if (!artifact) throw new NotFoundError('Artifact', req.params.id);
+    const stat = await fs.promises.stat(artifact.path).catch(() => null);
+    if (!stat || stat.isDirectory() !== artifact.isDir) throw new NotFoundError('Artifact file', `${artifact.id} (${artifact.path})`);
+    reply.header('x-artifact-sha256', artifact.sha256);
+    if (artifact.isDir) {
+      reply.header('content-disposition', attachment(`${path.basename(artifact.path)}.tar`));
+      // The tar is deterministic, so its length is the recorded one unless the folder changed since.
+      reply.type('application/x-tar');
+      return reply.send(await folderTarStream(artifact.path));
+    }
+    reply.header('content-disposition', attachment(path.basename(artifact.path)));
+    reply.header('content-length', stat.size);
+    reply.type(artifact.path.endsWith('.json') ? 'application/json' : 'application/octet-stream');
+    return reply.send(fs.createReadStream(artifact.path));
+  });
+};
