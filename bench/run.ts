@@ -6,11 +6,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+import { artifactDownload } from './figures/artifact-download.js';
 import { datasetValidation } from './figures/dataset-validation.js';
 import { historyQueries } from './figures/history-queries.js';
 import { idleRss } from './figures/idle-rss.js';
 import { logIngestion } from './figures/log-ingestion.js';
 import { reportProtocol } from './figures/report-protocol.js';
+import { repository } from './figures/repository.js';
 import { type Breakdown, submitBreakdown } from './figures/submit-breakdown.js';
 import { submitLatency } from './figures/submit-latency.js';
 import { submitThroughput } from './figures/submit-throughput.js';
@@ -31,6 +33,8 @@ const FIGURES: [string, (ctx: BenchContext) => Promise<Figure[]>][] = [
   ['history queries', historyQueries],
   ['dataset validation', datasetValidation],
   ['sweep', sweepSubmit],
+  ['repository', repository],
+  ['artifact download', artifactDownload],
 ];
 
 const quick = process.argv.includes('--quick');

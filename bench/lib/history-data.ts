@@ -8,6 +8,7 @@ import { migrate } from '../../src/db/migrate.js';
 import { insertRuns } from '../../src/db/runs-repository.js';
 import { buildCommand } from '../../src/domain/build-command.js';
 import type { Method } from '../../src/domain/methods.js';
+import { newRunRow } from '../../src/domain/new-run.js';
 import type { NewRun } from '../../src/domain/run.js';
 import { parseRunRequest } from '../../src/domain/run-request.js';
 import { sftRequest } from './requests.js';
@@ -56,20 +57,10 @@ export function generateHistory(dataDir: string, runs: number): History {
       const command = buildCommand(request, { python: 'python3', runDir, dataDir: request.data });
       ids.push(id);
       rows.push({
-        id,
+        ...newRunRow({ id, request, warnings, runDir, command }, { createdAt }),
         name: `history-${i}`,
         method: methods[i % methods.length]!,
         trainMode: 'sft',
-        model: request.model,
-        data: request.data,
-        tags: request.tags,
-        request,
-        argv: command.argv,
-        configYaml: command.configYaml,
-        warnings,
-        runDir,
-        adapterPath: command.adapterPath,
-        createdAt,
       });
     }
     insertRuns(db, rows);

@@ -1,11 +1,11 @@
 // The benchmark's own Redis: REDIS_URL when set, else a redis-server on a free loopback port without persistence.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-import { sleep } from './stats.js';
+import { freePort, startRedisServer } from '../../src/shared/redis-server.js';
+
+export { freePort };
 
 export interface BenchRedis {
   url: string;
@@ -14,76 +14,28 @@ export interface BenchRedis {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function answers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const c = net.createConnection(port, '127.0.0.1');
-    c.once('connect', () => {
-      c.destroy();
-      resolve(true);
-    });
-    c.once('error', () => resolve(false));
-  });
-}
-
 export async function startRedis(envUrl: string | undefined): Promise<BenchRedis> {
   if (envUrl) return { url: envUrl, origin: 'REDIS_URL', stop: async () => undefined };
-  const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlxq-bench-redis-'));
-  const child = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
-      '--maxmemory-policy',
-      'noeviction',
-    ],
-    { stdio: 'ignore' },
-  );
-  let spawnError: Error | undefined;
-  child.once('error', (e) => (spawnError = e));
+  let server: Awaited<ReturnType<typeof startRedisServer>> | undefined;
   // Even when the benchmark dies (an exception, a closed stdout), its Redis and files go with it.
   const onExit = () => {
-    child.kill('SIGKILL');
+    server?.child.kill('SIGKILL');
     fs.rmSync(dir, { recursive: true, force: true });
   };
   process.once('exit', onExit);
-  const deadline = Date.now() + 10_000;
-  while (!(await answers(port))) {
-    if (spawnError)
-      throw new Error(`REDIS_URL is not set and redis-server could not start: ${spawnError.message}`);
-    if (child.exitCode !== null || Date.now() > deadline)
-      throw new Error(`redis-server did not listen on ${port}`);
-    await sleep(20);
+  try {
+    server = await startRedisServer({ port: await freePort(), dir, persistence: 'none' });
+  } catch (e) {
+    throw new Error(`REDIS_URL is not set and ${(e as Error).message}`, { cause: e });
   }
+  const started = server;
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: started.url,
     origin: 'spawned redis-server (no persistence)',
     async stop() {
       process.off('exit', onExit);
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await exited;
-      }
+      await started.stop();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -10,7 +10,7 @@ import type { Machine } from './machine.js';
 import { BENCH_DIR } from './processes.js';
 import { fmt } from './stats.js';
 
-const SECTIONS = ['Submit', 'Worker', 'History', 'Datasets', 'Memory'];
+const SECTIONS = ['Submit', 'Worker', 'History', 'Datasets', 'Repositories', 'Memory'];
 
 const range = (min: number | null, max: number | null) =>
   min === null || max === null ? '' : `${fmt(min)}–${fmt(max)}`;

@@ -2,11 +2,12 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 
-import { DatasetValidationError, DomainError, RequestValidationError } from '../domain/errors.js';
+import { DatasetValidationError, DomainError, MemoryDoesNotFitError, RequestValidationError } from '../domain/errors.js';
 
 const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   invalid_request: 400,
   invalid_dataset: 422,
+  does_not_fit: 422,
   unauthorized: 401,
   not_found: 404,
   conflict: 409,
@@ -22,6 +23,8 @@ export interface ErrorBody {
   issues?: { path: string; message: string }[];
   problems?: { file: string; line: number | null; message: string }[];
   report?: unknown;
+  memory?: unknown;
+  suggestions?: unknown[];
 }
 
 export function statusFor(error: DomainError): number {
@@ -34,6 +37,10 @@ function domainBody(error: DomainError): ErrorBody {
   if (error instanceof DatasetValidationError) {
     body.problems = error.problems;
     body.report = error.report;
+  }
+  if (error instanceof MemoryDoesNotFitError) {
+    body.memory = error.memory;
+    body.suggestions = error.suggestions;
   }
   return body;
 }

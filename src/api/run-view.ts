@@ -31,6 +31,9 @@ export function runView(run: Run) {
     worker: run.worker,
     logBytes: run.logBytes,
     logLines: run.logLines,
+    memory: run.memory,
+    peakMemoryGb: run.peakMemoryGb,
+    outOfMemory: run.outOfMemory,
   };
 }
 

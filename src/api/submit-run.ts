@@ -9,12 +9,16 @@ import { countRunsByStatus, deleteRun, findRunByIdempotencyKey, getRun, insertRu
 import { buildCommand, type BuiltCommand } from '../domain/build-command.js';
 import { ConflictError, LimitExceededError, type FieldIssue, ServiceUnavailableError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
-import { METHOD_INFO } from '../domain/methods.js';
+import { newRunRow } from '../domain/new-run.js';
 import type { Run } from '../domain/run.js';
 import { parseRunRequest, type RunRequest } from '../domain/run-request.js';
 import type { Config } from '../shared/config.js';
 import { trainJobOptions } from '../shared/queue.js';
 import { checkRunInputs, type InputCheckDeps } from '../inputs/check-run-inputs.js';
+import { assessRunMemory, type MemoryAssessment } from '../memory/assess-run-memory.js';
+import { localWorkerMemory } from '../memory/worker-memory.js';
+import { MemoryDoesNotFitError } from '../domain/errors.js';
+import { doesNotFitMessage } from '../domain/run-memory.js';
 
 export interface SubmitDeps {
   config: Config;
@@ -31,6 +35,7 @@ export interface PreparedRun {
   dataDir: string;
   dataset: DatasetReport;
   command: BuiltCommand;
+  memory: MemoryAssessment;
 }
 
 /** Validates a body and everything it points at; builds the command. No side effects. */
@@ -40,38 +45,26 @@ export async function prepareRun(body: unknown, deps: Pick<SubmitDeps, 'config' 
   const id = newId('run');
   const runDir = path.join(deps.config.dataDir, 'runs', id);
   const command = buildCommand(request, { python: deps.config.mlxPython, runDir, dataDir });
-  return { id, request, warnings, runDir, dataDir, dataset: report, command };
+  const memory = await assessRunMemory(request, report, {
+    hubCache: deps.config.hfHubCache,
+    margin: deps.config.memoryMargin,
+    workers: () => localWorkerMemory(deps.config),
+  });
+  if (memory.memory.fit === 'tight') warnings.push({ path: 'memory', message: tightMessage(memory) });
+  return { id, request, warnings, runDir, dataDir, dataset: report, command, memory };
 }
 
-export function newRunRow(p: PreparedRun, extra: { idempotencyKey?: string; sweepId?: string; sweepIndex?: number; sweepValues?: Record<string, unknown> } = {}) {
-  const now = Date.now();
-  return {
-    id: p.id,
-    name: p.request.name ?? null,
-    method: p.request.method,
-    trainMode: METHOD_INFO[p.request.method].trainMode,
-    model: p.request.model,
-    data: p.request.data,
-    status: 'queued' as const,
-    priority: p.request.priority,
-    tags: p.request.tags,
-    request: p.request,
-    argv: p.command.argv,
-    configYaml: p.command.configYaml,
-    warnings: p.warnings,
-    runDir: p.runDir,
-    adapterPath: p.command.adapterPath,
-    datasetSha: p.request.data.startsWith('dataset:') ? p.request.data.slice('dataset:'.length) : null,
-    idempotencyKey: extra.idempotencyKey ?? null,
-    sweepId: extra.sweepId ?? null,
-    sweepIndex: extra.sweepIndex ?? null,
-    sweepValues: extra.sweepValues ?? null,
-    createdAt: now,
-    updatedAt: now,
-    queuedAt: now,
-  };
+function tightMessage({ memory: m }: MemoryAssessment): string {
+  return `the estimate (${m.estimate_gb} GB) fits ${m.largest_worker?.worker} (${m.largest_worker?.usable_gb} GB usable) with margin ${m.margin}, but not at its upper error (+35%): it may run out of memory`;
 }
 
+/** Admission: a run no worker can ever hold is refused (422) with its estimate, breakdown and changes that fit. */
+export function assertFitsSomeWorker(p: PreparedRun): void {
+  if (p.memory.memory.fit !== 'no') return;
+  throw new MemoryDoesNotFitError(doesNotFitMessage(p.memory.memory, p.memory.suggestions), p.memory.memory, p.memory.suggestions);
+}
+
+export { newRunRow };
 
 /**
  * The queued-runs count, refreshed at most once a second per database and raised by what this process adds:
@@ -117,6 +110,7 @@ export async function submitRun(
   }
   await assertQueueHasRoom(deps, 1);
   const prepared = await prepareRun(body, deps);
+  assertFitsSomeWorker(prepared);
   try {
     insertRun(deps.db, newRunRow(prepared, { idempotencyKey: opts.idempotencyKey }));
   } catch (e) {

@@ -9,6 +9,7 @@ import { insertSweep } from '../db/sweeps-repository.js';
 import { withTransaction } from '../db/transaction.js';
 import {
   DatasetValidationError,
+  MemoryDoesNotFitError,
   type FieldIssue,
   type FileIssue,
   RequestValidationError,
@@ -25,6 +26,7 @@ import {
   type SweepSpec,
 } from '../domain/sweep-spec.js';
 import { trainJobOptions } from '../shared/queue.js';
+import { doesNotFitMessage } from '../domain/run-memory.js';
 import { assertQueueHasRoom, newRunRow, prepareRun, type PreparedRun, type SubmitDeps } from './submit-run.js';
 
 export interface SubmittedSweep {
@@ -89,6 +91,12 @@ async function prepareAll(spec: SweepSpec, combos: SweepCombination[], deps: Sub
   if (first) {
     const problems = first.problems.map((p) => ({ ...p, message: `${p.message} (combination #${first.combo.index}: ${describeValues(first.combo.values)})` }));
     throw new DatasetValidationError(problems, first.report);
+  }
+  const tooBig = prepared.findIndex((p) => p.memory.memory.fit === 'no');
+  if (tooBig >= 0) {
+    const p = prepared[tooBig]!;
+    const e = new MemoryDoesNotFitError(`combination #${combos[tooBig]!.index} (${describeValues(combos[tooBig]!.values)}): ${doesNotFitMessage(p.memory.memory, p.memory.suggestions)}`, p.memory.memory, p.memory.suggestions);
+    throw e;
   }
   return prepared;
 }

@@ -6,6 +6,8 @@ import { CliError, type CliIo, EXIT, type ExitCode } from './cli-io.js';
 import { cancelCommand, listCommand, showCommand, watchCommand } from './commands/runs.js';
 import { methodsCommand, validateDataCommand } from './commands/catalog.js';
 import type { CommandSpec } from './commands/command-spec.js';
+import { downloadCommand } from './commands/download.js';
+import { artifactsCommand, evalCommand, exportCommand, fuseCommand, samplesCommand } from './commands/follow-ups.js';
 import { logsCommand } from './commands/logs.js';
 import { commandCommand, submitCommand } from './commands/submit.js';
 import { sweepCommand } from './commands/sweep.js';
@@ -19,6 +21,12 @@ export const COMMANDS: readonly CommandSpec[] = [
   watchCommand,
   cancelCommand,
   sweepCommand,
+  evalCommand,
+  samplesCommand,
+  fuseCommand,
+  exportCommand,
+  artifactsCommand,
+  downloadCommand,
   methodsCommand,
   validateDataCommand,
 ];

@@ -4,13 +4,13 @@
 // Upstream reads each present split with `[json.loads(l) for l in open(path)]` (all three splits, even
 // without --test), so one bad line anywhere fails the run, possibly after hours in the queue.
 
-import { isUtf8 } from 'node:buffer';
 import { realpathSync, type Stats, statSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import path from 'node:path';
 
-import { checkFollowingRecord, checkRecord, detectFormat } from '../domain/dataset-format.js';
 import type { FeatureNames, TrainMode } from '../domain/dataset-format.js';
+import { SequenceLengthTracker, type SequenceLengths } from '../domain/sequence-length.js';
+import { JsonlLineSplitter, readJsonlFile } from './jsonl-lines.js';
+import { ProblemSink, SplitChecker } from './split-checker.js';
 
 export interface SplitReport {
   file: string;
@@ -36,6 +36,8 @@ export interface DatasetReport {
   /** True when more than maxProblems were found; totalProblems still counts them all. */
   problemsTruncated: boolean;
   totalProblems: number;
+  /** The longest train/valid sequence (for the memory estimate); tokens estimated from bytes. Null without rows. */
+  lengths: SequenceLengths | null;
 }
 
 export interface ValidateOptions {
@@ -53,249 +55,9 @@ export interface DatasetValidator {
 
 type Split = 'train' | 'valid' | 'test';
 const SPLITS: readonly Split[] = ['train', 'valid', 'test'];
-const FILE_ORDER = ['.', 'train.jsonl', 'valid.jsonl', 'test.jsonl'];
 
-const READ_CHUNK_BYTES = 1024 * 1024;
-/** Longer lines are skipped (and reported) so memory stays bounded; no fine-tuning record is this long. */
-const MAX_LINE_BYTES = 16 * 1024 * 1024;
-const NEWLINE = 0x0a;
-const CARRIAGE_RETURN = 0x0d;
 /** Modes whose batch iterator raises on too few rows; the others yield no batches and hang forever. */
 const RAISING_MODES: ReadonlySet<TrainMode> = new Set(['sft', 'grpo', 'orpo', 'ftpo']);
-
-/** Collects problems: file-level ones all kept, line ones capped at maxProblems while counting continues. */
-class ProblemSink {
-  readonly fileLevel: DatasetProblem[] = [];
-  readonly lines: DatasetProblem[] = [];
-  total = 0;
-  ioError = false;
-  constructor(private readonly max: number) {}
-
-  add(file: string, line: number | null, message: string): void {
-    this.total++;
-    if (line === null) this.fileLevel.push({ file, line, message });
-    else if (this.lines.length < this.max) this.lines.push({ file, line, message });
-  }
-
-  /** File order, file-level before line problems, then by line; capped at maxProblems. */
-  list(): DatasetProblem[] {
-    const rank = (p: DatasetProblem): number => FILE_ORDER.indexOf(p.file);
-    const all = [...this.fileLevel, ...this.lines].sort(
-      (a, b) => rank(a) - rank(b) || (a.line ?? 0) - (b.line ?? 0),
-    );
-    return all.slice(0, this.max);
-  }
-}
-
-interface SplitContext {
-  file: string;
-  mode: TrainMode;
-  features: FeatureNames | undefined;
-  /** The train file's format; null while unknown (train has no usable first record). */
-  reference: string | null;
-  sink: ProblemSink;
-}
-
-/** Checks one split file line by line; fed raw line bytes by a LineSplitter. */
-class SplitChecker {
-  lineNo = 0;
-  rows = 0;
-  format: string | null = null;
-  private seenRecord = false;
-
-  constructor(private readonly ctx: SplitContext) {}
-
-  private problem(message: string): void {
-    this.ctx.sink.add(this.ctx.file, this.lineNo, message);
-  }
-
-  /** `mayHaveCR`: the bytes around this line contain a '\r' (rare), so look for a bare one. */
-  line(buf: Buffer, start: number, end: number, mayHaveCR: boolean): void {
-    this.lineNo++;
-    if (buf[start] === 0xef && buf[start + 1] === 0xbb && buf[start + 2] === 0xbf && end - start >= 3) {
-      const where = this.lineNo === 1 ? 'file' : 'line (a file appended after another?)';
-      this.problem(
-        `UTF-8 byte-order mark at the start of the ${where}: upstream's json.loads raises 'Unexpected UTF-8 BOM'; save as UTF-8 without BOM`,
-      );
-      start += 3;
-    }
-    const text = buf.toString('utf8', start, end);
-    // U+FFFD means either a literal replacement character or bytes that are not UTF-8; only then ask.
-    if (text.includes('\uFFFD') && !isUtf8(buf.subarray(start, end))) {
-      this.rows++;
-      this.problem('invalid UTF-8: upstream raises UnicodeDecodeError while reading the file');
-      return;
-    }
-    if (mayHaveCR && this.bareCarriageReturn(text)) return;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (err) {
-      this.badJson(text, err);
-      return;
-    }
-    this.rows++;
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      const got = value === null ? 'null' : Array.isArray(value) ? 'a list' : `a ${typeof value}`;
-      this.problem(`not a JSON object (got ${got}); each line must be one {...} record`);
-      return;
-    }
-    this.record(value as Record<string, unknown>);
-  }
-
-  /** Python reads text with universal newlines: a '\r' not followed by '\n' ends a line there. */
-  private bareCarriageReturn(text: string): boolean {
-    const cr = text.indexOf('\r');
-    if (cr === -1 || cr === text.length - 1) return false;
-    this.rows++;
-    this.problem(
-      "bare carriage return (\\r) inside the line: Python's universal-newline reading splits the line there; use \\n line endings",
-    );
-    return true;
-  }
-
-  private badJson(text: string, err: unknown): void {
-    if (text.trim() === '') {
-      this.problem(
-        "blank line: upstream's json.loads raises JSONDecodeError on it (a double newline at the end of the file counts too); remove it",
-      );
-      return;
-    }
-    this.rows++;
-    this.problem(`invalid JSON: ${jsonReason(text, err)}`);
-  }
-
-  /** An over-long line: counted and reported, its bytes are skipped by readLines. */
-  tooLong(): void {
-    this.lineNo++;
-    this.rows++;
-    this.problem(`line is longer than ${MAX_LINE_BYTES / 1024 / 1024} MiB and was not checked`);
-  }
-
-  private record(rec: Record<string, unknown>): void {
-    const { mode, features, reference } = this.ctx;
-    const first = !this.seenRecord;
-    if (first) {
-      this.seenRecord = true;
-      const detected = reference === null ? detectFormat(mode, rec, features) : { format: reference };
-      if ('error' in detected) {
-        this.problem(detected.error);
-        return;
-      }
-      this.format = detected.format;
-    }
-    if (this.format === null) return; // the first record's format error is reported once
-    const problem =
-      reference === null
-        ? first
-          ? checkRecord(this.format, rec, features)
-          : checkFollowingRecord(mode, this.format, rec, features)
-        : checkFollowingRecord(mode, this.format, rec, features, 'the first record of train.jsonl');
-    if (problem !== null) this.problem(problem);
-  }
-}
-
-/** V8's JSON.parse message without the echoed input, with a 1-based column and a hint where one helps. */
-function jsonReason(text: string, err: unknown): string {
-  const raw = err instanceof Error ? err.message : String(err);
-  const nanLike = /^Unexpected token '[NI]'|^No number after minus sign/.test(raw);
-  if (nanLike && /[:,[]\s*(NaN|-?Infinity)\s*[,}\]]/.test(text)) {
-    return "NaN/Infinity is not standard JSON (Python's json.loads accepts it, but the value is almost certainly a data bug)";
-  }
-  let reason = raw
-    .replace(/, ".*"(\.\.\.)? is not valid JSON$/s, '')
-    .replace(
-      /( in)? JSON at position (\d+)(?: \(line \d+ column \d+\))?/,
-      (_m, inJson: string | undefined, p: string) => `${inJson ? '' : ' JSON'} at column ${Number(p) + 1}`,
-    );
-  if (/^\s*\{\s*'/.test(text)) reason += ' (single quotes? JSON strings and keys need double quotes)';
-  if (reason.startsWith('Unexpected non-whitespace character after JSON')) {
-    reason += ' (two records on one line? each record needs its own line)';
-  }
-  return reason.length > 200 ? `${reason.slice(0, 199)}…` : reason;
-}
-
-/**
- * Cuts a byte stream into lines (the bytes between '\n's) for onLine; a view is valid only during the
- * call. A final line without '\n' counts; the empty piece after a final '\n' does not, as in Python's
- * file iteration. Lines over MAX_LINE_BYTES are reported via onTooLong and skipped, bounding memory.
- */
-class LineSplitter {
-  private carry: Buffer[] = []; // copies of the start of a line whose '\n' has not arrived yet
-  private carryBytes = 0;
-  private skipping = false;
-
-  constructor(
-    private readonly onLine: (buf: Buffer, start: number, end: number, mayHaveCR: boolean) => void,
-    private readonly onTooLong: () => void,
-  ) {}
-
-  push(chunk: Buffer): void {
-    const mayHaveCR = chunk.indexOf(CARRIAGE_RETURN) !== -1; // one memchr per chunk spares a scan per line
-    let pos = 0;
-    let nl = chunk.indexOf(NEWLINE);
-    while (nl !== -1) {
-      if (this.skipping) this.skipping = false;
-      else if (this.carryBytes === 0) this.onLine(chunk, pos, nl, mayHaveCR);
-      else this.flushCarry(chunk.subarray(pos, nl));
-      pos = nl + 1;
-      nl = chunk.indexOf(NEWLINE, pos);
-    }
-    if (pos === chunk.length || this.skipping) return;
-    this.carry.push(Buffer.from(chunk.subarray(pos))); // copied: the caller reuses chunk
-    this.carryBytes += chunk.length - pos;
-    if (this.carryBytes > MAX_LINE_BYTES) {
-      this.onTooLong();
-      this.carry = [];
-      this.carryBytes = 0;
-      this.skipping = true;
-    }
-  }
-
-  end(): void {
-    if (this.carryBytes > 0) this.flushCarry(Buffer.alloc(0));
-  }
-
-  private flushCarry(rest: Buffer): void {
-    const line = Buffer.concat([...this.carry, rest]);
-    this.carry = [];
-    this.carryBytes = 0;
-    this.onLine(line, 0, line.length, true);
-  }
-}
-
-/**
- * Reads `file` through two reused 1 MiB buffers, reading the next piece while this one is parsed, and
- * feeds the splitter. Returns the bytes read. Not a ReadStream: a stream allocates a new Buffer per
- * chunk and V8 frees them only on GC, so ~64 MB of dead chunks pile up (measured peak RSS 135 MB on a
- * 1 GB file, against under 60 MB here).
- */
-async function readLines(file: string, splitter: LineSplitter): Promise<number> {
-  const handle = await open(file, 'r');
-  let current = Buffer.allocUnsafe(READ_CHUNK_BYTES);
-  let spare = Buffer.allocUnsafe(READ_CHUNK_BYTES);
-  let pending = handle.read(current, 0, READ_CHUNK_BYTES, null);
-  let bytes = 0;
-  try {
-    for (;;) {
-      const { bytesRead } = await pending;
-      if (bytesRead === 0) break;
-      bytes += bytesRead;
-      [current, spare] = [spare, current];
-      pending = handle.read(current, 0, READ_CHUNK_BYTES, null);
-      splitter.push(spare.subarray(0, bytesRead));
-    }
-    splitter.end();
-    return bytes;
-  } finally {
-    // If parsing threw, a read may still be in flight: let it settle before the handle is closed.
-    await pending.then(
-      () => undefined,
-      () => undefined, // its error, if any, is moot: the first error is the one that propagates
-    );
-    await handle.close();
-  }
-}
 
 /** Stats, null when absent, or the error (e.g. EACCES) that keeps us from knowing. */
 type FileStat = Stats | null | Error;
@@ -360,19 +122,16 @@ async function checkSplit(
   split: Split,
   reference: string | null,
   sink: ProblemSink,
+  lengths?: SequenceLengthTracker,
 ): Promise<{ report: SplitReport; format: string | null }> {
   const file = `${split}.jsonl`;
   const st = job.stats[split];
   const report: SplitReport = { file, present: st !== null, rows: 0, bytes: 0 };
   if (unreadable(job, split, st, sink)) return { report, format: null };
   const { mode, features, batchSize } = job.opts;
-  const checker = new SplitChecker({ file, mode, features, reference, sink });
+  const checker = new SplitChecker({ file, mode, features, reference, sink, lengths });
   try {
-    const splitter = new LineSplitter(
-      (b, s, e, cr) => checker.line(b, s, e, cr),
-      () => checker.tooLong(),
-    );
-    report.bytes = await readLines(path.join(job.realDir, file), splitter);
+    report.bytes = await readJsonlFile(path.join(job.realDir, file), new JsonlLineSplitter(checker));
   } catch (err) {
     sink.ioError = true;
     sink.add(file, null, `${file} could not be read: ${err instanceof Error ? err.message : String(err)}`);
@@ -393,14 +152,12 @@ async function checkSplit(
 
 async function runValidation(job: Job): Promise<{ report: DatasetReport; cacheable: boolean }> {
   const sink = new ProblemSink(job.maxProblems);
-  const train = await checkSplit(job, 'train', null, sink);
-  const valid = await checkSplit(job, 'valid', train.format, sink);
+  const lengths = new SequenceLengthTracker();
+  const train = await checkSplit(job, 'train', null, sink, lengths);
+  const valid = await checkSplit(job, 'valid', train.format, sink, lengths);
   const test = await checkSplit(job, 'test', train.format, sink);
-  const report = buildReport(job.opts, sink, train.format, {
-    train: train.report,
-    valid: valid.report,
-    test: test.report,
-  });
+  const splits = { train: train.report, valid: valid.report, test: test.report };
+  const report = buildReport(job.opts, sink, train.format, splits, lengths.result());
   return { report, cacheable: !sink.ioError };
 }
 
@@ -409,6 +166,7 @@ function buildReport(
   sink: ProblemSink,
   format: string | null,
   splits: DatasetReport['splits'],
+  lengths: SequenceLengths | null = null,
 ): DatasetReport {
   const problems = sink.list();
   return {
@@ -420,6 +178,7 @@ function buildReport(
     problems,
     problemsTruncated: sink.total > problems.length,
     totalProblems: sink.total,
+    lengths,
   };
 }
 

@@ -163,3 +163,13 @@ export function finalAndBestMetric(
   }
   return [...byRun.values()];
 }
+
+/** The highest value a run reported for a metric (e.g. peak_memory_gb over all attempts); null when none. */
+export function maxMetricValue(db: Db, runId: string, name: string): number | null {
+  const row = db
+    .select({ v: sql<number | null>`max(${metrics.value})` })
+    .from(metrics)
+    .where(and(eq(metrics.runId, runId), eq(metrics.name, name)))
+    .get();
+  return row?.v ?? null;
+}

@@ -49,6 +49,10 @@ export type RunPatch = Partial<
     | 'finishedAt'
     | 'durationMs'
     | 'attempt'
+    | 'peakMemoryGb'
+    | 'outOfMemory'
+    | 'request'
+    | 'argv'
   >
 >;
 
@@ -136,6 +140,7 @@ function insertRunRows(db: Db, chunk: readonly NewRun[], now: number): RunRow[] 
       sweepValues: r.sweepValues ?? null,
       idempotencyKey: r.idempotencyKey ?? null,
       datasetSha: r.datasetSha ?? null,
+      memory: r.memory ?? null,
       createdAt,
       updatedAt: createdAt,
       queuedAt: createdAt,

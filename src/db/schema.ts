@@ -10,6 +10,7 @@ import type { ArtifactKind, JobKindName, JobOrigin, JobStatus } from '../domain/
 import type { Method, TrainMode } from '../domain/methods.js';
 import type { AttemptOutcome, LogStream, MetricGoal, MetricSplit, SweepStatus } from '../domain/run.js';
 import type { RunRequest } from '../domain/run-request.js';
+import type { OutOfMemory, RunMemory } from '../domain/run-memory.js';
 import type { RunStatus } from '../domain/run-status.js';
 
 export const sweeps = sqliteTable(
@@ -77,6 +78,11 @@ export const runs = sqliteTable(
     startedAt: integer('started_at'),
     finishedAt: integer('finished_at'),
     durationMs: integer('duration_ms'),
+    /** The estimate against the workers at submit (null for runs from before estimates existed). */
+    memory: text('memory', { mode: 'json' }).$type<RunMemory>(),
+    /** The highest peak memory the trainer reported over all attempts (GB). */
+    peakMemoryGb: real('peak_memory_gb'),
+    outOfMemory: text('out_of_memory', { mode: 'json' }).$type<OutOfMemory>(),
   },
   // Every list index ends in (created_at, id) so "newest first" pages are read straight off the index.
   (t) => [

@@ -78,3 +78,14 @@ export class UnauthorizedError extends DomainError {
     super('unauthorized', message);
   }
 }
+
+/** A run no worker can ever hold: the estimate and the changes that would fit travel with it (422). */
+export class MemoryDoesNotFitError extends DomainError {
+  constructor(
+    message: string,
+    readonly memory: unknown,
+    readonly suggestions: unknown[],
+  ) {
+    super('does_not_fit', message);
+  }
+}

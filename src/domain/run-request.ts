@@ -12,7 +12,7 @@ import {
   RUN_OPTIONS,
 } from './run-options.js';
 
-export const SERVICE_FIELDS = ['method', 'name', 'tags', 'priority', 'fuse'] as const;
+export const SERVICE_FIELDS = ['method', 'name', 'tags', 'priority', 'fuse', 'on_oom'] as const;
 
 /** A validated, normalised run request: mlx-lm-lora's own keys plus the service fields. */
 export interface RunRequest {
@@ -25,6 +25,8 @@ export interface RunRequest {
   tags: string[];
   priority: number;
   fuse: boolean;
+  /** After an out-of-memory failure: fail (the default), or retry with smaller settings (at most 3 times). */
+  on_oom?: 'fail' | 'reduce';
   reward_functions?: string[];
   reward_weights?: number[];
   [option: string]: unknown;
@@ -124,6 +126,7 @@ const serviceShape = {
     .default([]),
   priority: z.number().int().min(0).max(100).default(0),
   fuse: z.boolean().default(false),
+  on_oom: z.enum(['fail', 'reduce']).optional(),
 };
 
 function buildSchema(method: Method) {

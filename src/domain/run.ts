@@ -1,6 +1,8 @@
 // The run record and its history rows (events, attempts, metrics, sweeps) as the rest of the service sees them.
 import type { FieldIssue } from './errors.js';
+import type { MetricPoint } from './metric-point.js';
 import type { Method, TrainMode } from './methods.js';
+import type { OutOfMemory, RunMemory } from './run-memory.js';
 import type { RunRequest } from './run-request.js';
 import type { RunStatus } from './run-status.js';
 
@@ -55,6 +57,12 @@ export interface Run {
   finishedAt: number | null;
   /** finishedAt - startedAt, wall time across attempts. */
   durationMs: number | null;
+  /** The memory estimate against the workers, made at submit; null when the run predates estimates. */
+  memory: RunMemory | null;
+  /** The highest peak memory the trainer reported (peak_mem / Memory lines), over all attempts, in GB. */
+  peakMemoryGb: number | null;
+  /** Set when the trainer ran out of memory: measured peak, estimate, advice and any on_oom reductions. */
+  outOfMemory: OutOfMemory | null;
 }
 
 /** What a caller supplies to create a run; the run starts queued. */
@@ -78,6 +86,7 @@ export interface NewRun {
   sweepValues?: Record<string, unknown> | null;
   idempotencyKey?: string | null;
   datasetSha?: string | null;
+  memory?: RunMemory | null;
   /** Defaults to now. */
   createdAt?: number;
 }
@@ -113,16 +122,7 @@ export interface RunAttempt {
   error: string | null;
 }
 
-export const METRIC_SPLITS = ['train', 'val', 'test'] as const;
-export type MetricSplit = (typeof METRIC_SPLITS)[number];
-
-/** A metric value reported by the trainer; NaN is stored and returned as null, ±Infinity is kept. */
-export interface MetricPoint {
-  iteration: number;
-  split: MetricSplit;
-  name: string;
-  value: number | null;
-}
+export { METRIC_SPLITS, type MetricPoint, type MetricSplit } from './metric-point.js';
 
 export interface MetricRow extends MetricPoint {
   runId: string;

@@ -39,6 +39,7 @@
  * report line are skipped, so a new upstream column does not hide the others.
  */
 
+import type { MetricPoint as MetricPointOf, MetricSplit } from './metric-point.js';
 import {
   BAR,
   type Block,
@@ -59,14 +60,9 @@ import {
   VAL_KEYS,
 } from './trainer-output-grammar.js';
 
-export type MetricSplit = 'train' | 'val' | 'test';
-
-export interface MetricPoint {
-  iteration: number;
-  split: MetricSplit;
-  name: string;
-  value: number;
-}
+export type { MetricSplit } from './metric-point.js';
+/** A point as printed: its value is a number (NaN included), never null. */
+export type MetricPoint = MetricPointOf<number>;
 
 export type TrainerEvent =
   | { kind: 'metrics'; iteration: number; split: MetricSplit; points: MetricPoint[] }

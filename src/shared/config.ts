@@ -44,6 +44,10 @@ const envSchema = z.object({
   /** Worker identity shown in the dashboard; defaults to host name and pid. */
   WORKER_NAME: z.string().optional(),
   CAFFEINATE: boolish.default(true),
+  /** Admission: a run fits a worker when estimate × margin ≤ its usable memory. */
+  MEMORY_MARGIN: z.coerce.number().min(1).max(3).default(1.2),
+  /** This Mac's memory in GB as the worker reports it (default: the machine's RAM). */
+  WORKER_MEMORY_GB: z.coerce.number().gt(0).optional(),
   /** Where the `lmstudio` export puts models (LM Studio's models folder). */
   LMSTUDIO_MODELS_DIR: z.string().min(1).optional(),
   /** Space a fuse or export leaves free on the run's disk, on top of its estimate. */
@@ -79,6 +83,8 @@ export type Config = Readonly<{
   uploadLimitBytes: number;
   workerName: string;
   caffeinate: boolean;
+  memoryMargin: number;
+  workerMemoryBytes: number;
   lmstudioModelsDir: string;
   diskReserveBytes: number;
   hfHubCache: string;
@@ -131,6 +137,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     uploadLimitBytes: e.UPLOAD_LIMIT_BYTES,
     workerName: e.WORKER_NAME ?? `${os.hostname()}:${process.pid}`,
     caffeinate: e.CAFFEINATE,
+    memoryMargin: e.MEMORY_MARGIN,
+    workerMemoryBytes: e.WORKER_MEMORY_GB !== undefined ? e.WORKER_MEMORY_GB * 1e9 : os.totalmem(),
     lmstudioModelsDir: path.resolve(e.LMSTUDIO_MODELS_DIR ?? path.join(home, '.lmstudio', 'models')),
     diskReserveBytes: e.DISK_RESERVE_BYTES,
     hfHubCache: path.resolve(e.HF_HUB_CACHE ?? path.join(e.HF_HOME ?? path.join(home, '.cache', 'huggingface'), 'hub')),

@@ -6,7 +6,7 @@ export type Outcome =
   | { status: 'succeeded' }
   | { status: 'cancelled'; reason: string; stopReason: 'cancelled' | 'early_stopped' }
   | { status: 'interrupted'; reason: string }
-  | { status: 'failed'; reason: string; error: string; permanent: boolean; retryable: boolean };
+  | { status: 'failed'; reason: string; error: string; permanent: boolean; retryable: boolean; outOfMemory?: string };
 
 /** `earlyStopReason` is the median rule's own words (metric, value, median, iteration) when it stopped the trainer. */
 export function decideOutcome(result: ExecuteResult, summary: SinkSummary, adapterFileExists: boolean, earlyStopReason?: string): Outcome {
@@ -29,6 +29,10 @@ export function decideOutcome(result: ExecuteResult, summary: SinkSummary, adapt
   }
   if (result.spawnError) {
     return { status: 'failed', reason: 'spawn_error', error: `Could not start the trainer: ${result.spawnError}`, permanent: true, retryable: false };
+  }
+  if (summary.outOfMemory !== null && result.exitCode !== 0) {
+    // Permanent at the same settings (facts §7); on_oom "reduce" retries with smaller ones (see oom-retry.ts).
+    return { status: 'failed', reason: 'out_of_memory', error: withTail(`Out of memory: ${summary.outOfMemory}${result.signal ? ` (${result.signal})` : ''}`), permanent: true, retryable: false, outOfMemory: summary.outOfMemory };
   }
   if (result.exitCode === 0) {
     if (adapterFileExists) return { status: 'succeeded' };

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 
 import type { Db } from '../db/client.js';
+import { maxMetricValue } from '../db/metrics-repository.js';
 import { withTransaction } from '../db/transaction.js';
 import { finishAttempt, getRun, listAttempts, startAttempt, transitionRun, updateRunProgress } from '../db/runs-repository.js';
 import { buildCommand, TRAINER_ENV } from '../domain/build-command.js';
@@ -16,6 +17,7 @@ import { attemptAdapterDir, settleAttemptDir, settleLeftoverAttemptDirs, withAda
 import { createEarlyStopCheck } from './early-stop-check.js';
 import { type ExecuteResult, executeTrainer } from './execute.js';
 import { trainerPidFile } from './leftover-trainer.js';
+import { decideOnOom } from './oom-retry.js';
 import { decideOutcome, type Outcome } from './outcome.js';
 import { listCheckpoints, newestCheckpoint, type ResumePoint } from './resume-point.js';
 import { RunOutputSink } from './run-output-sink.js';
@@ -184,7 +186,7 @@ async function record(deps: AttemptDeps, runId: string, attempt: number, outcome
   const now = Date.now();
   const run = getRun(deps.db, runId)!;
   const adapters = path.join(run.runDir, 'adapters');
-  const base = { exitCode: result.exitCode, signal: result.signal, checkpoints: await checkpointNames(adapters) };
+  const base = { exitCode: result.exitCode, signal: result.signal, checkpoints: await checkpointNames(adapters), peakMemoryGb: maxMetricValue(deps.db, runId, 'peak_memory_gb') };
   const ended = { finishedAt: now, durationMs: now - (run.startedAt ?? now) };
   finishAttempt(deps.db, runId, attempt, { outcome: outcome.status, exitCode: result.exitCode, signal: result.signal, error: outcome.status === 'failed' ? outcome.error : null });
   switch (outcome.status) {
@@ -198,6 +200,13 @@ async function record(deps: AttemptDeps, runId: string, attempt: number, outcome
       transitionRun(deps.db, runId, 'running', 'interrupted', { ...base, stopReason: 'shutdown' }, outcome.reason);
       break;
     case 'failed': {
+      if (outcome.outOfMemory !== undefined) {
+        const oom = await decideOnOom(deps.db, deps.config, run, attempt, outcome.outOfMemory, await deps.resolveData(run.data));
+        const patch = { ...base, error: oom.error, stopReason: outcome.reason, outOfMemory: oom.outOfMemory };
+        if (oom.retry) transitionRun(deps.db, runId, 'running', 'interrupted', { ...patch, request: oom.retry.request, argv: oom.retry.argv }, oom.retry.reason);
+        else transitionRun(deps.db, runId, 'running', 'failed', { ...patch, ...ended }, 'out of memory');
+        break;
+      }
       const retry = outcome.retryable && attempt < deps.config.trainerFailureAttempts;
       if (retry) transitionRun(deps.db, runId, 'running', 'interrupted', { ...base, error: outcome.error, stopReason: outcome.reason }, `attempt ${attempt} of ${deps.config.trainerFailureAttempts} failed (${outcome.reason}); retrying`);
       else transitionRun(deps.db, runId, 'running', 'failed', { ...base, ...ended, error: outcome.error, stopReason: outcome.reason }, outcome.reason);

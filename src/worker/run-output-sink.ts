@@ -6,6 +6,7 @@ import type { Db } from '../db/client.js';
 import { appendLogLines, deleteLogRange, maxLogSeq } from '../db/logs-repository.js';
 import { insertMetrics } from '../db/metrics-repository.js';
 import { updateRunProgress } from '../db/runs-repository.js';
+import { outOfMemoryText } from '../domain/run-memory.js';
 import { createTrainerOutputParser, type MetricPoint, stripAnsi, type TrainerEvent } from '../domain/trainer-output.js';
 
 export type LogStream = 'stdout' | 'stderr' | 'system';
@@ -39,6 +40,8 @@ export interface SinkSummary {
   finalAdapterFile: string | null;
   errors: string[];
   lastLines: string[];
+  /** The trainer's out-of-memory text (Metal abort or metal::malloc error) when stderr carried one. */
+  outOfMemory: string | null;
   progress: Progress;
   lines: number;
   bytes: number;
@@ -85,6 +88,7 @@ export class RunOutputSink {
       finalAdapterFile: null,
       errors: [],
       lastLines: [],
+      outOfMemory: null,
       progress: { iteration: o.iterationOffset, total: o.total, latestLoss: null, latestValLoss: null },
       lines: 0,
       bytes: 0,
@@ -105,6 +109,7 @@ export class RunOutputSink {
       last.push(text);
       if (last.length > TAIL_LINES_FOR_ERRORS) last.shift();
     }
+    if (stream === 'stderr' && this.summary.outOfMemory === null) this.summary.outOfMemory = outOfMemoryText(text);
     let checkpoint = false;
     if (stream !== 'system') {
       for (const ev of this.parser.push(text)) {

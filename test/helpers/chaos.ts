@@ -1,7 +1,6 @@
 // Chaos-test helpers: worker processes to kill, a Redis of the test's own to stop and start, process checks that do
 // not rely on the code under test, and CHAOS_REPEAT to run a scenario many times.
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -9,6 +8,7 @@ import { execa, type ResultPromise } from 'execa';
 import { expect, it } from 'vitest';
 
 import type { App } from '../../src/api/app.js';
+import { freePort, type RedisServer, startRedisServer } from '../../src/shared/redis-server.js';
 import { createTestEnv, REPO_ROOT, standInEnv, TEST_DATA, type TestEnv } from './test-env.js';
 import { waitFor } from './wait-for.js';
 
@@ -19,17 +19,6 @@ export const CHAOS_REPEAT = Math.max(1, Number.parseInt(process.env.CHAOS_REPEAT
 
 export function chaosIt(name: string, fn: () => Promise<void>, timeoutMs = 60_000): void {
   for (let i = 1; i <= CHAOS_REPEAT; i++) it(CHAOS_REPEAT > 1 ? `${name} [${i}/${CHAOS_REPEAT}]` : name, fn, timeoutMs);
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** Independent of src/: `ps` says whether a pid runs; a zombie (exited, unreaped) counts as gone. */
@@ -107,22 +96,14 @@ export interface OwnRedis {
 export async function startOwnRedis(): Promise<OwnRedis> {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlxq-chaos-redis-'));
-  let child: ResultPromise | undefined;
-  const ping = () => execa('redis-cli', ['-p', String(port), 'ping'], { reject: false }).then((r) => r.stdout.trim() === 'PONG');
+  let server: RedisServer | undefined;
   const start = async () => {
-    child = execa(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--maxmemory-policy', 'noeviction'],
-      { reject: false, stdio: 'ignore' },
-    );
-    await waitFor(ping, { timeoutMs: 10_000, what: `redis-server on ${port}` });
+    server = await startRedisServer({ port, dir, persistence: 'append-only-fsync-always' });
   };
+  // SIGKILL is an outage as a crash or a lost network makes it; appendfsync always keeps every write.
   const stop = async () => {
-    if (!child) return;
-    // SIGKILL is an outage as a crash or a lost network makes it; appendfsync always keeps every write.
-    child.kill('SIGKILL');
-    await child;
-    child = undefined;
+    await server?.stop('SIGKILL');
+    server = undefined;
   };
   await start();
   return {

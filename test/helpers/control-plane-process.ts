@@ -7,7 +7,7 @@ import path from 'node:path';
 
 import { execa, type ResultPromise } from 'execa';
 
-import { freePort } from './chaos.js';
+import { freePort } from '../../src/shared/redis-server.js';
 import { redisUrl, REPO_ROOT } from './test-env.js';
 import { waitFor } from './wait-for.js';
 

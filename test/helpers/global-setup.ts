@@ -1,5 +1,4 @@
 // Finds a Redis for the integration tests: REDIS_URL, else testcontainers when Docker answers, else a spawned redis-server.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -7,21 +6,12 @@ import path from 'node:path';
 
 import type { TestProject } from 'vitest/node';
 
+import { freePort, type RedisServer, startRedisServer } from '../../src/shared/redis-server.js';
+
 declare module 'vitest' {
   export interface ProvidedContext {
     redisUrl: string;
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 async function dockerAnswers(): Promise<boolean> {
@@ -46,23 +36,6 @@ async function dockerAnswers(): Promise<boolean> {
   });
 }
 
-async function waitForPort(port: number, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const c = net.createConnection(port, '127.0.0.1');
-      c.once('connect', () => {
-        c.destroy();
-        resolve(true);
-      });
-      c.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`redis-server did not listen on ${port}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   if (process.env.REDIS_URL) {
     project.provide('redisUrl', process.env.REDIS_URL);
@@ -79,20 +52,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
       await container.stop();
     };
   }
-  const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlxq-redis-'));
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--maxmemory-policy', 'noeviction'],
-    { stdio: 'ignore' },
-  );
-  child.once('error', (e) => {
-    throw new Error(`No REDIS_URL, no Docker engine, and redis-server could not start: ${e.message}`);
-  });
-  await waitForPort(port, 10_000);
-  project.provide('redisUrl', `redis://127.0.0.1:${port}`);
+  let server: RedisServer;
+  try {
+    server = await startRedisServer({ port: await freePort(), dir, persistence: 'none' });
+  } catch (e) {
+    throw new Error(`No REDIS_URL, no Docker engine, and ${(e as Error).message}`, { cause: e });
+  }
+  project.provide('redisUrl', server.url);
   return async () => {
-    child.kill('SIGTERM');
+    await server.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   };
 }

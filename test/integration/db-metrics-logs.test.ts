@@ -117,7 +117,8 @@ describe('insertMetrics / getMetrics', () => {
     );
   });
 
-  it('writes 100,000 points and reads a run back within generous time bounds', () => {
+  // How fast: bench/figures/repository.ts.
+  it('writes 100,000 points in one call and reads them back: all, one series, the latest of each name', () => {
     const names = [
       'loss',
       'learning_rate',
@@ -133,30 +134,17 @@ describe('insertMetrics / getMetrics', () => {
     const points: MetricPoint[] = [];
     for (let it = 1; it <= 10_000; it++)
       for (const name of names) points.push({ iteration: it, split: 'train', name, value: Math.random() });
-    const t0 = performance.now();
     expect(insertMetrics(t.db, 'r1', 1, points)).toBe(100_000);
-    const insertMs = performance.now() - t0;
     insertMetrics(t.db, 'r2', 1, points.slice(0, 20_000));
 
-    const t1 = performance.now();
     const all = getMetrics(t.db, 'r1');
-    const allMs = performance.now() - t1;
-    const t2 = performance.now();
     const loss = getMetrics(t.db, 'r1', { name: 'loss', split: 'train' });
-    const oneMs = performance.now() - t2;
-    const t3 = performance.now();
     const latest = latestMetrics(t.db, 'r1');
-    const latestMs = performance.now() - t3;
 
     expect(all).toHaveLength(100_000);
     expect(loss).toHaveLength(10_000);
     expect(latest).toHaveLength(10);
     expect(latest.every((m) => m.iteration === 10_000)).toBe(true);
-    // Bounds are ~10x what a 2-core CI machine needs; they catch a lost index or per-row commits.
-    expect(insertMs).toBeLessThan(10_000);
-    expect(allMs).toBeLessThan(2_000);
-    expect(oneMs).toBeLessThan(200);
-    expect(latestMs).toBeLessThan(500);
   });
 });
 

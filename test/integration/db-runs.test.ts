@@ -126,16 +126,13 @@ describe('insertRuns', () => {
       newRun(i, { tags: ['sweep-x'], createdAt: 1_700_000_000_000 }),
     );
     const before = t.db.$client.prepare('SELECT count(*) FROM run_events').pluck().get();
-    const started = performance.now();
-    const created = insertRuns(t.db, inputs);
-    const elapsed = performance.now() - started;
+    const created = insertRuns(t.db, inputs); // how fast: bench/figures/repository.ts
     expect(created.map((r) => r.id)).toEqual(inputs.map((r) => r.id));
     expect(countRunsByStatus(t.db, ['queued'])).toBe(1000);
     expect(t.db.$client.prepare("SELECT count(*) FROM run_tags WHERE tag = 'sweep-x'").pluck().get()).toBe(
       1000,
     );
     expect(t.db.$client.prepare('SELECT count(*) FROM run_events').pluck().get()).toBe(Number(before) + 1000);
-    expect(elapsed).toBeLessThan(5000);
   });
 
   it('is all or nothing: a duplicate at the end of the batch leaves no run behind', () => {

@@ -1,23 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 
+import { freePort } from '../../src/shared/redis-server.js';
 import { redisUrl, REPO_ROOT, standInEnv, TEST_DATA } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait-for.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlxq-start-'));
 afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));

@@ -548,7 +548,8 @@ describe('cache', () => {
 });
 
 describe('large files', () => {
-  it('validates a 50 MB file in constant memory', async () => {
+  // Its speed and peak memory (1 GB, one child process each): bench/figures/dataset-validation.ts.
+  it('validates a 50 MB file read in many chunks, counting every row and byte', async () => {
     const dir = makeDir({});
     const file = path.join(dir, 'train.jsonl');
     const record = JSON.stringify({
@@ -568,31 +569,9 @@ describe('large files', () => {
     fs.closeSync(fd);
     const rows = size / Buffer.byteLength(`${record}\n`);
 
-    const base = process.memoryUsage();
-    const peak = { rss: base.rss, arrayBuffers: base.arrayBuffers };
-    const sampler = setInterval(() => {
-      const m = process.memoryUsage();
-      peak.rss = Math.max(peak.rss, m.rss);
-      peak.arrayBuffers = Math.max(peak.arrayBuffers, m.arrayBuffers);
-    }, 5);
-    const started = performance.now();
     const report = await validate({ dir });
-    const seconds = (performance.now() - started) / 1000;
-    clearInterval(sampler);
 
     expect(report.problems).toEqual([]);
     expect(report.splits.train).toMatchObject({ rows, bytes: size });
-    // A whole-file read would hold >= 50 MB of Buffer plus the decoded string.
-    const MB = 1024 * 1024;
-    const grew = {
-      rss: (peak.rss - base.rss) / MB,
-      arrayBuffers: (peak.arrayBuffers - base.arrayBuffers) / MB,
-    };
-    console.info(
-      `validated ${(size / MB).toFixed(0)} MB in ${seconds.toFixed(2)} s (${(size / MB / seconds).toFixed(0)} MB/s); ` +
-        `peak growth: rss ${grew.rss.toFixed(1)} MB, arrayBuffers ${grew.arrayBuffers.toFixed(1)} MB`,
-    );
-    expect(grew.arrayBuffers).toBeLessThan(8);
-    expect(grew.rss).toBeLessThan(40);
   });
 });

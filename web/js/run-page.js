@@ -4,7 +4,9 @@ import { api, poll, query } from './api.js';
 import { fill, formatDuration, formatNumber, h, progressBar, runLabel, statusBadge } from './dom.js';
 import { errorBanner, mountShell, setTitle } from './layout.js';
 import { LogTail } from './log-tail.js';
+import { memoryCard, outOfMemoryBanner } from './memory-card.js';
 import { RunCharts } from './run-charts.js';
+import { artifactsCard, evaluationCard, jobsCard, samplesCard } from './follow-up-views.js';
 import { commandCard, historyCard, outputsCard, parametersCard } from './run-details.js';
 
 const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
@@ -24,13 +26,23 @@ const progressCard = h('section', { class: 'card', id: 'progress' });
 const charts = new RunCharts();
 const history = h('div');
 const outputs = h('div');
-main.append(head, sub, banner, errorBox, progressCard, charts.el);
+const memory = h('div');
+const followUps = h('div', { id: 'follow-ups' });
+main.append(head, sub, banner, errorBox, progressCard, followUps, charts.el);
 
 let run = null;
 let finalSeen = false;
 let detailsShown = false;
 let tail = null;
 let poller = null;
+let followUpPoller = null;
+
+/** Evaluation, samples, jobs and artifacts of a succeeded run; polled while a follow-up job is not final. */
+async function refreshFollowUps() {
+  const [jobs, artifacts] = await Promise.all([api(`${runPath}/jobs`), api(`${runPath}/artifacts`)]);
+  fill(followUps, evaluationCard(jobs.items), samplesCard(jobs.items), jobsCard(jobs.items), artifactsCard(artifacts.items));
+  return jobs.items.some((j) => !FINAL.has(j.status));
+}
 
 async function refresh() {
   const [detail, metrics] = await Promise.all([
@@ -41,6 +53,7 @@ async function refresh() {
   charts.add(metrics.points ?? []);
   fill(banner);
   render();
+  if (run.status === 'succeeded' && !followUpPoller) followUpPoller = poll(refreshFollowUps, REFRESH_MS, (err) => fill(banner, errorBanner(err)));
   if (FINAL.has(run.status)) {
     // One more read after the final status, so the last metrics written with it are drawn.
     if (finalSeen) return false;
@@ -53,7 +66,7 @@ function render() {
   setTitle(runLabel(run));
   renderHead();
   renderProgress();
-  fill(errorBox, run.error ? h('div', { class: 'banner error', id: 'run-error' }, run.error) : null);
+  fill(errorBox, outOfMemoryBanner(run) ?? (run.error ? h('div', { class: 'banner error', id: 'run-error' }, run.error) : null));
   if (!detailsShown) {
     detailsShown = true;
     startTail();
@@ -61,10 +74,12 @@ function render() {
       tail.el,
       h('div', { class: 'grid two' }, parametersCard(run), commandCard(run)),
       outputs,
+      memory,
       history,
     );
   }
   fill(outputs, outputsCard(run));
+  fill(memory, memoryCard(run));
   fill(history, historyCard(run));
 }
 

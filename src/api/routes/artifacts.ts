@@ -14,6 +14,7 @@ import { artifactView } from '../job-view.js';
 import { loadRun } from './runs.js';
 
 const idParams = z.object({ id: z.string().min(1).max(100) });
+const READ_CHUNK = 1024 * 1024;
 
 /** A header-safe file name (RFC 6266 plain form; the names are the service's own). */
 const attachment = (name: string) => `attachment; filename="${name.replace(/[^A-Za-z0-9._-]/g, '_')}"`;
@@ -40,6 +41,7 @@ export const artifactRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) 
     reply.header('content-disposition', attachment(path.basename(artifact.path)));
     reply.header('content-length', stat.size);
     reply.type(artifact.path.endsWith('.json') ? 'application/json' : 'application/octet-stream');
-    return reply.send(fs.createReadStream(artifact.path));
+    // 1 MiB reads: a sixteenth of the syscalls and chunks of the 64 KiB default, for files of gigabytes.
+    return reply.send(fs.createReadStream(artifact.path, { highWaterMark: READ_CHUNK }));
   });
 };

@@ -16,6 +16,7 @@ const PAGES = {
   '/ui/runs/:id': 'run.html',
   '/ui/sweeps/:id': 'sweep.html',
   '/ui/submit': 'submit.html',
+  '/ui/compare': 'compare.html',
 } as const;
 
 const UPLOT_FILES = new Set(['/uPlot.esm.js', '/uPlot.min.css']);

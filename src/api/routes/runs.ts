@@ -57,6 +57,7 @@ export const runRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
           warnings: [...yamlWarnings, ...p.warnings],
           request: p.request,
           dataset: p.dataset,
+          memory: { ...p.memory.memory, suggestions: p.memory.suggestions },
         });
       }
       const key = req.headers['idempotency-key'];

@@ -14,6 +14,30 @@ interface RunRow extends RunSummary {
   argv: string[];
   warnings?: { path: string; message: string }[];
   checkpoints?: string[];
+  stopReason?: string | null;
+  memory?: { estimate_gb: number | null; reason: string | null; fit: string } | null;
+  peakMemoryGb?: number | null;
+  outOfMemory?: { peak_gb: number | null; estimate_gb: number | null; advice: string[]; reductions: { attempt: number; why: string }[] } | null;
+}
+
+const gb = (x: number | null | undefined) => (x === null || x === undefined ? 'unknown' : `${x.toFixed(2)} GB`);
+
+function memoryLine(run: RunRow): string | null {
+  const m = run.memory;
+  if (!m) return null;
+  const estimate = m.estimate_gb === null ? m.reason : `estimate ${gb(m.estimate_gb)} (${m.fit === 'tight' ? 'fits, tight margin' : m.fit})`;
+  return run.peakMemoryGb == null ? estimate : `${estimate}, measured peak ${gb(run.peakMemoryGb)}`;
+}
+
+/** An out-of-memory end said plainly: the peak, the estimate, what helps, and what on_oom reduce tried. */
+function outOfMemoryLines(run: RunRow): string[] {
+  const oom = run.outOfMemory;
+  if (!oom || run.stopReason !== 'out_of_memory') return [];
+  return [
+    `OUT OF MEMORY: peak ${gb(oom.peak_gb)}, estimate ${gb(oom.estimate_gb)}`,
+    ...oom.advice.map((a) => `  try: ${a}`),
+    ...oom.reductions.map((r) => `  retried (attempt ${r.attempt}): ${r.why}`),
+  ];
 }
 
 const runPath = (id: string) => `/v1/runs/${encodeURIComponent(id)}`;
@@ -91,7 +115,8 @@ export const showCommand: CommandSpec = {
       ['progress', progressLine(run)],
       ['model', run.model],
       ['data', run.data],
-      ['error', run.error],
+      ['error', run.stopReason === 'out_of_memory' ? run.error?.split('\n', 1)[0] : run.error],
+      ['memory', memoryLine(run)],
       ['adapters', run.adapterFile ?? run.adapterPath],
       ['checkpoints', run.checkpoints?.length ? run.checkpoints.join(', ') : null],
       ['created', run.createdAt],
@@ -100,6 +125,7 @@ export const showCommand: CommandSpec = {
       ['command', formatArgv(run.argv)],
     ];
     for (const [k, v] of fields) if (v) io.out(`${`${k}:`.padEnd(13)}${v}\n`);
+    for (const line of outOfMemoryLines(run)) io.out(`${line}\n`);
     for (const w of run.warnings ?? []) io.out(`${'warning:'.padEnd(13)}${w.path}: ${w.message}\n`);
     return EXIT.ok;
   },

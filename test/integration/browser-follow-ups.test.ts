@@ -1,0 +1,79 @@
+// Browser test of the after-training views: a run page with evaluation, samples side by side and artifacts, and the
+// compare page for 3 runs (curves, parameter diff, evaluation, samples), with screenshots.
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { type BrowserHandle, httpJson, launchBrowser, screenshot, type ServedEnv, startServedEnv } from '../helpers/browser.js';
+import { sftRequest, waitJobFinal, waitRunFinal } from '../helpers/follow-up.js';
+
+let served: ServedEnv;
+let browser: BrowserHandle;
+let page: Page;
+const runIds: string[] = [];
+
+const url = (p: string) => `${served.baseUrl}${p}`;
+
+beforeAll(async () => {
+  served = await startServedEnv(0);
+  for (const lr of [1e-5, 1e-4, 5e-4]) {
+    const res = await httpJson(url('/v1/runs'), 'POST', sftRequest({ learning_rate: lr, name: `lr ${lr}` }));
+    expect(res.status, res.text).toBe(201);
+    runIds.push(res.json<{ id: string }>().id);
+  }
+  for (const id of runIds) {
+    expect((await waitRunFinal(served.env, id, 90_000)).status).toBe('succeeded');
+    for (const body of [{ kind: 'evaluate' }, { kind: 'samples', prompts: ['Do you make sandwiches?'], max_tokens: 24 }]) {
+      const res = await httpJson(url(`/v1/runs/${id}/jobs`), 'POST', body);
+      expect(res.status, res.text).toBe(201);
+      expect((await waitJobFinal(served.env, res.json<{ id: string }>().id)).status).toBe('succeeded');
+    }
+  }
+  browser = await launchBrowser();
+  page = await browser.newPage();
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await served?.env.cleanup();
+});
+
+describe('after training in the browser', { timeout: 120_000 }, () => {
+  it('the run page shows the evaluation, the samples side by side and the artifacts with download links', async () => {
+    await page.goto(url(`/ui/runs/${runIds[0]}`));
+    await page.waitForSelector('#evaluation #eval-loss');
+    expect(Number(await page.textContent('#eval-loss'))).toBeGreaterThan(0);
+    const rows = page.locator('#samples table.samples-table tbody tr');
+    expect(await rows.count()).toBe(1);
+    const cells = await rows.first().locator('td').allTextContents();
+    expect(cells[0]).toBe('Do you make sandwiches?');
+    expect(cells[1]).not.toBe(cells[2]);
+    const links = page.locator('#artifacts a[download]');
+    expect(await links.count()).toBeGreaterThanOrEqual(3);
+    const href = await links.first().getAttribute('href');
+    expect(href).toMatch(/^\/v1\/artifacts\/art_[^/]+\/download$/);
+    await screenshot(page, 'run-after-training');
+  });
+
+  it('the compare page shows 3 runs: overlaid curves, the parameter diff, evaluation and samples', async () => {
+    await page.goto(url(`/ui/compare?runs=${runIds.join(',')}`));
+    await page.waitForSelector('#compare-samples table');
+    expect(await page.locator('#compare-runs li').count()).toBe(3);
+    await page.waitForSelector('#compare-charts [data-chart="train-loss"] canvas');
+    expect(await page.locator('#compare-charts [data-chart="train-loss"] .u-legend .u-series').count()).toBe(4);
+    const lr = page.locator('#compare-params tr[data-param="learning_rate"]');
+    expect(await lr.getAttribute('class')).toBe('differs');
+    expect(await lr.locator('td').allTextContents()).toEqual(['learning_rate', '1e-5', '1e-4', '5e-4']);
+    const evalCells = await page.locator('#compare-eval tbody tr').first().locator('td').allTextContents();
+    expect(evalCells).toHaveLength(4);
+    for (const c of evalCells.slice(1)) expect(Number(c)).toBeGreaterThan(0);
+    const sampleHead = await page.locator('#compare-samples thead th').allTextContents();
+    expect(sampleHead).toEqual(['Prompt', 'Base model', 'lr 0.00001', 'lr 0.0001', 'lr 0.0005']);
+    await screenshot(page, 'compare-3-runs');
+  });
+
+  it('refuses fewer than 2 runs with a message', async () => {
+    await page.goto(url(`/ui/compare?runs=${runIds[0]}`));
+    await page.waitForSelector('.banner.error');
+    expect(await page.textContent('.banner.error')).toContain('Compare takes 2 to 8 runs');
+  });
+});

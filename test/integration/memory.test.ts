@@ -1,0 +1,179 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+
+import { submit, waitStatus } from '../helpers/chaos.js';
+import { createTestEnv, TEST_DATA, type TestEnv } from '../helpers/test-env.js';
+
+const LLAMA = path.join(TEST_DATA, 'models', 'llama-3-8b');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mlxq-memory-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+let env: TestEnv | undefined;
+afterEach(async () => {
+  await env?.cleanup();
+  env = undefined;
+});
+
+/** An SFT dataset whose rows are ~8,200 bytes of text each: ≈2,050 tokens by the 4-bytes-per-token estimate. */
+function longRows(): string {
+  const dir = fs.mkdtempSync(path.join(tmp, 'long-'));
+  const row = (i: number) => JSON.stringify({ text: `${i} ${'lorem ipsum dolor '.repeat(455)}` });
+  fs.writeFileSync(
+    path.join(dir, 'train.jsonl'),
+    `${Array.from({ length: 8 }, (_, i) => row(i)).join('\n')}\n`,
+  );
+  return dir;
+}
+
+/** The published scenario: Llama-3-8B (bf16), 1 adapted layer, batch 4, max length 2048. */
+function bigRun(extra: Record<string, unknown> = {}) {
+  return {
+    method: 'sft',
+    model: LLAMA,
+    data: longRows(),
+    iters: 4,
+    batch_size: 4,
+    num_layers: 1,
+    max_seq_length: 2048,
+    ...extra,
+  };
+}
+
+describe('memory estimate and admission', () => {
+  it('a dry run carries the estimate with its breakdown, the usable memory per worker and whether it fits; the run keeps it', async () => {
+    env = await createTestEnv({ WORKER_MEMORY_GB: '64' });
+    const dry = await env.app.inject({ method: 'POST', url: '/v1/runs?dryRun=true', payload: bigRun() });
+    expect(dry.statusCode, dry.body).toBe(200);
+    const { memory, dataset } = dry.json();
+    expect(dataset.lengths).toMatchObject({
+      rows: 8,
+      longestTokensEstimate: expect.any(Number),
+      basis: expect.stringMatching(/bytes per token/),
+    });
+    expect(memory.estimate_gb).toBeGreaterThan(26.66 * 0.65);
+    expect(memory.estimate_gb).toBeLessThan(26.66 * 1.35);
+    expect(Object.keys(memory.breakdown).sort()).toEqual([
+      'activations',
+      'attention',
+      'judge',
+      'logits',
+      'lora',
+      'overhead',
+      'reference',
+      'weights',
+    ]);
+    expect(memory.usable_gb_by_worker).toEqual({ [os.hostname()]: 48 });
+    expect(memory.fits).toBe(true);
+    expect(memory.basis).toMatchObject({ family: 'llama', seqLength: 2048, lengthFrom: 'dataset' });
+
+    const created = await submit(env.app, bigRun());
+    const run = (await env.app.inject({ method: 'GET', url: `/v1/runs/${created.id}` })).json();
+    expect(run.memory).toMatchObject({
+      estimate_gb: memory.estimate_gb,
+      fits: true,
+      breakdown: memory.breakdown,
+    });
+  });
+
+  it('a model that cannot be read gets "no estimate: <why>", not a guess, and is accepted', async () => {
+    env = await createTestEnv({ WORKER_MEMORY_GB: '8' });
+    const body = {
+      method: 'sft',
+      model: 'mlx-community/Qwen2.5-0.5B-Instruct-4bit',
+      data: path.join(TEST_DATA, 'sft-chat'),
+      iters: 2,
+      batch_size: 2,
+    };
+    const dry = (await env.app.inject({ method: 'POST', url: '/v1/runs?dryRun=true', payload: body })).json();
+    expect(dry.memory).toMatchObject({ estimate_gb: null, breakdown: null, fits: null });
+    expect(dry.memory.reason).toMatch(
+      /^no estimate: mlx-community\/Qwen2.5-0.5B-Instruct-4bit is not downloaded/,
+    );
+    await submit(env.app, body);
+  });
+
+  it('a run too large for every worker is refused with 422: estimate, breakdown, largest worker, and changes that do fit', async () => {
+    env = await createTestEnv({ WORKER_MEMORY_GB: '32' });
+    const res = await env.app.inject({ method: 'POST', url: '/v1/runs', payload: bigRun() });
+    expect(res.statusCode, res.body).toBe(422);
+    const body = res.json();
+    expect(body.error).toBe('does_not_fit');
+    expect(body.message).toMatch(/needs about 2\d\.\d+ GB .* the largest worker \(.+\) can use 21.33 GB/);
+    expect(body.memory).toMatchObject({ fits: false, largest_worker: { usable_gb: 21.33 } });
+    expect(body.memory.breakdown.weights).toBeCloseTo(16.06, 1);
+    expect(body.suggestions.length).toBeGreaterThan(0);
+    expect(await env.queue.count()).toBe(0);
+    // Every suggestion is accepted as it stands: its new estimate fits.
+    for (const s of body.suggestions) {
+      expect(s.fits).toBe(true);
+      const again = await env.app.inject({ method: 'POST', url: '/v1/runs', payload: bigRun(s.change) });
+      expect(again.statusCode, `${JSON.stringify(s.change)}: ${again.body}`).toBe(201);
+      expect(again.json().memory.estimate_gb).toBe(s.estimateGb);
+    }
+  });
+});
+
+describe('out of memory', () => {
+  it("the stand-in's Metal abort (SIGABRT) ends the run out_of_memory with measured peak, estimate and advice, not retried", async () => {
+    env = await createTestEnv({ WORKER_MEMORY_GB: '64', TRAINER_FAILURE_ATTEMPTS: '3' });
+    await env.startWorker({ trainerEnv: { MLX_STANDIN_OOM_AT_ITER: '3' } });
+    const created = await submit(env.app, {
+      method: 'sft',
+      model: LLAMA,
+      data: path.join(TEST_DATA, 'sft-chat'),
+      iters: 6,
+      batch_size: 2,
+      steps_per_report: 1,
+    });
+    const run = await waitStatus(env.app, created.id, ['failed', 'succeeded', 'cancelled']);
+    const full = (await env.app.inject({ method: 'GET', url: `/v1/runs/${created.id}` })).json();
+    expect(run.status).toBe('failed');
+    expect(run.stopReason).toBe('out_of_memory');
+    expect(full.signal).toBe('SIGABRT');
+    expect(run.attempts).toHaveLength(1);
+    expect(full.outOfMemory.message).toBe(
+      'libc++abi: terminating due to uncaught exception of type std::runtime_error: [METAL] Command buffer execution failed: Insufficient Memory (00000008:kIOGPUCommandBufferCallbackErrorOutOfMemory)',
+    );
+    expect(full.outOfMemory.peak_gb).toBeGreaterThan(16);
+    expect(full.peakMemoryGb).toBe(full.outOfMemory.peak_gb);
+    expect(full.outOfMemory.estimate_gb).toBe(full.memory.estimate_gb);
+    expect(full.outOfMemory.advice.join('\n')).toMatch(/batch_size 2 → 1 with gradient_accumulation_steps 2/);
+    expect(run.error).toMatch(/^Out of memory: libc\+\+abi/);
+    expect(run.error).toMatch(/- grad_checkpoint: true/);
+    expect(await env.queue.getJobState(created.id)).toBe('failed');
+  });
+
+  it('on_oom "reduce" retries with the batch halved (accumulation doubled) and succeeds once the batch fits', async () => {
+    env = await createTestEnv({ WORKER_MEMORY_GB: '64' });
+    await env.startWorker({ trainerEnv: { MLX_STANDIN_OOM_AT_ITER: '2', MLX_STANDIN_OOM_MIN_BATCH: '4' } });
+    const created = await submit(env.app, {
+      method: 'sft',
+      model: LLAMA,
+      data: path.join(TEST_DATA, 'sft-chat'),
+      iters: 6,
+      batch_size: 4,
+      steps_per_report: 1,
+      on_oom: 'reduce',
+    });
+    const run = await waitStatus(env.app, created.id, ['failed', 'succeeded', 'cancelled']);
+    const full = (await env.app.inject({ method: 'GET', url: `/v1/runs/${created.id}` })).json();
+    expect(run.status, run.error ?? '').toBe('succeeded');
+    expect(run.attempts.map((a) => a.outcome)).toEqual(['failed', 'succeeded']);
+    expect(full.outOfMemory.reductions).toEqual([
+      {
+        attempt: 2,
+        step: 1,
+        change: { batch_size: 2, gradient_accumulation_steps: 2 },
+        why: 'batch_size 2 with gradient_accumulation_steps 2',
+      },
+    ]);
+    expect(full.request).toMatchObject({ batch_size: 2, gradient_accumulation_steps: 2, on_oom: 'reduce' });
+    expect(full.argv.join(' ')).toMatch(/--batch-size 2 .*--gradient-accumulation-steps 2/);
+    expect(run.events.map((e) => e.reason)).toContain(
+      'out of memory; on_oom reduce: retry 1 of 3 with batch_size 2 with gradient_accumulation_steps 2',
+    );
+  });
+});

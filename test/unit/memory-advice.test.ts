@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+
+import {
+  fitOn,
+  oomAdvice,
+  reductionPlan,
+  suggestChanges,
+  usableFromRam,
+} from '../../src/domain/memory-advice.js';
+import { estimateMemory, type MemoryInputs } from '../../src/domain/memory-estimate.js';
+import { type ModelShape, parseModelConfig } from '../../src/domain/model-shape.js';
+import { runMemory } from '../../src/domain/run-memory.js';
+
+const llama = parseModelConfig({
+  model_type: 'llama',
+  hidden_size: 4096,
+  intermediate_size: 14336,
+  num_attention_heads: 32,
+  num_hidden_layers: 32,
+  num_key_value_heads: 8,
+  vocab_size: 128256,
+  tie_word_embeddings: false,
+}) as ModelShape;
+const models = { model: llama, reference: null, judge: null };
+const inputs: MemoryInputs = {
+  trainMode: 'sft',
+  trainType: 'lora',
+  batchSize: 4,
+  maxSeqLength: 2048,
+  longestTokens: 2048,
+  rank: 8,
+  numLayers: 1,
+  gradCheckpoint: false,
+  loadIn: null,
+  groupSize: 4,
+  maxCompletionLength: 512,
+};
+
+describe('usable memory and fit', () => {
+  it('uses ⅔ of RAM up to 36 GB and ¾ above (the measured recommended working sets)', () => {
+    expect(usableFromRam(8e9)).toBeCloseTo(5.33, 2);
+    expect(usableFromRam(64e9)).toBe(48);
+  });
+
+  it('fits with the margin, tight inside the +35% error, no past the margin', () => {
+    expect(fitOn(10, 20, 1.2)).toBe('fits');
+    expect(fitOn(10, 12.5, 1.2)).toBe('tight');
+    expect(fitOn(10, 11.9, 1.2)).toBe('no');
+  });
+
+  it('reports the largest worker and whether any holds the run; no estimate says why', () => {
+    const workers = [
+      { worker: 'air', totalGb: 16, usableGb: 10.67, source: 'fraction_of_ram' as const },
+      { worker: 'studio', totalGb: 64, usableGb: 48, source: 'fraction_of_ram' as const },
+    ];
+    const m = runMemory(estimateMemory(models, inputs), workers, 1.2);
+    expect(m).toMatchObject({
+      fits: true,
+      fit: 'fits',
+      largest_worker: { worker: 'studio', usable_gb: 48 },
+      usable_gb_by_worker: { air: 10.67, studio: 48 },
+    });
+    expect(runMemory({ error: 'config.json lacks vocab_size' }, workers, 1.2)).toMatchObject({
+      estimate_gb: null,
+      fits: null,
+      reason: 'no estimate: config.json lacks vocab_size',
+    });
+  });
+});
+
+describe('changes that fit', () => {
+  it('each suggestion fits by its own new estimate, and keeps the effective batch when it lowers batch_size', () => {
+    const s = suggestChanges(models, inputs, 2, 21.33, 1.2);
+    expect(s.length).toBeGreaterThan(0);
+    for (const x of s) {
+      expect(x.fits).toBe(true);
+      expect(x.estimateGb * 1.2).toBeLessThanOrEqual(21.33);
+      if ('batch_size' in x.change)
+        expect(
+          (x.change.batch_size as number) * (x.change.gradient_accumulation_steps as number),
+        ).toBeGreaterThanOrEqual(8);
+    }
+    expect(s.map((x) => Object.keys(x.change)[0])).toContain('load_in_4bits');
+    expect(s.find((x) => 'max_seq_length' in x.change)?.change.max_seq_length).toBe(256);
+  });
+
+  it('when no single change is enough, all of them together are offered', () => {
+    const s = suggestChanges(models, inputs, 1, 8, 1.2);
+    expect(s).toHaveLength(1);
+    expect(Object.keys(s[0]!.change).sort()).toEqual([
+      'batch_size',
+      'grad_checkpoint',
+      'gradient_accumulation_steps',
+      'load_in_4bits',
+      'max_seq_length',
+    ]);
+    expect(s[0]!.fits).toBe(true);
+  });
+});
+
+describe('on_oom "reduce" and advice', () => {
+  it('halves the batch (doubling accumulation), then turns on grad checkpointing, then halves num_layers: at most 3', () => {
+    expect(reductionPlan({ batch_size: 4, gradient_accumulation_steps: 1 }, 24)).toEqual([
+      {
+        step: 1,
+        change: { batch_size: 2, gradient_accumulation_steps: 2 },
+        why: 'batch_size 2 with gradient_accumulation_steps 2',
+      },
+      {
+        step: 2,
+        change: { batch_size: 2, gradient_accumulation_steps: 2, grad_checkpoint: true },
+        why: 'grad_checkpoint on',
+      },
+      {
+        step: 3,
+        change: { batch_size: 2, gradient_accumulation_steps: 2, grad_checkpoint: true, num_layers: 12 },
+        why: 'num_layers 12',
+      },
+    ]);
+  });
+
+  it('skips a step that cannot apply and stops when nothing is left', () => {
+    expect(
+      reductionPlan({ batch_size: 1, grad_checkpoint: true, num_layers: 2 }, 24).map((r) => r.change),
+    ).toEqual([{ num_layers: 1 }]);
+    expect(reductionPlan({ batch_size: 1, grad_checkpoint: true, num_layers: 1 }, 24)).toEqual([]);
+  });
+
+  it('advice names the measured peak, the estimate and the concrete changes', () => {
+    const advice = oomAdvice(inputs, 1, estimateMemory(models, inputs).estimateGb, 30.5);
+    expect(advice[0]).toBe('measured peak 30.50 GB before the failure; estimate 27.47 GB');
+    expect(advice.join('\n')).toMatch(/batch_size 4 → 2 with gradient_accumulation_steps 2/);
+    expect(advice.join('\n')).toMatch(/grad_checkpoint: true/);
+    expect(advice.join('\n')).toMatch(/on_oom: "reduce"/);
+  });
+});

@@ -1,0 +1,66 @@
+// The run page's memory panels: the out-of-memory banner (peak, estimate, advice, reductions) and the estimate card.
+import { h } from './dom.js';
+
+const gb = (x) => (x === null || x === undefined ? 'unknown' : `${Number(x).toFixed(2)} GB`);
+
+/** Shown instead of the plain error when the trainer ran out of memory; null otherwise. */
+export function outOfMemoryBanner(run) {
+  const oom = run.outOfMemory;
+  if (!oom || run.stopReason !== 'out_of_memory') return null;
+  const reductions = oom.reductions ?? [];
+  return h(
+    'div',
+    { class: 'banner error', id: 'run-oom' },
+    h('strong', {}, `Out of memory: peak ${gb(oom.peak_gb)}, estimate ${gb(oom.estimate_gb)}`),
+    h('div', { class: 'mono' }, oom.message),
+    h('p', {}, 'What helps:'),
+    h(
+      'ul',
+      {},
+      oom.advice.map((a) => h('li', {}, a)),
+    ),
+    reductions.length
+      ? [
+          h('p', {}, 'Retried with smaller settings (on_oom: reduce):'),
+          h(
+            'ul',
+            {},
+            reductions.map((r) => h('li', {}, `attempt ${r.attempt}: ${r.why}`)),
+          ),
+        ]
+      : null,
+  );
+}
+
+/** The estimate made at submit, its breakdown, the workers' usable memory, and the measured peak. */
+export function memoryCard(run) {
+  const m = run.memory;
+  if (!m) return null;
+  const rows = [
+    ['Estimate', m.estimate_gb === null ? m.reason : `${gb(m.estimate_gb)} (±35%)`],
+    ['Measured peak', run.peakMemoryGb === null ? null : gb(run.peakMemoryGb)],
+    [
+      'Fits',
+      m.fit === 'unknown' ? null : m.fit === 'tight' ? 'yes, with a tight margin' : m.fits ? 'yes' : 'no',
+    ],
+    ...Object.entries(m.usable_gb_by_worker ?? {}).map(([w, u]) => [`Usable on ${w}`, gb(u)]),
+    ...Object.entries(m.breakdown ?? {}).map(([k, v]) => [`  ${k}`, gb(v)]),
+  ].filter(([, v]) => v !== null && v !== undefined);
+  return h(
+    'section',
+    { class: 'card', id: 'memory' },
+    h('h2', {}, 'Memory'),
+    h(
+      'dl',
+      { class: 'kv' },
+      rows.map(([k, v]) => [h('dt', {}, k), h('dd', { class: 'mono' }, String(v))]),
+    ),
+    (m.notes ?? []).length
+      ? h(
+          'ul',
+          {},
+          m.notes.map((n) => h('li', {}, n)),
+        )
+      : null,
+  );
+}
