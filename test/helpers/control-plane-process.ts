@@ -40,7 +40,8 @@ export async function startControlPlane(env: Record<string, string> = {}): Promi
     });
     child.all?.on('data', (d: Buffer) => (out += d.toString()));
     await waitFor(async () => (await fetch(`${url}/healthz`).catch(() => null))?.ok ?? (child?.exitCode != null ? Promise.reject(new Error(out)) : false), {
-      timeoutMs: 30_000,
+      // Starting means transpiling the API's import graph (tsx): on a loaded 2-core machine that can take a minute.
+      timeoutMs: 90_000,
       what: 'the control plane to answer',
     });
   };

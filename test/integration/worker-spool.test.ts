@@ -22,7 +22,7 @@ beforeAll(async () => {
   cp = await startControlPlane();
   const w = await cp.http<{ token: string }>('POST', '/v1/workers', { name: 'mbp-spool' });
   client = createControlPlaneClient(cp.url, w.json.token);
-}, 60_000);
+}, 120_000);
 afterAll(async () => {
   client.close();
   await cp.cleanup();
@@ -85,7 +85,7 @@ describe('report spool', () => {
     expect(run.json).toMatchObject({ status: 'succeeded', logLines: 500, logBytes: offset });
     expect(run.json.attempts).toHaveLength(1);
     expect(run.json.events.filter((e) => e.toStatus === 'succeeded')).toHaveLength(1);
-  }, 120_000);
+  }, 240_000);
 
   it('a report of a superseded attempt makes the spool stale and is dropped', async () => {
     const created = await cp.http<{ id: string }>('POST', '/v1/runs', sftRun(10));
