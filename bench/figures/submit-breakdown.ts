@@ -20,7 +20,8 @@ import { checkRunInputs } from '../../src/inputs/check-run-inputs.js';
 import { createPathPolicy } from '../../src/inputs/path-policy.js';
 import { createDataResolver } from '../../src/inputs/resolve-data.js';
 import { loadConfig } from '../../src/shared/config.js';
-import { trainJobOptions } from '../../src/shared/queue.js';
+import { trainJob } from '../../src/shared/job-kinds.js';
+import { addJobs } from '../../src/shared/queue.js';
 import { RawRequest } from '../raw/raw-request.js';
 import { type BenchContext, prefix } from '../lib/context.js';
 import { deployment } from '../lib/project.js';
@@ -91,7 +92,7 @@ export async function submitBreakdown(ctx: BenchContext): Promise<Breakdown> {
       countRunsByStatus(db, ['queued', 'interrupted']),
     );
     await step('queue.add (BullMQ, one Redis round trip)', (i) =>
-      queue.add('train', { runId: `b${i}` }, trainJobOptions(`b${i}-${k++}`, 0)),
+      addJobs(queue, [trainJob(`b${i}-${k++}`, 1)]),
     );
     const run = getRun(db, prepared.id) ?? insertRun(db, newRunRow(prepared));
     await step('getRun + runView + JSON.stringify (the 201 answer)', () =>

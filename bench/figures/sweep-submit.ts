@@ -15,7 +15,8 @@ import { migrate } from '../../src/db/migrate.js';
 import { insertRuns } from '../../src/db/runs-repository.js';
 import { createDataResolver } from '../../src/inputs/resolve-data.js';
 import { loadConfig } from '../../src/shared/config.js';
-import { createRedis, createRunsQueue, trainJobOptions, workerRedisOptions } from '../../src/shared/queue.js';
+import { trainJob } from '../../src/shared/job-kinds.js';
+import { addJobs, createRedis, createRunsQueue, workerRedisOptions } from '../../src/shared/queue.js';
 import { type BenchContext, prefix, subdir } from '../lib/context.js';
 import { atMostRatio, type Figure, makeFigure } from '../lib/figure.js';
 import { HttpClient } from '../lib/http-client.js';
@@ -62,12 +63,9 @@ async function buildingBlocks(ctx: BenchContext, d: ProjectDeployment, rep: numb
       db,
       prepared.map((p, i) => newRunRow(p, { sweepIndex: i })),
     );
-    await queue.addBulk(
-      prepared.map((p) => ({
-        name: 'train',
-        data: { runId: p.id },
-        opts: trainJobOptions(p.id, p.request.priority),
-      })),
+    await addJobs(
+      queue,
+      prepared.map((p) => trainJob(p.id, 1, { priority: p.request.priority })),
     );
     return nowMs() - t0;
   } finally {

@@ -9,6 +9,7 @@ import { ConflictError } from '../domain/errors.js';
 import type { Run } from '../domain/run.js';
 import { isFinal } from '../domain/run-status.js';
 import type { Config } from '../shared/config.js';
+import { trainJobIdFor } from '../shared/job-kinds.js';
 import { cancelChannel } from '../shared/queue.js';
 
 export interface CancelRunDeps {
@@ -37,7 +38,7 @@ export async function cancelRun(deps: CancelRunDeps, id: string, log: Log): Prom
   if (isFinal(run.status)) throw new ConflictError(`Run ${id} is already ${run.status}; only a queued, interrupted or running run can be cancelled`);
   if (!requestCancel(deps.db, id)) throw alreadyFinal(deps.db, id);
   if (run.status !== 'running') {
-    await removeJob(deps.queue, id, log);
+    await removeJob(deps.queue, trainJobIdFor(run), log);
     try {
       const cancelled = transitionRun(deps.db, id, ['queued', 'interrupted'], 'cancelled', { stopReason: 'cancelled' }, 'cancelled by request');
       return { run: cancelled, state: 'cancelled' };
@@ -62,11 +63,11 @@ function alreadyFinal(db: Db, id: string): ConflictError {
 }
 
 /** Removes the run's job; a job a worker holds (locked) or an unreachable Redis leaves it in place. */
-async function removeJob(queue: Queue, id: string, log: Log): Promise<void> {
+async function removeJob(queue: Queue, jobId: string, log: Log): Promise<void> {
   try {
-    const job = await queue.getJob(id);
+    const job = await queue.getJob(jobId);
     await job?.remove();
   } catch (err) {
-    log.warn({ err, runId: id }, 'the job of the cancelled run stays in the queue; it ends at once when a worker takes it');
+    log.warn({ err, jobId }, 'the job of the cancelled run stays in the queue; it ends at once when a worker takes it');
   }
 }

@@ -10,6 +10,7 @@ import { FUSE_OPTIONS, type FollowUpRequest } from '../domain/follow-up-request.
 import { checkFollowUp, type FollowUpFacts } from '../domain/follow-up-rules.js';
 import { newId } from '../domain/ids.js';
 import type { Run } from '../domain/run.js';
+import type { RunRequest } from '../domain/run-request.js';
 import { readModelFacts } from '../inputs/model-facts.js';
 import type { InputCheckDeps } from '../inputs/check-run-inputs.js';
 import type { Config } from '../shared/config.js';
@@ -58,6 +59,8 @@ export function createJobs(db: Db, rows: readonly NewJob[]): FollowUpJob[] {
   return insertJobs(db, rows);
 }
 
-export function checkRequestForRun(config: Config, run: Run, req: FollowUpRequest, field = ''): void {
-  checkFollowUp(req, followUpFacts(config, run), field);
+/** `run` may be a run or, at submit time, just its request (for `after` and `best_after`). */
+export function checkRequestForRun(config: Config, run: Run | RunRequest, req: FollowUpRequest, field = ''): void {
+  const r = 'request' in run && typeof run.request === 'object' ? (run as Run) : { method: (run as RunRequest).method, model: (run as RunRequest).model, request: run as RunRequest };
+  checkFollowUp(req, followUpFacts(config, r), field);
 }

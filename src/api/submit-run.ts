@@ -13,12 +13,14 @@ import { newRunRow } from '../domain/new-run.js';
 import type { Run } from '../domain/run.js';
 import { parseRunRequest, type RunRequest } from '../domain/run-request.js';
 import type { Config } from '../shared/config.js';
-import { trainJobOptions } from '../shared/queue.js';
+import { trainJob } from '../shared/job-kinds.js';
+import { addJobs } from '../shared/queue.js';
 import { checkRunInputs, type InputCheckDeps } from '../inputs/check-run-inputs.js';
 import { assessRunMemory, type MemoryAssessment } from '../memory/assess-run-memory.js';
 import { localWorkerMemory } from '../memory/worker-memory.js';
 import { MemoryDoesNotFitError } from '../domain/errors.js';
 import { doesNotFitMessage } from '../domain/run-memory.js';
+import { checkFollowUpPaths, checkRequestForRun } from './submit-follow-up.js';
 
 export interface SubmitDeps {
   config: Config;
@@ -42,6 +44,10 @@ export interface PreparedRun {
 export async function prepareRun(body: unknown, deps: Pick<SubmitDeps, 'config' | 'inputs'>): Promise<PreparedRun> {
   const { request, warnings } = parseRunRequest(body);
   const { dataDir, report } = await checkRunInputs(request, deps.inputs);
+  for (const [i, req] of (request.after ?? []).entries()) {
+    checkRequestForRun(deps.config, request, req, `after.${i}`);
+    await checkFollowUpPaths(deps.inputs, req, `after.${i}`);
+  }
   const id = newId('run');
   const runDir = path.join(deps.config.dataDir, 'runs', id);
   const command = buildCommand(request, { python: deps.config.mlxPython, runDir, dataDir });
@@ -120,7 +126,7 @@ export async function submitRun(
     return { run: winner, created: false, warnings: winner.warnings };
   }
   try {
-    await deps.queue.add('train', { runId: prepared.id }, trainJobOptions(prepared.id, prepared.request.priority));
+    await addJobs(deps.queue, [trainJob(prepared.id, 1, { priority: prepared.request.priority })]);
   } catch (e) {
     // No run may stay queued without a job behind it.
     deleteRun(deps.db, prepared.id);

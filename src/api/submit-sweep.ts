@@ -25,8 +25,10 @@ import {
   type SweepCombination,
   type SweepSpec,
 } from '../domain/sweep-spec.js';
-import { trainJobOptions } from '../shared/queue.js';
+import { trainJob } from '../shared/job-kinds.js';
+import { addJobs } from '../shared/queue.js';
 import { doesNotFitMessage } from '../domain/run-memory.js';
+import { checkRequestForRun } from './submit-follow-up.js';
 import { assertQueueHasRoom, newRunRow, prepareRun, type PreparedRun, type SubmitDeps } from './submit-run.js';
 
 export interface SubmittedSweep {
@@ -41,6 +43,7 @@ export async function submitSweep(body: unknown, deps: SubmitDeps): Promise<Subm
   const combos = expandSweep(spec);
   await assertQueueHasRoom(deps, combos.length);
   const prepared = await prepareAll(spec, combos, deps);
+  for (const [i, req] of (spec.best_after ?? []).entries()) checkRequestForRun(deps.config, prepared[0]!.request, req, `best_after.${i}`);
   const sweepId = newId('swp');
   const rows = prepared.map((p, i) => newRunRow(p, { sweepId, sweepIndex: i, sweepValues: combos[i]!.values }));
   const sweep = withTransaction(deps.db, () => {
@@ -57,9 +60,7 @@ export async function submitSweep(body: unknown, deps: SubmitDeps): Promise<Subm
   });
   try {
     // One addBulk is one MULTI: the jobs go in together, in sweep order (equal priorities run first in, first out).
-    await deps.queue.addBulk(
-      prepared.map((p) => ({ name: 'train', data: { runId: p.id }, opts: trainJobOptions(p.id, p.request.priority) })),
-    );
+    await addJobs(deps.queue, prepared.map((p) => trainJob(p.id, 1, { priority: p.request.priority })));
   } catch (e) {
     // No run may stay queued without a job behind it. Should the MULTI have reached Redis after all, its jobs
     // name runs that no longer exist, and the worker drops them (UnrecoverableError).
@@ -104,6 +105,8 @@ async function prepareAll(spec: SweepSpec, combos: SweepCombination[], deps: Sub
 /** The run body of one combination; runs get a name that says where they sit in the sweep. */
 function runBody(spec: SweepSpec, combo: SweepCombination): Record<string, unknown> {
   const body = applyValues(spec.base, combo.values);
+  // The sweep's `after` goes to every member (after a member's own `after` from base, if any).
+  if (spec.after) body.after = [...((spec.base.after as unknown[] | undefined) ?? []), ...spec.after];
   if (!('name' in combo.values)) {
     const prefix = typeof spec.base.name === 'string' ? spec.base.name : (spec.name ?? 'sweep');
     body.name = `${prefix} #${combo.index} (${describeValues(combo.values)})`.slice(0, 200);

@@ -1,9 +1,8 @@
 // The HTTP shape of a sweep: its runs as a table (values, status, metrics), progress counts, the best run, CSV.
 import type { Db } from '../db/client.js';
+import { listJobsOfRuns } from '../db/jobs-repository.js';
 import { type FinalAndBest, finalAndBestMetric, type MetricValue } from '../db/metrics-repository.js';
 import { listRuns } from '../db/runs-repository.js';
-import { getSweep, updateSweepStatus } from '../db/sweeps-repository.js';
-import { ConflictError } from '../domain/errors.js';
 import type { MetricGoal, MetricSplit, Run, Sweep } from '../domain/run.js';
 import { isFinal, RUN_STATUSES, type RunStatus } from '../domain/run-status.js';
 import { defaultSplit, type SweepMetric } from '../domain/sweep-spec.js';
@@ -32,6 +31,8 @@ export interface SweepRunRow {
   valLoss: FinalBest;
   /** GRPO's total_rewards_mean (train reports); null for other methods. */
   meanReward: FinalBest | null;
+  /** The newest succeeded evaluate job's result (test loss and perplexity); null when not evaluated. */
+  evaluation: { testLoss: number; testPpl: number } | null;
   stopReason: string | null;
   error: string | null;
   durationMs: number | null;
@@ -62,17 +63,6 @@ export function sweepRuns(db: Db, sweep: Sweep): Run[] {
   return page.items.sort((a, b) => (a.sweepIndex ?? 0) - (b.sweepIndex ?? 0));
 }
 
-/** An active sweep whose runs are all final is done; written on read (compare-and-set, a cancel may win). */
-export function settleSweepStatus(db: Db, sweep: Sweep, runs: readonly Run[]): Sweep {
-  if (sweep.status !== 'active' || !runs.every((r) => isFinal(r.status))) return sweep;
-  try {
-    return updateSweepStatus(db, sweep.id, 'active', 'done');
-  } catch (e) {
-    if (e instanceof ConflictError) return getSweep(db, sweep.id) ?? sweep;
-    throw e;
-  }
-}
-
 const point = (v: MetricValue | null): Point | null => (v ? { iteration: v.iteration, value: v.value } : null);
 
 function metricTable(db: Db, ids: string[], name: string, split: MetricSplit, goal: MetricGoal): Map<string, FinalBest> {
@@ -89,6 +79,10 @@ export function sweepRows(db: Db, sweep: Sweep, runs: readonly Run[]): SweepRunR
   const anyGrpo = runs.some((r) => r.trainMode === 'grpo');
   const reward = anyGrpo ? metricTable(db, ids, 'total_rewards_mean', 'train', 'max') : undefined;
   const none: FinalBest = { final: null, best: null };
+  const evaluation = new Map<string, { testLoss: number; testPpl: number }>();
+  for (const j of listJobsOfRuns(db, ids)) {
+    if (j.kind === 'evaluate' && j.status === 'succeeded' && j.result) evaluation.set(j.runId, { testLoss: Number(j.result.test_loss), testPpl: Number(j.result.test_ppl) });
+  }
   return runs.map((r) => ({
     index: r.sweepIndex ?? 0,
     runId: r.id,
@@ -100,6 +94,7 @@ export function sweepRows(db: Db, sweep: Sweep, runs: readonly Run[]): SweepRunR
     trainLoss: trainLoss.get(r.id) ?? none,
     valLoss: valLoss.get(r.id) ?? none,
     meanReward: r.trainMode === 'grpo' ? (reward?.get(r.id) ?? none) : null,
+    evaluation: evaluation.get(r.id) ?? null,
     stopReason: r.stopReason,
     error: r.error,
     durationMs: r.durationMs,
@@ -150,10 +145,12 @@ function header(sweep: Sweep) {
   };
 }
 
-/** GET /v1/sweeps/:id: the spec, progress counts, the best run and the table. */
-export function sweepDetail(db: Db, stored: Sweep) {
-  const runs = sweepRuns(db, stored);
-  const sweep = settleSweepStatus(db, stored, runs);
+/**
+ * GET /v1/sweeps/:id: the spec, progress counts, the best run and the table. Reads only: the sweep's status is
+ * written when its last member ends (the final-status hook), never here.
+ */
+export function sweepDetail(db: Db, sweep: Sweep) {
+  const runs = sweepRuns(db, sweep);
   const rows = sweepRows(db, sweep, runs);
   // Members the sweep's median stopping rule stopped (cancelled, stopReason 'early_stopped'); 0 without early_stopping.
   const earlyStopped = runs.filter((r) => r.stopReason === 'early_stopped').length;
@@ -185,12 +182,15 @@ export function sweepCsv(detail: SweepDetail): string {
   const objective = `${m.split}_${m.name}`.replace(/[^\w]+/g, '_');
   const head = ['index', 'run_id', 'status', ...params, `${objective}_final`, `${objective}_best`, 'train_loss_final', 'train_loss_best', 'val_loss_final', 'val_loss_best'];
   if (grpo) head.push('mean_reward_final', 'mean_reward_best');
+  const evaluated = detail.runs.some((r) => r.evaluation !== null);
+  if (evaluated) head.push('test_loss', 'test_ppl');
   head.push('iteration', 'total_iterations', 'duration_ms', 'stop_reason', 'is_best');
   const lines = [head.map(cell).join(',')];
   for (const r of detail.runs) {
     const pair = (fb: FinalBest | null) => [fb?.final?.value, fb?.best?.value];
     const row: unknown[] = [r.index, r.runId, r.status, ...params.map((p) => r.values[p]), ...pair(r.objective), ...pair(r.trainLoss), ...pair(r.valLoss)];
     if (grpo) row.push(...pair(r.meanReward));
+    if (evaluated) row.push(r.evaluation?.testLoss, r.evaluation?.testPpl);
     row.push(r.progress.iteration, r.progress.total, r.durationMs, r.stopReason, detail.best?.runId === r.runId);
     lines.push(row.map(cell).join(','));
   }

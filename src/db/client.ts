@@ -23,17 +23,18 @@ export function dbFilePath(dataDir: string): string {
  * across process crashes in WAL mode (a power cut may lose the last commits, never corrupt the file).
  * foreign_keys is per connection in SQLite, so it must be set on every open.
  */
-export function openDb(file: string): Db {
+export function openDb(file: string, opts: { readonly?: boolean } = {}): Db {
   const inMemory = file === ':memory:' || file === '';
-  if (!inMemory) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const sqlite = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+  if (!inMemory && !opts.readonly) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  // Read-only: a handle that cannot write at all (the tests prove with one that no read route writes).
+  const sqlite = new Database(file, { timeout: BUSY_TIMEOUT_MS, readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
   try {
-    const mode = sqlite.pragma('journal_mode = WAL', { simple: true });
+    const mode = sqlite.pragma(opts.readonly ? 'journal_mode' : 'journal_mode = WAL', { simple: true });
     if (!inMemory && mode !== 'wal')
       throw new Error(`SQLite refused WAL mode for ${file} (got ${String(mode)})`);
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    sqlite.pragma('synchronous = NORMAL');
+    if (!opts.readonly) sqlite.pragma('synchronous = NORMAL');
   } catch (err) {
     sqlite.close();
     throw err;
@@ -46,7 +47,7 @@ export function closeDb(db: Db): void {
   const sqlite = db.$client;
   if (!sqlite.open) return;
   try {
-    sqlite.pragma('optimize');
+    if (!sqlite.readonly) sqlite.pragma('optimize');
   } finally {
     sqlite.close();
   }

@@ -71,6 +71,18 @@ export function finishAttempt(db: Db, runId: string, attempt: number, result: Fi
   return row;
 }
 
+/** Like finishAttempt, for a caller that does not know whether the attempt is open: false when it was not. */
+export function closeOpenAttempt(db: Db, runId: string, attempt: number, result: FinishAttempt): boolean {
+  if (attempt < 1) return false;
+  try {
+    finishAttempt(db, runId, attempt, result);
+    return true;
+  } catch (e) {
+    if (e instanceof ConflictError) return false;
+    throw e;
+  }
+}
+
 export function listAttempts(db: Db, runId: string): RunAttempt[] {
   return db
     .select()

@@ -5,14 +5,16 @@ import { ConflictError, NotFoundError } from '../domain/errors.js';
 import type { NewRun, Run } from '../domain/run.js';
 import { ACTIVE_STATUSES, assertTransition, isFinal, type RunStatus } from '../domain/run-status.js';
 import type { Db } from './client.js';
+import { runFinalStatusHooks } from './final-status-hooks.js';
 import { perDb } from './per-db.js';
 import { runEvents, runs, runTags } from './schema.js';
 import { isUniqueViolation, sqliteErrorMessage, withCause } from './sqlite-errors.js';
 import { withTransaction } from './transaction.js';
 
 export { listRuns, type ListRunsFilter } from './runs-list.js';
-export { listRunEvents } from './run-events-repository.js';
+export { listRunEvents, recordRunEvent } from './run-events-repository.js';
 export {
+  closeOpenAttempt,
   finishAttempt,
   listAttempts,
   startAttempt,
@@ -49,12 +51,22 @@ export type RunPatch = Partial<
     | 'finishedAt'
     | 'durationMs'
     | 'attempt'
+    | 'notBefore'
+    | 'workerErrors'
     | 'peakMemoryGb'
     | 'outOfMemory'
     | 'request'
     | 'argv'
   >
 >;
+
+/** A status change's reason, and for a retry decision the delay before the next attempt. */
+export type EventNote = string | { reason: string; delayMs?: number | null };
+
+export function noteParts(note: EventNote | undefined): { reason: string | null; delayMs: number | null } {
+  if (note === undefined) return { reason: null, delayMs: null };
+  return typeof note === 'string' ? { reason: note, delayMs: null } : { reason: note.reason, delayMs: note.delayMs ?? null };
+}
 
 /** Fields that change while a run trains, without a status change. */
 export type ProgressPatch = Partial<
@@ -210,6 +222,8 @@ export function findRunByIdempotencyKey(db: Db, key: string): Run | undefined {
  * - queued: queued_at = now;
  * - a final status: finished_at = now, duration_ms = finished_at - started_at;
  * - leaving running: trainer_pid cleared (a stale pid could later name an unrelated process).
+ *
+ * A move to a final status runs the final-status hooks (final-status-hooks.ts) in the same transaction.
  */
 export function transitionRun(
   db: Db,
@@ -217,7 +231,7 @@ export function transitionRun(
   from: RunStatus | readonly RunStatus[],
   to: RunStatus,
   patch: RunPatch = {},
-  reason?: string,
+  note?: EventNote,
 ): Run {
   const fromList: readonly RunStatus[] = typeof from === 'string' ? [from] : from;
   if (fromList.length === 0) throw new TypeError('transitionRun needs at least one from status');
@@ -246,10 +260,11 @@ export function transitionRun(
         fromStatus: current.status,
         toStatus: to,
         attempt: updated.attempt,
-        reason: reason ?? null,
+        ...noteParts(note),
         at: now,
       })
       .run();
+    if (isFinal(updated.status)) runFinalStatusHooks(db, { run: { ...updated, status: updated.status }, from: current.status, at: now });
     return updated;
   });
 }
@@ -286,6 +301,14 @@ export function updateRunProgress(db: Db, id: string, patch: ProgressPatch): boo
     .where(eq(runs.id, id))
     .run();
   return result.changes > 0;
+}
+
+/** Records a retry decision that keeps the status: the backoff's end and the worker-error count. */
+export function setRetryState(db: Db, id: string, state: { notBefore: number | null; workerErrors?: number }): void {
+  db.update(runs)
+    .set({ ...definedOnly(state), updatedAt: Date.now() })
+    .where(eq(runs.id, id))
+    .run();
 }
 
 /**

@@ -71,6 +71,10 @@ export const runs = sqliteTable(
     logLines: integer('log_lines').notNull().default(0),
     cancelRequestedAt: integer('cancel_requested_at'),
     stopReason: text('stop_reason'),
+    /** Earliest time the next attempt may start (a retry's backoff); the reconciler keeps it when it re-adds a job. */
+    notBefore: integer('not_before'),
+    /** Worker-side errors (I/O, SQLite) met so far; the retry policy's strike count for them. */
+    workerErrors: integer('worker_errors').notNull().default(0),
     datasetSha: text('dataset_sha'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
@@ -118,6 +122,8 @@ export const runEvents = sqliteTable(
     toStatus: text('to_status').$type<RunStatus>().notNull(),
     attempt: integer('attempt').notNull(),
     reason: text('reason'),
+    /** A retry decision's delay before the next attempt. */
+    delayMs: integer('delay_ms'),
     at: integer('at').notNull(),
   },
   (t) => [index('run_events_run_idx').on(t.runId, t.id)],

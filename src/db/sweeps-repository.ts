@@ -1,11 +1,12 @@
 // Sweeps: a grid or list of runs created together; insert, read, list newest first, compare-and-set status.
-import { and, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, notExists, type SQL, sql } from 'drizzle-orm';
 
 import { ConflictError, NotFoundError } from '../domain/errors.js';
 import type { MetricGoal, Sweep, SweepStatus } from '../domain/run.js';
 import type { Db } from './client.js';
 import { assertLimit, decodeCursor, type Page, toPage } from './cursor.js';
-import { sweeps } from './schema.js';
+import { ACTIVE_STATUSES } from '../domain/run-status.js';
+import { runs, sweeps } from './schema.js';
 import { isUniqueViolation, withCause } from './sqlite-errors.js';
 import { withTransaction } from './transaction.js';
 
@@ -102,4 +103,22 @@ export function updateSweepStatus(
       `Sweep ${id} is ${current.status}, not ${fromList.join(' or ')}; cannot make it ${to}`,
     );
   });
+}
+
+/**
+ * An active sweep none of whose runs is still active becomes done (compare-and-set: a cancelled sweep stays
+ * cancelled). Called by the final-status hook, inside the transaction that ends the run. Returns whether it did.
+ */
+export function settleSweepOfRun(db: Db, sweepId: string | null, at = Date.now()): boolean {
+  if (sweepId === null) return false;
+  const stillActive = db
+    .select({ one: sql`1` })
+    .from(runs)
+    .where(and(eq(runs.sweepId, sweepId), inArray(runs.status, ACTIVE_STATUSES)));
+  const result = db
+    .update(sweeps)
+    .set({ status: 'done', updatedAt: at })
+    .where(and(eq(sweeps.id, sweepId), eq(sweeps.status, 'active'), notExists(stillActive)))
+    .run();
+  return result.changes > 0;
 }

@@ -1,5 +1,5 @@
 // Pure argv builders for the follow-up tools: mlx_lm generate, fuse, lora --test, convert, and mlx_lm_lora.train --test.
-import { TRAINER_ENV } from './build-command.js';
+import { flagArg, TRAINER_ENV } from './build-command.js';
 
 /** The child environment for every follow-up tool (unbuffered, UTF-8), added to the inherited one. */
 export const FOLLOW_UP_ENV: Readonly<Record<string, string>> = TRAINER_ENV;
@@ -85,12 +85,13 @@ export function trainerTestArgv(trainArgv: readonly string[], a: { adapterPath: 
   for (let i = 0; i < trainArgv.length; i++) {
     const arg = trainArgv[i]!;
     if (TRAIN_ONLY_FLAGS.has(arg)) continue;
-    if (REPLACED.has(arg)) {
-      i++;
+    // The service writes `--flag=value` (older runs: `--flag value`).
+    if (REPLACED.has(arg.split('=', 1)[0]!)) {
+      if (!arg.includes('=')) i++;
       continue;
     }
     argv.push(arg);
   }
-  argv.push('--test', '--adapter-path', a.adapterPath, '--data', a.data, '--batch-size', String(a.batchSize), '--test-batches', String(a.testBatches));
+  argv.push('--test', flagArg('--adapter-path', a.adapterPath), flagArg('--data', a.data), flagArg('--batch-size', String(a.batchSize)), flagArg('--test-batches', String(a.testBatches)));
   return argv;
 }

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 
 import { type FieldIssue, RequestValidationError } from './errors.js';
+import { type FollowUpRequest, parseFollowUpList } from './follow-up-request.js';
 import { METHOD_INFO, METHODS, type Method, type MethodFamily, type TrainMode } from './methods.js';
 import {
   appliesTo,
@@ -12,7 +13,7 @@ import {
   RUN_OPTIONS,
 } from './run-options.js';
 
-export const SERVICE_FIELDS = ['method', 'name', 'tags', 'priority', 'fuse', 'on_oom'] as const;
+export const SERVICE_FIELDS = ['method', 'name', 'tags', 'priority', 'fuse', 'on_oom', 'after'] as const;
 
 /** A validated, normalised run request: mlx-lm-lora's own keys plus the service fields. */
 export interface RunRequest {
@@ -27,6 +28,8 @@ export interface RunRequest {
   fuse: boolean;
   /** After an out-of-memory failure: fail (the default), or retry with smaller settings (at most 3 times). */
   on_oom?: 'fail' | 'reduce';
+  /** Follow-up jobs queued when the run succeeds (see follow-up-request.ts). */
+  after?: FollowUpRequest[];
   reward_functions?: string[];
   reward_weights?: number[];
   [option: string]: unknown;
@@ -127,6 +130,8 @@ const serviceShape = {
   priority: z.number().int().min(0).max(100).default(0),
   fuse: z.boolean().default(false),
   on_oom: z.enum(['fail', 'reduce']).optional(),
+  // Each entry is parsed by parseFollowUpList below, so its issues name after.<i>.<field>.
+  after: z.array(z.unknown()).optional(),
 };
 
 function buildSchema(method: Method) {
@@ -293,5 +298,6 @@ export function parseRunRequest(input: unknown): ParsedRunRequest {
   const issues = [...badKeys, ...(parsed.success ? [] : zodIssues(parsed.error))];
   if (issues.length > 0 || !parsed.success) throw new RequestValidationError(issues);
   const request = parsed.data as RunRequest;
+  if (request.after !== undefined) request.after = parseFollowUpList(request.after, 'after');
   return { request, warnings: recommendedRangeWarnings(mode, request) };
 }

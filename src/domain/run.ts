@@ -48,6 +48,10 @@ export interface Run {
   logLines: number;
   cancelRequestedAt: number | null;
   stopReason: string | null;
+  /** Earliest time the next attempt may start (set by a retry decision's backoff). */
+  notBefore: number | null;
+  /** Worker-side errors (I/O, SQLite) met so far. */
+  workerErrors: number;
   datasetSha: string | null;
   createdAt: number;
   updatedAt: number;
@@ -91,7 +95,10 @@ export interface NewRun {
   createdAt?: number;
 }
 
-/** One status change, including creation (fromStatus null). */
+/**
+ * One status change, including creation (fromStatus null), or a decision that kept the status (fromStatus equals
+ * toStatus: a retry of a run that had not started, a job re-added by the reconciler, a recorded error).
+ */
 export interface RunEvent {
   id: number;
   runId: string;
@@ -99,6 +106,8 @@ export interface RunEvent {
   toStatus: RunStatus;
   attempt: number;
   reason: string | null;
+  /** A retry decision's delay before the next attempt. */
+  delayMs: number | null;
   at: number;
 }
 

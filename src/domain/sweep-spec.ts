@@ -1,6 +1,8 @@
 // The sweep body: its zod schema, grid expansion and seeded random sampling into an ordered list of combinations.
 import { z } from 'zod';
 
+import { type FollowUpRequest, parseFollowUpList } from './follow-up-request.js';
+
 import { type FieldIssue, RequestValidationError } from './errors.js';
 import { type EarlyStopping, earlyStoppingSchema } from './median-stopping.js';
 import { METRIC_SPLITS, type MetricGoal, type MetricSplit } from './run.js';
@@ -49,6 +51,9 @@ export const sweepBodySchema = z
     }),
     max_runs: z.number().int().min(1).max(MAX_SWEEP_RUNS).optional(),
     early_stopping: earlyStoppingSchema.optional(),
+    /** Follow-up jobs for every member that succeeds, and for the best run when the sweep ends. */
+    after: z.array(z.unknown()).optional(),
+    best_after: z.array(z.unknown()).optional(),
   })
   .superRefine((s, ctx) => {
     if (s.early_stopping && s.metric.split === 'test') {
@@ -74,6 +79,8 @@ export interface SweepSpec {
   max_runs?: number;
   /** Opt-in: stop members clearly worse than the completed ones (see median-stopping.ts). */
   early_stopping?: EarlyStopping;
+  after?: FollowUpRequest[];
+  best_after?: FollowUpRequest[];
 }
 
 export interface SweepCombination {
@@ -111,6 +118,8 @@ export function parseSweepSpec(input: unknown): SweepSpec {
   if (s.random) spec.random = { params: s.random.params, samples: s.random.samples, seed: s.random.seed };
   if (s.max_runs !== undefined) spec.max_runs = s.max_runs;
   if (s.early_stopping) spec.early_stopping = s.early_stopping;
+  if (s.after !== undefined) spec.after = parseFollowUpList(s.after, 'after');
+  if (s.best_after !== undefined) spec.best_after = parseFollowUpList(s.best_after, 'best_after');
   return spec;
 }
 

@@ -4,7 +4,9 @@ import { and, eq } from 'drizzle-orm';
 
 import type { Db } from '../db/client.js';
 import { maxLogSeq } from '../db/logs-repository.js';
-import { finishAttempt, requireRun, startAttempt, transitionRun } from '../db/runs-repository.js';
+import { finishAttempt, listAttempts, requireRun, startAttempt, transitionRun } from '../db/runs-repository.js';
+import { decideRetry } from '../domain/retry-policy.js';
+import { retrySettings } from '../worker/retry-decisions.js';
 import { runAttempts } from '../db/schema.js';
 import { withTransaction } from '../db/transaction.js';
 import { isFinal } from '../domain/run-status.js';
@@ -38,6 +40,7 @@ export function startAttemptReport(db: Db, worker: string, body: StartAttemptBod
     }
     if (isFinal(run.status)) return { outcome: 'final', status: run.status };
     if (run.status === 'running') return { outcome: 'busy', reason: `run ${run.id} is running attempt ${run.attempt} on ${run.worker ?? 'another worker'}` };
+    if (run.notBefore !== null && run.notBefore > now) return { outcome: 'busy', reason: `run ${run.id} waits for its retry backoff until ${new Date(run.notBefore).toISOString()}` };
     if (run.cancelRequestedAt !== null) {
       const cancelled = transitionRun(db, run.id, [run.status], 'cancelled', { finishedAt: now, stopReason: 'cancelled' }, 'cancelled before it started');
       return { outcome: 'final', status: cancelled.status };
@@ -89,8 +92,8 @@ export function transitionReport(db: Db, worker: string, runId: string, body: Tr
   });
 }
 
-/** Records how an attempt ended, once; a retried finish answers the run as it is. */
-export function finishReport(db: Db, config: Pick<Config, 'trainerFailureAttempts'>, worker: string, runId: string, body: FinishBody, now = Date.now()): Run {
+/** Records how an attempt ended, once; a retried finish answers the run as it is. Retries follow the one policy. */
+export function finishReport(db: Db, config: Config, worker: string, runId: string, body: FinishBody, now = Date.now()): Run {
   return withTransaction(db, () => {
     const row = getAttemptRow(db, runId, body.attempt);
     if (row && row.worker === worker && row.finishedAt !== null) return requireRun(db, runId);
@@ -98,17 +101,23 @@ export function finishReport(db: Db, config: Pick<Config, 'trainerFailureAttempt
     finishAttempt(db, runId, body.attempt, { outcome: body.outcome, exitCode: body.exitCode ?? null, signal: body.signal ?? null, error: body.outcome === 'failed' ? body.error ?? null : null, finishedAt: now });
     const base = { exitCode: body.exitCode ?? null, signal: body.signal ?? null, checkpoints: body.checkpoints };
     const ended = { finishedAt: now, durationMs: now - (run.startedAt ?? now) };
+    const settings = retrySettings(config);
     switch (body.outcome) {
       case 'succeeded':
         return transitionRun(db, runId, 'running', 'succeeded', { ...base, ...ended, adapterFile: body.adapterFile ?? null }, body.reason);
       case 'cancelled':
-        return transitionRun(db, runId, 'running', 'cancelled', { ...base, ...ended, stopReason: body.stopReason ?? 'cancelled' }, body.reason);
-      case 'interrupted':
-        return transitionRun(db, runId, 'running', 'interrupted', { ...base, stopReason: body.stopReason ?? 'shutdown' }, body.reason);
+        return transitionRun(db, runId, 'running', 'cancelled', { ...base, ...ended, stopReason: body.stopReason ?? 'cancelled' }, decideRetry('stopped', 1, settings, body.reason).reason);
+      case 'interrupted': {
+        const d = decideRetry('interrupted', 1, settings, body.reason);
+        const delayMs = d.action === 'resume' ? d.delayMs : 0;
+        return transitionRun(db, runId, 'running', 'interrupted', { ...base, stopReason: body.stopReason ?? 'shutdown', notBefore: now + delayMs }, { reason: d.reason, delayMs });
+      }
       case 'failed': {
-        const retry = body.retryable && body.attempt < config.trainerFailureAttempts;
-        if (retry) return transitionRun(db, runId, 'running', 'interrupted', { ...base, error: body.error ?? null, stopReason: body.stopReason ?? null }, `attempt ${body.attempt} of ${config.trainerFailureAttempts} failed (${body.reason}); retrying`);
-        return transitionRun(db, runId, 'running', 'failed', { ...base, ...ended, error: body.error ?? null, stopReason: body.stopReason ?? null }, body.reason);
+        const strike = listAttempts(db, runId).filter((a) => a.outcome === 'failed').length;
+        const d = decideRetry(body.retryable ? 'trainer_failure' : 'permanent', strike, settings, `attempt ${body.attempt} failed (${body.reason})`);
+        const patch = { ...base, error: body.error ?? null, stopReason: body.stopReason ?? body.reason };
+        if (d.action === 'retry') return transitionRun(db, runId, 'running', 'interrupted', { ...patch, notBefore: now + d.delayMs }, { reason: d.reason, delayMs: d.delayMs });
+        return transitionRun(db, runId, 'running', 'failed', { ...patch, ...ended }, d.reason);
       }
     }
   });

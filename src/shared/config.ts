@@ -31,8 +31,23 @@ const envSchema = z.object({
   WORKER_LOCK_S: z.coerce.number().gt(0).default(300),
   /** How often workers look for runs whose worker died (BullMQ stalled check and the run-lease scan). */
   STALLED_INTERVAL_S: z.coerce.number().gt(0).default(30),
-  /** How many attempts a trainer failure (exit 1) gets in all; crashes of the worker always resume. */
-  TRAINER_FAILURE_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(1),
+  /** How many attempts a run gets for trainer failures (exit other than 0 and 2, a signal); crashes always resume. */
+  MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).optional(),
+  /** The older name of MAX_ATTEMPTS, still read when MAX_ATTEMPTS is not set. */
+  TRAINER_FAILURE_ATTEMPTS: z.coerce.number().int().min(1).max(20).optional(),
+  /** Retry backoff: the first delay, doubling per failure (with jitter) up to the cap. */
+  RETRY_BASE_DELAY_S: z.coerce.number().min(0).default(10),
+  RETRY_MAX_DELAY_S: z.coerce.number().min(0).default(600),
+  /** An interrupted run (shutdown, crash) is queued again after this. */
+  RESUME_DELAY_S: z.coerce.number().min(0).default(1),
+  /** How often the reconciler makes the queue match SQLite (also at start and when Redis comes back). */
+  RECONCILE_INTERVAL_S: z.coerce.number().gt(0).default(30),
+  /** On SIGTERM/SIGINT the process exits within this, whatever is unreachable (requeue mode). */
+  SHUTDOWN_TIMEOUT_S: z.coerce.number().gt(0).default(10),
+  /** Workers refresh their registry entry this often; an entry lives 2 periods. */
+  WORKER_HEARTBEAT_S: z.coerce.number().gt(0).default(10),
+  /** A worker whose trainer check failed checks again this often (and on SIGHUP). */
+  PREFLIGHT_RECHECK_S: z.coerce.number().gt(0).default(60),
   /** Per-run log cap in bytes: past it only the head and the tail are kept. */
   LOG_CAP_BYTES: z.coerce.number().int().min(4096).default(64 * 1024 * 1024),
   MAX_QUEUED_RUNS: z.coerce.number().int().min(1).default(10_000),
@@ -74,7 +89,14 @@ export type Config = Readonly<{
   shutdownDeadlineMs: number;
   lockDurationMs: number;
   stalledIntervalMs: number;
-  trainerFailureAttempts: number;
+  maxAttempts: number;
+  retryBaseDelayMs: number;
+  retryMaxDelayMs: number;
+  resumeDelayMs: number;
+  reconcileIntervalMs: number;
+  shutdownTimeoutMs: number;
+  workerHeartbeatMs: number;
+  preflightRecheckMs: number;
   logCapBytes: number;
   maxQueuedRuns: number;
   submitRatePerMin: number;
@@ -128,7 +150,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownDeadlineMs: e.SHUTDOWN_DEADLINE_S * 1000,
     lockDurationMs: e.WORKER_LOCK_S * 1000,
     stalledIntervalMs: e.STALLED_INTERVAL_S * 1000,
-    trainerFailureAttempts: e.TRAINER_FAILURE_ATTEMPTS,
+    maxAttempts: e.MAX_ATTEMPTS ?? e.TRAINER_FAILURE_ATTEMPTS ?? 3,
+    retryBaseDelayMs: e.RETRY_BASE_DELAY_S * 1000,
+    retryMaxDelayMs: e.RETRY_MAX_DELAY_S * 1000,
+    resumeDelayMs: e.RESUME_DELAY_S * 1000,
+    reconcileIntervalMs: e.RECONCILE_INTERVAL_S * 1000,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_S * 1000,
+    workerHeartbeatMs: e.WORKER_HEARTBEAT_S * 1000,
+    preflightRecheckMs: e.PREFLIGHT_RECHECK_S * 1000,
     logCapBytes: e.LOG_CAP_BYTES,
     maxQueuedRuns: e.MAX_QUEUED_RUNS,
     submitRatePerMin: e.SUBMIT_RATE_PER_MIN,

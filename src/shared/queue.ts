@@ -1,16 +1,10 @@
-// The runs queue: its name, the job payload catalogue, job options and Redis connections for API and worker.
-import { type JobsOptions, Queue } from 'bullmq';
+// The runs queue: its name, lock settings and Redis connections for API and worker (job kinds: job-kinds.ts).
+import { Queue } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
-import { z } from 'zod';
+
+import type { QueuedJob } from './job-kinds.js';
 
 export const RUNS_QUEUE = 'runs';
-
-/** One catalogue maps job name to payload schema; the worker parses payloads again. */
-export const JOB_PAYLOADS = {
-  train: z.object({ runId: z.string().min(1) }),
-} as const;
-export type JobName = keyof typeof JOB_PAYLOADS;
-export type TrainPayload = z.infer<(typeof JOB_PAYLOADS)['train']>;
 
 export interface WorkerLockOptions {
   lockDuration: number;
@@ -35,16 +29,10 @@ export const WORKER_LOCK: Readonly<WorkerLockOptions> = Object.freeze({
   runRetryDelay: 2_000,
 });
 
-export function trainJobOptions(runId: string, priority: number): JobsOptions {
-  return {
-    jobId: runId,
-    // Higher service priority runs sooner; BullMQ runs lower numbers first.
-    priority: 101 - priority,
-    // Retries are decided by the processor (UnrecoverableError for permanent failures).
-    attempts: 1,
-    removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 },
-    removeOnFail: { age: 30 * 24 * 3600, count: 10_000 },
-  };
+/** Adds jobs from the catalogue in one MULTI, in order (equal priorities run first in, first out). */
+export async function addJobs(queue: Queue, jobs: readonly QueuedJob[]): Promise<void> {
+  if (jobs.length === 1) await queue.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts);
+  else if (jobs.length > 1) await queue.addBulk(jobs.map((j) => ({ name: j.name, data: j.data, opts: j.opts })));
 }
 
 /** For request paths (API): fail fast while Redis is down instead of queueing commands in memory. */

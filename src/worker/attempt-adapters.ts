@@ -8,6 +8,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
+import { flagArg } from '../domain/build-command.js';
+
 const CHECKPOINT = /^(\d{7})_adapters\.safetensors$/;
 const ATTEMPT_DIR = /^attempt-(\d+)$/;
 
@@ -15,8 +17,10 @@ export function attemptAdapterDir(adapters: string, attempt: number): string {
   return path.join(adapters, `attempt-${attempt}`);
 }
 
-/** The argv with its --adapter-path value replaced. */
+/** The argv with its --adapter-path value replaced (written `--adapter-path=dir`, or as two elements by older runs). */
 export function withAdapterPath(argv: readonly string[], dir: string): string[] {
+  const joined = argv.findIndex((a) => a.startsWith('--adapter-path='));
+  if (joined >= 0) return argv.map((a, i) => (i === joined ? flagArg('--adapter-path', dir) : a));
   const i = argv.indexOf('--adapter-path');
   if (i < 0 || i + 1 >= argv.length) throw new Error('the trainer command has no --adapter-path');
   return [...argv.slice(0, i + 1), dir, ...argv.slice(i + 2)];

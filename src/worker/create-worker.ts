@@ -8,10 +8,11 @@ import type { Db } from '../db/client.js';
 import type { Config } from '../shared/config.js';
 import { probeMlxLmVersion, writeMlxLmVersion } from '../shared/mlx-lm-version.js';
 import { cancelChannel, createRunsQueue, RUNS_QUEUE, WORKER_LOCK, type WorkerLockOptions } from '../shared/queue.js';
-import { isFollowUpJobName, parseFollowUpPayload } from '../shared/follow-up-queue.js';
+import { startFollowUpOutbox } from './follow-up/outbox.js';
 import { createFollowUpHandler } from './follow-up/process-follow-up.js';
 import { preflightMlx } from './preflight.js';
-import { createProcessor, type ProcessorDeps } from './process-run.js';
+import { createDispatcher } from './job-handlers.js';
+import { createTrainHandler, type ProcessorDeps } from './process-run.js';
 import { startRecoveryLoop } from './recovery.js';
 import { workerIdentity } from './run-lease.js';
 
@@ -52,7 +53,7 @@ export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> 
   const queue = createRunsQueue(deps.connection, config.queuePrefix);
   // Its connection is the worker's, whose errors the process already logs; unhandled, BullMQ prints them raw.
   queue.on('error', (err) => logger.debug({ err: err.message }, 'recovery queue error'));
-  const recovery = startRecoveryLoop({ db: deps.db, logger, self, killGraceMs: config.killGraceMs, queue, redis: deps.connection }, lock.stalledInterval);
+  const recovery = startRecoveryLoop({ db: deps.db, logger, self, killGraceMs: config.killGraceMs, queue, active }, lock.stalledInterval);
   await recovery.first;
 
   const channel = cancelChannel(config.queuePrefix);
@@ -62,20 +63,23 @@ export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> 
   };
   deps.subscriber.on('message', onCancel);
 
-  const processRun = createProcessor({ ...deps, config: { ...config, stalledIntervalMs: lock.stalledInterval }, preflight, active, self, shutdown: shutdown.signal });
+  const train = createTrainHandler({ ...deps, config: { ...config, stalledIntervalMs: lock.stalledInterval }, preflight, active, self, shutdown: shutdown.signal, queue });
   const processFollowUp = createFollowUpHandler({ ...deps, active, shutdown: shutdown.signal });
+  const followUp = (payload: { jobId: string }, job: Job, token: string | undefined) => processFollowUp(payload, job, token);
   // Follow-up jobs (evaluate, samples, fuse, export) share the queue, so one GPU job runs at a time.
-  const processor = (job: Job, token?: string) => (isFollowUpJobName(job.name) ? processFollowUp(parseFollowUpPayload(job.data), job, token) : processRun(job, token));
+  const processor = createDispatcher({ train, evaluate: followUp, samples: followUp, fuse: followUp, export: followUp });
   const worker = new Worker(RUNS_QUEUE, processor, { connection: deps.connection, prefix: config.queuePrefix, concurrency: 1, ...lock });
   worker.on('error', (err) => logger.error({ err: err.message }, 'worker error'));
   worker.on('stalled', (jobId) => logger.warn({ jobId }, 'job stalled: its worker stopped renewing the lock'));
   await worker.waitUntilReady();
+  const outbox = startFollowUpOutbox(deps.db, queue, logger);
   return {
     worker,
     preflight,
     active,
     async close(mode = config.shutdownMode) {
       await recovery.stop();
+      await outbox.stop();
       const closing = worker.close();
       if (mode === 'requeue') shutdown.abort();
       // Past the deadline a 'wait' shutdown stops the training too (it resumes on the next start).

@@ -1,15 +1,17 @@
-// The job processor: parse, load, return if final, take over a run whose worker died, honour a cancel, run an
-// attempt, and tell BullMQ how the job ends (done, failed for good, or delayed to resume later).
-import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
+// The train job's handler: load the run, drop a stale job, take over a run whose worker died, honour a cancel, run
+// attempt n of job `train:<run>:<n>`, and tell BullMQ how the job ends; the next attempt is a job of its own.
+import { DelayedError, type Job, type Queue, UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
 
 import { getRun, transitionRun } from '../db/runs-repository.js';
 import { ConflictError } from '../domain/errors.js';
 import type { Run } from '../domain/run.js';
 import { isFinal } from '../domain/run-status.js';
-import { JOB_PAYLOADS } from '../shared/queue.js';
+import { nextTrainJob, parseJobId, type TrainPayload } from '../shared/job-kinds.js';
+import { addJobs } from '../shared/queue.js';
 import type { StopReason } from './execute.js';
 import { reclaimRun } from './recovery.js';
+import { recordWorkerError } from './retry-decisions.js';
 import { type AttemptDeps, runAttempt } from './run-attempt.js';
 import { type WorkerIdentity, writeLease } from './run-lease.js';
 
@@ -17,79 +19,122 @@ export interface ProcessorDeps extends AttemptDeps {
   logger: Logger;
   /** This worker process, as written into the run lease. */
   self: WorkerIdentity;
+  /** The runs queue, to add the job of a run's next attempt. */
+  queue: Queue;
 }
 
-/** An interrupted run goes back to the queue for this long before it resumes (lets a shutting-down worker exit). */
-const RESUME_DELAY_MS = 1000;
+type Step =
+  | { kind: 'done'; status: string }
+  /** Put this same job back for later: no attempt was used (a live owner, a shutdown, a backoff not over). */
+  | { kind: 'later'; delayMs: number }
+  /** The run needs another attempt: its own job, `train:<run>:<n+1>`, added before this one completes. */
+  | { kind: 'next' }
+  | { kind: 'failed'; error: string };
 
-type Step = { kind: 'done'; status: string } | { kind: 'requeue'; delayMs: number } | { kind: 'attempted'; outcome: string };
-
-export function createProcessor(deps: ProcessorDeps) {
-  return async function processRun(job: Job, token?: string): Promise<{ status: string }> {
-    const parsed = JOB_PAYLOADS.train.safeParse(job.data);
-    if (!parsed.success) throw new UnrecoverableError(`Invalid job payload: ${parsed.error.message}`);
-    const log = deps.logger.child({ runId: parsed.data.runId, jobId: job.id });
-    const run = getRun(deps.db, parsed.data.runId);
-    if (!run) throw new UnrecoverableError(`Run ${parsed.data.runId} does not exist`);
+export function createTrainHandler(deps: ProcessorDeps) {
+  return async function processRun(payload: TrainPayload, job: Job, token: string | undefined): Promise<{ status: string }> {
+    const log = deps.logger.child({ runId: payload.runId, jobId: job.id });
+    const run = getRun(deps.db, payload.runId);
+    if (!run) throw new UnrecoverableError(`Run ${payload.runId} does not exist`);
+    // A job queued by an older version has no attempt number: it carries whatever the run needs next.
+    const n = parseJobId(job.id)?.n ?? (run.status === 'running' ? run.attempt : run.attempt + 1);
     let step: Step;
     try {
-      step = await advance(deps, run, token, log);
+      step = await advance(deps, run, n, token, log);
     } catch (e) {
       if (e instanceof UnrecoverableError) throw e;
-      // Every run reaches a final status: one the worker cannot handle fails with the reason instead of being
-      // left queued or interrupted without a job.
-      log.error({ err: e }, 'worker error; the run fails');
-      failOnWorkerError(deps, run.id, e);
-      throw new UnrecoverableError(`worker error: ${(e as Error).message}`);
+      step = onWorkerError(deps, run.id, n, e, log);
     }
-    switch (step.kind) {
-      case 'done':
-        return { status: step.status };
-      case 'requeue':
-        return requeue(job, token, step.delayMs);
-      case 'attempted':
-        return settle(deps, run.id, step.outcome, job, token, log);
-    }
+    return finish(deps, run.id, step, job, token, log);
   };
 }
 
 /** Everything up to and including the attempt, in the order of STYLE.md's job lifecycle. */
-async function advance(deps: ProcessorDeps, found: Run, token: string | undefined, log: Logger): Promise<Step> {
+async function advance(deps: ProcessorDeps, found: Run, n: number, token: string | undefined, log: Logger): Promise<Step> {
   let run = found;
   // Retries and redelivered jobs must be idempotent.
   if (isFinal(run.status)) return { kind: 'done', status: run.status };
   if (run.status === 'running') {
+    if (n < run.attempt) return stale(run, n, log);
     // The job came back while its run is running: its worker died (stalled job), or lost its lock in a Redis
     // outage and trains on. Only a dead worker's run may be taken over; a live one's is looked at again later.
     const r = await reclaimRun({ ...deps, killGraceMs: deps.config.killGraceMs }, run);
     if (r.kind === 'owned') {
       log.warn({ owner: r.owner }, 'the run is still trained by a live worker; checking again later');
-      return { kind: 'requeue', delayMs: deps.config.stalledIntervalMs };
+      return { kind: 'later', delayMs: deps.config.stalledIntervalMs };
     }
     run = getRun(deps.db, run.id)!;
-    if (isFinal(run.status)) return { kind: 'done', status: run.status };
+    return isFinal(run.status) ? { kind: 'done', status: run.status } : { kind: 'next' };
   }
+  if (n !== run.attempt + 1) return stale(run, n, log);
   if (run.cancelRequestedAt) return { kind: 'done', status: cancelBeforeStart(deps, run) };
-  if (deps.shutdown.aborted) return { kind: 'requeue', delayMs: RESUME_DELAY_MS };
+  if (deps.shutdown.aborted) return { kind: 'later', delayMs: deps.config.resumeDelayMs };
+  // A job re-added without its delay (or one that came early) waits out the run's backoff.
+  if (run.notBefore !== null && run.notBefore > Date.now() + 50) return { kind: 'later', delayMs: run.notBefore - Date.now() };
   if (deps.preflight.error) {
     transitionRun(deps.db, run.id, [run.status], 'failed', { error: `mlx-lm-lora is not usable on worker ${deps.config.workerName}: ${deps.preflight.error}`, stopReason: 'preflight', finishedAt: Date.now() }, 'preflight');
     throw new UnrecoverableError(deps.preflight.error);
   }
   // Before the run shows running: from now on a worker that finds this run running can ask whether we live.
   await writeLease(run.runDir, deps.self, token ?? null);
-  const outcome = await runAttempt(deps, run, log);
-  return { kind: 'attempted', outcome: outcome?.status ?? 'not started' };
+  await runAttempt(deps, run, log);
+  const after = getRun(deps.db, run.id)!;
+  switch (after.status) {
+    case 'interrupted':
+      return { kind: 'next' };
+    case 'failed':
+      return { kind: 'failed', error: after.error ?? 'failed' };
+    case 'queued':
+      // A cancel or another worker moved it before the attempt could start; look again at once.
+      return after.attempt + 1 === n ? { kind: 'later', delayMs: 0 } : { kind: 'next' };
+    default:
+      return { kind: 'done', status: after.status };
+  }
 }
 
-function failOnWorkerError(deps: ProcessorDeps, runId: string, error: unknown): void {
-  const run = getRun(deps.db, runId);
-  if (!run || isFinal(run.status)) return;
-  const message = `The worker could not process the run: ${error instanceof Error ? error.message : String(error)}`;
+function stale(run: Run, n: number, log: Logger): Step {
+  log.info({ jobAttempt: n, runAttempt: run.attempt, status: run.status }, 'stale job: another job carries this run; dropping it');
+  return { kind: 'done', status: run.status };
+}
+
+/** The retry policy decides; the run is never failed on the first worker error. */
+function onWorkerError(deps: ProcessorDeps, runId: string, n: number, error: unknown, log: Logger): Step {
+  log.error({ err: error }, 'worker error');
+  let recorded: ReturnType<typeof recordWorkerError>;
   try {
-    transitionRun(deps.db, runId, [run.status], 'failed', { error: message, stopReason: 'worker_error', finishedAt: Date.now() }, 'worker error');
+    recorded = recordWorkerError(deps.db, deps.config, runId, error);
   } catch (e) {
-    // Someone moved it first (a cancel): that status stands.
-    if (!(e instanceof ConflictError)) throw e;
+    // SQLite itself fails: nothing can be written now. The job comes back after a backoff and tries again.
+    log.error({ err: e }, 'could not record the worker error in SQLite; the job comes back later');
+    return { kind: 'later', delayMs: deps.config.retryBaseDelayMs };
+  }
+  const { decision, run } = recorded;
+  log.warn({ decision }, 'retry decision');
+  if (!run || isFinal(run.status)) return run?.status === 'failed' ? { kind: 'failed', error: run.error ?? decision.reason } : { kind: 'done', status: run?.status ?? 'gone' };
+  // An error before the attempt started leaves attempt n unused: this job waits out the backoff itself.
+  if (run.attempt + 1 === n) return { kind: 'later', delayMs: Math.max(0, (run.notBefore ?? 0) - Date.now()) };
+  return { kind: 'next' };
+}
+
+/** Tells BullMQ how the job ends. */
+async function finish(deps: ProcessorDeps, runId: string, step: Step, job: Job, token: string | undefined, log: Logger): Promise<{ status: string }> {
+  switch (step.kind) {
+    case 'done':
+      return { status: step.status };
+    case 'failed':
+      throw new UnrecoverableError(step.error);
+    case 'later':
+      // DelayedError: BullMQ counts no attempt.
+      await job.moveToDelayed(Date.now() + step.delayMs, token);
+      throw new DelayedError();
+    case 'next': {
+      const run = getRun(deps.db, runId)!;
+      // Added before this job completes: a crash in between leaves two jobs (the stale one is dropped), never none.
+      const next = nextTrainJob(run);
+      await addJobs(deps.queue, [next]);
+      log.info({ nextJob: next.opts.jobId, delayMs: next.opts.delay ?? 0 }, 'queued the next attempt');
+      return { status: run.status };
+    }
   }
 }
 
@@ -101,26 +146,6 @@ function cancelBeforeStart(deps: ProcessorDeps, run: Run): string {
     // The API moved it first (it cancels queued runs itself).
     if (e instanceof ConflictError) return getRun(deps.db, run.id)?.status ?? 'cancelled';
     throw e;
-  }
-}
-
-/** Puts the job back in the queue for `delayMs`; BullMQ is told with DelayedError, so no attempt is counted. */
-async function requeue(job: Job, token: string | undefined, delayMs: number): Promise<never> {
-  await job.moveToDelayed(Date.now() + delayMs, token);
-  throw new DelayedError();
-}
-
-/** Tells BullMQ how the job ends: done, failed for good, or back in the queue to resume. */
-async function settle(deps: ProcessorDeps, runId: string, outcome: string, job: Job, token: string | undefined, log: Logger) {
-  const run = getRun(deps.db, runId)!;
-  switch (run.status) {
-    case 'interrupted':
-      log.info('re-queueing the run to resume');
-      return requeue(job, token, RESUME_DELAY_MS);
-    case 'failed':
-      throw new UnrecoverableError(run.error ?? 'failed');
-    default:
-      return { status: run.status, outcome };
   }
 }
 

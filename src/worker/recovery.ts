@@ -1,15 +1,16 @@
 // Recovers runs whose worker died (kill -9, power loss): stops the trainer it left behind, moves the run from running
-// to interrupted (the attempt is recorded as such) and gives its job back to the queue at once, without waiting for
-// BullMQ's lock to expire. Runs at worker start, every stalled interval, and for each job that arrives still running.
+// to interrupted (the attempt is recorded as such) and queues its next attempt at once, without waiting for BullMQ's
+// lock to expire. Runs at worker start, every stalled interval, and for each job that arrives still running.
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
 import type { Db } from '../db/client.js';
-import { finishAttempt, getRun, listRuns, transitionRun } from '../db/runs-repository.js';
+import { closeOpenAttempt, getRun, listRuns, transitionRun } from '../db/runs-repository.js';
 import { withTransaction } from '../db/transaction.js';
 import { ConflictError } from '../domain/errors.js';
 import type { Run } from '../domain/run.js';
+import { nextTrainJob } from '../shared/job-kinds.js';
+import { addJobs } from '../shared/queue.js';
 import { stopLeftoverTrainer } from './leftover-trainer.js';
 import { describeOwner, leaseOwnerAlive, readLease, type RunLease, type WorkerIdentity } from './run-lease.js';
 
@@ -18,6 +19,8 @@ export interface RecoveryDeps {
   logger: Logger;
   self: WorkerIdentity;
   killGraceMs: number;
+  /** The runs this process trains now: a lease naming this process for any other run is left over, not live. */
+  active?: ReadonlyMap<string, unknown>;
 }
 
 export type Reclaim = { kind: 'owned'; owner: string } | { kind: 'reclaimed'; lease: RunLease | null } | { kind: 'moved' };
@@ -29,7 +32,8 @@ export type Reclaim = { kind: 'owned'; owner: string } | { kind: 'reclaimed'; le
  */
 export async function reclaimRun(deps: RecoveryDeps, run: Run): Promise<Reclaim> {
   const lease = await readLease(run.runDir);
-  if (await leaseOwnerAlive(lease, deps.self)) return { kind: 'owned', owner: describeOwner(lease) };
+  const leftByThisProcess = lease?.pid === deps.self.pid && lease.host === deps.self.host && deps.active !== undefined && !deps.active.has(run.id);
+  if (!leftByThisProcess && (await leaseOwnerAlive(lease, deps.self))) return { kind: 'owned', owner: describeOwner(lease) };
   const log = deps.logger.child({ runId: run.id });
   // A trainer's pid only means something on the host that started it.
   if (!lease || lease.host === deps.self.host) await stopLeftoverTrainer(run.runDir, deps.killGraceMs, log);
@@ -43,7 +47,8 @@ function interruptLostRun(db: Db, run: Run, reason: string): boolean {
   try {
     withTransaction(db, () => {
       const now = transitionRun(db, run.id, 'running', 'interrupted', { stopReason: 'worker_lost' }, reason);
-      closeAttempt(db, run.id, now.attempt);
+      // A worker that died before it opened the attempt leaves nothing to close.
+      closeOpenAttempt(db, run.id, now.attempt, { outcome: 'interrupted', error: 'worker lost' });
     });
     return true;
   } catch (e) {
@@ -52,42 +57,27 @@ function interruptLostRun(db: Db, run: Run, reason: string): boolean {
   }
 }
 
-function closeAttempt(db: Db, runId: string, attempt: number): void {
-  if (attempt < 1) return;
-  try {
-    // A savepoint: a worker that died before it opened the attempt leaves nothing to close.
-    withTransaction(db, () => finishAttempt(db, runId, attempt, { outcome: 'interrupted', error: 'worker lost' }));
-  } catch (e) {
-    if (!(e instanceof ConflictError)) throw e;
-  }
-}
-
-/** The runs queue and a plain connection to the same Redis (to read a job's lock). */
+/** The runs queue, to add the job of a recovered run's next attempt. */
 export interface JobAccess {
   queue: Queue;
-  redis: Redis;
 }
 
 /**
- * Puts a job back in the queue when it sits in active under the lock of the dead worker named by the lease (or
- * under no lock at all). A lock held by anyone else is left alone. Returns whether the job moved.
+ * Queues the next attempt of an interrupted run (its own job id, so adding it twice is harmless). The dead
+ * worker's job stays active until BullMQ's stalled check frees it; it is then dropped as stale.
  */
-export async function releaseJob(jobs: JobAccess, runId: string, lease: RunLease | null): Promise<boolean> {
-  const { queue, redis } = jobs;
-  const token = await redis.get(`${queue.toKey(runId)}:lock`);
-  if (token !== null && token !== lease?.lockToken) return false;
-  const job = await queue.getJob(runId);
-  if (!job || (await job.getState()) !== 'active') return false;
-  // '0' skips BullMQ's token check, right only because no lock exists.
-  await job.moveToWait(token ?? '0');
+async function queueNextAttempt(jobs: JobAccess, db: Db, runId: string): Promise<boolean> {
+  const run = getRun(db, runId);
+  if (run?.status !== 'interrupted') return false;
+  await addJobs(jobs.queue, [nextTrainJob(run)]);
   return true;
 }
 
 const SCAN_PAGE = 200;
 
 /**
- * One recovery pass over runs that dead workers left running (or interrupted with their job still active):
- * each is reclaimed and its job released. Returns the ids of the runs whose jobs went back to the queue.
+ * One recovery pass over runs that dead workers left running (or interrupted by a worker that died before it
+ * queued the next attempt): each is reclaimed and its next attempt queued. Returns the ids of those runs.
  */
 export async function recoverLostRuns(deps: RecoveryDeps & JobAccess): Promise<string[]> {
   const released: string[] = [];
@@ -97,20 +87,18 @@ export async function recoverLostRuns(deps: RecoveryDeps & JobAccess): Promise<s
     for (const found of page.items) {
       const run = getRun(deps.db, found.id);
       if (!run) continue;
-      let lease: RunLease | null;
       if (run.status === 'running') {
         const r = await reclaimRun(deps, run);
         if (r.kind !== 'reclaimed') continue;
-        lease = r.lease;
       } else {
-        lease = await readLease(run.runDir);
+        const lease = await readLease(run.runDir);
         if (!lease || (await leaseOwnerAlive(lease, deps.self))) continue;
       }
-      if (await releaseJob(deps, run.id, lease)) released.push(run.id);
+      if (await queueNextAttempt(deps, deps.db, run.id)) released.push(run.id);
     }
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
-  if (released.length) deps.logger.info({ runs: released }, 'gave the jobs of runs whose worker is gone back to the queue');
+  if (released.length) deps.logger.info({ runs: released }, 'queued the next attempt of runs whose worker is gone');
   return released;
 }
 

@@ -11,6 +11,7 @@ import { withTransaction } from '../db/transaction.js';
 import { finishAttempt, getRun, listAttempts, startAttempt, transitionRun, updateRunProgress } from '../db/runs-repository.js';
 import { buildCommand, TRAINER_ENV } from '../domain/build-command.js';
 import { ConflictError } from '../domain/errors.js';
+import { decideRetry } from '../domain/retry-policy.js';
 import type { Run } from '../domain/run.js';
 import type { Config } from '../shared/config.js';
 import { attemptAdapterDir, settleAttemptDir, settleLeftoverAttemptDirs, withAdapterPath } from './attempt-adapters.js';
@@ -19,6 +20,7 @@ import { type ExecuteResult, executeTrainer } from './execute.js';
 import { trainerPidFile } from './leftover-trainer.js';
 import { decideOnOom } from './oom-retry.js';
 import { decideOutcome, type Outcome } from './outcome.js';
+import { retrySettings } from './retry-decisions.js';
 import { listCheckpoints, newestCheckpoint, type ResumePoint } from './resume-point.js';
 import { RunOutputSink } from './run-output-sink.js';
 import { startLeaseHeartbeat } from './run-lease.js';
@@ -188,29 +190,39 @@ async function record(deps: AttemptDeps, runId: string, attempt: number, outcome
   const adapters = path.join(run.runDir, 'adapters');
   const base = { exitCode: result.exitCode, signal: result.signal, checkpoints: await checkpointNames(adapters), peakMemoryGb: maxMetricValue(deps.db, runId, 'peak_memory_gb') };
   const ended = { finishedAt: now, durationMs: now - (run.startedAt ?? now) };
-  finishAttempt(deps.db, runId, attempt, { outcome: outcome.status, exitCode: result.exitCode, signal: result.signal, error: outcome.status === 'failed' ? outcome.error : null });
-  switch (outcome.status) {
-    case 'succeeded':
-      transitionRun(deps.db, runId, 'running', 'succeeded', { ...base, ...ended, adapterFile: path.join(adapters, 'adapters.safetensors') }, 'trainer exited 0 and wrote adapters.safetensors');
-      break;
-    case 'cancelled':
-      transitionRun(deps.db, runId, 'running', 'cancelled', { ...base, ...ended, stopReason: outcome.stopReason }, outcome.reason);
-      break;
-    case 'interrupted':
-      transitionRun(deps.db, runId, 'running', 'interrupted', { ...base, stopReason: 'shutdown' }, outcome.reason);
-      break;
-    case 'failed': {
-      if (outcome.outOfMemory !== undefined) {
-        const oom = await decideOnOom(deps.db, deps.config, run, attempt, outcome.outOfMemory, await deps.resolveData(run.data));
-        const patch = { ...base, error: oom.error, stopReason: outcome.reason, outOfMemory: oom.outOfMemory };
-        if (oom.retry) transitionRun(deps.db, runId, 'running', 'interrupted', { ...patch, request: oom.retry.request, argv: oom.retry.argv }, oom.retry.reason);
-        else transitionRun(deps.db, runId, 'running', 'failed', { ...patch, ...ended }, 'out of memory');
+  // Out of memory: the record and, with on_oom "reduce", the smaller next attempt (reads the model: async, so first).
+  const oom = outcome.status === 'failed' && outcome.outOfMemory !== undefined ? await decideOnOom(deps.db, deps.config, run, attempt, outcome.outOfMemory, await deps.resolveData(run.data)) : null;
+  // The attempt's row and the run's status (with the retry decision) change together.
+  withTransaction(deps.db, () => {
+    finishAttempt(deps.db, runId, attempt, { outcome: outcome.status, exitCode: result.exitCode, signal: result.signal, error: outcome.status === 'failed' ? outcome.error : null });
+    const settings = retrySettings(deps.config);
+    switch (outcome.status) {
+      case 'succeeded':
+        transitionRun(deps.db, runId, 'running', 'succeeded', { ...base, ...ended, adapterFile: path.join(adapters, 'adapters.safetensors') }, 'trainer exited 0 and wrote adapters.safetensors');
+        break;
+      case 'cancelled':
+        transitionRun(deps.db, runId, 'running', 'cancelled', { ...base, ...ended, stopReason: outcome.stopReason }, decideRetry('stopped', 1, settings, outcome.reason).reason);
+        break;
+      case 'interrupted': {
+        const d = decideRetry('interrupted', 1, settings, outcome.reason);
+        const delayMs = d.action === 'resume' ? d.delayMs : 0;
+        transitionRun(deps.db, runId, 'running', 'interrupted', { ...base, stopReason: 'shutdown', notBefore: now + delayMs }, { reason: d.reason, delayMs });
         break;
       }
-      const retry = outcome.retryable && attempt < deps.config.trainerFailureAttempts;
-      if (retry) transitionRun(deps.db, runId, 'running', 'interrupted', { ...base, error: outcome.error, stopReason: outcome.reason }, `attempt ${attempt} of ${deps.config.trainerFailureAttempts} failed (${outcome.reason}); retrying`);
-      else transitionRun(deps.db, runId, 'running', 'failed', { ...base, ...ended, error: outcome.error, stopReason: outcome.reason }, outcome.reason);
-      break;
+      case 'failed': {
+        if (oom) {
+          const patch = { ...base, error: oom.error, stopReason: outcome.reason, outOfMemory: oom.outOfMemory };
+          if (oom.retry) transitionRun(deps.db, runId, 'running', 'interrupted', { ...patch, request: oom.retry.request, argv: oom.retry.argv }, oom.retry.reason);
+          else transitionRun(deps.db, runId, 'running', 'failed', { ...patch, ...ended }, 'out of memory');
+          break;
+        }
+        // Strikes: this run's failed attempts so far, this one included.
+        const strike = listAttempts(deps.db, runId).filter((a) => a.outcome === 'failed').length;
+        const d = decideRetry(outcome.retryable ? 'trainer_failure' : 'permanent', strike, settings, `attempt ${attempt} failed (${outcome.reason})`);
+        if (d.action === 'retry') transitionRun(deps.db, runId, 'running', 'interrupted', { ...base, error: outcome.error, stopReason: outcome.reason, notBefore: now + d.delayMs }, { reason: d.reason, delayMs: d.delayMs });
+        else transitionRun(deps.db, runId, 'running', 'failed', { ...base, ...ended, error: outcome.error, stopReason: outcome.reason }, d.reason);
+        break;
+      }
     }
-  }
+  });
 }

@@ -64,6 +64,8 @@ export function spawnWorker(opts: { dataDir: string; redisUrl: string; prefix: s
       LOG_LEVEL: 'info',
       KILL_GRACE_S: '2',
       CAFFEINATE: 'false',
+      RETRY_BASE_DELAY_S: '0.2',
+      RETRY_MAX_DELAY_S: '1',
       ...opts.env,
     }),
     reject: false,

@@ -14,9 +14,11 @@ import { type App, buildApp } from '../../src/api/app.js';
 import { createDatasetValidator } from '../../src/datasets/validate-dataset.js';
 import { closeDb, type Db, openDb } from '../../src/db/client.js';
 import { migrate } from '../../src/db/migrate.js';
+import { getRun } from '../../src/db/runs-repository.js';
 import { createPathPolicy } from '../../src/inputs/path-policy.js';
 import { createDataResolver } from '../../src/inputs/resolve-data.js';
 import { type Config, loadConfig } from '../../src/shared/config.js';
+import { trainJobIdFor } from '../../src/shared/job-kinds.js';
 import { apiRedisOptions, createRedis, createRunsQueue, workerRedisOptions } from '../../src/shared/queue.js';
 import { startWorker, type WorkerHandle } from '../../src/worker/create-worker.js';
 
@@ -57,6 +59,9 @@ export async function createTestEnv(env: Record<string, string> = {}, opts: { re
     LOG_LEVEL: 'silent',
     KILL_GRACE_S: '2',
     CAFFEINATE: 'false',
+    // Backoffs of a fraction of a second keep retry tests quick; the policy's arithmetic has its unit tests.
+    RETRY_BASE_DELAY_S: '0.2',
+    RETRY_MAX_DELAY_S: '1',
     ALLOWED_ROOTS: [dataDir, REPO_ROOT, os.tmpdir()].join(path.delimiter),
     HOME: os.tmpdir(),
     ...env,
@@ -118,4 +123,16 @@ async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
     if (keys.length) await redis.del(...keys);
     cursor = next;
   } while (cursor !== '0');
+}
+
+/** The id of the job that carries a run now (its running attempt's, else the next one's), read from SQLite. */
+export function currentJobId(env: Pick<TestEnv, 'db'>, runId: string): string {
+  const run = getRun(env.db, runId);
+  if (!run) throw new Error(`no run ${runId}`);
+  return trainJobIdFor(run);
+}
+
+/** The BullMQ state of the job that carries a run now. */
+export async function currentJobState(env: Pick<TestEnv, 'db' | 'queue'>, runId: string): Promise<string> {
+  return env.queue.getJobState(currentJobId(env, runId));
 }

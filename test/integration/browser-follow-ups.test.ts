@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { type BrowserHandle, httpJson, launchBrowser, screenshot, type ServedEnv, startServedEnv } from '../helpers/browser.js';
 import { sftRequest, waitJobFinal, waitRunFinal } from '../helpers/follow-up.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 let served: ServedEnv;
 let browser: BrowserHandle;
@@ -69,6 +70,27 @@ describe('after training in the browser', { timeout: 120_000 }, () => {
     const sampleHead = await page.locator('#compare-samples thead th').allTextContents();
     expect(sampleHead).toEqual(['Prompt', 'Base model', 'lr 0.00001', 'lr 0.0001', 'lr 0.0005']);
     await screenshot(page, 'compare-3-runs');
+  });
+
+  it('the sweep page shows test loss and perplexity columns and opens the compare page for ticked runs', async () => {
+    const res = await httpJson(url('/v1/sweeps'), 'POST', { name: 'rank', base: sftRequest(), grid: { learning_rate: [1e-5, 1e-4] }, metric: { name: 'loss', goal: 'min' }, after: [{ kind: 'evaluate' }] });
+    expect(res.status, res.text).toBe(201);
+    const sweepId = res.json<{ id: string }>().id;
+    const members = (await httpJson(url(`/v1/sweeps/${sweepId}`), 'GET')).json<{ runs: { runId: string }[] }>().runs;
+    await waitFor(async () => {
+      const rows = (await httpJson(url(`/v1/sweeps/${sweepId}`), 'GET')).json<{ runs: { evaluation: unknown }[] }>().runs;
+      return rows.every((r) => r.evaluation) ? rows : null;
+    }, { timeoutMs: 90_000, what: 'both members evaluated' });
+    await page.goto(url(`/ui/sweeps/${sweepId}`));
+    await page.waitForSelector('#sweep-table th[data-sort-key="testLoss"]');
+    const csv = (await httpJson(url(`/v1/sweeps/${sweepId}?format=csv`), 'GET')).text;
+    expect(csv.split('\r\n')[0]).toContain('test_loss,test_ppl');
+    for (const m of members) await page.check(`#sweep-table tr[data-run-id="${m.runId}"] input[type="checkbox"]`);
+    expect(await page.textContent('#compare-selected')).toBe('Compare 2 runs');
+    await screenshot(page, 'sweep-eval-columns');
+    await page.click('#compare-selected');
+    await page.waitForSelector('#compare-eval');
+    expect(await page.locator('#compare-runs li').count()).toBe(2);
   });
 
   it('refuses fewer than 2 runs with a message', async () => {

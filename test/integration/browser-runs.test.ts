@@ -94,8 +94,8 @@ describe('the dashboard in a browser', () => {
     await command.waitFor();
     const text = await command.textContent();
     expect(text).toContain('mlx_lm_lora.train');
-    expect(text).toContain('--iters 24');
-    expect(text).toContain('--batch-size 2');
+    expect(text).toContain('--iters=24');
+    expect(text).toContain('--batch-size=2');
     await screenshot(page, 'submit-dry-run');
 
     await page.click('#submit-button');
@@ -117,7 +117,7 @@ describe('the dashboard in a browser', () => {
     await page.locator('[data-chart="tokens"] canvas').first().waitFor();
     await page.locator('[data-chart="memory"] canvas').first().waitFor();
     expect(await page.locator('#progress-text').textContent()).toContain('Iteration 24 of 24');
-    expect(await page.locator('#command-text').textContent()).toContain('--iters 24');
+    expect(await page.locator('#command-text').textContent()).toContain('--iters=24');
     expect(await page.locator('#parameters').textContent()).toContain('browser-submitted');
     expect(await page.locator('#cancel').count()).toBe(0);
     await page.evaluate('window.scrollTo(0, 0)');

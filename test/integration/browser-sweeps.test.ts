@@ -98,7 +98,7 @@ describe('the sweep page in a browser', () => {
     await header.click();
     expect(await header.getAttribute('aria-sort')).toBe('descending');
     expect(await page.locator('#sweep-table tbody tr').last().getAttribute('data-run-id')).toBe(best.runId);
-    const values = await page.locator('#sweep-table tbody tr td:nth-child(6)').allTextContents();
+    const values = await page.locator('#sweep-table tbody tr td:nth-child(7)').allTextContents();
     const numbers = values.map(Number);
     expect(numbers).toEqual([...numbers].sort((a, b) => b - a));
   });
@@ -181,7 +181,7 @@ describe('the pages with API_TOKEN set', () => {
       await guest.fill('#f-data', path.join(TEST_DATA, 'sft-chat'));
       await guest.fill('#f-iters', '3');
       await guest.click('#dry-run-button');
-      expect(await guest.locator('#dry-run-command').textContent()).toContain('--iters 3');
+      expect(await guest.locator('#dry-run-command').textContent()).toContain('--iters=3');
       await guest.goto(`${locked.baseUrl}/admin/queues`);
       await guest.locator('text=runs').first().waitFor();
     } finally {

@@ -7,7 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { requestCancel } from '../../src/db/runs-repository.js';
 import { createRedis, RUNS_QUEUE, workerRedisOptions } from '../../src/shared/queue.js';
-import { createProcessor } from '../../src/worker/process-run.js';
+import { jobIdOf } from '../../src/shared/job-kinds.js';
+import { createTrainHandler } from '../../src/worker/process-run.js';
 import { workerIdentity } from '../../src/worker/run-lease.js';
 import {
   chaosIt,
@@ -24,7 +25,7 @@ import {
   waitStatus,
   type WorkerProcess,
 } from '../helpers/chaos.js';
-import { createTestEnv, redisUrl, standInEnv, type TestEnv } from '../helpers/test-env.js';
+import { createTestEnv, currentJobState, redisUrl, standInEnv, type TestEnv } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 let env: TestEnv;
@@ -46,13 +47,13 @@ const cancel = (id: string) => env.app.inject({ method: 'POST', url: `/v1/runs/$
 describe('POST /v1/runs/:id/cancel', () => {
   chaosIt('cancels a queued run at once: its job leaves the queue and no worker ever starts it', async () => {
     const queued = await submit(env.app, sftRun(10));
-    expect(await env.queue.getJob(queued.id)).toBeDefined();
+    expect(await env.queue.getJob(jobIdOf('train', queued.id, 1))).toBeDefined();
 
     const res = await cancel(queued.id);
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toMatchObject({ id: queued.id, status: 'cancelled', stopReason: 'cancelled' });
     expect(res.json().cancelRequestedAt).toEqual(expect.any(String));
-    expect(await env.queue.getJob(queued.id)).toBeUndefined();
+    expect(await env.queue.getJob(jobIdOf('train', queued.id, 1))).toBeUndefined();
 
     // A worker started afterwards trains the next run and never touches the cancelled one.
     await env.startWorker();
@@ -76,14 +77,14 @@ describe('POST /v1/runs/:id/cancel', () => {
     try {
       const token = 'test-taker:1';
       const job = await waitFor(() => taker.getNextJob(token, { block: false }), { what: 'the job to be taken' });
-      expect(job.id).toBe(queued.id);
+      expect(job.id).toBe(jobIdOf('train', queued.id, 1));
       expect(await job.isActive()).toBe(true);
 
       const res = await cancel(queued.id);
       expect(res.statusCode, res.body).toBe(200);
       expect(res.json().status).toBe('cancelled');
       // The locked job could not be removed; the processor that holds it finds the run final and ends the job.
-      const processRun = createProcessor({
+      const processRun = createTrainHandler({
         config: env.config,
         db: env.db,
         logger: pino({ level: 'silent' }),
@@ -93,8 +94,9 @@ describe('POST /v1/runs/:id/cancel', () => {
         shutdown: new AbortController().signal,
         self: await workerIdentity('test-taker'),
         trainerEnv: standInEnv(),
+        queue: env.queue,
       });
-      expect(await processRun(job, token)).toEqual({ status: 'cancelled' });
+      expect(await processRun({ runId: queued.id }, job, token)).toEqual({ status: 'cancelled' });
       await job.moveToCompleted({ status: 'cancelled' }, token, false);
       const run = await getRun(env.app, queued.id);
       expect(run.attempts).toEqual([]);
@@ -135,7 +137,7 @@ describe('POST /v1/runs/:id/cancel', () => {
       expect(log).toMatch(/Iter 5: loss /);
       expect(log).toMatch(/Iter 10: Saved adapter weights/);
       // Never retried: the job is done, not back in the queue.
-      await waitFor(async () => (await env.queue.getJobState(created.id)) === 'completed', { what: 'the job to complete' });
+      await waitFor(async () => (await currentJobState(env, created.id)) === 'completed', { what: 'the job to complete' });
       expect((await getRun(env.app, created.id)).attempts).toHaveLength(1);
       await cancel(created.id).then((r) => expect(r.statusCode).toBe(409));
     },

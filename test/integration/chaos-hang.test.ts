@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect } from 'vitest';
 
 import { chaosIt, logText, MODEL, metricIterations, submit, trainerPid, waitPidGone, waitStatus } from '../helpers/chaos.js';
-import { createTestEnv, TEST_DATA, type TestEnv } from '../helpers/test-env.js';
+import { createTestEnv, TEST_DATA, type TestEnv, currentJobState } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 let env: TestEnv;
@@ -35,7 +35,7 @@ describe('watchdogs', () => {
     expect(await metricIterations(env.app, created.id)).toEqual([5]);
     expect(await logText(env.app, created.id)).toMatch(/Iter 5: Saved adapter weights/);
     expect(run.checkpoints).toEqual(['0000005_adapters.safetensors']);
-    expect(await env.queue.getJobState(created.id)).toBe('failed');
+    expect(await currentJobState(env, created.id)).toBe('failed');
   });
 
   chaosIt('a run past RUN_TIME_LIMIT_S is stopped and fails with the reason', async () => {

@@ -16,6 +16,7 @@ import {
   waitPidGone,
   waitStatus,
 } from '../helpers/chaos.js';
+import { currentJobState } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 // This file stops Redis, so it runs on a redis-server of its own, never the shared one.
@@ -78,7 +79,7 @@ describe('Redis stopped and started while a run trains', () => {
       expect(metrics).toEqual(everyFifth(120));
       expect((await logText(env.app, created.id)).startsWith(logBefore)).toBe(true);
       // The job reaches its end in Redis too, and the lapsed lock did hand it to the other worker meanwhile.
-      await waitFor(async () => (await env.queue.getJobState(created.id)) === 'completed', { timeoutMs: 15_000, what: 'the job to complete' });
+      await waitFor(async () => (await currentJobState(env, created.id)) === 'completed', { timeoutMs: 15_000, what: 'the job to complete' });
       expect(taken.flat().filter((id) => id === created.id).length).toBeGreaterThanOrEqual(2);
 
       // After the reconnect the workers still take new jobs.

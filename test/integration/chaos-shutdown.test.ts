@@ -13,7 +13,7 @@ import {
   waitStatus,
   type WorkerProcess,
 } from '../helpers/chaos.js';
-import { createTestEnv, redisUrl, type TestEnv } from '../helpers/test-env.js';
+import { createTestEnv, redisUrl, type TestEnv, currentJobState } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 let env: TestEnv;
@@ -61,7 +61,7 @@ describe('SIGTERM to the worker process', () => {
     expect(stopped.status).toBe('interrupted');
     expect(stopped.stopReason).toBe('shutdown');
     expect(stopped.attempts).toEqual([expect.objectContaining({ attempt: 1, outcome: 'interrupted' })]);
-    expect(['delayed', 'waiting', 'prioritized']).toContain(await env.queue.getJobState(created.id));
+    expect(['delayed', 'waiting', 'prioritized']).toContain(await currentJobState(env, created.id));
 
     await worker({});
     const run = await waitStatus(env.app, created.id, ['succeeded', 'failed', 'cancelled']);
@@ -108,6 +108,6 @@ describe('SIGTERM to the worker process', () => {
     expect(run.status).toBe('interrupted');
     expect(run.stopReason).toBe('shutdown');
     expect(run.progress.iteration).toBeLessThan(2000);
-    expect(['delayed', 'waiting', 'prioritized']).toContain(await env.queue.getJobState(created.id));
+    expect(['delayed', 'waiting', 'prioritized']).toContain(await currentJobState(env, created.id));
   });
 });

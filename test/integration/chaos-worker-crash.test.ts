@@ -17,7 +17,7 @@ import {
   waitStatus,
   type WorkerProcess,
 } from '../helpers/chaos.js';
-import { createTestEnv, redisUrl, type TestEnv } from '../helpers/test-env.js';
+import { createTestEnv, redisUrl, type TestEnv, currentJobState } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 let env: TestEnv;
@@ -78,12 +78,12 @@ describe('kill -9 of the worker mid-run', () => {
     const log = await logText(env.app, created.id);
     expect(log.startsWith(logBefore.slice(0, 200))).toBe(true);
     expect(log).toMatch(/\[mlxq\] attempt 1 /);
-    expect(log).toMatch(/\[mlxq\] attempt 2 .*--resume-adapter-file \S*0000010_adapters\.safetensors/);
+    expect(log).toMatch(/\[mlxq\] attempt 2 .*--resume-adapter-file=\S*0000010_adapters\.safetensors/);
     expect(run.checkpoints).toEqual([5, 10, 15, 20, 25, 30].map((i) => `${String(i).padStart(7, '0')}_adapters.safetensors`));
     expect(fs.existsSync(path.join(adapters, 'adapters.safetensors'))).toBe(true);
     expect(fs.readdirSync(adapters).filter((n) => n.startsWith('attempt-'))).toEqual([]);
     expect(fs.existsSync(path.join(created.runDir, 'trainer.pid'))).toBe(false);
-    await waitFor(async () => (await env.queue.getJobState(created.id)) === 'completed', { what: 'the job to complete' });
+    await waitFor(async () => (await currentJobState(env, created.id)) === 'completed', { what: 'the job to complete' });
   });
 
   chaosIt('two crashes in a row: each resumed attempt continues from the newest checkpoint, numbered by the run’s iteration', async () => {

@@ -6,6 +6,7 @@ import path from 'node:path';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { jobIdOf } from '../../src/shared/job-kinds.js';
 import { mlxq } from '../helpers/cli.js';
 import { createTestEnv, REPO_ROOT, TEST_DATA, type TestEnv } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -39,12 +40,12 @@ describe('mlxq command (dry run)', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     const [cmd] = r.stdout.split('\n');
     expect(cmd).toMatch(
-      /^python3 -m mlx_lm_lora\.train --train --train-mode grpo --model mlx-community\/Qwen2\.5-0\.5B-Instruct-4bit /,
+      /^python3 -m mlx_lm_lora\.train --train --train-mode=grpo --model=mlx-community\/Qwen2\.5-0\.5B-Instruct-4bit /,
     );
-    expect(cmd).toContain(`--data ${path.join(REPO_ROOT, 'test_data', 'grpo')} `);
-    expect(cmd).toContain('--importance-sampling-level sequence');
+    expect(cmd).toContain(`--data=${path.join(REPO_ROOT, 'test_data', 'grpo')} `);
+    expect(cmd).toContain('--importance-sampling-level=sequence');
     expect(cmd).toContain(
-      "--adapter-path '<data-dir>/runs/<run-id>/adapters' -c '<data-dir>/runs/<run-id>/config.yaml'",
+      "'--adapter-path=<data-dir>/runs/<run-id>/adapters' '--config=<data-dir>/runs/<run-id>/config.yaml'",
     );
     expect(r.stdout).toContain('fuse: false');
     expect(r.stderr).toContain('cannot reach the service');
@@ -65,7 +66,7 @@ describe('mlxq command (dry run)', () => {
     fs.rmSync(dir, { recursive: true });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(
-      /^\/opt\/py\/bin\/python3 -m mlx_lm_lora\.train --train --train-mode grpo .*--epsilon-high 0\.3/,
+      /^\/opt\/py\/bin\/python3 -m mlx_lm_lora\.train --train --train-mode=grpo .*--epsilon-high=0\.3/,
     );
     expect(r.stderr).toBe('');
   });
@@ -80,7 +81,7 @@ describe('mlxq command (dry run)', () => {
     const r = await mlxq(['command', '--local', 'config.yaml'], { apiUrl: 'http://127.0.0.1:9', cwd: dir });
     fs.rmSync(dir, { recursive: true });
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stdout).toContain(`--data ${path.join(dir, 'my-data')} `);
+    expect(r.stdout).toContain(`--data=${path.join(dir, 'my-data')} `);
   });
 
   it('offline, bad input still exits 2 naming the line', async () => {
@@ -99,8 +100,8 @@ describe('mlxq command (dry run)', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     const dry = JSON.parse(r.stdout);
     expect(dry.checkedBy).toBe('service');
-    expect(dry.argv).toEqual(expect.arrayContaining(['--train-mode', 'grpo', '--learning-rate', '0.00001']));
-    expect(dry.argv.at(-1)).toMatch(new RegExp(`^${env!.dataDir}/runs/run_[^/]+/config\\.yaml$`));
+    expect(dry.argv).toEqual(expect.arrayContaining(['--train-mode=grpo', '--learning-rate=0.00001']));
+    expect(dry.argv.at(-1)).toMatch(new RegExp(`^--config=${env!.dataDir}/runs/run_[^/]+/config\\.yaml$`));
     expect(dry.warnings.map((w: { path: string }) => w.path)).toEqual(
       expect.arrayContaining(['train', 'adapter_path']),
     );
@@ -123,7 +124,7 @@ describe('mlxq list, show, cancel', () => {
     const show = await mlxq(['show', id], { apiUrl });
     expect(show.exitCode).toBe(0);
     expect(show.stdout).toMatch(/^status:\s+queued$/m);
-    expect(show.stdout).toMatch(/^command:\s+python3 -m mlx_lm_lora\.train --train --train-mode dpo /m);
+    expect(show.stdout).toMatch(/^command:\s+python3 -m mlx_lm_lora\.train --train --train-mode=dpo /m);
 
     const cancel = await mlxq(['cancel', id], { apiUrl });
     expect(cancel.exitCode, cancel.stderr).toBe(0);
@@ -234,7 +235,7 @@ describe('POST /v1/runs with a YAML body (curl --data-binary @config.yaml)', () 
           expect.objectContaining({ path: 'fuse', message: expect.stringContaining('does not fuse') }),
         ]),
       );
-      await waitFor(async () => (await env!.queue.getJob(run.id)) !== undefined, { what: 'the job' });
+      await waitFor(async () => (await env!.queue.getJob(jobIdOf('train', run.id, 1))) !== undefined, { what: 'the job' });
     },
   );
 
@@ -276,7 +277,7 @@ describe('POST /v1/runs with a YAML body (curl --data-binary @config.yaml)', () 
       payload: grpoYaml(),
     });
     expect(res.statusCode, res.body).toBe(200);
-    expect(res.json().argv).toEqual(expect.arrayContaining(['--train-mode', 'grpo']));
+    expect(res.json().argv).toEqual(expect.arrayContaining(['--train-mode=grpo']));
     expect(res.json().warnings.map((w: { path: string }) => w.path)).toContain('lora_parameters.keys');
   });
 });

@@ -53,12 +53,9 @@ describe('mlxq submit --watch with an upstream GRPO config', () => {
     });
     expect(run.argv).toEqual(
       expect.arrayContaining([
-        '--train-mode',
-        'grpo',
-        '--temperature',
-        '0.9',
-        '--reward-functions',
-        'r1_accuracy_reward_func,r1_count_xml',
+        '--train-mode=grpo',
+        '--temperature=0.9',
+        '--reward-functions=r1_accuracy_reward_func,r1_count_xml',
       ]),
     );
     expect(run.argv).not.toContain('adapters');
@@ -72,7 +69,7 @@ describe('mlxq submit --watch with an upstream GRPO config', () => {
     expect(sub.exitCode, sub.stderr).toBe(0);
     const created = JSON.parse(sub.stdout);
     expect(created).toMatchObject({ status: 'queued', method: 'gspo' });
-    expect(created.argv).toEqual(expect.arrayContaining(['--importance-sampling-level', 'sequence']));
+    expect(created.argv).toEqual(expect.arrayContaining(['--importance-sampling-level=sequence']));
 
     await env.startWorker({ trainerEnv: { MLX_STANDIN_STEP_SECONDS: '0.05' } });
     const r = await mlxq(['watch', created.id, '--interval', '100'], { apiUrl });

@@ -45,12 +45,9 @@ async function dryRun(body: unknown) {
 /** Runs a dry run's argv through the stand-in, with the run folder moved to a temp dir. */
 async function runThroughStandIn(argv: string[], config: string) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlxq-argv-'));
-  const cfgIndex = argv.indexOf('-c') + 1;
-  const adapterIndex = argv.indexOf('--adapter-path') + 1;
-  const args = [...argv];
-  args[cfgIndex] = path.join(dir, 'config.yaml');
-  args[adapterIndex] = path.join(dir, 'adapters');
-  fs.writeFileSync(args[cfgIndex]!, config);
+  const configPath = path.join(dir, 'config.yaml');
+  const args = argv.map((a) => (a.startsWith('--config=') ? `--config=${configPath}` : a.startsWith('--adapter-path=') ? `--adapter-path=${path.join(dir, 'adapters')}` : a));
+  fs.writeFileSync(configPath, config);
   const r = await execa(args[0]!, args.slice(1), { env: standInEnv({ PYTHONUNBUFFERED: '1' }), reject: false, timeout: 20_000 });
   const adapters = fs.existsSync(path.join(dir, 'adapters', 'adapters.safetensors'));
   const fused = fs.existsSync(path.join(dir, 'adapters', 'model.safetensors'));
@@ -64,7 +61,7 @@ describe('dry runs answer an argv that the strict stand-in CLI accepts and train
     expect(res.statusCode, res.body).toBe(200);
     const { argv, config, dataset } = res.json();
     expect(argv.slice(0, 3)).toEqual(['python3', '-m', 'mlx_lm_lora.train']);
-    expect(argv[argv.indexOf('--train-mode') + 1]).toBe(METHOD_INFO[method].trainMode);
+    expect(argv).toContain(`--train-mode=${METHOD_INFO[method].trainMode}`);
     expect(config).toContain('fuse: false');
     expect(dataset.ok).toBe(true);
     const r = await runThroughStandIn(argv, config);
@@ -131,7 +128,7 @@ describe('reward_functions_file', () => {
     const res = await dryRun(body);
     expect(res.statusCode, res.body).toBe(200);
     const { argv, config } = res.json();
-    expect(argv[argv.indexOf('--reward-functions') + 1]).toBe('brevity_reward,exact_match,r1_count_xml');
+    expect(argv).toContain('--reward-functions=brevity_reward,exact_match,r1_count_xml');
     const r = await runThroughStandIn(argv, config);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/• brevity_reward: μ=/);

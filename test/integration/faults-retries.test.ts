@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 import { getRun, sftRun, submit, waitStatus } from '../helpers/chaos.js';
-import { createTestEnv, type TestEnv } from '../helpers/test-env.js';
+import { createTestEnv, type TestEnv, currentJobId, currentJobState } from '../helpers/test-env.js';
 
 let env: TestEnv | undefined;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mlxq-retries-'));
@@ -29,13 +29,13 @@ describe('retries', () => {
     expect(run.error).toMatch(/rejected its arguments \(exit 2\)/);
     expect(run.error).toMatch(/unrecognized arguments: --no-such-flag/);
     expect(run.attempts).toEqual([expect.objectContaining({ attempt: 1, outcome: 'failed', exitCode: 2 })]);
-    const job = (await env.queue.getJob(created.id))!;
+    const job = (await env.queue.getJob(currentJobId(env, created.id)))!;
     expect(await job.getState()).toBe('failed');
     expect(job.failedReason).toMatch(/exit 2/);
   });
 
-  it('a trainer failure (exit 1) is retried when TRAINER_FAILURE_ATTEMPTS allows, resuming from the newest checkpoint', async () => {
-    env = await createTestEnv({ TRAINER_FAILURE_ATTEMPTS: '2' });
+  it('a trainer failure (exit 1) is retried after a backoff when MAX_ATTEMPTS allows, resuming from the newest checkpoint', async () => {
+    env = await createTestEnv({ MAX_ATTEMPTS: '2' });
     // Crashes once at iteration 8 (after checkpoint 5); the retried attempt does not crash.
     const once = path.join(tmp, `crash-once-${Date.now()}`);
     await env.startWorker({ trainerEnv: { MLX_STANDIN_CRASH_AT_ITER: '8', MLX_STANDIN_CRASH_ONCE_FILE: once } });
@@ -48,12 +48,12 @@ describe('retries', () => {
       expect.objectContaining({ attempt: 2, outcome: 'succeeded', startIteration: 5 }),
     ]);
     expect(run.events.map((e) => e.toStatus)).toEqual(['queued', 'running', 'interrupted', 'running', 'succeeded']);
-    expect(run.events[2]!.reason).toMatch(/attempt 1 of 2 failed/);
+    expect(run.events[2]!.reason).toMatch(/attempt 1 failed \(exit_code\); 1 of 2: retrying in/);
     expect(run.checkpoints).toEqual(['0000005_adapters.safetensors', '0000010_adapters.safetensors', '0000015_adapters.safetensors', '0000020_adapters.safetensors']);
   });
 
-  it('a trainer that keeps failing (exit 1) ends failed after TRAINER_FAILURE_ATTEMPTS attempts', async () => {
-    env = await createTestEnv({ TRAINER_FAILURE_ATTEMPTS: '2' });
+  it('a trainer that keeps failing (exit 1) ends failed after MAX_ATTEMPTS attempts', async () => {
+    env = await createTestEnv({ MAX_ATTEMPTS: '2' });
     await env.startWorker({ trainerEnv: { MLX_STANDIN_CRASH_AT_ITER: '3' } });
     const created = await submit(env.app, sftRun(20, 5));
     const run = await waitStatus(env.app, created.id, ['failed', 'succeeded', 'cancelled']);
@@ -63,7 +63,7 @@ describe('retries', () => {
       [1, 'failed'],
       [2, 'failed'],
     ]);
-    expect(await env.queue.getJobState(created.id)).toBe('failed');
+    expect(await currentJobState(env, created.id)).toBe('failed');
     expect((await getRun(env.app, created.id)).attempts).toHaveLength(2);
   });
 
@@ -78,6 +78,6 @@ describe('retries', () => {
     expect(run.stopReason).toBe('worker_error');
     expect(run.error).toMatch(/could not process the run: .*no uploaded dataset/);
     expect(run.attempts).toEqual([]);
-    expect(await env.queue.getJobState(created.id)).toBe('failed');
+    expect(await currentJobState(env, created.id)).toBe('failed');
   });
 });

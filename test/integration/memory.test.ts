@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 import { submit, waitStatus } from '../helpers/chaos.js';
-import { createTestEnv, TEST_DATA, type TestEnv } from '../helpers/test-env.js';
+import { createTestEnv, currentJobState, TEST_DATA, type TestEnv } from '../helpers/test-env.js';
 
 const LLAMA = path.join(TEST_DATA, 'models', 'llama-3-8b');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mlxq-memory-'));
@@ -143,7 +143,7 @@ describe('out of memory', () => {
     expect(full.outOfMemory.advice.join('\n')).toMatch(/batch_size 2 → 1 with gradient_accumulation_steps 2/);
     expect(run.error).toMatch(/^Out of memory: libc\+\+abi/);
     expect(run.error).toMatch(/- grad_checkpoint: true/);
-    expect(await env.queue.getJobState(created.id)).toBe('failed');
+    expect(await currentJobState(env, created.id)).toBe('failed');
   });
 
   it('on_oom "reduce" retries with the batch halved (accumulation doubled) and succeeds once the batch fits', async () => {
@@ -171,7 +171,7 @@ describe('out of memory', () => {
       },
     ]);
     expect(full.request).toMatchObject({ batch_size: 2, gradient_accumulation_steps: 2, on_oom: 'reduce' });
-    expect(full.argv.join(' ')).toMatch(/--batch-size 2 .*--gradient-accumulation-steps 2/);
+    expect(full.argv.join(' ')).toMatch(/--batch-size=2 .*--gradient-accumulation-steps=2/);
     expect(run.events.map((e) => e.reason)).toContain(
       'out of memory; on_oom reduce: retry 1 of 3 with batch_size 2 with gradient_accumulation_steps 2',
     );

@@ -53,7 +53,7 @@ describe('a run submitted over HTTP', () => {
     expect(res.statusCode, res.body).toBe(201);
     const created = res.json();
     expect(created.status).toBe('queued');
-    expect(created.argv).toContain('--temperature');
+    expect(created.argv).toContain('--temperature=0.9');
 
     const run = await waitFinal(created.id);
     expect(run.status, run.error).toBe('succeeded');

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { buildApp } from '../../src/api/app.js';
 import { createDatasetValidator } from '../../src/datasets/validate-dataset.js';
+import { argValue } from '../../src/domain/build-command.js';
 import { createDataResolver } from '../../src/inputs/resolve-data.js';
 import { apiRedisOptions, createRedis, createRunsQueue } from '../../src/shared/queue.js';
 import { createTestEnv, redisUrl, TEST_DATA, type TestEnv } from '../helpers/test-env.js';
@@ -60,10 +61,6 @@ async function pendingJobs() {
   return Object.values(c).reduce((a, b) => a + b, 0);
 }
 
-function argValue(argv: string[], flag: string): string | undefined {
-  const i = argv.indexOf(flag);
-  return i >= 0 ? argv[i + 1] : undefined;
-}
 
 describe('a grid sweep', () => {
   it('runs group_size x temperature one run at a time, each with its own values, and names the best run by val loss', async () => {
@@ -92,8 +89,8 @@ describe('a grid sweep', () => {
       expect(Number(argValue(run.argv, '--temperature'))).toBe(temperature);
       // What the trainer was really started with, as the worker logged it.
       const log = (await env.app.inject({ method: 'GET', url: `/v1/runs/${run.id}/logs` })).body;
-      expect(log).toMatch(new RegExp(`--group-size ${group_size} `));
-      expect(log).toMatch(new RegExp(`--temperature ${temperature}( |$)`, 'm'));
+      expect(log).toMatch(new RegExp(`--group-size=${group_size} `));
+      expect(log).toMatch(new RegExp(`--temperature=${temperature}( |$)`, 'm'));
     }
     // One at a time, in sweep order.
     for (let i = 1; i < runs.length; i++) {

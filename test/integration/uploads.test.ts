@@ -104,7 +104,7 @@ describe('uploading a dataset', () => {
     const dry = await env.app.inject({ method: 'POST', url: '/v1/runs?dryRun=true', payload: body });
     expect(dry.statusCode, dry.body).toBe(200);
     const argv: string[] = dry.json().argv;
-    expect(argv[argv.indexOf('--data') + 1]).toBe(path.join(env.dataDir, 'datasets', sha));
+    expect(argv).toContain(`--data=${path.join(env.dataDir, 'datasets', sha)}`);
 
     const submitted = await env.app.inject({ method: 'POST', url: '/v1/runs', payload: body });
     expect(submitted.statusCode, submitted.body).toBe(201);

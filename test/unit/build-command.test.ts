@@ -9,19 +9,17 @@ const base = { model: 'mlx-community/Qwen2.5-0.5B-Instruct-4bit', data: 'test_da
 const build = (body: Record<string, unknown>, extra: Partial<typeof ctx> & Record<string, unknown> = {}) =>
   buildCommand(parseRunRequest(body).request, { ...ctx, ...extra });
 
-/** The value following a flag, or true for a bare flag, or undefined when absent. */
+/** The value of `--flag=value`, or true for a bare flag, or undefined when absent. */
 function flag(argv: string[], name: string): string | true | undefined {
-  const i = argv.indexOf(name);
-  if (i < 0) return undefined;
-  const next = argv[i + 1];
-  return next === undefined || next.startsWith('-') ? true : next;
+  if (argv.includes(name)) return true;
+  return argv.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
 }
 
 describe('buildCommand', () => {
   it('starts with the interpreter and module and ends with the run folder and config', () => {
     const { argv, configPath, adapterPath } = build({ method: 'sft', ...base });
-    expect(argv.slice(0, 6)).toEqual(['python3', '-m', 'mlx_lm_lora.train', '--train', '--train-mode', 'sft']);
-    expect(argv.slice(-4)).toEqual(['--adapter-path', '/runs/r1/adapters', '-c', '/runs/r1/config.yaml']);
+    expect(argv.slice(0, 5)).toEqual(['python3', '-m', 'mlx_lm_lora.train', '--train', '--train-mode=sft']);
+    expect(argv.slice(-2)).toEqual(['--adapter-path=/runs/r1/adapters', '--config=/runs/r1/config.yaml']);
     expect(configPath).toBe('/runs/r1/config.yaml');
     expect(adapterPath).toBe('/runs/r1/adapters');
   });
@@ -87,7 +85,7 @@ describe('buildCommand', () => {
       lora_parameters: { rank: 16 },
       lr_schedule: { name: 'cosine_decay', arguments: [1e-5, 100] },
     });
-    expect(parse(configYaml)).toEqual({
+    expect(parse(configYaml, { version: '1.1' })).toEqual({
       fuse: false,
       lora_parameters: { rank: 16 },
       lr_schedule: { name: 'cosine_decay', arguments: [1e-5, 100] },

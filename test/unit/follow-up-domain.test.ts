@@ -110,7 +110,11 @@ describe('follow-up commands', () => {
 
   it('turns a training argv into a test-only one on a copy of the adapters', () => {
     const train = ['py', '-m', 'mlx_lm_lora.train', '--train', '--train-mode', 'dpo', '--model', 'M', '--data', 'D', '--batch-size', '4', '--beta', '0.1', '--adapter-path', 'run/adapters', '-c', 'run/config.yaml'];
-    expect(trainerTestArgv(train, { adapterPath: 'job/adapters', data: 'E', batchSize: 1, testBatches: -1 })).toEqual(['py', '-m', 'mlx_lm_lora.train', '--train-mode', 'dpo', '--model', 'M', '--beta', '0.1', '-c', 'run/config.yaml', '--test', '--adapter-path', 'job/adapters', '--data', 'E', '--batch-size', '1', '--test-batches', '-1']);
+    const tail = ['--test', '--adapter-path=job/adapters', '--data=E', '--batch-size=1', '--test-batches=-1'];
+    expect(trainerTestArgv(train, { adapterPath: 'job/adapters', data: 'E', batchSize: 1, testBatches: -1 })).toEqual(['py', '-m', 'mlx_lm_lora.train', '--train-mode', 'dpo', '--model', 'M', '--beta', '0.1', '-c', 'run/config.yaml', ...tail]);
+    // The service's own form, one argument per value.
+    const joined = ['py', '-m', 'mlx_lm_lora.train', '--train', '--train-mode=dpo', '--model=M', '--data=D', '--batch-size=4', '--delta=-1e-7', '--adapter-path=run/adapters', '--config=run/config.yaml'];
+    expect(trainerTestArgv(joined, { adapterPath: 'job/adapters', data: 'E', batchSize: 1, testBatches: -1 })).toEqual(['py', '-m', 'mlx_lm_lora.train', '--train-mode=dpo', '--model=M', '--delta=-1e-7', '--config=run/config.yaml', ...tail]);
   });
 });
 

@@ -10,6 +10,31 @@ export class SweepTable {
     this.el = h('div', { id: 'sweep-table' });
     this.sort = { key: 'index', dir: 1 };
     this.sweep = null;
+    /** Runs ticked for /ui/compare (2 to 8). */
+    this.selected = new Set();
+  }
+
+  compareLink() {
+    const ids = [...this.selected];
+    const ok = ids.length >= 2 && ids.length <= 8;
+    return h(
+      'a',
+      { class: 'button', id: 'compare-selected', href: ok ? `/ui/compare?runs=${ids.map(encodeURIComponent).join(',')}` : null, 'aria-disabled': ok ? null : 'true' },
+      ok ? `Compare ${ids.length} runs` : 'Tick 2 to 8 runs to compare',
+    );
+  }
+
+  selectCell(r) {
+    return h('input', {
+      type: 'checkbox',
+      'aria-label': `compare ${r.name ?? r.runId}`,
+      checked: this.selected.has(r.runId),
+      onchange: (e) => {
+        if (e.currentTarget.checked) this.selected.add(r.runId);
+        else this.selected.delete(r.runId);
+        this.render(this.sweep);
+      },
+    });
   }
 
   render(sweep) {
@@ -40,19 +65,21 @@ export class SweepTable {
           'data-run-id': r.runId,
           'data-status': r.status,
         },
+        h('td', {}, this.selectCell(r)),
         cols.map((c) =>
           h('td', { class: [c.num ? 'num' : '', c.mono ? 'mono' : ''].join(' ').trim() || null }, c.show(r)),
         ),
       );
     fill(
       this.el,
+      h('div', { class: 'table-actions' }, this.compareLink()),
       h(
         'div',
         { class: 'table-wrap' },
         h(
           'table',
           { class: 'data' },
-          h('thead', {}, h('tr', {}, cols.map(th))),
+          h('thead', {}, h('tr', {}, h('th', {}, ''), cols.map(th))),
           h('tbody', {}, rows.map(tr)),
         ),
       ),
@@ -100,6 +127,11 @@ function columns(sweep) {
     cols.push(metricColumn('valLoss', 'val loss', (r) => r.valLoss));
   if (sweep.runs.some((r) => r.meanReward))
     cols.push(metricColumn('reward', 'mean reward', (r) => r.meanReward));
+  // After training: the evaluate jobs' test loss and perplexity.
+  if (sweep.runs.some((r) => r.evaluation)) {
+    const evalColumn = (key, label, field) => ({ key, label, num: true, get: (r) => r.evaluation?.[field], show: (r) => formatNumber(r.evaluation?.[field]) });
+    cols.push(evalColumn('testLoss', 'test loss', 'testLoss'), evalColumn('testPpl', 'test ppl', 'testPpl'));
+  }
   cols.push(
     {
       key: 'progress',

@@ -1,4 +1,5 @@
 // `submit <file>` queues a run from a YAML config or JSON request; `command <file>` prints its trainer command.
+import { argValue } from '../../domain/build-command.js';
 import type { ApiClient } from '../api-client.js';
 import { ServiceUnreachableError } from '../api-client.js';
 import { type CliIo, EXIT } from '../cli-io.js';
@@ -86,7 +87,7 @@ export const commandCommand: CommandSpec = {
       return EXIT.ok;
     }
     io.out(`${formatArgv(dry.argv)}\n`);
-    const configPath = dry.argv[dry.argv.indexOf('-c') + 1] ?? `${OFFLINE_RUN_DIR}/config.yaml`;
+    const configPath = argValue(dry.argv, '--config') ?? argValue(dry.argv, '-c') ?? `${OFFLINE_RUN_DIR}/config.yaml`;
     io.out(`\n# ${configPath}\n${dry.config}`);
     printWarnings(io, dry.warnings, runFile.kind === 'yaml' ? runFile.label : undefined);
     return EXIT.ok;

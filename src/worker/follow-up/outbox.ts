@@ -1,0 +1,34 @@
+// The follow-up outbox: queued job rows (written by the API, or by the final-status hook inside a run's last
+// transaction) are added to the queue. Adding is idempotent (each job's BullMQ id is fixed), so a row is queued
+// whether the process that wrote it crashed before queueing or not.
+import type { Queue } from 'bullmq';
+import type { Logger } from 'pino';
+
+import type { Db } from '../../db/client.js';
+import { listJobsByStatus } from '../../db/jobs-repository.js';
+import { enqueueFollowUps } from '../../shared/follow-up-queue.js';
+
+export function startFollowUpOutbox(db: Db, queue: Queue, logger: Logger, intervalMs = 1000): { stop(): Promise<void> } {
+  let running: Promise<void> | null = null;
+  // Rows this process has queued already: only new ones go to Redis on each tick.
+  let sent = new Set<string>();
+  const tick = () => {
+    if (running) return;
+    running = (async () => {
+      const queued = listJobsByStatus(db, ['queued']);
+      const fresh = queued.filter((j) => !sent.has(j.id));
+      if (fresh.length) await enqueueFollowUps(queue, fresh);
+      sent = new Set(queued.map((j) => j.id));
+    })()
+      .catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'follow-up outbox: could not queue jobs; trying again'))
+      .finally(() => (running = null));
+  };
+  const timer = setInterval(tick, intervalMs);
+  tick();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
