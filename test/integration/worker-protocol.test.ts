@@ -9,6 +9,7 @@ import { insertRun } from '../../src/db/runs-repository.js';
 import { createTestEnv, type TestEnv } from '../helpers/test-env.js';
 import { multipart } from '../helpers/multipart.js';
 import { minimalNewRun } from '../helpers/temp-db.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 let env: TestEnv;
 let tokenA: string;
@@ -148,7 +149,11 @@ describe('blobs, artifacts and finish', () => {
     const late = { attempt: 1, points: [{ iteration: 21, split: 'train', name: 'loss', value: 1 }] };
     expect((await call(tokenA, 'POST', `/v1/worker/runs/${id}/metrics`, late)).json().error).toBe('stale_attempt');
 
-    const next = (await start(tokenB, id)).json();
+    // The interrupted run resumes after its resume delay (the retry policy's notBefore): busy until then.
+    const next = await waitFor(async () => {
+      const r = (await start(tokenB, id)).json<{ outcome: string }>();
+      return r.outcome === 'started' ? r : null;
+    }, { what: 'the resume delay to pass' });
     expect(next).toMatchObject({ outcome: 'started', attempt: 2, resume: { iteration: 20, total: 30, name: record.name, sha256: sha } });
     const done = { attempt: 2, outcome: 'succeeded', reason: 'trainer exited 0', adapterFile: 'adapters/adapters.safetensors' };
     expect((await call(tokenB, 'POST', `/v1/worker/runs/${id}/finish`, done)).json()).toEqual({ status: 'succeeded', attempt: 2 });
