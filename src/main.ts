@@ -4,7 +4,7 @@ import { loadConfig } from './shared/config.js';
 import { createLogger } from './shared/logger.js';
 import { ensureRedis } from './shared/redis-bootstrap.js';
 import { onShutdown } from './shared/shutdown.js';
-import { startWorkerProcess } from './worker/start-worker-process.js';
+import { shutdownTimeoutMs, startWorkerProcess } from './worker/start-worker-process.js';
 
 const config = loadConfig();
 const logger = createLogger(config, 'mlxq');
@@ -18,8 +18,15 @@ try {
 const worker = await startWorkerProcess(config, redis.url, logger.child({ component: 'worker' }));
 const api = await startApi(config, redis.url, logger.child({ component: 'api' }));
 logger.info(`API on http://${config.host}:${config.port} (dashboard /ui, queue /admin/queues, docs /docs)`);
-onShutdown(logger, async () => {
-  await api.close();
-  await worker.close();
-  redis.stop?.();
-});
+// SIGHUP: check the trainer again now (after installing mlx-lm-lora, or changing MLX_PYTHON's packages).
+process.on('SIGHUP', () => void worker.handle.recheck());
+onShutdown(logger, () => ({
+  timeoutMs: shutdownTimeoutMs(config),
+  steps: [
+    // First: no new connection, open log streams get `event: end` {reason: "shutdown"}.
+    { name: 'api', run: () => api.close() },
+    { name: 'worker', run: () => worker.close() },
+    { name: 'redis-server', run: async () => redis.stop?.() },
+  ],
+  force: () => worker.handle.killTrainers(),
+}));

@@ -26,6 +26,8 @@ import { pageRoutes } from './routes/pages.js';
 import { runActionRoutes } from './routes/run-actions.js';
 import { runRoutes } from './routes/runs.js';
 import { sweepRoutes } from './routes/sweeps.js';
+import { memoryRoutes } from './routes/memory.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import { workerFileRoutes } from './routes/worker-files.js';
 import { workerReportRoutes } from './routes/worker-reports.js';
 import { workerRoutes } from './routes/workers.js';
@@ -67,6 +69,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(runRoutes, deps);
   await app.register(runActionRoutes, deps);
   await app.register(sweepRoutes, deps);
+  await app.register(webhookRoutes, deps);
+  await app.register(memoryRoutes, deps);
   await app.register(artifactRoutes, deps);
   await app.register(jobRoutes, deps);
   await app.register(workerRoutes, deps);

@@ -9,7 +9,11 @@ const config = loadConfig();
 const logger = createLogger(config, 'api');
 const redis = await ensureRedis(config.redisUrl, config.dataDir);
 const api = await startApi(config, redis.url, logger);
-onShutdown(logger, async () => {
-  await api.close();
-  redis.stop?.();
-});
+onShutdown(logger, () => ({
+  timeoutMs: config.shutdownTimeoutMs,
+  steps: [
+    { name: 'api', run: () => api.close() },
+    { name: 'redis-server', run: async () => redis.stop?.() },
+  ],
+  force: () => undefined,
+}));

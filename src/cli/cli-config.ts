@@ -9,9 +9,11 @@ const cliEnvSchema = z.object({
     .default('http://127.0.0.1:8080'),
   API_TOKEN: z.string().min(1).optional(),
   MLX_PYTHON: z.string().min(1).default('python3'),
+  /** `watch --notify`: the program that shows a desktop notification (osascript on macOS). */
+  MLXQ_NOTIFY_COMMAND: z.string().min(1).optional(),
 });
 
-export type CliConfig = Readonly<{ apiUrl: string; apiToken: string | undefined; python: string }>;
+export type CliConfig = Readonly<{ apiUrl: string; apiToken: string | undefined; python: string; notifyCommand: string | null }>;
 
 export class CliConfigError extends Error {}
 
@@ -26,5 +28,6 @@ export function loadCliConfig(env: Readonly<Record<string, string | undefined>>)
     apiUrl: e.API_URL.replace(/\/+$/, ''),
     apiToken: e.API_TOKEN,
     python: e.MLX_PYTHON,
+    notifyCommand: e.MLXQ_NOTIFY_COMMAND ?? (process.platform === 'darwin' ? 'osascript' : null),
   });
 }

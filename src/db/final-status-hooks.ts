@@ -16,6 +16,7 @@ import type { FinalRunStatus, RunStatus } from '../domain/run-status.js';
 import type { Db } from './client.js';
 import { queueFollowUpsOnFinal } from './follow-up-hook.js';
 import { settleSweepOfRun } from './sweeps-repository.js';
+import { enqueueFinalStatusNotices } from './webhooks-repository.js';
 
 export interface FinalStatusEvent {
   /** The run as it is now, with its final status. */
@@ -33,6 +34,8 @@ export const FINAL_STATUS_HOOKS: readonly { name: string; hook: FinalStatusHook 
   // The rows of the follow-up jobs it triggers (`after`, and a finished sweep's `best_after`); the follow-up outbox
   // queues them. After sweep completion, which best_after reads.
   { name: 'follow-up jobs', hook: (db, e) => queueFollowUpsOnFinal(db, { run: e.run }) },
+  // Notifications (webhooks, desktop): outbox rows the dispatcher sends. After sweep completion, for sweep.done.
+  { name: 'notification outbox', hook: enqueueFinalStatusNotices },
 ];
 
 export function runFinalStatusHooks(db: Db, event: FinalStatusEvent): void {

@@ -5,6 +5,7 @@ import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { assertJobTransition, type FollowUpJob, type JobKindName, type JobOrigin, type JobStatus } from '../domain/follow-up-job.js';
 import type { Db } from './client.js';
 import { jobs } from './schema.js';
+import { enqueueJobNotice } from './webhooks-repository.js';
 import { withTransaction } from './transaction.js';
 
 type JobRow = typeof jobs.$inferSelect;
@@ -77,6 +78,8 @@ export function transitionJob(db: Db, id: string, from: JobStatus | readonly Job
       .returning()
       .get();
     if (!updated) throw new ConflictError(`Job ${id} changed status concurrently`);
+    // Notifications of a job's end are written with its final status (the outbox; see webhooks-repository.ts).
+    enqueueJobNotice(db, updated, now);
     return asJob(updated);
   });
 }

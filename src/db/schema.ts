@@ -11,6 +11,7 @@ import type { Method, TrainMode } from '../domain/methods.js';
 import type { AttemptOutcome, LogStream, MetricGoal, MetricSplit, SweepStatus } from '../domain/run.js';
 import type { RunRequest } from '../domain/run-request.js';
 import type { OutOfMemory, RunMemory } from '../domain/run-memory.js';
+import type { DeliveryAttempt, DeliveryStatus, WebhookEvent } from '../domain/webhooks.js';
 import type { RunStatus } from '../domain/run-status.js';
 
 export const sweeps = sqliteTable(
@@ -247,6 +248,50 @@ export const artifacts = sqliteTable(
     createdAt: integer('created_at').notNull(),
   },
   (t) => [index('artifacts_run_idx').on(t.runId, t.createdAt), uniqueIndex('artifacts_run_path_unique').on(t.runId, t.path)],
+);
+
+/** Webhook endpoints: POST /v1/webhooks, plus `wh_env` (WEBHOOK_URL) and `wh_desktop` (NOTIFY_DESKTOP) kept from settings. */
+export const webhooks = sqliteTable('webhooks', {
+  id: text('id').primaryKey(),
+  url: text('url').notNull(),
+  events: text('events', { mode: 'json' }).$type<WebhookEvent[]>().notNull(),
+  /** HMAC-SHA256 key of X-Mlxq-Signature; never returned by the API. */
+  secret: text('secret'),
+  createdAt: integer('created_at').notNull(),
+});
+
+/**
+ * The notification outbox: rows are written in the transaction that makes a run final, and a dispatcher outside it
+ * sends them (retries with backoff; pending rows survive restarts). `body` is rendered at the first attempt and
+ * kept, so every retry sends (and signs) the same bytes.
+ */
+export const webhookDeliveries = sqliteTable(
+  'webhook_deliveries',
+  {
+    id: text('id').primaryKey(),
+    webhookId: text('webhook_id')
+      .notNull()
+      .references(() => webhooks.id, { onDelete: 'cascade' }),
+    event: text('event').$type<WebhookEvent>().notNull(),
+    /** The run or sweep the event is about. */
+    subject: text('subject').notNull(),
+    body: text('body'),
+    status: text('status').$type<DeliveryStatus>().notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    /** When the next attempt is due; also the lease of the dispatcher sending it now. */
+    nextAttemptAt: integer('next_attempt_at').notNull(),
+    lastStatusCode: integer('last_status_code'),
+    lastError: text('last_error'),
+    /** Every attempt: {at, statusCode, error, ms}. */
+    log: text('log', { mode: 'json' }).$type<DeliveryAttempt[]>().notNull().default([]),
+    createdAt: integer('created_at').notNull(),
+    deliveredAt: integer('delivered_at'),
+  },
+  (t) => [
+    index('webhook_deliveries_due_idx').on(t.status, t.nextAttemptAt),
+    index('webhook_deliveries_webhook_idx').on(t.webhookId, t.createdAt),
+    index('webhook_deliveries_subject_idx').on(t.subject, t.event),
+  ],
 );
 
 /**

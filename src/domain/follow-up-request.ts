@@ -2,13 +2,8 @@
 import { z } from 'zod';
 
 import { RequestValidationError } from './errors.js';
+import { safeString } from './safe-string.js';
 
-const pathString = z
-  .string()
-  .min(1, 'must not be empty')
-  .max(4096, 'is too long')
-  .refine((s) => !s.startsWith('-'), 'must not begin with "-" (it would read as a flag)')
-  .refine((s) => !/[\0\r\n]/.test(s), 'must not contain NUL or line breaks');
 
 /** A prompt goes to `mlx_lm generate --prompt=<p>`; "-" would read stdin upstream. */
 const prompt = z
@@ -24,7 +19,7 @@ const maxTokens = z.number().int().min(1).max(8192);
 export const EVALUATE_OPTIONS = z.strictObject({
   kind: z.literal('evaluate'),
   /** A dataset folder with test.jsonl; default: the run's own data. */
-  data: pathString.optional(),
+  data: safeString.optional(),
   /** -1 scores the whole test split. */
   test_batches: z.number().int().min(-1).refine((n) => n !== 0, 'must be -1 (all) or at least 1').default(-1),
   /** 1 scores every row (upstream drops a last partial batch). */

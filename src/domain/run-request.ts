@@ -3,6 +3,7 @@ import { z } from 'zod';
 
 import { type FieldIssue, RequestValidationError } from './errors.js';
 import { type FollowUpRequest, parseFollowUpList } from './follow-up-request.js';
+import { safeString } from './safe-string.js';
 import { METHOD_INFO, METHODS, type Method, type MethodFamily, type TrainMode } from './methods.js';
 import {
   appliesTo,
@@ -40,12 +41,6 @@ export interface ParsedRunRequest {
   warnings: FieldIssue[];
 }
 
-const safeString = z
-  .string()
-  .min(1, 'must not be empty')
-  .max(4096, 'is too long')
-  .refine((s) => !s.startsWith('-'), 'must not begin with "-" (it would read as a flag)')
-  .refine((s) => !/[\0\r\n]/.test(s), 'must not contain NUL or line breaks');
 
 const commaList = (s: string) =>
   s

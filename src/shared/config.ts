@@ -63,6 +63,17 @@ const envSchema = z.object({
   MEMORY_MARGIN: z.coerce.number().min(1).max(3).default(1.2),
   /** This Mac's memory in GB as the worker reports it (default: the machine's RAM). */
   WORKER_MEMORY_GB: z.coerce.number().gt(0).optional(),
+  /** One webhook for every event, kept as the endpoint `wh_env` (POST /v1/webhooks adds more). */
+  WEBHOOK_URL: z.string().url().optional(),
+  WEBHOOK_SECRET: z.string().min(1).optional(),
+  /** A delivery attempt that gets no answer within this is a failure (and retried). */
+  WEBHOOK_TIMEOUT_S: z.coerce.number().gt(0).default(10),
+  /** The first retry waits about this long; each further one doubles (with jitter, at most 6 h). */
+  WEBHOOK_RETRY_BASE_S: z.coerce.number().gt(0).default(30),
+  /** The service's address as its users reach it, for the links in notifications. */
+  PUBLIC_URL: z.string().url().optional(),
+  /** macOS only: also show each notification on this Mac's desktop (osascript). */
+  NOTIFY_DESKTOP: boolish.default(false),
   /** Where the `lmstudio` export puts models (LM Studio's models folder). */
   LMSTUDIO_MODELS_DIR: z.string().min(1).optional(),
   /** Space a fuse or export leaves free on the run's disk, on top of its estimate. */
@@ -107,6 +118,12 @@ export type Config = Readonly<{
   caffeinate: boolean;
   memoryMargin: number;
   workerMemoryBytes: number;
+  webhookUrl: string | undefined;
+  webhookSecret: string | undefined;
+  webhookTimeoutMs: number;
+  webhookRetryBaseMs: number;
+  publicUrl: string;
+  notifyDesktop: boolean;
   lmstudioModelsDir: string;
   diskReserveBytes: number;
   hfHubCache: string;
@@ -168,6 +185,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     caffeinate: e.CAFFEINATE,
     memoryMargin: e.MEMORY_MARGIN,
     workerMemoryBytes: e.WORKER_MEMORY_GB !== undefined ? e.WORKER_MEMORY_GB * 1e9 : os.totalmem(),
+    webhookUrl: e.WEBHOOK_URL,
+    webhookSecret: e.WEBHOOK_SECRET,
+    webhookTimeoutMs: e.WEBHOOK_TIMEOUT_S * 1000,
+    webhookRetryBaseMs: e.WEBHOOK_RETRY_BASE_S * 1000,
+    publicUrl: (e.PUBLIC_URL ?? `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`).replace(/\/$/, ''),
+    notifyDesktop: e.NOTIFY_DESKTOP,
     lmstudioModelsDir: path.resolve(e.LMSTUDIO_MODELS_DIR ?? path.join(home, '.lmstudio', 'models')),
     diskReserveBytes: e.DISK_RESERVE_BYTES,
     hfHubCache: path.resolve(e.HF_HUB_CACHE ?? path.join(e.HF_HOME ?? path.join(home, '.cache', 'huggingface'), 'hub')),

@@ -1,5 +1,6 @@
-// Wires a BullMQ Worker (concurrency 1) to the processor: recovers runs of dead workers first, listens for cancel
-// signals, and shuts down cleanly (wait for the training, or stop it and re-queue it, with a deadline).
+// Wires a BullMQ Worker (concurrency 1) to the job handlers: recovers runs of dead workers first, takes jobs only
+// while its trainer check passes (re-checked every PREFLIGHT_RECHECK_S and on recheck()), keeps its registry entry
+// fresh, listens for cancel signals, and shuts down cleanly (wait for the training, or stop it and re-queue it).
 import { type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -8,21 +9,34 @@ import type { Db } from '../db/client.js';
 import type { Config } from '../shared/config.js';
 import { probeMlxLmVersion, writeMlxLmVersion } from '../shared/mlx-lm-version.js';
 import { cancelChannel, createRunsQueue, RUNS_QUEUE, WORKER_LOCK, type WorkerLockOptions } from '../shared/queue.js';
+import { withDeadline } from '../shared/shutdown.js';
+import { killGroup } from './execute.js';
 import { startFollowUpOutbox } from './follow-up/outbox.js';
 import { createFollowUpHandler } from './follow-up/process-follow-up.js';
-import { preflightMlx } from './preflight.js';
 import { createDispatcher } from './job-handlers.js';
-import { createTrainHandler, type ProcessorDeps } from './process-run.js';
+import { type Preflight, preflightMlx } from './preflight.js';
+import { createTrainHandler } from './process-run.js';
 import { startRecoveryLoop } from './recovery.js';
 import { workerIdentity } from './run-lease.js';
+import { startHeartbeat } from './worker-heartbeat.js';
 
 export interface WorkerHandle {
   worker: Worker;
-  preflight: ProcessorDeps['preflight'];
+  /** The latest trainer check; `error` set means this worker takes no job. */
+  preflight: Preflight;
   active: Map<string, AbortController>;
+  /** Process groups of the trainers this worker runs now (stopped by a forced exit too). */
+  trainers: Set<number>;
+  /** Checks the trainer again now (SIGHUP); starts or pauses taking jobs accordingly. */
+  recheck(): Promise<Preflight>;
+  /** SIGKILLs every running trainer's process group: the last thing a forced exit does. */
+  killTrainers(): void;
   /** Stop taking jobs; 'wait' lets the running training finish, 'requeue' stops it for a later resume. */
   close(mode?: 'wait' | 'requeue'): Promise<void>;
 }
+
+/** A Redis step of the shutdown gets this long; Redis answers in milliseconds when it is there at all. */
+const REDIS_STEP_MS = 1000;
 
 export interface StartWorkerDeps {
   config: Config;
@@ -38,18 +52,32 @@ export interface StartWorkerDeps {
 
 export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> {
   const { config, logger } = deps;
-  const preflight = await preflightMlx(config.mlxPython, deps.trainerEnv);
-  if (preflight.error) logger.error(preflight.error);
-  else logger.info({ version: preflight.version }, 'mlx-lm-lora found');
+  // One object, updated in place by re-checks: the handler and the registry entry read it.
+  const preflight: Preflight = await preflightMlx(config.mlxPython, deps.trainerEnv);
+  logPreflight(logger, preflight);
   // The API refuses GGUF exports on mlx-lm versions whose writer is broken: it reads what this worker found.
   const mlxLm = await probeMlxLmVersion(config.mlxPython, deps.trainerEnv);
   await writeMlxLmVersion(config.dataDir, mlxLm, config.workerName).catch((err: unknown) => logger.warn({ err }, 'could not record the mlx-lm version'));
   const self = await workerIdentity(config.workerName);
   const active = new Map<string, AbortController>();
+  const trainers = new Set<number>();
   const shutdown = new AbortController();
+  let stopping = false;
   const lock = { ...WORKER_LOCK, lockDuration: config.lockDurationMs, stalledInterval: config.stalledIntervalMs, ...deps.lock };
 
-  // Before taking jobs: runs a dead worker of this host left running are interrupted and their jobs released.
+  const heartbeat = startHeartbeat({
+    redis: deps.connection,
+    prefix: config.queuePrefix,
+    heartbeatMs: config.workerHeartbeatMs,
+    logger,
+    snapshot: () => {
+      const runId = active.keys().next().value ?? null;
+      const state = stopping ? 'stopping' : preflight.error ? 'unusable' : runId ? 'training' : 'idle';
+      return { name: config.workerName, versions: preflight.versions, state, runId, reason: preflight.error };
+    },
+  });
+
+  // Before taking jobs: runs a dead worker of this host left running are interrupted and their next attempts queued.
   const queue = createRunsQueue(deps.connection, config.queuePrefix);
   // Its connection is the worker's, whose errors the process already logs; unhandled, BullMQ prints them raw.
   queue.on('error', (err) => logger.debug({ err: err.message }, 'recovery queue error'));
@@ -63,23 +91,64 @@ export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> 
   };
   deps.subscriber.on('message', onCancel);
 
-  const train = createTrainHandler({ ...deps, config: { ...config, stalledIntervalMs: lock.stalledInterval }, preflight, active, self, shutdown: shutdown.signal, queue });
+  const train = createTrainHandler({ ...deps, config: { ...config, stalledIntervalMs: lock.stalledInterval }, preflight, active, trainers, self, shutdown: shutdown.signal, queue });
   const processFollowUp = createFollowUpHandler({ ...deps, active, shutdown: shutdown.signal });
   const followUp = (payload: { jobId: string }, job: Job, token: string | undefined) => processFollowUp(payload, job, token);
   // Follow-up jobs (evaluate, samples, fuse, export) share the queue, so one GPU job runs at a time.
   const processor = createDispatcher({ train, evaluate: followUp, samples: followUp, fuse: followUp, export: followUp });
-  const worker = new Worker(RUNS_QUEUE, processor, { connection: deps.connection, prefix: config.queuePrefix, concurrency: 1, ...lock });
+  // autorun off: a worker whose trainer cannot start takes no job at all; it starts once a check passes.
+  const worker = new Worker(RUNS_QUEUE, processor, { connection: deps.connection, prefix: config.queuePrefix, concurrency: 1, autorun: false, ...lock });
   worker.on('error', (err) => logger.error({ err: err.message }, 'worker error'));
   worker.on('stalled', (jobId) => logger.warn({ jobId }, 'job stalled: its worker stopped renewing the lock'));
+  for (const event of ['active', 'completed', 'failed'] as const) worker.on(event, () => void heartbeat.beat());
   await worker.waitUntilReady();
   const outbox = startFollowUpOutbox(deps.db, queue, logger);
+
+  let running = false;
+  const applyUsability = () => {
+    if (stopping) return;
+    if (preflight.error) {
+      if (running && !worker.isPaused()) void worker.pause(true).catch((err: unknown) => logger.warn({ err }, 'pausing the worker failed'));
+    } else if (!running) {
+      running = true;
+      worker.run().catch((err: unknown) => logger.error({ err }, 'the worker stopped taking jobs'));
+    } else if (worker.isPaused()) void worker.resume();
+    void heartbeat.beat();
+  };
+  // One check at a time: a check that started before a fix must not land after one that started after it.
+  let checking: Promise<Preflight> | null = null;
+  const recheck = () =>
+    (checking ??= preflightMlx(config.mlxPython, deps.trainerEnv)
+      .then((fresh) => {
+        Object.assign(preflight, fresh);
+        logPreflight(logger, preflight);
+        applyUsability();
+        return { ...preflight };
+      })
+      .finally(() => (checking = null)));
+  // Only a failing worker re-checks on its own: a working one's trainer is proven by every run it starts.
+  const recheckTimer = setInterval(() => {
+    if (preflight.error) recheck().catch((err: unknown) => logger.error({ err }, 'trainer re-check failed'));
+  }, config.preflightRecheckMs);
+  recheckTimer.unref();
+  applyUsability();
+
   return {
     worker,
     preflight,
     active,
+    trainers,
+    recheck,
+    killTrainers: () => {
+      for (const pid of trainers) killGroup(pid, 'SIGKILL');
+    },
     async close(mode = config.shutdownMode) {
-      await recovery.stop();
-      await outbox.stop();
+      stopping = true;
+      clearInterval(recheckTimer);
+      void heartbeat.beat();
+      // A recovery pass or a registry write can hang on an unreachable Redis: neither may hold the shutdown up.
+      await withDeadline(recovery.stop(), REDIS_STEP_MS);
+      await withDeadline(outbox.stop(), REDIS_STEP_MS);
       const closing = worker.close();
       if (mode === 'requeue') shutdown.abort();
       // Past the deadline a 'wait' shutdown stops the training too (it resumes on the next start).
@@ -89,9 +158,15 @@ export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> 
       } finally {
         clearTimeout(deadline);
         deps.subscriber.off('message', onCancel);
-        await deps.subscriber.unsubscribe(channel).catch((err: unknown) => logger.warn({ err }, 'unsubscribe failed'));
-        await queue.close();
+        await withDeadline(deps.subscriber.unsubscribe(channel), REDIS_STEP_MS).catch((err: unknown) => logger.warn({ err }, 'unsubscribe failed'));
+        await withDeadline(heartbeat.stop(true), REDIS_STEP_MS);
+        await withDeadline(queue.close(), REDIS_STEP_MS).catch((err: unknown) => logger.warn({ err }, 'closing the recovery queue failed'));
       }
     },
   };
+}
+
+function logPreflight(logger: Logger, p: Preflight): void {
+  if (p.error) logger.error({ versions: p.versions }, `this worker takes no job: ${p.error}`);
+  else logger.info({ versions: p.versions }, 'mlx-lm-lora found');
 }

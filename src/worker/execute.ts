@@ -23,6 +23,8 @@ export interface ExecuteOptions {
   /** On macOS, keep the machine awake while the trainer runs. */
   caffeinate?: boolean;
   onSpawn?: (pid: number) => void;
+  /** A problem that does not stop the trainer but must not pass silently (a pid file that could not be written). */
+  onProblem?: (message: string) => void;
 }
 
 export interface ExecuteResult {
@@ -103,7 +105,8 @@ export async function executeTrainer(opts: ExecuteOptions): Promise<ExecuteResul
   let caffeinate: ReturnType<typeof execa> | undefined;
   if (child.pid !== undefined) {
     opts.onSpawn?.(child.pid);
-    if (opts.pidFile) await fs.writeFile(opts.pidFile, String(child.pid)).catch(() => undefined);
+    // Without it a worker that dies cannot find this trainer to stop it: said, not swallowed.
+    if (opts.pidFile) await fs.writeFile(opts.pidFile, String(child.pid)).catch((e: Error) => opts.onProblem?.(`could not write the trainer pid file ${opts.pidFile}: ${e.message}`));
     if (opts.caffeinate && process.platform === 'darwin') {
       caffeinate = execa('caffeinate', ['-i', '-w', String(child.pid)], { reject: false, stdio: 'ignore' });
     }

@@ -18,7 +18,11 @@ export function trainerPidFile(runDir: string): string {
 }
 
 export async function readTrainerPid(runDir: string): Promise<number | null> {
-  const text = await fs.readFile(trainerPidFile(runDir), 'utf8').catch(() => null);
+  const text = await fs.readFile(trainerPidFile(runDir), 'utf8').catch((e: NodeJS.ErrnoException) => {
+    // No pid file: no trainer was started. Any other error must not pass for "no trainer left behind".
+    if (e.code === 'ENOENT') return null;
+    throw new Error(`the trainer pid file of ${runDir} cannot be read (${e.code ?? e.message})`, { cause: e });
+  });
   const pid = text === null ? NaN : Number.parseInt(text.trim(), 10);
   return Number.isInteger(pid) && pid > 0 ? pid : null;
 }

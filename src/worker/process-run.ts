@@ -71,10 +71,8 @@ async function advance(deps: ProcessorDeps, found: Run, n: number, token: string
   if (deps.shutdown.aborted) return { kind: 'later', delayMs: deps.config.resumeDelayMs };
   // A job re-added without its delay (or one that came early) waits out the run's backoff.
   if (run.notBefore !== null && run.notBefore > Date.now() + 50) return { kind: 'later', delayMs: run.notBefore - Date.now() };
-  if (deps.preflight.error) {
-    transitionRun(deps.db, run.id, [run.status], 'failed', { error: `mlx-lm-lora is not usable on worker ${deps.config.workerName}: ${deps.preflight.error}`, stopReason: 'preflight', finishedAt: Date.now() }, 'preflight');
-    throw new UnrecoverableError(deps.preflight.error);
-  }
+  // This worker's trainer stopped passing its check after it took the job: the job goes back for another worker.
+  if (deps.preflight.error) return { kind: 'later', delayMs: deps.config.resumeDelayMs };
   // Before the run shows running: from now on a worker that finds this run running can ask whether we live.
   await writeLease(run.runDir, deps.self, token ?? null);
   await runAttempt(deps, run, log);

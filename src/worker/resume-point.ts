@@ -9,8 +9,15 @@ export interface ResumePoint {
   iteration: number;
 }
 
+/**
+ * No folder means no checkpoint yet; any other error (EACCES, EIO) is thrown: a run whose checkpoints cannot be
+ * read must not silently start again from iteration 0.
+ */
 export async function listCheckpoints(adapterPath: string): Promise<ResumePoint[]> {
-  const names = await fs.readdir(adapterPath).catch(() => [] as string[]);
+  const names = await fs.readdir(adapterPath).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return [] as string[];
+    throw new Error(`the checkpoint folder ${adapterPath} cannot be read (${e.code ?? e.message}); the run is not restarted from iteration 0`, { cause: e });
+  });
   return names
     .map((n) => ({ n, m: CHECKPOINT.exec(n) }))
     .filter((x): x is { n: string; m: RegExpExecArray } => x.m !== null)

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/client.js';
 import { maxMetricValue } from '../db/metrics-repository.js';
 import { withTransaction } from '../db/transaction.js';
-import { finishAttempt, getRun, listAttempts, startAttempt, transitionRun, updateRunProgress } from '../db/runs-repository.js';
+import { finishAttempt, getRun, listAttempts, recordRunEvent, startAttempt, transitionRun, updateRunProgress } from '../db/runs-repository.js';
 import { buildCommand, TRAINER_ENV } from '../domain/build-command.js';
 import { ConflictError } from '../domain/errors.js';
 import { decideRetry } from '../domain/retry-policy.js';
@@ -31,6 +31,8 @@ export interface AttemptDeps {
   preflight: { version: string | null; error: string | null };
   resolveData: (data: string) => Promise<string>;
   active: Map<string, AbortController>;
+  /** Process groups of running trainers, so a forced exit can still stop them. */
+  trainers?: Set<number>;
   /** Aborted when the worker shuts down and stops its training (requeue mode, or the wait deadline passed). */
   shutdown: AbortSignal;
   trainerEnv?: Record<string, string>;
@@ -99,6 +101,15 @@ export async function runAttempt(deps: AttemptDeps, run: Run, log: Logger): Prom
     earlyStop = reason;
     controller.abort('early_stopped');
   }, log);
+  // Problems on the resume path (pid file, lease) are logged and recorded on the run, never swallowed.
+  const problem = (message: string) => {
+    log.warn(message);
+    try {
+      recordRunEvent(deps.db, run.id, message);
+    } catch (err) {
+      log.error({ err }, 'could not record a problem on the run');
+    }
+  };
   const sink = new RunOutputSink({
     db: deps.db,
     runId: run.id,
@@ -108,13 +119,15 @@ export async function runAttempt(deps: AttemptDeps, run: Run, log: Logger): Prom
     iterationOffset: offset,
     total: resume?.total ?? null,
     onMetrics: earlyStopCheck?.onMetrics,
+    onProblem: problem,
   });
   sink.line('system', `[mlxq] attempt ${attempt} on ${deps.config.workerName}: ${argv.join(' ')}`);
   deps.active.set(run.id, controller);
   const stopWatching = watchForStop(deps, run.id, controller);
-  const stopHeartbeat = startLeaseHeartbeat(run.runDir);
+  const stopHeartbeat = startLeaseHeartbeat(run.runDir, undefined, problem);
   log.info({ attempt, resumeFrom: resume?.iteration }, 'trainer starting');
   let outcome: Outcome | undefined;
+  let trainerPid: number | undefined;
   try {
     const result = await executeTrainer({
       argv,
@@ -122,7 +135,12 @@ export async function runAttempt(deps: AttemptDeps, run: Run, log: Logger): Prom
       cwd: run.runDir,
       pidFile: trainerPidFile(run.runDir),
       onLine: (stream, line) => sink.line(stream, line),
-      onSpawn: (pid) => updateRunProgress(deps.db, run.id, { trainerPid: pid }),
+      onProblem: problem,
+      onSpawn: (pid) => {
+        trainerPid = pid;
+        deps.trainers?.add(pid);
+        updateRunProgress(deps.db, run.id, { trainerPid: pid });
+      },
       signal: controller.signal,
       timeLimitMs: deps.config.runTimeLimitMs,
       idleLimitMs: deps.config.runIdleLimitMs,
@@ -141,6 +159,7 @@ export async function runAttempt(deps: AttemptDeps, run: Run, log: Logger): Prom
     stopWatching();
     stopHeartbeat();
     deps.active.delete(run.id);
+    if (trainerPid !== undefined) deps.trainers?.delete(trainerPid);
     if (!outcome) await leaveResumable(deps, run.id, attempt, sink, log);
   }
 }

@@ -48,12 +48,19 @@ export async function writeLease(runDir: string, self: WorkerIdentity, lockToken
   await fs.rename(tmp, leaseFile(runDir));
 }
 
-/** Touches the lease while the run trains; returns the function that stops it. */
-export function startLeaseHeartbeat(runDir: string, everyMs = LEASE_HEARTBEAT_MS): () => void {
+/** Touches the lease while the run trains; returns the function that stops it. `onProblem` hears failed touches. */
+export function startLeaseHeartbeat(runDir: string, everyMs = LEASE_HEARTBEAT_MS, onProblem?: (message: string) => void): () => void {
+  let failing = false;
   const timer = setInterval(() => {
     const now = new Date();
-    // A failed touch only makes the lease look older to workers on other hosts; the next touch retries.
-    fs.utimes(leaseFile(runDir), now, now).catch(() => undefined);
+    // A failed touch makes the lease look older to workers on other hosts; the next touch retries. Said once.
+    fs.utimes(leaseFile(runDir), now, now).then(
+      () => (failing = false),
+      (e: Error) => {
+        if (!failing) onProblem?.(`could not refresh the run lease: ${e.message}`);
+        failing = true;
+      },
+    );
   }, everyMs);
   timer.unref();
   return () => clearInterval(timer);

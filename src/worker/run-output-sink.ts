@@ -31,6 +31,8 @@ export interface SinkOptions {
   onProgress?: (p: Progress) => void;
   /** Called with each batch of metric points right after it is in SQLite (the sweep's early-stopping check). */
   onMetrics?: (points: readonly MetricPoint[]) => void;
+  /** A problem that does not stop the run but must not pass silently (the log file cannot be written). */
+  onProblem?: (message: string) => void;
   flushIntervalMs?: number;
   progressIntervalMs?: number;
 }
@@ -74,12 +76,18 @@ export class RunOutputSink {
   private lastProgressAt = 0;
   private progressDirty = false;
   private readonly summary: SinkSummary;
+  private fileError = false;
 
   constructor(private readonly o: SinkOptions) {
     // A resumed attempt appends: the cap holds across attempts once the run's head is full.
     const existing = fs.statSync(o.logFile, { throwIfNoEntry: false })?.size ?? 0;
     this.file = fs.createWriteStream(o.logFile, { flags: 'a' });
-    this.file.on('error', () => undefined);
+    // The log file is a copy (SQLite has every line): a write error does not stop the run, but it is said, once.
+    this.file.on('error', (e) => {
+      if (this.fileError) return;
+      this.fileError = true;
+      o.onProblem?.(`could not write the log file ${o.logFile}: ${e.message}; the lines are still kept in SQLite`);
+    });
     this.seq = maxLogSeq(o.db, o.runId);
     this.headBytes = Math.min(existing, o.logCapBytes / 2);
     if (existing >= o.logCapBytes / 2) this.headEndSeq = this.seq;

@@ -26,10 +26,19 @@ export async function startWorkerProcess(config: Config, redisUrl: string, logge
   return {
     handle,
     async close(mode?: 'wait' | 'requeue') {
-      await handle.close(mode);
-      connection.disconnect();
-      subscriber.disconnect();
-      closeDb(db);
+      try {
+        await handle.close(mode);
+      } finally {
+        // Never waits on Redis: commands still queued for an unreachable Redis are dropped.
+        connection.disconnect();
+        subscriber.disconnect();
+        closeDb(db);
+      }
     },
   };
+}
+
+/** How long a shutdown of a process with a worker may take: the training's deadline in wait mode, then the bound. */
+export function shutdownTimeoutMs(config: Config): number {
+  return config.shutdownTimeoutMs + (config.shutdownMode === 'wait' ? config.shutdownDeadlineMs : 0);
 }

@@ -80,7 +80,7 @@ export function spawnWorker(opts: { dataDir: string; redisUrl: string; prefix: s
     child,
     output: () => out,
     async ready() {
-      await waitFor(() => out.includes('"worker ready"') || child.exitCode !== null, { timeoutMs: 30_000, what: 'the worker process to be ready' });
+      await waitFor(() => out.includes('"worker ready"') || child.exitCode !== null, { timeoutMs: 60_000, what: 'the worker process to be ready' });
       if (!out.includes('"worker ready"')) throw new Error(`the worker process exited early:\n${out}`);
     },
     exited: () => done,

@@ -16,6 +16,8 @@ import { closeDb, type Db, openDb } from '../../src/db/client.js';
 import { migrate } from '../../src/db/migrate.js';
 import { getRun } from '../../src/db/runs-repository.js';
 import { createPathPolicy } from '../../src/inputs/path-policy.js';
+import { type Reconciler, startReconciler } from '../../src/queue-sync/queue-reconciler.js';
+import { RECONCILE_SOURCES } from '../../src/queue-sync/sources.js';
 import { createDataResolver } from '../../src/inputs/resolve-data.js';
 import { type Config, loadConfig } from '../../src/shared/config.js';
 import { trainJobIdFor } from '../../src/shared/job-kinds.js';
@@ -43,6 +45,8 @@ export interface TestEnv {
   redis: Redis;
   queue: Queue;
   app: App;
+  /** The queue reconciler of the control plane, on this env's SQLite and Redis (tests opt in). */
+  startReconciler(intervalMs?: number): Reconciler;
   startWorker(opts?: { trainerEnv?: Record<string, string>; lock?: Parameters<typeof startWorker>[0]['lock']; config?: Partial<Config> }): Promise<WorkerHandle>;
   cleanup(): Promise<void>;
 }
@@ -76,6 +80,7 @@ export async function createTestEnv(env: Record<string, string> = {}, opts: { re
   const resolveData = createDataResolver(dataDir);
   const app = await buildApp({ config, db, queue, redis, logger: false, inputs: { validator: createDatasetValidator(), resolveData, assertAllowedPath: createPathPolicy(config.allowedRoots) } });
   const workers: { handle: WorkerHandle; conns: Redis[] }[] = [];
+  const reconcilers: Reconciler[] = [];
   return {
     config,
     dataDir,
@@ -84,13 +89,18 @@ export async function createTestEnv(env: Record<string, string> = {}, opts: { re
     redis,
     queue,
     app,
+    startReconciler(intervalMs = 500) {
+      const r = startReconciler({ db, queue, redis, logger: pino({ level: process.env.TEST_WORKER_LOG ?? 'silent' }), sources: RECONCILE_SOURCES, intervalMs });
+      reconcilers.push(r);
+      return r;
+    },
     async startWorker(opts = {}) {
       const conns = [createRedis(url, workerRedisOptions()), createRedis(url, workerRedisOptions())];
       for (const c of conns) c.on('error', () => undefined);
       const handle = await startWorker({
         config: { ...config, ...opts.config },
         db,
-        logger: pino({ level: 'silent' }),
+        logger: pino({ level: process.env.TEST_WORKER_LOG ?? 'silent' }),
         connection: conns[0]!,
         subscriber: conns[1]!,
         resolveData,
@@ -101,6 +111,7 @@ export async function createTestEnv(env: Record<string, string> = {}, opts: { re
       return handle;
     },
     async cleanup() {
+      for (const r of reconcilers) await r.stop();
       for (const w of workers) {
         await w.handle.close('requeue').catch(() => undefined);
         for (const c of w.conns) c.disconnect();

@@ -7,8 +7,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { mlxq } from '../helpers/cli.js';
-import { QWEN_4BIT, trainedRun, waitRunFinal } from '../helpers/follow-up.js';
+import { QWEN_4BIT, sftRequest, trainedRun, waitRunFinal } from '../helpers/follow-up.js';
 import { createTestEnv, type TestEnv } from '../helpers/test-env.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 let env: TestEnv;
 let apiUrl: string;
@@ -70,6 +71,22 @@ describe('mlxq follow-up commands', { timeout: 120_000 }, () => {
     expect(dl.stdout).toContain('(matches the recorded one)');
     const file = path.join(tmp, 'ggml-model-f16.gguf');
     expect(createHash('sha256').update(fs.readFileSync(file)).digest('hex')).toBe(gguf.sha256);
+  });
+
+  it('mlxq sweep with after and best_after: every member is evaluated, only the best run is fused', async () => {
+    const file = path.join(tmp, 'sweep.json');
+    fs.writeFileSync(file, JSON.stringify({ name: 'lr', base: sftRequest(), grid: { learning_rate: [1e-5, 5e-4] }, metric: { name: 'loss', goal: 'min' }, after: [{ kind: 'evaluate' }], best_after: [{ kind: 'fuse', verify: { prompts: ['Hello there'], max_tokens: 16 } }] }));
+    const r = await cli(['sweep', file, '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const sweepId = (JSON.parse(r.stdout) as { id: string }).id;
+    const members = (await env.app.inject({ method: 'GET', url: `/v1/sweeps/${sweepId}` })).json<{ runs: { runId: string }[] }>().runs;
+    for (const m of members) expect((await waitRunFinal(env, m.runId)).status).toBe('succeeded');
+    const best = (await env.app.inject({ method: 'GET', url: `/v1/sweeps/${sweepId}` })).json<{ best: { runId: string } }>().best;
+    const kinds = await waitFor(async () => {
+      const lists = await Promise.all(members.map(async (m) => (await env.app.inject({ method: 'GET', url: `/v1/runs/${m.runId}/jobs` })).json<{ items: { kind: string }[] }>().items.map((j) => j.kind).sort()));
+      return lists.flat().length === 3 ? lists : null;
+    }, { timeoutMs: 20_000, what: '2 evaluate jobs and 1 fuse' });
+    members.forEach((m, i) => expect(kinds[i]).toEqual(m.runId === best.runId ? ['evaluate', 'fuse'] : ['evaluate']));
   });
 
   it('export gguf of a qwen2 run exits 2 naming qwen2 and the supported types', async () => {

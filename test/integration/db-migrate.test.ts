@@ -68,6 +68,8 @@ describe('migrate', () => {
       'run_tags',
       'runs',
       'sweeps',
+      'webhook_deliveries',
+      'webhooks',
       'worker_credentials',
     ]);
     const again = migrate(t.db);

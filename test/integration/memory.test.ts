@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 import { submit, waitStatus } from '../helpers/chaos.js';
+import { mlxq } from '../helpers/cli.js';
 import { createTestEnv, currentJobState, TEST_DATA, type TestEnv } from '../helpers/test-env.js';
 
 const LLAMA = path.join(TEST_DATA, 'models', 'llama-3-8b');
@@ -116,6 +117,22 @@ describe('memory estimate and admission', () => {
   });
 });
 
+describe('calibration', () => {
+  it('GET /v1/memory/calibration compares each finished run\'s measured peak with its estimate, per method and model family', async () => {
+    env = await createTestEnv({ WORKER_MEMORY_GB: '64' });
+    await env.startWorker();
+    const created = await submit(env.app, { method: 'sft', model: LLAMA, data: path.join(TEST_DATA, 'sft-chat'), iters: 4, batch_size: 2, steps_per_report: 2 });
+    await waitStatus(env.app, created.id, ['failed', 'succeeded', 'cancelled']);
+    const run = (await env.app.inject({ method: 'GET', url: `/v1/runs/${created.id}` })).json();
+    expect(run.peakMemoryGb).toBeGreaterThan(0);
+    const cal = (await env.app.inject({ method: 'GET', url: '/v1/memory/calibration' })).json();
+    expect(cal).toMatchObject({ expectedError: 0.35, margin: 1.2 });
+    expect(cal.groups).toEqual([
+      expect.objectContaining({ method: 'sft', family: 'llama', runs: 1, meanRatio: Math.round((run.peakMemoryGb / run.memory.estimate_gb) * 1000) / 1000 }),
+    ]);
+  });
+});
+
 describe('out of memory', () => {
   it("the stand-in's Metal abort (SIGABRT) ends the run out_of_memory with measured peak, estimate and advice, not retried", async () => {
     env = await createTestEnv({ WORKER_MEMORY_GB: '64', TRAINER_FAILURE_ATTEMPTS: '3' });
@@ -144,6 +161,18 @@ describe('out of memory', () => {
     expect(run.error).toMatch(/^Out of memory: libc\+\+abi/);
     expect(run.error).toMatch(/- grad_checkpoint: true/);
     expect(await currentJobState(env, created.id)).toBe('failed');
+
+    // The CLI says it plainly, and `watch --notify` tells the desktop (a stand-in for osascript records its script).
+    const apiUrl = await env.app.listen({ port: 0, host: '127.0.0.1' });
+    const shown = await mlxq(['show', created.id], { apiUrl });
+    expect(shown.stdout).toMatch(/^OUT OF MEMORY: peak \d+\.\d\d GB, estimate \d+\.\d\d GB$/m);
+    expect(shown.stdout).toMatch(/^ {2}try: grad_checkpoint: true/m);
+    const notified = path.join(tmp, `notify-${created.id}.txt`);
+    const fakeOsascript = path.join(tmp, 'osascript');
+    fs.writeFileSync(fakeOsascript, `#!/bin/sh\nprintf '%s\\n' "$@" > ${JSON.stringify(notified)}\n`, { mode: 0o755 });
+    const watched = await mlxq(['watch', created.id, '--notify'], { apiUrl, env: { MLXQ_NOTIFY_COMMAND: fakeOsascript } });
+    expect(watched.exitCode).toBe(1);
+    expect(fs.readFileSync(notified, 'utf8')).toMatch(/^-e\ndisplay notification ".*Out of memory: libc\+\+abi.*" with title "mlxq: run ran out of memory"/);
   });
 
   it('on_oom "reduce" retries with the batch halved (accumulation doubled) and succeeds once the batch fits', async () => {

@@ -31,7 +31,7 @@ describe('npm start', () => {
     });
     const base = `http://127.0.0.1:${port}`;
     try {
-      await waitFor(async () => (await fetch(`${base}/readyz`)).ok, { timeoutMs: 30_000, what: 'readyz' });
+      await waitFor(async () => (await fetch(`${base}/readyz`)).ok, { timeoutMs: 60_000, what: 'readyz' });
       const res = await fetch(`${base}/v1/runs`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },

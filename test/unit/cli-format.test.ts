@@ -139,7 +139,7 @@ describe('watchRun on a terminal', () => {
       err: (s: string) => void (out += s),
       isTty: true,
       cwd: '/',
-      config: { apiUrl: 'http://x', apiToken: undefined, python: 'python3' },
+      config: { apiUrl: 'http://x', apiToken: undefined, python: 'python3', notifyCommand: null },
       sleep: async () => undefined,
     };
     expect(await watchRun(api, io, 'run_1', 10)).toBe(0);

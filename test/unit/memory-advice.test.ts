@@ -7,34 +7,13 @@ import {
   suggestChanges,
   usableFromRam,
 } from '../../src/domain/memory-advice.js';
-import { estimateMemory, type MemoryInputs } from '../../src/domain/memory-estimate.js';
-import { type ModelShape, parseModelConfig } from '../../src/domain/model-shape.js';
+import { estimateMemory } from '../../src/domain/memory-estimate.js';
 import { runMemory } from '../../src/domain/run-memory.js';
+import { llama3_8b, PUBLISHED_INPUTS } from '../helpers/memory-fixtures.js';
 
-const llama = parseModelConfig({
-  model_type: 'llama',
-  hidden_size: 4096,
-  intermediate_size: 14336,
-  num_attention_heads: 32,
-  num_hidden_layers: 32,
-  num_key_value_heads: 8,
-  vocab_size: 128256,
-  tie_word_embeddings: false,
-}) as ModelShape;
+const llama = llama3_8b();
 const models = { model: llama, reference: null, judge: null };
-const inputs: MemoryInputs = {
-  trainMode: 'sft',
-  trainType: 'lora',
-  batchSize: 4,
-  maxSeqLength: 2048,
-  longestTokens: 2048,
-  rank: 8,
-  numLayers: 1,
-  gradCheckpoint: false,
-  loadIn: null,
-  groupSize: 4,
-  maxCompletionLength: 512,
-};
+const inputs = PUBLISHED_INPUTS;
 
 describe('usable memory and fit', () => {
   it('uses ⅔ of RAM up to 36 GB and ¾ above (the measured recommended working sets)', () => {

@@ -1,7 +1,3 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
 import { describe, expect, it } from 'vitest';
 
 import {
@@ -11,33 +7,13 @@ import {
   memoryInputs,
   paddedLength,
 } from '../../src/domain/memory-estimate.js';
-import { type ModelShape, parameterCount, parseModelConfig } from '../../src/domain/model-shape.js';
+import { parameterCount, parseModelConfig } from '../../src/domain/model-shape.js';
 import type { RunRequest } from '../../src/domain/run-request.js';
 import { sequenceBytes, tokensFromBytes } from '../../src/domain/sequence-length.js';
+import { llama3_8b, PUBLISHED_INPUTS } from '../helpers/memory-fixtures.js';
 
-const TEST_DATA = fileURLToPath(new URL('../../test_data/', import.meta.url));
-
-function llama(): ModelShape {
-  const shape = parseModelConfig(
-    JSON.parse(fs.readFileSync(path.join(TEST_DATA, 'models', 'llama-3-8b', 'config.json'), 'utf8')),
-  );
-  if ('error' in shape) throw new Error(shape.error);
-  return shape;
-}
-
-const base: MemoryInputs = {
-  trainMode: 'sft',
-  trainType: 'lora',
-  batchSize: 4,
-  maxSeqLength: 2048,
-  longestTokens: 2048,
-  rank: 8,
-  numLayers: 1,
-  gradCheckpoint: false,
-  loadIn: null,
-  groupSize: 4,
-  maxCompletionLength: 512,
-};
+const llama = llama3_8b;
+const base: MemoryInputs = PUBLISHED_INPUTS;
 
 const sum = (b: Record<string, number>) => Object.values(b).reduce((a, x) => a + x, 0);
 

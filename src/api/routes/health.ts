@@ -1,7 +1,8 @@
-// Liveness (the process answers) and readiness (Redis and SQLite answer).
+// Liveness (the process answers) and readiness (Redis and SQLite answer), with the workers' states reported.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 
 import type { AppDeps } from '../app.js';
+import { readWorkers, workersView } from '../worker-status.js';
 
 async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -34,6 +35,8 @@ export const healthRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =>
       checks.redis = { ok: false, error: (e as Error).message };
     }
     const ok = Object.values(checks).every((c) => c.ok);
-    return reply.status(ok ? 200 : 503).send({ status: ok ? 'ready' : 'unavailable', checks });
+    // Reported, not required: the API is ready to accept runs while no worker is (they wait in the queue).
+    const workers = checks.redis.ok ? await readWorkers(deps.redis, deps.config.queuePrefix).then(workersView, (e: Error) => ({ error: e.message })) : { error: 'Redis is unreachable' };
+    return reply.status(ok ? 200 : 503).send({ status: ok ? 'ready' : 'unavailable', checks, workers });
   });
 };

@@ -14,6 +14,7 @@ import { isFinal, RUN_STATUSES } from '../../domain/run-status.js';
 import type { AppDeps } from '../app.js';
 import { runSummaryView, runView } from '../run-view.js';
 import { prepareRun, submitRun } from '../submit-run.js';
+import { runWaiting } from '../worker-status.js';
 import { withRunBody } from '../yaml-body.js';
 
 const idParams = z.object({ id: z.string().min(1).max(100) });
@@ -37,6 +38,9 @@ export function loadRun(deps: AppDeps, id: string) {
 }
 
 export const runRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
+  // A follow stream would hold the server open until its run ends (hours): on close, every stream ends first.
+  const closing = new AbortController();
+  app.addHook('preClose', async () => closing.abort());
   app.post(
     '/v1/runs',
     {
@@ -87,6 +91,7 @@ export const runRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
     const run = loadRun(deps, req.params.id);
     return {
       ...runView(run),
+      waiting: await runWaiting(deps.redis, deps.config.queuePrefix, run),
       latestMetrics: latestMetrics(deps.db, run.id),
       events: listRunEvents(deps.db, run.id),
       attempts: listAttempts(deps.db, run.id),
@@ -126,7 +131,7 @@ export const runRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
     async (req, reply) => {
       const run = loadRun(deps, req.params.id);
       if (req.query.follow === 'true' || req.query.follow === '1') {
-        return followLogs(deps, run.id, req.query.after ?? 0, req, reply);
+        return followLogs(deps, run.id, req.query.after ?? 0, req, reply, closing.signal);
       }
       const logFile = `${run.runDir}/train.log`;
       reply.type('text/plain; charset=utf-8');
@@ -136,8 +141,11 @@ export const runRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
   );
 };
 
-/** Streams log lines as server-sent events until the run is final and every line is sent. */
-async function followLogs(deps: AppDeps, runId: string, afterSeq: number, req: FastifyRequest, reply: FastifyReply) {
+/**
+ * Streams log lines as server-sent events until the run is final and every line is sent, or the server shuts down:
+ * then a last `event: end` with {reason: "shutdown"} tells the client to reconnect later (after `id:` it last saw).
+ */
+async function followLogs(deps: AppDeps, runId: string, afterSeq: number, req: FastifyRequest, reply: FastifyReply, closing: AbortSignal) {
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, {
@@ -167,7 +175,24 @@ async function followLogs(deps: AppDeps, runId: string, afterSeq: number, req: F
       res.write(`event: end\ndata: ${JSON.stringify({ status: run.status, error: run.error })}\n\n`);
       break;
     }
-    await new Promise((r) => setTimeout(r, 250));
+    if (closing.aborted) {
+      res.write(`event: end\ndata: ${JSON.stringify({ reason: 'shutdown', status: run.status })}\n\n`);
+      break;
+    }
+    await sleep(250, closing);
   }
   res.end();
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
 }

@@ -1,10 +1,12 @@
-// Worker credentials (user routes): create one (its token is shown once), revoke one; and the worker's own view.
+// Workers: the live ones from the registry; credentials for workers on other Macs (create, its token shown once;
+// revoke); and a worker's own view of its token.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
 import { insertWorkerCredential, revokeWorkerCredential, type WorkerCredential } from '../../db/worker-credentials-repository.js';
 import { newId } from '../../domain/ids.js';
 import type { AppDeps } from '../app.js';
+import { readWorkers, workersView } from '../worker-status.js';
 import { workerRouteConfig } from '../worker-route.js';
 import { mintWorkerToken } from '../worker-tokens.js';
 
@@ -27,6 +29,8 @@ export function credentialView(c: WorkerCredential) {
 }
 
 export const workerRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
+  app.get('/v1/workers', async () => workersView(await readWorkers(deps.redis, deps.config.queuePrefix)));
+
   app.post('/v1/workers', { schema: { body: createBody } }, async (req, reply) => {
     const id = newId('wkr');
     const { token, tokenHash } = mintWorkerToken(id);

@@ -18,16 +18,7 @@ export const downloadCommand: CommandSpec = {
   positionals: { min: 1, max: 1 },
   async run({ api, io }, [id], v) {
     const res = await api.send('GET', `/v1/artifacts/${encodeURIComponent(id!)}/download`, { headers: { accept: '*/*' } });
-    if (!res.ok || !res.body) {
-      const text = await res.text();
-      let body: unknown = text;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        // keep the text
-      }
-      throw apiError(res.status, body);
-    }
+    if (!res.ok || !res.body) throw apiError(res.status, await res.json().catch(() => ({})));
     const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? id!;
     const target = path.resolve(io.cwd, str(v.output) ?? name);
     const expected = res.headers.get('x-artifact-sha256');

@@ -2,6 +2,7 @@
 import { EXIT } from '../cli-io.js';
 import { formatArgv, formatTable } from '../format.js';
 import { progressLine, type RunSummary } from '../progress.js';
+import { desktopNotice } from '../desktop-notice.js';
 import { watchRun } from '../watch.js';
 import { type CommandSpec, intOption, str } from './command-spec.js';
 
@@ -133,12 +134,19 @@ export const showCommand: CommandSpec = {
 
 export const watchCommand: CommandSpec = {
   name: 'watch',
-  usage: '<run-id> [--interval ms]',
-  summary: 'follow a run with a progress bar (iteration of total, ETA, latest loss) until it ends',
-  options: { interval: { type: 'string' } },
+  usage: '<run-id> [--interval ms] [--notify]',
+  summary: 'follow a run with a progress bar (iteration of total, ETA, latest loss) until it ends; --notify tells the desktop when it does',
+  options: { interval: { type: 'string' }, notify: { type: 'boolean' } },
   positionals: { min: 1, max: 1 },
   async run({ api, io }, [id], values) {
-    return watchRun(api, io, id!, intOption(values, 'interval', 1000, 50));
+    const code = await watchRun(api, io, id!, intOption(values, 'interval', 1000, 50));
+    if (values.notify) {
+      const run = await api.call<RunRow>('GET', runPath(id!));
+      const name = run.name ?? run.id;
+      const what = run.stopReason === 'out_of_memory' ? 'ran out of memory' : run.status;
+      await desktopNotice(io, `mlxq: run ${what}`, run.error ? `${name}: ${run.error.split('\n', 1)[0]}` : name);
+    }
+    return code;
   },
 };
 

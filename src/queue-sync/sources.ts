@@ -1,0 +1,5 @@
+// The job kinds whose delivery the reconciler guarantees from SQLite; a new kind with its own table adds its source.
+import type { ReconcileSource } from './queue-reconciler.js';
+import { trainSource } from './train-source.js';
+
+export const RECONCILE_SOURCES: readonly ReconcileSource[] = [trainSource];

@@ -1,0 +1,134 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { execa, type ResultPromise } from 'execa';
+import { afterEach, describe, expect } from 'vitest';
+
+import { freePort } from '../../src/shared/redis-server.js';
+import { chaosIt, type OwnRedis, pidRunning, sftRun, startOwnRedis, trainerPid, waitPidGone } from '../helpers/chaos.js';
+import { redisUrl, REPO_ROOT, standInEnv } from '../helpers/test-env.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+interface Service {
+  base: string;
+  child: ResultPromise;
+  output(): string;
+}
+
+/** `npm start` (or node directly) in its own process group, on a DATA_DIR and queue prefix the caller keeps. */
+async function startService(opts: { dataDir: string; prefix: string; redis: string; viaNpm: boolean }): Promise<Service> {
+  const port = await freePort();
+  const env = standInEnv({
+    PORT: String(port),
+    DATA_DIR: opts.dataDir,
+    REDIS_URL: opts.redis,
+    QUEUE_PREFIX: opts.prefix,
+    LOG_LEVEL: 'warn',
+    CAFFEINATE: 'false',
+    ALLOWED_ROOTS: [opts.dataDir, REPO_ROOT].join(path.delimiter),
+    MLX_STANDIN_STEP_SECONDS: '0.05',
+  });
+  const [cmd, args] = opts.viaNpm ? ['npm', ['start']] : ['node', ['--import', 'tsx', 'src/main.ts']];
+  const child = execa(cmd, args as string[], { cwd: REPO_ROOT, env, reject: false, all: true, buffer: false, detached: true });
+  let out = '';
+  child.all?.on('data', (d: Buffer) => (out += d.toString()));
+  cleanups.push(async () => {
+    try {
+      if (child.pid) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // Handled: the group is gone already (the test stopped it).
+    }
+    await child;
+  });
+  const base = `http://127.0.0.1:${port}`;
+  await waitFor(async () => (await fetch(`${base}/readyz`).catch(() => null))?.ok, { timeoutMs: 60_000, what: `the service:\n${out}` });
+  return { base, child, output: () => out };
+}
+
+async function submitRun(base: string, body: Record<string, unknown>): Promise<{ id: string; runDir: string }> {
+  const res = await fetch(`${base}/v1/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  expect(res.status, await res.clone().text()).toBe(201);
+  return (await res.json()) as { id: string; runDir: string };
+}
+
+const runJson = async (base: string, id: string) => (await (await fetch(`${base}/v1/runs/${id}`)).json()) as { status: string; error: string | null; progress: { iteration: number | null }; attempts: { outcome: string | null; startIteration: number | null }[] };
+
+/** Resolves with the exit time, or null when the process has not exited within `ms`. */
+async function exitWithin(child: ResultPromise, ms: number): Promise<number | null> {
+  return Promise.race([child.then(() => Date.now()), new Promise<null>((r) => setTimeout(() => r(null), ms).unref())]);
+}
+
+function tempDataDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlxq-stop-'));
+  cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+describe('stopping is bounded', () => {
+  chaosIt(
+    'Ctrl-C (SIGINT to the process group of npm start) with 3 open follow streams: exits within 10 s, no trainer left, and the run resumes after a restart',
+    async () => {
+      const dataDir = tempDataDir();
+      const prefix = `mlxq-stop-${randomBytes(4).toString('hex')}`;
+      const first = await startService({ dataDir, prefix, redis: redisUrl(), viaNpm: true });
+      const run = await submitRun(first.base, sftRun(400, 5));
+      await waitFor(async () => ((await runJson(first.base, run.id)).progress.iteration ?? 0) >= 10, { timeoutMs: 60_000, what: 'iteration 10' });
+      const pid = await trainerPid(run.runDir);
+      const texts = [0, 1, 2].map(() => fetch(`${first.base}/v1/runs/${run.id}/logs?follow=true`).then((r) => r.text()));
+      // The three streams are open (each has sent its first events) before the signal.
+      await waitFor(async () => ((await (await fetch(`${first.base}/v1/runs/${run.id}`)).json()) as { status: string }).status === 'running', { what: 'running' });
+
+      const signalledAt = Date.now();
+      // As a terminal's Ctrl-C does: the whole foreground group (npm and the node it started).
+      process.kill(-first.child.pid!, 'SIGINT');
+      const exitedAt = await exitWithin(first.child, 10_000);
+      expect(exitedAt, `did not exit within 10 s:\n${first.output()}`).not.toBeNull();
+      expect(exitedAt! - signalledAt).toBeLessThanOrEqual(10_000);
+      for (const text of await Promise.all(texts)) expect(text).toMatch(/event: end\ndata: \{"reason":"shutdown"/);
+      await waitPidGone(pid, 2_000);
+      expect(await pidRunning(pid)).toBe(false);
+
+      const second = await startService({ dataDir, prefix, redis: redisUrl(), viaNpm: false });
+      const done = await waitFor(
+        async () => {
+          const r = await runJson(second.base, run.id);
+          return ['succeeded', 'failed', 'cancelled'].includes(r.status) ? r : null;
+        },
+        { timeoutMs: 90_000, what: 'the run to end after the restart' },
+      );
+      expect(done.status, done.error ?? '').toBe('succeeded');
+      expect(done.attempts[0]!.outcome).toBe('interrupted');
+      expect(done.attempts.at(-1)!.startIteration).toBeGreaterThanOrEqual(5);
+      process.kill(-second.child.pid!, 'SIGTERM');
+      expect(await exitWithin(second.child, 10_000)).not.toBeNull();
+    },
+    240_000,
+  );
+
+  chaosIt(
+    'SIGTERM after Redis was stopped: the process exits within 10 s and leaves no trainer',
+    async () => {
+      const redis: OwnRedis = await startOwnRedis();
+      cleanups.push(() => redis.cleanup());
+      const dataDir = tempDataDir();
+      const svc = await startService({ dataDir, prefix: 'mlxq-stop', redis: redis.url, viaNpm: false });
+      const run = await submitRun(svc.base, sftRun(400, 5));
+      const pid = await trainerPid(run.runDir, 60_000);
+      await redis.stop();
+      const signalledAt = Date.now();
+      process.kill(svc.child.pid!, 'SIGTERM');
+      const exitedAt = await exitWithin(svc.child, 10_000);
+      expect(exitedAt, `did not exit within 10 s:\n${svc.output()}`).not.toBeNull();
+      expect(exitedAt! - signalledAt).toBeLessThanOrEqual(10_000);
+      await waitPidGone(pid, 2_000);
+    },
+    180_000,
+  );
+});
