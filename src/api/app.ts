@@ -29,6 +29,8 @@ import { runRoutes } from './routes/runs.js';
 import { sweepRoutes } from './routes/sweeps.js';
 import { memoryRoutes } from './routes/memory.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { workerFileRoutes } from './routes/worker-files.js';
+import { workerReportRoutes } from './routes/worker-reports.js';
 import { workerRoutes } from './routes/workers.js';
 import { registerYamlBodyParser } from './yaml-body.js';
 
@@ -58,7 +60,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   // Before any route: auth covers every route registered after it; swagger and rate-limit collect routes as added.
-  await installAuth(app, deps.config);
+  await installAuth(app, deps.config, deps.db);
   await app.register(rateLimit, { global: false });
   await registerOpenApi(app);
   registerYamlBodyParser(app);
@@ -75,6 +77,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(artifactRoutes, deps);
   await app.register(jobRoutes, deps);
   await app.register(workerRoutes, deps);
+  await app.register(workerReportRoutes, deps);
+  await app.register(workerFileRoutes, deps);
   await app.register(pageRoutes, deps);
   await app.register(bullBoardRoutes, deps);
   await registerDocsUi(app);

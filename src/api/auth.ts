@@ -1,11 +1,26 @@
-// Authentication: with API_TOKEN set, every route but health and the login needs the bearer token or the login cookie.
+// Authentication: worker routes take only a worker token; with API_TOKEN set, every other route but health and
+// the login needs the bearer token or the login cookie, and never a worker token.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 import fastifyCookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
+import type { Db } from '../db/client.js';
+import type { WorkerCredential } from '../db/worker-credentials-repository.js';
 import { UnauthorizedError } from '../domain/errors.js';
 import type { Config } from '../shared/config.js';
+import { checkWorkerToken, isWorkerTokenShaped } from './worker-tokens.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** A route of the reporting protocol: only a worker token reaches it (see worker-tokens.ts). */
+    workerRoute?: boolean;
+  }
+  interface FastifyRequest {
+    /** Set on worker routes: the worker whose token the request carries. */
+    worker?: WorkerCredential;
+  }
+}
 
 export const SESSION_COOKIE = 'mlxq_session';
 export const LOGIN_PATH = '/login';
@@ -52,11 +67,13 @@ export function isCrossOrigin(req: FastifyRequest): boolean {
   }
 }
 
+const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
+
 /** Why the request is refused, or null when it carries the token or a valid login cookie. */
 function refusal(req: FastifyRequest, m: TokenMatcher): string | null {
   const header = req.headers.authorization;
   if (header !== undefined) {
-    const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
+    const match = BEARER.exec(header);
     if (!match) return 'The Authorization header must be "Bearer <token>"';
     return m.matchesToken(match[1]!) ? null : 'Invalid bearer token';
   }
@@ -88,27 +105,53 @@ export function loginUrl(next: string): string {
   return `${LOGIN_PATH}?next=${encodeURIComponent(safeNext(next))}`;
 }
 
+/** A worker route: the worker the bearer token names, or why not. The API token and the cookie never count. */
+function workerRefusal(req: FastifyRequest, db: Db): string | null {
+  const match = BEARER.exec(req.headers.authorization ?? '');
+  if (!match) return 'Worker routes need "Authorization: Bearer <worker token>" (POST /v1/workers makes one)';
+  if (!isWorkerTokenShaped(match[1]!)) return 'Worker routes take a worker token, not the API token';
+  const check = checkWorkerToken(db, match[1]!);
+  if (!check.ok) return check.reason;
+  req.worker = check.worker;
+  return null;
+}
+
+/** A user route called with a worker token: refused whether or not API_TOKEN is set (a worker token is no key). */
+function carriesWorkerToken(req: FastifyRequest): boolean {
+  const match = BEARER.exec(req.headers.authorization ?? '');
+  return match !== null && isWorkerTokenShaped(match[1]!);
+}
+
+function unauthorized(reply: FastifyReply, why: string): FastifyReply {
+  // Answered here rather than thrown: plugins such as bull-board install their own error handlers.
+  const error = new UnauthorizedError(why);
+  return reply
+    .status(401)
+    .header('www-authenticate', 'Bearer realm="mlx-train-queue"')
+    .send({ error: error.code, message: error.message });
+}
+
 /**
- * Registers the cookie parser and, when API_TOKEN is set, an onRequest hook on the root instance. Call it before
- * any route is registered so that every route (including those other plugins add later) is covered.
+ * Registers the cookie parser and an onRequest hook on the root instance. Call it before any route is registered
+ * so that every route (including those other plugins add later) is covered.
  */
-export async function installAuth(app: FastifyInstance, config: Pick<Config, 'apiToken'>): Promise<void> {
+export async function installAuth(app: FastifyInstance, config: Pick<Config, 'apiToken'>, db: Db): Promise<void> {
   await app.register(fastifyCookie);
-  if (!config.apiToken) return;
-  const matcher = createTokenMatcher(config.apiToken);
+  const matcher = config.apiToken ? createTokenMatcher(config.apiToken) : null;
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    if (req.routeOptions.config.workerRoute === true) {
+      const why = workerRefusal(req, db);
+      return why === null ? undefined : unauthorized(reply, why);
+    }
     if (OPEN_ROUTES.has(req.routeOptions.url ?? '')) return;
+    if (carriesWorkerToken(req)) return unauthorized(reply, 'A worker token reaches only the worker routes');
+    if (matcher === null) return;
     const why = refusal(req, matcher);
     if (why === null) return;
     if (wantsPage(req) && req.headers.authorization === undefined) {
       return reply.redirect(loginUrl(req.url), 303);
     }
-    // Answered here rather than thrown: plugins such as bull-board install their own error handlers.
-    const error = new UnauthorizedError(why);
-    return reply
-      .status(401)
-      .header('www-authenticate', 'Bearer realm="mlx-train-queue"')
-      .send({ error: error.code, message: error.message });
+    return unauthorized(reply, why);
   });
 }
 

@@ -12,6 +12,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   not_found: 404,
   conflict: 409,
   invalid_transition: 409,
+  stale_attempt: 409,
   limit_exceeded: 429,
   unavailable: 503,
 };

@@ -8,7 +8,10 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 import type { FileIssue } from '../domain/errors.js';
+import { datasetSha } from './dataset-sha.js';
 import { JsonlChecker } from './jsonl-check.js';
+
+export { datasetSha };
 
 export const UPLOAD_SPLITS = ['train', 'valid', 'test'] as const;
 export type UploadSplit = (typeof UPLOAD_SPLITS)[number];
@@ -38,18 +41,6 @@ export interface StoredUpload {
   bytes: number;
   /** False when the same content was stored before (deduplicated). */
   placed: boolean;
-}
-
-/**
- * The dataset's address: SHA-256 over the lines `sha256sum` prints for its files in name order, so
- * `sha256sum test.jsonl train.jsonl valid.jsonl | sha256sum` reproduces it. Independent of upload order.
- */
-export function datasetSha(files: readonly { file: string; sha256: string }[]): string {
-  const listing = [...files]
-    .sort((a, b) => (a.file < b.file ? -1 : 1))
-    .map((f) => `${f.sha256}  ${f.file}\n`)
-    .join('');
-  return createHash('sha256').update(listing).digest('hex');
 }
 
 /** One upload in progress: files land in a private temp folder next to the store (same filesystem, atomic rename). */

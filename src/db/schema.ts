@@ -146,6 +146,8 @@ export const runAttempts = sqliteTable(
     exitCode: integer('exit_code'),
     signal: text('signal'),
     error: text('error'),
+    /** The job delivery that asked for this attempt (reporting protocol): the same delivery asking again gets it back. */
+    deliveryId: text('delivery_id'),
   },
   (t) => [primaryKey({ columns: [t.runId, t.attempt] })],
 );
@@ -290,4 +292,22 @@ export const webhookDeliveries = sqliteTable(
     index('webhook_deliveries_webhook_idx').on(t.webhookId, t.createdAt),
     index('webhook_deliveries_subject_idx').on(t.subject, t.event),
   ],
+);
+
+/**
+ * Credentials of workers on other Macs (POST /v1/workers). Only the SHA-256 of the token is kept: the token is
+ * shown once, and a revoked row stays (revoked_at set) so its calls keep getting 401 and the history names it.
+ */
+export const workerCredentials = sqliteTable(
+  'worker_credentials',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    labels: text('labels', { mode: 'json' }).$type<string[]>().notNull().default([]),
+    tokenHash: text('token_hash').notNull(),
+    createdAt: integer('created_at').notNull(),
+    revokedAt: integer('revoked_at'),
+    lastUsedAt: integer('last_used_at'),
+  },
+  (t) => [index('worker_credentials_name_idx').on(t.name)],
 );

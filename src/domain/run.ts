@@ -126,6 +126,8 @@ export interface RunAttempt {
   startIteration: number | null;
   exitCode: number | null;
   signal: string | null;
+  /** The job delivery that asked for the attempt over the reporting protocol (null for in-process starts). */
+  deliveryId: string | null;
   error: string | null;
 }
 

@@ -52,6 +52,8 @@ const envSchema = z.object({
   LOG_CAP_BYTES: z.coerce.number().int().min(4096).default(64 * 1024 * 1024),
   MAX_QUEUED_RUNS: z.coerce.number().int().min(1).default(10_000),
   SUBMIT_RATE_PER_MIN: z.coerce.number().int().min(1).default(600),
+  /** Calls per minute each worker may make to the worker routes (reports, downloads). */
+  WORKER_RATE_PER_MIN: z.coerce.number().int().min(1).default(6000),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   UPLOAD_LIMIT_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 * 1024 * 1024),
   /** Worker identity shown in the dashboard; defaults to host name and pid. */
@@ -109,6 +111,7 @@ export type Config = Readonly<{
   logCapBytes: number;
   maxQueuedRuns: number;
   submitRatePerMin: number;
+  workerRatePerMin: number;
   bodyLimitBytes: number;
   uploadLimitBytes: number;
   workerName: string;
@@ -175,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logCapBytes: e.LOG_CAP_BYTES,
     maxQueuedRuns: e.MAX_QUEUED_RUNS,
     submitRatePerMin: e.SUBMIT_RATE_PER_MIN,
+    workerRatePerMin: e.WORKER_RATE_PER_MIN,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     uploadLimitBytes: e.UPLOAD_LIMIT_BYTES,
     workerName: e.WORKER_NAME ?? `${os.hostname()}:${process.pid}`,

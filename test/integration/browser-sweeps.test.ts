@@ -150,8 +150,8 @@ describe('bull-board at /admin/queues', () => {
     const queue = body.queues.find((q) => q.name === 'runs');
     expect(queue?.readOnlyMode).toBe(true);
     expect(queue?.description).toContain('run id');
-    const job = queue?.jobs.find((j) => j.id === runId);
-    expect(job?.data.runId).toBe(runId);
+    const job = queue?.jobs.find((j) => j.data.runId === runId);
+    expect(job?.id).toBe(`train:${runId}:1`);
     expect(job?.externalUrl?.href).toBe(`/ui/runs/${runId}`);
 
     const workers = (await getJson('/admin/queues/api/queues/runs/workers')) as

@@ -70,6 +70,7 @@ describe('migrate', () => {
       'sweeps',
       'webhook_deliveries',
       'webhooks',
+      'worker_credentials',
     ]);
     const again = migrate(t.db);
     expect(again.applied).toBe(0);

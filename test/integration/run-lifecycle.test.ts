@@ -109,12 +109,18 @@ describe('a run submitted over HTTP', () => {
     expect(run.error).toMatch(/wrote no adapters\.safetensors/);
   });
 
-  it('a worker whose Python has no mlx-lm-lora fails the run with install advice', async () => {
+  it('a worker whose Python has no mlx-lm-lora takes no job: the run waits with the install advice', async () => {
     await env.startWorker({ config: { mlxPython: 'python3' }, trainerEnv: { PYTHONPATH: '' } });
     const res = await submit({ method: 'sft', model, data: path.join(TEST_DATA, 'sft-chat'), iters: 10, batch_size: 2 });
-    const run = await waitFinal(res.json().id);
-    expect(run.status).toBe('failed');
-    expect(run.error).toMatch(/pip install mlx-lm-lora/);
+    const run = await waitFor(
+      async () => {
+        const r = (await env.app.inject({ url: `/v1/runs/${res.json().id}` })).json();
+        return r.waiting ? r : null;
+      },
+      { what: 'the waiting reason' },
+    );
+    expect(run.status).toBe('queued');
+    expect(run.waiting).toMatch(/pip install mlx-lm-lora/);
   });
 });
 

@@ -253,7 +253,7 @@ describe('values never become flags or shell code', () => {
     fs.cpSync(path.join(root, 'data'), weird, { recursive: true });
     const dry = await dryRun(sft({ data: weird }));
     expect(dry.statusCode, dry.body).toBe(200);
-    expect(dry.json().argv).toContain(weird);
+    expect(dry.json().argv).toContain(`--data=${weird}`);
     await env.startWorker();
     const res = await env.app.inject({ method: 'POST', url: '/v1/runs', payload: sft({ data: weird }) });
     expect(res.statusCode, res.body).toBe(201);

@@ -23,7 +23,7 @@ export function runsQueueAdapter(deps: Pick<AppDeps, 'queue'>): BullMQAdapter {
   const adapter = new BullMQAdapter(deps.queue, {
     readOnlyMode: true,
     description:
-      'Training runs, one at a time per worker. Each job id is a run id; open the run page for logs and charts.',
+      'Training runs, one at a time per worker. Each job id is <kind>:<run id>:<attempt>; open the run page for logs and charts.',
     externalJobUrl: (job) => {
       const runId = runIdOf(job);
       return { href: `/ui/runs/${encodeURIComponent(runId ?? '')}`, displayText: 'Run page' };

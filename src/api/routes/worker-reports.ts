@@ -1,0 +1,49 @@
+// The reporting protocol's routes (worker token only): attempt start, status changes, log chunks, metric batches,
+// artifact records, finish, and the control poll. The handlers are in src/reports, shared with the local worker.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+
+import { finishReport, controlAnswer, startAttemptReport, transitionReport } from '../../reports/attempt-reports.js';
+import { artifactReport, logChunkReport, metricBatchReport } from '../../reports/data-reports.js';
+import { artifactBody, finishBody, logChunkBody, metricBatchBody, startAttemptBody, transitionBody } from '../../shared/report-protocol.js';
+import type { AppDeps } from '../app.js';
+import { workerRouteConfig } from '../worker-route.js';
+
+const idParams = z.object({ id: z.string().min(1).max(100) });
+/** Log chunks and metric batches may be several MiB after an outage; the worker splits larger ones. */
+const REPORT_BODY_LIMIT = 32 * 1024 * 1024;
+
+export const workerReportRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
+  const config = workerRouteConfig(deps.config);
+  const name = (w: { name: string } | undefined) => w!.name;
+
+  app.post('/v1/worker/attempts', { config, schema: { body: startAttemptBody } }, async (req) => startAttemptReport(deps.db, name(req.worker), req.body));
+
+  app.post('/v1/worker/runs/:id/transition', { config, schema: { params: idParams, body: transitionBody } }, async (req) => {
+    const run = transitionReport(deps.db, name(req.worker), req.params.id, req.body);
+    return { status: run.status, attempt: run.attempt };
+  });
+
+  app.post('/v1/worker/runs/:id/logs', { config, bodyLimit: REPORT_BODY_LIMIT, schema: { params: idParams, body: logChunkBody } }, async (req) =>
+    logChunkReport(deps.db, name(req.worker), req.params.id, req.body),
+  );
+
+  app.post('/v1/worker/runs/:id/metrics', { config, bodyLimit: REPORT_BODY_LIMIT, schema: { params: idParams, body: metricBatchBody } }, async (req) => {
+    const stored = metricBatchReport(deps.db, name(req.worker), req.params.id, req.body);
+    return { ...stored, ...controlAnswer(deps.db, req.params.id, req.body.attempt) };
+  });
+
+  app.post('/v1/worker/runs/:id/artifacts', { config, schema: { params: idParams, body: artifactBody } }, async (req) => {
+    await artifactReport(deps.db, deps.config.dataDir, name(req.worker), req.params.id, req.body);
+    return { name: req.body.name, sha256: req.body.sha256, bytes: req.body.bytes };
+  });
+
+  app.post('/v1/worker/runs/:id/finish', { config, schema: { params: idParams, body: finishBody } }, async (req) => {
+    const run = finishReport(deps.db, deps.config, name(req.worker), req.params.id, req.body);
+    return { status: run.status, attempt: run.attempt };
+  });
+
+  app.get('/v1/worker/runs/:id/control', { config, schema: { params: idParams, querystring: z.object({ attempt: z.coerce.number().int().min(0) }) } }, async (req) =>
+    controlAnswer(deps.db, req.params.id, req.query.attempt),
+  );
+};

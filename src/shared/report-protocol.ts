@@ -1,0 +1,115 @@
+// The reporting protocol between a worker and the control plane: the message schemas both sides parse (zod only,
+// so a remote worker loads no server code). Every message names its run and attempt and is idempotent.
+import { z } from 'zod';
+
+import { LOG_STREAMS, METRIC_SPLITS } from '../domain/run.js';
+
+const runId = z.string().min(1).max(100);
+const attempt = z.number().int().min(0);
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a lower-case hex SHA-256');
+
+/** Asks the control plane to create the next attempt for a job delivery; the same deliveryId gets the same attempt. */
+export const startAttemptBody = z.strictObject({
+  runId,
+  deliveryId: z.string().min(8).max(100),
+  mlxVersion: z.string().max(100).nullish(),
+});
+export type StartAttemptBody = z.infer<typeof startAttemptBody>;
+
+/** A status change the worker asks for; the control plane checks it against the run's status and attempt. */
+export const transitionBody = z.strictObject({
+  attempt,
+  from: z.array(z.enum(['queued', 'running', 'interrupted'])).min(1),
+  to: z.enum(['cancelled', 'failed', 'interrupted']),
+  reason: z.string().max(4000),
+  error: z.string().max(64_000).nullish(),
+  stopReason: z.string().max(100).nullish(),
+});
+export type TransitionBody = z.infer<typeof transitionBody>;
+
+export const progressFields = z.strictObject({
+  progressIteration: z.number().int().min(0).nullish(),
+  progressTotal: z.number().int().min(0).nullish(),
+  latestLoss: z.number().nullish(),
+  latestValLoss: z.number().nullish(),
+  trainerPid: z.number().int().nullish(),
+});
+export type ProgressFields = z.infer<typeof progressFields>;
+
+/**
+ * Lines [offset, offset + bytes) of the run's log (bytes counted as the trainer printed them, one newline per line,
+ * across attempts). A chunk that ends at or before what the control plane already holds changes nothing.
+ */
+export const logChunkBody = z.strictObject({
+  attempt,
+  offset: z.number().int().min(0),
+  bytes: z.number().int().min(0),
+  lines: z
+    .array(z.strictObject({ seq: z.number().int().min(1), stream: z.enum(LOG_STREAMS), text: z.string(), at: z.number().int() }))
+    .max(100_000),
+  /** Printed lines the chunk stands for (lines past the log cap count but are not sent); default lines.length. */
+  lineCount: z.number().int().min(0).optional(),
+  /** Over the log cap: the lines strictly between these seqs are dropped (the head and the tail stay). */
+  trim: z.strictObject({ afterSeq: z.number().int().min(0), beforeSeq: z.number().int().min(1) }).optional(),
+  progress: progressFields.optional(),
+});
+export type LogChunkBody = z.infer<typeof logChunkBody>;
+
+/** Metric points of the run's iterations; one (attempt, name, split, iteration) stored once however often sent. */
+export const metricBatchBody = z.strictObject({
+  attempt,
+  points: z
+    .array(z.strictObject({ iteration: z.number().int().min(0), split: z.enum(METRIC_SPLITS), name: z.string().min(1).max(200), value: z.number().nullable() }))
+    .max(100_000),
+});
+export type MetricBatchBody = z.infer<typeof metricBatchBody>;
+
+/** A file the worker uploaded to the blob store (PUT /v1/worker/blobs/:sha256) for the run. */
+export const artifactBody = z.strictObject({
+  attempt,
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/, 'a file name'),
+  kind: z.enum(['checkpoint', 'adapter', 'file']),
+  iteration: z.number().int().min(0).nullable(),
+  sha256,
+  bytes: z.number().int().min(0),
+});
+export type ArtifactBody = z.infer<typeof artifactBody>;
+
+/** How an attempt ended; the control plane records it once and decides retry against its own settings. */
+export const finishBody = z.strictObject({
+  attempt,
+  outcome: z.enum(['succeeded', 'failed', 'cancelled', 'interrupted']),
+  reason: z.string().max(4000),
+  retryable: z.boolean().default(false),
+  error: z.string().max(64_000).nullish(),
+  stopReason: z.string().max(100).nullish(),
+  exitCode: z.number().int().nullish(),
+  signal: z.string().max(20).nullish(),
+  checkpoints: z.array(z.string().max(300)).max(100_000).default([]),
+  adapterFile: z.string().max(4096).nullish(),
+});
+export type FinishBody = z.infer<typeof finishBody>;
+
+export const sha256Param = sha256;
+
+/** What the worker needs to train the attempt it was given. */
+export interface StartAttemptAnswer {
+  runId: string;
+  attempt: number;
+  request: unknown;
+  configYaml: string;
+  data: string;
+  datasetSha: string | null;
+  progressTotal: number | null;
+  /** Where this attempt's log continues: the byte offset and the last seq the control plane holds. */
+  log: { offset: number; seq: number };
+  /** The newest uploaded checkpoint to resume from, or null to start from scratch. */
+  resume: { iteration: number; total: number; name: string; sha256: string; bytes: number } | null;
+}
+
+/** The answer to a poll for control (GET /v1/worker/runs/:id/control): whether to stop the trainer. */
+export interface ControlAnswer {
+  status: string;
+  attempt: number;
+  cancel: boolean;
+}
