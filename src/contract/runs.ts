@@ -111,6 +111,8 @@ export const RunAttempt = z.strictObject({
   startIteration: Int.nullable(),
   exitCode: Int.nullable(),
   signal: z.string().nullable(),
+  /** The job delivery that asked for the attempt over the reporting protocol (null for in-process starts). */
+  deliveryId: z.string().nullable(),
   error: z.string().nullable(),
 });
 export type RunAttempt = z.infer<typeof RunAttempt>;
