@@ -5,7 +5,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { type BrowserHandle, httpJson, launchBrowser, screenshot, type ServedEnv, startServedEnv } from '../helpers/browser.js';
-import { sftRequest, waitJobFinal, waitRunFinal } from '../helpers/follow-up.js';
+import { evalDataTokens, sftRequest, waitJobFinal, waitRunFinal } from '../helpers/follow-up.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 let served: ServedEnv;
@@ -44,6 +44,7 @@ describe('after training in the browser', { timeout: 120_000 }, () => {
     await page.goto(url(`/ui/runs/${runIds[0]}`));
     await page.waitForSelector('#evaluation #eval-loss');
     expect(Number(await page.textContent('#eval-loss'))).toBeGreaterThan(0);
+    expect(await page.textContent('#eval-tokens')).toBe(String(evalDataTokens()));
     const rows = page.locator('#samples table.samples-table tbody tr');
     expect(await rows.count()).toBe(1);
     const cells = await rows.first().locator('td').allTextContents();
