@@ -9,6 +9,7 @@ import { countRunsByStatus, deleteRun, findRunByIdempotencyKey, getRun, insertRu
 import { buildCommand, type BuiltCommand } from '../domain/build-command.js';
 import { ConflictError, LimitExceededError, type FieldIssue, ServiceUnavailableError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
+import { expectedIterations } from '../domain/iterations.js';
 import { newRunRow } from '../domain/new-run.js';
 import type { Run } from '../domain/run.js';
 import { parseRunRequest, type RunRequest } from '../domain/run-request.js';
@@ -38,6 +39,8 @@ export interface PreparedRun {
   dataset: DatasetReport;
   command: BuiltCommand;
   memory: MemoryAssessment;
+  /** Iterations expected from the request, shown as the run's progress total before the trainer prints any. */
+  progressTotal: number | null;
 }
 
 /** Validates a body and everything it points at; builds the command. No side effects. */
@@ -57,7 +60,8 @@ export async function prepareRun(body: unknown, deps: Pick<SubmitDeps, 'config' 
     workers: () => localWorkerMemory(deps.config),
   });
   if (memory.memory.fit === 'tight') warnings.push({ path: 'memory', message: tightMessage(memory) });
-  return { id, request, warnings, runDir, dataDir, dataset: report, command, memory };
+  const progressTotal = expectedIterations(request, report.splits.train.rows);
+  return { id, request, warnings, runDir, dataDir, dataset: report, command, memory, progressTotal };
 }
 
 function tightMessage({ memory: m }: MemoryAssessment): string {

@@ -33,7 +33,10 @@ export type Reclaim = { kind: 'owned'; owner: string } | { kind: 'reclaimed'; le
  */
 export async function reclaimRun(deps: RecoveryDeps, run: Run): Promise<Reclaim> {
   const lease = await readLease(run.runDir);
-  const leftByThisProcess = lease?.pid === deps.self.pid && lease.host === deps.self.host && deps.active !== undefined && !deps.active.has(run.id);
+  // Only this very worker can tell that a lease naming it is left over; another worker in the same process (a test
+  // environment, or an embedder running two) is alive and settles its own runs.
+  const leftByThisProcess =
+    lease?.pid === deps.self.pid && lease.host === deps.self.host && lease.workerName === deps.self.workerName && deps.active !== undefined && !deps.active.has(run.id);
   if (!leftByThisProcess && (await leaseOwnerAlive(lease, deps.self))) return { kind: 'owned', owner: describeOwner(lease) };
   const log = deps.logger.child({ runId: run.id });
   // A trainer's pid only means something on the host that started it.
