@@ -87,7 +87,9 @@ export async function stopLeftoverTool(jobDir: string, graceMs: number, log: Log
  */
 export async function reclaimJob(deps: JobRecoveryDeps, job: FollowUpJob): Promise<JobReclaim> {
   const lease = await readLease(job.jobDir);
-  const leftByThisProcess = lease?.pid === deps.self.pid && lease.host === deps.self.host && deps.active !== undefined && !deps.active.has(job.id);
+  // As for runs (recovery.ts): only this very worker can tell that a lease naming it is left over.
+  const leftByThisProcess =
+    lease?.pid === deps.self.pid && lease.host === deps.self.host && lease.workerName === deps.self.workerName && deps.active !== undefined && !deps.active.has(job.id);
   if (!leftByThisProcess && (await leaseOwnerAlive(lease, deps.self))) return { kind: 'owned', owner: describeOwner(lease) };
   const log = deps.logger.child({ jobId: job.id, runId: job.runId });
   // A tool's pid only means something on the host that started it.
