@@ -63,6 +63,14 @@ const envSchema = z.object({
   MEMORY_MARGIN: z.coerce.number().min(1).max(3).default(1.2),
   /** This Mac's memory in GB as the worker reports it (default: the machine's RAM). */
   WORKER_MEMORY_GB: z.coerce.number().gt(0).optional(),
+  /** Comma-separated labels this worker offers to `placement.labels` (e.g. `studio,m2-ultra`). */
+  WORKER_LABELS: z
+    .string()
+    .transform((s) => [...new Set(s.split(',').map((x) => x.trim()).filter(Boolean))])
+    .pipe(z.array(z.string().max(64).regex(/^[\w.:/=+-]+$/, 'labels: letters, digits and . _ : / = + - only')).max(32))
+    .optional(),
+  /** A worker whose registry entry has not been refreshed for this long shows as lost (and takes no placement). */
+  WORKER_LOST_S: z.coerce.number().gt(0).default(90),
   /** One webhook for every event, kept as the endpoint `wh_env` (POST /v1/webhooks adds more). */
   WEBHOOK_URL: z.string().url().optional(),
   WEBHOOK_SECRET: z.string().min(1).optional(),
@@ -118,6 +126,10 @@ export type Config = Readonly<{
   caffeinate: boolean;
   memoryMargin: number;
   workerMemoryBytes: number;
+  /** Whether WORKER_MEMORY_GB set workerMemoryBytes (else it is the machine's RAM). */
+  workerMemoryFromEnv: boolean;
+  workerLabels: readonly string[];
+  workerLostMs: number;
   webhookUrl: string | undefined;
   webhookSecret: string | undefined;
   webhookTimeoutMs: number;
@@ -185,6 +197,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     caffeinate: e.CAFFEINATE,
     memoryMargin: e.MEMORY_MARGIN,
     workerMemoryBytes: e.WORKER_MEMORY_GB !== undefined ? e.WORKER_MEMORY_GB * 1e9 : os.totalmem(),
+    workerMemoryFromEnv: e.WORKER_MEMORY_GB !== undefined,
+    workerLabels: Object.freeze(e.WORKER_LABELS ?? []),
+    workerLostMs: e.WORKER_LOST_S * 1000,
     webhookUrl: e.WEBHOOK_URL,
     webhookSecret: e.WEBHOOK_SECRET,
     webhookTimeoutMs: e.WEBHOOK_TIMEOUT_S * 1000,

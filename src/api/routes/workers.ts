@@ -30,7 +30,7 @@ export function credentialView(c: WorkerCredential) {
 }
 
 export const workerRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
-  app.get('/v1/workers', { schema: { response: { 200: WorkersView } } }, async () => workersView(await readWorkers(deps.redis, deps.config.queuePrefix)));
+  app.get('/v1/workers', { schema: { response: { 200: WorkersView } } }, async () => workersView(await readWorkers(deps.redis, deps.config)));
 
   app.post('/v1/workers', { schema: { body: createBody } }, async (req, reply) => {
     const id = newId('wkr');
