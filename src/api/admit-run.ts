@@ -3,7 +3,10 @@
 import type { Redis } from 'ioredis';
 
 import type { DatasetReport } from '../datasets/validate-dataset.js';
+import type { Db } from '../db/client.js';
+import { listMemoryMeasurements } from '../db/memory-measurements.js';
 import { MemoryDoesNotFitError } from '../domain/errors.js';
+import { calibrate, type CalibrationGroup, tunedMargin, type TunedMargin } from '../domain/memory-calibration.js';
 import type { RunRequest } from '../domain/run-request.js';
 import { doesNotFitMessage } from '../domain/run-memory.js';
 import { type Admission, admit, type AdmissionSubject, describeRefusals, memoryFits, WORKER_CHECKS } from '../domain/worker-admission.js';
@@ -39,10 +42,11 @@ const NO_REGISTRY = 'the worker registry could not be read: checked against this
 export async function assessPlacement(
   request: RunRequest,
   dataset: DatasetReport | null,
-  deps: { config: Config },
+  deps: { config: Config; db?: Db },
   fleet: readonly WorkerEntry[] | null,
 ): Promise<PlacedAssessment> {
-  const subject = (estimateGb: number | null): AdmissionSubject => ({ request, estimateGb, margin: deps.config.memoryMargin });
+  let margin = deps.config.memoryMargin;
+  const subject = (estimateGb: number | null): AdmissionSubject => ({ request, estimateGb, margin });
   const placementOnly = WORKER_CHECKS.filter((c) => c !== memoryFits);
   const byPlacement = admit(subject(null), fleet ?? [], placementOnly);
   const live = (fleet ?? []).filter((w) => w.state === 'idle' || w.state === 'training');
@@ -51,8 +55,10 @@ export async function assessPlacement(
   const memory = await assessRunMemory(request, dataset, {
     hubCache: deps.config.hfHubCache,
     margin: deps.config.memoryMargin,
+    tune: deps.db && deps.config.memoryTuneAfterRuns > 0 ? tuner(deps.db, deps.config) : undefined,
     workers: () => pool.map(workerMemoryOf),
   });
+  margin = memory.memory.margin;
   const fallback = judged ? null : fleet === null ? NO_REGISTRY : NO_WORKER;
   if (fallback) memory.memory.notes = [...memory.memory.notes, fallback];
   const estimateGb = memory.memory.estimate_gb;
@@ -60,6 +66,21 @@ export async function assessPlacement(
     ? admit(subject(estimateGb), fleet ?? [])
     : admit(subject(estimateGb), pool, [memoryFits]);
   return { memory, admission: { ...admission, fallback, judged } };
+}
+
+/** Calibration groups, recomputed at most every few seconds per database (a sweep prepares hundreds of runs). */
+const CALIBRATION_TTL_MS = 10_000;
+const calibrations = new WeakMap<Db, { at: number; groups: CalibrationGroup[] }>();
+
+function tuner(db: Db, config: Config): (method: string, family: string) => TunedMargin {
+  return (method, family) => {
+    let c = calibrations.get(db);
+    if (!c || Date.now() - c.at > CALIBRATION_TTL_MS) {
+      c = { at: Date.now(), groups: calibrate(listMemoryMeasurements(db)) };
+      calibrations.set(db, c);
+    }
+    return tunedMargin(c.groups, method, family, config.memoryMargin, config.memoryTuneAfterRuns);
+  };
 }
 
 /** Refuses (422) a run no registered worker could ever train, naming each worker's reasons. */

@@ -47,7 +47,7 @@ export interface PreparedRun {
  * Validates a body and everything it points at; builds the command; judges it against the registered workers
  * (`fleet`, read here when not given). No side effects.
  */
-export async function prepareRun(body: unknown, deps: Pick<SubmitDeps, 'config' | 'inputs'> & { redis?: Redis }, fleet?: WorkerEntry[] | null): Promise<PreparedRun> {
+export async function prepareRun(body: unknown, deps: Pick<SubmitDeps, 'config' | 'inputs'> & { redis?: Redis; db?: Db }, fleet?: WorkerEntry[] | null): Promise<PreparedRun> {
   const { request, warnings } = parseRunRequest(body);
   const { dataDir, report } = await checkRunInputs(request, deps.inputs);
   for (const [i, req] of (request.after ?? []).entries()) {

@@ -61,6 +61,8 @@ const envSchema = z.object({
   CAFFEINATE: boolish.default(true),
   /** Admission: a run fits a worker when estimate × margin ≤ its usable memory. */
   MEMORY_MARGIN: z.coerce.number().min(1).max(3).default(1.2),
+  /** A method × model family's margin is tuned from calibration once this many of its runs have a measured peak; 0: never. */
+  MEMORY_TUNE_AFTER_RUNS: z.coerce.number().int().min(0).default(5),
   /** This Mac's memory in GB as the worker reports it (default: the machine's RAM). */
   WORKER_MEMORY_GB: z.coerce.number().gt(0).optional(),
   /** Comma-separated labels this worker offers to `placement.labels` (e.g. `studio,m2-ultra`). */
@@ -125,6 +127,7 @@ export type Config = Readonly<{
   workerName: string;
   caffeinate: boolean;
   memoryMargin: number;
+  memoryTuneAfterRuns: number;
   workerMemoryBytes: number;
   /** Whether WORKER_MEMORY_GB set workerMemoryBytes (else it is the machine's RAM). */
   workerMemoryFromEnv: boolean;
@@ -196,6 +199,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerName: e.WORKER_NAME ?? `${os.hostname()}:${process.pid}`,
     caffeinate: e.CAFFEINATE,
     memoryMargin: e.MEMORY_MARGIN,
+    memoryTuneAfterRuns: e.MEMORY_TUNE_AFTER_RUNS,
     workerMemoryBytes: e.WORKER_MEMORY_GB !== undefined ? e.WORKER_MEMORY_GB * 1e9 : os.totalmem(),
     workerMemoryFromEnv: e.WORKER_MEMORY_GB !== undefined,
     workerLabels: Object.freeze(e.WORKER_LABELS ?? []),

@@ -38,6 +38,25 @@ export interface WorkerHandle {
   close(mode?: 'wait' | 'requeue'): Promise<void>;
 }
 
+/** The jobs this worker runs now, by run or follow-up id; `changed` is called when one starts or ends. */
+class ActiveJobs extends Map<string, AbortController> {
+  constructor(private readonly changed: () => void) {
+    super();
+  }
+
+  override set(key: string, value: AbortController): this {
+    super.set(key, value);
+    this.changed?.();
+    return this;
+  }
+
+  override delete(key: string): boolean {
+    const had = super.delete(key);
+    if (had) this.changed();
+    return had;
+  }
+}
+
 /** An idle worker looks at its queues this often without a wake-up (delayed jobs that came due, a missed signal). */
 const FETCH_POLL_MS = 1000;
 
@@ -65,7 +84,9 @@ export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> 
   const mlxLm = await probeMlxLmVersion(config.mlxPython, deps.trainerEnv);
   await writeMlxLmVersion(config.dataDir, mlxLm, config.workerName).catch((err: unknown) => logger.warn({ err }, 'could not record the mlx-lm version'));
   const self = await workerIdentity(config.workerName);
-  const active = new Map<string, AbortController>();
+  // The registry entry says `training <run>` as soon as a run starts and `idle` as soon as it ends.
+  let beat = () => undefined as unknown;
+  const active = new ActiveJobs(() => beat());
   const trainers = new Set<number>();
   const shutdown = new AbortController();
   let stopping = false;
@@ -87,6 +108,7 @@ export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> 
     logger,
     snapshot: () => entrySnapshot(),
   });
+  beat = () => void heartbeat.beat();
 
   // Before taking jobs: runs a dead worker of this host left running are interrupted and their next attempts queued.
   const queue = createRunsQueue(deps.connection, config.queuePrefix);

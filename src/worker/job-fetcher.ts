@@ -137,7 +137,7 @@ export async function startJobFetcher(deps: FetcherDeps): Promise<JobFetcher> {
   /** One look: takes and processes a job when one is there; false when there was none. */
   const once = async (): Promise<boolean> => {
     const head = await pick(await servedQueues());
-    if (!head) return false;
+    if (!head || stopped) return false;
     const w = await workerFor(head.queue);
     const token = `${w.id}:${seq++}`;
     const job: Job | undefined = await w.getNextJob(token, { block: false });

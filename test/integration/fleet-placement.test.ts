@@ -51,7 +51,7 @@ beforeAll(async () => {
   longData = path.join(cp.dataDir, 'long-rows');
   fs.mkdirSync(longData, { recursive: true });
   const row = (i: number) => JSON.stringify({ text: `${i} ${'lorem ipsum dolor '.repeat(455)}` });
-  fs.writeFileSync(path.join(longData, 'train.jsonl'), `${Array.from({ length: 8 }, (_, i) => row(i)).join('\n')}\n`);
+  fs.writeFileSync(path.join(longData, 'train.jsonl'), `${Array.from({ length: 40 }, (_, i) => row(i)).join('\n')}\n`);
 }, 180_000);
 
 afterAll(async () => {
