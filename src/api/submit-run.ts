@@ -10,6 +10,7 @@ import { countRunsByStatus, deleteRun, findRunByIdempotencyKey, getRun, insertRu
 import { buildCommand, type BuiltCommand } from '../domain/build-command.js';
 import { ConflictError, LimitExceededError, type FieldIssue, ServiceUnavailableError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
+import { expectedIterations } from '../domain/iterations.js';
 import { newRunRow } from '../domain/new-run.js';
 import type { Run } from '../domain/run.js';
 import { parseRunRequest, type RunRequest } from '../domain/run-request.js';
@@ -41,6 +42,8 @@ export interface PreparedRun {
   command: BuiltCommand;
   memory: MemoryAssessment;
   admission: RunAdmission;
+  /** Iterations expected from the request, shown as the run's progress total before the trainer prints any. */
+  progressTotal: number | null;
 }
 
 /**
@@ -59,7 +62,8 @@ export async function prepareRun(body: unknown, deps: Pick<SubmitDeps, 'config' 
   const command = buildCommand(request, { python: deps.config.mlxPython, runDir, dataDir });
   const { memory, admission } = await assessPlacement(request, report, deps, fleet === undefined ? await readFleet(deps) : fleet);
   if (memory.memory.fit === 'tight') warnings.push({ path: 'memory', message: tightMessage(memory) });
-  return { id, request, warnings, runDir, dataDir, dataset: report, command, memory, admission };
+  const progressTotal = expectedIterations(request, report.splits.train.rows);
+  return { id, request, warnings, runDir, dataDir, dataset: report, command, memory, admission, progressTotal };
 }
 
 function tightMessage({ memory: m }: MemoryAssessment): string {

@@ -126,7 +126,7 @@ export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> 
 
   const queues = runQueuesOf(queue, deps.connection, config.queuePrefix);
   const train = createTrainHandler({ ...deps, config: { ...config, stalledIntervalMs: lock.stalledInterval }, preflight, active, trainers, self, shutdown: shutdown.signal, queue, queues, entry: () => ({ host: self.host, pid: process.pid, startedAt: 0, lastSeen: Date.now(), ...facts, ...entrySnapshot() }), handBack: (jobId: string, untilMs: number) => fetcher.skip(jobId, untilMs) });
-  const processFollowUp = createFollowUpHandler({ ...deps, active, shutdown: shutdown.signal });
+  const processFollowUp = createFollowUpHandler({ ...deps, active, shutdown: shutdown.signal, self });
   const followUp = (payload: { jobId: string }, job: Job, token: string | undefined) => processFollowUp(payload, job, token);
   // Follow-up jobs (evaluate, samples, fuse, export) share the queue, so one GPU job runs at a time.
   const processor = createDispatcher({ train, evaluate: followUp, samples: followUp, fuse: followUp, export: followUp });

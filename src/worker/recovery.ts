@@ -10,6 +10,7 @@ import { ConflictError } from '../domain/errors.js';
 import type { Run } from '../domain/run.js';
 import { nextTrainJob } from '../shared/job-kinds.js';
 import type { RunQueues } from '../shared/run-queues.js';
+import { recoverLostJobs } from './follow-up/job-recovery.js';
 import { stopLeftoverTrainer } from './leftover-trainer.js';
 import { describeOwner, leaseOwnerAlive, readLease, type RunLease, type WorkerIdentity } from './run-lease.js';
 
@@ -31,7 +32,10 @@ export type Reclaim = { kind: 'owned'; owner: string } | { kind: 'reclaimed'; le
  */
 export async function reclaimRun(deps: RecoveryDeps, run: Run): Promise<Reclaim> {
   const lease = await readLease(run.runDir);
-  const leftByThisProcess = lease?.pid === deps.self.pid && lease.host === deps.self.host && deps.active !== undefined && !deps.active.has(run.id);
+  // Only this very worker can tell that a lease naming it is left over; another worker in the same process (a test
+  // environment, or an embedder running two) is alive and settles its own runs.
+  const leftByThisProcess =
+    lease?.pid === deps.self.pid && lease.host === deps.self.host && lease.workerName === deps.self.workerName && deps.active !== undefined && !deps.active.has(run.id);
   if (!leftByThisProcess && (await leaseOwnerAlive(lease, deps.self))) return { kind: 'owned', owner: describeOwner(lease) };
   const log = deps.logger.child({ runId: run.id });
   // A trainer's pid only means something on the host that started it.
@@ -103,13 +107,16 @@ export async function recoverLostRuns(deps: RecoveryDeps & JobAccess): Promise<s
   return released;
 }
 
-/** Runs recoverLostRuns now and then every `everyMs` until stopped; a failed pass is logged and retried later. */
+/**
+ * Runs recoverLostRuns (and recoverLostJobs, for follow-up jobs) now and then every `everyMs` until stopped; a
+ * failed pass is logged and retried later.
+ */
 export function startRecoveryLoop(deps: RecoveryDeps & JobAccess, everyMs: number): { first: Promise<void>; stop: () => Promise<void> } {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<void> = Promise.resolve();
   const pass = () => {
-    current = recoverLostRuns(deps).then(
+    current = recoverLostRuns(deps).then(() => recoverLostJobs(deps)).then(
       () => undefined,
       (err: unknown) => deps.logger.error({ err }, 'recovery pass failed; retrying at the next interval'),
     );

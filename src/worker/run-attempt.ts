@@ -117,7 +117,8 @@ export async function runAttempt(deps: AttemptDeps, run: Run, log: Logger): Prom
     logFile: path.join(run.runDir, 'train.log'),
     logCapBytes: deps.config.logCapBytes,
     iterationOffset: offset,
-    total: resume?.total ?? null,
+    // Known from the request at submit (iters, or epochs over the train rows) until upstream prints its own count.
+    total: resume?.total ?? run.progressTotal,
     onMetrics: earlyStopCheck?.onMetrics,
     onProblem: problem,
   });

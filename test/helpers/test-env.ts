@@ -98,8 +98,10 @@ export async function createTestEnv(env: Record<string, string> = {}, opts: { re
     async startWorker(opts = {}) {
       const conns = [createRedis(url, workerRedisOptions()), createRedis(url, workerRedisOptions())];
       for (const c of conns) c.on('error', () => undefined);
+      // Each worker of this process has its own name, as each Mac's worker has: leases and the registry tell them apart.
+      const name = `${config.workerName}#${workers.length + 1}`;
       const handle = await startWorker({
-        config: { ...config, ...opts.config },
+        config: { ...config, workerName: name, ...opts.config },
         db,
         logger: pino({ level: process.env.TEST_WORKER_LOG ?? 'silent' }),
         connection: conns[0]!,

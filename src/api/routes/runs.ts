@@ -73,6 +73,7 @@ export const runRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
           request: p.request,
           dataset: p.dataset,
           memory: { ...p.memory.memory, suggestions: p.memory.suggestions },
+          progressTotal: p.progressTotal,
         });
       }
       const key = req.headers['idempotency-key'];
