@@ -69,7 +69,7 @@ export async function assessPlacement(
 }
 
 /** Calibration groups, recomputed at most every few seconds per database (a sweep prepares hundreds of runs). */
-const CALIBRATION_TTL_MS = 10_000;
+const CALIBRATION_TTL_MS = 1000;
 const calibrations = new WeakMap<Db, { at: number; groups: CalibrationGroup[] }>();
 
 function tuner(db: Db, config: Config): (method: string, family: string) => TunedMargin {
