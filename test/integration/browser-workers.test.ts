@@ -9,12 +9,14 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { type BrowserHandle, http, launchBrowser, screenshot } from '../helpers/browser.js';
+import { getRun, sftRun, waitStatus } from '../helpers/chaos.js';
 import { createTestEnv, type TestEnv } from '../helpers/test-env.js';
 
 let env: TestEnv;
 let baseUrl: string;
 let browser: BrowserHandle;
 let page: Page;
+let runId: string;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mlxq-browser-workers-'));
 
 beforeAll(async () => {
@@ -41,6 +43,14 @@ describe('the Workers page', () => {
     await notice.waitFor({ state: 'visible' });
     await expect.poll(() => notice.textContent()).toMatch(/No usable worker: queued runs will not start\. no usable worker; vm-1: mlx-lm-lora not installed/);
     await screenshot(page, 'workers-header-notice', { fullPage: false });
+  });
+
+  it('a queued run\'s page says why it waits', async () => {
+    const created = await http(`${baseUrl}/v1/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(sftRun(6, 3)) });
+    expect(created.status, created.text).toBe(201);
+    runId = created.json<{ id: string }>().id;
+    await page.goto(`${baseUrl}/ui/runs/${runId}`);
+    await expect.poll(() => page.locator('#eta').textContent()).toMatch(/^waiting: no usable worker; vm-1: mlx-lm-lora not installed/);
   });
 
   it('lists the live workers with state, reason, memory and versions', async () => {
@@ -78,14 +88,19 @@ describe('the Workers page', () => {
     expect(await page.locator('#worker-token').count()).toBe(0);
   });
 
-  it('a working worker next to it clears the notice and shows idle', async () => {
+  it('a working worker next to it clears the notice, trains the waiting run and is idle again', async () => {
     await env.startWorker({ config: { workerName: 'vm-2' } });
     await page.goto(`${baseUrl}/ui/workers`);
     const row = page.locator('#live-workers tr[data-worker="vm-2"]');
     await row.waitFor();
-    await expect.poll(() => row.locator('[data-state]').textContent()).toBe('idle');
+    // It takes the waiting run at once: training, then idle.
+    await expect.poll(() => row.locator('[data-state]').textContent()).toMatch(/^(training|idle)$/);
     await expect.poll(() => page.locator('#worker-notice').isHidden()).toBe(true);
     expect(await page.locator('#summary').textContent()).toBe('2 live, 1 usable');
     await screenshot(page, 'workers-page');
+    // The waiting run is trained by the working worker.
+    await waitStatus(env.app, runId, ['succeeded', 'failed', 'cancelled']);
+    expect((await getRun(env.app, runId)).status).toBe('succeeded');
+    await expect.poll(() => row.locator('[data-state]').textContent(), { timeout: 15_000 }).toBe('idle');
   });
 });
