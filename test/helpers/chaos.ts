@@ -17,7 +17,8 @@ export const MODEL = 'mlx-community/Qwen2.5-0.5B-Instruct-4bit';
 /** CHAOS_REPEAT=20 runs every chaos scenario 20 times, each repetition reported as its own test. */
 export const CHAOS_REPEAT = Math.max(1, Number.parseInt(process.env.CHAOS_REPEAT ?? '1', 10) || 1);
 
-export function chaosIt(name: string, fn: () => Promise<void>, timeoutMs = 60_000): void {
+/** A scenario repeated CHAOS_REPEAT times; 120 s each by default: two worker processes starting on 2 busy cores take most of it. */
+export function chaosIt(name: string, fn: () => Promise<void>, timeoutMs = 120_000): void {
   for (let i = 1; i <= CHAOS_REPEAT; i++) it(CHAOS_REPEAT > 1 ? `${name} [${i}/${CHAOS_REPEAT}]` : name, fn, timeoutMs);
 }
 

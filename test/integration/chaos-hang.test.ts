@@ -21,12 +21,13 @@ describe('watchdogs', () => {
   chaosIt('a trainer that hangs (prints nothing) past RUN_IDLE_LIMIT_S is stopped and the run fails with the reason', async () => {
     // Upstream's DPO batch iterator spins forever on a split smaller than batch_size; the stand-in's hang knob
     // reproduces the silence (the service already refuses such datasets at submit).
-    await env.startWorker({ config: { runIdleLimitMs: 1000 }, trainerEnv: { MLX_STANDIN_STEP_SECONDS: '0.02', MLX_STANDIN_HANG_AT_ITER: '8' } });
+    // 4 s: longer than Python's start-up on a busy machine (silent too), far shorter than the hang.
+    await env.startWorker({ config: { runIdleLimitMs: 4000 }, trainerEnv: { MLX_STANDIN_STEP_SECONDS: '0.02', MLX_STANDIN_HANG_AT_ITER: '8' } });
     const created = await submit(env.app, dpo);
-    await waitFor(async () => (await metricIterations(env.app, created.id)).includes(5), { what: 'the metrics of iteration 5' });
+    await waitFor(async () => (await metricIterations(env.app, created.id)).includes(5), { timeoutMs: 30_000, what: 'the metrics of iteration 5' });
     const pid = await trainerPid(created.runDir);
 
-    const run = await waitStatus(env.app, created.id, ['failed', 'succeeded', 'cancelled'], 15_000);
+    const run = await waitStatus(env.app, created.id, ['failed', 'succeeded', 'cancelled'], 30_000);
     expect(run.status).toBe('failed');
     expect(run.stopReason).toBe('idle_limit');
     expect(run.error).toMatch(/printed nothing for too long \(RUN_IDLE_LIMIT_S\)/);
@@ -39,10 +40,11 @@ describe('watchdogs', () => {
   });
 
   chaosIt('a run past RUN_TIME_LIMIT_S is stopped and fails with the reason', async () => {
-    await env.startWorker({ config: { runTimeLimitMs: 1500 }, trainerEnv: { MLX_STANDIN_STEP_SECONDS: '0.05' } });
+    // 5 s: time for Python's start-up on a busy machine and some iterations, far less than 200 x 50 ms.
+    await env.startWorker({ config: { runTimeLimitMs: 5000 }, trainerEnv: { MLX_STANDIN_STEP_SECONDS: '0.05' } });
     const created = await submit(env.app, dpo);
     const pid = await trainerPid(created.runDir);
-    const run = await waitStatus(env.app, created.id, ['failed', 'succeeded', 'cancelled'], 15_000);
+    const run = await waitStatus(env.app, created.id, ['failed', 'succeeded', 'cancelled'], 30_000);
     expect(run.status).toBe('failed');
     expect(run.stopReason).toBe('time_limit');
     expect(run.error).toMatch(/exceeded its time limit \(RUN_TIME_LIMIT_S\)/);

@@ -24,9 +24,9 @@ describe('Redis loses every job (FLUSHALL: a restart of a Redis without persiste
   chaosIt(
     'with 1 run training and 3 waiting, the reconciler re-queues the 3 and all 4 succeed, in priority order',
     async () => {
-      env.startReconciler(300);
       await env.startWorker({ trainerEnv: { MLX_STANDIN_STEP_SECONDS: '0.05' } });
-      const training = await submit(env.app, sftRun(30, 5));
+      // Long enough (100 x 50 ms) that it still trains while the three are submitted, even on a busy machine.
+      const training = await submit(env.app, sftRun(100, 5));
       await waitIteration(env.app, training.id, 5);
       const low = await submit(env.app, sftRun(4, 2, { priority: 0 }));
       const mid = await submit(env.app, sftRun(4, 2, { priority: 10 }));
@@ -35,6 +35,8 @@ describe('Redis loses every job (FLUSHALL: a restart of a Redis without persiste
 
       await flushAll();
       expect(await env.queue.getJobCounts('prioritized', 'active')).toEqual({ prioritized: 0, active: 0 });
+      // The control plane's reconciler, running from here on (its pass may not land between the flush and the check).
+      env.startReconciler(300);
       const runs = await Promise.all([training, high, mid, low].map((r) => waitStatus(env.app, r.id, FINAL, 90_000)));
       for (const r of runs) expect(r.status, r.error ?? '').toBe('succeeded');
       // The training run was trained once, on; the waiting ones were re-queued and ran by priority.
