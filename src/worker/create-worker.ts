@@ -1,42 +1,22 @@
-// Wires a BullMQ Worker (concurrency 1) to the job handlers: recovers runs of dead workers first, takes jobs only
-// while its trainer check passes (re-checked every PREFLIGHT_RECHECK_S and on recheck()), keeps its registry entry
-// fresh, listens for cancel signals, and shuts down cleanly (wait for the training, or stop it and re-queue it).
-import { type Job, Worker } from 'bullmq';
+// The worker inside the control plane's process (`npm start`, or `npm run worker` on the same DATA_DIR): the worker
+// core with the in-process Reporter, plus what needs the control plane's SQLite (recovery of runs whose worker on
+// this host died, follow-up jobs and their outbox).
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
 import type { Db } from '../db/client.js';
+import { getRun } from '../db/runs-repository.js';
+import { runState } from '../reports/attempt-reports.js';
 import type { Config } from '../shared/config.js';
-import { probeMlxLmVersion, writeMlxLmVersion } from '../shared/mlx-lm-version.js';
-import { cancelChannel, createRunsQueue, RUNS_QUEUE, WORKER_LOCK, type WorkerLockOptions } from '../shared/queue.js';
-import { withDeadline } from '../shared/shutdown.js';
-import { killGroup } from './execute.js';
+import type { WorkerLockOptions } from '../shared/queue.js';
 import { startFollowUpOutbox } from './follow-up/outbox.js';
 import { createFollowUpHandler } from './follow-up/process-follow-up.js';
-import { createDispatcher } from './job-handlers.js';
-import { type Preflight, preflightMlx } from './preflight.js';
-import { createTrainHandler } from './process-run.js';
-import { startRecoveryLoop } from './recovery.js';
+import { createInProcessReporter } from './in-process-reporter.js';
+import { reclaimRun, startRecoveryLoop } from './recovery.js';
 import { workerIdentity } from './run-lease.js';
-import { startHeartbeat } from './worker-heartbeat.js';
+import { startWorkerCore, type WorkerHandle } from './worker-core.js';
 
-export interface WorkerHandle {
-  worker: Worker;
-  /** The latest trainer check; `error` set means this worker takes no job. */
-  preflight: Preflight;
-  active: Map<string, AbortController>;
-  /** Process groups of the trainers this worker runs now (stopped by a forced exit too). */
-  trainers: Set<number>;
-  /** Checks the trainer again now (SIGHUP); starts or pauses taking jobs accordingly. */
-  recheck(): Promise<Preflight>;
-  /** SIGKILLs every running trainer's process group: the last thing a forced exit does. */
-  killTrainers(): void;
-  /** Stop taking jobs; 'wait' lets the running training finish, 'requeue' stops it for a later resume. */
-  close(mode?: 'wait' | 'requeue'): Promise<void>;
-}
-
-/** A Redis step of the shutdown gets this long; Redis answers in milliseconds when it is there at all. */
-const REDIS_STEP_MS = 1000;
+export type { WorkerHandle };
 
 export interface StartWorkerDeps {
   config: Config;
@@ -51,122 +31,25 @@ export interface StartWorkerDeps {
 }
 
 export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> {
-  const { config, logger } = deps;
-  // One object, updated in place by re-checks: the handler and the registry entry read it.
-  const preflight: Preflight = await preflightMlx(config.mlxPython, deps.trainerEnv);
-  logPreflight(logger, preflight);
-  // The API refuses GGUF exports on mlx-lm versions whose writer is broken: it reads what this worker found.
-  const mlxLm = await probeMlxLmVersion(config.mlxPython, deps.trainerEnv);
-  await writeMlxLmVersion(config.dataDir, mlxLm, config.workerName).catch((err: unknown) => logger.warn({ err }, 'could not record the mlx-lm version'));
+  const { config, db, logger } = deps;
   const self = await workerIdentity(config.workerName);
-  const active = new Map<string, AbortController>();
-  const trainers = new Set<number>();
-  const shutdown = new AbortController();
-  let stopping = false;
-  const lock = { ...WORKER_LOCK, lockDuration: config.lockDurationMs, stalledInterval: config.stalledIntervalMs, ...deps.lock };
-
-  const heartbeat = startHeartbeat({
-    redis: deps.connection,
-    prefix: config.queuePrefix,
-    heartbeatMs: config.workerHeartbeatMs,
-    logger,
-    snapshot: () => {
-      const runId = active.keys().next().value ?? null;
-      const state = stopping ? 'stopping' : preflight.error ? 'unusable' : runId ? 'training' : 'idle';
-      return { name: config.workerName, versions: preflight.versions, state, runId, reason: preflight.error };
+  const recovery = { db, logger, self, killGraceMs: config.killGraceMs };
+  return startWorkerCore({
+    ...deps,
+    reporter: createInProcessReporter({ db, config, logger, resolveData: deps.resolveData }),
+    local: {
+      startRecovery: (queue, active, everyMs) => startRecoveryLoop({ ...recovery, queue, active }, everyMs),
+      async reclaim(runId, active) {
+        const run = getRun(db, runId);
+        if (!run) return 'owned';
+        const r = await reclaimRun({ ...recovery, active }, run);
+        return r.kind === 'owned' ? 'owned' : runState(getRun(db, runId)!);
+      },
+      followUp(active, shutdown) {
+        const handler = createFollowUpHandler({ ...deps, active, shutdown });
+        return (payload, job, token) => handler(payload, job, token);
+      },
+      startOutbox: (queue) => startFollowUpOutbox(db, queue, logger),
     },
   });
-
-  // Before taking jobs: runs a dead worker of this host left running are interrupted and their next attempts queued.
-  const queue = createRunsQueue(deps.connection, config.queuePrefix);
-  // Its connection is the worker's, whose errors the process already logs; unhandled, BullMQ prints them raw.
-  queue.on('error', (err) => logger.debug({ err: err.message }, 'recovery queue error'));
-  const recovery = startRecoveryLoop({ db: deps.db, logger, self, killGraceMs: config.killGraceMs, queue, active }, lock.stalledInterval);
-  await recovery.first;
-
-  const channel = cancelChannel(config.queuePrefix);
-  await deps.subscriber.subscribe(channel);
-  const onCancel = (ch: string, runId: string) => {
-    if (ch === channel) active.get(runId)?.abort('cancelled');
-  };
-  deps.subscriber.on('message', onCancel);
-
-  const train = createTrainHandler({ ...deps, config: { ...config, stalledIntervalMs: lock.stalledInterval }, preflight, active, trainers, self, shutdown: shutdown.signal, queue });
-  const processFollowUp = createFollowUpHandler({ ...deps, active, shutdown: shutdown.signal });
-  const followUp = (payload: { jobId: string }, job: Job, token: string | undefined) => processFollowUp(payload, job, token);
-  // Follow-up jobs (evaluate, samples, fuse, export) share the queue, so one GPU job runs at a time.
-  const processor = createDispatcher({ train, evaluate: followUp, samples: followUp, fuse: followUp, export: followUp });
-  // autorun off: a worker whose trainer cannot start takes no job at all; it starts once a check passes.
-  const worker = new Worker(RUNS_QUEUE, processor, { connection: deps.connection, prefix: config.queuePrefix, concurrency: 1, autorun: false, ...lock });
-  worker.on('error', (err) => logger.error({ err: err.message }, 'worker error'));
-  worker.on('stalled', (jobId) => logger.warn({ jobId }, 'job stalled: its worker stopped renewing the lock'));
-  for (const event of ['active', 'completed', 'failed'] as const) worker.on(event, () => void heartbeat.beat());
-  await worker.waitUntilReady();
-  const outbox = startFollowUpOutbox(deps.db, queue, logger);
-
-  let running = false;
-  const applyUsability = () => {
-    if (stopping) return;
-    if (preflight.error) {
-      if (running && !worker.isPaused()) void worker.pause(true).catch((err: unknown) => logger.warn({ err }, 'pausing the worker failed'));
-    } else if (!running) {
-      running = true;
-      worker.run().catch((err: unknown) => logger.error({ err }, 'the worker stopped taking jobs'));
-    } else if (worker.isPaused()) void worker.resume();
-    void heartbeat.beat();
-  };
-  // One check at a time: a check that started before a fix must not land after one that started after it.
-  let checking: Promise<Preflight> | null = null;
-  const recheck = () =>
-    (checking ??= preflightMlx(config.mlxPython, deps.trainerEnv)
-      .then((fresh) => {
-        Object.assign(preflight, fresh);
-        logPreflight(logger, preflight);
-        applyUsability();
-        return { ...preflight };
-      })
-      .finally(() => (checking = null)));
-  // Only a failing worker re-checks on its own: a working one's trainer is proven by every run it starts.
-  const recheckTimer = setInterval(() => {
-    if (preflight.error) recheck().catch((err: unknown) => logger.error({ err }, 'trainer re-check failed'));
-  }, config.preflightRecheckMs);
-  recheckTimer.unref();
-  applyUsability();
-
-  return {
-    worker,
-    preflight,
-    active,
-    trainers,
-    recheck,
-    killTrainers: () => {
-      for (const pid of trainers) killGroup(pid, 'SIGKILL');
-    },
-    async close(mode = config.shutdownMode) {
-      stopping = true;
-      clearInterval(recheckTimer);
-      void heartbeat.beat();
-      // A recovery pass or a registry write can hang on an unreachable Redis: neither may hold the shutdown up.
-      await withDeadline(recovery.stop(), REDIS_STEP_MS);
-      await withDeadline(outbox.stop(), REDIS_STEP_MS);
-      const closing = worker.close();
-      if (mode === 'requeue') shutdown.abort();
-      // Past the deadline a 'wait' shutdown stops the training too (it resumes on the next start).
-      const deadline = setTimeout(() => shutdown.abort(), config.shutdownDeadlineMs);
-      try {
-        await closing;
-      } finally {
-        clearTimeout(deadline);
-        deps.subscriber.off('message', onCancel);
-        await withDeadline(deps.subscriber.unsubscribe(channel), REDIS_STEP_MS).catch((err: unknown) => logger.warn({ err }, 'unsubscribe failed'));
-        await withDeadline(heartbeat.stop(true), REDIS_STEP_MS);
-        await withDeadline(queue.close(), REDIS_STEP_MS).catch((err: unknown) => logger.warn({ err }, 'closing the recovery queue failed'));
-      }
-    },
-  };
-}
-
-function logPreflight(logger: Logger, p: Preflight): void {
-  if (p.error) logger.error({ versions: p.versions }, `this worker takes no job: ${p.error}`);
-  else logger.info({ versions: p.versions }, 'mlx-lm-lora found');
 }
