@@ -1,7 +1,7 @@
 // The control plane's content-addressed store: files kept under DATA_DIR/blobs/<sha256>, written to a temp file
 // while hashed and renamed into place only when the hash matches, so a blob present is always whole and right.
 import { createHash, randomBytes } from 'node:crypto';
-import { constants as fsConstants, createReadStream, createWriteStream } from 'node:fs';
+import { constants as fsConstants, createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises';
 
 import { RequestValidationError } from '../domain/errors.js';
 import { UploadTooLargeError } from '../datasets/store-upload.js';
+import { hashFile } from '../shared/file-hash.js';
 
 export function blobsDir(dataDir: string): string {
   return path.join(dataDir, 'blobs');
@@ -51,17 +52,6 @@ export async function putBlob(dataDir: string, sha256: string, body: Readable, m
   } finally {
     await fs.rm(temp, { force: true });
   }
-}
-
-/** SHA-256 and size of a file, read as a stream. */
-export async function hashFile(file: string): Promise<{ sha256: string; bytes: number }> {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  for await (const chunk of createReadStream(file)) {
-    hash.update(chunk as Buffer);
-    bytes += (chunk as Buffer).length;
-  }
-  return { sha256: hash.digest('hex'), bytes };
 }
 
 /**

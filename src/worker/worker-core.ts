@@ -31,6 +31,8 @@ export interface WorkerHandle {
   recheck(): Promise<Preflight>;
   /** SIGKILLs every running trainer's process group: the last thing a forced exit does. */
   killTrainers(): void;
+  /** The control plane refused this worker's token: stop the training and take no more jobs. */
+  revoke(reason: string): void;
   /** Stop taking jobs; 'wait' lets the running training finish, 'requeue' stops it for a later resume. */
   close(mode?: 'wait' | 'requeue'): Promise<void>;
 }
@@ -192,6 +194,7 @@ export async function startWorkerCore(deps: WorkerCoreDeps): Promise<WorkerHandl
     active,
     trainers,
     recheck,
+    revoke: (reason) => onRevoked(reason),
     killTrainers: () => {
       for (const pid of trainers) killGroup(pid, 'SIGKILL');
     },

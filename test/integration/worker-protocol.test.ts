@@ -160,7 +160,7 @@ describe('blobs, artifacts and finish', () => {
     const attempts = (await env.app.inject({ method: 'GET', url: `/v1/runs/${id}` })).json().attempts;
     expect(attempts.map((a: { worker: string; outcome: string; resumedFrom: string | null }) => [a.worker, a.outcome, a.resumedFrom])).toEqual([
       ['mac-a', 'interrupted', null],
-      ['mac-b', 'succeeded', expect.stringMatching(new RegExp(`/adapters/${record.name}$`))],
+      ['mac-b', 'succeeded', expect.stringMatching(new RegExp(`/${record.name}$`))],
     ]);
   });
 

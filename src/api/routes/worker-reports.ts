@@ -23,6 +23,7 @@ import {
   transitionBody,
   workerErrorBody,
 } from '../../shared/report-protocol.js';
+import { requireRun } from '../../db/runs-repository.js';
 import type { AppDeps } from '../app.js';
 import { workerRouteConfig } from '../worker-route.js';
 
@@ -67,6 +68,12 @@ export const workerReportRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, de
   app.post('/v1/worker/runs/:id/events', { config, schema: { params: idParams, body: runEventBody } }, async (req) => {
     runEventReport(deps.db, name(req.worker), req.params.id, req.body);
     return { recorded: true };
+  });
+
+  // What a worker needs before it starts an attempt: the run's status and data (it downloads or checks the data first).
+  app.get('/v1/worker/runs/:id/inputs', { config, schema: { params: idParams } }, async (req) => {
+    const run = requireRun(deps.db, req.params.id);
+    return { status: run.status, data: run.data, datasetSha: run.datasetSha };
   });
 
   app.get('/v1/worker/runs/:id/control', { config, schema: { params: idParams, querystring: z.object({ attempt: z.coerce.number().int().min(0) }) } }, async (req) =>
