@@ -68,7 +68,7 @@ export async function startRemoteWorker(config: Config, logger: Logger, extra: {
     },
   });
   revoked.handle = handle;
-  log.info({ server: config.serverUrl }, 'remote worker ready');
+  log.info({ server: config.serverUrl, remote: true }, 'worker ready');
   return {
     handle,
     async close(mode) {
