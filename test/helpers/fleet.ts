@@ -29,6 +29,8 @@ export interface Fleet {
   queue: Queue;
   /** Registers a worker (POST /v1/workers) and starts it as a process of its own. */
   spawn(name: string, env?: Record<string, string>): Promise<RemoteWorker>;
+  /** SIGKILLs every worker started so far and removes its DATA_DIR (between tests). */
+  killWorkers(): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -45,6 +47,13 @@ export async function startFleet(env: Record<string, string> = {}): Promise<Flee
   const connection = new Redis(redisUrl(), { maxRetriesPerRequest: null });
   const queue = new Queue(RUNS_QUEUE, { connection, prefix: cp.prefix });
   const workers: RemoteWorker[] = [];
+  const killWorkers = async () => {
+    for (const w of workers.splice(0)) {
+      w.child.kill('SIGKILL');
+      await w.exited();
+      fs.rmSync(w.dataDir, { recursive: true, force: true });
+    }
+  };
   return {
     cp,
     app,
@@ -64,12 +73,9 @@ export async function startFleet(env: Record<string, string> = {}): Promise<Flee
       await remote.ready();
       return remote;
     },
+    killWorkers,
     async cleanup() {
-      for (const w of workers) {
-        w.child.kill('SIGKILL');
-        await w.exited();
-        fs.rmSync(w.dataDir, { recursive: true, force: true });
-      }
+      await killWorkers();
       await queue.obliterate({ force: true }).catch(() => undefined);
       await queue.close();
       connection.disconnect();
