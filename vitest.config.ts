@@ -10,6 +10,8 @@ export default defineConfig({
           sequence: { groupOrder: 0 },
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          // Some unit files run the stand-in trainer or PyYAML in a real Python: seconds each on 2 busy cores.
+          testTimeout: 30_000,
         },
       },
       {

@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 
 import { createDatasetValidator } from '../datasets/validate-dataset.js';
-import { closeDb, dbFilePath, type Db, openDb } from '../db/client.js';
+import { closeDb, dbFilePath, type Db, openDb, shortenBusyWait } from '../db/client.js';
 import { migrate } from '../db/migrate.js';
 import { startNotifications } from '../notify/notifications.js';
 import { createPathPolicy } from '../inputs/path-policy.js';
@@ -43,7 +43,7 @@ export async function startApi(config: Config, redisUrl: string, logger: Logger)
   // every RECONCILE_INTERVAL_S).
   const reconciler = startReconciler({ db, queue, redis, logger, sources: RECONCILE_SOURCES, intervalMs: config.reconcileIntervalMs });
   // Runs of remote workers that were revoked or went silent move to another worker.
-  const lostWorkers = startLostWorkerWatch({ db, redis, queue, prefix: config.queuePrefix, logger, heartbeatMs: config.workerHeartbeatMs });
+  const lostWorkers = startLostWorkerWatch({ db, redis, queue, prefix: config.queuePrefix, logger, heartbeatMs: config.workerHeartbeatMs, lostMs: config.workerLostMs, margin: config.memoryMargin });
   // Notifications are sent from here, outside every run's path: a slow endpoint never holds up a worker.
   const notifications = startNotifications(db, config, logger.child({ component: 'notify' }));
   const warning = exposureWarning(config);
@@ -52,6 +52,7 @@ export async function startApi(config: Config, redisUrl: string, logger: Logger)
     app,
     db,
     async close() {
+      shortenBusyWait(db);
       try {
         await withDeadline(reconciler.stop(), 1000);
         await withDeadline(lostWorkers.stop(), 1000);

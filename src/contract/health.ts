@@ -1,4 +1,4 @@
-// The answers of the health routes: liveness and readiness (Redis and SQLite).
+// The answers of the health routes (liveness and readiness: Redis and SQLite) and of the worker list.
 import { z } from 'zod';
 
 export const Health = z.strictObject({ status: z.literal('ok') });
@@ -22,3 +22,20 @@ export const WorkersView = z.strictObject({
   waiting: z.string().nullable(),
 });
 export type WorkersView = z.infer<typeof WorkersView>;
+
+/** A worker credential (POST/DELETE /v1/workers): the token itself is answered once, by POST only. */
+export const WorkerCredentialView = z.strictObject({
+  id: z.string(),
+  name: z.string(),
+  labels: z.array(z.string()),
+  createdAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+  lastUsedAt: z.string().nullable(),
+});
+export type WorkerCredentialView = z.infer<typeof WorkerCredentialView>;
+
+export const CreatedWorkerCredential = WorkerCredentialView.extend({ token: z.string() });
+
+/** GET /v1/workers: the live workers of the registry, plus every credential made for workers on other Macs. */
+export const WorkerList = WorkersView.extend({ registered: z.array(WorkerCredentialView) });
+export type WorkerList = z.infer<typeof WorkerList>;

@@ -1,6 +1,7 @@
 // The answer of GET /v1/methods: every method with its parameters, and the options the service refuses.
 import { z } from 'zod';
 
+import { METRIC_SPLITS } from '../domain/metric-point.js';
 import { METHODS, TRAIN_MODES } from '../domain/methods.js';
 
 const OptionValue = z.union([z.number(), z.string(), z.boolean()]);
@@ -23,6 +24,13 @@ export const MethodParameter = z.strictObject({
 });
 export type MethodParameter = z.infer<typeof MethodParameter>;
 
+export const MethodMetric = z.strictObject({
+  /** As recorded and queried (`GET /v1/runs/{id}/metrics?name=`); `reward/<function>/mean` stands for one per reward function. */
+  name: z.string(),
+  splits: z.array(z.enum(METRIC_SPLITS)),
+  description: z.string(),
+});
+
 export const MethodEntry = z.strictObject({
   method: z.enum(METHODS),
   trainMode: z.enum(TRAIN_MODES),
@@ -33,6 +41,8 @@ export const MethodEntry = z.strictObject({
   parameters: z.array(MethodParameter),
   sampleRecord: z.record(z.string(), z.unknown()),
   rewardFunctions: z.array(z.string()).nullable(),
+  /** What the trainer reports for this method: the names a sweep's metric (and its early stopping) may use. */
+  metrics: z.array(MethodMetric),
   notes: z.array(z.string()),
 });
 export type MethodEntry = z.infer<typeof MethodEntry>;
@@ -42,5 +52,7 @@ export const MethodCatalogue = z.strictObject({
   serviceFields: z.array(z.string()),
   /** Option name -> why the service refuses it. */
   rejectedOptions: z.record(z.string(), z.string()),
+  /** Other spellings a sweep's metric.name accepts, and the metric each means ("reward" depends on the method). */
+  metricAliases: z.record(z.string(), z.string()),
 });
 export type MethodCatalogue = z.infer<typeof MethodCatalogue>;

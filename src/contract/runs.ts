@@ -144,6 +144,8 @@ export const DryRun = z.strictObject({
   request: JsonObject,
   dataset: DatasetReport,
   memory: DryRunMemory,
+  /** Iterations the run is expected to train: iters, or epochs * ceil(train rows / batch_size) as upstream computes it. */
+  progressTotal: Int.nullable(),
 });
 export type DryRun = z.infer<typeof DryRun>;
 

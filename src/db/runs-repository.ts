@@ -153,6 +153,7 @@ function insertRunRows(db: Db, chunk: readonly NewRun[], now: number): RunRow[] 
       idempotencyKey: r.idempotencyKey ?? null,
       datasetSha: r.datasetSha ?? null,
       memory: r.memory ?? null,
+      progressTotal: r.progressTotal ?? null,
       createdAt,
       updatedAt: createdAt,
       queuedAt: createdAt,

@@ -14,6 +14,8 @@ export interface RunToCreate {
   command: Pick<BuiltCommand, 'argv' | 'configYaml' | 'adapterPath'>;
   /** The memory estimate against the workers, when one was made. */
   memory?: { memory: RunMemory | null };
+  /** Iterations expected from the request (iters, or epochs over the train rows); null when unknown. */
+  progressTotal?: number | null;
 }
 
 export type NewRunExtras = Pick<NewRun, 'idempotencyKey' | 'sweepId' | 'sweepIndex' | 'sweepValues' | 'createdAt'>;
@@ -37,6 +39,7 @@ export function newRunRow(p: RunToCreate, extra: NewRunExtras = {}): NewRun {
     adapterPath: p.command.adapterPath,
     datasetSha: request.data.startsWith('dataset:') ? request.data.slice('dataset:'.length) : null,
     memory: p.memory?.memory ?? null,
+    progressTotal: p.progressTotal ?? null,
     ...extra,
   };
 }

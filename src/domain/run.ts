@@ -91,6 +91,8 @@ export interface NewRun {
   idempotencyKey?: string | null;
   datasetSha?: string | null;
   memory?: RunMemory | null;
+  /** Iterations expected from the request; the trainer's own count corrects it once it runs. */
+  progressTotal?: number | null;
   /** Defaults to now. */
   createdAt?: number;
 }

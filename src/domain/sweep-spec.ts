@@ -5,8 +5,11 @@ import { type FollowUpRequest, parseFollowUpList } from './follow-up-request.js'
 
 import { type FieldIssue, RequestValidationError } from './errors.js';
 import { type EarlyStopping, earlyStoppingSchema } from './median-stopping.js';
+import { resolveMetric } from './method-metrics.js';
+import { isMethod, type Method } from './methods.js';
 import { METRIC_SPLITS, type MetricGoal, type MetricSplit } from './run.js';
 import { OPTION_BY_KEY, REJECTED_OPTIONS } from './run-options.js';
+import { placementSchema } from './placement.js';
 import { SERVICE_FIELDS, zodIssues } from './run-request.js';
 
 /** A sweep never expands to more runs than this (each combination is validated before anything is queued). */
@@ -54,8 +57,11 @@ export const sweepBodySchema = z
     /** Follow-up jobs for every member that succeeds, and for the best run when the sweep ends. */
     after: z.array(z.unknown()).optional(),
     best_after: z.array(z.unknown()).optional(),
+    /** Where every member may train (the same as `base.placement`). */
+    placement: placementSchema.optional(),
   })
   .superRefine((s, ctx) => {
+    if (s.placement && 'placement' in s.base) ctx.addIssue({ code: 'custom', path: ['placement'], message: 'is also in base; give placement in one place' });
     if (s.early_stopping && s.metric.split === 'test') {
       ctx.addIssue({ code: 'custom', path: ['early_stopping'], message: 'needs a metric reported during training; test metrics come only at the end' });
     }
@@ -108,12 +114,9 @@ export function parseSweepSpec(input: unknown): SweepSpec {
   for (const p of Object.keys(s.random?.params ?? {})) {
     if (s.grid && p in s.grid) issues.push({ path: `random.params.${p}`, message: `is also in grid; vary ${p} in one place` });
   }
+  const metric = sweepMetric(s, issues);
   if (issues.length > 0) throw new RequestValidationError(issues);
-  const spec: SweepSpec = {
-    base: s.base,
-    grid: s.grid ?? {},
-    metric: { name: s.metric.name, split: s.metric.split ?? defaultSplit(s.metric.name), goal: s.metric.goal },
-  };
+  const spec: SweepSpec = { base: s.placement ? { ...s.base, placement: s.placement } : s.base, grid: s.grid ?? {}, metric };
   if (s.name !== undefined) spec.name = s.name;
   if (s.random) spec.random = { params: s.random.params, samples: s.random.samples, seed: s.random.seed };
   if (s.max_runs !== undefined) spec.max_runs = s.max_runs;
@@ -121,6 +124,33 @@ export function parseSweepSpec(input: unknown): SweepSpec {
   if (s.after !== undefined) spec.after = parseFollowUpList(s.after, 'after');
   if (s.best_after !== undefined) spec.best_after = parseFollowUpList(s.best_after, 'best_after');
   return spec;
+}
+
+/**
+ * The metric checked against what the sweep's methods report (aliases such as val_loss resolved), so a misspelt
+ * name is refused now rather than ending a long sweep with no best run. The same metric drives early stopping.
+ */
+function sweepMetric(s: z.infer<typeof sweepBodySchema>, issues: FieldIssue[]): SweepMetric {
+  const fallback = { name: s.metric.name, split: s.metric.split ?? defaultSplit(s.metric.name), goal: s.metric.goal };
+  const methods = sweepMethods(s);
+  // Without a valid method the run requests themselves are refused (method is required); nothing to check against.
+  if (methods.length === 0) return fallback;
+  const r = resolveMetric(methods, s.metric.name, s.metric.split);
+  if (!r.ok) {
+    issues.push({ path: r.path, message: r.message });
+    return fallback;
+  }
+  if (s.early_stopping && r.split === 'test') {
+    issues.push({ path: 'early_stopping', message: `needs a metric reported during training; ${r.name} is reported only at test time` });
+  }
+  return { name: r.name, split: r.split, goal: s.metric.goal };
+}
+
+/** The methods the sweep's runs use: the base's, and any it varies. */
+function sweepMethods(s: z.infer<typeof sweepBodySchema>): Method[] {
+  const varied = s.grid?.method ?? s.random?.params.method;
+  const values = Array.isArray(varied) ? varied : [s.base.method];
+  return [...new Set(values.filter(isMethod))];
 }
 
 /** Keys a sweep may vary: run-request keys, or `<object option>.<field>` such as lora_parameters.rank. */

@@ -121,7 +121,7 @@ function started(db: Db, run: Run, resume: StartAttemptAnswer['resume']): StartO
 }
 
 export function runState(run: Run): RunState {
-  return { status: run.status, attempt: run.attempt, priority: run.priority, notBefore: run.notBefore, error: run.error };
+  return { status: run.status, attempt: run.attempt, priority: run.priority, notBefore: run.notBefore, error: run.error, request: run.request, memory: run.memory };
 }
 
 /** A status change the worker asks for (cancel before start, a preflight failure, a worker error mid-run). */
@@ -173,8 +173,10 @@ export function finishReport(db: Db, config: Config, worker: string, runId: stri
       case 'failed': {
         if (oom) {
           const patch = { ...base, error: oom.error, stopReason: body.stopReason ?? body.reason, outOfMemory: oom.outOfMemory };
-          if (oom.retry) return transitionRun(db, runId, 'running', 'interrupted', { ...patch, request: oom.retry.request, argv: oom.retry.argv }, oom.retry.reason);
-          return transitionRun(db, runId, 'running', 'failed', { ...patch, ...ended }, 'out of memory');
+          // The policy decides whether (on_oom, reductions tried); decideOnOom made the smaller request, if one is left.
+          const d = decideRetry('out_of_memory', 1, settings, 'out of memory', undefined, { onOom: run.request.on_oom, reductionsTried: run.outOfMemory?.reductions.length ?? 0 });
+          if (d.action === 'retry' && oom.retry) return transitionRun(db, runId, 'running', 'interrupted', { ...patch, request: oom.retry.request, argv: oom.retry.argv }, oom.retry.reason);
+          return transitionRun(db, runId, 'running', 'failed', { ...patch, ...ended }, d.action === 'retry' ? 'out of memory; on_oom reduce: nothing left to reduce' : d.reason);
         }
         // Strikes: this run's failed attempts so far, this one included.
         const strike = listAttempts(db, runId).filter((a) => a.outcome === 'failed').length;
@@ -214,8 +216,8 @@ export function workerErrorReport(db: Db, config: Config, worker: string, runId:
 
 /** A problem the worker met on the run that does not stop it; recorded as a run event. */
 export function runEventReport(db: Db, worker: string, runId: string, body: RunEventBody): void {
-  const row = getAttemptRow(db, runId, body.attempt);
-  if (row?.worker !== worker) throw new StaleAttemptError(`attempt ${body.attempt} of run ${runId} is not ${worker}'s`);
+  requireRun(db, runId);
+  if (body.attempt !== null && getAttemptRow(db, runId, body.attempt)?.worker !== worker) throw new StaleAttemptError(`attempt ${body.attempt} of run ${runId} is not ${worker}'s`);
   recordRunEvent(db, runId, body.message);
 }
 

@@ -1,6 +1,5 @@
-// The control plane's watch over remote workers' runs: a run whose remote worker is revoked, or whose worker's
-// registry entry has expired (no heartbeat in Redis for two WORKER_HEARTBEAT_S periods: the Mac is gone, asleep or
-// cut off), is interrupted and its next attempt queued, so another worker resumes it from its newest uploaded
+// The control plane's watch over remote workers' runs: a run whose remote worker is revoked, or whose worker is lost
+// (its registry entry not refreshed in Redis for WORKER_LOST_S, or gone: the Mac died, sleeps or is cut off), is interrupted and its next attempt queued, so another worker resumes it from its newest uploaded
 // checkpoint. If the lost worker comes back, its reports are refused (stale attempt) and it stops its trainer.
 // Runs of the local worker are left to its own lease-based recovery (src/worker/recovery.ts).
 import type { Queue } from 'bullmq';
@@ -13,9 +12,10 @@ import { withTransaction } from '../db/transaction.js';
 import { hasLiveCredential, isRemoteWorkerName } from '../db/worker-credentials-repository.js';
 import { ConflictError } from '../domain/errors.js';
 import type { Run } from '../domain/run.js';
+import { markLost } from '../domain/worker-entry.js';
 import { nextTrainJob } from '../shared/job-kinds.js';
-import { addJobs } from '../shared/queue.js';
-import { ENTRY_LIFETIME_PERIODS, listWorkers } from '../shared/worker-registry.js';
+import { runQueuesOf } from '../shared/run-queues.js';
+import { listWorkers } from '../shared/worker-registry.js';
 import { forgetEarlyStop } from './early-stops.js';
 
 export interface LostWorkerDeps {
@@ -25,13 +25,17 @@ export interface LostWorkerDeps {
   prefix: string;
   logger: Logger;
   heartbeatMs: number;
+  /** WORKER_LOST_S: a worker silent this long is lost. */
+  lostMs: number;
+  /** MEMORY_MARGIN, for runs that recorded none (the next attempt's queue follows the run's placement). */
+  margin: number;
 }
 
 /** Why a remote worker's run must move, or null while its worker may still report. */
-function lostReason(db: Db, run: Run, live: ReadonlySet<string>, judging: boolean, heartbeatMs: number): string | null {
+function lostReason(db: Db, run: Run, live: ReadonlySet<string>, judging: boolean, lostMs: number): string | null {
   if (run.worker === null || !isRemoteWorkerName(db, run.worker)) return null;
   if (!hasLiveCredential(db, run.worker)) return `the worker ${run.worker} was revoked; the run moves to another worker`;
-  if (judging && !live.has(run.worker)) return `the worker ${run.worker} is lost: no heartbeat for ${(ENTRY_LIFETIME_PERIODS * heartbeatMs) / 1000} s; the run resumes on another worker`;
+  if (judging && !live.has(run.worker)) return `the worker ${run.worker} is lost: no heartbeat for ${lostMs / 1000} s (WORKER_LOST_S); the run resumes on another worker`;
   return null;
 }
 
@@ -54,27 +58,31 @@ function interrupt(db: Db, run: Run, reason: string, error: string): boolean {
 export async function moveRunsOfLostWorkers(deps: LostWorkerDeps, judging: boolean): Promise<string[]> {
   const running = listRuns(deps.db, { status: ['running'], limit: 1000 }).items;
   if (running.length === 0) return [];
-  const live = new Set((await listWorkers(deps.redis, deps.prefix)).map((e) => e.name));
+  const entries = markLost(await listWorkers(deps.redis, deps.prefix), Date.now(), deps.lostMs);
+  const live = new Set(entries.filter((e) => e.state !== 'lost').map((e) => e.name));
   const moved: string[] = [];
   for (const found of running) {
     const run = getRun(deps.db, found.id);
     if (!run) continue;
-    const reason = lostReason(deps.db, run, live, judging, deps.heartbeatMs);
+    const reason = lostReason(deps.db, run, live, judging, deps.lostMs);
     if (reason === null) continue;
     const revoked = reason.includes('revoked');
     if (!interrupt(deps.db, run, reason, revoked ? 'worker revoked' : 'worker lost')) continue;
     deps.logger.warn({ runId: run.id, worker: run.worker }, reason);
     const after = getRun(deps.db, run.id);
-    if (after?.status === 'interrupted') await addJobs(deps.queue, [nextTrainJob(after)]);
+    if (after?.status === 'interrupted') await runQueuesOf(deps.queue, deps.redis, deps.prefix).addTrainJobs([{ run: after, job: nextTrainJob(after) }], deps.margin);
     moved.push(run.id);
   }
   return moved;
 }
 
-/** Runs a pass every heartbeat; judges lost workers only after one entry lifetime (a restarted control plane's grace). */
+/**
+ * Runs a pass every heartbeat; judges lost workers only once WORKER_LOST_S has passed since the control plane started
+ * (its grace after a restart: workers that kept training while it was down get to be seen first).
+ */
 export function startLostWorkerWatch(deps: LostWorkerDeps): { stop(): Promise<void> } {
   const startedAt = Date.now();
-  const graceMs = ENTRY_LIFETIME_PERIODS * deps.heartbeatMs;
+  const graceMs = deps.lostMs;
   let stopped = false;
   let current: Promise<unknown> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;

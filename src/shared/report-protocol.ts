@@ -3,6 +3,7 @@
 import { z } from 'zod';
 
 import { LOG_STREAMS, METRIC_SPLITS } from '../domain/run.js';
+import type { Placement } from '../domain/placement.js';
 import type { RunStatus } from '../domain/run-status.js';
 
 const runId = z.string().min(1).max(100);
@@ -110,18 +111,25 @@ export const workerErrorBody = z.strictObject({
 export type WorkerErrorBody = z.infer<typeof workerErrorBody>;
 
 /** A problem that does not stop the run but must not pass silently (the log file cannot be written). */
-export const runEventBody = z.strictObject({ attempt, message: z.string().min(1).max(4000) });
+/** `attempt` null: a note on a run the worker holds no attempt of (it handed the run back to the queue). */
+export const runEventBody = z.strictObject({ attempt: attempt.nullable(), message: z.string().min(1).max(4000) });
 export type RunEventBody = z.infer<typeof runEventBody>;
 
 export const sha256Param = sha256;
 
 /** The run after a finish or a worker error: what the worker needs to queue the run's next attempt. */
-export interface RunState {
+export interface RunState extends PlacedRunFields {
   status: RunStatus;
   attempt: number;
   priority: number;
   notBefore: number | null;
   error: string | null;
+}
+
+/** What decides a run's queue (its placement, its memory estimate): a worker queues the next attempt by it. */
+export interface PlacedRunFields {
+  request: { placement?: Placement; [key: string]: unknown };
+  memory: { estimate_gb: number | null; margin: number } | null;
 }
 
 /** Why the worker must stop its trainer. */

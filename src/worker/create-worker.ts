@@ -13,7 +13,6 @@ import { startFollowUpOutbox } from './follow-up/outbox.js';
 import { createFollowUpHandler } from './follow-up/process-follow-up.js';
 import { createInProcessReporter } from './in-process-reporter.js';
 import { reclaimRun, startRecoveryLoop } from './recovery.js';
-import { workerIdentity } from './run-lease.js';
 import { startWorkerCore, type WorkerHandle } from './worker-core.js';
 
 export type { WorkerHandle };
@@ -32,21 +31,20 @@ export interface StartWorkerDeps {
 
 export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> {
   const { config, db, logger } = deps;
-  const self = await workerIdentity(config.workerName);
-  const recovery = { db, logger, self, killGraceMs: config.killGraceMs };
+  const recovery = { db, logger, killGraceMs: config.killGraceMs };
   return startWorkerCore({
     ...deps,
     reporter: createInProcessReporter({ db, config, logger, resolveData: deps.resolveData }),
     local: {
-      startRecovery: (queue, active, everyMs) => startRecoveryLoop({ ...recovery, queue, active }, everyMs),
-      async reclaim(runId, active) {
+      startRecovery: (queues, self, active, everyMs) => startRecoveryLoop({ ...recovery, self, queues, margin: config.memoryMargin, active }, everyMs),
+      async reclaim(runId, self, active) {
         const run = getRun(db, runId);
         if (!run) return 'owned';
-        const r = await reclaimRun({ ...recovery, active }, run);
+        const r = await reclaimRun({ ...recovery, self, active }, run);
         return r.kind === 'owned' ? 'owned' : runState(getRun(db, runId)!);
       },
-      followUp(active, shutdown) {
-        const handler = createFollowUpHandler({ ...deps, active, shutdown });
+      followUp(self, active, shutdown) {
+        const handler = createFollowUpHandler({ ...deps, active, shutdown, self });
         return (payload, job, token) => handler(payload, job, token);
       },
       startOutbox: (queue) => startFollowUpOutbox(db, queue, logger),

@@ -86,7 +86,7 @@ export function createInProcessReporter(deps: InProcessReporterDeps): Reporter {
     workerName: name,
     inputs: async (runId) => {
       const run = getRun(db, runId);
-      return run ? { status: run.status, data: run.data, datasetSha: run.datasetSha } : null;
+      return run ? { status: run.status, data: run.data, datasetSha: run.datasetSha, request: run.request, memory: run.memory } : null;
     },
     start: async (body) => {
       try {
@@ -104,6 +104,7 @@ export function createInProcessReporter(deps: InProcessReporterDeps): Reporter {
         throw asWorkerError(e);
       }
     },
+    note: async (runId, message) => runEventReport(db, name, runId, { attempt: null, message }),
     download: async () => {
       // The local worker shares the run folder with the control plane: every uploaded file is already in place.
       throw new Error('the in-process worker reads uploaded files in place');

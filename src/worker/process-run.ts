@@ -9,13 +9,15 @@ import type { Logger } from 'pino';
 
 import { DomainError } from '../domain/errors.js';
 import { isFinal } from '../domain/run-status.js';
+import { reasonsAgainst, subjectOfRun } from '../domain/worker-admission.js';
+import type { WorkerEntry } from '../domain/worker-entry.js';
 import { nextTrainJob, parseJobId, type TrainPayload } from '../shared/job-kinds.js';
-import { addJobs } from '../shared/queue.js';
 import type { RunState } from '../shared/report-protocol.js';
+import type { RunQueues } from '../shared/run-queues.js';
 import { errorText } from '../shared/error-text.js';
 import { settleLeftoverAttemptDirs } from './attempt-adapters.js';
 import type { StopReason } from './execute.js';
-import { RevokedError, SupersededError } from './reporter.js';
+import { RevokedError, type RunInputs, SupersededError } from './reporter.js';
 import { listCheckpoints } from './resume-point.js';
 import { type AttemptDeps, runAttempt } from './run-attempt.js';
 import { leaseOwnerAlive, readLease, type WorkerIdentity, writeLease } from './run-lease.js';
@@ -24,8 +26,14 @@ export interface ProcessorDeps extends AttemptDeps {
   logger: Logger;
   /** This worker process, as written into the run lease. */
   self: WorkerIdentity;
-  /** The runs queue, to add the job of a run's next attempt. */
+  /** The runs queue. */
   queue: Queue;
+  /** The train queues: a run's next attempt goes to its placement's queue. */
+  queues: RunQueues;
+  /** This worker's registry entry now: WORKER_CHECKS judge a run against it before its trainer starts. */
+  entry?: () => WorkerEntry;
+  /** A job this worker handed back: it does not take it again until `untilMs`. */
+  handBack?: (jobId: string, untilMs: number) => void;
   /** The run's data as a folder on this worker: a path checked here, an upload from the cache (or DATA_DIR). */
   resolveData: (data: string) => Promise<string>;
   /**
@@ -37,6 +45,9 @@ export interface ProcessorDeps extends AttemptDeps {
   onRevoked?: (error: RevokedError) => void;
 }
 
+/** A worker that handed a run back leaves it to the others this long before it looks at it again. */
+export const HAND_BACK_MS = 60_000;
+
 type Step =
   | { kind: 'done'; status: string }
   /** Put this same job back for later: no attempt was used (a live owner, a shutdown, a backoff not over). */
@@ -46,6 +57,8 @@ type Step =
   | { kind: 'failed'; error: string };
 
 export function createTrainHandler(deps: ProcessorDeps) {
+  // Each (run, reason) a hand-back was recorded for: a run that waits for another worker gets one event per reason.
+  const handedBack = new Set<string>();
   return async function processRun(payload: TrainPayload, job: Job, token: string | undefined): Promise<{ status: string }> {
     const runId = payload.runId;
     const log = deps.logger.child({ runId, jobId: job.id });
@@ -53,7 +66,7 @@ export function createTrainHandler(deps: ProcessorDeps) {
     const opened: { attempt: number | null } = { attempt: null };
     let step: Step;
     try {
-      step = await advance(deps, runId, n, job, token, opened, log);
+      step = await advance({ ...deps, handedBack }, runId, n, job, token, opened, log);
     } catch (e) {
       if (e instanceof UnrecoverableError) throw e;
       step = await onError(deps, runId, n, opened.attempt, e, log);
@@ -63,13 +76,16 @@ export function createTrainHandler(deps: ProcessorDeps) {
 }
 
 /** Everything up to and including the attempt, in the order of STYLE.md's job lifecycle. */
-async function advance(deps: ProcessorDeps, runId: string, n: number | undefined, job: Job, token: string | undefined, opened: { attempt: number | null }, log: Logger): Promise<Step> {
+async function advance(deps: ProcessorDeps & { handedBack: Set<string> }, runId: string, n: number | undefined, job: Job, token: string | undefined, opened: { attempt: number | null }, log: Logger): Promise<Step> {
   if (deps.shutdown.aborted) return { kind: 'later', delayMs: deps.config.resumeDelayMs };
   // This worker's trainer stopped passing its check after it took the job: the job goes back for another worker.
   if (deps.preflight.error) return { kind: 'later', delayMs: deps.config.resumeDelayMs };
   const inputs = await deps.reporter.inputs(runId);
   if (!inputs) throw new UnrecoverableError(`Run ${runId} does not exist`);
   if (isFinal(inputs.status)) return { kind: 'done', status: inputs.status };
+  // A run this worker cannot hold (its memory, labels, pin, or a check added later) goes back for another worker.
+  const refusal = deps.entry && inputs.status !== 'running' ? reasonsAgainst(subjectOfRun(inputs, deps.config.memoryMargin), deps.entry()) : [];
+  if (refusal.length > 0) return handBack(deps, runId, inputs, job.id ?? '', refusal.join('; '), log);
   const runDir = path.join(deps.config.dataDir, 'runs', runId);
   // Before the attempt: the data is here (downloaded, or a path checked), so a missing one fails without an attempt.
   let dataDir = inputs.status === 'running' ? null : await deps.resolveData(inputs.data);
@@ -114,6 +130,20 @@ async function advance(deps: ProcessorDeps, runId: string, n: number | undefined
   }
 }
 
+/** Puts the job back, unchanged and without using an attempt, for another worker; this one skips it for a while. */
+async function handBack(deps: ProcessorDeps & { handedBack: Set<string> }, runId: string, _inputs: RunInputs, jobId: string, reason: string, log: Logger): Promise<Step> {
+  const name = deps.entry!().name;
+  const key = `${runId}\0${reason}`;
+  if (!deps.handedBack.has(key)) {
+    deps.handedBack.add(key);
+    await deps.reporter.note(runId, `handed back by ${name}: it cannot train this run (${reason})`);
+  }
+  log.warn({ reason }, 'handing the run back: this worker cannot train it');
+  deps.handBack?.(jobId, Date.now() + HAND_BACK_MS);
+  await deps.queues.wake();
+  return { kind: 'later', delayMs: 0 };
+}
+
 /** A superseded attempt or a revoked worker ends the job; any other error goes to the retry policy (never fails the run at once). */
 async function onError(deps: ProcessorDeps, runId: string, n: number | undefined, attempt: number | null, error: unknown, log: Logger): Promise<Step> {
   if (error instanceof SupersededError) {
@@ -155,7 +185,7 @@ async function finish(deps: ProcessorDeps, runId: string, step: Step, job: Job, 
     case 'next': {
       // Added before this job completes: a crash in between leaves two jobs (the stale one is dropped), never none.
       const next = nextTrainJob({ id: runId, ...step.run });
-      await addJobs(deps.queue, [next]);
+      await deps.queues.addTrainJobs([{ run: step.run, job: next }], deps.config.memoryMargin);
       log.info({ nextJob: next.opts.jobId, delayMs: next.opts.delay ?? 0 }, 'queued the next attempt');
       return { status: step.run.status };
     }

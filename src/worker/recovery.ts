@@ -1,7 +1,6 @@
 // Recovers runs whose worker died (kill -9, power loss): stops the trainer it left behind, moves the run from running
 // to interrupted (the attempt is recorded as such) and queues its next attempt at once, without waiting for BullMQ's
 // lock to expire. Runs at worker start, every stalled interval, and for each job that arrives still running.
-import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 
 import type { Db } from '../db/client.js';
@@ -11,7 +10,8 @@ import { isRemoteWorkerName } from '../db/worker-credentials-repository.js';
 import { ConflictError } from '../domain/errors.js';
 import type { Run } from '../domain/run.js';
 import { nextTrainJob } from '../shared/job-kinds.js';
-import { addJobs } from '../shared/queue.js';
+import type { RunQueues } from '../shared/run-queues.js';
+import { recoverLostJobs } from './follow-up/job-recovery.js';
 import { stopLeftoverTrainer } from './leftover-trainer.js';
 import { describeOwner, leaseOwnerAlive, readLease, type RunLease, type WorkerIdentity } from './run-lease.js';
 
@@ -35,7 +35,10 @@ export async function reclaimRun(deps: RecoveryDeps, run: Run): Promise<Reclaim>
   // A remote worker's run is judged by the control plane (src/reports/lost-workers.ts): its lease is on its own Mac.
   if (run.worker !== null && isRemoteWorkerName(deps.db, run.worker)) return { kind: 'owned', owner: `the remote worker ${run.worker}` };
   const lease = await readLease(run.runDir);
-  const leftByThisProcess = lease?.pid === deps.self.pid && lease.host === deps.self.host && deps.active !== undefined && !deps.active.has(run.id);
+  // Only this very worker can tell that a lease naming it is left over; another worker in the same process (a test
+  // environment, or an embedder running two) is alive and settles its own runs.
+  const leftByThisProcess =
+    lease?.pid === deps.self.pid && lease.host === deps.self.host && lease.workerName === deps.self.workerName && deps.active !== undefined && !deps.active.has(run.id);
   if (!leftByThisProcess && (await leaseOwnerAlive(lease, deps.self))) return { kind: 'owned', owner: describeOwner(lease) };
   const log = deps.logger.child({ runId: run.id });
   // A trainer's pid only means something on the host that started it.
@@ -60,9 +63,11 @@ function interruptLostRun(db: Db, run: Run, reason: string): boolean {
   }
 }
 
-/** The runs queue, to add the job of a recovered run's next attempt. */
+/** The train queues, to add the job of a recovered run's next attempt (to its placement's queue). */
 export interface JobAccess {
-  queue: Queue;
+  queues: RunQueues;
+  /** MEMORY_MARGIN, for runs that recorded none. */
+  margin: number;
 }
 
 /**
@@ -72,7 +77,7 @@ export interface JobAccess {
 async function queueNextAttempt(jobs: JobAccess, db: Db, runId: string): Promise<boolean> {
   const run = getRun(db, runId);
   if (run?.status !== 'interrupted') return false;
-  await addJobs(jobs.queue, [nextTrainJob(run)]);
+  await jobs.queues.addTrainJobs([{ run, job: nextTrainJob(run) }], jobs.margin);
   return true;
 }
 
@@ -106,13 +111,16 @@ export async function recoverLostRuns(deps: RecoveryDeps & JobAccess): Promise<s
   return released;
 }
 
-/** Runs recoverLostRuns now and then every `everyMs` until stopped; a failed pass is logged and retried later. */
+/**
+ * Runs recoverLostRuns (and recoverLostJobs, for follow-up jobs) now and then every `everyMs` until stopped; a
+ * failed pass is logged and retried later.
+ */
 export function startRecoveryLoop(deps: RecoveryDeps & JobAccess, everyMs: number): { first: Promise<void>; stop: () => Promise<void> } {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<void> = Promise.resolve();
   const pass = () => {
-    current = recoverLostRuns(deps).then(
+    current = recoverLostRuns(deps).then(() => recoverLostJobs(deps)).then(
       () => undefined,
       (err: unknown) => deps.logger.error({ err }, 'recovery pass failed; retrying at the next interval'),
     );

@@ -7,6 +7,7 @@ import type {
   ControlAnswer,
   FinishInput,
   LogChunkBody,
+  PlacedRunFields,
   RunState,
   StartAttemptBody,
   StartOutcome,
@@ -16,7 +17,7 @@ import type { RunStatus } from '../domain/run-status.js';
 import type { MetricPoint } from '../domain/trainer-output.js';
 
 /** What a worker needs before it starts an attempt: the run's data (resolved, maybe downloaded, first). */
-export interface RunInputs {
+export interface RunInputs extends PlacedRunFields {
   status: RunStatus;
   data: string;
   datasetSha: string | null;
@@ -67,6 +68,8 @@ export interface Reporter {
   attempt(runId: string, attempt: number, hooks: AttemptHooks): AttemptReporter;
   /** An error of the worker itself; the control plane's retry policy decides. Null when the run is gone. */
   workerError(runId: string, body: { attempt: number | null; message: string; permanent: boolean }): Promise<RunState | null>;
+  /** A note on a run this worker holds no attempt of (it handed the run back), recorded as a run event. */
+  note(runId: string, message: string): Promise<void>;
   /** Puts uploaded blob `sha256` at `to` (resuming a run from a checkpoint another Mac uploaded). */
   download(sha256: string, to: string): Promise<void>;
   close(): Promise<void>;

@@ -115,7 +115,8 @@ export async function runAttempt(deps: AttemptDeps, started: StartAttemptAnswer,
       logFile: path.join(place.runDir, 'train.log'),
       logCapBytes: deps.config.logCapBytes,
       iterationOffset: offset,
-      total: started.resume?.total ?? null,
+      // Known from the request at submit (iters, or epochs over the train rows) until upstream prints its own count.
+      total: started.resume?.total ?? started.progressTotal,
       onProblem: problem,
       // Each checkpoint goes to the control plane's store as soon as it is saved, in the background.
       onCheckpoint: (c) => report.upload(path.join(trainerDir, `${pad(c.iteration - offset)}_adapters.safetensors`), { name: `${pad(c.iteration)}_adapters.safetensors`, kind: 'checkpoint', iteration: c.iteration }),

@@ -169,11 +169,13 @@ export class RunOutputSink {
         break;
       case 'progress':
         p.iteration = Math.max(p.iteration, ev.iteration + off);
-        if (ev.total !== null && p.total === null) p.total = ev.total + off;
+        // A total in a progress event is upstream's own (its bar, or a Starting/Calculated line seen before).
+        if (ev.total !== null) p.total = ev.total + off;
         this.progressDirty = true;
         break;
       case 'total_iterations':
-        if (p.total === null) p.total = ev.total + off;
+        // Upstream's count corrects the one expected from the request (e.g. epochs over rows it filtered out).
+        p.total = ev.total + off;
         this.progressDirty = true;
         break;
       case 'checkpoint': {

@@ -8,8 +8,10 @@ import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import type { WorkerHandle } from '../../src/worker/create-worker.js';
 import { createTestEnv, REPO_ROOT, type TestEnv } from './test-env.js';
 
-/** Debian's Chromium (`apt-get install -y chromium`); CHROMIUM_PATH points elsewhere, e.g. Google Chrome on a Mac. */
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const MAC_CHROME = '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome';
+
+/** CHROMIUM_PATH when set; on a Mac, Google Chrome where it installs itself; else Debian's Chromium (`apt-get install -y chromium`). */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? (process.platform === 'darwin' ? MAC_CHROME : '/usr/bin/chromium');
 
 export const CHROMIUM_ARGS = [
   '--headless',

@@ -34,8 +34,8 @@ export interface Fleet {
   cleanup(): Promise<void>;
 }
 
-/** Heartbeats every second: a worker that vanishes is judged lost within about two. */
-export const FLEET_ENV = { WORKER_HEARTBEAT_S: '1', RESUME_DELAY_S: '0.2', STALLED_INTERVAL_S: '2' };
+/** Heartbeats every second: a worker that vanishes is judged lost after two. */
+export const FLEET_ENV = { WORKER_HEARTBEAT_S: '1', WORKER_LOST_S: '2', RESUME_DELAY_S: '0.2', STALLED_INTERVAL_S: '2' };
 
 export async function startFleet(env: Record<string, string> = {}): Promise<Fleet> {
   const cp = await startControlPlane({ ...FLEET_ENV, ...env });

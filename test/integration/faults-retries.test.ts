@@ -2,10 +2,27 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+import { execa } from 'execa';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
+import { RunDetail } from '../../src/contract/runs.js';
 import { getRun, sftRun, submit, waitStatus } from '../helpers/chaos.js';
 import { createTestEnv, type TestEnv, currentJobId, currentJobState } from '../helpers/test-env.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+/** argv: database, signal file, seconds. Holds the write lock; releases it that long after the signal file appears. */
+const HOLD_WRITE_LOCK = `
+import os, sqlite3, sys, time
+db, signal, hold = sys.argv[1], sys.argv[2], float(sys.argv[3])
+con = sqlite3.connect(db, isolation_level=None)
+con.execute('BEGIN IMMEDIATE')
+open(signal + '.locked', 'w').close()
+deadline = time.time() + 60
+while not os.path.exists(signal) and time.time() < deadline:
+    time.sleep(0.02)
+time.sleep(hold)
+con.execute('COMMIT')
+`;
 
 let env: TestEnv | undefined;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mlxq-retries-'));
@@ -80,4 +97,35 @@ describe('retries', () => {
     expect(run.attempts).toEqual([]);
     expect(await currentJobState(env, created.id)).toBe('failed');
   });
+  it('SQLITE_BUSY once in the worker (another process holds the write lock past busy_timeout): the run is retried after a backoff and succeeds', async () => {
+    env = await createTestEnv();
+    const created = await submit(env.app, sftRun(10, 5));
+    // Another process takes the database's write lock. better-sqlite3 waits for a lock synchronously, so the test
+    // process cannot time the release itself: the holder releases 7.5 s after the worker takes the job (a file
+    // written in the 'active' event, before the processor runs). The worker's first write (queued -> running) waits
+    // busy_timeout (5 s) and fails with SQLITE_BUSY; recording that error then waits ~2.5 s and gets the lock, so the
+    // error happens exactly once.
+    const signal = path.join(tmp, `busy-${created.id}`);
+    const holder = execa('python3', ['-c', HOLD_WRITE_LOCK, path.join(env.dataDir, 'mlxq.sqlite'), signal, '7.5'], { reject: false });
+    await waitFor(async () => fs.existsSync(`${signal}.locked`), { timeoutMs: 15_000, what: 'the write lock to be held' });
+    const w = await env.startWorker();
+    w.worker.once('active', () => fs.writeFileSync(signal, ''));
+    try {
+      await waitStatus(env.app, created.id, ['failed', 'succeeded', 'cancelled'], 45_000);
+      const run = RunDetail.parse((await env.app.inject({ method: 'GET', url: `/v1/runs/${created.id}` })).json());
+      expect(run.status, run.error ?? '').toBe('succeeded');
+      // The error used no attempt: one attempt, started after the backoff the event names.
+      expect(run.attempts).toEqual([expect.objectContaining({ attempt: 1, outcome: 'succeeded' })]);
+      const decision = run.events.find((e) => /worker error on .*SQLITE_BUSY/.test(e.reason ?? ''));
+      expect(decision, JSON.stringify(run.events)).toBeDefined();
+      expect(decision!.toStatus).toBe('queued');
+      expect(decision!.reason).toMatch(/retrying in/);
+      expect(decision!.delayMs).toBeGreaterThan(0);
+      expect(run.attempts[0]!.startedAt).toBeGreaterThanOrEqual(decision!.at + decision!.delayMs!);
+      expect(run.events.map((e) => e.toStatus)).toEqual(['queued', 'queued', 'running', 'succeeded']);
+      expect((await holder).exitCode).toBe(0);
+    } finally {
+      holder.kill();
+    }
+  }, 60_000);
 });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
 import { RequestValidationError } from '../../src/domain/errors.js';
+import { methodMetrics } from '../../src/domain/method-metrics.js';
+import { METHODS } from '../../src/domain/methods.js';
 import {
   applyValues,
   combinationCount,
@@ -11,6 +13,7 @@ import {
   sampleRandom,
   stableJson,
 } from '../../src/domain/sweep-spec.js';
+import { GRPO_LINES, TRAIN_KEYS, VAL_KEYS } from '../../src/domain/trainer-output-grammar.js';
 
 const base = { method: 'grpo', model: 'm/x', data: './test_data/grpo', iters: 10 };
 const metric = { name: 'loss', goal: 'min' };
@@ -161,5 +164,66 @@ describe('run bodies', () => {
   it('accepts nested parameters of object options', () => {
     const spec = parseSweepSpec({ base, grid: { 'lora_parameters.rank': [8, 16] }, metric });
     expect(expandSweep(spec).map((c) => c.values)).toEqual([{ 'lora_parameters.rank': 8 }, { 'lora_parameters.rank': 16 }]);
+  });
+});
+
+describe('the sweep metric is checked against what the methods report', () => {
+  const sft = { method: 'sft', model: 'm/x', data: './test_data/sft-chat', iters: 10 };
+  const grid = { learning_rate: [1e-5, 1e-4] };
+  const metricOf = (body: Record<string, unknown>) => parseSweepSpec({ grid, ...body }).metric;
+
+  it.each([
+    ['val_loss', sft, { name: 'loss', split: 'val' }],
+    ['val/loss', sft, { name: 'loss', split: 'val' }],
+    ['eval_loss', sft, { name: 'loss', split: 'val' }],
+    ['train_loss', sft, { name: 'loss', split: 'train' }],
+    ['reward', base, { name: 'total_rewards_mean', split: 'train' }],
+    ['mean_reward', base, { name: 'total_rewards_mean', split: 'train' }],
+    ['reward', { ...base, method: 'rlhf_reinforce' }, { name: 'rewards', split: 'train' }],
+    ['perplexity', sft, { name: 'perplexity', split: 'test' }],
+    ['reward/accuracy/mean', base, { name: 'reward/accuracy/mean', split: 'train' }],
+  ])('%s on %s', (name, b, want) => {
+    expect(metricOf({ base: b, metric: { name, goal: 'min' } })).toEqual({ ...want, goal: 'min' });
+  });
+
+  it('refuses an unknown name on metric.name, listing the valid names', () => {
+    const issues = issuesOf({ base: sft, grid, metric: { name: 'val_los', goal: 'min' } });
+    expect(issues).toHaveLength(1);
+    expect(issues[0]!.path).toBe('metric.name');
+    expect(issues[0]!.message).toMatch(/^"val_los" is not a metric reported by sft; valid names: loss, learning_rate, /);
+    for (const n of ['val_loss', 'train_loss', 'val/loss', 'eval_loss', 'perplexity']) expect(issues[0]!.message).toContain(n);
+    expect(issues[0]!.message).not.toMatch(/\breward\b/);
+  });
+
+  it('refuses a name one of the varied methods does not report, and a reward alias for a method without rewards', () => {
+    const mixed = issuesOf({ base: sft, grid: { method: ['sft', 'dpo'] }, metric: { name: 'chosen_reward', goal: 'max' } });
+    expect(mixed[0]).toMatchObject({ path: 'metric.name', message: expect.stringMatching(/by every method of the sweep \(sft, dpo\)/) as unknown });
+    expect(issuesOf({ base: sft, grid, metric: { name: 'reward', goal: 'max' } })[0]!.path).toBe('metric.name');
+  });
+
+  it('refuses a split the metric is not reported on, and an alias with a contradicting split', () => {
+    expect(issuesOf({ base: sft, grid, metric: { name: 'perplexity', split: 'val', goal: 'min' } })[0]).toMatchObject({ path: 'metric.split' });
+    expect(issuesOf({ base: sft, grid, metric: { name: 'val_loss', split: 'train', goal: 'min' } })[0]).toMatchObject({ path: 'metric.split', message: expect.stringMatching(/means val loss/) as unknown });
+    expect(issuesOf({ base: { ...sft, method: 'ftpo' }, grid, metric: { name: 'val_loss', goal: 'min' } })[0]!.path).toBe('metric.split');
+  });
+
+  it('applies to early stopping: a misspelt name is refused, a test-only metric cannot drive it', () => {
+    const early_stopping = { rule: 'median' };
+    expect(issuesOf({ base: sft, grid, early_stopping, metric: { name: 'vall_loss', goal: 'min' } })[0]!.path).toBe('metric.name');
+    expect(issuesOf({ base: sft, grid, early_stopping, metric: { name: 'perplexity', goal: 'min' } })[0]!.path).toBe('early_stopping');
+    expect(parseSweepSpec({ base: sft, grid, early_stopping, metric: { name: 'val_loss', goal: 'min' } }).early_stopping).toBeDefined();
+  });
+});
+
+describe('the metrics catalogue', () => {
+  it('names only metrics the output parser records for train and val', () => {
+    const train = new Set([...TRAIN_KEYS.values(), ...GRPO_LINES.flatMap((l) => l.names), 'reward/<function>/mean']);
+    const val = new Set(VAL_KEYS.values());
+    for (const method of METHODS) {
+      for (const x of methodMetrics(method)) {
+        if (x.splits.includes('train')) expect(train.has(x.name), `${method} train ${x.name}`).toBe(true);
+        if (x.splits.includes('val')) expect(val.has(x.name), `${method} val ${x.name}`).toBe(true);
+      }
+    }
   });
 });

@@ -1,11 +1,13 @@
 // The page frame every page shares: top bar with navigation, the main column, and error banners.
 // @ts-check
 /* global document */
-import { h } from './dom.js';
+import { api, poll } from './api.js';
+import { fill, h } from './dom.js';
 
 const NAV = [
   { key: 'runs', href: '/ui', text: 'Runs' },
   { key: 'submit', href: '/ui/submit', text: 'Submit' },
+  { key: 'workers', href: '/ui/workers', text: 'Workers' },
   { key: 'queue', href: '/admin/queues', text: 'Queue' },
 ];
 
@@ -18,11 +20,35 @@ export function mountShell(active, title) {
     NAV.map((n) => h('a', { href: n.href, class: n.key === active ? 'active' : null }, n.text)),
   );
   const main = h('main', { class: 'page', id: 'app' });
+  const notice = h('div', { class: 'worker-notice', id: 'worker-notice', role: 'status', hidden: true });
   document.body.replaceChildren(
     h('header', { class: 'topbar' }, h('a', { class: 'brand', href: '/ui' }, 'mlx-train-queue'), nav),
+    notice,
     main,
   );
+  watchWorkers(notice);
   return main;
+}
+
+const WORKERS_REFRESH_MS = 10_000;
+
+/**
+ * The header notice: shown while no live worker can take a run (none running, or every one unusable), with the
+ * registry's reason, so queued runs that do not move are explained on every page.
+ */
+function watchWorkers(notice) {
+  poll(
+    async () => {
+      /** @type {import('../../src/contract/health.js').WorkerList} */
+      const workers = await api('/v1/workers');
+      notice.hidden = workers.usable > 0;
+      if (workers.usable > 0) return;
+      fill(notice, h('strong', {}, 'No usable worker: queued runs will not start. '), workers.waiting?.replace(/^waiting: /, '') ?? '', ' ', h('a', { href: '/ui/workers' }, 'Workers'));
+    },
+    WORKERS_REFRESH_MS,
+    // A page whose API is down says so itself; the notice keeps its last state.
+    () => undefined,
+  );
 }
 
 export function setTitle(title) {

@@ -17,6 +17,7 @@ const PAGES = {
   '/ui/sweeps/:id': 'sweep.html',
   '/ui/submit': 'submit.html',
   '/ui/compare': 'compare.html',
+  '/ui/workers': 'workers.html',
 } as const;
 
 const UPLOT_FILES = new Set(['/uPlot.esm.js', '/uPlot.min.css']);

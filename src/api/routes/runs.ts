@@ -73,6 +73,7 @@ export const runRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
           request: p.request,
           dataset: p.dataset,
           memory: { ...p.memory.memory, suggestions: p.memory.suggestions },
+          progressTotal: p.progressTotal,
         });
       }
       const key = req.headers['idempotency-key'];
@@ -102,7 +103,7 @@ export const runRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
     const run = loadRun(deps, req.params.id);
     return {
       ...runView(run),
-      waiting: await runWaiting(deps.redis, deps.config.queuePrefix, run),
+      waiting: await runWaiting(deps.redis, deps.config, run),
       latestMetrics: latestMetrics(deps.db, run.id),
       events: listRunEvents(deps.db, run.id),
       attempts: listAttempts(deps.db, run.id),

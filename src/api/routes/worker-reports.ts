@@ -73,7 +73,7 @@ export const workerReportRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, de
   // What a worker needs before it starts an attempt: the run's status and data (it downloads or checks the data first).
   app.get('/v1/worker/runs/:id/inputs', { config, schema: { params: idParams } }, async (req) => {
     const run = requireRun(deps.db, req.params.id);
-    return { status: run.status, data: run.data, datasetSha: run.datasetSha };
+    return { status: run.status, data: run.data, datasetSha: run.datasetSha, request: run.request, memory: run.memory };
   });
 
   app.get('/v1/worker/runs/:id/control', { config, schema: { params: idParams, querystring: z.object({ attempt: z.coerce.number().int().min(0) }) } }, async (req) =>

@@ -3,9 +3,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
-import { insertWorkerCredential, revokeWorkerCredential, type WorkerCredential } from '../../db/worker-credentials-repository.js';
+import { insertWorkerCredential, listWorkerCredentials, revokeWorkerCredential, type WorkerCredential } from '../../db/worker-credentials-repository.js';
 import { newId } from '../../domain/ids.js';
-import { WorkersView } from '../../contract/health.js';
+import { CreatedWorkerCredential, WorkerCredentialView, WorkerList } from '../../contract/health.js';
 import type { AppDeps } from '../app.js';
 import { readWorkers, workersView } from '../worker-status.js';
 import { workerRouteConfig } from '../worker-route.js';
@@ -25,14 +25,17 @@ const idParams = z.object({ id: z.string().min(1).max(100) });
 
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
 
-export function credentialView(c: WorkerCredential) {
+export function credentialView(c: WorkerCredential): WorkerCredentialView {
   return { id: c.id, name: c.name, labels: c.labels, createdAt: iso(c.createdAt), revokedAt: iso(c.revokedAt), lastUsedAt: iso(c.lastUsedAt) };
 }
 
 export const workerRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
-  app.get('/v1/workers', { schema: { response: { 200: WorkersView } } }, async () => workersView(await readWorkers(deps.redis, deps.config.queuePrefix)));
+  app.get('/v1/workers', { schema: { response: { 200: WorkerList } } }, async () => ({
+    ...workersView(await readWorkers(deps.redis, deps.config)),
+    registered: listWorkerCredentials(deps.db).map(credentialView),
+  }));
 
-  app.post('/v1/workers', { schema: { body: createBody } }, async (req, reply) => {
+  app.post('/v1/workers', { schema: { body: createBody, response: { 201: CreatedWorkerCredential } } }, async (req, reply) => {
     const id = newId('wkr');
     const { token, tokenHash } = mintWorkerToken(id);
     const labels = [...new Set(req.body.labels)];
@@ -41,7 +44,7 @@ export const workerRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =>
     return reply.status(201).send({ ...credentialView(created), token });
   });
 
-  app.delete('/v1/workers/:id', { schema: { params: idParams } }, async (req) => {
+  app.delete('/v1/workers/:id', { schema: { params: idParams, response: { 200: WorkerCredentialView } } }, async (req) => {
     return credentialView(revokeWorkerCredential(deps.db, req.params.id));
   });
 

@@ -167,6 +167,9 @@ export function createHttpReporter(o: HttpReporterOptions): Reporter {
         throw e;
       }
     },
+    note: async (runId, message) => {
+      await call('note', () => client.json('POST', `/v1/worker/runs/${runId}/events`, { attempt: null, message }));
+    },
     download: (sha256, to) => call('download', () => downloadBlob(client, sha256, to)),
     async close() {
       closed = true;

@@ -36,6 +36,8 @@ export async function startRemoteWorker(config: Config, logger: Logger, extra: {
   if (!config.redisUrl) throw new Error('a remote worker needs REDIS_URL: the Redis of the control plane, which delivers the jobs');
   const client = createControlPlaneClient(config.serverUrl, config.workerToken);
   const me = await whoAmI(client, logger);
+  // The control plane knows this worker by its credential's name: attempts, the registry and placement pins use it.
+  const named: Config = Object.freeze({ ...config, workerName: me.name });
   const log = logger.child({ worker: me.name });
   const connection = createRedis(config.redisUrl, workerRedisOptions());
   const subscriber = createRedis(config.redisUrl, workerRedisOptions());
@@ -50,7 +52,7 @@ export async function startRemoteWorker(config: Config, logger: Logger, extra: {
     onUnauthorized: (reason) => revoked.handle?.revoke(reason),
   });
   const handle = await startWorkerCore({
-    config,
+    config: named,
     reporter,
     logger: log,
     connection,
