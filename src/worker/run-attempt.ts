@@ -89,6 +89,7 @@ export async function runAttempt(deps: AttemptDeps, started: StartAttemptAnswer,
   const onStop = (signal: StopSignal) => {
     if (stop) return;
     stop = signal;
+    if (controller.signal.aborted) return;
     log.info({ stopReason: signal.stopReason, reason: signal.reason }, 'stopping the trainer');
     controller.abort(signal.stopReason === 'early_stopped' ? 'early_stopped' : 'cancelled');
   };

@@ -144,7 +144,10 @@ export async function startWorkerCore(deps: WorkerCoreDeps): Promise<WorkerHandl
   const channel = cancelChannel(config.queuePrefix);
   await deps.subscriber.subscribe(channel);
   const onCancel = (ch: string, runId: string) => {
-    if (ch === channel) active.get(runId)?.abort('cancelled');
+    const running = ch === channel ? active.get(runId) : undefined;
+    if (!running || running.signal.aborted) return;
+    logger.info({ runId }, 'cancel signal: stopping the trainer');
+    running.abort('cancelled');
   };
   deps.subscriber.on('message', onCancel);
 

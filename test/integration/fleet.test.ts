@@ -60,6 +60,8 @@ describe('a fleet of remote workers', () => {
       if (trainer !== null && (await pidRunning(trainer))) process.kill(-trainer, 'SIGKILL');
       // The control plane notices the silence (no heartbeat) and moves the run on.
       await waitStatus(fleet.app, created.id, ['interrupted'], 30_000);
+      const registry = await fleet.cp.http<{ items: { name: string; state: string }[] }>('GET', '/v1/workers');
+      expect(registry.json.items.find((w) => w.name === a.name)?.state).toBe('lost');
       const uploadedBefore = await uploadedCheckpoints(created.id);
       const b = await fleet.spawn(unique('mac-b'));
       const run = await waitStatus(fleet.app, created.id, ['succeeded', 'failed', 'cancelled'], 120_000);
@@ -144,6 +146,31 @@ describe('a fleet of remote workers', () => {
       expect((nextRun.attempts as unknown as { worker: string }[]).map((x) => x.worker)).toEqual([b.name]);
     },
     240_000,
+  );
+
+  chaosIt(
+    'a cancel reaches a remote worker within 2 s: its trainer stops and the run ends cancelled',
+    async () => {
+      const a = await fleet.spawn(unique('mac-a'), { MLX_STANDIN_STEP_SECONDS: '0.5' });
+      const created = await submit(fleet.app, sftRun(400, 5));
+      await waitFor(async () => (await metricIterations(fleet.app, created.id)).length >= 1, { timeoutMs: 90_000, what: 'the run to train' });
+      const askedAt = Date.now();
+      const res = await fleet.cp.http('POST', `/v1/runs/${created.id}/cancel`);
+      expect(res.status, res.text).toBe(202);
+      // The worker's own log line says when the signal reached it (pino's time, the same clock).
+      const reached = await waitFor(
+        () => {
+          const line = a.output().split('\n').find((l) => l.includes('"cancel signal: stopping the trainer"') || (l.includes('"stopping the trainer"') && l.includes(created.id)));
+          return line ? (JSON.parse(line) as { time: number }).time : null;
+        },
+        { timeoutMs: 30_000, what: 'the cancel to reach the worker' },
+      );
+      expect(reached - askedAt).toBeLessThan(2000);
+      const run = await waitStatus(fleet.app, created.id, ['succeeded', 'failed', 'cancelled'], 60_000);
+      expect(run).toMatchObject({ status: 'cancelled', stopReason: 'cancelled' });
+      expect(run.attempts).toHaveLength(1);
+    },
+    180_000,
   );
 
   chaosIt(
