@@ -142,15 +142,13 @@ function renderProgress() {
   const left =
     run.status === 'running' && p.etaSeconds != null
       ? `about ${formatDuration(p.etaSeconds)} left`
-      : run.waiting
-        ? run.waiting
-        : run.status === 'queued'
-          ? 'waiting for a worker'
-          : run.status === 'interrupted'
-            ? 'interrupted: waiting to resume from the newest checkpoint'
-            : FINAL.has(run.status)
-              ? `${run.status} ${run.finishedAt ? new Date(run.finishedAt).toLocaleTimeString() : ''}`
-              : '';
+      : run.status === 'queued'
+        ? (run.waiting ?? 'waiting for a worker')
+        : run.status === 'interrupted'
+          ? 'interrupted: waiting to resume from the newest checkpoint'
+          : FINAL.has(run.status)
+            ? `${run.status} ${run.finishedAt ? new Date(run.finishedAt).toLocaleTimeString() : ''}`
+            : '';
   const stat = (label, value, id) =>
     h('div', { class: 'stat' }, h('div', { class: 'label' }, label), h('div', { class: 'value', id }, value));
   fill(
