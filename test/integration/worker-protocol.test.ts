@@ -2,6 +2,7 @@
 // once however often they are sent, blobs are checked by hash, finish is recorded once, and a worker whose
 // attempt is not the current one is refused.
 import { createHash, randomUUID } from 'node:crypto';
+import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -27,7 +28,9 @@ afterAll(async () => {
 let n = 0;
 function newRun(iters = 30) {
   const id = `run_proto${++n}`;
-  const base = minimalNewRun(id);
+  // Its folder inside the env's DATA_DIR: uploaded checkpoints are placed there (never the working directory).
+  const runDir = path.join(env.dataDir, 'runs', id);
+  const base = minimalNewRun(id, { runDir, adapterPath: path.join(runDir, 'adapters') });
   insertRun(env.db, { ...base, request: { ...base.request, iters } });
   return id;
 }
