@@ -20,7 +20,7 @@ import type { StopReason } from './execute.js';
 import { RevokedError, type RunInputs, SupersededError } from './reporter.js';
 import { listCheckpoints } from './resume-point.js';
 import { type AttemptDeps, runAttempt } from './run-attempt.js';
-import { leaseOwnerAlive, readLease, type WorkerIdentity, writeLease } from './run-lease.js';
+import { isOwnLease, leaseOwnerAlive, readLease, type WorkerIdentity, writeLease } from './run-lease.js';
 
 export interface ProcessorDeps extends AttemptDeps {
   logger: Logger;
@@ -93,9 +93,10 @@ async function advance(deps: ProcessorDeps & { handedBack: Set<string> }, runId:
   await settleLeftoverAttemptDirs(adapters);
   const own = (await listCheckpoints(adapters)).map((c) => ({ name: path.basename(c.adapterFile), iteration: c.iteration }));
   // Before the run shows running: from now on a worker on this host that finds it running can ask whether we live.
-  // A live owner's lease (a duplicate delivery) is left alone.
+  // A live owner's lease (a duplicate delivery, a lock lapsed in a Redis outage) is left alone, even when that owner
+  // is another worker of this very process.
   const lease = await readLease(runDir);
-  if (!(lease && lease.pid !== deps.self.pid && (await leaseOwnerAlive(lease, deps.self)))) await writeLease(runDir, deps.self, token ?? null);
+  if (!lease || isOwnLease(lease, deps.self) || !(await leaseOwnerAlive(lease, deps.self))) await writeLease(runDir, deps.self, token ?? null);
   const answer = await deps.reporter.start({ runId, deliveryId: `${job.id ?? runId}@${token ?? 'none'}`, jobAttempt: n, mlxVersion: deps.preflight.version, checkpoints: own });
   switch (answer.outcome) {
     case 'final':

@@ -13,7 +13,7 @@ import { nextTrainJob } from '../shared/job-kinds.js';
 import type { RunQueues } from '../shared/run-queues.js';
 import { recoverLostJobs } from './follow-up/job-recovery.js';
 import { stopLeftoverTrainer } from './leftover-trainer.js';
-import { describeOwner, leaseOwnerAlive, readLease, type RunLease, type WorkerIdentity } from './run-lease.js';
+import { describeOwner, isOwnLease, leaseOwnerAlive, readLease, type RunLease, type WorkerIdentity } from './run-lease.js';
 
 export interface RecoveryDeps {
   db: Db;
@@ -37,8 +37,7 @@ export async function reclaimRun(deps: RecoveryDeps, run: Run): Promise<Reclaim>
   const lease = await readLease(run.runDir);
   // Only this very worker can tell that a lease naming it is left over; another worker in the same process (a test
   // environment, or an embedder running two) is alive and settles its own runs.
-  const leftByThisProcess =
-    lease?.pid === deps.self.pid && lease.host === deps.self.host && lease.workerName === deps.self.workerName && deps.active !== undefined && !deps.active.has(run.id);
+  const leftByThisProcess = isOwnLease(lease, deps.self) && deps.active !== undefined && !deps.active.has(run.id);
   if (!leftByThisProcess && (await leaseOwnerAlive(lease, deps.self))) return { kind: 'owned', owner: describeOwner(lease) };
   const log = deps.logger.child({ runId: run.id });
   // A trainer's pid only means something on the host that started it.

@@ -92,6 +92,11 @@ export async function leaseOwnerAlive(lease: RunLease | null, self: WorkerIdenti
   return lease.pidStartedAt === null || startedAt === lease.pidStartedAt;
 }
 
+/** Whether the lease names this very worker (a process may run more than one: a test environment, an embedder). */
+export function isOwnLease(lease: RunLease | null, self: WorkerIdentity): boolean {
+  return lease !== null && lease.host === self.host && lease.pid === self.pid && lease.workerName === self.workerName;
+}
+
 export function describeOwner(lease: RunLease | null): string {
   return lease ? `${lease.workerName} (pid ${lease.pid} on ${lease.host})` : 'an unknown worker';
 }

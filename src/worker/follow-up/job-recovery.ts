@@ -16,7 +16,7 @@ import { ConflictError } from '../../domain/errors.js';
 import type { FollowUpJob } from '../../domain/follow-up-job.js';
 import { killGroup } from '../execute.js';
 import { processCommand, processRunning, processStartTime, waitGone } from '../process-info.js';
-import { describeOwner, leaseOwnerAlive, readLease, type WorkerIdentity } from '../run-lease.js';
+import { describeOwner, isOwnLease, leaseOwnerAlive, readLease, type WorkerIdentity } from '../run-lease.js';
 
 export const TOOL_PID_FILE = 'tool.pid';
 
@@ -88,8 +88,7 @@ export async function stopLeftoverTool(jobDir: string, graceMs: number, log: Log
 export async function reclaimJob(deps: JobRecoveryDeps, job: FollowUpJob): Promise<JobReclaim> {
   const lease = await readLease(job.jobDir);
   // As for runs (recovery.ts): only this very worker can tell that a lease naming it is left over.
-  const leftByThisProcess =
-    lease?.pid === deps.self.pid && lease.host === deps.self.host && lease.workerName === deps.self.workerName && deps.active !== undefined && !deps.active.has(job.id);
+  const leftByThisProcess = isOwnLease(lease, deps.self) && deps.active !== undefined && !deps.active.has(job.id);
   if (!leftByThisProcess && (await leaseOwnerAlive(lease, deps.self))) return { kind: 'owned', owner: describeOwner(lease) };
   const log = deps.logger.child({ jobId: job.id, runId: job.runId });
   // A tool's pid only means something on the host that started it.
