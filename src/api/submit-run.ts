@@ -2,6 +2,7 @@
 import path from 'node:path';
 
 import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 
 import type { DatasetReport } from '../datasets/validate-dataset.js';
 import type { Db } from '../db/client.js';
@@ -22,12 +23,15 @@ import { localWorkerMemory } from '../memory/worker-memory.js';
 import { MemoryDoesNotFitError } from '../domain/errors.js';
 import { doesNotFitMessage } from '../domain/run-memory.js';
 import { checkFollowUpPaths, checkRequestForRun } from './submit-follow-up.js';
+import { chooseFlagSet } from './trainer-flags.js';
 
 export interface SubmitDeps {
   config: Config;
   db: Db;
   queue: Queue;
   inputs: InputCheckDeps;
+  /** The worker registry's Redis: the installed trainers' flag sets. Without it, the verified 3.1.2 set. */
+  redis?: Redis;
 }
 
 export interface PreparedRun {
@@ -41,10 +45,12 @@ export interface PreparedRun {
   memory: MemoryAssessment;
   /** Iterations expected from the request, shown as the run's progress total before the trainer prints any. */
   progressTotal: number | null;
+  /** The flag set the command was built for, and the worker that published it (null: the verified set). */
+  flagSet: { version: string | null; source: 'build_parser' | 'help' | 'verified'; worker: string | null };
 }
 
 /** Validates a body and everything it points at; builds the command. No side effects. */
-export async function prepareRun(body: unknown, deps: Pick<SubmitDeps, 'config' | 'inputs'>): Promise<PreparedRun> {
+export async function prepareRun(body: unknown, deps: Pick<SubmitDeps, 'config' | 'inputs' | 'redis'>): Promise<PreparedRun> {
   const { request, warnings } = parseRunRequest(body);
   const { dataDir, report } = await checkRunInputs(request, deps.inputs);
   for (const [i, req] of (request.after ?? []).entries()) {
@@ -53,7 +59,9 @@ export async function prepareRun(body: unknown, deps: Pick<SubmitDeps, 'config' 
   }
   const id = newId('run');
   const runDir = path.join(deps.config.dataDir, 'runs', id);
-  const command = buildCommand(request, { python: deps.config.mlxPython, runDir, dataDir });
+  const chosen = await chooseFlagSet(request, deps);
+  warnings.push(...chosen.warnings);
+  const command = buildCommand(request, { python: deps.config.mlxPython, runDir, dataDir, flagSet: chosen.flagSet });
   const memory = await assessRunMemory(request, report, {
     hubCache: deps.config.hfHubCache,
     margin: deps.config.memoryMargin,
@@ -61,7 +69,7 @@ export async function prepareRun(body: unknown, deps: Pick<SubmitDeps, 'config' 
   });
   if (memory.memory.fit === 'tight') warnings.push({ path: 'memory', message: tightMessage(memory) });
   const progressTotal = expectedIterations(request, report.splits.train.rows);
-  return { id, request, warnings, runDir, dataDir, dataset: report, command, memory, progressTotal };
+  return { id, request, warnings, runDir, dataDir, dataset: report, command, memory, progressTotal, flagSet: { ...command.flagSet, worker: chosen.worker } };
 }
 
 function tightMessage({ memory: m }: MemoryAssessment): string {

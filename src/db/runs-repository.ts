@@ -36,6 +36,7 @@ export type RunPatch = Partial<
     | 'exitCode'
     | 'signal'
     | 'mlxVersion'
+    | 'environment'
     | 'worker'
     | 'trainerPid'
     | 'stopReason'

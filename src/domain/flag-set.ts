@@ -101,3 +101,10 @@ export function unsupportedBy(set: FlagSet, request: RunRequest, values: (o: Opt
 export function describeUnsupported(u: Unsupported, set: Pick<FlagSet, 'version'>, worker: string): string {
   return `${u.key}: mlx-lm-lora ${set.version ?? '(unknown version)'} on ${worker} ${u.what}`;
 }
+
+/** Same flags, choices and defaults (a --help set's defaults are unknown, so not compared): one's command suits the other. */
+export function sameFlags(a: FlagSet, b: FlagSet): boolean {
+  const withDefaults = a.source !== 'help' && b.source !== 'help';
+  const key = (s: FlagSet) => JSON.stringify(s.options.map((o) => [o.flag, o.choices, withDefaults ? (o.default ?? null) : null]).sort());
+  return key(a) === key(b);
+}

@@ -73,7 +73,7 @@ export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> 
     snapshot: () => {
       const runId = active.keys().next().value ?? null;
       const state = stopping ? 'stopping' : preflight.error ? 'unusable' : runId ? 'training' : 'idle';
-      return { name: config.workerName, versions: preflight.versions, state, runId, reason: preflight.error };
+      return { name: config.workerName, versions: preflight.versions, state, runId, reason: preflight.error, flagSet: preflight.flagSet, environment: preflight.environment };
     },
   });
 

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { getRun, transitionRun } from '../db/runs-repository.js';
 import { ConflictError } from '../domain/errors.js';
 import type { Run } from '../domain/run.js';
+import { flagSetReason } from '../domain/worker-flag-check.js';
 import { isFinal } from '../domain/run-status.js';
 import { nextTrainJob, parseJobId, type TrainPayload } from '../shared/job-kinds.js';
 import { addJobs } from '../shared/queue.js';
@@ -73,6 +74,10 @@ async function advance(deps: ProcessorDeps, found: Run, n: number, token: string
   if (run.notBefore !== null && run.notBefore > Date.now() + 50) return { kind: 'later', delayMs: run.notBefore - Date.now() };
   // This worker's trainer stopped passing its check after it took the job: the job goes back for another worker.
   if (deps.preflight.error) return { kind: 'later', delayMs: deps.config.resumeDelayMs };
+  // The run needs an option this worker's trainer lacks (it was queued before this worker registered, or for
+  // another one): it fails with what is missing rather than with an argparse error.
+  const cannot = flagSetReason(run.request, { name: deps.config.workerName, flagSet: deps.preflight.flagSet });
+  if (cannot) return failBeforeStart(deps, run, cannot);
   // Before the run shows running: from now on a worker that finds this run running can ask whether we live.
   await writeLease(run.runDir, deps.self, token ?? null);
   await runAttempt(deps, run, log);
@@ -137,6 +142,16 @@ async function finish(deps: ProcessorDeps, runId: string, step: Step, job: Job, 
 }
 
 /** A run cancelled while queued or interrupted never starts; returns its status afterwards. */
+function failBeforeStart(deps: ProcessorDeps, run: Run, error: string): Step {
+  try {
+    const failed = transitionRun(deps.db, run.id, [run.status], 'failed', { finishedAt: Date.now(), error, worker: deps.config.workerName, mlxVersion: deps.preflight.version }, error);
+    return { kind: 'failed', error: failed.error ?? error };
+  } catch (e) {
+    if (e instanceof ConflictError) return { kind: 'done', status: getRun(deps.db, run.id)?.status ?? 'failed' };
+    throw e;
+  }
+}
+
 function cancelBeforeStart(deps: ProcessorDeps, run: Run): string {
   try {
     return transitionRun(deps.db, run.id, [run.status], 'cancelled', { finishedAt: Date.now(), stopReason: 'cancelled' }, 'cancelled before it started').status;

@@ -10,6 +10,8 @@ import { maxMetricValue } from '../db/metrics-repository.js';
 import { withTransaction } from '../db/transaction.js';
 import { finishAttempt, getRun, listAttempts, recordRunEvent, startAttempt, transitionRun, updateRunProgress } from '../db/runs-repository.js';
 import { buildCommand, TRAINER_ENV } from '../domain/build-command.js';
+import { type FlagSet, sameFlags, VERIFIED_FLAG_SET } from '../domain/flag-set.js';
+import type { RunEnvironment } from '../domain/run-environment.js';
 import { ConflictError } from '../domain/errors.js';
 import { decideRetry } from '../domain/retry-policy.js';
 import type { Run } from '../domain/run.js';
@@ -22,13 +24,15 @@ import { decideOnOom } from './oom-retry.js';
 import { decideOutcome, type Outcome } from './outcome.js';
 import { retrySettings } from './retry-decisions.js';
 import { listCheckpoints, newestCheckpoint, type ResumePoint } from './resume-point.js';
+import type { TrainerEnvironment, TrainerVersions } from './preflight.js';
 import { RunOutputSink } from './run-output-sink.js';
 import { startLeaseHeartbeat } from './run-lease.js';
 
 export interface AttemptDeps {
   config: Config;
   db: Db;
-  preflight: { version: string | null; error: string | null };
+  /** What this worker's preflight found: the trainer's version and flags, and the machine (recorded on each run). */
+  preflight: { version: string | null; error: string | null; flagSet?: FlagSet | null; environment?: TrainerEnvironment | null; versions?: TrainerVersions };
   resolveData: (data: string) => Promise<string>;
   active: Map<string, AbortController>;
   /** Process groups of running trainers, so a forced exit can still stop them. */
@@ -58,19 +62,40 @@ async function prepareAttempt(deps: AttemptDeps, run: Run, attempt: number): Pro
   const resume = await resumePoint(run);
   const dataDir = await deps.resolveData(run.data);
   const ctx = { python: deps.config.mlxPython, runDir: run.runDir, dataDir };
-  // A first attempt runs the command recorded at submit; only a resume needs a new one.
-  if (!resume) return { argv: run.argv, env: { ...TRAINER_ENV }, adapters, attemptDir: null, resume };
+  const flagSet = deps.preflight.flagSet ?? undefined;
+  // A first attempt runs the command recorded at submit, unless this worker's trainer has other flags than the
+  // verified set it was built for: then it is built again for them (and recorded). A resume always needs a new one.
+  if (!resume) {
+    const argv = flagSet && !sameFlags(flagSet, VERIFIED_FLAG_SET) ? buildCommand(run.request, { ...ctx, flagSet }).argv : run.argv;
+    return { argv, env: { ...TRAINER_ENV }, adapters, attemptDir: null, resume };
+  }
   const remainingIterations = Math.max(1, resume.total - resume.iteration);
-  const command = buildCommand(run.request, { ...ctx, resume: { adapterFile: resume.adapterFile, remainingIterations } });
+  const command = buildCommand(run.request, { ...ctx, flagSet, resume: { adapterFile: resume.adapterFile, remainingIterations } });
   const attemptDir = attemptAdapterDir(adapters, attempt);
   return { argv: withAdapterPath(command.argv, attemptDir), env: command.env, adapters, attemptDir, resume };
 }
 
+/** What the run trains with on this worker, as its preflight found it. */
+function runEnvironment(deps: AttemptDeps): RunEnvironment {
+  const { versions, environment, flagSet } = deps.preflight;
+  return {
+    worker: deps.config.workerName,
+    python: versions?.python ?? null,
+    mlx: versions?.mlx ?? null,
+    mlxLm: versions?.mlxLm ?? null,
+    mlxLmLora: versions?.mlxLmLora ?? deps.preflight.version,
+    os: environment?.os ?? null,
+    chip: environment?.chip ?? null,
+    memoryBytes: environment?.memoryBytes ?? null,
+    flagSet: flagSet ? { version: flagSet.version, source: flagSet.source } : { version: VERIFIED_FLAG_SET.version, source: 'verified' },
+  };
+}
+
 /** Moves the run to running and opens the attempt; false when a cancel moved the run first. */
-function enterRunning(deps: AttemptDeps, run: Run, attempt: number, resume: ResumePoint | null): boolean {
+function enterRunning(deps: AttemptDeps, run: Run, attempt: number, resume: ResumePoint | null, argv: string[]): boolean {
   const now = Date.now();
   const reason = resume ? `attempt ${attempt}, resuming from iteration ${resume.iteration}` : `attempt ${attempt}`;
-  const patch = { attempt, worker: deps.config.workerName, startedAt: run.startedAt ?? now, mlxVersion: deps.preflight.version, error: null, stopReason: null };
+  const patch = { attempt, worker: deps.config.workerName, startedAt: run.startedAt ?? now, mlxVersion: deps.preflight.version, error: null, stopReason: null, argv, environment: runEnvironment(deps) };
   try {
     // One transaction: a crash between the two writes would leave a running run without its attempt row.
     withTransaction(deps.db, () => {
@@ -88,7 +113,7 @@ function enterRunning(deps: AttemptDeps, run: Run, attempt: number, resume: Resu
 export async function runAttempt(deps: AttemptDeps, run: Run, log: Logger): Promise<Outcome | null> {
   const attempt = run.attempt + 1;
   const { argv, env, adapters, attemptDir, resume } = await prepareAttempt(deps, run, attempt);
-  if (!enterRunning(deps, run, attempt, resume)) return null;
+  if (!enterRunning(deps, run, attempt, resume, resume ? run.argv : argv)) return null;
   fs.mkdirSync(attemptDir ?? adapters, { recursive: true });
   // The API only records the run; its folder and config.yaml are made here, where the trainer reads them.
   const configPath = path.join(run.runDir, 'config.yaml');
