@@ -1,5 +1,6 @@
 // Pure argv builders for the follow-up tools: mlx_lm generate, fuse, lora --test, convert, and mlx_lm_lora.train --test.
 import { flagArg, TRAINER_ENV } from './build-command.js';
+import { LORA_TEST_SEED } from './test-token-count.js';
 
 /** The child environment for every follow-up tool (unbuffered, UTF-8), added to the inherited one. */
 export const FOLLOW_UP_ENV: Readonly<Record<string, string>> = TRAINER_ENV;
@@ -65,7 +66,8 @@ export interface LoraTestArgs {
 
 /** `mlx_lm lora --test`: the evaluation that works for SFT adapters; it does not rewrite adapter_config.json. */
 export function loraTestArgv(a: LoraTestArgs): string[] {
-  const argv = [a.python, '-m', 'mlx_lm', 'lora', '--model', a.model, '--adapter-path', a.adapterPath, '--data', a.data, '--test', '--batch-size', String(a.batchSize), '--test-batches', String(a.testBatches)];
+  // --seed: which batches are scored when test_batches is below the split's; the token count draws the same ones.
+  const argv = [a.python, '-m', 'mlx_lm', 'lora', '--model', a.model, '--adapter-path', a.adapterPath, '--data', a.data, '--test', '--batch-size', String(a.batchSize), '--test-batches', String(a.testBatches), '--seed', String(LORA_TEST_SEED)];
   if (a.maxSeqLength !== undefined) argv.push('--max-seq-length', String(a.maxSeqLength));
   if (a.maskPrompt) argv.push('--mask-prompt');
   return argv;

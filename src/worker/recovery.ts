@@ -11,6 +11,7 @@ import { ConflictError } from '../domain/errors.js';
 import type { Run } from '../domain/run.js';
 import { nextTrainJob } from '../shared/job-kinds.js';
 import { addJobs } from '../shared/queue.js';
+import { recoverLostJobs } from './follow-up/job-recovery.js';
 import { stopLeftoverTrainer } from './leftover-trainer.js';
 import { describeOwner, leaseOwnerAlive, readLease, type RunLease, type WorkerIdentity } from './run-lease.js';
 
@@ -105,13 +106,16 @@ export async function recoverLostRuns(deps: RecoveryDeps & JobAccess): Promise<s
   return released;
 }
 
-/** Runs recoverLostRuns now and then every `everyMs` until stopped; a failed pass is logged and retried later. */
+/**
+ * Runs recoverLostRuns (and recoverLostJobs, for follow-up jobs) now and then every `everyMs` until stopped; a
+ * failed pass is logged and retried later.
+ */
 export function startRecoveryLoop(deps: RecoveryDeps & JobAccess, everyMs: number): { first: Promise<void>; stop: () => Promise<void> } {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<void> = Promise.resolve();
   const pass = () => {
-    current = recoverLostRuns(deps).then(
+    current = recoverLostRuns(deps).then(() => recoverLostJobs(deps)).then(
       () => undefined,
       (err: unknown) => deps.logger.error({ err }, 'recovery pass failed; retrying at the next interval'),
     );

@@ -1,5 +1,6 @@
 // Helpers for follow-up job tests: train a run to success on a local tiny model, wait for jobs, sha256 of bodies.
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 
 import { expect } from 'vitest';
@@ -50,4 +51,15 @@ export async function waitJobFinal(env: TestEnv, id: string, timeoutMs = 90_000)
 
 export function sha256(body: Buffer | string): string {
   return createHash('sha256').update(body).digest('hex');
+}
+
+/**
+ * The tokens `mlx_lm lora --test` scores on EVAL_DATA's test split without prompt masking, batch size 1, derived
+ * from the stand-in tokenizer's rule (a chat message is its role token, one token per word, an end token): each
+ * row scores as many target positions as it has tokens.
+ */
+export function evalDataTokens(): number {
+  const rows = fs.readFileSync(path.join(EVAL_DATA, 'test.jsonl'), 'utf8').split('\n').filter(Boolean);
+  const messageTokens = (m: { content: string }) => m.content.split(/\s+/).filter(Boolean).length + 2;
+  return rows.reduce((sum, line) => sum + (JSON.parse(line) as { messages: { content: string }[] }).messages.reduce((n, m) => n + messageTokens(m), 0), 0);
 }

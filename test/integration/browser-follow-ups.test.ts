@@ -1,10 +1,11 @@
 // Browser test of the after-training views: a run page with evaluation, samples side by side and artifacts, and the
-// compare page for 3 runs (curves, parameter diff, evaluation, samples), with screenshots.
+// compare page for 3 runs (curves, parameter diff, evaluation, samples) opened from the runs list and the sweep page,
+// with screenshots.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { type BrowserHandle, httpJson, launchBrowser, screenshot, type ServedEnv, startServedEnv } from '../helpers/browser.js';
-import { sftRequest, waitJobFinal, waitRunFinal } from '../helpers/follow-up.js';
+import { evalDataTokens, sftRequest, waitJobFinal, waitRunFinal } from '../helpers/follow-up.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 let served: ServedEnv;
@@ -43,6 +44,7 @@ describe('after training in the browser', { timeout: 120_000 }, () => {
     await page.goto(url(`/ui/runs/${runIds[0]}`));
     await page.waitForSelector('#evaluation #eval-loss');
     expect(Number(await page.textContent('#eval-loss'))).toBeGreaterThan(0);
+    expect(await page.textContent('#eval-tokens')).toBe(String(evalDataTokens()));
     const rows = page.locator('#samples table.samples-table tbody tr');
     expect(await rows.count()).toBe(1);
     const cells = await rows.first().locator('td').allTextContents();
@@ -70,6 +72,25 @@ describe('after training in the browser', { timeout: 120_000 }, () => {
     const sampleHead = await page.locator('#compare-samples thead th').allTextContents();
     expect(sampleHead).toEqual(['Prompt', 'Base model', 'lr 0.00001', 'lr 0.0001', 'lr 0.0005']);
     await screenshot(page, 'compare-3-runs');
+  });
+
+  it('the runs list ticks 3 runs and opens them on the compare page', async () => {
+    await page.goto(url('/ui'));
+    await page.waitForSelector(`#runs-table tr[data-run-id="${runIds[2]}"]`);
+    const action = page.locator('#compare-selected');
+    expect(await action.getAttribute('aria-disabled')).toBe('true');
+    await page.check(`#runs-table tr[data-run-id="${runIds[0]}"] input.compare-tick`);
+    expect(await action.textContent()).toBe('Tick 2 to 8 runs to compare');
+    expect(await action.getAttribute('href')).toBeNull();
+    for (const id of runIds.slice(1)) await page.check(`#runs-table tr[data-run-id="${id}"] input.compare-tick`);
+    expect(await action.textContent()).toBe('Compare 3 runs');
+    await screenshot(page, 'runs-list-compare-selection');
+    await page.click('#compare-selected');
+    await page.waitForSelector('#compare-eval');
+    expect(new URL(page.url()).searchParams.get('runs')).toBe(runIds.join(','));
+    const legend = await page.locator('#compare-runs li a').allTextContents();
+    expect(legend).toEqual(['lr 0.00001', 'lr 0.0001', 'lr 0.0005']);
+    await screenshot(page, 'compare-from-runs-list');
   });
 
   it('the sweep page shows test loss and perplexity columns and opens the compare page for ticked runs', async () => {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { mlxq } from '../helpers/cli.js';
-import { QWEN_4BIT, sftRequest, trainedRun, waitRunFinal } from '../helpers/follow-up.js';
+import { evalDataTokens, QWEN_4BIT, sftRequest, trainedRun, waitRunFinal } from '../helpers/follow-up.js';
 import { createTestEnv, type TestEnv } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -34,7 +34,7 @@ describe('mlxq follow-up commands', { timeout: 120_000 }, () => {
   it('eval prints test loss and perplexity (exit 0)', async () => {
     const r = await cli(['eval', runId]);
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^test_loss \d+\.\d+ {2}test_ppl \d+\.\d+ {2}batches 4 {2}\(mlx_lm lora --test\)$/m);
+    expect(r.stdout).toMatch(new RegExp(`^test_loss \\d+\\.\\d+ {2}test_ppl \\d+\\.\\d+ {2}batches 4 {2}tokens ${evalDataTokens()} {2}\\(mlx_lm lora --test\\)$`, 'm'));
     expect(r.stderr).toMatch(/evaluate job_\S+: succeeded/);
   });
 

@@ -105,7 +105,7 @@ describe('follow-up commands', () => {
     expect(generateArgv({ python: 'py', model: 'M', adapterPath: 'A', prompt: '-x', maxTokens: 9 })).toEqual(['py', '-m', 'mlx_lm', 'generate', '--model', 'M', '--adapter-path', 'A', '--prompt=-x', '--max-tokens', '9', '--temp', '0']);
     expect(fuseArgv({ python: 'py', model: 'M', adapterPath: 'A', savePath: 'S', dequantize: true, exportGguf: true })).toEqual(['py', '-m', 'mlx_lm', 'fuse', '--model', 'M', '--adapter-path', 'A', '--save-path', 'S', '--dequantize', '--export-gguf']);
     expect(convertArgv({ python: 'py', model: 'F', mlxPath: 'Q', bits: 4, groupSize: 64 })).toEqual(['py', '-m', 'mlx_lm', 'convert', '--model', 'F', '--mlx-path', 'Q', '-q', '--q-bits', '4', '--q-group-size', '64']);
-    expect(loraTestArgv({ python: 'py', model: 'M', adapterPath: '', data: 'D', batchSize: 1, testBatches: -1, maskPrompt: true })).toEqual(['py', '-m', 'mlx_lm', 'lora', '--model', 'M', '--adapter-path', '', '--data', 'D', '--test', '--batch-size', '1', '--test-batches', '-1', '--mask-prompt']);
+    expect(loraTestArgv({ python: 'py', model: 'M', adapterPath: '', data: 'D', batchSize: 1, testBatches: -1, maskPrompt: true })).toEqual(['py', '-m', 'mlx_lm', 'lora', '--model', 'M', '--adapter-path', '', '--data', 'D', '--test', '--batch-size', '1', '--test-batches', '-1', '--seed', '0', '--mask-prompt']);
   });
 
   it('turns a training argv into a test-only one on a copy of the adapters', () => {

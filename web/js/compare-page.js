@@ -1,6 +1,7 @@
 // /ui/compare?runs=a,b,c: 2-8 runs side by side: overlaid loss and reward curves, parameter diff, evaluation, samples.
 /* global location, URLSearchParams */
 import { api } from './api.js';
+import { COMPARE_MAX, COMPARE_MIN } from './compare-selection.js';
 import { LineChart, PALETTE } from './charts.js';
 import { fill, formatNumber, formatValue, h, runLabel, statusBadge } from './dom.js';
 import { latestJob } from './follow-up-views.js';
@@ -102,7 +103,7 @@ function samples(runs, jobs) {
 }
 
 async function load() {
-  if (ids.length < 2 || ids.length > 8) throw new Error(`Compare takes 2 to 8 runs (?runs=a,b,c); got ${ids.length}`);
+  if (ids.length < COMPARE_MIN || ids.length > COMPARE_MAX) throw new Error(`Compare takes ${COMPARE_MIN} to ${COMPARE_MAX} runs (?runs=a,b,c); got ${ids.length}`);
   const runs = await Promise.all(ids.map((id) => api(`/v1/runs/${encodeURIComponent(id)}`)));
   const [metrics, jobs] = await Promise.all([
     Promise.all(ids.map((id) => api(`/v1/runs/${encodeURIComponent(id)}/metrics`).then((m) => m.points ?? []))),

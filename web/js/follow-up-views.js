@@ -35,6 +35,7 @@ export function evaluationCard(jobs) {
       stat('Test loss', formatNumber(r.test_loss), 'eval-loss'),
       stat('Test perplexity', formatNumber(r.test_ppl), 'eval-ppl'),
       stat('Batches', r.batches, 'eval-batches'),
+      h('div', { class: 'stat', title: r.tokens_note ?? null }, h('div', { class: 'label' }, 'Tokens scored'), h('div', { class: 'value', id: 'eval-tokens' }, r.tokens ?? '–')),
     ),
     h('p', { class: 'sub' }, `${r.tool} on ${r.data} · ${formatTime(j.finishedAt)}`),
   );

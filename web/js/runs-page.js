@@ -1,7 +1,9 @@
-// /ui: the run list with filters (status, method, model, tag), search by name, and live status by polling.
+// /ui: the run list with filters (status, method, model, tag), search by name, live status by polling, and ticking
+// 2-8 runs to open them on the compare page.
 // @ts-check
 /* global document, location, history, URLSearchParams, setTimeout, clearTimeout */
 import { api, poll, query } from './api.js';
+import { CompareSelection } from './compare-selection.js';
 import { fill, formatDuration, formatNumber, h, progressBar, statusBadge, timeAgo } from './dom.js';
 import { STATUS_ORDER } from './generated/domain.js';
 import { errorBanner, mountShell } from './layout.js';
@@ -28,6 +30,8 @@ const filters = {
 let items = [];
 let nextCursor = null;
 let loading = false;
+/** Ticked runs survive the live refresh, filter changes and paging: the selection is by id, not by row. */
+const selection = new CompareSelection(() => render());
 
 const banner = h('div');
 const summary = h('span', { class: 'sub', id: 'summary' });
@@ -186,6 +190,7 @@ function render() {
   ];
   fill(
     tableHost,
+    h('div', { class: 'table-actions' }, selection.link()),
     h(
       'div',
       { class: 'table-wrap' },
@@ -198,6 +203,7 @@ function render() {
           h(
             'tr',
             {},
+            h('th', { 'aria-label': 'compare' }, ''),
             head.map((t) => h('th', { class: t.includes('oss') ? 'num' : null }, t)),
           ),
         ),
@@ -218,6 +224,7 @@ function row(run) {
   return h(
     'tr',
     { 'data-run-id': run.id, 'data-status': run.status },
+    h('td', {}, selection.checkbox(run.id, run.name || run.id)),
     h('td', {}, statusBadge(run.status)),
     h(
       'td',

@@ -1,5 +1,6 @@
 // The sweep page's table: one row per run with its varied values and metrics, sortable by any column, best run marked.
 // @ts-check
+import { CompareSelection } from './compare-selection.js';
 import { fill, formatDuration, formatNumber, formatValue, h, progressBar, statusBadge } from './dom.js';
 
 export const metricLabel = (m) => `${m.split} ${m.name}`;
@@ -12,30 +13,7 @@ export class SweepTable {
     this.sort = { key: 'index', dir: 1 };
     this.sweep = null;
     /** Runs ticked for /ui/compare (2 to 8). */
-    this.selected = new Set();
-  }
-
-  compareLink() {
-    const ids = [...this.selected];
-    const ok = ids.length >= 2 && ids.length <= 8;
-    return h(
-      'a',
-      { class: 'button', id: 'compare-selected', href: ok ? `/ui/compare?runs=${ids.map(encodeURIComponent).join(',')}` : null, 'aria-disabled': ok ? null : 'true' },
-      ok ? `Compare ${ids.length} runs` : 'Tick 2 to 8 runs to compare',
-    );
-  }
-
-  selectCell(r) {
-    return h('input', {
-      type: 'checkbox',
-      'aria-label': `compare ${r.name ?? r.runId}`,
-      checked: this.selected.has(r.runId),
-      onchange: (e) => {
-        if (e.currentTarget.checked) this.selected.add(r.runId);
-        else this.selected.delete(r.runId);
-        this.render(this.sweep);
-      },
-    });
+    this.selection = new CompareSelection(() => this.render(this.sweep));
   }
 
   /** @param {import('../../src/contract/sweeps.js').SweepDetail} sweep */
@@ -67,14 +45,14 @@ export class SweepTable {
           'data-run-id': r.runId,
           'data-status': r.status,
         },
-        h('td', {}, this.selectCell(r)),
+        h('td', {}, this.selection.checkbox(r.runId, r.name ?? r.runId)),
         cols.map((c) =>
           h('td', { class: [c.num ? 'num' : '', c.mono ? 'mono' : ''].join(' ').trim() || null }, c.show(r)),
         ),
       );
     fill(
       this.el,
-      h('div', { class: 'table-actions' }, this.compareLink()),
+      h('div', { class: 'table-actions' }, this.selection.link()),
       h(
         'div',
         { class: 'table-wrap' },

@@ -72,7 +72,7 @@ export const jobRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
     if (job.status === 'queued') {
       try {
         const cancelled = transitionJob(deps.db, job.id, 'queued', 'cancelled', { error: 'cancelled by request' });
-        await deps.queue.remove(followUpJobOptions(job.kind, job.id).jobId).catch(() => 0);
+        await deps.queue.remove(followUpJobOptions(job.kind, job.id, job.attempt + 1).jobId).catch(() => 0);
         return reply.status(200).send(jobView(cancelled));
       } catch (e) {
         if (!(e instanceof ConflictError)) throw e;

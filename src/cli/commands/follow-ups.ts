@@ -15,7 +15,7 @@ export const evalCommand: CommandSpec = {
   run: ({ api, io }, [id], v) =>
     runFollowUp(api, io, id!, { kind: 'evaluate', data: str(v.data), test_batches: v['test-batches'] === undefined ? undefined : intOption(v, 'test-batches', -1, -1), batch_size: v['batch-size'] === undefined ? undefined : intOption(v, 'batch-size', 1) }, {
       json: v.json === true,
-      print: (j) => `test_loss ${j.result!.test_loss}  test_ppl ${j.result!.test_ppl}  batches ${j.result!.batches}  (${j.result!.tool})\n`,
+      print: (j) => `test_loss ${j.result!.test_loss}  test_ppl ${j.result!.test_ppl}  batches ${j.result!.batches}  tokens ${j.result!.tokens ?? `- (${j.result!.tokens_note})`}  (${j.result!.tool})\n`,
     }),
 };
 

@@ -37,7 +37,7 @@ export interface FollowUpContext {
   tool(argv: string[], what: string): Promise<ToolRun>;
 }
 
-export function toolRunner(base: { logFile: string; env: Record<string, string>; signal: AbortSignal; killGraceMs: number; idleLimitMs: number }) {
+export function toolRunner(base: { logFile: string; env: Record<string, string>; signal: AbortSignal; killGraceMs: number; idleLimitMs: number; pidFile?: string }) {
   return async (argv: string[], what: string): Promise<ToolRun> => {
     const r = await runTool(base, argv);
     if (base.signal.aborted) throw new JobCancelled();

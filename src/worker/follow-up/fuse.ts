@@ -16,6 +16,10 @@ const gb = (n: number) => `${(n / GB).toFixed(n < GB ? 3 : 1)} GB`;
 /** A new folder under the run for this job: a reused --save-path keeps stale shards that load with the new ones. */
 export async function freshFolder(ctx: FollowUpContext, parent: string, name: string): Promise<string> {
   const dir = path.join(ctx.run.runDir, parent, name);
+  // The folder is named by this job: one that exists on a later attempt is the partial output of an attempt whose
+  // worker died (its tool was stopped before the job was queued again, and no artifact names it). It is removed, not
+  // reused, so nothing stale is merged.
+  if (ctx.job.attempt > 1 && fs.existsSync(dir)) await fs.promises.rm(dir, { recursive: true, force: true });
   if (fs.existsSync(dir)) throw new JobFailure(`${dir} already exists; a fuse or export never writes into a used folder (stale shards would be merged)`);
   await fs.promises.mkdir(path.dirname(dir), { recursive: true });
   return dir;

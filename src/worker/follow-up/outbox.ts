@@ -10,15 +10,17 @@ import { enqueueFollowUps } from '../../shared/follow-up-queue.js';
 
 export function startFollowUpOutbox(db: Db, queue: Queue, logger: Logger, intervalMs = 1000): { stop(): Promise<void> } {
   let running: Promise<void> | null = null;
-  // Rows this process has queued already: only new ones go to Redis on each tick.
+  // Attempts this process has queued already (`<job>:<attempt>`): only new ones go to Redis on each tick; a job
+  // queued again after its worker died is a new attempt.
   let sent = new Set<string>();
+  const key = (j: { id: string; attempt: number }) => `${j.id}:${j.attempt}`;
   const tick = () => {
     if (running) return;
     running = (async () => {
       const queued = listJobsByStatus(db, ['queued']);
-      const fresh = queued.filter((j) => !sent.has(j.id));
+      const fresh = queued.filter((j) => !sent.has(key(j)));
       if (fresh.length) await enqueueFollowUps(queue, fresh);
-      sent = new Set(queued.map((j) => j.id));
+      sent = new Set(queued.map(key));
     })()
       .catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'follow-up outbox: could not queue jobs; trying again'))
       .finally(() => (running = null));

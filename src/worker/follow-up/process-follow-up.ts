@@ -14,10 +14,13 @@ import { type FollowUpJob, isJobFinal } from '../../domain/follow-up-job.js';
 import { type FollowUpRequest, parseFollowUpRequest } from '../../domain/follow-up-request.js';
 import { readModelFacts } from '../../inputs/model-facts.js';
 import type { Config } from '../../shared/config.js';
+import { parseJobId } from '../../shared/job-kinds.js';
+import { type WorkerIdentity, writeLease } from '../run-lease.js';
 import { type FollowUpContext, JobCancelled, JobFailure, type KindOutcome, toolRunner } from './context.js';
 import { runEvaluate } from './evaluate.js';
 import { runExport } from './export.js';
 import { runFuse } from './fuse.js';
+import { reclaimJob, toolPidFile } from './job-recovery.js';
 import { runSamples } from './samples.js';
 
 export interface FollowUpDeps {
@@ -29,6 +32,8 @@ export interface FollowUpDeps {
   active: Map<string, AbortController>;
   shutdown: AbortSignal;
   trainerEnv?: Record<string, string>;
+  /** This worker process, written into the job folder's lease while it runs a job. */
+  self: WorkerIdentity;
 }
 
 /** A job waiting for the job before it in its chain (an export for its fuse) looks again after this. */
@@ -67,8 +72,23 @@ export function createFollowUpHandler(deps: FollowUpDeps) {
     if (!found) throw new UnrecoverableError(`Job ${payload.jobId} does not exist`);
     const log = deps.logger.child({ jobId: found.id, runId: found.runId, kind: found.kind });
     if (isJobFinal(found.status)) return { status: found.status };
-    // The job came back while it says running: its worker died mid-job; it starts over.
-    let fj: FollowUpJob = found.status === 'running' ? transitionJob(deps.db, found.id, 'running', 'queued') : found;
+    let fj: FollowUpJob = found;
+    if (found.status === 'running') {
+      // The job came back while it says running: its worker died (a stalled BullMQ job), or this is the dead
+      // worker's old delivery of a job that recovery queued again and another worker runs now.
+      const n = parseJobId(job.id)?.n ?? found.attempt;
+      const r = await reclaimJob({ db: deps.db, logger: deps.logger, self: deps.self, killGraceMs: deps.config.killGraceMs, active: deps.active }, found);
+      if (r.kind === 'owned') {
+        if (n < found.attempt) {
+          log.info({ delivery: n, attempt: found.attempt }, 'stale delivery: a newer attempt of this job runs; dropping it');
+          return { status: 'running' };
+        }
+        log.warn({ owner: r.owner }, 'the job is still run by a live worker; checking again later');
+        return requeue(job, token, deps.config.stalledIntervalMs);
+      }
+      fj = getJob(deps.db, found.id)!;
+      if (fj.status !== 'queued') return { status: fj.status };
+    }
     if (fj.cancelRequestedAt) return { status: transitionJob(deps.db, fj.id, 'queued', 'cancelled').status };
     if (deps.shutdown.aborted) return requeue(job, token, CHAIN_WAIT_MS);
     const parent = fj.parentJobId ? getJob(deps.db, fj.parentJobId) : undefined;
@@ -76,16 +96,20 @@ export function createFollowUpHandler(deps: FollowUpDeps) {
     const run = getRun(deps.db, fj.runId);
     if (!run) throw new UnrecoverableError(`Run ${fj.runId} does not exist`);
     await fs.promises.mkdir(fj.jobDir, { recursive: true });
+    // Before the job shows running: a worker that finds it running can ask whether we live. In `active` first, so
+    // this process's own recovery pass never takes the job for one a dead process left.
+    await writeLease(fj.jobDir, deps.self, token ?? null);
+    const controller = new AbortController();
+    deps.active.set(fj.id, controller);
     try {
       fj = transitionJob(deps.db, fj.id, 'queued', 'running', { worker: deps.config.workerName, error: null });
     } catch (e) {
+      deps.active.delete(fj.id);
       if (e instanceof ConflictError) return { status: getJob(deps.db, fj.id)?.status ?? 'cancelled' };
       throw e;
     }
-    const controller = new AbortController();
     const onShutdown = () => controller.abort('shutdown');
     deps.shutdown.addEventListener('abort', onShutdown, { once: true });
-    deps.active.set(fj.id, controller);
     // A cancel sent while Redis was down reaches the worker through SQLite.
     const poll = setInterval(() => {
       if (getJob(deps.db, fj.id)?.cancelRequestedAt) controller.abort('cancelled');
@@ -100,7 +124,7 @@ export function createFollowUpHandler(deps: FollowUpDeps) {
         config: deps.config,
         model: { ...model, dir: model.dir },
         resolveData: deps.resolveData,
-        tool: toolRunner({ logFile: path.join(fj.jobDir, 'job.log'), env: deps.trainerEnv ?? {}, signal: controller.signal, killGraceMs: deps.config.killGraceMs, idleLimitMs: deps.config.runIdleLimitMs }),
+        tool: toolRunner({ logFile: path.join(fj.jobDir, 'job.log'), env: deps.trainerEnv ?? {}, signal: controller.signal, killGraceMs: deps.config.killGraceMs, idleLimitMs: deps.config.runIdleLimitMs, pidFile: toolPidFile(fj.jobDir) }),
       };
       const outcome = await runKind(ctx, parseFollowUpRequest({ ...fj.options, kind: fj.kind }));
       for (const a of outcome.artifacts) await recordPath(deps.db, { ...a, runId: run.id, jobId: fj.id });

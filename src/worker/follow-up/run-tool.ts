@@ -16,6 +16,8 @@ export interface ToolContext {
   signal: AbortSignal;
   killGraceMs: number;
   idleLimitMs: number;
+  /** The job folder's tool.pid: a restarted worker stops a tool its dead predecessor left running. */
+  pidFile?: string;
 }
 
 const OOM = /Insufficient Memory|kIOGPUCommandBufferCallbackErrorOutOfMemory|\[metal::malloc\]/;
@@ -33,6 +35,8 @@ export async function runTool(ctx: ToolContext, argv: string[], cwd?: string): P
       signal: ctx.signal,
       killGraceMs: ctx.killGraceMs,
       idleLimitMs: ctx.idleLimitMs,
+      pidFile: ctx.pidFile,
+      onProblem: (message) => log.write(`[mlxq] ${message}\n`),
       onLine: (stream, line) => {
         log.write(`${line}\n`);
         if (stream === 'stdout') stdout.push(line);
