@@ -43,12 +43,16 @@ describe('trainer versions', () => {
     const entry = await workerPlaying('vm-1', { MLX_STANDIN_VERSION: '0.7.0' });
     expect(entry.flagSet).toMatchObject({ version: '0.7.0', source: 'build_parser' });
     expect(entry.flagSet!.options).toHaveLength(46);
+    // Refused by admission against the registered workers (422, each worker's reasons), this check among them.
     const res = await post({ ...grpo, importance_sampling_level: 'sequence' });
-    expect(res.statusCode).toBe(400);
+    expect(res.statusCode, res.body).toBe(422);
     expect(res.json().message).toContain('importance_sampling_level: mlx-lm-lora 0.7.0 on vm-1 has no --importance-sampling-level');
-    expect(res.json().issues).toEqual([{ path: 'importance_sampling_level', message: 'mlx-lm-lora 0.7.0 on vm-1 has no --importance-sampling-level' }]);
+    expect(res.json().workers).toEqual({ 'vm-1': 'importance_sampling_level: mlx-lm-lora 0.7.0 on vm-1 has no --importance-sampling-level' });
+    // The dry run answers, with the reason as a warning on the option.
+    const dry = (await post({ ...grpo, importance_sampling_level: 'sequence' }, true)).json();
+    expect(dry.warnings).toContainEqual({ path: 'importance_sampling_level', message: 'mlx-lm-lora 0.7.0 on vm-1 has no --importance-sampling-level' });
     const gspo = await post({ ...grpo, method: 'gspo' });
-    expect(gspo.statusCode).toBe(400);
+    expect(gspo.statusCode).toBe(422);
     expect(gspo.json().message).toContain('importance_sampling_level: mlx-lm-lora 0.7.0 on vm-1 has no --importance-sampling-level');
     expect((await env.app.inject({ method: 'GET', url: '/v1/runs' })).json().items).toEqual([]);
   });
@@ -93,12 +97,17 @@ describe('trainer versions', () => {
     expect(res.json().warnings).toContainEqual({ path: 'mlx-lm-lora', message: NO_FLAGS_WARNING });
   });
 
-  it('a run queued before a 0.7.0 worker registered, needing a flag it lacks, fails with what is missing', async () => {
+  it('a run queued before a 0.7.0 worker registered, needing a flag it lacks, is handed back saying what is missing', async () => {
     const res = await post({ ...grpo, importance_sampling_level: 'sequence' });
     expect(res.statusCode, res.body).toBe(201);
     await env.startWorker({ trainerEnv: { MLX_STANDIN_VERSION: '0.7.0' }, config: { workerName: 'vm-1' } });
-    const run = await finished(res.json().id);
-    expect(run.status).toBe('failed');
-    expect(run.error).toBe('importance_sampling_level: mlx-lm-lora 0.7.0 on vm-1 has no --importance-sampling-level');
+    const run = await waitFor(async () => {
+      const r = (await env.app.inject({ method: 'GET', url: `/v1/runs/${res.json().id}` })).json();
+      return r.events.some((e: { reason: string | null }) => e.reason?.includes('has no --importance-sampling-level')) ? r : null;
+    }, { timeoutMs: 60_000, intervalMs: 200, what: 'the hand-back event' });
+    expect(run.status).toBe('queued');
+    expect(run.events.map((e: { reason: string | null }) => e.reason)).toContain(
+      'handed back by vm-1: it cannot train this run (importance_sampling_level: mlx-lm-lora 0.7.0 on vm-1 has no --importance-sampling-level)',
+    );
   });
 });
