@@ -12,18 +12,11 @@ import { TRAINER_ENV } from '../../src/domain/build-command.js';
 import { type BenchContext, prefix, subdir } from '../lib/context.js';
 import { type Figure, makeFigure } from '../lib/figure.js';
 import { HttpClient } from '../lib/http-client.js';
+import { type RunView, waitFinal } from '../lib/run-view.js';
 import { deployment, STAND_IN_PATH, startProjectApi, startProjectWorker } from '../lib/project.js';
 import { closeRaw, startRawWorker } from '../lib/raw.js';
 import { sftRequest } from '../lib/requests.js';
 import { sleep, summarize } from '../lib/stats.js';
-
-interface RunView {
-  id: string;
-  status: string;
-  argv: string[];
-  runDir: string;
-  error: string | null;
-}
 
 /** Gaps in ms between each exit and the next start, from a times file of `start <s>` / `exit <s>` lines. */
 export function gapsFromTimes(text: string): number[] {
@@ -70,13 +63,8 @@ export async function queueGap(ctx: BenchContext): Promise<Figure[]> {
     fs.rmSync(projectTimes, { force: true });
     const first = await client.json<RunView>('POST', '/v1/runs', body);
     await waitLines(projectTimes, 2);
-    let template: RunView;
-    for (;;) {
-      template = await client.json<RunView>('GET', `/v1/runs/${first.id}`);
-      if (template.status === 'succeeded') break;
-      if (['failed', 'cancelled'].includes(template.status)) throw new Error(`run ${first.id} ${template.status}: ${template.error}`);
-      await sleep(20);
-    }
+    const template = await waitFinal(client, first.id);
+    if (template.status !== 'succeeded') throw new Error(`run ${first.id} ${template.status}: ${template.error}`);
 
     const project: { p50: number[]; p99: number[] } = { p50: [], p99: [] };
     const raw: { p50: number[]; p99: number[] } = { p50: [], p99: [] };

@@ -76,6 +76,26 @@ async function exitWithin(child: ResultPromise, ms: number): Promise<number | nu
   return Promise.race([child.then(() => Date.now()), new Promise<null>((r) => setTimeout(() => r(null), ms).unref())]);
 }
 
+/** Sends `signal` (to the whole process group when `group`) and expects the service to exit within `boundMs`. */
+async function expectStopWithin(svc: Service, signal: NodeJS.Signals, boundMs: number, { group = false } = {}): Promise<void> {
+  const signalledAt = Date.now();
+  process.kill(group ? -svc.child.pid! : svc.child.pid!, signal);
+  const exitedAt = await exitWithin(svc.child, boundMs + 2_000);
+  expect(exitedAt, `did not exit within ${boundMs} ms:\n${svc.output()}`).not.toBeNull();
+  expect(exitedAt! - signalledAt).toBeLessThanOrEqual(boundMs);
+}
+
+/** The run once it is final, as the service answers it. */
+async function waitRunEnds(base: string, id: string): Promise<Awaited<ReturnType<typeof runJson>>> {
+  return waitFor(
+    async () => {
+      const r = await runJson(base, id);
+      return ['succeeded', 'failed', 'cancelled'].includes(r.status) ? r : null;
+    },
+    { timeoutMs: 90_000, what: 'the run to end after the restart' },
+  );
+}
+
 function tempDataDir(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlxq-stop-'));
   cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
@@ -96,24 +116,13 @@ describe('stopping is bounded', () => {
       // The three streams are open (each has sent its first events) before the signal.
       await waitFor(async () => ((await (await fetch(`${first.base}/v1/runs/${run.id}`)).json()) as { status: string }).status === 'running', { what: 'running' });
 
-      const signalledAt = Date.now();
-      // As a terminal's Ctrl-C does: the whole foreground group (npm and the node it started).
-      process.kill(-first.child.pid!, 'SIGINT');
-      const exitedAt = await exitWithin(first.child, 10_000);
-      expect(exitedAt, `did not exit within 10 s:\n${first.output()}`).not.toBeNull();
-      expect(exitedAt! - signalledAt).toBeLessThanOrEqual(10_000);
+      await expectStopWithin(first, 'SIGINT', 10_000, { group: true });
       for (const text of await Promise.all(texts)) expect(text).toMatch(/event: end\ndata: \{"reason":"shutdown"/);
       await waitPidGone(pid, 2_000);
       expect(await pidRunning(pid)).toBe(false);
 
       const second = await startService({ dataDir, prefix, redis: redisUrl(), viaNpm: false });
-      const done = await waitFor(
-        async () => {
-          const r = await runJson(second.base, run.id);
-          return ['succeeded', 'failed', 'cancelled'].includes(r.status) ? r : null;
-        },
-        { timeoutMs: 90_000, what: 'the run to end after the restart' },
-      );
+      const done = await waitRunEnds(second.base, run.id);
       expect(done.status, done.error ?? '').toBe('succeeded');
       expect(done.attempts[0]!.outcome).toBe('interrupted');
       expect(done.attempts.at(-1)!.startIteration).toBeGreaterThanOrEqual(5);
@@ -133,11 +142,7 @@ describe('stopping is bounded', () => {
       const run = await submitRun(svc.base, sftRun(400, 5));
       const pid = await trainerPid(run.runDir, 60_000);
       await redis.stop();
-      const signalledAt = Date.now();
-      process.kill(svc.child.pid!, 'SIGTERM');
-      const exitedAt = await exitWithin(svc.child, 10_000);
-      expect(exitedAt, `did not exit within 10 s:\n${svc.output()}`).not.toBeNull();
-      expect(exitedAt! - signalledAt).toBeLessThanOrEqual(10_000);
+      await expectStopWithin(svc, 'SIGTERM', 10_000);
       await waitPidGone(pid, 2_000);
     },
     180_000,
@@ -157,11 +162,7 @@ describe('stopping is bounded', () => {
       await page.locator('#log', { hasText: 'Iter' }).waitFor({ timeout: 30_000 });
       await page.locator('#log-state', { hasText: 'live' }).waitFor({ timeout: 30_000 });
 
-      const signalledAt = Date.now();
-      process.kill(-svc.child.pid!, 'SIGINT');
-      const exitedAt = await exitWithin(svc.child, 10_000);
-      expect(exitedAt, `did not exit within 10 s:\n${svc.output()}`).not.toBeNull();
-      expect(exitedAt! - signalledAt).toBeLessThanOrEqual(10_000);
+      await expectStopWithin(svc, 'SIGINT', 10_000, { group: true });
       await waitPidGone(pid, 2_000);
     },
     180_000,
@@ -178,11 +179,7 @@ describe('stopping is bounded', () => {
       // Wait mode: the first signal lets the run go on.
       expect(await exitWithin(svc.child, 3_000)).toBeNull();
       expect(await pidRunning(pid)).toBe(true);
-      const secondAt = Date.now();
-      process.kill(svc.child.pid!, 'SIGTERM');
-      const exitedAt = await exitWithin(svc.child, 5_000);
-      expect(exitedAt, `the second signal did not force the exit:\n${svc.output()}`).not.toBeNull();
-      expect(exitedAt! - secondAt).toBeLessThanOrEqual(5_000);
+      await expectStopWithin(svc, 'SIGTERM', 5_000);
       await waitPidGone(pid, 2_000);
     },
     180_000,
@@ -204,23 +201,13 @@ describe('stopping is bounded', () => {
         await holder;
       });
       await waitFor(async () => fs.existsSync(path.join(dataDir, 'lock-held')), { timeoutMs: 15_000, what: 'the write lock' });
-      const signalledAt = Date.now();
-      process.kill(svc.child.pid!, 'SIGTERM');
-      const exitedAt = await exitWithin(svc.child, 12_000);
-      expect(exitedAt, `did not exit within 10 s:\n${svc.output()}`).not.toBeNull();
-      expect(exitedAt! - signalledAt).toBeLessThanOrEqual(10_000);
+      await expectStopWithin(svc, 'SIGTERM', 10_000);
       await waitPidGone(pid, 2_000);
       holder.kill();
       await holder;
 
       const again = await startService({ dataDir, prefix, redis: redisUrl(), viaNpm: false });
-      const done = await waitFor(
-        async () => {
-          const r = await runJson(again.base, run.id);
-          return ['succeeded', 'failed', 'cancelled'].includes(r.status) ? r : null;
-        },
-        { timeoutMs: 90_000, what: 'the run to end after the restart' },
-      );
+      const done = await waitRunEnds(again.base, run.id);
       expect(done.status, done.error ?? '').toBe('succeeded');
       expect(done.attempts.at(-1)!.startIteration).toBeGreaterThanOrEqual(5);
       process.kill(again.child.pid!, 'SIGTERM');
