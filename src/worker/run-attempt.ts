@@ -8,9 +8,9 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/client.js';
 import { maxMetricValue } from '../db/metrics-repository.js';
 import { withTransaction } from '../db/transaction.js';
-import { finishAttempt, getRun, listAttempts, recordRunEvent, startAttempt, transitionRun, updateRunProgress } from '../db/runs-repository.js';
+import { addRunWarning, finishAttempt, getRun, listAttempts, recordRunEvent, startAttempt, transitionRun, updateRunProgress } from '../db/runs-repository.js';
 import { buildCommand, TRAINER_ENV } from '../domain/build-command.js';
-import { type FlagSet, sameFlags, VERIFIED_FLAG_SET } from '../domain/flag-set.js';
+import { type FlagSet, isVerifiedVersion, sameFlags, VERIFIED_FLAG_SET } from '../domain/flag-set.js';
 import type { RunEnvironment } from '../domain/run-environment.js';
 import { ConflictError } from '../domain/errors.js';
 import { decideRetry } from '../domain/retry-policy.js';
@@ -75,6 +75,13 @@ async function prepareAttempt(deps: AttemptDeps, run: Run, attempt: number): Pro
   return { argv: withAdapterPath(command.argv, attemptDir), env: command.env, adapters, attemptDir, resume };
 }
 
+/** A version other than the verified ones runs, with a warning on the run (once). */
+function withUnverified(warnings: Run['warnings'], version: string | null): Run['warnings'] {
+  if (version === null || isVerifiedVersion(version)) return warnings;
+  const message = `unverified mlx-lm-lora ${version}: commands were checked against its own parser, output parsing may miss metrics`;
+  return warnings.some((w) => w.message === message) ? warnings : [...warnings, { path: 'mlx-lm-lora', message }];
+}
+
 /** What the run trains with on this worker, as its preflight found it. */
 function runEnvironment(deps: AttemptDeps): RunEnvironment {
   const { versions, environment, flagSet } = deps.preflight;
@@ -95,7 +102,7 @@ function runEnvironment(deps: AttemptDeps): RunEnvironment {
 function enterRunning(deps: AttemptDeps, run: Run, attempt: number, resume: ResumePoint | null, argv: string[]): boolean {
   const now = Date.now();
   const reason = resume ? `attempt ${attempt}, resuming from iteration ${resume.iteration}` : `attempt ${attempt}`;
-  const patch = { attempt, worker: deps.config.workerName, startedAt: run.startedAt ?? now, mlxVersion: deps.preflight.version, error: null, stopReason: null, argv, environment: runEnvironment(deps) };
+  const patch = { attempt, worker: deps.config.workerName, startedAt: run.startedAt ?? now, mlxVersion: deps.preflight.version, error: null, stopReason: null, argv, environment: runEnvironment(deps), warnings: withUnverified(run.warnings, deps.preflight.version) };
   try {
     // One transaction: a crash between the two writes would leave a running run without its attempt row.
     withTransaction(deps.db, () => {
@@ -146,6 +153,13 @@ export async function runAttempt(deps: AttemptDeps, run: Run, log: Logger): Prom
     total: resume?.total ?? run.progressTotal,
     onMetrics: earlyStopCheck?.onMetrics,
     onProblem: problem,
+    onUnrecognisedReports: isVerifiedVersion(deps.preflight.version)
+      ? undefined
+      : () => {
+          const message = `metrics not recognised for this version (mlx-lm-lora ${deps.preflight.version ?? 'unknown'}): the trainer prints reports the service cannot read, so this run's charts stay empty`;
+          addRunWarning(deps.db, run.id, { path: 'metrics', message });
+          recordRunEvent(deps.db, run.id, message);
+        },
   });
   sink.line('system', `[mlxq] attempt ${attempt} on ${deps.config.workerName}: ${argv.join(' ')}`);
   deps.active.set(run.id, controller);
