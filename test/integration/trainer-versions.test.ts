@@ -110,4 +110,17 @@ describe('trainer versions', () => {
       'handed back by vm-1: it cannot train this run (importance_sampling_level: mlx-lm-lora 0.7.0 on vm-1 has no --importance-sampling-level)',
     );
   });
+
+  it('an unverified 5.10.2 runs with a warning, and says once that its metrics are not recognised', async () => {
+    await workerPlaying('vm-3', { MLX_STANDIN_VERSION: '5.10.2' });
+    const res = await post({ ...sft, iters: 6, steps_per_report: 1, steps_per_eval: 1 });
+    expect(res.statusCode, res.body).toBe(201);
+    const run = await finished(res.json().id);
+    expect(run.status, run.error).toBe('succeeded');
+    const messages = run.warnings.map((w: { message: string }) => w.message);
+    expect(messages).toContain('unverified mlx-lm-lora 5.10.2: commands were checked against its own parser, output parsing may miss metrics');
+    expect(messages.filter((m: string) => m.startsWith('metrics not recognised for this version'))).toHaveLength(1);
+    expect(run.events.filter((e: { reason: string | null }) => e.reason?.startsWith('metrics not recognised for this version'))).toHaveLength(1);
+    expect((await env.app.inject({ method: 'GET', url: `/v1/runs/${run.id}/metrics` })).json().points).toEqual([]);
+  });
 });
