@@ -92,7 +92,7 @@ export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> 
   deps.subscriber.on('message', onCancel);
 
   const train = createTrainHandler({ ...deps, config: { ...config, stalledIntervalMs: lock.stalledInterval }, preflight, active, trainers, self, shutdown: shutdown.signal, queue });
-  const processFollowUp = createFollowUpHandler({ ...deps, active, shutdown: shutdown.signal, self });
+  const processFollowUp = createFollowUpHandler({ ...deps, active, shutdown: shutdown.signal, self, queue });
   const followUp = (payload: { jobId: string }, job: Job, token: string | undefined) => processFollowUp(payload, job, token);
   // Follow-up jobs (evaluate, samples, fuse, export) share the queue, so one GPU job runs at a time.
   const processor = createDispatcher({ train, evaluate: followUp, samples: followUp, fuse: followUp, export: followUp });
