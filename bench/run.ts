@@ -11,6 +11,7 @@ import { datasetValidation } from './figures/dataset-validation.js';
 import { historyQueries } from './figures/history-queries.js';
 import { idleRss } from './figures/idle-rss.js';
 import { logIngestion } from './figures/log-ingestion.js';
+import { queueGap } from './figures/queue-gap.js';
 import { reportProtocol } from './figures/report-protocol.js';
 import { repository } from './figures/repository.js';
 import { type Breakdown, submitBreakdown } from './figures/submit-breakdown.js';
@@ -28,6 +29,7 @@ const FIGURES: [string, (ctx: BenchContext) => Promise<Figure[]>][] = [
   ['idle rss', idleRss],
   ['submit throughput', submitThroughput],
   ['submit latency', submitLatency],
+  ['queue gap', queueGap],
   ['log ingestion', logIngestion],
   ['reporting protocol', reportProtocol],
   ['history queries', historyQueries],

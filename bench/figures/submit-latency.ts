@@ -8,6 +8,7 @@ import { TRAINER_ENV } from '../../src/domain/build-command.js';
 import { type BenchContext, prefix, subdir } from '../lib/context.js';
 import { type Figure, makeFigure } from '../lib/figure.js';
 import { HttpClient } from '../lib/http-client.js';
+import { type RunView, waitFinal } from '../lib/run-view.js';
 import { nextMessage } from '../lib/processes.js';
 import { deployment, STAND_IN_PATH, startProjectApi, startProjectWorker } from '../lib/project.js';
 import { closeRaw, startRawWorker } from '../lib/raw.js';
@@ -16,33 +17,12 @@ import { StartSignal } from '../lib/start-signal.js';
 import { median, nowMs, sleep, summarize } from '../lib/stats.js';
 
 const IDLE_MS = 20;
-const FINAL = ['succeeded', 'failed', 'cancelled'];
-
-interface RunView {
-  id: string;
-  status: string;
-  argv: string[];
-  runDir: string;
-  error: string | null;
-  /** Status changes; `at` in epoch ms (queued: the API inserted the row; running: the worker took the run). */
-  events: { toStatus: string; at: number }[];
-}
 
 /** Where the project's time goes, in epoch ms (1 ms resolution): to the row, to the worker taking it, to the trainer. */
 interface Split {
   toRow: number;
   toRunning: number;
   toTrainer: number;
-}
-
-async function waitFinal(client: HttpClient, id: string): Promise<RunView> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const run = await client.json<RunView>('GET', `/v1/runs/${id}`);
-    if (FINAL.includes(run.status)) return run;
-    if (Date.now() > deadline) throw new Error(`run ${id} still ${run.status} after 60 s`);
-    await sleep(10);
-  }
 }
 
 export async function submitLatency(ctx: BenchContext): Promise<Figure[]> {

@@ -11,6 +11,7 @@ import { isFinal } from '../domain/run-status.js';
 import type { Config } from '../shared/config.js';
 import { trainJobIdFor } from '../shared/job-kinds.js';
 import { cancelChannel } from '../shared/queue.js';
+import { runQueuesOf } from '../shared/run-queues.js';
 
 export interface CancelRunDeps {
   config: Config;
@@ -38,7 +39,7 @@ export async function cancelRun(deps: CancelRunDeps, id: string, log: Log): Prom
   if (isFinal(run.status)) throw new ConflictError(`Run ${id} is already ${run.status}; only a queued, interrupted or running run can be cancelled`);
   if (!requestCancel(deps.db, id)) throw alreadyFinal(deps.db, id);
   if (run.status !== 'running') {
-    await removeJob(deps.queue, trainJobIdFor(run), log);
+    await removeJob(runQueuesOf(deps.queue, deps.redis, deps.config.queuePrefix).forRun(run, deps.config.memoryMargin), trainJobIdFor(run), log);
     try {
       const cancelled = transitionRun(deps.db, id, ['queued', 'interrupted'], 'cancelled', { stopReason: 'cancelled' }, 'cancelled by request');
       return { run: cancelled, state: 'cancelled' };

@@ -8,6 +8,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   invalid_request: 400,
   invalid_dataset: 422,
   does_not_fit: 422,
+  cannot_place: 422,
   unauthorized: 401,
   not_found: 404,
   conflict: 409,
@@ -25,6 +26,7 @@ export interface ErrorBody {
   report?: unknown;
   memory?: unknown;
   suggestions?: unknown[];
+  workers?: Record<string, string>;
 }
 
 export function statusFor(error: DomainError): number {
@@ -41,6 +43,7 @@ function domainBody(error: DomainError): ErrorBody {
   if (error instanceof MemoryDoesNotFitError) {
     body.memory = error.memory;
     body.suggestions = error.suggestions;
+    if (Object.keys(error.workers).length > 0) body.workers = error.workers;
   }
   return body;
 }

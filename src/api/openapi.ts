@@ -62,6 +62,9 @@ const ErrorBody = z.object({
       description: 'Each names a dataset file and line',
     },
   ).optional(),
+  workers: doc(z.record(z.string(), z.string()), {
+    description: 'does_not_fit / cannot_place: why each registered worker cannot train the run',
+  }).optional(),
 });
 registry.add(ErrorBody, { id: 'Error', description: 'Every 4xx answer' });
 const jsonlFile = () => doc(z.string(), { format: 'binary', contentMediaType: 'application/jsonl' });

@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 
 import { createDatasetValidator } from '../datasets/validate-dataset.js';
-import { closeDb, dbFilePath, type Db, openDb } from '../db/client.js';
+import { closeDb, dbFilePath, type Db, openDb, shortenBusyWait } from '../db/client.js';
 import { migrate } from '../db/migrate.js';
 import { startNotifications } from '../notify/notifications.js';
 import { createPathPolicy } from '../inputs/path-policy.js';
@@ -49,6 +49,7 @@ export async function startApi(config: Config, redisUrl: string, logger: Logger)
     app,
     db,
     async close() {
+      shortenBusyWait(db);
       try {
         await withDeadline(reconciler.stop(), 1000);
         // Open log streams end with `event: end` {reason: "shutdown"} first (runs.ts, preClose), so this is quick.

@@ -2,6 +2,7 @@
 import path from 'node:path';
 
 import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 
 import type { DatasetReport } from '../datasets/validate-dataset.js';
 import type { Db } from '../db/client.js';
@@ -15,12 +16,11 @@ import type { Run } from '../domain/run.js';
 import { parseRunRequest, type RunRequest } from '../domain/run-request.js';
 import type { Config } from '../shared/config.js';
 import { trainJob } from '../shared/job-kinds.js';
-import { addJobs } from '../shared/queue.js';
+import { runQueuesOf } from '../shared/run-queues.js';
 import { checkRunInputs, type InputCheckDeps } from '../inputs/check-run-inputs.js';
-import { assessRunMemory, type MemoryAssessment } from '../memory/assess-run-memory.js';
-import { localWorkerMemory } from '../memory/worker-memory.js';
-import { MemoryDoesNotFitError } from '../domain/errors.js';
-import { doesNotFitMessage } from '../domain/run-memory.js';
+import type { MemoryAssessment } from '../memory/assess-run-memory.js';
+import type { WorkerEntry } from '../domain/worker-entry.js';
+import { assertSomeWorkerCanTake, assessPlacement, readFleet, type RunAdmission } from './admit-run.js';
 import { checkFollowUpPaths, checkRequestForRun } from './submit-follow-up.js';
 
 export interface SubmitDeps {
@@ -28,6 +28,8 @@ export interface SubmitDeps {
   db: Db;
   queue: Queue;
   inputs: InputCheckDeps;
+  /** The worker registry's connection (admission judges the run against the registered workers; jobs go to their run's queue). */
+  redis: Redis;
 }
 
 export interface PreparedRun {
@@ -39,12 +41,16 @@ export interface PreparedRun {
   dataset: DatasetReport;
   command: BuiltCommand;
   memory: MemoryAssessment;
+  admission: RunAdmission;
   /** Iterations expected from the request, shown as the run's progress total before the trainer prints any. */
   progressTotal: number | null;
 }
 
-/** Validates a body and everything it points at; builds the command. No side effects. */
-export async function prepareRun(body: unknown, deps: Pick<SubmitDeps, 'config' | 'inputs'>): Promise<PreparedRun> {
+/**
+ * Validates a body and everything it points at; builds the command; judges it against the registered workers
+ * (`fleet`, read here when not given). No side effects.
+ */
+export async function prepareRun(body: unknown, deps: Pick<SubmitDeps, 'config' | 'inputs'> & { redis?: Redis; db?: Db }, fleet?: WorkerEntry[] | null): Promise<PreparedRun> {
   const { request, warnings } = parseRunRequest(body);
   const { dataDir, report } = await checkRunInputs(request, deps.inputs);
   for (const [i, req] of (request.after ?? []).entries()) {
@@ -54,24 +60,19 @@ export async function prepareRun(body: unknown, deps: Pick<SubmitDeps, 'config' 
   const id = newId('run');
   const runDir = path.join(deps.config.dataDir, 'runs', id);
   const command = buildCommand(request, { python: deps.config.mlxPython, runDir, dataDir });
-  const memory = await assessRunMemory(request, report, {
-    hubCache: deps.config.hfHubCache,
-    margin: deps.config.memoryMargin,
-    workers: () => localWorkerMemory(deps.config),
-  });
+  const { memory, admission } = await assessPlacement(request, report, deps, fleet === undefined ? await readFleet(deps) : fleet);
   if (memory.memory.fit === 'tight') warnings.push({ path: 'memory', message: tightMessage(memory) });
   const progressTotal = expectedIterations(request, report.splits.train.rows);
-  return { id, request, warnings, runDir, dataDir, dataset: report, command, memory, progressTotal };
+  return { id, request, warnings, runDir, dataDir, dataset: report, command, memory, admission, progressTotal };
 }
 
 function tightMessage({ memory: m }: MemoryAssessment): string {
   return `the estimate (${m.estimate_gb} GB) fits ${m.largest_worker?.worker} (${m.largest_worker?.usable_gb} GB usable) with margin ${m.margin}, but not at its upper error (+35%): it may run out of memory`;
 }
 
-/** Admission: a run no worker can ever hold is refused (422) with its estimate, breakdown and changes that fit. */
-export function assertFitsSomeWorker(p: PreparedRun): void {
-  if (p.memory.memory.fit !== 'no') return;
-  throw new MemoryDoesNotFitError(doesNotFitMessage(p.memory.memory, p.memory.suggestions), p.memory.memory, p.memory.suggestions);
+/** Admission: a run no registered worker could ever train is refused (422) with each worker's reasons. */
+export function assertFitsSomeWorker(p: PreparedRun, prefix = ''): void {
+  assertSomeWorkerCanTake(p, prefix);
 }
 
 export { newRunRow };
@@ -104,6 +105,15 @@ export async function assertQueueHasRoom(deps: Pick<SubmitDeps, 'config' | 'db'>
   estimate.count += adding;
 }
 
+/** Queues attempt 1 of each prepared run, each in its placement's queue, in order. */
+export async function enqueueFirstAttempts(deps: Pick<SubmitDeps, 'config' | 'queue' | 'redis'>, prepared: readonly PreparedRun[]): Promise<void> {
+  const queues = runQueuesOf(deps.queue, deps.redis, deps.config.queuePrefix);
+  await queues.addTrainJobs(
+    prepared.map((p) => ({ run: { request: p.request, memory: p.memory.memory }, job: trainJob(p.id, 1, { priority: p.request.priority }) })),
+    deps.config.memoryMargin,
+  );
+}
+
 export function redisDown(cause: unknown): ServiceUnavailableError {
   return new ServiceUnavailableError('Redis is unreachable: the run was not queued. Try again when Redis is back.', { cause });
 }
@@ -130,7 +140,7 @@ export async function submitRun(
     return { run: winner, created: false, warnings: winner.warnings };
   }
   try {
-    await addJobs(deps.queue, [trainJob(prepared.id, 1, { priority: prepared.request.priority })]);
+    await enqueueFirstAttempts(deps, [prepared]);
   } catch (e) {
     // No run may stay queued without a job behind it.
     deleteRun(deps.db, prepared.id);

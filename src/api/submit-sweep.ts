@@ -9,7 +9,6 @@ import { insertSweep } from '../db/sweeps-repository.js';
 import { withTransaction } from '../db/transaction.js';
 import {
   DatasetValidationError,
-  MemoryDoesNotFitError,
   type FieldIssue,
   type FileIssue,
   RequestValidationError,
@@ -25,11 +24,9 @@ import {
   type SweepCombination,
   type SweepSpec,
 } from '../domain/sweep-spec.js';
-import { trainJob } from '../shared/job-kinds.js';
-import { addJobs } from '../shared/queue.js';
-import { doesNotFitMessage } from '../domain/run-memory.js';
 import { checkRequestForRun } from './submit-follow-up.js';
-import { assertQueueHasRoom, newRunRow, prepareRun, type PreparedRun, type SubmitDeps } from './submit-run.js';
+import { readFleet } from './admit-run.js';
+import { assertFitsSomeWorker, assertQueueHasRoom, enqueueFirstAttempts, newRunRow, prepareRun, type PreparedRun, type SubmitDeps } from './submit-run.js';
 
 export interface SubmittedSweep {
   sweep: Sweep;
@@ -60,7 +57,7 @@ export async function submitSweep(body: unknown, deps: SubmitDeps): Promise<Subm
   });
   try {
     // One addBulk is one MULTI: the jobs go in together, in sweep order (equal priorities run first in, first out).
-    await addJobs(deps.queue, prepared.map((p) => trainJob(p.id, 1, { priority: p.request.priority })));
+    await enqueueFirstAttempts(deps, prepared);
   } catch (e) {
     // No run may stay queued without a job behind it. Should the MULTI have reached Redis after all, its jobs
     // name runs that no longer exist, and the worker drops them (UnrecoverableError).
@@ -76,9 +73,11 @@ async function prepareAll(spec: SweepSpec, combos: SweepCombination[], deps: Sub
   const prepared: PreparedRun[] = [];
   const requestFailures: { combo: SweepCombination; issues: FieldIssue[] }[] = [];
   const datasetFailures: { combo: SweepCombination; problems: FileIssue[]; report: unknown }[] = [];
+  // The registry is read once for the whole sweep.
+  const fleet = await readFleet(deps);
   for (const combo of combos) {
     try {
-      prepared.push(await prepareRun(runBody(spec, combo), deps));
+      prepared.push(await prepareRun(runBody(spec, combo), deps, fleet));
     } catch (e) {
       if (e instanceof RequestValidationError) requestFailures.push({ combo, issues: e.issues });
       else if (e instanceof DatasetValidationError) datasetFailures.push({ combo, problems: e.problems, report: e.report });
@@ -93,12 +92,8 @@ async function prepareAll(spec: SweepSpec, combos: SweepCombination[], deps: Sub
     const problems = first.problems.map((p) => ({ ...p, message: `${p.message} (combination #${first.combo.index}: ${describeValues(first.combo.values)})` }));
     throw new DatasetValidationError(problems, first.report);
   }
-  const tooBig = prepared.findIndex((p) => p.memory.memory.fit === 'no');
-  if (tooBig >= 0) {
-    const p = prepared[tooBig]!;
-    const e = new MemoryDoesNotFitError(`combination #${combos[tooBig]!.index} (${describeValues(combos[tooBig]!.values)}): ${doesNotFitMessage(p.memory.memory, p.memory.suggestions)}`, p.memory.memory, p.memory.suggestions);
-    throw e;
-  }
+  // The first combination no registered worker could ever train refuses the sweep (422), naming it.
+  prepared.forEach((p, i) => assertFitsSomeWorker(p, `combination #${combos[i]!.index} (${describeValues(combos[i]!.values)}): `));
   return prepared;
 }
 

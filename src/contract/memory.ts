@@ -73,7 +73,10 @@ export const SequenceLengths = z.strictObject({
 /** GET /v1/memory/calibration: the estimate against measured peaks, per method and model family. */
 export const MemoryCalibration = z.strictObject({
   expectedError: z.number(),
+  /** MEMORY_MARGIN: the margin of groups with too few measured runs. */
   margin: z.number(),
+  /** MEMORY_TUNE_AFTER_RUNS: measured runs a group needs before its margin is tuned (0: never). */
+  tuneAfterRuns: z.number().int(),
   groups: z.array(
     z.strictObject({
       method: z.string(),
@@ -83,6 +86,9 @@ export const MemoryCalibration = z.strictObject({
       meanAbsError: z.number(),
       maxRatio: z.number(),
       withinExpectedError: z.number(),
+      /** The margin admission uses for this method and family now (tuned once enough runs are measured). */
+      margin: z.number(),
+      marginSource: z.string(),
     }),
   ),
 });

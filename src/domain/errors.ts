@@ -79,13 +79,18 @@ export class UnauthorizedError extends DomainError {
   }
 }
 
-/** A run no worker can ever hold: the estimate and the changes that would fit travel with it (422). */
+/**
+ * A run no registered worker could ever train (422): `does_not_fit` when memory is why (the estimate and the changes
+ * that would fit travel with it), `cannot_place` when no worker meets its placement; `workers` gives each one's reasons.
+ */
 export class MemoryDoesNotFitError extends DomainError {
   constructor(
     message: string,
     readonly memory: unknown,
     readonly suggestions: unknown[],
+    readonly workers: Record<string, string> = {},
+    code: 'does_not_fit' | 'cannot_place' = 'does_not_fit',
   ) {
-    super('does_not_fit', message);
+    super(code, message);
   }
 }

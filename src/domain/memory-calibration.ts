@@ -46,3 +46,30 @@ export function calibrate(measurements: readonly MemoryMeasurement[]): Calibrati
     })
     .sort((a, b) => a.method.localeCompare(b.method) || a.family.localeCompare(b.family));
 }
+
+/** A method × family's measured runs tune its margin once there are this many (MEMORY_CALIBRATION_MIN_RUNS). */
+export const DEFAULT_CALIBRATION_MIN_RUNS = 5;
+/** Headroom over the largest measured / estimated ratio seen. */
+export const TUNING_HEADROOM = 1.1;
+const MIN_TUNED = 1.0;
+const MAX_TUNED = 3.0;
+
+export interface TunedMargin {
+  margin: number;
+  /** Where it came from, in words (the dry run's memory notes say it). */
+  source: string;
+}
+
+/**
+ * The margin admission uses for a run of this method and model family: MEMORY_MARGIN until `minRuns` runs of the
+ * group have a measured peak, then the largest measured / estimated ratio among them × 1.1, rounded up to 0.05 and
+ * kept within 1.0..3.0: a group the estimate undershoots gets more margin, one it overshoots gets less.
+ */
+export function tunedMargin(groups: readonly CalibrationGroup[], method: string, family: string, configured: number, minRuns: number): TunedMargin {
+  const g = groups.find((x) => x.method === method && x.family === family);
+  if (!g || g.runs < minRuns) {
+    return { margin: configured, source: `margin ${configured} (MEMORY_MARGIN): ${g?.runs ?? 0} of ${minRuns} measured ${method}/${family} runs needed to tune it` };
+  }
+  const margin = Math.min(MAX_TUNED, Math.max(MIN_TUNED, Math.ceil(g.maxRatio * TUNING_HEADROOM * 20 - 1e-9) / 20));
+  return { margin, source: `margin ${margin} tuned from ${g.runs} measured ${method}/${family} runs (largest measured/estimate ${g.maxRatio} × ${TUNING_HEADROOM})` };
+}

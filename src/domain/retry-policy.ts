@@ -1,16 +1,25 @@
 // The one retry policy: from a failure's class, how many times that class has struck, and the settings, decide
 // whether a run fails now, is retried after a backoff, resumes from its checkpoint, or has reached its final status.
+import { MAX_OOM_REDUCTIONS } from './memory-advice.js';
 import { assertNever } from './run-status.js';
 
 /**
  * - permanent: the trainer rejected its arguments (exit 2), a watchdog stopped it, it wrote no adapter, it could
  *   not be spawned: the same command would fail the same way.
- * - trainer_failure: any other exit code, or killed by a signal (out of memory): worth another attempt.
+ * - trainer_failure: any other exit code, or killed by a signal: worth another attempt.
+ * - out_of_memory: the trainer's Metal OOM text (and SIGABRT): permanent at the same settings; with on_oom "reduce",
+ *   retried at once with smaller settings, at most MAX_OOM_REDUCTIONS times.
  * - interrupted: the worker shut down or crashed mid-run; the run did nothing wrong.
  * - worker_error: the worker itself failed (SQLITE_BUSY, ENOSPC, EIO on the run folder): never the run's fault.
  * - stopped: cancelled or early stopped; final by definition.
  */
-export type FailureClass = 'permanent' | 'trainer_failure' | 'interrupted' | 'worker_error' | 'stopped';
+export type FailureClass = 'permanent' | 'trainer_failure' | 'out_of_memory' | 'interrupted' | 'worker_error' | 'stopped';
+
+/** What an out-of-memory decision reads from the run: its on_oom choice and the reductions already tried. */
+export interface OomContext {
+  onOom: 'fail' | 'reduce' | undefined;
+  reductionsTried: number;
+}
 
 export interface RetrySettings {
   /** Attempts a run gets for trainer failures in all (MAX_ATTEMPTS). Worker errors get at least 2. */
@@ -47,8 +56,12 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
  * `strike` counts failures of this class for the run, this one included (1 for the first). `detail` is what
  * happened, in words; it starts the decision's reason, which the run's history shows.
  */
-export function decideRetry(failure: FailureClass, strike: number, s: RetrySettings, detail: string, random = Math.random()): RetryDecision {
+export function decideRetry(failure: FailureClass, strike: number, s: RetrySettings, detail: string, random = Math.random(), oom: OomContext = { onOom: undefined, reductionsTried: 0 }): RetryDecision {
   switch (failure) {
+    case 'out_of_memory':
+      if (oom.onOom !== 'reduce') return { action: 'fail', reason: `${detail}; not retried: it would run out of memory again at the same settings (on_oom: "reduce" retries with smaller ones)` };
+      if (oom.reductionsTried >= MAX_OOM_REDUCTIONS) return { action: 'fail', reason: `${detail}; ${oom.reductionsTried} of ${MAX_OOM_REDUCTIONS} smaller retries (on_oom reduce) used: not retried` };
+      return { action: 'retry', delayMs: 0, reason: `${detail}; on_oom reduce: retry ${oom.reductionsTried + 1} of ${MAX_OOM_REDUCTIONS} with smaller settings` };
     case 'stopped':
       return { action: 'final', reason: detail };
     case 'permanent':

@@ -3,6 +3,7 @@ import { z } from 'zod';
 
 import { type FieldIssue, RequestValidationError } from './errors.js';
 import { type FollowUpRequest, parseFollowUpList } from './follow-up-request.js';
+import { type Placement, placementSchema } from './placement.js';
 import { safeString } from './safe-string.js';
 import { METHOD_INFO, METHODS, type Method, type MethodFamily, type TrainMode } from './methods.js';
 import {
@@ -14,7 +15,7 @@ import {
   RUN_OPTIONS,
 } from './run-options.js';
 
-export const SERVICE_FIELDS = ['method', 'name', 'tags', 'priority', 'fuse', 'on_oom', 'after'] as const;
+export const SERVICE_FIELDS = ['method', 'name', 'tags', 'priority', 'fuse', 'on_oom', 'after', 'placement'] as const;
 
 /** A validated, normalised run request: mlx-lm-lora's own keys plus the service fields. */
 export interface RunRequest {
@@ -31,6 +32,8 @@ export interface RunRequest {
   on_oom?: 'fail' | 'reduce';
   /** Follow-up jobs queued when the run succeeds (see follow-up-request.ts). */
   after?: FollowUpRequest[];
+  /** Which workers may train it (see placement.ts). */
+  placement?: Placement;
   reward_functions?: string[];
   reward_weights?: number[];
   [option: string]: unknown;
@@ -127,6 +130,7 @@ const serviceShape = {
   on_oom: z.enum(['fail', 'reduce']).optional(),
   // Each entry is parsed by parseFollowUpList below, so its issues name after.<i>.<field>.
   after: z.array(z.unknown()).optional(),
+  placement: placementSchema.optional(),
 };
 
 function buildSchema(method: Method) {

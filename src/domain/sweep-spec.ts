@@ -9,6 +9,7 @@ import { resolveMetric } from './method-metrics.js';
 import { isMethod, type Method } from './methods.js';
 import { METRIC_SPLITS, type MetricGoal, type MetricSplit } from './run.js';
 import { OPTION_BY_KEY, REJECTED_OPTIONS } from './run-options.js';
+import { placementSchema } from './placement.js';
 import { SERVICE_FIELDS, zodIssues } from './run-request.js';
 
 /** A sweep never expands to more runs than this (each combination is validated before anything is queued). */
@@ -56,8 +57,11 @@ export const sweepBodySchema = z
     /** Follow-up jobs for every member that succeeds, and for the best run when the sweep ends. */
     after: z.array(z.unknown()).optional(),
     best_after: z.array(z.unknown()).optional(),
+    /** Where every member may train (the same as `base.placement`). */
+    placement: placementSchema.optional(),
   })
   .superRefine((s, ctx) => {
+    if (s.placement && 'placement' in s.base) ctx.addIssue({ code: 'custom', path: ['placement'], message: 'is also in base; give placement in one place' });
     if (s.early_stopping && s.metric.split === 'test') {
       ctx.addIssue({ code: 'custom', path: ['early_stopping'], message: 'needs a metric reported during training; test metrics come only at the end' });
     }
@@ -112,7 +116,7 @@ export function parseSweepSpec(input: unknown): SweepSpec {
   }
   const metric = sweepMetric(s, issues);
   if (issues.length > 0) throw new RequestValidationError(issues);
-  const spec: SweepSpec = { base: s.base, grid: s.grid ?? {}, metric };
+  const spec: SweepSpec = { base: s.placement ? { ...s.base, placement: s.placement } : s.base, grid: s.grid ?? {}, metric };
   if (s.name !== undefined) spec.name = s.name;
   if (s.random) spec.random = { params: s.random.params, samples: s.random.samples, seed: s.random.seed };
   if (s.max_runs !== undefined) spec.max_runs = s.max_runs;

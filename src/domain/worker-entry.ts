@@ -1,7 +1,8 @@
 // A worker's registry entry (who it is, what it trains with, whether it can take work) and why a run waits.
 import { z } from 'zod';
 
-export const WORKER_STATES = ['idle', 'training', 'unusable', 'stopping'] as const;
+/** What a worker publishes; `lost` is never published: the API shows it for an entry silent past WORKER_LOST_S. */
+export const WORKER_STATES = ['idle', 'training', 'unusable', 'stopping', 'lost'] as const;
 export type WorkerState = (typeof WORKER_STATES)[number];
 
 /**
@@ -20,7 +21,18 @@ export const workerEntrySchema = z.looseObject({
     mlxLm: z.string().nullable(),
     mlxLmLora: z.string().nullable(),
   }),
+  /** The Mac's memory as admission sees it: WORKER_MEMORY_GB when set, else its RAM. */
   totalMemoryBytes: z.number().nonnegative(),
+  /** Where totalMemoryBytes came from. */
+  memorySource: z.enum(['WORKER_MEMORY_GB', 'ram']).optional(),
+  /** WORKER_LABELS: what `placement.labels` may ask for. */
+  labels: z.array(z.string()).optional(),
+  /** e.g. "Apple M2 Ultra" (sysctl machdep.cpu.brand_string), else the CPU model. */
+  chip: z.string().nullable().optional(),
+  /** e.g. "macOS 14.5"; on another system its name and release, e.g. "linux 6.1.0". */
+  os: z.string().nullable().optional(),
+  /** Free space on the worker's DATA_DIR disk; null when it cannot be read. */
+  freeDiskBytes: z.number().nonnegative().nullable().optional(),
   state: z.enum(WORKER_STATES),
   /** While training: the run. */
   runId: z.string().nullable().optional(),
@@ -41,7 +53,22 @@ export function describeWorkerState(e: Pick<WorkerEntry, 'state' | 'runId' | 're
       return `training ${e.runId ?? ''}`.trim();
     case 'unusable':
       return `unusable: ${e.reason ?? 'unknown reason'}`;
+    case 'lost':
+      return `lost: ${e.reason ?? 'silent'}`;
   }
+}
+
+/**
+ * Entries as the API shows them at `now`: one not refreshed for `lostMs` (WORKER_LOST_S) is `lost`, with how long it
+ * has been silent and what it was doing, and takes no part in placement until it beats again.
+ */
+export function markLost(entries: readonly WorkerEntry[], now: number, lostMs: number): WorkerEntry[] {
+  return entries.map((e) => {
+    const silentMs = now - e.lastSeen;
+    if (silentMs <= lostMs) return e;
+    const was = describeWorkerState(e);
+    return { ...e, state: 'lost' as const, reason: `silent for ${Math.round(silentMs / 1000)} s (last seen ${was})` };
+  });
 }
 
 /** A worker that takes jobs: idle or training (a training one takes the next run when it is done). */

@@ -9,6 +9,7 @@ import {
   type MemoryModels,
   REFERENCE_MODES,
 } from '../domain/memory-estimate.js';
+import type { TunedMargin } from '../domain/memory-calibration.js';
 import { METHOD_INFO } from '../domain/methods.js';
 import type { ModelShape } from '../domain/model-shape.js';
 import type { RunRequest } from '../domain/run-request.js';
@@ -18,6 +19,8 @@ import { readModelShape } from '../inputs/model-files.js';
 export interface MemoryDeps {
   hubCache: string;
   margin: number;
+  /** The margin for the run's model family, tuned from calibration (src/domain/memory-calibration.ts); else `margin`. */
+  tune?: (method: string, family: string) => TunedMargin;
   workers: () => WorkerMemory[];
 }
 
@@ -78,13 +81,17 @@ export async function assessRunMemory(
   const models = await loadModels(request, deps.hubCache);
   if ('error' in models)
     return { memory: runMemory(models, workers, deps.margin), suggestions: [], models: null, inputs };
-  const memory = runMemory(estimateMemory(models, inputs), workers, deps.margin);
+  const estimate = estimateMemory(models, inputs);
+  const tuned = deps.tune?.(request.method, estimate.basis.family) ?? null;
+  const margin = tuned?.margin ?? deps.margin;
+  const memory = runMemory(estimate, workers, margin);
+  if (tuned && tuned.margin !== deps.margin) memory.notes = [...memory.notes, tuned.source];
   const largest = largestWorker(workers);
   const accumulation =
     typeof request.gradient_accumulation_steps === 'number' ? request.gradient_accumulation_steps : 1;
   const suggestions =
     memory.fit === 'no' && largest
-      ? suggestChanges(models, inputs, accumulation, largest.usableGb, deps.margin)
+      ? suggestChanges(models, inputs, accumulation, largest.usableGb, margin)
       : [];
   return { memory, suggestions, models, inputs };
 }

@@ -7,13 +7,17 @@ import type { Logger } from 'pino';
 
 import type { Db } from '../db/client.js';
 import { type JobKind, parseJobId, type QueuedJob } from '../shared/job-kinds.js';
-import { addJobs } from '../shared/queue.js';
+import { queueNameFor, type Requirement } from '../domain/placement.js';
+import { runQueuesOf } from '../shared/run-queues.js';
 
 /** What the reconciler needs to know about one job kind whose delivery SQLite guarantees. */
 export interface ReconcileSource {
   kind: JobKind;
-  /** The subjects that must have a live job now, oldest first, each with the job to add when it has none. */
-  wanted(db: Db, now: number): { subject: string; job: QueuedJob }[];
+  /**
+   * The subjects that must have a live job now, oldest first, each with the job to add when it has none and the
+   * placement requirement whose queue it belongs in (none: the shared queue).
+   */
+  wanted(db: Db, now: number): { subject: string; job: QueuedJob; requirement?: Requirement }[];
   /** Re-read just before adding: still waiting for exactly this job (a worker may have moved it meanwhile). */
   stillWanted(db: Db, subject: string, jobId: string): boolean;
   /** Whether a waiting job of this kind still has work to do; a job that has none is removed. */
@@ -43,46 +47,55 @@ const WAITING_KEYS = [
  * all waiting jobs). Only what disagrees is looked at again and fixed.
  */
 export async function reconcileOnce(deps: { db: Db; queue: Queue; redis: Redis; logger: Logger; sources: readonly ReconcileSource[] }): Promise<ReconcileResult> {
-  const { db, queue } = deps;
+  const { db } = deps;
+  const queues = runQueuesOf(deps.queue, deps.redis, deps.queue.opts.prefix ?? 'bull');
   const now = Date.now();
-  const wanted = deps.sources.flatMap((source) => source.wanted(db, now).map((w) => ({ ...w, source })));
+  // Each wanted job is looked for in the queue of its placement requirement; waiting jobs in every queue in use.
+  const wanted = deps.sources.flatMap((source) => source.wanted(db, now).map((w) => ({ ...w, source, queue: queues.get(queueNameFor(w.requirement ?? {})) })));
+  const all = await queues.all();
   const pipeline = deps.redis.pipeline();
-  for (const w of wanted) pipeline.hmget(queue.toKey(w.job.opts.jobId), 'name', 'finishedOn');
-  for (const [key, type] of WAITING_KEYS) {
-    if (type === 'list') pipeline.lrange(queue.toKey(key), 0, -1);
-    else pipeline.zrange(queue.toKey(key), '0', '-1');
+  for (const w of wanted) pipeline.hmget(w.queue.toKey(w.job.opts.jobId), 'name', 'finishedOn');
+  for (const q of all) {
+    for (const [key, type] of WAITING_KEYS) {
+      if (type === 'list') pipeline.lrange(q.toKey(key), 0, -1);
+      else pipeline.zrange(q.toKey(key), '0', '-1');
+    }
   }
   const replies = (await pipeline.exec()) ?? [];
   for (const [err] of replies) if (err) throw err;
   const values: unknown[] = replies.map(([, v]) => v);
 
-  const toAdd: { subject: string; job: QueuedJob; source: ReconcileSource; reason: string }[] = [];
-  const stale: string[] = [];
+  const toAdd: (typeof wanted[number] & { reason: string })[] = [];
+  const stale: { queue: Queue; jobId: string }[] = [];
   wanted.forEach((w, i) => {
     const [name, finishedOn] = values[i] as [string | null, string | null];
     if (name === null) toAdd.push({ ...w, reason: MISSING });
     else if (finishedOn !== null) {
       // BullMQ keeps a finished job for days under its id; it would swallow the add.
-      stale.push(w.job.opts.jobId);
+      stale.push({ queue: w.queue, jobId: w.job.opts.jobId });
       toAdd.push({ ...w, reason: FINISHED });
     }
   });
   const wantedIds = new Set(wanted.map((w) => w.job.opts.jobId));
-  const waitingIds = new Set(values.slice(wanted.length).flat() as string[]);
   const removed: string[] = [];
-  for (const jobId of waitingIds) {
-    if (wantedIds.has(jobId)) continue;
-    const parsed = parseJobId(jobId);
-    const source = parsed && deps.sources.find((s) => s.kind === parsed.kind);
-    // Jobs of kinds without a source, and ids of an older version, are left alone.
-    if (!parsed || !source || source.isCurrent(db, parsed.subject, jobId)) continue;
-    if (await removeJob(queue, jobId, deps.logger)) removed.push(jobId);
+  for (const [qi, q] of all.entries()) {
+    const base = wanted.length + qi * WAITING_KEYS.length;
+    const waitingIds = new Set(values.slice(base, base + WAITING_KEYS.length).flat() as string[]);
+    for (const jobId of waitingIds) {
+      if (wantedIds.has(jobId)) continue;
+      const parsed = parseJobId(jobId);
+      const source = parsed && deps.sources.find((s) => s.kind === parsed.kind);
+      // Jobs of kinds without a source, and ids of an older version, are left alone.
+      if (!parsed || !source || source.isCurrent(db, parsed.subject, jobId)) continue;
+      if (await removeJob(q, jobId, deps.logger)) removed.push(jobId);
+    }
   }
-  for (const jobId of stale) await removeJob(queue, jobId, deps.logger);
+  for (const { queue, jobId } of stale) await removeJob(queue, jobId, deps.logger);
 
   const readd = toAdd.filter((a) => a.source.stillWanted(db, a.subject, a.job.opts.jobId));
   if (readd.length > 0) {
-    await addJobs(queue, readd.map((a) => a.job));
+    // The requirement goes back into the registry too: a Redis that lost its data lost that as well.
+    await queues.addPlaced(readd.map((a) => ({ requirement: a.requirement ?? {}, job: a.job })));
     for (const a of readd) {
       a.source.record(db, a.subject, a.reason);
       deps.logger.warn({ subject: a.subject, jobId: a.job.opts.jobId }, a.reason);

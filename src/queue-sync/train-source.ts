@@ -1,10 +1,12 @@
 // The reconciler's source for train jobs: which runs must have a live job (queued, interrupted), which job each
 // needs (its next attempt's, held back until its backoff ends), and whether a waiting train job is still current.
-import { inArray } from 'drizzle-orm';
+import { inArray, sql } from 'drizzle-orm';
 
 import type { Db } from '../db/client.js';
 import { getRun, recordRunEvent } from '../db/runs-repository.js';
 import { runs } from '../db/schema.js';
+import { DEFAULT_MEMORY_MARGIN } from '../domain/memory-advice.js';
+import { type Placement, requirementOf } from '../domain/placement.js';
 import { nextTrainJob, trainJobIdFor } from '../shared/job-kinds.js';
 import type { ReconcileSource } from './queue-reconciler.js';
 
@@ -15,12 +17,25 @@ export const trainSource: ReconcileSource = {
   wanted(db: Db, now: number) {
     // One query on runs_status_created_idx: oldest first, so re-added jobs of equal priority keep their order.
     const rows = db
-      .select({ id: runs.id, attempt: runs.attempt, priority: runs.priority, notBefore: runs.notBefore })
+      .select({
+        id: runs.id,
+        attempt: runs.attempt,
+        priority: runs.priority,
+        notBefore: runs.notBefore,
+        // Only what decides the run's queue, not the whole request and memory documents.
+        placement: sql<string | null>`json_extract(${runs.request}, '$.placement')`,
+        estimateGb: sql<number | null>`json_extract(${runs.memory}, '$.estimate_gb')`,
+        margin: sql<number | null>`json_extract(${runs.memory}, '$.margin')`,
+      })
       .from(runs)
       .where(inArray(runs.status, WAITING))
       .orderBy(runs.createdAt, runs.id)
       .all();
-    return rows.map((r) => ({ subject: r.id, job: nextTrainJob(r, now) }));
+    return rows.map((r) => ({
+      subject: r.id,
+      job: nextTrainJob(r, now),
+      requirement: requirementOf(r.placement === null ? undefined : (JSON.parse(r.placement) as Placement), r.estimateGb, r.margin ?? DEFAULT_MEMORY_MARGIN),
+    }));
   },
   stillWanted(db, subject, jobId) {
     const run = getRun(db, subject);

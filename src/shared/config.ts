@@ -61,8 +61,18 @@ const envSchema = z.object({
   CAFFEINATE: boolish.default(true),
   /** Admission: a run fits a worker when estimate × margin ≤ its usable memory. */
   MEMORY_MARGIN: z.coerce.number().min(1).max(3).default(1.2),
+  /** A method × model family's margin is tuned from calibration once this many of its runs have a measured peak; 0: never. */
+  MEMORY_TUNE_AFTER_RUNS: z.coerce.number().int().min(0).default(5),
   /** This Mac's memory in GB as the worker reports it (default: the machine's RAM). */
   WORKER_MEMORY_GB: z.coerce.number().gt(0).optional(),
+  /** Comma-separated labels this worker offers to `placement.labels` (e.g. `studio,m2-ultra`). */
+  WORKER_LABELS: z
+    .string()
+    .transform((s) => [...new Set(s.split(',').map((x) => x.trim()).filter(Boolean))])
+    .pipe(z.array(z.string().max(64).regex(/^[\w.:/=+-]+$/, 'labels: letters, digits and . _ : / = + - only')).max(32))
+    .optional(),
+  /** A worker whose registry entry has not been refreshed for this long shows as lost (and takes no placement). */
+  WORKER_LOST_S: z.coerce.number().gt(0).default(90),
   /** One webhook for every event, kept as the endpoint `wh_env` (POST /v1/webhooks adds more). */
   WEBHOOK_URL: z.string().url().optional(),
   WEBHOOK_SECRET: z.string().min(1).optional(),
@@ -117,7 +127,12 @@ export type Config = Readonly<{
   workerName: string;
   caffeinate: boolean;
   memoryMargin: number;
+  memoryTuneAfterRuns: number;
   workerMemoryBytes: number;
+  /** Whether WORKER_MEMORY_GB set workerMemoryBytes (else it is the machine's RAM). */
+  workerMemoryFromEnv: boolean;
+  workerLabels: readonly string[];
+  workerLostMs: number;
   webhookUrl: string | undefined;
   webhookSecret: string | undefined;
   webhookTimeoutMs: number;
@@ -184,7 +199,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerName: e.WORKER_NAME ?? `${os.hostname()}:${process.pid}`,
     caffeinate: e.CAFFEINATE,
     memoryMargin: e.MEMORY_MARGIN,
+    memoryTuneAfterRuns: e.MEMORY_TUNE_AFTER_RUNS,
     workerMemoryBytes: e.WORKER_MEMORY_GB !== undefined ? e.WORKER_MEMORY_GB * 1e9 : os.totalmem(),
+    workerMemoryFromEnv: e.WORKER_MEMORY_GB !== undefined,
+    workerLabels: Object.freeze(e.WORKER_LABELS ?? []),
+    workerLostMs: e.WORKER_LOST_S * 1000,
     webhookUrl: e.WEBHOOK_URL,
     webhookSecret: e.WEBHOOK_SECRET,
     webhookTimeoutMs: e.WEBHOOK_TIMEOUT_S * 1000,

@@ -1,5 +1,6 @@
-// The worker registry in Redis: each worker's entry under <prefix>:workers:<name>, living two heartbeats, and a set
-// of names to list them. A worker that dies (kill -9) stops refreshing and its entry expires.
+// The worker registry in Redis: each worker's entry under <prefix>:workers:<name>, and a set of names to list them.
+// A worker that dies (kill -9) stops refreshing: the API shows it lost after WORKER_LOST_S, and its entry expires a
+// day after that (a clean stop removes it at once).
 import type { Redis } from 'ioredis';
 
 import { type WorkerEntry, workerEntrySchema } from '../domain/worker-entry.js';
@@ -7,13 +8,18 @@ import { type WorkerEntry, workerEntrySchema } from '../domain/worker-entry.js';
 const setKey = (prefix: string) => `${prefix}:workers`;
 const entryKey = (prefix: string, name: string) => `${prefix}:workers:${name}`;
 
-/** An entry lives this many heartbeat periods, so a dead worker leaves the list within two periods. */
-export const ENTRY_LIFETIME_PERIODS = 2;
+/** A lost worker stays listed (as lost) this long after WORKER_LOST_S, then its entry expires. */
+export const LOST_KEPT_MS = 24 * 3600_000;
 
-export async function publishWorker(redis: Redis, prefix: string, entry: WorkerEntry, heartbeatMs: number): Promise<void> {
+/** How long an entry lives without a refresh: long enough to be shown lost, and at least two heartbeats. */
+export function entryLifetimeMs(heartbeatMs: number, lostMs: number): number {
+  return Math.ceil(Math.max(2 * heartbeatMs, lostMs + LOST_KEPT_MS));
+}
+
+export async function publishWorker(redis: Redis, prefix: string, entry: WorkerEntry, lifetimeMs: number): Promise<void> {
   await redis
     .multi()
-    .set(entryKey(prefix, entry.name), JSON.stringify(entry), 'PX', Math.ceil(heartbeatMs * ENTRY_LIFETIME_PERIODS))
+    .set(entryKey(prefix, entry.name), JSON.stringify(entry), 'PX', lifetimeMs)
     .sadd(setKey(prefix), entry.name)
     .exec();
 }

@@ -1,23 +1,26 @@
 // Wires a BullMQ Worker (concurrency 1) to the job handlers: recovers runs of dead workers first, takes jobs only
 // while its trainer check passes (re-checked every PREFLIGHT_RECHECK_S and on recheck()), keeps its registry entry
 // fresh, listens for cancel signals, and shuts down cleanly (wait for the training, or stop it and re-queue it).
-import { type Job, Worker } from 'bullmq';
+import type { Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
 import type { Db } from '../db/client.js';
 import type { Config } from '../shared/config.js';
 import { probeMlxLmVersion, writeMlxLmVersion } from '../shared/mlx-lm-version.js';
-import { cancelChannel, createRunsQueue, RUNS_QUEUE, WORKER_LOCK, type WorkerLockOptions } from '../shared/queue.js';
+import { cancelChannel, createRunsQueue, WORKER_LOCK, type WorkerLockOptions } from '../shared/queue.js';
+import { runQueuesOf, workChannel } from '../shared/run-queues.js';
 import { withDeadline } from '../shared/shutdown.js';
 import { killGroup } from './execute.js';
 import { startFollowUpOutbox } from './follow-up/outbox.js';
 import { createFollowUpHandler } from './follow-up/process-follow-up.js';
+import { startJobFetcher } from './job-fetcher.js';
 import { createDispatcher } from './job-handlers.js';
 import { type Preflight, preflightMlx } from './preflight.js';
 import { createTrainHandler } from './process-run.js';
 import { startRecoveryLoop } from './recovery.js';
 import { workerIdentity } from './run-lease.js';
+import { readMachineFacts } from './machine-facts.js';
 import { startHeartbeat } from './worker-heartbeat.js';
 
 export interface WorkerHandle {
@@ -34,6 +37,28 @@ export interface WorkerHandle {
   /** Stop taking jobs; 'wait' lets the running training finish, 'requeue' stops it for a later resume. */
   close(mode?: 'wait' | 'requeue'): Promise<void>;
 }
+
+/** The jobs this worker runs now, by run or follow-up id; `changed` is called when one starts or ends. */
+class ActiveJobs extends Map<string, AbortController> {
+  constructor(private readonly changed: () => void) {
+    super();
+  }
+
+  override set(key: string, value: AbortController): this {
+    super.set(key, value);
+    this.changed?.();
+    return this;
+  }
+
+  override delete(key: string): boolean {
+    const had = super.delete(key);
+    if (had) this.changed();
+    return had;
+  }
+}
+
+/** An idle worker looks at its queues this often without a wake-up (delayed jobs that came due, a missed signal). */
+const FETCH_POLL_MS = 1000;
 
 /** A Redis step of the shutdown gets this long; Redis answers in milliseconds when it is there at all. */
 const REDIS_STEP_MS = 1000;
@@ -59,29 +84,37 @@ export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> 
   const mlxLm = await probeMlxLmVersion(config.mlxPython, deps.trainerEnv);
   await writeMlxLmVersion(config.dataDir, mlxLm, config.workerName).catch((err: unknown) => logger.warn({ err }, 'could not record the mlx-lm version'));
   const self = await workerIdentity(config.workerName);
-  const active = new Map<string, AbortController>();
+  // The registry entry says `training <run>` as soon as a run starts and `idle` as soon as it ends.
+  let beat = () => undefined as unknown;
+  const active = new ActiveJobs(() => beat());
   const trainers = new Set<number>();
   const shutdown = new AbortController();
   let stopping = false;
   const lock = { ...WORKER_LOCK, lockDuration: config.lockDurationMs, stalledInterval: config.stalledIntervalMs, ...deps.lock };
 
+  const facts = await readMachineFacts(config);
+  const entrySnapshot = () => {
+    const runId = active.keys().next().value ?? null;
+    const state = stopping ? 'stopping' : preflight.error ? 'unusable' : runId ? 'training' : 'idle';
+    return { name: config.workerName, versions: preflight.versions, state, runId, reason: preflight.error } as const;
+  };
   const heartbeat = startHeartbeat({
     redis: deps.connection,
     prefix: config.queuePrefix,
     heartbeatMs: config.workerHeartbeatMs,
+    lostMs: config.workerLostMs,
+    facts,
+    dataDir: config.dataDir,
     logger,
-    snapshot: () => {
-      const runId = active.keys().next().value ?? null;
-      const state = stopping ? 'stopping' : preflight.error ? 'unusable' : runId ? 'training' : 'idle';
-      return { name: config.workerName, versions: preflight.versions, state, runId, reason: preflight.error };
-    },
+    snapshot: () => entrySnapshot(),
   });
+  beat = () => void heartbeat.beat();
 
   // Before taking jobs: runs a dead worker of this host left running are interrupted and their next attempts queued.
   const queue = createRunsQueue(deps.connection, config.queuePrefix);
   // Its connection is the worker's, whose errors the process already logs; unhandled, BullMQ prints them raw.
   queue.on('error', (err) => logger.debug({ err: err.message }, 'recovery queue error'));
-  const recovery = startRecoveryLoop({ db: deps.db, logger, self, killGraceMs: config.killGraceMs, queue, active }, lock.stalledInterval);
+  const recovery = startRecoveryLoop({ db: deps.db, logger, self, killGraceMs: config.killGraceMs, queues: runQueuesOf(queue, deps.connection, config.queuePrefix), margin: config.memoryMargin, active }, lock.stalledInterval);
   await recovery.first;
 
   const channel = cancelChannel(config.queuePrefix);
@@ -91,28 +124,42 @@ export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> 
   };
   deps.subscriber.on('message', onCancel);
 
-  const train = createTrainHandler({ ...deps, config: { ...config, stalledIntervalMs: lock.stalledInterval }, preflight, active, trainers, self, shutdown: shutdown.signal, queue });
+  const queues = runQueuesOf(queue, deps.connection, config.queuePrefix);
+  const train = createTrainHandler({ ...deps, config: { ...config, stalledIntervalMs: lock.stalledInterval }, preflight, active, trainers, self, shutdown: shutdown.signal, queue, queues, entry: () => ({ host: self.host, pid: process.pid, startedAt: 0, lastSeen: Date.now(), ...facts, ...entrySnapshot() }), handBack: (jobId: string, untilMs: number) => fetcher.skip(jobId, untilMs) });
   const processFollowUp = createFollowUpHandler({ ...deps, active, shutdown: shutdown.signal, self, queue });
   const followUp = (payload: { jobId: string }, job: Job, token: string | undefined) => processFollowUp(payload, job, token);
   // Follow-up jobs (evaluate, samples, fuse, export) share the queue, so one GPU job runs at a time.
   const processor = createDispatcher({ train, evaluate: followUp, samples: followUp, fuse: followUp, export: followUp });
-  // autorun off: a worker whose trainer cannot start takes no job at all; it starts once a check passes.
-  const worker = new Worker(RUNS_QUEUE, processor, { connection: deps.connection, prefix: config.queuePrefix, concurrency: 1, autorun: false, ...lock });
-  worker.on('error', (err) => logger.error({ err: err.message }, 'worker error'));
-  worker.on('stalled', (jobId) => logger.warn({ jobId }, 'job stalled: its worker stopped renewing the lock'));
-  for (const event of ['active', 'completed', 'failed'] as const) worker.on(event, () => void heartbeat.beat());
-  await worker.waitUntilReady();
+  // One job at a time from every queue this worker serves (the shared one and the placement queues it meets); it
+  // takes none while its trainer check fails, and starts once a check passes.
+  const fetcher = await startJobFetcher({
+    connection: deps.connection,
+    prefix: config.queuePrefix,
+    options: lock,
+    processor: async (job, token) => {
+      void heartbeat.beat();
+      try {
+        return await processor(job, token);
+      } finally {
+        void heartbeat.beat();
+      }
+    },
+    logger,
+    self: () => ({ name: config.workerName, totalMemoryBytes: facts.totalMemoryBytes, labels: facts.labels }),
+    canFetch: () => !stopping && !preflight.error,
+    pollMs: FETCH_POLL_MS,
+  });
+  const worker = fetcher.shared;
+  const work = workChannel(config.queuePrefix);
+  await deps.subscriber.subscribe(work);
+  const onWork = (ch: string) => {
+    if (ch === work) fetcher.wake();
+  };
+  deps.subscriber.on('message', onWork);
   const outbox = startFollowUpOutbox(deps.db, queue, logger);
 
-  let running = false;
   const applyUsability = () => {
-    if (stopping) return;
-    if (preflight.error) {
-      if (running && !worker.isPaused()) void worker.pause(true).catch((err: unknown) => logger.warn({ err }, 'pausing the worker failed'));
-    } else if (!running) {
-      running = true;
-      worker.run().catch((err: unknown) => logger.error({ err }, 'the worker stopped taking jobs'));
-    } else if (worker.isPaused()) void worker.resume();
+    if (!stopping) fetcher.wake();
     void heartbeat.beat();
   };
   // One check at a time: a check that started before a fix must not land after one that started after it.
@@ -149,7 +196,7 @@ export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> 
       // A recovery pass or a registry write can hang on an unreachable Redis: neither may hold the shutdown up.
       await withDeadline(recovery.stop(), REDIS_STEP_MS);
       await withDeadline(outbox.stop(), REDIS_STEP_MS);
-      const closing = worker.close();
+      const closing = fetcher.close();
       if (mode === 'requeue') shutdown.abort();
       // Past the deadline a 'wait' shutdown stops the training too (it resumes on the next start).
       const deadline = setTimeout(() => shutdown.abort(), config.shutdownDeadlineMs);
@@ -158,7 +205,8 @@ export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> 
       } finally {
         clearTimeout(deadline);
         deps.subscriber.off('message', onCancel);
-        await withDeadline(deps.subscriber.unsubscribe(channel), REDIS_STEP_MS).catch((err: unknown) => logger.warn({ err }, 'unsubscribe failed'));
+        deps.subscriber.off('message', onWork);
+        await withDeadline(deps.subscriber.unsubscribe(channel, work), REDIS_STEP_MS).catch((err: unknown) => logger.warn({ err }, 'unsubscribe failed'));
         await withDeadline(heartbeat.stop(true), REDIS_STEP_MS);
         await withDeadline(queue.close(), REDIS_STEP_MS).catch((err: unknown) => logger.warn({ err }, 'closing the recovery queue failed'));
       }

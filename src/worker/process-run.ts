@@ -3,12 +3,14 @@
 import { DelayedError, type Job, type Queue, UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
 
-import { getRun, transitionRun } from '../db/runs-repository.js';
+import { getRun, recordRunEvent, transitionRun } from '../db/runs-repository.js';
 import { ConflictError } from '../domain/errors.js';
 import type { Run } from '../domain/run.js';
 import { isFinal } from '../domain/run-status.js';
+import { reasonsAgainst, subjectOfRun } from '../domain/worker-admission.js';
+import type { WorkerEntry } from '../domain/worker-entry.js';
 import { nextTrainJob, parseJobId, type TrainPayload } from '../shared/job-kinds.js';
-import { addJobs } from '../shared/queue.js';
+import type { RunQueues } from '../shared/run-queues.js';
 import type { StopReason } from './execute.js';
 import { reclaimRun } from './recovery.js';
 import { recordWorkerError } from './retry-decisions.js';
@@ -21,7 +23,16 @@ export interface ProcessorDeps extends AttemptDeps {
   self: WorkerIdentity;
   /** The runs queue, to add the job of a run's next attempt. */
   queue: Queue;
+  /** The train queues: a run's next attempt goes to its placement's queue. */
+  queues: RunQueues;
+  /** This worker's registry entry now: WORKER_CHECKS judge a run against it before its trainer starts. */
+  entry?: () => WorkerEntry;
+  /** A job this worker handed back: it does not take it again until `untilMs`. */
+  handBack?: (jobId: string, untilMs: number) => void;
 }
+
+/** A worker that handed a run back leaves it to the others this long before it looks at it again. */
+export const HAND_BACK_MS = 60_000;
 
 type Step =
   | { kind: 'done'; status: string }
@@ -32,6 +43,8 @@ type Step =
   | { kind: 'failed'; error: string };
 
 export function createTrainHandler(deps: ProcessorDeps) {
+  // Each (run, reason) a hand-back was recorded for: a run that waits for another worker gets one event per reason.
+  const handedBack = new Set<string>();
   return async function processRun(payload: TrainPayload, job: Job, token: string | undefined): Promise<{ status: string }> {
     const log = deps.logger.child({ runId: payload.runId, jobId: job.id });
     const run = getRun(deps.db, payload.runId);
@@ -40,7 +53,7 @@ export function createTrainHandler(deps: ProcessorDeps) {
     const n = parseJobId(job.id)?.n ?? (run.status === 'running' ? run.attempt : run.attempt + 1);
     let step: Step;
     try {
-      step = await advance(deps, run, n, token, log);
+      step = await advance({ ...deps, handedBack, jobId: job.id ?? '' }, run, n, token, log);
     } catch (e) {
       if (e instanceof UnrecoverableError) throw e;
       step = onWorkerError(deps, run.id, n, e, log);
@@ -50,7 +63,7 @@ export function createTrainHandler(deps: ProcessorDeps) {
 }
 
 /** Everything up to and including the attempt, in the order of STYLE.md's job lifecycle. */
-async function advance(deps: ProcessorDeps, found: Run, n: number, token: string | undefined, log: Logger): Promise<Step> {
+async function advance(deps: ProcessorDeps & { handedBack: Set<string>; jobId: string }, found: Run, n: number, token: string | undefined, log: Logger): Promise<Step> {
   let run = found;
   // Retries and redelivered jobs must be idempotent.
   if (isFinal(run.status)) return { kind: 'done', status: run.status };
@@ -73,6 +86,9 @@ async function advance(deps: ProcessorDeps, found: Run, n: number, token: string
   if (run.notBefore !== null && run.notBefore > Date.now() + 50) return { kind: 'later', delayMs: run.notBefore - Date.now() };
   // This worker's trainer stopped passing its check after it took the job: the job goes back for another worker.
   if (deps.preflight.error) return { kind: 'later', delayMs: deps.config.resumeDelayMs };
+  // A run this worker cannot hold (its memory, labels, pin, or a check added later) goes back for another worker.
+  const refusal = deps.entry ? reasonsAgainst(subjectOfRun(run, deps.config.memoryMargin), deps.entry()) : [];
+  if (refusal.length > 0) return handBack(deps, run, refusal.join('; '), log);
   // Before the run shows running: from now on a worker that finds this run running can ask whether we live.
   await writeLease(run.runDir, deps.self, token ?? null);
   await runAttempt(deps, run, log);
@@ -88,6 +104,20 @@ async function advance(deps: ProcessorDeps, found: Run, n: number, token: string
     default:
       return { kind: 'done', status: after.status };
   }
+}
+
+/** Puts the job back, unchanged and without using an attempt, for another worker; this one skips it for a while. */
+async function handBack(deps: ProcessorDeps & { handedBack: Set<string>; jobId: string }, run: Run, reason: string, log: Logger): Promise<Step> {
+  const name = deps.entry!().name;
+  const key = `${run.id}\0${reason}`;
+  if (!deps.handedBack.has(key)) {
+    deps.handedBack.add(key);
+    recordRunEvent(deps.db, run.id, `handed back by ${name}: it cannot train this run (${reason})`);
+  }
+  log.warn({ reason }, 'handing the run back: this worker cannot train it');
+  deps.handBack?.(deps.jobId, Date.now() + HAND_BACK_MS);
+  await deps.queues.wake();
+  return { kind: 'later', delayMs: 0 };
 }
 
 function stale(run: Run, n: number, log: Logger): Step {
@@ -129,7 +159,7 @@ async function finish(deps: ProcessorDeps, runId: string, step: Step, job: Job, 
       const run = getRun(deps.db, runId)!;
       // Added before this job completes: a crash in between leaves two jobs (the stale one is dropped), never none.
       const next = nextTrainJob(run);
-      await addJobs(deps.queue, [next]);
+      await deps.queues.addTrainJobs([{ run, job: next }], deps.config.memoryMargin);
       log.info({ nextJob: next.opts.jobId, delayMs: next.opts.delay ?? 0 }, 'queued the next attempt');
       return { status: run.status };
     }

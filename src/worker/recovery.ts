@@ -1,7 +1,6 @@
 // Recovers runs whose worker died (kill -9, power loss): stops the trainer it left behind, moves the run from running
 // to interrupted (the attempt is recorded as such) and queues its next attempt at once, without waiting for BullMQ's
 // lock to expire. Runs at worker start, every stalled interval, and for each job that arrives still running.
-import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 
 import type { Db } from '../db/client.js';
@@ -10,7 +9,7 @@ import { withTransaction } from '../db/transaction.js';
 import { ConflictError } from '../domain/errors.js';
 import type { Run } from '../domain/run.js';
 import { nextTrainJob } from '../shared/job-kinds.js';
-import { addJobs } from '../shared/queue.js';
+import type { RunQueues } from '../shared/run-queues.js';
 import { recoverLostJobs } from './follow-up/job-recovery.js';
 import { stopLeftoverTrainer } from './leftover-trainer.js';
 import { describeOwner, leaseOwnerAlive, readLease, type RunLease, type WorkerIdentity } from './run-lease.js';
@@ -61,9 +60,11 @@ function interruptLostRun(db: Db, run: Run, reason: string): boolean {
   }
 }
 
-/** The runs queue, to add the job of a recovered run's next attempt. */
+/** The train queues, to add the job of a recovered run's next attempt (to its placement's queue). */
 export interface JobAccess {
-  queue: Queue;
+  queues: RunQueues;
+  /** MEMORY_MARGIN, for runs that recorded none. */
+  margin: number;
 }
 
 /**
@@ -73,7 +74,7 @@ export interface JobAccess {
 async function queueNextAttempt(jobs: JobAccess, db: Db, runId: string): Promise<boolean> {
   const run = getRun(db, runId);
   if (run?.status !== 'interrupted') return false;
-  await addJobs(jobs.queue, [nextTrainJob(run)]);
+  await jobs.queues.addTrainJobs([{ run, job: nextTrainJob(run) }], jobs.margin);
   return true;
 }
 

@@ -232,8 +232,10 @@ async function record(deps: AttemptDeps, runId: string, attempt: number, outcome
       case 'failed': {
         if (oom) {
           const patch = { ...base, error: oom.error, stopReason: outcome.reason, outOfMemory: oom.outOfMemory };
-          if (oom.retry) transitionRun(deps.db, runId, 'running', 'interrupted', { ...patch, request: oom.retry.request, argv: oom.retry.argv }, oom.retry.reason);
-          else transitionRun(deps.db, runId, 'running', 'failed', { ...patch, ...ended }, 'out of memory');
+          // The policy decides whether (on_oom, reductions tried); decideOnOom made the smaller request, if one is left.
+          const d = decideRetry('out_of_memory', 1, settings, 'out of memory', undefined, { onOom: run.request.on_oom, reductionsTried: run.outOfMemory?.reductions.length ?? 0 });
+          if (d.action === 'retry' && oom.retry) transitionRun(deps.db, runId, 'running', 'interrupted', { ...patch, request: oom.retry.request, argv: oom.retry.argv }, oom.retry.reason);
+          else transitionRun(deps.db, runId, 'running', 'failed', { ...patch, ...ended }, d.action === 'retry' ? 'out of memory; on_oom reduce: nothing left to reduce' : d.reason);
           break;
         }
         // Strikes: this run's failed attempts so far, this one included.

@@ -1,7 +1,7 @@
 // Composes the worker process: SQLite (migrated), two Redis connections, crash recovery and the BullMQ worker.
 import type { Logger } from 'pino';
 
-import { closeDb, dbFilePath, openDb } from '../db/client.js';
+import { closeDb, dbFilePath, openDb, shortenBusyWait } from '../db/client.js';
 import { migrate } from '../db/migrate.js';
 import { createDataResolver } from '../inputs/resolve-data.js';
 import type { Config } from '../shared/config.js';
@@ -26,6 +26,7 @@ export async function startWorkerProcess(config: Config, redisUrl: string, logge
   return {
     handle,
     async close(mode?: 'wait' | 'requeue') {
+      shortenBusyWait(db);
       try {
         await handle.close(mode);
       } finally {

@@ -5,14 +5,21 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
 import type { WorkerEntry } from '../domain/worker-entry.js';
-import { publishWorker, removeWorker } from '../shared/worker-registry.js';
+import { entryLifetimeMs, publishWorker, removeWorker } from '../shared/worker-registry.js';
+import { freeDiskBytes, type MachineFacts } from './machine-facts.js';
 
 export interface HeartbeatDeps {
   redis: Redis;
   prefix: string;
   heartbeatMs: number;
+  /** WORKER_LOST_S: the entry outlives it, so the API can show this worker lost when it stops beating. */
+  lostMs: number;
+  /** Chip, OS, memory and labels, read once at start. */
+  facts: MachineFacts;
+  /** The DATA_DIR whose disk's free space each beat reports. */
+  dataDir: string;
   logger: Logger;
-  /** The entry as it is now (state, run, versions, and any field a later version adds); host, pid, memory and times are filled in here. */
+  /** The entry as it is now (state, run, versions, and any field a later version adds); host, pid, machine facts, disk and times are filled in here. */
   snapshot: () => Pick<WorkerEntry, 'name' | 'versions' | 'state' | 'runId' | 'reason'> & { [extra: string]: unknown };
 }
 
@@ -28,9 +35,10 @@ export function startHeartbeat(deps: HeartbeatDeps): Heartbeat {
   let inFlight: Promise<void> | null = null;
   let failing = false;
   const publish = async () => {
-    const entry: WorkerEntry = { host: os.hostname(), pid: process.pid, totalMemoryBytes: os.totalmem(), startedAt, lastSeen: Date.now(), ...deps.snapshot() };
+    const freeDisk = await freeDiskBytes(deps.dataDir);
+    const entry: WorkerEntry = { host: os.hostname(), pid: process.pid, ...deps.facts, freeDiskBytes: freeDisk, startedAt, lastSeen: Date.now(), ...deps.snapshot() };
     try {
-      await publishWorker(deps.redis, deps.prefix, entry, deps.heartbeatMs);
+      await publishWorker(deps.redis, deps.prefix, entry, entryLifetimeMs(deps.heartbeatMs, deps.lostMs));
       if (failing) deps.logger.info('worker registry reachable again');
       failing = false;
     } catch (err) {

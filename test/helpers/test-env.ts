@@ -22,6 +22,7 @@ import { createDataResolver } from '../../src/inputs/resolve-data.js';
 import { type Config, loadConfig } from '../../src/shared/config.js';
 import { trainJobIdFor } from '../../src/shared/job-kinds.js';
 import { apiRedisOptions, createRedis, createRunsQueue, workerRedisOptions } from '../../src/shared/queue.js';
+import { runQueuesOf } from '../../src/shared/run-queues.js';
 import { startWorker, type WorkerHandle } from '../../src/worker/create-worker.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -119,7 +120,7 @@ export async function createTestEnv(env: Record<string, string> = {}, opts: { re
         for (const c of w.conns) c.disconnect();
       }
       await app.close();
-      await queue.obliterate({ force: true }).catch(() => undefined);
+      for (const q of await runQueuesOf(queue, redis, prefix).all().catch(() => [queue])) await q.obliterate({ force: true }).catch(() => undefined);
       await queue.close().catch(() => undefined);
       await deleteKeys(redis, `${prefix}:*`).catch(() => undefined);
       redis.disconnect();
@@ -145,7 +146,14 @@ export function currentJobId(env: Pick<TestEnv, 'db'>, runId: string): string {
   return trainJobIdFor(run);
 }
 
+/** The queue of a run's train jobs: the shared one, or its placement's (src/shared/run-queues.ts). */
+export function runQueue(env: Pick<TestEnv, 'db' | 'queue' | 'redis' | 'prefix' | 'config'>, runId: string): Queue {
+  const run = getRun(env.db, runId);
+  if (!run) throw new Error(`no run ${runId}`);
+  return runQueuesOf(env.queue, env.redis, env.prefix).forRun(run, env.config.memoryMargin);
+}
+
 /** The BullMQ state of the job that carries a run now. */
-export async function currentJobState(env: Pick<TestEnv, 'db' | 'queue'>, runId: string): Promise<string> {
-  return env.queue.getJobState(currentJobId(env, runId));
+export async function currentJobState(env: Pick<TestEnv, 'db' | 'queue' | 'redis' | 'prefix' | 'config'>, runId: string): Promise<string> {
+  return runQueue(env, runId).getJobState(currentJobId(env, runId));
 }

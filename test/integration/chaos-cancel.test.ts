@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { requestCancel } from '../../src/db/runs-repository.js';
 import { createRedis, RUNS_QUEUE, workerRedisOptions } from '../../src/shared/queue.js';
 import { jobIdOf } from '../../src/shared/job-kinds.js';
+import { runQueuesOf } from '../../src/shared/run-queues.js';
 import { createTrainHandler } from '../../src/worker/process-run.js';
 import { workerIdentity } from '../../src/worker/run-lease.js';
 import {
@@ -95,6 +96,7 @@ describe('POST /v1/runs/:id/cancel', () => {
         self: await workerIdentity('test-taker'),
         trainerEnv: standInEnv(),
         queue: env.queue,
+        queues: runQueuesOf(env.queue, env.redis, env.prefix),
       });
       expect(await processRun({ runId: queued.id }, job, token)).toEqual({ status: 'cancelled' });
       await job.moveToCompleted({ status: 'cancelled' }, token, false);

@@ -126,10 +126,29 @@ describe('calibration', () => {
     const run = (await env.app.inject({ method: 'GET', url: `/v1/runs/${created.id}` })).json();
     expect(run.peakMemoryGb).toBeGreaterThan(0);
     const cal = (await env.app.inject({ method: 'GET', url: '/v1/memory/calibration' })).json();
-    expect(cal).toMatchObject({ expectedError: 0.35, margin: 1.2 });
+    expect(cal).toMatchObject({ expectedError: 0.35, margin: 1.2, tuneAfterRuns: 5 });
     expect(cal.groups).toEqual([
-      expect.objectContaining({ method: 'sft', family: 'llama', runs: 1, meanRatio: Math.round((run.peakMemoryGb / run.memory.estimate_gb) * 1000) / 1000 }),
+      expect.objectContaining({ method: 'sft', family: 'llama', runs: 1, meanRatio: Math.round((run.peakMemoryGb / run.memory.estimate_gb) * 1000) / 1000, margin: 1.2 }),
     ]);
+    expect(cal.groups[0].marginSource).toBe('margin 1.2 (MEMORY_MARGIN): 1 of 5 measured sft/llama runs needed to tune it');
+  });
+
+  it('once enough runs of a method and family are measured, admission uses the margin tuned from them', async () => {
+    env = await createTestEnv({ WORKER_MEMORY_GB: '64', MEMORY_TUNE_AFTER_RUNS: '1' });
+    await env.startWorker();
+    const body = { method: 'sft', model: LLAMA, data: path.join(TEST_DATA, 'sft-chat'), iters: 4, batch_size: 2, steps_per_report: 2 };
+    const before = (await env.app.inject({ method: 'POST', url: '/v1/runs?dryRun=true', payload: body })).json();
+    expect(before.memory.margin).toBe(1.2);
+    const created = await submit(env.app, body);
+    await waitStatus(env.app, created.id, ['failed', 'succeeded', 'cancelled']);
+    const [group] = (await env.app.inject({ method: 'GET', url: '/v1/memory/calibration' })).json().groups;
+    // The largest measured/estimate ratio × 1.1, rounded up to 0.05, within 1.0..3.0.
+    const tuned = Math.min(3, Math.max(1, Math.ceil(group.maxRatio * 1.1 * 20 - 1e-9) / 20));
+    expect(group).toMatchObject({ runs: 1, margin: tuned });
+    expect(tuned).not.toBe(1.2);
+    const after = (await env.app.inject({ method: 'POST', url: '/v1/runs?dryRun=true', payload: body })).json();
+    expect(after.memory.margin).toBe(tuned);
+    expect(after.memory.notes).toContain(`margin ${tuned} tuned from 1 measured sft/llama runs (largest measured/estimate ${group.maxRatio} × 1.1)`);
   });
 });
 

@@ -10,6 +10,7 @@ import { closeDb, openDb } from '../../src/db/client.js';
 import { startNotifications } from '../../src/notify/notifications.js';
 import type { Dispatcher } from '../../src/notify/webhook-dispatcher.js';
 import { sftRun, submit, waitStatus } from '../helpers/chaos.js';
+import { sftRequest } from '../helpers/follow-up.js';
 import { createTestEnv, type TestEnv } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -154,6 +155,60 @@ describe('webhooks', () => {
     await waitFor(async () => ((await deliveries(env!, hook.id))[0]?.status === 'delivered' ? true : null), { timeoutMs: 20_000, what: 'the delivery after the restart' });
     expect(rx.got.map((g) => g.answered)).toEqual([503, 200]);
   });
+
+  it('sweep.done comes once with the sweep and its best run; job.succeeded and job.failed carry the job and its run', async () => {
+    const rx = await receiver([200]);
+    cleanups.push(() => rx.close());
+    env = await createTestEnv({ WEBHOOK_RETRY_BASE_S: '0.05', PUBLIC_URL: 'http://mac.local:8080' });
+    const hook = await addWebhook(env, { url: rx.url, secret: 'sweep-secret', events: ['sweep.done', 'job.succeeded', 'job.failed'] });
+    notifications(env);
+    await env.startWorker();
+    const res = await env.app.inject({
+      method: 'POST',
+      url: '/v1/sweeps',
+      payload: {
+        name: 'lr',
+        base: sftRequest(),
+        grid: { learning_rate: [1e-5, 5e-4] },
+        metric: { name: 'loss', goal: 'min' },
+        after: [{ kind: 'evaluate' }],
+        // Fusing the quantized base without dequantizing loses the adapter: its verification fails the job.
+        best_after: [{ kind: 'fuse', dequantize: false, verify: { prompts: ['Hello there'], max_tokens: 16 } }],
+      },
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    const sweepId = res.json().id as string;
+    const byEvent = () => {
+      const out: Record<string, Record<string, any>[]> = {}; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON bodies
+      for (const g of rx.got) (out[g.headers['x-mlxq-event'] as string] ??= []).push(JSON.parse(g.body));
+      return out;
+    };
+    const got = await waitFor(
+      async () => {
+        const e = byEvent();
+        return e['sweep.done']?.length === 1 && e['job.succeeded']?.length === 2 && e['job.failed']?.length === 1 ? e : null;
+      },
+      { timeoutMs: 150_000, what: 'sweep.done, 2 job.succeeded and 1 job.failed' },
+    );
+    const sweep = (await env.app.inject({ method: 'GET', url: `/v1/sweeps/${sweepId}` })).json();
+    expect(sweep.status).toBe('done');
+    const [done] = got['sweep.done']!;
+    expect(done).toMatchObject({
+      event: 'sweep.done',
+      sweep: { id: sweepId, name: 'lr', status: 'done', counts: { succeeded: 2 }, metric: { name: 'loss', goal: 'min' } },
+      best: { runId: sweep.best.runId, values: { learning_rate: 5e-4 }, run: { id: sweep.best.runId, status: 'succeeded' }, link: `http://mac.local:8080/ui/runs/${sweep.best.runId}` },
+      link: `http://mac.local:8080/ui/sweeps/${sweepId}`,
+    });
+    const members = (sweep.runs as { runId: string }[]).map((r) => r.runId).sort();
+    expect(got['job.succeeded']!.map((b) => [b.job.kind, b.job.status, b.run.id]).sort()).toEqual(members.map((id) => ['evaluate', 'succeeded', id]));
+    const [failed] = got['job.failed']!;
+    expect(failed).toMatchObject({ event: 'job.failed', job: { kind: 'fuse', status: 'failed' }, run: { id: sweep.best.runId }, link: `http://mac.local:8080/ui/runs/${sweep.best.runId}` });
+    expect(failed!.job.error).toContain('the fused model does not reproduce the adapter');
+    // Every delivery is signed over its raw body; no run.* event went to a hook that did not ask for it.
+    for (const g of rx.got) expect(g.headers['x-mlxq-signature']).toBe(`sha256=${createHmac('sha256', 'sweep-secret').update(g.body).digest('hex')}`);
+    expect(Object.keys(byEvent()).sort()).toEqual(['job.failed', 'job.succeeded', 'sweep.done']);
+    expect((await deliveries(env, hook.id)).filter((d) => d.event === 'sweep.done')).toHaveLength(1);
+  }, 180_000);
 
   it('WEBHOOK_URL is an endpoint for every event; bad bodies name the field; unknown ids are 404', async () => {
     env = await createTestEnv({ WEBHOOK_URL: 'http://127.0.0.1:9/hook', WEBHOOK_SECRET: 'from-the-environment' });

@@ -7,6 +7,7 @@ import {
   suggestChanges,
   usableFromRam,
 } from '../../src/domain/memory-advice.js';
+import { tunedMargin } from '../../src/domain/memory-calibration.js';
 import { estimateMemory } from '../../src/domain/memory-estimate.js';
 import { runMemory } from '../../src/domain/run-memory.js';
 import { llama3_8b, PUBLISHED_INPUTS } from '../helpers/memory-fixtures.js';
@@ -111,5 +112,26 @@ describe('on_oom "reduce" and advice', () => {
     expect(advice.join('\n')).toMatch(/batch_size 4 → 2 with gradient_accumulation_steps 2/);
     expect(advice.join('\n')).toMatch(/grad_checkpoint: true/);
     expect(advice.join('\n')).toMatch(/on_oom: "reduce"/);
+  });
+});
+
+describe('margin tuned from calibration', () => {
+  const group = (maxRatio: number, runs: number) => ({ method: 'sft', family: 'llama', runs, meanRatio: maxRatio, meanAbsError: 0, maxRatio, withinExpectedError: 1 });
+  it.each([
+    // Too few measured runs: MEMORY_MARGIN.
+    [[group(1.6, 4)], 1.2, 'MEMORY_MARGIN'],
+    // The estimate undershot by up to 30%: 1.3 × 1.1 = 1.43 → 1.45.
+    [[group(1.3, 5)], 1.45, 'tuned from 5'],
+    // It overshoots: less margin, never below 1.0.
+    [[group(0.7, 9)], 1.0, 'tuned from 9'],
+    [[group(0.95, 5)], 1.05, 'tuned from 5'],
+    // Never above 3.
+    [[group(4, 5)], 3, 'tuned from 5'],
+    // Another family's measurements do not count.
+    [[{ ...group(2, 50), family: 'qwen2' }], 1.2, '0 of 5'],
+  ] as const)('%j -> %s', (groups, margin, says) => {
+    const t = tunedMargin(groups, 'sft', 'llama', 1.2, 5);
+    expect(t.margin).toBe(margin);
+    expect(t.source).toContain(says);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { backoffMs, decideRetry, type FailureClass, type RetryDecision, type RetrySettings } from '../../src/domain/retry-policy.js';
+import { backoffMs, decideRetry, type FailureClass, type OomContext, type RetryDecision, type RetrySettings } from '../../src/domain/retry-policy.js';
 
 const settings: RetrySettings = { maxAttempts: 3, baseDelayMs: 10_000, maxDelayMs: 60_000, resumeDelayMs: 1_000 };
 
@@ -42,6 +42,24 @@ describe('decideRetry', () => {
     expect(decideRetry('trainer_failure', 3, settings, 'attempt 3 failed (signal)', 0.5).reason).toBe('attempt 3 failed (signal); 3 of 3 (MAX_ATTEMPTS): not retried');
     expect(decideRetry('worker_error', 1, settings, 'worker error on w1: SQLITE_BUSY: database is locked', 0.5).reason).toMatch(/SQLITE_BUSY.*1 of 3: retrying in 7\.5 s$/);
     expect(decideRetry('interrupted', 1, settings, 'worker shut down').reason).toBe('worker shut down; resumes from its newest checkpoint in 1.0 s');
+  });
+});
+
+describe('decideRetry: out of memory', () => {
+  const table: { oom: OomContext; strike: number; s?: Partial<RetrySettings>; expected: Partial<RetryDecision>; says: RegExp }[] = [
+    // Permanent at the same settings, whatever MAX_ATTEMPTS allows for other failures.
+    { oom: { onOom: undefined, reductionsTried: 0 }, strike: 1, expected: { action: 'fail' }, says: /not retried: it would run out of memory again at the same settings/ },
+    { oom: { onOom: 'fail', reductionsTried: 0 }, strike: 1, s: { maxAttempts: 20 }, expected: { action: 'fail' }, says: /on_oom: "reduce" retries with smaller ones/ },
+    // on_oom "reduce": retried at once (no backoff: the next attempt is smaller), at most 3 times.
+    { oom: { onOom: 'reduce', reductionsTried: 0 }, strike: 1, expected: { action: 'retry', delayMs: 0 }, says: /retry 1 of 3 with smaller settings$/ },
+    { oom: { onOom: 'reduce', reductionsTried: 2 }, strike: 3, s: { maxAttempts: 1 }, expected: { action: 'retry', delayMs: 0 }, says: /retry 3 of 3/ },
+    { oom: { onOom: 'reduce', reductionsTried: 3 }, strike: 4, s: { maxAttempts: 20 }, expected: { action: 'fail' }, says: /3 of 3 smaller retries \(on_oom reduce\) used: not retried$/ },
+  ];
+  it.each(table)('$oom, strike $strike, $s -> $expected', ({ oom, strike, s, expected, says }) => {
+    const d = decideRetry('out_of_memory', strike, { ...settings, ...s }, 'out of memory', 0.5, oom);
+    expect(d).toMatchObject(expected);
+    expect(d.reason).toMatch(/^out of memory; /);
+    expect(d.reason).toMatch(says);
   });
 });
 

@@ -103,7 +103,7 @@ export const runRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
     const run = loadRun(deps, req.params.id);
     return {
       ...runView(run),
-      waiting: await runWaiting(deps.redis, deps.config.queuePrefix, run),
+      waiting: await runWaiting(deps.redis, deps.config, run),
       latestMetrics: latestMetrics(deps.db, run.id),
       events: listRunEvents(deps.db, run.id),
       attempts: listAttempts(deps.db, run.id),

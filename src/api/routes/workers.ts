@@ -31,7 +31,7 @@ export function credentialView(c: WorkerCredential): WorkerCredentialView {
 
 export const workerRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
   app.get('/v1/workers', { schema: { response: { 200: WorkerList } } }, async () => ({
-    ...workersView(await readWorkers(deps.redis, deps.config.queuePrefix)),
+    ...workersView(await readWorkers(deps.redis, deps.config)),
     registered: listWorkerCredentials(deps.db).map(credentialView),
   }));
 
