@@ -98,10 +98,15 @@ describe('Redis loses every job (FLUSHALL: a restart of a Redis without persiste
         expect(res.statusCode, res.body).toBe(201);
         return res.json<{ id: string }>().id;
       };
-      const blocker = await post({ kind: 'samples', prompts: ['Hello there', 'Do you deliver?'], max_tokens: 64 });
+      const blocker = await post({ kind: 'samples', prompts: ['Hello there', 'Do you deliver?', 'Can I freeze bread?'], max_tokens: 64 });
       await waitFor(async () => (await env.app.inject({ url: `/v1/jobs/${blocker}` })).json().status === 'running', { what: 'the samples job to run' });
       const waiting = await post({ kind: 'evaluate' });
       await waitFor(async () => (await env.queue.getJobState(`evaluate:${waiting}:1`)) === 'prioritized', { what: 'the evaluate job in Redis' });
+      // The worker's outbox (every second) must have seen the row before Redis loses it, else the outbox, not the
+      // reconciler, re-adds it: wait for a whole generation of the blocker (>= 1.8 s) after the POST.
+      const generations = async () => ((await env.app.inject({ url: `/v1/jobs/${blocker}` })).json().logTail as string[]).filter((l) => l.startsWith('Generation:')).length;
+      const before = await generations();
+      await waitFor(async () => (await generations()) >= before + 2, { timeoutMs: 60_000, what: 'a whole generation of the samples job' });
 
       await flushAll();
       expect(await env.queue.getJobState(`evaluate:${waiting}:1`)).toBe('unknown');
