@@ -20,6 +20,12 @@ export const SERVICE_PARAMETERS = [
     default: false,
     description: 'Write a fused model next to the adapters after training.',
   },
+  {
+    key: 'placement',
+    type: 'object',
+    description:
+      'Where it may train (optional): a worker by name, a worker with at least this much memory, workers with all these labels.',
+  },
 ];
 
 const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
@@ -238,5 +244,6 @@ function objectPlaceholder(key) {
     return '{"name": "cosine_decay", "warmup": 100, "arguments": [1e-5, 1000, 1e-7]}';
   if (key === 'optimizer_config') return '{"adamw": {"weight_decay": 0.01}}';
   if (key === 'judge_config') return '{"system_prompt": "…"}';
+  if (key === 'placement') return '{"worker": "studio-1", "min_memory_gb": 64, "labels": ["studio"]}';
   return '{}';
 }

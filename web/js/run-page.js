@@ -143,7 +143,7 @@ function renderProgress() {
     run.status === 'running' && p.etaSeconds != null
       ? `about ${formatDuration(p.etaSeconds)} left`
       : run.status === 'queued'
-        ? 'waiting for a worker'
+        ? (run.waiting ?? 'waiting for a worker')
         : run.status === 'interrupted'
           ? 'interrupted: waiting to resume from the newest checkpoint'
           : FINAL.has(run.status)
