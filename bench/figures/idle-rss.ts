@@ -1,9 +1,10 @@
 // Figures: resident memory of the API and worker processes at rest (started, ready, idle), next to the raw
-// baseline's server and worker processes, all run the same way (node --import tsx).
+// baseline's server and worker processes, all run the same way (node --import tsx); and of a remote worker (its own
+// DATA_DIR, SERVER_URL and WORKER_TOKEN: no SQLite, no Fastify) next to the local worker.
 import path from 'node:path';
 
 import { type BenchContext, prefix, subdir } from '../lib/context.js';
-import { type Figure, makeFigure, reported } from '../lib/figure.js';
+import { atMost, type Figure, makeFigure, reported } from '../lib/figure.js';
 import { rssMb } from '../lib/processes.js';
 import { deployment, STAND_IN_PATH, startProjectApi, startProjectWorker } from '../lib/project.js';
 import { closeRaw, startRawServer, startRawWorker } from '../lib/raw.js';
@@ -17,6 +18,7 @@ export async function idleRss(ctx: BenchContext): Promise<Figure[]> {
     worker: [] as number[],
     rawApi: [] as number[],
     rawWorker: [] as number[],
+    remoteWorker: [] as number[],
   };
   for (let r = 0; r < reps; r++) {
     const d = deployment(ctx, 'rss');
@@ -30,16 +32,21 @@ export async function idleRss(ctx: BenchContext): Promise<Figure[]> {
       }),
       startRawWorker(ctx, dir, prefix('raw-rss-w')),
     ]);
+    // A remote worker of this control plane, on a DATA_DIR of its own.
+    const cred = (await (await fetch(`http://127.0.0.1:${api.port}/v1/workers`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: `rss-${r}` }) })).json()) as { token: string };
+    const remote = await startProjectWorker({ ...d, dataDir: subdir(ctx, `rss-remote-${r}`), env: { ...d.env, DATA_DIR: subdir(ctx, `rss-remote-${r}`) } }, STAND_IN_PATH, { SERVER_URL: `http://127.0.0.1:${api.port}`, WORKER_TOKEN: cred.token });
     try {
       await sleep(settleMs);
+      out.remoteWorker.push(rssMb(remote.pid).rss);
       out.api.push(rssMb(api.proc.pid).rss);
       out.worker.push(rssMb(worker.pid).rss);
       out.rawApi.push(rssMb(rawApi.proc.pid).rss);
       out.rawWorker.push(rssMb(rawWorker.pid).rss);
       ctx.log(
-        `idle RSS rep ${r + 1}/${reps}: API ${out.api.at(-1)!.toFixed(0)} MB (raw ${out.rawApi.at(-1)!.toFixed(0)}), worker ${out.worker.at(-1)!.toFixed(0)} MB (raw ${out.rawWorker.at(-1)!.toFixed(0)})`,
+        `idle RSS rep ${r + 1}/${reps}: API ${out.api.at(-1)!.toFixed(0)} MB (raw ${out.rawApi.at(-1)!.toFixed(0)}), worker ${out.worker.at(-1)!.toFixed(0)} MB (raw ${out.rawWorker.at(-1)!.toFixed(0)}), remote worker ${out.remoteWorker.at(-1)!.toFixed(0)} MB`,
       );
     } finally {
+      await remote.stop();
       await worker.stop();
       await api.proc.stop();
       await rawApi.close();
@@ -73,6 +80,19 @@ export async function idleRss(ctx: BenchContext): Promise<Figure[]> {
       },
       out.worker,
       out.rawWorker,
+    ),
+    makeFigure(
+      {
+        name: 'idle RSS, remote worker process',
+        section: 'Memory',
+        unit: 'MB',
+        goal: '<= 80 MB',
+        pass: atMost(80),
+        baselineWhat: 'the local worker (SQLite, the report handlers, follow-up jobs)',
+        note: `${note}; the remote worker reports over HTTP and opens no SQLite`,
+      },
+      out.remoteWorker,
+      out.worker,
     ),
   ];
 }

@@ -11,6 +11,7 @@ import type { Config } from '../shared/config.js';
 import { apiRedisOptions, createRedis, createRunsQueue } from '../shared/queue.js';
 import { withDeadline } from '../shared/shutdown.js';
 import { startReconciler } from '../queue-sync/queue-reconciler.js';
+import { startLostWorkerWatch } from '../reports/lost-workers.js';
 import { RECONCILE_SOURCES } from '../queue-sync/sources.js';
 import { type App, buildApp } from './app.js';
 import { exposureWarning } from './auth.js';
@@ -41,6 +42,8 @@ export async function startApi(config: Config, redisUrl: string, logger: Logger)
   // SQLite is the record, Redis the delivery: the control plane makes the queue match (at start, on reconnect, and
   // every RECONCILE_INTERVAL_S).
   const reconciler = startReconciler({ db, queue, redis, logger, sources: RECONCILE_SOURCES, intervalMs: config.reconcileIntervalMs });
+  // Runs of remote workers that were revoked or went silent move to another worker.
+  const lostWorkers = startLostWorkerWatch({ db, redis, queue, prefix: config.queuePrefix, logger, heartbeatMs: config.workerHeartbeatMs, lostMs: config.workerLostMs, margin: config.memoryMargin });
   // Notifications are sent from here, outside every run's path: a slow endpoint never holds up a worker.
   const notifications = startNotifications(db, config, logger.child({ component: 'notify' }));
   const warning = exposureWarning(config);
@@ -52,6 +55,7 @@ export async function startApi(config: Config, redisUrl: string, logger: Logger)
       shortenBusyWait(db);
       try {
         await withDeadline(reconciler.stop(), 1000);
+        await withDeadline(lostWorkers.stop(), 1000);
         // Open log streams end with `event: end` {reason: "shutdown"} first (runs.ts, preClose), so this is quick.
         await app.close();
         await withDeadline(notifications.close(), 1000);

@@ -60,3 +60,19 @@ export function touchWorkerCredential(db: Db, cred: WorkerCredential, now = Date
   if (cred.lastUsedAt !== null && now - cred.lastUsedAt < 60_000) return;
   db.update(workerCredentials).set({ lastUsedAt: now }).where(eq(workerCredentials.id, cred.id)).run();
 }
+
+/** Whether `name` is a remote worker's (any credential, revoked or not, carries it). */
+export function isRemoteWorkerName(db: Db, name: string): boolean {
+  return db.select({ id: workerCredentials.id }).from(workerCredentials).where(eq(workerCredentials.name, name)).get() !== undefined;
+}
+
+/** Whether a remote worker of this name may still report: an unrevoked credential carries it. */
+export function hasLiveCredential(db: Db, name: string): boolean {
+  return (
+    db
+      .select({ id: workerCredentials.id })
+      .from(workerCredentials)
+      .where(and(eq(workerCredentials.name, name), isNull(workerCredentials.revokedAt)))
+      .get() !== undefined
+  );
+}

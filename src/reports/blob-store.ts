@@ -1,7 +1,7 @@
 // The control plane's content-addressed store: files kept under DATA_DIR/blobs/<sha256>, written to a temp file
 // while hashed and renamed into place only when the hash matches, so a blob present is always whole and right.
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { constants as fsConstants, createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises';
 
 import { RequestValidationError } from '../domain/errors.js';
 import { UploadTooLargeError } from '../datasets/store-upload.js';
+import { hashFile } from '../shared/file-hash.js';
 
 export function blobsDir(dataDir: string): string {
   return path.join(dataDir, 'blobs');
@@ -48,6 +49,27 @@ export async function putBlob(dataDir: string, sha256: string, body: Readable, m
     if (await hasBlob(dataDir, sha256)) return { bytes, created: false };
     await fs.rename(temp, target);
     return { bytes, created: true };
+  } finally {
+    await fs.rm(temp, { force: true });
+  }
+}
+
+/**
+ * Stores a file of this machine under its SHA-256 (the local worker's uploads): a copy-on-write clone where the file
+ * system has them (APFS), else a copy; written to a temp file and renamed, so a blob present is whole.
+ */
+export async function putBlobFromFile(dataDir: string, file: string): Promise<{ sha256: string; bytes: number }> {
+  const { sha256, bytes } = await hashFile(file);
+  if (await hasBlob(dataDir, sha256)) return { sha256, bytes };
+  await fs.mkdir(blobsDir(dataDir), { recursive: true });
+  const temp = path.join(blobsDir(dataDir), `.incoming-${randomBytes(6).toString('hex')}`);
+  try {
+    await fs.copyFile(file, temp, fsConstants.COPYFILE_FICLONE);
+    const got = await hashFile(temp);
+    // The file changed while it was copied (the trainer rewrote it): not stored; the next save is.
+    if (got.sha256 !== sha256) throw new RequestValidationError([{ path: 'file', message: `${file} changed while it was stored` }]);
+    await fs.rename(temp, blobPath(dataDir, sha256));
+    return { sha256, bytes };
   } finally {
     await fs.rm(temp, { force: true });
   }

@@ -15,6 +15,7 @@ import type { ArtifactBody, LogChunkBody, MetricBatchBody } from '../shared/repo
 import { getAttemptRow, requireOpenAttempt } from './attempt-guard.js';
 import { hasBlob } from './blob-store.js';
 import { placeRunFile, recordCheckpoint } from './checkpoint-artifacts.js';
+import { earlyStopOnMetrics } from './early-stops.js';
 
 export interface LogChunkAnswer {
   /** The log's length the control plane now holds, in bytes. */
@@ -52,12 +53,15 @@ function definedProgress(p: LogChunkBody['progress']) {
  * A batch replayed after its attempt ended is accepted when every point is already there, refused otherwise.
  */
 export function metricBatchReport(db: Db, worker: string, runId: string, body: MetricBatchBody): { stored: number; duplicate: boolean } {
-  return withTransaction(db, () => {
+  const answer = withTransaction(db, () => {
     const row = getAttemptRow(db, runId, body.attempt);
     if (row?.worker === worker && row.finishedAt !== null && allStored(db, runId, body)) return { stored: 0, duplicate: true };
     requireOpenAttempt(db, runId, body.attempt, worker);
     return { stored: insertMetrics(db, runId, body.attempt, body.points), duplicate: false };
   });
+  // After the commit: the sweep's median rule reads the other members' series.
+  if (!answer.duplicate) earlyStopOnMetrics(db, runId, body.attempt, body.points.map((p) => ({ ...p, value: p.value ?? Number.NaN })));
+  return answer;
 }
 
 const hasPoint = perDb((db) =>

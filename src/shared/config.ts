@@ -91,6 +91,14 @@ const envSchema = z.object({
   /** The Hugging Face cache, where a repo id is looked up as a local folder (huggingface_hub's own variables). */
   HF_HUB_CACHE: z.string().min(1).optional(),
   HF_HOME: z.string().min(1).optional(),
+  /** A remote worker: the control plane it reports to (it then opens no SQLite of its own). */
+  SERVER_URL: z.string().url().optional(),
+  /** A remote worker's token, from POST /v1/workers on the control plane. */
+  WORKER_TOKEN: z.string().min(16).optional(),
+  /** `npm start` without its local worker: the control plane alone (API, history, dashboard). */
+  START_WORKER: boolish.default(true),
+  /** A remote worker's cache of uploaded datasets, in bytes (least recently used ones are evicted past it). */
+  DATASET_CACHE_BYTES: z.coerce.number().int().min(1024).default(20 * 1024 ** 3),
 });
 
 export type Config = Readonly<{
@@ -142,6 +150,10 @@ export type Config = Readonly<{
   lmstudioModelsDir: string;
   diskReserveBytes: number;
   hfHubCache: string;
+  serverUrl: string | undefined;
+  workerToken: string | undefined;
+  startWorker: boolean;
+  datasetCacheBytes: number;
 }>;
 
 export class ConfigError extends Error {
@@ -159,6 +171,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
   const e = parsed.data;
+  if ((e.SERVER_URL === undefined) !== (e.WORKER_TOKEN === undefined)) {
+    throw new ConfigError([`${e.SERVER_URL === undefined ? 'SERVER_URL' : 'WORKER_TOKEN'}: a remote worker needs both SERVER_URL and WORKER_TOKEN`]);
+  }
   const dataDir = path.resolve(e.DATA_DIR);
   const home = env.HOME ?? os.homedir();
   const extraRoots = (e.ALLOWED_ROOTS ?? '').split(path.delimiter).filter(Boolean).map((p) => path.resolve(p));
@@ -213,5 +228,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     lmstudioModelsDir: path.resolve(e.LMSTUDIO_MODELS_DIR ?? path.join(home, '.lmstudio', 'models')),
     diskReserveBytes: e.DISK_RESERVE_BYTES,
     hfHubCache: path.resolve(e.HF_HUB_CACHE ?? path.join(e.HF_HOME ?? path.join(home, '.cache', 'huggingface'), 'hub')),
+    serverUrl: e.SERVER_URL?.replace(/\/$/, ''),
+    workerToken: e.WORKER_TOKEN,
+    startWorker: e.START_WORKER,
+    datasetCacheBytes: e.DATASET_CACHE_BYTES,
   });
 }

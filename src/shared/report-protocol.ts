@@ -3,6 +3,8 @@
 import { z } from 'zod';
 
 import { LOG_STREAMS, METRIC_SPLITS } from '../domain/run.js';
+import type { Placement } from '../domain/placement.js';
+import type { RunStatus } from '../domain/run-status.js';
 
 const runId = z.string().min(1).max(100);
 const attempt = z.number().int().min(0);
@@ -13,6 +15,10 @@ export const startAttemptBody = z.strictObject({
   runId,
   deliveryId: z.string().min(8).max(100),
   mlxVersion: z.string().max(100).nullish(),
+  /** The attempt the delivered job carries (job `train:<run>:<n>`): a job for an attempt already used is stale. */
+  jobAttempt: z.number().int().min(1).optional(),
+  /** Checkpoints of the run this worker already holds on its own disk (by the run's iteration numbering). */
+  checkpoints: z.array(z.strictObject({ name: z.string().max(300), iteration: z.number().int().min(0) })).max(100_000).optional(),
 });
 export type StartAttemptBody = z.infer<typeof startAttemptBody>;
 
@@ -77,6 +83,8 @@ export type ArtifactBody = z.infer<typeof artifactBody>;
 
 /** How an attempt ended; the control plane records it once and decides retry against its own settings. */
 export const finishBody = z.strictObject({
+  /** The trainer's out-of-memory text: the control plane records the advice and, with on_oom "reduce", retries smaller. */
+  outOfMemory: z.string().max(4000).nullish(),
   attempt,
   outcome: z.enum(['succeeded', 'failed', 'cancelled', 'interrupted']),
   reason: z.string().max(4000),
@@ -89,8 +97,43 @@ export const finishBody = z.strictObject({
   adapterFile: z.string().max(4096).nullish(),
 });
 export type FinishBody = z.infer<typeof finishBody>;
+/** A finish as the worker writes it (defaults not yet applied). */
+export type FinishInput = z.input<typeof finishBody>;
+
+/** An error of the worker itself (not the trainer's) while it handled the run; the retry policy decides. */
+export const workerErrorBody = z.strictObject({
+  /** The attempt that was open, or null when the error came before one started. */
+  attempt: attempt.nullable(),
+  message: z.string().max(64_000),
+  /** About the run itself (its uploaded dataset is gone): the same next time, so it fails at once. */
+  permanent: z.boolean().default(false),
+});
+export type WorkerErrorBody = z.infer<typeof workerErrorBody>;
+
+/** A problem that does not stop the run but must not pass silently (the log file cannot be written). */
+/** `attempt` null: a note on a run the worker holds no attempt of (it handed the run back to the queue). */
+export const runEventBody = z.strictObject({ attempt: attempt.nullable(), message: z.string().min(1).max(4000) });
+export type RunEventBody = z.infer<typeof runEventBody>;
 
 export const sha256Param = sha256;
+
+/** The run after a finish or a worker error: what the worker needs to queue the run's next attempt. */
+export interface RunState extends PlacedRunFields {
+  status: RunStatus;
+  attempt: number;
+  priority: number;
+  notBefore: number | null;
+  error: string | null;
+}
+
+/** What decides a run's queue (its placement, its memory estimate): a worker queues the next attempt by it. */
+export interface PlacedRunFields {
+  request: { placement?: Placement; [key: string]: unknown };
+  memory: { estimate_gb: number | null; margin: number } | null;
+}
+
+/** Why the worker must stop its trainer. */
+export type StopSignal = { stopReason: 'cancelled' | 'early_stopped' | 'superseded'; reason: string };
 
 /** What the worker needs to train the attempt it was given. */
 export interface StartAttemptAnswer {
@@ -103,13 +146,30 @@ export interface StartAttemptAnswer {
   progressTotal: number | null;
   /** Where this attempt's log continues: the byte offset and the last seq the control plane holds. */
   log: { offset: number; seq: number };
-  /** The newest uploaded checkpoint to resume from, or null to start from scratch. */
-  resume: { iteration: number; total: number; name: string; sha256: string; bytes: number } | null;
+  /** The newest checkpoint to resume from, or null to start from scratch: uploaded (sha256 set) or the worker's own. */
+  resume: { iteration: number; total: number; name: string; sha256: string | null; bytes: number | null } | null;
+  /** The command recorded at submit (control-plane paths): used as is by a worker that shares the run folder. */
+  argv: string[];
+  runDir: string;
+  model: string;
+  sweepId: string | null;
+  priority: number;
 }
+
+export type StartOutcome =
+  | ({ outcome: 'started' } & StartAttemptAnswer)
+  /** The run is over: the worker drops the job. */
+  | { outcome: 'final'; status: string }
+  /** The job is for an attempt already used (another job carries the run): the worker drops it. */
+  | { outcome: 'stale'; status: string; reason: string }
+  /** Another attempt holds the run, or its backoff is not over: the worker puts the job back for later. */
+  | { outcome: 'busy'; reason: string; running: boolean; delayMs: number | null };
 
 /** The answer to a poll for control (GET /v1/worker/runs/:id/control): whether to stop the trainer. */
 export interface ControlAnswer {
   status: string;
   attempt: number;
   cancel: boolean;
+  /** Set when the trainer must stop, and why (a cancel, the sweep's median rule, another attempt took over). */
+  stop: StopSignal | null;
 }

@@ -78,3 +78,8 @@ export function onShutdown(logger: Logger, plan: () => ShutdownPlan, exit: (code
   process.on('SIGTERM', handler);
   process.on('SIGINT', handler);
 }
+
+/** How long a shutdown of a process with a worker may take: the training's deadline in wait mode, then the bound. */
+export function shutdownTimeoutMs(config: { shutdownTimeoutMs: number; shutdownMode: 'wait' | 'requeue'; shutdownDeadlineMs: number }): number {
+  return config.shutdownTimeoutMs + (config.shutdownMode === 'wait' ? config.shutdownDeadlineMs : 0);
+}

@@ -4,7 +4,8 @@
 // 5 + offset). Written straight into adapters/ they would overwrite older checkpoints and, after a crash, be taken for
 // the wrong iteration. So a resumed attempt writes into adapters/attempt-<n>/, which holds only its own files, and
 // those are moved up afterwards under the run's iteration numbers: at the end of the attempt, or, when the worker
-// died, at the start of the next one (the attempt's offset is its recorded start iteration).
+// died, at the start of the next one on this worker (the attempt's offset is in a marker file inside its folder).
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
@@ -12,6 +13,19 @@ import { flagArg } from '../domain/build-command.js';
 
 const CHECKPOINT = /^(\d{7})_adapters\.safetensors$/;
 const ATTEMPT_DIR = /^attempt-(\d+)$/;
+/** Inside an attempt folder: the run's iteration the attempt started from (its checkpoints' offset). */
+const START_MARKER = '.mlxq-start-iteration';
+
+/** Records an attempt folder's offset in it, so a later attempt can settle it without asking anyone. */
+export function markAttemptDir(dir: string, offset: number): void {
+  fsSync.writeFileSync(path.join(dir, START_MARKER), String(offset));
+}
+
+async function markedOffset(dir: string): Promise<number | null> {
+  const text = await fs.readFile(path.join(dir, START_MARKER), 'utf8').catch(() => null);
+  const n = text === null ? Number.NaN : Number.parseInt(text, 10);
+  return Number.isInteger(n) && n >= 0 ? n : null;
+}
 
 export function attemptAdapterDir(adapters: string, attempt: number): string {
   return path.join(adapters, `attempt-${attempt}`);
@@ -34,6 +48,7 @@ export async function settleAttemptDir(adapters: string, dir: string, offset: nu
   const names = await fs.readdir(dir).catch(() => null);
   if (names === null) return;
   for (const name of names) {
+    if (name === START_MARKER) continue;
     const m = CHECKPOINT.exec(name);
     const target = m ? `${String(Number(m[1]) + offset).padStart(7, '0')}_adapters.safetensors` : name;
     await fs.rm(path.join(adapters, target), { recursive: true, force: true });
@@ -42,16 +57,16 @@ export async function settleAttemptDir(adapters: string, dir: string, offset: nu
   await fs.rm(dir, { recursive: true, force: true });
 }
 
-/** Settles the folders that attempts of a worker that died left behind; `offsetOf` gives an attempt's start. */
-export async function settleLeftoverAttemptDirs(adapters: string, offsetOf: (attempt: number) => number | null): Promise<void> {
+/** Settles the folders that attempts of a worker that died left behind; each says its start in its marker file. */
+export async function settleLeftoverAttemptDirs(adapters: string): Promise<void> {
   const names = await fs.readdir(adapters).catch(() => [] as string[]);
   const leftover = names
     .map((n) => ({ n, m: ATTEMPT_DIR.exec(n) }))
     .filter((x): x is { n: string; m: RegExpExecArray } => x.m !== null)
     .map(({ n, m }) => ({ dir: path.join(adapters, n), attempt: Number(m[1]) }))
     .sort((a, b) => a.attempt - b.attempt);
-  for (const { dir, attempt } of leftover) {
-    const offset = offsetOf(attempt);
+  for (const { dir } of leftover) {
+    const offset = await markedOffset(dir);
     // Without a recorded start the numbers cannot be placed; the folder stays for a person to look at.
     if (offset !== null) await settleAttemptDir(adapters, dir, offset);
   }

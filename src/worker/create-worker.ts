@@ -1,67 +1,21 @@
-// Wires a BullMQ Worker (concurrency 1) to the job handlers: recovers runs of dead workers first, takes jobs only
-// while its trainer check passes (re-checked every PREFLIGHT_RECHECK_S and on recheck()), keeps its registry entry
-// fresh, listens for cancel signals, and shuts down cleanly (wait for the training, or stop it and re-queue it).
-import type { Job, Worker } from 'bullmq';
+// The worker inside the control plane's process (`npm start`, or `npm run worker` on the same DATA_DIR): the worker
+// core with the in-process Reporter, plus what needs the control plane's SQLite (recovery of runs whose worker on
+// this host died, follow-up jobs and their outbox).
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
 import type { Db } from '../db/client.js';
+import { getRun } from '../db/runs-repository.js';
+import { runState } from '../reports/attempt-reports.js';
 import type { Config } from '../shared/config.js';
-import { probeMlxLmVersion, writeMlxLmVersion } from '../shared/mlx-lm-version.js';
-import { cancelChannel, createRunsQueue, WORKER_LOCK, type WorkerLockOptions } from '../shared/queue.js';
-import { runQueuesOf, workChannel } from '../shared/run-queues.js';
-import { withDeadline } from '../shared/shutdown.js';
-import { killGroup } from './execute.js';
+import type { WorkerLockOptions } from '../shared/queue.js';
 import { startFollowUpOutbox } from './follow-up/outbox.js';
 import { createFollowUpHandler } from './follow-up/process-follow-up.js';
-import { startJobFetcher } from './job-fetcher.js';
-import { createDispatcher } from './job-handlers.js';
-import { type Preflight, preflightMlx } from './preflight.js';
-import { createTrainHandler } from './process-run.js';
-import { startRecoveryLoop } from './recovery.js';
-import { workerIdentity } from './run-lease.js';
-import { readMachineFacts } from './machine-facts.js';
-import { startHeartbeat } from './worker-heartbeat.js';
+import { createInProcessReporter } from './in-process-reporter.js';
+import { reclaimRun, startRecoveryLoop } from './recovery.js';
+import { startWorkerCore, type WorkerHandle } from './worker-core.js';
 
-export interface WorkerHandle {
-  worker: Worker;
-  /** The latest trainer check; `error` set means this worker takes no job. */
-  preflight: Preflight;
-  active: Map<string, AbortController>;
-  /** Process groups of the trainers this worker runs now (stopped by a forced exit too). */
-  trainers: Set<number>;
-  /** Checks the trainer again now (SIGHUP); starts or pauses taking jobs accordingly. */
-  recheck(): Promise<Preflight>;
-  /** SIGKILLs every running trainer's process group: the last thing a forced exit does. */
-  killTrainers(): void;
-  /** Stop taking jobs; 'wait' lets the running training finish, 'requeue' stops it for a later resume. */
-  close(mode?: 'wait' | 'requeue'): Promise<void>;
-}
-
-/** The jobs this worker runs now, by run or follow-up id; `changed` is called when one starts or ends. */
-class ActiveJobs extends Map<string, AbortController> {
-  constructor(private readonly changed: () => void) {
-    super();
-  }
-
-  override set(key: string, value: AbortController): this {
-    super.set(key, value);
-    this.changed?.();
-    return this;
-  }
-
-  override delete(key: string): boolean {
-    const had = super.delete(key);
-    if (had) this.changed();
-    return had;
-  }
-}
-
-/** An idle worker looks at its queues this often without a wake-up (delayed jobs that came due, a missed signal). */
-const FETCH_POLL_MS = 1000;
-
-/** A Redis step of the shutdown gets this long; Redis answers in milliseconds when it is there at all. */
-const REDIS_STEP_MS = 1000;
+export type { WorkerHandle };
 
 export interface StartWorkerDeps {
   config: Config;
@@ -76,145 +30,24 @@ export interface StartWorkerDeps {
 }
 
 export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> {
-  const { config, logger } = deps;
-  // One object, updated in place by re-checks: the handler and the registry entry read it.
-  const preflight: Preflight = await preflightMlx(config.mlxPython, deps.trainerEnv);
-  logPreflight(logger, preflight);
-  // The API refuses GGUF exports on mlx-lm versions whose writer is broken: it reads what this worker found.
-  const mlxLm = await probeMlxLmVersion(config.mlxPython, deps.trainerEnv);
-  await writeMlxLmVersion(config.dataDir, mlxLm, config.workerName).catch((err: unknown) => logger.warn({ err }, 'could not record the mlx-lm version'));
-  const self = await workerIdentity(config.workerName);
-  // The registry entry says `training <run>` as soon as a run starts and `idle` as soon as it ends.
-  let beat = () => undefined as unknown;
-  const active = new ActiveJobs(() => beat());
-  const trainers = new Set<number>();
-  const shutdown = new AbortController();
-  let stopping = false;
-  const lock = { ...WORKER_LOCK, lockDuration: config.lockDurationMs, stalledInterval: config.stalledIntervalMs, ...deps.lock };
-
-  const facts = await readMachineFacts(config);
-  const entrySnapshot = () => {
-    const runId = active.keys().next().value ?? null;
-    const state = stopping ? 'stopping' : preflight.error ? 'unusable' : runId ? 'training' : 'idle';
-    return { name: config.workerName, versions: preflight.versions, state, runId, reason: preflight.error } as const;
-  };
-  const heartbeat = startHeartbeat({
-    redis: deps.connection,
-    prefix: config.queuePrefix,
-    heartbeatMs: config.workerHeartbeatMs,
-    lostMs: config.workerLostMs,
-    facts,
-    dataDir: config.dataDir,
-    logger,
-    snapshot: () => entrySnapshot(),
+  const { config, db, logger } = deps;
+  const recovery = { db, logger, killGraceMs: config.killGraceMs };
+  return startWorkerCore({
+    ...deps,
+    reporter: createInProcessReporter({ db, config, logger, resolveData: deps.resolveData }),
+    local: {
+      startRecovery: (queues, self, active, everyMs) => startRecoveryLoop({ ...recovery, self, queues, margin: config.memoryMargin, active }, everyMs),
+      async reclaim(runId, self, active) {
+        const run = getRun(db, runId);
+        if (!run) return 'owned';
+        const r = await reclaimRun({ ...recovery, self, active }, run);
+        return r.kind === 'owned' ? 'owned' : runState(getRun(db, runId)!);
+      },
+      followUp(self, active, shutdown, queue) {
+        const handler = createFollowUpHandler({ ...deps, active, shutdown, self, queue });
+        return (payload, job, token) => handler(payload, job, token);
+      },
+      startOutbox: (queue) => startFollowUpOutbox(db, queue, logger),
+    },
   });
-  beat = () => void heartbeat.beat();
-
-  // Before taking jobs: runs a dead worker of this host left running are interrupted and their next attempts queued.
-  const queue = createRunsQueue(deps.connection, config.queuePrefix);
-  // Its connection is the worker's, whose errors the process already logs; unhandled, BullMQ prints them raw.
-  queue.on('error', (err) => logger.debug({ err: err.message }, 'recovery queue error'));
-  const recovery = startRecoveryLoop({ db: deps.db, logger, self, killGraceMs: config.killGraceMs, queues: runQueuesOf(queue, deps.connection, config.queuePrefix), margin: config.memoryMargin, active }, lock.stalledInterval);
-  await recovery.first;
-
-  const channel = cancelChannel(config.queuePrefix);
-  await deps.subscriber.subscribe(channel);
-  const onCancel = (ch: string, runId: string) => {
-    if (ch === channel) active.get(runId)?.abort('cancelled');
-  };
-  deps.subscriber.on('message', onCancel);
-
-  const queues = runQueuesOf(queue, deps.connection, config.queuePrefix);
-  const train = createTrainHandler({ ...deps, config: { ...config, stalledIntervalMs: lock.stalledInterval }, preflight, active, trainers, self, shutdown: shutdown.signal, queue, queues, entry: () => ({ host: self.host, pid: process.pid, startedAt: 0, lastSeen: Date.now(), ...facts, ...entrySnapshot() }), handBack: (jobId: string, untilMs: number) => fetcher.skip(jobId, untilMs) });
-  const processFollowUp = createFollowUpHandler({ ...deps, active, shutdown: shutdown.signal, self, queue });
-  const followUp = (payload: { jobId: string }, job: Job, token: string | undefined) => processFollowUp(payload, job, token);
-  // Follow-up jobs (evaluate, samples, fuse, export) share the queue, so one GPU job runs at a time.
-  const processor = createDispatcher({ train, evaluate: followUp, samples: followUp, fuse: followUp, export: followUp });
-  // One job at a time from every queue this worker serves (the shared one and the placement queues it meets); it
-  // takes none while its trainer check fails, and starts once a check passes.
-  const fetcher = await startJobFetcher({
-    connection: deps.connection,
-    prefix: config.queuePrefix,
-    options: lock,
-    processor: async (job, token) => {
-      void heartbeat.beat();
-      try {
-        return await processor(job, token);
-      } finally {
-        void heartbeat.beat();
-      }
-    },
-    logger,
-    self: () => ({ name: config.workerName, totalMemoryBytes: facts.totalMemoryBytes, labels: facts.labels }),
-    canFetch: () => !stopping && !preflight.error,
-    pollMs: FETCH_POLL_MS,
-  });
-  const worker = fetcher.shared;
-  const work = workChannel(config.queuePrefix);
-  await deps.subscriber.subscribe(work);
-  const onWork = (ch: string) => {
-    if (ch === work) fetcher.wake();
-  };
-  deps.subscriber.on('message', onWork);
-  const outbox = startFollowUpOutbox(deps.db, queue, logger);
-
-  const applyUsability = () => {
-    if (!stopping) fetcher.wake();
-    void heartbeat.beat();
-  };
-  // One check at a time: a check that started before a fix must not land after one that started after it.
-  let checking: Promise<Preflight> | null = null;
-  const recheck = () =>
-    (checking ??= preflightMlx(config.mlxPython, deps.trainerEnv)
-      .then((fresh) => {
-        Object.assign(preflight, fresh);
-        logPreflight(logger, preflight);
-        applyUsability();
-        return { ...preflight };
-      })
-      .finally(() => (checking = null)));
-  // Only a failing worker re-checks on its own: a working one's trainer is proven by every run it starts.
-  const recheckTimer = setInterval(() => {
-    if (preflight.error) recheck().catch((err: unknown) => logger.error({ err }, 'trainer re-check failed'));
-  }, config.preflightRecheckMs);
-  recheckTimer.unref();
-  applyUsability();
-
-  return {
-    worker,
-    preflight,
-    active,
-    trainers,
-    recheck,
-    killTrainers: () => {
-      for (const pid of trainers) killGroup(pid, 'SIGKILL');
-    },
-    async close(mode = config.shutdownMode) {
-      stopping = true;
-      clearInterval(recheckTimer);
-      void heartbeat.beat();
-      // A recovery pass or a registry write can hang on an unreachable Redis: neither may hold the shutdown up.
-      await withDeadline(recovery.stop(), REDIS_STEP_MS);
-      await withDeadline(outbox.stop(), REDIS_STEP_MS);
-      const closing = fetcher.close();
-      if (mode === 'requeue') shutdown.abort();
-      // Past the deadline a 'wait' shutdown stops the training too (it resumes on the next start).
-      const deadline = setTimeout(() => shutdown.abort(), config.shutdownDeadlineMs);
-      try {
-        await closing;
-      } finally {
-        clearTimeout(deadline);
-        deps.subscriber.off('message', onCancel);
-        deps.subscriber.off('message', onWork);
-        await withDeadline(deps.subscriber.unsubscribe(channel, work), REDIS_STEP_MS).catch((err: unknown) => logger.warn({ err }, 'unsubscribe failed'));
-        await withDeadline(heartbeat.stop(true), REDIS_STEP_MS);
-        await withDeadline(queue.close(), REDIS_STEP_MS).catch((err: unknown) => logger.warn({ err }, 'closing the recovery queue failed'));
-      }
-    },
-  };
-}
-
-function logPreflight(logger: Logger, p: Preflight): void {
-  if (p.error) logger.error({ versions: p.versions }, `this worker takes no job: ${p.error}`);
-  else logger.info({ versions: p.versions }, 'mlx-lm-lora found');
 }

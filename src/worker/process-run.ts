@@ -1,27 +1,32 @@
-// The train job's handler: load the run, drop a stale job, take over a run whose worker died, honour a cancel, run
-// attempt n of job `train:<run>:<n>`, and tell BullMQ how the job ends; the next attempt is a job of its own.
+// The train job's handler: ask the control plane to start attempt n of job `train:<run>:<n>` (it drops a stale or
+// final job, holds back an early one, cancels a cancelled one), take over a run whose local worker died, run the
+// attempt, and tell BullMQ how the job ends; the next attempt is a job of its own. Everything about the run goes
+// through the Reporter (in-process or HTTP), so the local and the remote worker run this same code.
+import path from 'node:path';
+
 import { DelayedError, type Job, type Queue, UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
 
-import { getRun, recordRunEvent, transitionRun } from '../db/runs-repository.js';
-import { ConflictError } from '../domain/errors.js';
-import type { Run } from '../domain/run.js';
+import { DomainError } from '../domain/errors.js';
 import { isFinal } from '../domain/run-status.js';
 import { reasonsAgainst, subjectOfRun } from '../domain/worker-admission.js';
 import type { WorkerEntry } from '../domain/worker-entry.js';
 import { nextTrainJob, parseJobId, type TrainPayload } from '../shared/job-kinds.js';
+import type { RunState } from '../shared/report-protocol.js';
 import type { RunQueues } from '../shared/run-queues.js';
+import { errorText } from '../shared/error-text.js';
+import { settleLeftoverAttemptDirs } from './attempt-adapters.js';
 import type { StopReason } from './execute.js';
-import { reclaimRun } from './recovery.js';
-import { recordWorkerError } from './retry-decisions.js';
+import { RevokedError, type RunInputs, SupersededError } from './reporter.js';
+import { listCheckpoints } from './resume-point.js';
 import { type AttemptDeps, runAttempt } from './run-attempt.js';
-import { type WorkerIdentity, writeLease } from './run-lease.js';
+import { leaseOwnerAlive, readLease, type WorkerIdentity, writeLease } from './run-lease.js';
 
 export interface ProcessorDeps extends AttemptDeps {
   logger: Logger;
   /** This worker process, as written into the run lease. */
   self: WorkerIdentity;
-  /** The runs queue, to add the job of a run's next attempt. */
+  /** The runs queue. */
   queue: Queue;
   /** The train queues: a run's next attempt goes to its placement's queue. */
   queues: RunQueues;
@@ -29,6 +34,15 @@ export interface ProcessorDeps extends AttemptDeps {
   entry?: () => WorkerEntry;
   /** A job this worker handed back: it does not take it again until `untilMs`. */
   handBack?: (jobId: string, untilMs: number) => void;
+  /** The run's data as a folder on this worker: a path checked here, an upload from the cache (or DATA_DIR). */
+  resolveData: (data: string) => Promise<string>;
+  /**
+   * Local worker only: a run found running whose worker on this host died is taken over (its trainer stopped, the
+   * run interrupted). A remote worker leaves lost workers to the control plane.
+   */
+  reclaim?: (runId: string) => Promise<'owned' | RunState>;
+  /** The control plane refused this worker's token. */
+  onRevoked?: (error: RevokedError) => void;
 }
 
 /** A worker that handed a run back leaves it to the others this long before it looks at it again. */
@@ -39,109 +53,122 @@ type Step =
   /** Put this same job back for later: no attempt was used (a live owner, a shutdown, a backoff not over). */
   | { kind: 'later'; delayMs: number }
   /** The run needs another attempt: its own job, `train:<run>:<n+1>`, added before this one completes. */
-  | { kind: 'next' }
+  | { kind: 'next'; run: RunState }
   | { kind: 'failed'; error: string };
 
 export function createTrainHandler(deps: ProcessorDeps) {
   // Each (run, reason) a hand-back was recorded for: a run that waits for another worker gets one event per reason.
   const handedBack = new Set<string>();
   return async function processRun(payload: TrainPayload, job: Job, token: string | undefined): Promise<{ status: string }> {
-    const log = deps.logger.child({ runId: payload.runId, jobId: job.id });
-    const run = getRun(deps.db, payload.runId);
-    if (!run) throw new UnrecoverableError(`Run ${payload.runId} does not exist`);
-    // A job queued by an older version has no attempt number: it carries whatever the run needs next.
-    const n = parseJobId(job.id)?.n ?? (run.status === 'running' ? run.attempt : run.attempt + 1);
+    const runId = payload.runId;
+    const log = deps.logger.child({ runId, jobId: job.id });
+    const n = parseJobId(job.id)?.n;
+    const opened: { attempt: number | null } = { attempt: null };
     let step: Step;
     try {
-      step = await advance({ ...deps, handedBack, jobId: job.id ?? '' }, run, n, token, log);
+      step = await advance({ ...deps, handedBack }, runId, n, job, token, opened, log);
     } catch (e) {
       if (e instanceof UnrecoverableError) throw e;
-      step = onWorkerError(deps, run.id, n, e, log);
+      step = await onError(deps, runId, n, opened.attempt, e, log);
     }
-    return finish(deps, run.id, step, job, token, log);
+    return finish(deps, runId, step, job, token, log);
   };
 }
 
 /** Everything up to and including the attempt, in the order of STYLE.md's job lifecycle. */
-async function advance(deps: ProcessorDeps & { handedBack: Set<string>; jobId: string }, found: Run, n: number, token: string | undefined, log: Logger): Promise<Step> {
-  let run = found;
-  // Retries and redelivered jobs must be idempotent.
-  if (isFinal(run.status)) return { kind: 'done', status: run.status };
-  if (run.status === 'running') {
-    if (n < run.attempt) return stale(run, n, log);
-    // The job came back while its run is running: its worker died (stalled job), or lost its lock in a Redis
-    // outage and trains on. Only a dead worker's run may be taken over; a live one's is looked at again later.
-    const r = await reclaimRun({ ...deps, killGraceMs: deps.config.killGraceMs }, run);
-    if (r.kind === 'owned') {
-      log.warn({ owner: r.owner }, 'the run is still trained by a live worker; checking again later');
-      return { kind: 'later', delayMs: deps.config.stalledIntervalMs };
-    }
-    run = getRun(deps.db, run.id)!;
-    return isFinal(run.status) ? { kind: 'done', status: run.status } : { kind: 'next' };
-  }
-  if (n !== run.attempt + 1) return stale(run, n, log);
-  if (run.cancelRequestedAt) return { kind: 'done', status: cancelBeforeStart(deps, run) };
+async function advance(deps: ProcessorDeps & { handedBack: Set<string> }, runId: string, n: number | undefined, job: Job, token: string | undefined, opened: { attempt: number | null }, log: Logger): Promise<Step> {
   if (deps.shutdown.aborted) return { kind: 'later', delayMs: deps.config.resumeDelayMs };
-  // A job re-added without its delay (or one that came early) waits out the run's backoff.
-  if (run.notBefore !== null && run.notBefore > Date.now() + 50) return { kind: 'later', delayMs: run.notBefore - Date.now() };
   // This worker's trainer stopped passing its check after it took the job: the job goes back for another worker.
   if (deps.preflight.error) return { kind: 'later', delayMs: deps.config.resumeDelayMs };
+  const inputs = await deps.reporter.inputs(runId);
+  if (!inputs) throw new UnrecoverableError(`Run ${runId} does not exist`);
+  if (isFinal(inputs.status)) return { kind: 'done', status: inputs.status };
   // A run this worker cannot hold (its memory, labels, pin, or a check added later) goes back for another worker.
-  const refusal = deps.entry ? reasonsAgainst(subjectOfRun(run, deps.config.memoryMargin), deps.entry()) : [];
-  if (refusal.length > 0) return handBack(deps, run, refusal.join('; '), log);
-  // Before the run shows running: from now on a worker that finds this run running can ask whether we live.
-  await writeLease(run.runDir, deps.self, token ?? null);
-  await runAttempt(deps, run, log);
-  const after = getRun(deps.db, run.id)!;
+  const refusal = deps.entry && inputs.status !== 'running' ? reasonsAgainst(subjectOfRun(inputs, deps.config.memoryMargin), deps.entry()) : [];
+  if (refusal.length > 0) return handBack(deps, runId, inputs, job.id ?? '', refusal.join('; '), log);
+  const runDir = path.join(deps.config.dataDir, 'runs', runId);
+  // Before the attempt: the data is here (downloaded, or a path checked), so a missing one fails without an attempt.
+  let dataDir = inputs.status === 'running' ? null : await deps.resolveData(inputs.data);
+  const adapters = path.join(runDir, 'adapters');
+  await settleLeftoverAttemptDirs(adapters);
+  const own = (await listCheckpoints(adapters)).map((c) => ({ name: path.basename(c.adapterFile), iteration: c.iteration }));
+  // Before the run shows running: from now on a worker on this host that finds it running can ask whether we live.
+  // A live owner's lease (a duplicate delivery) is left alone.
+  const lease = await readLease(runDir);
+  if (!(lease && lease.pid !== deps.self.pid && (await leaseOwnerAlive(lease, deps.self)))) await writeLease(runDir, deps.self, token ?? null);
+  const answer = await deps.reporter.start({ runId, deliveryId: `${job.id ?? runId}@${token ?? 'none'}`, jobAttempt: n, mlxVersion: deps.preflight.version, checkpoints: own });
+  switch (answer.outcome) {
+    case 'final':
+      return { kind: 'done', status: answer.status };
+    case 'stale':
+      log.info({ jobAttempt: n, status: answer.status }, `stale job: ${answer.reason}; dropping it`);
+      return { kind: 'done', status: answer.status };
+    case 'busy': {
+      if (!answer.running) return { kind: 'later', delayMs: answer.delayMs ?? 0 };
+      // The job came back while its run is running: its worker died (stalled job), or lost its lock in a Redis
+      // outage and trains on. Only a dead worker's run may be taken over; a live one's is looked at again later.
+      const r = deps.reclaim ? await deps.reclaim(runId) : 'owned';
+      if (r === 'owned') {
+        log.warn(`${answer.reason}; checking again later`);
+        return { kind: 'later', delayMs: deps.config.stalledIntervalMs };
+      }
+      return isFinal(r.status) ? { kind: 'done', status: r.status } : { kind: 'next', run: r };
+    }
+    case 'started':
+      break;
+  }
+  opened.attempt = answer.attempt;
+  dataDir ??= await deps.resolveData(answer.data);
+  const after = await runAttempt(deps, answer, { runDir, dataDir }, log);
   switch (after.status) {
     case 'interrupted':
-      return { kind: 'next' };
+      return { kind: 'next', run: after };
     case 'failed':
       return { kind: 'failed', error: after.error ?? 'failed' };
-    case 'queued':
-      // A cancel or another worker moved it before the attempt could start; look again at once.
-      return after.attempt + 1 === n ? { kind: 'later', delayMs: 0 } : { kind: 'next' };
     default:
       return { kind: 'done', status: after.status };
   }
 }
 
 /** Puts the job back, unchanged and without using an attempt, for another worker; this one skips it for a while. */
-async function handBack(deps: ProcessorDeps & { handedBack: Set<string>; jobId: string }, run: Run, reason: string, log: Logger): Promise<Step> {
+async function handBack(deps: ProcessorDeps & { handedBack: Set<string> }, runId: string, _inputs: RunInputs, jobId: string, reason: string, log: Logger): Promise<Step> {
   const name = deps.entry!().name;
-  const key = `${run.id}\0${reason}`;
+  const key = `${runId}\0${reason}`;
   if (!deps.handedBack.has(key)) {
     deps.handedBack.add(key);
-    recordRunEvent(deps.db, run.id, `handed back by ${name}: it cannot train this run (${reason})`);
+    await deps.reporter.note(runId, `handed back by ${name}: it cannot train this run (${reason})`);
   }
   log.warn({ reason }, 'handing the run back: this worker cannot train it');
-  deps.handBack?.(deps.jobId, Date.now() + HAND_BACK_MS);
+  deps.handBack?.(jobId, Date.now() + HAND_BACK_MS);
   await deps.queues.wake();
   return { kind: 'later', delayMs: 0 };
 }
 
-function stale(run: Run, n: number, log: Logger): Step {
-  log.info({ jobAttempt: n, runAttempt: run.attempt, status: run.status }, 'stale job: another job carries this run; dropping it');
-  return { kind: 'done', status: run.status };
-}
-
-/** The retry policy decides; the run is never failed on the first worker error. */
-function onWorkerError(deps: ProcessorDeps, runId: string, n: number, error: unknown, log: Logger): Step {
+/** A superseded attempt or a revoked worker ends the job; any other error goes to the retry policy (never fails the run at once). */
+async function onError(deps: ProcessorDeps, runId: string, n: number | undefined, attempt: number | null, error: unknown, log: Logger): Promise<Step> {
+  if (error instanceof SupersededError) {
+    log.warn({ err: error.message }, 'the control plane moved the run on; this attempt is over');
+    return { kind: 'done', status: 'superseded' };
+  }
+  if (error instanceof RevokedError) {
+    log.error({ err: error.message }, 'this worker was revoked: it stops taking work');
+    deps.onRevoked?.(error);
+    // A job it had not started goes back for another worker; a run it trained is handed over by the control plane.
+    return attempt === null ? { kind: 'later', delayMs: 0 } : { kind: 'done', status: 'revoked' };
+  }
   log.error({ err: error }, 'worker error');
-  let recorded: ReturnType<typeof recordWorkerError>;
+  let run: RunState | null;
   try {
-    recorded = recordWorkerError(deps.db, deps.config, runId, error);
+    run = await deps.reporter.workerError(runId, { attempt, message: errorText(error), permanent: error instanceof DomainError });
   } catch (e) {
-    // SQLite itself fails: nothing can be written now. The job comes back after a backoff and tries again.
-    log.error({ err: e }, 'could not record the worker error in SQLite; the job comes back later');
+    // The error cannot be recorded now (SQLite fails, the control plane is unreachable): the job comes back later.
+    log.error({ err: e }, 'could not record the worker error; the job comes back later');
     return { kind: 'later', delayMs: deps.config.retryBaseDelayMs };
   }
-  const { decision, run } = recorded;
-  log.warn({ decision }, 'retry decision');
-  if (!run || isFinal(run.status)) return run?.status === 'failed' ? { kind: 'failed', error: run.error ?? decision.reason } : { kind: 'done', status: run?.status ?? 'gone' };
+  if (!run || isFinal(run.status)) return run?.status === 'failed' ? { kind: 'failed', error: run.error ?? 'failed' } : { kind: 'done', status: run?.status ?? 'gone' };
   // An error before the attempt started leaves attempt n unused: this job waits out the backoff itself.
-  if (run.attempt + 1 === n) return { kind: 'later', delayMs: Math.max(0, (run.notBefore ?? 0) - Date.now()) };
-  return { kind: 'next' };
+  if (n === undefined || run.attempt + 1 === n) return { kind: 'later', delayMs: Math.max(0, (run.notBefore ?? 0) - Date.now()) };
+  return { kind: 'next', run };
 }
 
 /** Tells BullMQ how the job ends. */
@@ -156,24 +183,12 @@ async function finish(deps: ProcessorDeps, runId: string, step: Step, job: Job, 
       await job.moveToDelayed(Date.now() + step.delayMs, token);
       throw new DelayedError();
     case 'next': {
-      const run = getRun(deps.db, runId)!;
       // Added before this job completes: a crash in between leaves two jobs (the stale one is dropped), never none.
-      const next = nextTrainJob(run);
-      await deps.queues.addTrainJobs([{ run, job: next }], deps.config.memoryMargin);
+      const next = nextTrainJob({ id: runId, ...step.run });
+      await deps.queues.addTrainJobs([{ run: step.run, job: next }], deps.config.memoryMargin);
       log.info({ nextJob: next.opts.jobId, delayMs: next.opts.delay ?? 0 }, 'queued the next attempt');
-      return { status: run.status };
+      return { status: step.run.status };
     }
-  }
-}
-
-/** A run cancelled while queued or interrupted never starts; returns its status afterwards. */
-function cancelBeforeStart(deps: ProcessorDeps, run: Run): string {
-  try {
-    return transitionRun(deps.db, run.id, [run.status], 'cancelled', { finishedAt: Date.now(), stopReason: 'cancelled' }, 'cancelled before it started').status;
-  } catch (e) {
-    // The API moved it first (it cancels queued runs itself).
-    if (e instanceof ConflictError) return getRun(deps.db, run.id)?.status ?? 'cancelled';
-    throw e;
   }
 }
 

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/client.js';
 import { closeOpenAttempt, getRun, listRuns, transitionRun } from '../db/runs-repository.js';
 import { withTransaction } from '../db/transaction.js';
+import { isRemoteWorkerName } from '../db/worker-credentials-repository.js';
 import { ConflictError } from '../domain/errors.js';
 import type { Run } from '../domain/run.js';
 import { nextTrainJob } from '../shared/job-kinds.js';
@@ -31,6 +32,8 @@ export type Reclaim = { kind: 'owned'; owner: string } | { kind: 'reclaimed'; le
  * 'moved' when someone else changed its status first.
  */
 export async function reclaimRun(deps: RecoveryDeps, run: Run): Promise<Reclaim> {
+  // A remote worker's run is judged by the control plane (src/reports/lost-workers.ts): its lease is on its own Mac.
+  if (run.worker !== null && isRemoteWorkerName(deps.db, run.worker)) return { kind: 'owned', owner: `the remote worker ${run.worker}` };
   const lease = await readLease(run.runDir);
   // Only this very worker can tell that a lease naming it is left over; another worker in the same process (a test
   // environment, or an embedder running two) is alive and settles its own runs.
@@ -96,6 +99,7 @@ export async function recoverLostRuns(deps: RecoveryDeps & JobAccess): Promise<s
         const r = await reclaimRun(deps, run);
         if (r.kind !== 'reclaimed') continue;
       } else {
+        if (run.worker !== null && isRemoteWorkerName(deps.db, run.worker)) continue;
         const lease = await readLease(run.runDir);
         if (!lease || (await leaseOwnerAlive(lease, deps.self))) continue;
       }

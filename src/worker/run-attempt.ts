@@ -1,35 +1,28 @@
-// One attempt of a run: build the command (resuming from the newest checkpoint), move the run to running, execute
-// the trainer with its output sink, stop it on cancel or shutdown, and record how the attempt ended.
+// One attempt of a run, as the control plane started it: put the resume checkpoint in place (downloaded when another
+// Mac uploaded it), build the command, execute the trainer with its output sink, upload each checkpoint it saves,
+// stop it on cancel, early stop or shutdown, and report how the attempt ended. Reports go through the Reporter only.
 import fs from 'node:fs';
 import path from 'node:path';
 
 import type { Logger } from 'pino';
 
-import type { Db } from '../db/client.js';
-import { maxMetricValue } from '../db/metrics-repository.js';
-import { withTransaction } from '../db/transaction.js';
-import { finishAttempt, getRun, listAttempts, recordRunEvent, startAttempt, transitionRun, updateRunProgress } from '../db/runs-repository.js';
 import { buildCommand, TRAINER_ENV } from '../domain/build-command.js';
-import { ConflictError } from '../domain/errors.js';
-import { decideRetry } from '../domain/retry-policy.js';
-import type { Run } from '../domain/run.js';
+import type { RunRequest } from '../domain/run-request.js';
 import type { Config } from '../shared/config.js';
-import { attemptAdapterDir, settleAttemptDir, settleLeftoverAttemptDirs, withAdapterPath } from './attempt-adapters.js';
-import { createEarlyStopCheck } from './early-stop-check.js';
+import type { RunState, StartAttemptAnswer, StopSignal } from '../shared/report-protocol.js';
+import { attemptAdapterDir, markAttemptDir, settleAttemptDir, withAdapterPath } from './attempt-adapters.js';
 import { type ExecuteResult, executeTrainer } from './execute.js';
 import { trainerPidFile } from './leftover-trainer.js';
-import { decideOnOom } from './oom-retry.js';
 import { decideOutcome, type Outcome } from './outcome.js';
-import { retrySettings } from './retry-decisions.js';
-import { listCheckpoints, newestCheckpoint, type ResumePoint } from './resume-point.js';
+import type { AttemptReporter, Reporter } from './reporter.js';
+import { listCheckpoints } from './resume-point.js';
 import { RunOutputSink } from './run-output-sink.js';
 import { startLeaseHeartbeat } from './run-lease.js';
 
 export interface AttemptDeps {
   config: Config;
-  db: Db;
+  reporter: Reporter;
   preflight: { version: string | null; error: string | null };
-  resolveData: (data: string) => Promise<string>;
   active: Map<string, AbortController>;
   /** Process groups of running trainers, so a forced exit can still stop them. */
   trainers?: Set<number>;
@@ -38,213 +31,210 @@ export interface AttemptDeps {
   trainerEnv?: Record<string, string>;
 }
 
-/** Cancels flagged in SQLite are seen within this even when the pub/sub signal was lost (Redis down at the API). */
-const CANCEL_POLL_MS = 1000;
+/** Where this worker trains a run: its own folder (the control plane's own, for the local worker). */
+export interface AttemptPlace {
+  runDir: string;
+  /** The run's data as a folder on this worker. */
+  dataDir: string;
+}
+
+/** Cancels and early stops are seen within this even when the pub/sub signal was lost (Redis down at the API). */
+const CONTROL_POLL_MS = 1000;
 
 interface PreparedAttempt {
   argv: string[];
   env: Record<string, string>;
+  configYaml: string;
   adapters: string;
   /** Set for a resumed attempt: its own adapter folder (see attempt-adapters.ts). */
   attemptDir: string | null;
-  resume: (ResumePoint & { total: number }) | null;
 }
 
-/** Settles folders a dead worker's attempts left, finds the resume point and builds the attempt's command. */
-async function prepareAttempt(deps: AttemptDeps, run: Run, attempt: number): Promise<PreparedAttempt> {
-  const adapters = path.join(run.runDir, 'adapters');
-  const starts = new Map(listAttempts(deps.db, run.id).map((a) => [a.attempt, a.startIteration]));
-  await settleLeftoverAttemptDirs(adapters, (n) => starts.get(n) ?? null);
-  const resume = await resumePoint(run);
-  const dataDir = await deps.resolveData(run.data);
-  const ctx = { python: deps.config.mlxPython, runDir: run.runDir, dataDir };
-  // A first attempt runs the command recorded at submit; only a resume needs a new one.
-  if (!resume) return { argv: run.argv, env: { ...TRAINER_ENV }, adapters, attemptDir: null, resume };
-  const remainingIterations = Math.max(1, resume.total - resume.iteration);
-  const command = buildCommand(run.request, { ...ctx, resume: { adapterFile: resume.adapterFile, remainingIterations } });
-  const attemptDir = attemptAdapterDir(adapters, attempt);
-  return { argv: withAdapterPath(command.argv, attemptDir), env: command.env, adapters, attemptDir, resume };
+/** The resume checkpoint on this disk: already here (own or shared folder), else downloaded from the store. */
+async function ensureResumeFile(deps: AttemptDeps, adapters: string, resume: NonNullable<StartAttemptAnswer['resume']>): Promise<string> {
+  const file = path.join(adapters, resume.name);
+  const st = fs.statSync(file, { throwIfNoEntry: false });
+  if (st?.isFile() && (resume.bytes === null || st.size === resume.bytes)) return file;
+  if (resume.sha256 === null) throw new Error(`the checkpoint ${resume.name} to resume from is neither on this worker nor uploaded`);
+  fs.mkdirSync(adapters, { recursive: true });
+  await deps.reporter.download(resume.sha256, file);
+  return file;
 }
 
-/** Moves the run to running and opens the attempt; false when a cancel moved the run first. */
-function enterRunning(deps: AttemptDeps, run: Run, attempt: number, resume: ResumePoint | null): boolean {
-  const now = Date.now();
-  const reason = resume ? `attempt ${attempt}, resuming from iteration ${resume.iteration}` : `attempt ${attempt}`;
-  const patch = { attempt, worker: deps.config.workerName, startedAt: run.startedAt ?? now, mlxVersion: deps.preflight.version, error: null, stopReason: null };
-  try {
-    // One transaction: a crash between the two writes would leave a running run without its attempt row.
-    withTransaction(deps.db, () => {
-      transitionRun(deps.db, run.id, [run.status], 'running', patch, reason);
-      startAttempt(deps.db, { runId: run.id, attempt, worker: deps.config.workerName, startedAt: now, resumedFrom: resume?.adapterFile ?? null, startIteration: resume?.iteration ?? 0 });
-    });
-  } catch (e) {
-    if (e instanceof ConflictError) return false;
-    throw e;
+async function prepareAttempt(deps: AttemptDeps, started: StartAttemptAnswer, place: AttemptPlace): Promise<PreparedAttempt> {
+  const adapters = path.join(place.runDir, 'adapters');
+  const request = started.request as RunRequest;
+  const ctx = { python: deps.config.mlxPython, runDir: place.runDir, dataDir: place.dataDir };
+  const { resume } = started;
+  // A first attempt in the control plane's own run folder runs the command recorded at submit.
+  if (!resume && started.runDir === place.runDir) return { argv: started.argv, env: { ...TRAINER_ENV }, configYaml: started.configYaml, adapters, attemptDir: null };
+  if (!resume) {
+    const command = buildCommand(request, ctx);
+    return { argv: command.argv, env: command.env, configYaml: command.configYaml, adapters, attemptDir: null };
   }
-  return true;
+  const adapterFile = await ensureResumeFile(deps, adapters, resume);
+  const remainingIterations = Math.max(1, resume.total - resume.iteration);
+  const command = buildCommand(request, { ...ctx, resume: { adapterFile, remainingIterations } });
+  const attemptDir = attemptAdapterDir(adapters, started.attempt);
+  return { argv: withAdapterPath(command.argv, attemptDir), env: command.env, configYaml: command.configYaml, adapters, attemptDir };
 }
 
-/** Runs one attempt; null when the run left its status before the attempt could start (a cancel won the race). */
-export async function runAttempt(deps: AttemptDeps, run: Run, log: Logger): Promise<Outcome | null> {
-  const attempt = run.attempt + 1;
-  const { argv, env, adapters, attemptDir, resume } = await prepareAttempt(deps, run, attempt);
-  if (!enterRunning(deps, run, attempt, resume)) return null;
-  fs.mkdirSync(attemptDir ?? adapters, { recursive: true });
-  // The API only records the run; its folder and config.yaml are made here, where the trainer reads them.
-  const configPath = path.join(run.runDir, 'config.yaml');
-  if (!fs.existsSync(configPath)) fs.writeFileSync(configPath, run.configYaml);
-  const offset = resume?.iteration ?? 0;
+const pad = (iteration: number) => String(iteration).padStart(7, '0');
+
+/** Runs one attempt the control plane started; the run as the control plane has it after the attempt's finish. */
+export async function runAttempt(deps: AttemptDeps, started: StartAttemptAnswer, place: AttemptPlace, log: Logger): Promise<RunState> {
+  const { runId, attempt } = started;
   const controller = new AbortController();
-  // Set when the sweep's median stopping rule stops this run: the run event's reason.
-  let earlyStop: string | undefined;
-  const earlyStopCheck = createEarlyStopCheck(deps.db, run, (reason) => {
-    earlyStop = reason;
-    controller.abort('early_stopped');
-  }, log);
-  // Problems on the resume path (pid file, lease) are logged and recorded on the run, never swallowed.
-  const problem = (message: string) => {
-    log.warn(message);
-    try {
-      recordRunEvent(deps.db, run.id, message);
-    } catch (err) {
-      log.error({ err }, 'could not record a problem on the run');
-    }
+  let stop: StopSignal | null = null;
+  const onStop = (signal: StopSignal) => {
+    if (stop) return;
+    stop = signal;
+    if (controller.signal.aborted) return;
+    log.info({ stopReason: signal.stopReason, reason: signal.reason }, 'stopping the trainer');
+    controller.abort(signal.stopReason === 'early_stopped' ? 'early_stopped' : 'cancelled');
   };
-  const sink = new RunOutputSink({
-    db: deps.db,
-    runId: run.id,
-    attempt,
-    logFile: path.join(run.runDir, 'train.log'),
-    logCapBytes: deps.config.logCapBytes,
-    iterationOffset: offset,
-    // Known from the request at submit (iters, or epochs over the train rows) until upstream prints its own count.
-    total: resume?.total ?? run.progressTotal,
-    onMetrics: earlyStopCheck?.onMetrics,
-    onProblem: problem,
-  });
-  sink.line('system', `[mlxq] attempt ${attempt} on ${deps.config.workerName}: ${argv.join(' ')}`);
-  deps.active.set(run.id, controller);
-  const stopWatching = watchForStop(deps, run.id, controller);
-  const stopHeartbeat = startLeaseHeartbeat(run.runDir, undefined, problem);
-  log.info({ attempt, resumeFrom: resume?.iteration }, 'trainer starting');
-  let outcome: Outcome | undefined;
+  const report = deps.reporter.attempt(runId, attempt, { onStop });
+  let sink: RunOutputSink | undefined;
+  let finished = false;
+  try {
+    const { argv, env, configYaml, adapters, attemptDir } = await prepareAttempt(deps, started, place);
+    fs.mkdirSync(attemptDir ?? adapters, { recursive: true });
+    const offset = started.resume?.iteration ?? 0;
+    if (attemptDir) markAttemptDir(attemptDir, offset);
+    // The API only records the run; its folder and config.yaml are made where the trainer reads them.
+    const configPath = path.join(place.runDir, 'config.yaml');
+    if (!fs.existsSync(configPath)) fs.writeFileSync(configPath, configYaml);
+    // Problems on the resume path (pid file, lease) are logged and recorded on the run, never swallowed.
+    const problem = (message: string) => {
+      log.warn(message);
+      report.event(message);
+    };
+    const trainerDir = attemptDir ?? adapters;
+    sink = new RunOutputSink({
+      report,
+      log: started.log,
+      logFile: path.join(place.runDir, 'train.log'),
+      logCapBytes: deps.config.logCapBytes,
+      iterationOffset: offset,
+      // Known from the request at submit (iters, or epochs over the train rows) until upstream prints its own count.
+      total: started.resume?.total ?? started.progressTotal,
+      onProblem: problem,
+      // Each checkpoint goes to the control plane's store as soon as it is saved, in the background.
+      onCheckpoint: (c) => report.upload(path.join(trainerDir, `${pad(c.iteration - offset)}_adapters.safetensors`), { name: `${pad(c.iteration)}_adapters.safetensors`, kind: 'checkpoint', iteration: c.iteration }),
+    });
+    sink.line('system', `[mlxq] attempt ${attempt} on ${deps.reporter.workerName}: ${argv.join(' ')}`);
+    const outcome = await train(deps, { runId, argv, env, runDir: place.runDir, controller, sink, report, problem, onStop }, log);
+    const summary = outcome.summary;
+    const wroteAdapter = fs.existsSync(path.join(trainerDir, 'adapters.safetensors'));
+    if (attemptDir) await settleAttemptDir(adapters, attemptDir, offset);
+    const decided = decideOutcome(outcome.result, summary, wroteAdapter, (stop as StopSignal | null)?.reason);
+    if (wroteAdapter) uploadAdapter(report, adapters);
+    const state = await report.finish(finishBody(decided, outcome.result, await checkpointNames(adapters)));
+    finished = true;
+    log.info({ outcome: decided.status, exitCode: outcome.result.exitCode, signal: outcome.result.signal, stopReason: outcome.result.stopReason, status: state.status }, 'trainer ended');
+    return state;
+  } finally {
+    if (!finished) {
+      await sink?.close().catch((err: unknown) => log.error({ err }, 'closing the output sink failed'));
+      await report.close();
+    }
+  }
+}
+
+interface Training {
+  runId: string;
+  argv: string[];
+  env: Record<string, string>;
+  runDir: string;
+  controller: AbortController;
+  sink: RunOutputSink;
+  report: AttemptReporter;
+  problem: (message: string) => void;
+  onStop: (signal: StopSignal) => void;
+}
+
+/** Executes the trainer under the attempt's stop signals; the sink is closed when it ends. */
+async function train(deps: AttemptDeps, t: Training, log: Logger): Promise<{ result: ExecuteResult; summary: Awaited<ReturnType<RunOutputSink['close']>> }> {
+  deps.active.set(t.runId, t.controller);
+  const stopWatching = watchForStop(deps, t.report, t.controller, t.onStop);
+  const stopHeartbeat = startLeaseHeartbeat(t.runDir, undefined, t.problem);
+  log.info('trainer starting');
   let trainerPid: number | undefined;
   try {
     const result = await executeTrainer({
-      argv,
-      env: { ...env, ...deps.trainerEnv },
-      cwd: run.runDir,
-      pidFile: trainerPidFile(run.runDir),
-      onLine: (stream, line) => sink.line(stream, line),
-      onProblem: problem,
+      argv: t.argv,
+      env: { ...t.env, ...deps.trainerEnv },
+      cwd: t.runDir,
+      pidFile: trainerPidFile(t.runDir),
+      onLine: (stream, line) => t.sink.line(stream, line),
+      onProblem: t.problem,
       onSpawn: (pid) => {
         trainerPid = pid;
         deps.trainers?.add(pid);
-        updateRunProgress(deps.db, run.id, { trainerPid: pid });
+        t.sink.progress({ trainerPid: pid });
       },
-      signal: controller.signal,
+      signal: t.controller.signal,
       timeLimitMs: deps.config.runTimeLimitMs,
       idleLimitMs: deps.config.runIdleLimitMs,
       killGraceMs: deps.config.killGraceMs,
       caffeinate: deps.config.caffeinate,
     });
-    const summary = await sink.close();
-    const wroteAdapter = fs.existsSync(path.join(attemptDir ?? adapters, 'adapters.safetensors'));
-    if (attemptDir) await settleAttemptDir(adapters, attemptDir, offset);
-    outcome = decideOutcome(result, summary, wroteAdapter, earlyStop);
-    await record(deps, run.id, attempt, outcome, result);
-    log.info({ outcome: outcome.status, exitCode: result.exitCode, signal: result.signal, stopReason: result.stopReason }, 'trainer ended');
-    return outcome;
+    const summary = await t.sink.close();
+    return { result, summary };
   } finally {
-    earlyStopCheck?.close();
     stopWatching();
     stopHeartbeat();
-    deps.active.delete(run.id);
+    deps.active.delete(t.runId);
     if (trainerPid !== undefined) deps.trainers?.delete(trainerPid);
-    if (!outcome) await leaveResumable(deps, run.id, attempt, sink, log);
   }
 }
 
-/** After an unexpected error in the worker itself: the run is left resumable rather than running forever. */
-async function leaveResumable(deps: AttemptDeps, runId: string, attempt: number, sink: RunOutputSink, log: Logger): Promise<void> {
-  await sink.close().catch((err: unknown) => log.error({ err }, 'closing the output sink failed'));
-  if (getRun(deps.db, runId)?.status === 'running') {
-    transitionRun(deps.db, runId, 'running', 'interrupted', { stopReason: 'worker_error' }, 'worker error');
-  }
-  if (listAttempts(deps.db, runId).some((a) => a.attempt === attempt && a.finishedAt === null)) {
-    finishAttempt(deps.db, runId, attempt, { outcome: 'interrupted', error: 'worker error' });
-  }
+/** The finished adapter (and its config) go to the control plane's run folder, so it downloads from the dashboard. */
+function uploadAdapter(report: AttemptReporter, adapters: string): void {
+  report.upload(path.join(adapters, 'adapters.safetensors'), { name: 'adapters.safetensors', kind: 'adapter', iteration: null });
+  const config = path.join(adapters, 'adapter_config.json');
+  if (fs.existsSync(config)) report.upload(config, { name: 'adapter_config.json', kind: 'file', iteration: null });
 }
 
-/** Stops the trainer on shutdown, and on a cancel flagged in SQLite (the fallback for a lost pub/sub message). */
-function watchForStop(deps: AttemptDeps, runId: string, controller: AbortController): () => void {
+/** Stops the trainer on shutdown, and on what the control plane answers to a poll (a lost pub/sub message). */
+function watchForStop(deps: AttemptDeps, report: AttemptReporter, controller: AbortController, onStop: (signal: StopSignal) => void): () => void {
   const onShutdown = () => controller.abort('shutdown');
   if (deps.shutdown.aborted) onShutdown();
   else deps.shutdown.addEventListener('abort', onShutdown, { once: true });
+  let polling = false;
   const poll = () => {
-    if (getRun(deps.db, runId)?.cancelRequestedAt != null) controller.abort('cancelled');
+    if (polling || controller.signal.aborted) return;
+    polling = true;
+    report
+      .control()
+      .then((answer) => {
+        if (answer?.stop) onStop(answer.stop);
+      })
+      .catch(() => undefined) // unreachable: the next poll asks again
+      .finally(() => (polling = false));
   };
   poll();
-  const timer = setInterval(poll, CANCEL_POLL_MS);
+  const timer = setInterval(poll, CONTROL_POLL_MS);
   return () => {
     clearInterval(timer);
     deps.shutdown.removeEventListener('abort', onShutdown);
   };
 }
 
-/** The newest checkpoint short of the run's total iterations (known from the trainer, or the request's iters). */
-async function resumePoint(run: Run): Promise<(ResumePoint & { total: number }) | null> {
-  const total = run.progressTotal ?? run.request.iters;
-  if (run.attempt === 0 || !total) return null;
-  const cp = await newestCheckpoint(path.join(run.runDir, 'adapters'));
-  return cp && cp.iteration < total ? { ...cp, total } : null;
-}
-
 async function checkpointNames(adapters: string): Promise<string[]> {
   return (await listCheckpoints(adapters)).map((c) => path.basename(c.adapterFile));
 }
 
-async function record(deps: AttemptDeps, runId: string, attempt: number, outcome: Outcome, result: ExecuteResult): Promise<void> {
-  const now = Date.now();
-  const run = getRun(deps.db, runId)!;
-  const adapters = path.join(run.runDir, 'adapters');
-  const base = { exitCode: result.exitCode, signal: result.signal, checkpoints: await checkpointNames(adapters), peakMemoryGb: maxMetricValue(deps.db, runId, 'peak_memory_gb') };
-  const ended = { finishedAt: now, durationMs: now - (run.startedAt ?? now) };
-  // Out of memory: the record and, with on_oom "reduce", the smaller next attempt (reads the model: async, so first).
-  const oom = outcome.status === 'failed' && outcome.outOfMemory !== undefined ? await decideOnOom(deps.db, deps.config, run, attempt, outcome.outOfMemory, await deps.resolveData(run.data)) : null;
-  // The attempt's row and the run's status (with the retry decision) change together.
-  withTransaction(deps.db, () => {
-    finishAttempt(deps.db, runId, attempt, { outcome: outcome.status, exitCode: result.exitCode, signal: result.signal, error: outcome.status === 'failed' ? outcome.error : null });
-    const settings = retrySettings(deps.config);
-    switch (outcome.status) {
-      case 'succeeded':
-        transitionRun(deps.db, runId, 'running', 'succeeded', { ...base, ...ended, adapterFile: path.join(adapters, 'adapters.safetensors') }, 'trainer exited 0 and wrote adapters.safetensors');
-        break;
-      case 'cancelled':
-        transitionRun(deps.db, runId, 'running', 'cancelled', { ...base, ...ended, stopReason: outcome.stopReason }, decideRetry('stopped', 1, settings, outcome.reason).reason);
-        break;
-      case 'interrupted': {
-        const d = decideRetry('interrupted', 1, settings, outcome.reason);
-        const delayMs = d.action === 'resume' ? d.delayMs : 0;
-        transitionRun(deps.db, runId, 'running', 'interrupted', { ...base, stopReason: 'shutdown', notBefore: now + delayMs }, { reason: d.reason, delayMs });
-        break;
-      }
-      case 'failed': {
-        if (oom) {
-          const patch = { ...base, error: oom.error, stopReason: outcome.reason, outOfMemory: oom.outOfMemory };
-          // The policy decides whether (on_oom, reductions tried); decideOnOom made the smaller request, if one is left.
-          const d = decideRetry('out_of_memory', 1, settings, 'out of memory', undefined, { onOom: run.request.on_oom, reductionsTried: run.outOfMemory?.reductions.length ?? 0 });
-          if (d.action === 'retry' && oom.retry) transitionRun(deps.db, runId, 'running', 'interrupted', { ...patch, request: oom.retry.request, argv: oom.retry.argv }, oom.retry.reason);
-          else transitionRun(deps.db, runId, 'running', 'failed', { ...patch, ...ended }, d.action === 'retry' ? 'out of memory; on_oom reduce: nothing left to reduce' : d.reason);
-          break;
-        }
-        // Strikes: this run's failed attempts so far, this one included.
-        const strike = listAttempts(deps.db, runId).filter((a) => a.outcome === 'failed').length;
-        const d = decideRetry(outcome.retryable ? 'trainer_failure' : 'permanent', strike, settings, `attempt ${attempt} failed (${outcome.reason})`);
-        if (d.action === 'retry') transitionRun(deps.db, runId, 'running', 'interrupted', { ...base, error: outcome.error, stopReason: outcome.reason, notBefore: now + d.delayMs }, { reason: d.reason, delayMs: d.delayMs });
-        else transitionRun(deps.db, runId, 'running', 'failed', { ...base, ...ended, error: outcome.error, stopReason: outcome.reason }, d.reason);
-        break;
-      }
-    }
-  });
+function finishBody(outcome: Outcome, result: ExecuteResult, checkpoints: string[]) {
+  const base = { exitCode: result.exitCode, signal: result.signal, checkpoints };
+  switch (outcome.status) {
+    case 'succeeded':
+      return { ...base, outcome: 'succeeded' as const, reason: 'trainer exited 0 and wrote adapters.safetensors' };
+    case 'cancelled':
+      return { ...base, outcome: 'cancelled' as const, reason: outcome.reason, stopReason: outcome.stopReason };
+    case 'interrupted':
+      return { ...base, outcome: 'interrupted' as const, reason: outcome.reason, stopReason: 'shutdown' };
+    case 'failed':
+      return { ...base, outcome: 'failed' as const, reason: outcome.reason, error: outcome.error, retryable: outcome.retryable, stopReason: outcome.reason, outOfMemory: outcome.outOfMemory ?? null };
+  }
 }

@@ -1,13 +1,12 @@
-// Takes a trainer's output lines: strips ANSI, writes the run's log file and SQLite in batches (head and tail
-// kept under the log cap), parses metrics, checkpoints and errors, and reports progress, throttled.
+// Takes a trainer's output lines: strips ANSI, writes the run's log file and reports them in batches (head and tail
+// kept under the log cap) as log chunks by byte offset, parses metrics, checkpoints and errors, and reports progress,
+// throttled. Everything goes through the attempt's reporter (in-process or HTTP), never to SQLite directly.
 import fs from 'node:fs';
 
-import type { Db } from '../db/client.js';
-import { appendLogLines, deleteLogRange, maxLogSeq } from '../db/logs-repository.js';
-import { insertMetrics } from '../db/metrics-repository.js';
-import { updateRunProgress } from '../db/runs-repository.js';
 import { outOfMemoryText } from '../domain/run-memory.js';
 import { createTrainerOutputParser, type MetricPoint, stripAnsi, type TrainerEvent } from '../domain/trainer-output.js';
+import type { ProgressFields } from '../shared/report-protocol.js';
+import type { AttemptReporter } from './reporter.js';
 
 export type LogStream = 'stdout' | 'stderr' | 'system';
 
@@ -19,9 +18,9 @@ export interface Progress {
 }
 
 export interface SinkOptions {
-  db: Db;
-  runId: string;
-  attempt: number;
+  report: AttemptReporter;
+  /** Where the run's log continues: the byte offset and the last seq the control plane holds. */
+  log: { offset: number; seq: number };
   logFile: string;
   logCapBytes: number;
   /** Iterations done before this attempt (upstream restarts at 1 when resuming). */
@@ -29,8 +28,8 @@ export interface SinkOptions {
   /** Known total when resuming (the first attempt's total). */
   total: number | null;
   onProgress?: (p: Progress) => void;
-  /** Called with each batch of metric points right after it is in SQLite (the sweep's early-stopping check). */
-  onMetrics?: (points: readonly MetricPoint[]) => void;
+  /** Called for each checkpoint the trainer saved (its file as printed, and the run's iteration). */
+  onCheckpoint?: (c: { iteration: number; file: string }) => void;
   /** A problem that does not stop the run but must not pass silently (the log file cannot be written). */
   onProblem?: (message: string) => void;
   flushIntervalMs?: number;
@@ -69,6 +68,8 @@ export class RunOutputSink {
   private readonly tail: PendingLine[] = [];
   private tailBytes = 0;
   private seq: number;
+  /** The log's length in bytes up to the last line reported. */
+  private offset: number;
   private headBytes = 0;
   private headEndSeq: number | null = null;
   private omittedLines = 0;
@@ -88,7 +89,8 @@ export class RunOutputSink {
       this.fileError = true;
       o.onProblem?.(`could not write the log file ${o.logFile}: ${e.message}; the lines are still kept in SQLite`);
     });
-    this.seq = maxLogSeq(o.db, o.runId);
+    this.seq = o.log.seq;
+    this.offset = o.log.offset;
     this.headBytes = Math.min(existing, o.logCapBytes / 2);
     if (existing >= o.logCapBytes / 2) this.headEndSeq = this.seq;
     this.summary = {
@@ -176,9 +178,12 @@ export class RunOutputSink {
         p.total = ev.total + off;
         this.progressDirty = true;
         break;
-      case 'checkpoint':
-        this.summary.checkpoints.push({ iteration: ev.iteration + off, file: ev.checkpointFile });
+      case 'checkpoint': {
+        const c = { iteration: ev.iteration + off, file: ev.checkpointFile };
+        this.summary.checkpoints.push(c);
+        this.o.onCheckpoint?.(c);
         break;
+      }
       case 'final':
         this.summary.finalAdapterFile = ev.adapterFile;
         break;
@@ -198,33 +203,31 @@ export class RunOutputSink {
     this.lastProgressAt = now;
     this.progressDirty = false;
     const p = this.summary.progress;
-    updateRunProgress(this.o.db, this.o.runId, {
-      progressIteration: p.iteration,
-      progressTotal: p.total,
-      latestLoss: p.latestLoss,
-      latestValLoss: p.latestValLoss,
-    });
+    this.progress({ progressIteration: p.iteration, progressTotal: p.total, latestLoss: p.latestLoss, latestValLoss: p.latestValLoss });
     this.o.onProgress?.({ ...p });
   }
 
-  /** Writes buffered lines and metrics to SQLite in one transaction each. */
-  flush(): void {
+  /** Reports progress fields alone: a chunk of no bytes at the log's current end. */
+  progress(fields: ProgressFields): void {
+    this.flush(false);
+    this.o.report.logs({ offset: this.offset, bytes: 0, lines: [], lineCount: 0, progress: fields });
+  }
+
+  /** Reports buffered lines (one chunk) and metrics (one batch). */
+  flush(withProgress = true): void {
     if (this.fileLines.length > 0) this.file.write(`${this.fileLines.splice(0).join('\n')}\n`);
     if (this.pending.length > 0) {
       const lines = this.pending.splice(0);
-      appendLogLines(this.o.db, this.o.runId, lines);
-      if (this.headEndSeq !== null && this.tail.length > 0) {
-        // Over the cap: keep the head and the tail, drop the middle.
-        deleteLogRange(this.o.db, this.o.runId, this.headEndSeq, this.tail[0]!.seq);
-      }
+      const bytes = lines.reduce((n, l) => n + Buffer.byteLength(l.text) + 1, 0);
+      // Over the cap: the head and the tail are kept, the middle dropped; lines already dropped are not sent.
+      const tailStart = this.headEndSeq !== null ? this.tail[0]?.seq : undefined;
+      const kept = tailStart === undefined ? lines : lines.filter((l) => l.seq <= this.headEndSeq! || l.seq >= tailStart);
+      const trim = tailStart !== undefined ? { afterSeq: this.headEndSeq!, beforeSeq: tailStart } : undefined;
+      this.o.report.logs({ offset: this.offset, bytes, lines: kept, lineCount: lines.length, ...(trim ? { trim } : {}) });
+      this.offset += bytes;
     }
-    if (this.pendingMetrics.length > 0) {
-      const points = this.pendingMetrics.splice(0);
-      insertMetrics(this.o.db, this.o.runId, this.o.attempt, points);
-      this.o.onMetrics?.(points);
-    }
-    updateRunProgress(this.o.db, this.o.runId, { logLines: this.summary.lines, logBytes: this.summary.bytes });
-    this.maybeReportProgress();
+    if (this.pendingMetrics.length > 0) this.o.report.metrics(this.pendingMetrics.splice(0));
+    if (withProgress) this.maybeReportProgress();
   }
 
   async close(): Promise<SinkSummary> {
@@ -239,7 +242,7 @@ export class RunOutputSink {
       // The same marker in SQLite, in the gap the dropped lines left (their seqs are free again).
       const gap = this.headEndSeq + 1;
       if (this.omittedLines > 0 && (this.tail[0]?.seq ?? Infinity) > gap) {
-        appendLogLines(this.o.db, this.o.runId, [{ seq: gap, stream: 'system', text: marker, at: Date.now() }]);
+        this.o.report.logs({ offset: this.offset, bytes: 0, lines: [{ seq: gap, stream: 'system', text: marker, at: Date.now() }], lineCount: 0 });
       }
     }
     await new Promise<void>((resolve) => this.file.end(resolve));

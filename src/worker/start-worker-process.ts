@@ -39,7 +39,4 @@ export async function startWorkerProcess(config: Config, redisUrl: string, logge
   };
 }
 
-/** How long a shutdown of a process with a worker may take: the training's deadline in wait mode, then the bound. */
-export function shutdownTimeoutMs(config: Config): number {
-  return config.shutdownTimeoutMs + (config.shutdownMode === 'wait' ? config.shutdownDeadlineMs : 0);
-}
+export { shutdownTimeoutMs } from '../shared/shutdown.js';

@@ -9,6 +9,7 @@ import { requestCancel } from '../../src/db/runs-repository.js';
 import { createRedis, RUNS_QUEUE, workerRedisOptions } from '../../src/shared/queue.js';
 import { jobIdOf } from '../../src/shared/job-kinds.js';
 import { runQueuesOf } from '../../src/shared/run-queues.js';
+import { createInProcessReporter } from '../../src/worker/in-process-reporter.js';
 import { createTrainHandler } from '../../src/worker/process-run.js';
 import { workerIdentity } from '../../src/worker/run-lease.js';
 import {
@@ -87,7 +88,7 @@ describe('POST /v1/runs/:id/cancel', () => {
       // The locked job could not be removed; the processor that holds it finds the run final and ends the job.
       const processRun = createTrainHandler({
         config: env.config,
-        db: env.db,
+        reporter: createInProcessReporter({ db: env.db, config: env.config, logger: pino({ level: 'silent' }), resolveData: async (d) => d }),
         logger: pino({ level: 'silent' }),
         preflight: { version: '3.1.2', error: null },
         resolveData: async (d) => d,

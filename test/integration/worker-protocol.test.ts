@@ -51,7 +51,7 @@ describe('attempt start', () => {
     expect(first.json()).toMatchObject({ outcome: 'started', runId: id, attempt: 1, log: { offset: 0, seq: 0 }, resume: null });
     expect((await start(tokenA, id, d)).json()).toMatchObject({ outcome: 'started', attempt: 1 });
     const dup = await start(tokenB, id);
-    expect(dup.json()).toEqual({ outcome: 'busy', reason: expect.stringContaining('mac-a') });
+    expect(dup.json()).toEqual({ outcome: 'busy', running: true, delayMs: null, reason: expect.stringContaining('mac-a') });
     const run = (await env.app.inject({ method: 'GET', url: `/v1/runs/${id}` })).json();
     expect(run).toMatchObject({ status: 'running', attempt: 1, worker: 'mac-a' });
     expect(count('SELECT count(*) FROM run_attempts WHERE run_id = ?', id)).toBe(1);
@@ -111,9 +111,9 @@ describe('reports of a running attempt', () => {
   it('the control poll says cancel once a cancel is asked for', async () => {
     const id = newRun();
     await start(tokenA, id);
-    expect((await call(tokenA, 'GET', `/v1/worker/runs/${id}/control?attempt=1`)).json()).toEqual({ status: 'running', attempt: 1, cancel: false });
+    expect((await call(tokenA, 'GET', `/v1/worker/runs/${id}/control?attempt=1`)).json()).toEqual({ status: 'running', attempt: 1, cancel: false, stop: null });
     expect((await env.app.inject({ method: 'POST', url: `/v1/runs/${id}/cancel` })).statusCode).toBe(202);
-    expect((await call(tokenA, 'GET', `/v1/worker/runs/${id}/control?attempt=1`)).json()).toMatchObject({ cancel: true });
+    expect((await call(tokenA, 'GET', `/v1/worker/runs/${id}/control?attempt=1`)).json()).toMatchObject({ cancel: true, stop: { stopReason: 'cancelled' } });
   });
 });
 
@@ -142,8 +142,8 @@ describe('blobs, artifacts and finish', () => {
     expect(file.rawPayload.equals(bytes)).toBe(true);
 
     const fin = { attempt: 1, outcome: 'interrupted', reason: 'worker shut down', stopReason: 'shutdown', checkpoints: [record.name] };
-    expect((await call(tokenA, 'POST', `/v1/worker/runs/${id}/finish`, fin)).json()).toEqual({ status: 'interrupted', attempt: 1 });
-    expect((await call(tokenA, 'POST', `/v1/worker/runs/${id}/finish`, fin)).json()).toEqual({ status: 'interrupted', attempt: 1 });
+    expect((await call(tokenA, 'POST', `/v1/worker/runs/${id}/finish`, fin)).json()).toMatchObject({ status: 'interrupted', attempt: 1 });
+    expect((await call(tokenA, 'POST', `/v1/worker/runs/${id}/finish`, fin)).json()).toMatchObject({ status: 'interrupted', attempt: 1 });
     expect(count("SELECT count(*) FROM run_events WHERE run_id = ? AND to_status = 'interrupted'", id)).toBe(1);
     // A report of the finished attempt that was not sent before is refused: the attempt is over.
     const late = { attempt: 1, points: [{ iteration: 21, split: 'train', name: 'loss', value: 1 }] };
@@ -156,11 +156,11 @@ describe('blobs, artifacts and finish', () => {
     }, { what: 'the resume delay to pass' });
     expect(next).toMatchObject({ outcome: 'started', attempt: 2, resume: { iteration: 20, total: 30, name: record.name, sha256: sha } });
     const done = { attempt: 2, outcome: 'succeeded', reason: 'trainer exited 0', adapterFile: 'adapters/adapters.safetensors' };
-    expect((await call(tokenB, 'POST', `/v1/worker/runs/${id}/finish`, done)).json()).toEqual({ status: 'succeeded', attempt: 2 });
+    expect((await call(tokenB, 'POST', `/v1/worker/runs/${id}/finish`, done)).json()).toMatchObject({ status: 'succeeded', attempt: 2 });
     const attempts = (await env.app.inject({ method: 'GET', url: `/v1/runs/${id}` })).json().attempts;
     expect(attempts.map((a: { worker: string; outcome: string; resumedFrom: string | null }) => [a.worker, a.outcome, a.resumedFrom])).toEqual([
       ['mac-a', 'interrupted', null],
-      ['mac-b', 'succeeded', record.name],
+      ['mac-b', 'succeeded', expect.stringMatching(new RegExp(`/${record.name}$`))],
     ]);
   });
 

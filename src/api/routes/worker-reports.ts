@@ -3,9 +3,27 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
-import { finishReport, controlAnswer, startAttemptReport, transitionReport } from '../../reports/attempt-reports.js';
+import {
+  controlAnswer,
+  finishAttemptReport,
+  runEventReport,
+  runState,
+  startAttemptReport,
+  transitionReport,
+  workerErrorReport,
+} from '../../reports/attempt-reports.js';
 import { artifactReport, logChunkReport, metricBatchReport } from '../../reports/data-reports.js';
-import { artifactBody, finishBody, logChunkBody, metricBatchBody, startAttemptBody, transitionBody } from '../../shared/report-protocol.js';
+import {
+  artifactBody,
+  finishBody,
+  logChunkBody,
+  metricBatchBody,
+  runEventBody,
+  startAttemptBody,
+  transitionBody,
+  workerErrorBody,
+} from '../../shared/report-protocol.js';
+import { requireRun } from '../../db/runs-repository.js';
 import type { AppDeps } from '../app.js';
 import { workerRouteConfig } from '../worker-route.js';
 
@@ -38,9 +56,24 @@ export const workerReportRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, de
     return { name: req.body.name, sha256: req.body.sha256, bytes: req.body.bytes };
   });
 
-  app.post('/v1/worker/runs/:id/finish', { config, schema: { params: idParams, body: finishBody } }, async (req) => {
-    const run = finishReport(deps.db, deps.config, name(req.worker), req.params.id, req.body);
-    return { status: run.status, attempt: run.attempt };
+  app.post('/v1/worker/runs/:id/finish', { config, schema: { params: idParams, body: finishBody } }, async (req) =>
+    runState(await finishAttemptReport(deps.db, deps.config, name(req.worker), req.params.id, req.body, deps.inputs.resolveData)),
+  );
+
+  app.post('/v1/worker/runs/:id/error', { config, schema: { params: idParams, body: workerErrorBody } }, async (req) => {
+    const run = workerErrorReport(deps.db, deps.config, name(req.worker), req.params.id, req.body);
+    return run ? runState(run) : { status: 'gone', attempt: 0, priority: 0, notBefore: null, error: null };
+  });
+
+  app.post('/v1/worker/runs/:id/events', { config, schema: { params: idParams, body: runEventBody } }, async (req) => {
+    runEventReport(deps.db, name(req.worker), req.params.id, req.body);
+    return { recorded: true };
+  });
+
+  // What a worker needs before it starts an attempt: the run's status and data (it downloads or checks the data first).
+  app.get('/v1/worker/runs/:id/inputs', { config, schema: { params: idParams } }, async (req) => {
+    const run = requireRun(deps.db, req.params.id);
+    return { status: run.status, data: run.data, datasetSha: run.datasetSha, request: run.request, memory: run.memory };
   });
 
   app.get('/v1/worker/runs/:id/control', { config, schema: { params: idParams, querystring: z.object({ attempt: z.coerce.number().int().min(0) }) } }, async (req) =>

@@ -26,6 +26,8 @@ export interface SpoolOptions {
   log: SpoolLog;
   /** The control plane said the attempt is over: the spool is dropped and the trainer should stop. */
   onStale?(error: ControlPlaneError): void;
+  /** The control plane refused the worker's token (revoked): the spool stops like a stale one. */
+  onUnauthorized?(error: ControlPlaneError): void;
   onAnswer?(entry: SpoolEntry, answer: unknown): void;
   retryMinMs?: number;
   retryMaxMs?: number;
@@ -39,6 +41,7 @@ export class ReportSpool {
   private pos: number;
   private closed = false;
   private stale = false;
+  private unauthorized = false;
   private wake: (() => void) | null = null;
   private stopBackoff: (() => void) | null = null;
   private waiters: (() => void)[] = [];
@@ -73,6 +76,11 @@ export class ReportSpool {
 
   get isStale(): boolean {
     return this.stale;
+  }
+
+  /** Stopped because the worker's token was refused. */
+  get isUnauthorized(): boolean {
+    return this.unauthorized;
   }
 
   /** Appends a report (synchronously, so it is on disk before this returns) and lets the sender know. */
@@ -144,8 +152,12 @@ export class ReportSpool {
           this.o.log.error({ path: entry.path, err: err.message }, 'the control plane refused a report; skipping it');
           this.advance(length);
           return;
-        case 'retry':
         case 'unauthorized':
+          this.stale = true;
+          this.unauthorized = true;
+          this.o.onUnauthorized?.(err);
+          return;
+        case 'retry':
           if (this.failures === 0) this.o.log.warn({ path: entry.path, err: err.message }, 'control plane unreachable; reports are spooled and resent');
           await this.backoff();
       }

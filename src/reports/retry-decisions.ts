@@ -8,16 +8,13 @@ import type { Run } from '../domain/run.js';
 import { decideRetry, type RetryDecision, type RetrySettings } from '../domain/retry-policy.js';
 import { isFinal } from '../domain/run-status.js';
 import type { Config } from '../shared/config.js';
+import { errorText } from '../shared/error-text.js';
 
 export function retrySettings(config: Config): RetrySettings {
   return { maxAttempts: config.maxAttempts, baseDelayMs: config.retryBaseDelayMs, maxDelayMs: config.retryMaxDelayMs, resumeDelayMs: config.resumeDelayMs };
 }
 
-export function errorText(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const code = (error as NodeJS.ErrnoException).code;
-  return code && !error.message.includes(code) ? `${code}: ${error.message}` : error.message;
-}
+export { errorText };
 
 /**
  * A worker-side error (SQLite, disk, run folder) while handling a run: never the run's fault. A running run is
@@ -25,7 +22,7 @@ export function errorText(error: unknown): string {
  * reached (never on the first error). A DomainError is about the run itself and fails it at once. Returns the
  * decision and the run as it is afterwards (null when it is gone).
  */
-export function recordWorkerError(db: Db, config: Config, runId: string, error: unknown, random = Math.random()): { decision: RetryDecision; run: Run | null } {
+export function recordWorkerError(db: Db, config: Config, runId: string, error: unknown, worker = config.workerName, random = Math.random()): { decision: RetryDecision; run: Run | null } {
   return withTransaction(db, () => {
     const run = getRun(db, runId);
     if (!run) return { decision: { action: 'final', reason: 'the run no longer exists' }, run: null };
@@ -33,8 +30,8 @@ export function recordWorkerError(db: Db, config: Config, runId: string, error: 
     const now = Date.now();
     const strike = run.workerErrors + 1;
     // A domain error (the uploaded dataset the run names is gone) is about the run, and the same next time.
-    const permanent = error instanceof DomainError;
-    const detail = permanent ? `The worker could not process the run: ${errorText(error)}` : `worker error on ${config.workerName}: ${errorText(error)}`;
+    const permanent = error instanceof DomainError || (error as { permanent?: unknown }).permanent === true;
+    const detail = permanent ? `The worker could not process the run: ${errorText(error)}` : `worker error on ${worker}: ${errorText(error)}`;
     const decision = decideRetry(permanent ? 'permanent' : 'worker_error', strike, retrySettings(config), detail, random);
     if (run.status === 'running') closeOpenAttempt(db, runId, run.attempt, { outcome: decision.action === 'fail' ? 'failed' : 'interrupted', error: detail });
     if (decision.action === 'fail') {
