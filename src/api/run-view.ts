@@ -29,6 +29,7 @@ export function runView(run: Run): RunView {
     checkpoints: run.checkpoints,
     signal: run.signal,
     mlxVersion: run.mlxVersion,
+    environment: run.environment,
     worker: run.worker,
     logBytes: run.logBytes,
     logLines: run.logLines,

@@ -22,6 +22,8 @@ import type { MemoryAssessment } from '../memory/assess-run-memory.js';
 import type { WorkerEntry } from '../domain/worker-entry.js';
 import { assertSomeWorkerCanTake, assessPlacement, readFleet, type RunAdmission } from './admit-run.js';
 import { checkFollowUpPaths, checkRequestForRun } from './submit-follow-up.js';
+import { judgeFlagSets } from './trainer-flags.js';
+import { isUsable } from '../domain/worker-entry.js';
 
 export interface SubmitDeps {
   config: Config;
@@ -44,6 +46,8 @@ export interface PreparedRun {
   admission: RunAdmission;
   /** Iterations expected from the request, shown as the run's progress total before the trainer prints any. */
   progressTotal: number | null;
+  /** The flag set the command was built for, and the worker that published it (null: the verified set). */
+  flagSet: { version: string | null; source: 'build_parser' | 'help' | 'verified'; worker: string | null };
 }
 
 /**
@@ -59,11 +63,14 @@ export async function prepareRun(body: unknown, deps: Pick<SubmitDeps, 'config' 
   }
   const id = newId('run');
   const runDir = path.join(deps.config.dataDir, 'runs', id);
-  const command = buildCommand(request, { python: deps.config.mlxPython, runDir, dataDir });
-  const { memory, admission } = await assessPlacement(request, report, deps, fleet === undefined ? await readFleet(deps) : fleet);
+  const chosenFleet = fleet === undefined ? await readFleet(deps) : fleet;
+  const chosen = judgeFlagSets(request, (chosenFleet ?? []).filter(isUsable));
+  warnings.push(...chosen.warnings);
+  const command = buildCommand(request, { python: deps.config.mlxPython, runDir, dataDir, flagSet: chosen.flagSet });
+  const { memory, admission } = await assessPlacement(request, report, deps, chosenFleet);
   if (memory.memory.fit === 'tight') warnings.push({ path: 'memory', message: tightMessage(memory) });
   const progressTotal = expectedIterations(request, report.splits.train.rows);
-  return { id, request, warnings, runDir, dataDir, dataset: report, command, memory, admission, progressTotal };
+  return { id, request, warnings, runDir, dataDir, dataset: report, command, memory, admission, progressTotal, flagSet: { ...command.flagSet, worker: chosen.worker } };
 }
 
 function tightMessage({ memory: m }: MemoryAssessment): string {

@@ -63,6 +63,20 @@ export const RunView = RunSummary.extend({
   checkpoints: z.array(z.string()),
   signal: z.string().nullable(),
   mlxVersion: z.string().nullable(),
+  /** Where the run last trained (worker, Python, mlx, mlx-lm, mlx-lm-lora, OS, chip, memory, flag set); null before it started. */
+  environment: z
+    .strictObject({
+      worker: z.string(),
+      python: z.string().nullable(),
+      mlx: z.string().nullable(),
+      mlxLm: z.string().nullable(),
+      mlxLmLora: z.string().nullable(),
+      os: z.string().nullable(),
+      chip: z.string().nullable(),
+      memoryBytes: z.number().nullable(),
+      flagSet: z.strictObject({ version: z.string().nullable(), source: z.enum(['build_parser', 'help', 'verified']) }).nullable(),
+    })
+    .nullable(),
   worker: z.string().nullable(),
   logBytes: Int,
   logLines: Int,
@@ -146,6 +160,8 @@ export const DryRun = z.strictObject({
   memory: DryRunMemory,
   /** Iterations the run is expected to train: iters, or epochs * ceil(train rows / batch_size) as upstream computes it. */
   progressTotal: Int.nullable(),
+  /** The mlx-lm-lora flag set the command was built for: a registered worker's, or the verified 3.1.2 set (worker null). */
+  flagSet: z.strictObject({ version: z.string().nullable(), source: z.enum(['build_parser', 'help', 'verified']), worker: z.string().nullable() }),
 });
 export type DryRun = z.infer<typeof DryRun>;
 

@@ -1,7 +1,7 @@
 // Runs table access: create (with tags and the first event), read, compare-and-set status changes, progress.
 import { and, eq, inArray, sql } from 'drizzle-orm';
 
-import { ConflictError, NotFoundError } from '../domain/errors.js';
+import { ConflictError, type FieldIssue, NotFoundError } from '../domain/errors.js';
 import type { NewRun, Run } from '../domain/run.js';
 import { ACTIVE_STATUSES, assertTransition, isFinal, type RunStatus } from '../domain/run-status.js';
 import type { Db } from './client.js';
@@ -36,6 +36,8 @@ export type RunPatch = Partial<
     | 'exitCode'
     | 'signal'
     | 'mlxVersion'
+    | 'environment'
+    | 'warnings'
     | 'worker'
     | 'trainerPid'
     | 'stopReason'
@@ -346,4 +348,13 @@ export function countRunsByStatus(db: Db, statuses: readonly RunStatus[]): numbe
     .where(inArray(runs.status, statuses))
     .get();
   return row?.n ?? 0;
+}
+
+/** Adds a warning to a run (once: the same message is not added twice). */
+export function addRunWarning(db: Db, id: string, warning: FieldIssue): void {
+  withTransaction(db, () => {
+    const run = db.select({ warnings: runs.warnings }).from(runs).where(eq(runs.id, id)).get();
+    if (run === undefined || run.warnings.some((w) => w.message === warning.message)) return;
+    db.update(runs).set({ warnings: [...run.warnings, warning] }).where(eq(runs.id, id)).run();
+  });
 }

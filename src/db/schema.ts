@@ -11,6 +11,7 @@ import type { Method, TrainMode } from '../domain/methods.js';
 import type { AttemptOutcome, LogStream, MetricGoal, MetricSplit, SweepStatus } from '../domain/run.js';
 import type { RunRequest } from '../domain/run-request.js';
 import type { OutOfMemory, RunMemory } from '../domain/run-memory.js';
+import type { RunEnvironment } from '../domain/run-environment.js';
 import type { DeliveryAttempt, DeliveryStatus, WebhookEvent } from '../domain/webhooks.js';
 import type { RunStatus } from '../domain/run-status.js';
 
@@ -66,6 +67,7 @@ export const runs = sqliteTable(
     exitCode: integer('exit_code'),
     signal: text('signal'),
     mlxVersion: text('mlx_version'),
+    environment: text('environment', { mode: 'json' }).$type<RunEnvironment>(),
     worker: text('worker'),
     trainerPid: integer('trainer_pid'),
     logBytes: integer('log_bytes').notNull().default(0),

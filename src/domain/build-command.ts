@@ -1,9 +1,10 @@
 // Pure: turns a validated run request into the exact mlx-lm-lora argv, the per-run config.yaml and the child env.
 import path from 'node:path';
 
+import { alwaysOnCli, type FlagSet, installedOption, unsupportedBy, type Unsupported, VERIFIED_FLAG_SET } from './flag-set.js';
 import { METHOD_INFO } from './methods.js';
 import type { RunRequest } from './run-request.js';
-import { appliesTo, RUN_OPTIONS } from './run-options.js';
+import { appliesTo, type OptionSpec, RUN_OPTIONS } from './run-options.js';
 import { stringifyYaml11 } from './yaml11.js';
 
 export interface BuildContext {
@@ -15,6 +16,8 @@ export interface BuildContext {
   dataDir?: string;
   /** Continue from a checkpoint: the adapter file and the iterations still to train. */
   resume?: { adapterFile: string; remainingIterations: number };
+  /** The installed trainer's flags (the worker's preflight); the verified 3.1.2 set when left out. */
+  flagSet?: FlagSet;
 }
 
 export interface BuiltCommand {
@@ -24,6 +27,10 @@ export interface BuiltCommand {
   adapterPath: string;
   /** Added to the inherited environment. */
   env: Record<string, string>;
+  /** The flag set the command was built for: its version and where it was read. */
+  flagSet: Pick<FlagSet, 'version' | 'source'>;
+  /** What the request needs that this flag set lacks (those flags are left out of argv); empty when it runs as asked. */
+  unsupported: Unsupported[];
 }
 
 /** Keys only YAML can set; they go into the run's config.yaml. */
@@ -65,33 +72,52 @@ export function formatValue(value: unknown): string {
   return String(value);
 }
 
-/** The value a run uses for an option: the request's, the method's fixed one, or (for CLI-only options) the default. */
-export function effectiveValue(request: RunRequest, key: string): unknown {
+/**
+ * The value a run uses for an option: the request's, the method's fixed one, or the service's default for an
+ * option the installed parser gives a non-None default (upstream would ignore a YAML value for it).
+ */
+export function effectiveValue(request: RunRequest, key: string, flagSet: FlagSet = VERIFIED_FLAG_SET): unknown {
   const fixed = METHOD_INFO[request.method].fixed?.[key];
   if (request[key] !== undefined) return request[key];
   if (fixed !== undefined) return fixed;
   const spec = RUN_OPTIONS.find((o) => o.key === key);
-  return spec?.cliAlways ? spec.default : undefined;
+  return spec && alwaysOnCli(flagSet, spec) ? spec.default : undefined;
 }
 
+/**
+ * The argv for the installed flag set: it never holds a flag that set lacks (what the request needed of those is
+ * returned as `unsupported`, for the caller to refuse), and options the request leaves out stay out unless
+ * alwaysOnCli.
+ */
 export function buildCommand(request: RunRequest, ctx: BuildContext): BuiltCommand {
+  const flagSet = ctx.flagSet ?? VERIFIED_FLAG_SET;
   const mode = METHOD_INFO[request.method].trainMode;
   const adapterPath = path.join(ctx.runDir, 'adapters');
   const configPath = path.join(ctx.runDir, 'config.yaml');
   const argv = [ctx.python, '-m', 'mlx_lm_lora.train', '--train', `--train-mode=${mode}`];
+  const valueOf = (o: OptionSpec): unknown => {
+    if (ctx.resume && (o.key === 'iters' || o.key === 'epochs' || o.key === 'resume_adapter_file')) return undefined;
+    return o.key === 'data' ? (ctx.dataDir ?? request.data) : effectiveValue(request, o.key, flagSet);
+  };
   for (const o of RUN_OPTIONS) {
     if (o.flag === undefined || !appliesTo(o, mode)) continue;
-    let value = effectiveValue(request, o.key);
-    if (o.key === 'data') value = ctx.dataDir ?? request.data;
-    if (ctx.resume && (o.key === 'iters' || o.key === 'epochs' || o.key === 'resume_adapter_file')) continue;
-    if (value === undefined || value === false) continue;
+    const value = valueOf(o);
+    if (value === undefined || value === false || installedOption(flagSet, o.flag) === undefined) continue;
     argv.push(value === true ? o.flag : flagArg(o.flag, formatValue(value)));
   }
   if (ctx.resume) {
     argv.push(flagArg('--iters', String(ctx.resume.remainingIterations)), flagArg('--resume-adapter-file', ctx.resume.adapterFile));
   }
   argv.push(flagArg('--adapter-path', adapterPath), flagArg('--config', configPath));
-  return { argv, configYaml: buildConfigYaml(request), configPath, adapterPath, env: { ...TRAINER_ENV } };
+  return {
+    argv,
+    configYaml: buildConfigYaml(request),
+    configPath,
+    adapterPath,
+    env: { ...TRAINER_ENV },
+    flagSet: { version: flagSet.version, source: flagSet.source },
+    unsupported: unsupportedBy(flagSet, request, valueOf),
+  };
 }
 
 function buildConfigYaml(request: RunRequest): string {

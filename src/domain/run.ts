@@ -3,6 +3,7 @@ import type { FieldIssue } from './errors.js';
 import type { MetricPoint } from './metric-point.js';
 import type { Method, TrainMode } from './methods.js';
 import type { OutOfMemory, RunMemory } from './run-memory.js';
+import type { RunEnvironment } from './run-environment.js';
 import type { RunRequest } from './run-request.js';
 import type { RunStatus } from './run-status.js';
 
@@ -42,6 +43,8 @@ export interface Run {
   exitCode: number | null;
   signal: string | null;
   mlxVersion: string | null;
+  /** Where the run last trained: the worker, its versions, OS, chip, memory and the flag set its command used. */
+  environment: RunEnvironment | null;
   worker: string | null;
   trainerPid: number | null;
   logBytes: number;

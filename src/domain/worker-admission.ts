@@ -6,7 +6,10 @@
 // reason it cannot, worded to follow the worker's name ("studio-1: <reason>").
 import { fitOn } from './memory-advice.js';
 import { describeRequirement, gbOf, isUnconstrained, type Placement, type Requirement, usableGbOf } from './placement.js';
+import { isMethod } from './methods.js';
+import type { RunRequest } from './run-request.js';
 import { describeWorkerState, isUsable, type WorkerEntry } from './worker-entry.js';
+import { flagSetReason } from './worker-flag-check.js';
 
 export interface AdmissionSubject {
   /** The run request (its `placement`, and whatever else a check reads). */
@@ -45,7 +48,10 @@ export const memoryFits: WorkerCheck = ({ estimateGb, margin }, w) => {
 };
 
 /** Every check, in the order their reasons are listed. */
-export const WORKER_CHECKS: readonly WorkerCheck[] = [pinnedWorker, requiredLabels, minMemory, memoryFits];
+/** The request needs an option (or choice) the worker's installed mlx-lm-lora lacks (issue 13; worker-flag-check.ts). */
+export const trainerFlags: WorkerCheck = ({ request }, w) => (isMethod(request.method) ? flagSetReason(request as RunRequest, w) : null);
+
+export const WORKER_CHECKS: readonly WorkerCheck[] = [pinnedWorker, requiredLabels, minMemory, memoryFits, trainerFlags];
 
 /** Why this worker cannot train the run (empty: it can), its state aside. */
 export function reasonsAgainst(subject: AdmissionSubject, worker: WorkerEntry, checks: readonly WorkerCheck[] = WORKER_CHECKS): string[] {

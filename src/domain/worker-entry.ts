@@ -1,6 +1,8 @@
 // A worker's registry entry (who it is, what it trains with, whether it can take work) and why a run waits.
 import { z } from 'zod';
 
+import { flagSetSchema } from './flag-set.js';
+
 /** What a worker publishes; `lost` is never published: the API shows it for an entry silent past WORKER_LOST_S. */
 export const WORKER_STATES = ['idle', 'training', 'unusable', 'stopping', 'lost'] as const;
 export type WorkerState = (typeof WORKER_STATES)[number];
@@ -40,6 +42,10 @@ export const workerEntrySchema = z.looseObject({
   reason: z.string().nullable().optional(),
   startedAt: z.number(),
   lastSeen: z.number(),
+  /** The installed trainer's flags as its preflight read them (absent from workers that do not publish them). */
+  flagSet: flagSetSchema.nullable().optional(),
+  /** Where runs train: OS, chip and memory besides the versions (recorded on each run it trains). */
+  environment: z.looseObject({ os: z.string().nullable(), chip: z.string().nullable(), memoryBytes: z.number().nullable() }).nullable().optional(),
 });
 export type WorkerEntry = z.infer<typeof workerEntrySchema>;
 

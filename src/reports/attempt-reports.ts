@@ -11,6 +11,7 @@ import { maxMetricValue } from '../db/metrics-repository.js';
 import { finishAttempt, getRun, listAttempts, recordRunEvent, requireRun, startAttempt, transitionRun } from '../db/runs-repository.js';
 import { runAttempts } from '../db/schema.js';
 import { withTransaction } from '../db/transaction.js';
+import { isVerifiedVersion } from '../domain/flag-set.js';
 import { decideRetry } from '../domain/retry-policy.js';
 import { isFinal } from '../domain/run-status.js';
 import type { Run } from '../domain/run.js';
@@ -73,7 +74,7 @@ export function startAttemptReport(db: Db, worker: string, body: StartAttemptBod
     const resume = resumeFrom(db, run, body.checkpoints ?? []);
     const attempt = run.attempt + 1;
     const reason = resume ? `attempt ${attempt}, resuming from iteration ${resume.iteration}` : `attempt ${attempt}`;
-    const moved = transitionRun(db, run.id, [run.status], 'running', { worker, startedAt: run.startedAt ?? now, mlxVersion: body.mlxVersion ?? null, error: null, stopReason: null }, reason);
+    const moved = transitionRun(db, run.id, [run.status], 'running', { worker, startedAt: run.startedAt ?? now, mlxVersion: body.mlxVersion ?? null, error: null, stopReason: null, ...(body.environment ? { environment: body.environment } : {}), warnings: withUnverified(run.warnings, body.mlxVersion ?? null) }, reason);
     const resumedFrom = resume ? path.join(run.adapterPath, resume.name) : null;
     startAttempt(db, { runId: run.id, attempt: moved.attempt, worker, startedAt: now, resumedFrom, startIteration: resume?.iteration ?? 0 });
     db.update(runAttempts).set({ deliveryId: body.deliveryId }).where(and(eq(runAttempts.runId, run.id), eq(runAttempts.attempt, moved.attempt))).run();
@@ -247,4 +248,11 @@ export async function finishAttemptReport(db: Db, config: Config, worker: string
     oom = await decideOnOom(db, config, run, body.attempt, body.outOfMemory, dataDir);
   }
   return finishReport(db, config, worker, runId, body, Date.now(), oom);
+}
+
+/** A version other than the verified ones runs, with a warning on the run (once). */
+function withUnverified(warnings: Run['warnings'], version: string | null): Run['warnings'] {
+  if (version === null || isVerifiedVersion(version)) return warnings;
+  const message = `unverified mlx-lm-lora ${version}: commands were checked against its own parser, output parsing may miss metrics`;
+  return warnings.some((w) => w.message === message) ? warnings : [...warnings, { path: 'mlx-lm-lora', message }];
 }

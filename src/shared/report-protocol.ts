@@ -15,6 +15,20 @@ export const startAttemptBody = z.strictObject({
   runId,
   deliveryId: z.string().min(8).max(100),
   mlxVersion: z.string().max(100).nullish(),
+  /** What the run trains with on this worker (versions, OS, chip, memory, flag set): recorded on the run. */
+  environment: z
+    .strictObject({
+      worker: z.string().max(200),
+      python: z.string().max(100).nullable(),
+      mlx: z.string().max(100).nullable(),
+      mlxLm: z.string().max(100).nullable(),
+      mlxLmLora: z.string().max(100).nullable(),
+      os: z.string().max(200).nullable(),
+      chip: z.string().max(200).nullable(),
+      memoryBytes: z.number().nullable(),
+      flagSet: z.strictObject({ version: z.string().max(100).nullable(), source: z.enum(['build_parser', 'help', 'verified']) }).nullable(),
+    })
+    .nullish(),
   /** The attempt the delivered job carries (job `train:<run>:<n>`): a job for an attempt already used is stale. */
   jobAttempt: z.number().int().min(1).optional(),
   /** Checkpoints of the run this worker already holds on its own disk (by the run's iteration numbering). */

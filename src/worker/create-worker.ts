@@ -43,8 +43,8 @@ export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> 
         const r = await reclaimRun({ ...recovery, self, active }, run);
         return r.kind === 'owned' ? 'owned' : runState(getRun(db, runId)!);
       },
-      followUp(self, active, shutdown) {
-        const handler = createFollowUpHandler({ ...deps, active, shutdown, self });
+      followUp(self, active, shutdown, queue) {
+        const handler = createFollowUpHandler({ ...deps, active, shutdown, self, queue });
         return (payload, job, token) => handler(payload, job, token);
       },
       startOutbox: (queue) => startFollowUpOutbox(db, queue, logger),

@@ -17,6 +17,7 @@ import type { RunQueues } from '../shared/run-queues.js';
 import { errorText } from '../shared/error-text.js';
 import { settleLeftoverAttemptDirs } from './attempt-adapters.js';
 import type { StopReason } from './execute.js';
+import { runEnvironment } from './run-environment.js';
 import { RevokedError, type RunInputs, SupersededError } from './reporter.js';
 import { listCheckpoints } from './resume-point.js';
 import { type AttemptDeps, runAttempt } from './run-attempt.js';
@@ -96,7 +97,7 @@ async function advance(deps: ProcessorDeps & { handedBack: Set<string> }, runId:
   // A live owner's lease (a duplicate delivery) is left alone.
   const lease = await readLease(runDir);
   if (!(lease && lease.pid !== deps.self.pid && (await leaseOwnerAlive(lease, deps.self)))) await writeLease(runDir, deps.self, token ?? null);
-  const answer = await deps.reporter.start({ runId, deliveryId: `${job.id ?? runId}@${token ?? 'none'}`, jobAttempt: n, mlxVersion: deps.preflight.version, checkpoints: own });
+  const answer = await deps.reporter.start({ runId, deliveryId: `${job.id ?? runId}@${token ?? 'none'}`, jobAttempt: n, mlxVersion: deps.preflight.version, environment: runEnvironment(deps.reporter.workerName, deps.preflight), checkpoints: own });
   switch (answer.outcome) {
     case 'final':
       return { kind: 'done', status: answer.status };

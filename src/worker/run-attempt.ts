@@ -7,6 +7,8 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 
 import { buildCommand, TRAINER_ENV } from '../domain/build-command.js';
+import { isVerifiedVersion, sameFlags, VERIFIED_FLAG_SET } from '../domain/flag-set.js';
+import type { WorkerPreflight } from './run-environment.js';
 import type { RunRequest } from '../domain/run-request.js';
 import type { Config } from '../shared/config.js';
 import type { RunState, StartAttemptAnswer, StopSignal } from '../shared/report-protocol.js';
@@ -22,7 +24,8 @@ import { startLeaseHeartbeat } from './run-lease.js';
 export interface AttemptDeps {
   config: Config;
   reporter: Reporter;
-  preflight: { version: string | null; error: string | null };
+  /** What this worker's preflight found: the trainer's version and flags, and the machine. */
+  preflight: WorkerPreflight;
   active: Map<string, AbortController>;
   /** Process groups of running trainers, so a forced exit can still stop them. */
   trainers?: Set<number>;
@@ -66,15 +69,18 @@ async function prepareAttempt(deps: AttemptDeps, started: StartAttemptAnswer, pl
   const request = started.request as RunRequest;
   const ctx = { python: deps.config.mlxPython, runDir: place.runDir, dataDir: place.dataDir };
   const { resume } = started;
+  const flagSet = deps.preflight.flagSet ?? undefined;
+  // A trainer whose flags differ from the verified set gets a command built for them (never a flag it lacks).
+  const own = flagSet !== undefined && !sameFlags(flagSet, VERIFIED_FLAG_SET);
   // A first attempt in the control plane's own run folder runs the command recorded at submit.
-  if (!resume && started.runDir === place.runDir) return { argv: started.argv, env: { ...TRAINER_ENV }, configYaml: started.configYaml, adapters, attemptDir: null };
+  if (!resume && started.runDir === place.runDir && !own) return { argv: started.argv, env: { ...TRAINER_ENV }, configYaml: started.configYaml, adapters, attemptDir: null };
   if (!resume) {
-    const command = buildCommand(request, ctx);
+    const command = buildCommand(request, { ...ctx, flagSet });
     return { argv: command.argv, env: command.env, configYaml: command.configYaml, adapters, attemptDir: null };
   }
   const adapterFile = await ensureResumeFile(deps, adapters, resume);
   const remainingIterations = Math.max(1, resume.total - resume.iteration);
-  const command = buildCommand(request, { ...ctx, resume: { adapterFile, remainingIterations } });
+  const command = buildCommand(request, { ...ctx, flagSet, resume: { adapterFile, remainingIterations } });
   const attemptDir = attemptAdapterDir(adapters, started.attempt);
   return { argv: withAdapterPath(command.argv, attemptDir), env: command.env, configYaml: command.configYaml, adapters, attemptDir };
 }
@@ -119,6 +125,9 @@ export async function runAttempt(deps: AttemptDeps, started: StartAttemptAnswer,
       // Known from the request at submit (iters, or epochs over the train rows) until upstream prints its own count.
       total: started.resume?.total ?? started.progressTotal,
       onProblem: problem,
+      onUnrecognisedReports: isVerifiedVersion(deps.preflight.version)
+        ? undefined
+        : () => report.event(`metrics not recognised for this version (mlx-lm-lora ${deps.preflight.version ?? 'unknown'}): the trainer prints reports the service cannot read, so this run's charts stay empty`),
       // Each checkpoint goes to the control plane's store as soon as it is saved, in the background.
       onCheckpoint: (c) => report.upload(path.join(trainerDir, `${pad(c.iteration - offset)}_adapters.safetensors`), { name: `${pad(c.iteration)}_adapters.safetensors`, kind: 'checkpoint', iteration: c.iteration }),
     });

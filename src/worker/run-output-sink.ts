@@ -10,6 +10,9 @@ import type { AttemptReporter } from './reporter.js';
 
 export type LogStream = 'stdout' | 'stderr' | 'system';
 
+/** The lines of output within which an unverified version must yield a metric once it prints reports. */
+export const RECOGNITION_LINES = 200;
+
 export interface Progress {
   iteration: number;
   total: number | null;
@@ -32,6 +35,11 @@ export interface SinkOptions {
   onCheckpoint?: (c: { iteration: number; file: string }) => void;
   /** A problem that does not stop the run but must not pass silently (the log file cannot be written). */
   onProblem?: (message: string) => void;
+  /**
+   * For an unverified trainer version: called once when the output has report-like lines (`Iter N…`) but no metric
+   * came out of its first RECOGNITION_LINES lines, so a run never shows silently empty charts.
+   */
+  onUnrecognisedReports?: () => void;
   flushIntervalMs?: number;
   progressIntervalMs?: number;
 }
@@ -76,6 +84,10 @@ export class RunOutputSink {
   private readonly flushTimer: NodeJS.Timeout;
   private lastProgressAt = 0;
   private progressDirty = false;
+  private recognition: 'watching' | 'done' = 'watching';
+  private recognitionLines = 0;
+  private reportLikeLines = 0;
+  private metricsSeen = false;
   private readonly summary: SinkSummary;
   private fileError = false;
 
@@ -108,6 +120,10 @@ export class RunOutputSink {
 
   line(stream: LogStream, raw: string): void {
     const text = stripAnsi(raw);
+    if (stream !== 'system' && this.recognition !== 'done') {
+      this.recognitionLines++;
+      if (text.trimStart().startsWith('Iter ')) this.reportLikeLines++;
+    }
     const entry: PendingLine = { seq: ++this.seq, stream, text, at: Date.now() };
     this.summary.lines++;
     const bytes = Buffer.byteLength(text) + 1;
@@ -132,6 +148,14 @@ export class RunOutputSink {
       this.flush();
       this.maybeReportProgress(true);
     } else if (this.pending.length >= BATCH_LINES) this.flush();
+    if (this.recognition === 'watching' && this.recognitionLines >= RECOGNITION_LINES) this.judgeRecognition();
+  }
+
+  /** Once: report-like lines without any metric mean this version's report format is not one the parser knows. */
+  private judgeRecognition(): void {
+    if (this.recognition === 'done') return;
+    this.recognition = 'done';
+    if (this.reportLikeLines > 0 && !this.metricsSeen) this.o.onUnrecognisedReports?.();
   }
 
   private writeCapped(entry: PendingLine, bytes: number): void {
@@ -156,6 +180,7 @@ export class RunOutputSink {
     const p = this.summary.progress;
     switch (ev.kind) {
       case 'metrics':
+        this.metricsSeen = true;
         for (const pt of ev.points) this.pendingMetrics.push({ ...pt, iteration: pt.iteration + off });
         if (ev.split === 'train') {
           p.iteration = Math.max(p.iteration, ev.iteration + off);
@@ -233,6 +258,7 @@ export class RunOutputSink {
   async close(): Promise<SinkSummary> {
     clearInterval(this.flushTimer);
     for (const ev of this.parser.end()) this.onEvent(ev);
+    this.judgeRecognition();
     this.flush();
     this.maybeReportProgress(true);
     if (this.headEndSeq !== null) {

@@ -75,7 +75,7 @@ export interface LocalDuties {
   /** Takes over a run whose worker on this host died (see process-run.ts). */
   reclaim(runId: string, self: WorkerIdentity, active: ReadonlyMap<string, unknown>): Promise<'owned' | RunState>;
   /** The follow-up jobs' handler (evaluate, samples, fuse, export: they read and write SQLite). */
-  followUp(self: WorkerIdentity, active: Map<string, AbortController>, shutdown: AbortSignal): FollowUp;
+  followUp(self: WorkerIdentity, active: Map<string, AbortController>, shutdown: AbortSignal, queue: Queue): FollowUp;
   /** Queues follow-up jobs written by final-status hooks. */
   startOutbox(queue: Queue): { stop(): Promise<void> };
 }
@@ -120,7 +120,7 @@ export async function startWorkerCore(deps: WorkerCoreDeps): Promise<WorkerHandl
   const entrySnapshot = () => {
     const runId = active.keys().next().value ?? null;
     const state = stopping ? 'stopping' : revoked || preflight.error ? 'unusable' : runId ? 'training' : 'idle';
-    return { name: deps.reporter.workerName, versions: preflight.versions, state, runId, reason: revoked ?? preflight.error } as const;
+    return { name: deps.reporter.workerName, versions: preflight.versions, state, runId, reason: revoked ?? preflight.error, flagSet: preflight.flagSet, environment: preflight.environment } as const;
   };
   const heartbeat = startHeartbeat({
     redis: deps.connection,
@@ -176,7 +176,7 @@ export async function startWorkerCore(deps: WorkerCoreDeps): Promise<WorkerHandl
     reclaim: deps.local ? (runId) => deps.local!.reclaim(runId, self, active) : undefined,
   });
   const followUp: FollowUp =
-    deps.local?.followUp(self, active, shutdown.signal) ??
+    deps.local?.followUp(self, active, shutdown.signal, queue) ??
     (async (_payload, job, token) => {
       // Follow-up jobs read and write the control plane's SQLite: the worker in its process runs them.
       logger.info({ jobId: job.id }, "a follow-up job runs on the control plane's worker; handing it back");

@@ -119,6 +119,9 @@ describe('the dashboard in a browser', () => {
     expect(await page.locator('#progress-text').textContent()).toContain('Iteration 24 of 24');
     expect(await page.locator('#command-text').textContent()).toContain('--iters=24');
     expect(await page.locator('#parameters').textContent()).toContain('browser-submitted');
+    // What it trained with: the worker's versions and machine, and the flag set the command was built for.
+    await page.locator('#environment', { hasText: 'mlx-lm-lora 3.1.2 (build_parser())' }).waitFor();
+    expect(await page.locator('#environment').textContent()).toMatch(/Python3\.\d+/);
     expect(await page.locator('#cancel').count()).toBe(0);
     await page.evaluate('window.scrollTo(0, 0)');
     await screenshot(page, 'run-succeeded');

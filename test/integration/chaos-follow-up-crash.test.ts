@@ -106,3 +106,26 @@ describe('kill -9 of the worker mid follow-up job', () => {
     expect(await env.queue.getJobState(`fuse:${jobId}:2`)).toBe('completed');
   }, 180_000);
 });
+
+describe('a worker shut down (requeue) mid follow-up job', () => {
+  chaosIt('puts the job back as its next attempt, which the next worker runs to success', async () => {
+    const first = await env.startWorker({ trainerEnv: { MLX_LM_STANDIN_TOKEN_SECONDS: '0.3' } });
+    const created = await env.app.inject({ method: 'POST', url: '/v1/runs', payload: sftRequest() });
+    const run = await waitRunFinal(env, created.json<Json>().id as string);
+    expect(run.status, run.error).toBe('succeeded');
+    const res = await env.app.inject({ method: 'POST', url: `/v1/runs/${run.id}/jobs`, payload: { kind: 'samples', prompts: ['Hello there'], max_tokens: 64 } });
+    const jobId = res.json<Json>().id as string;
+    await waitFor(async () => (await env.app.inject({ url: `/v1/jobs/${jobId}` })).json<Json>().status === 'running', { what: 'the samples job to run' });
+    await first.close('requeue');
+    expect((await env.app.inject({ url: `/v1/jobs/${jobId}` })).json<Json>()).toMatchObject({ status: 'queued', attempt: 1 });
+    expect(await env.queue.getJobState(`samples:${jobId}:1`)).toBe('completed');
+    expect(['delayed', 'prioritized', 'waiting']).toContain(await env.queue.getJobState(`samples:${jobId}:2`));
+
+    await env.startWorker({});
+    const job = await waitJobFinal(env, jobId, 60_000);
+    expect(job.status, job.error).toBe('succeeded');
+    expect(job.attempt).toBe(2);
+    const artifacts = ((await env.app.inject({ url: `/v1/runs/${run.id}/artifacts` })).json<Json>().items as Json[]).filter((a) => a.jobId === jobId);
+    expect(artifacts.map((a) => a.kind)).toEqual(['samples']);
+  }, 120_000);
+});

@@ -2,6 +2,7 @@ import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect } from 'vitest';
 
 import { chaosIt, type ChaosEnv, createChaosEnv, getRun, type OwnRedis, sftRun, startOwnRedis, submit, waitIteration, waitStatus } from '../helpers/chaos.js';
+import { trainedRun, waitJobFinal } from '../helpers/follow-up.js';
 import { currentJobState } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -81,6 +82,44 @@ describe('Redis loses every job (FLUSHALL: a restart of a Redis without persiste
       const doomedRun = await getRun(env.app, doomed.id);
       expect(doomedRun.attempts).toEqual([]);
       expect(doomedRun.events.map((e) => e.reason)).toEqual(['created', 're-queued: its job was missing from Redis', 'cancelled by request']);
+    },
+    150_000,
+  );
+
+  chaosIt(
+    'a queued follow-up job whose BullMQ job vanished is re-added by the reconciler and succeeds',
+    async () => {
+      env.startReconciler(300);
+      // Each generated token takes 0.3 s: the samples job runs for seconds while the evaluate waits behind it.
+      await env.startWorker({ trainerEnv: { MLX_LM_STANDIN_TOKEN_SECONDS: '0.3' } });
+      const run = await trainedRun(env);
+      const post = async (body: Record<string, unknown>) => {
+        const res = await env.app.inject({ method: 'POST', url: `/v1/runs/${run.id}/jobs`, payload: body });
+        expect(res.statusCode, res.body).toBe(201);
+        return res.json<{ id: string }>().id;
+      };
+      const blocker = await post({ kind: 'samples', prompts: ['Hello there', 'Do you deliver?', 'Can I freeze bread?'], max_tokens: 64 });
+      await waitFor(async () => (await env.app.inject({ url: `/v1/jobs/${blocker}` })).json().status === 'running', { what: 'the samples job to run' });
+      const waiting = await post({ kind: 'evaluate' });
+      await waitFor(async () => (await env.queue.getJobState(`evaluate:${waiting}:1`)) === 'prioritized', { what: 'the evaluate job in Redis' });
+      // The worker's outbox (every second) must have seen the row before Redis loses it, else the outbox, not the
+      // reconciler, re-adds it: wait for a whole generation of the blocker (>= 1.8 s) after the POST.
+      const generations = async () => ((await env.app.inject({ url: `/v1/jobs/${blocker}` })).json().logTail as string[]).filter((l) => l.startsWith('Generation:')).length;
+      const before = await generations();
+      await waitFor(async () => (await generations()) >= before + 2, { timeoutMs: 60_000, what: 'a whole generation of the samples job' });
+
+      await flushAll();
+      expect(await env.queue.getJobState(`evaluate:${waiting}:1`)).toBe('unknown');
+      expect((await env.app.inject({ url: `/v1/jobs/${waiting}` })).json().status).toBe('queued');
+      const evaluated = await waitJobFinal(env, waiting, 90_000);
+      expect(evaluated.status, evaluated.error).toBe('succeeded');
+      expect(evaluated.attempt).toBe(1);
+      expect(evaluated.result.test_loss).toBeGreaterThan(0);
+      const reasons = (await getRun(env.app, run.id as string)).events.map((e) => e.reason);
+      expect(reasons).toContain(`follow-up job ${waiting} (evaluate) re-queued: its job was missing from Redis`);
+      // The job that was running when Redis lost it ran to its end on the worker; it is not run twice.
+      const sampled = await waitJobFinal(env, blocker, 90_000);
+      expect(sampled).toMatchObject({ status: 'succeeded', attempt: 1 });
     },
     150_000,
   );

@@ -32,6 +32,7 @@ const charts = new RunCharts();
 const history = h('div');
 const outputs = h('div');
 const memory = h('div');
+const environment = h('div', { id: 'environment' });
 const followUps = h('div', { id: 'follow-ups' });
 main.append(head, sub, banner, errorBox, progressCard, followUps, charts.el);
 
@@ -81,12 +82,39 @@ function render() {
       h('div', { class: 'grid two' }, parametersCard(run), commandCard(run)),
       outputs,
       memory,
+      environment,
       history,
     );
   }
   fill(outputs, outputsCard(run));
   fill(memory, memoryCard(run));
+  fill(environment, environmentCard(run));
   fill(history, historyCard(run));
+}
+
+/** What the run trained with: worker, versions, machine, and the flag set its command was built for. */
+function environmentCard(r) {
+  const e = r.environment;
+  if (!e) return null;
+  const gb = e.memoryBytes ? `${Math.round(e.memoryBytes / 2 ** 30)} GB` : '–';
+  const flags = e.flagSet ? `mlx-lm-lora ${e.flagSet.version ?? '?'} (${e.flagSet.source === 'help' ? '--help' : e.flagSet.source === 'verified' ? 'verified set' : 'build_parser()'})` : '–';
+  const rows = [
+    ['Worker', e.worker],
+    ['mlx-lm-lora', e.mlxLmLora ?? '–'],
+    ['mlx-lm', e.mlxLm ?? '–'],
+    ['mlx', e.mlx ?? '–'],
+    ['Python', e.python ?? '–'],
+    ['OS', e.os ?? '–'],
+    ['Chip', e.chip ?? '–'],
+    ['Memory', gb],
+    ['Command built for', flags],
+  ];
+  return h(
+    'section',
+    { class: 'card' },
+    h('h2', {}, 'Environment'),
+    h('table', { class: 'kv' }, ...rows.map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', {}, String(v))))),
+  );
 }
 
 function renderHead() {

@@ -74,6 +74,7 @@ export const runRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
           dataset: p.dataset,
           memory: { ...p.memory.memory, suggestions: p.memory.suggestions },
           progressTotal: p.progressTotal,
+          flagSet: p.flagSet,
         });
       }
       const key = req.headers['idempotency-key'];

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
+import { DelayedError, type Job, type Queue, UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
 
 import { recordPath } from '../../artifacts/record-artifacts.js';
@@ -14,7 +14,8 @@ import { type FollowUpJob, isJobFinal } from '../../domain/follow-up-job.js';
 import { type FollowUpRequest, parseFollowUpRequest } from '../../domain/follow-up-request.js';
 import { readModelFacts } from '../../inputs/model-facts.js';
 import type { Config } from '../../shared/config.js';
-import { parseJobId } from '../../shared/job-kinds.js';
+import { jobFor, parseJobId } from '../../shared/job-kinds.js';
+import { addJobs } from '../../shared/queue.js';
 import { type WorkerIdentity, writeLease } from '../run-lease.js';
 import { type FollowUpContext, JobCancelled, JobFailure, type KindOutcome, toolRunner } from './context.js';
 import { runEvaluate } from './evaluate.js';
@@ -34,6 +35,8 @@ export interface FollowUpDeps {
   trainerEnv?: Record<string, string>;
   /** This worker process, written into the job folder's lease while it runs a job. */
   self: WorkerIdentity;
+  /** The runs queue: a job stopped by a shutdown is queued again as its next attempt. */
+  queue: Queue;
 }
 
 /** A job waiting for the job before it in its chain (an export for its fuse) looks again after this. */
@@ -135,7 +138,11 @@ export function createFollowUpHandler(deps: FollowUpDeps) {
       if (e instanceof JobCancelled || controller.signal.aborted) {
         if (controller.signal.reason === 'shutdown') {
           settle(deps, fj.id, 'queued');
-          return requeue(job, token, CHAIN_WAIT_MS);
+          // Its attempt moved on when it ran: the next attempt's job, the id the outbox and the reconciler expect.
+          await addJobs(deps.queue, [jobFor(fj.kind, { jobId: fj.id }, fj.attempt + 1, { delayMs: CHAIN_WAIT_MS })]).catch((err: unknown) =>
+            log.warn({ err }, 'could not queue the job again at shutdown; the outbox or the reconciler will'),
+          );
+          return { status: 'queued' };
         }
         settle(deps, fj.id, 'cancelled', { error: 'cancelled by request' });
         return { status: 'cancelled' };
