@@ -6,6 +6,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 import { submit, waitStatus } from '../helpers/chaos.js';
 import { mlxq } from '../helpers/cli.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { createTestEnv, currentJobState, TEST_DATA, type TestEnv } from '../helpers/test-env.js';
 
 const LLAMA = path.join(TEST_DATA, 'models', 'llama-3-8b');
@@ -146,7 +147,14 @@ describe('calibration', () => {
     const tuned = Math.min(3, Math.max(1, Math.ceil(group.maxRatio * 1.1 * 20 - 1e-9) / 20));
     expect(group).toMatchObject({ runs: 1, margin: tuned });
     expect(tuned).not.toBe(1.2);
-    const after = (await env.app.inject({ method: 'POST', url: '/v1/runs?dryRun=true', payload: body })).json();
+    // Admission reads calibration at most once a second (CALIBRATION_TTL_MS): the tuned margin applies within it.
+    const after = await waitFor(
+      async () => {
+        const dry = (await env!.app.inject({ method: 'POST', url: '/v1/runs?dryRun=true', payload: body })).json();
+        return dry.memory.margin === tuned ? dry : null;
+      },
+      { timeoutMs: 5_000, what: `admission to use the tuned margin ${tuned}` },
+    );
     expect(after.memory.margin).toBe(tuned);
     expect(after.memory.notes).toContain(`margin ${tuned} tuned from 1 measured sft/llama runs (largest measured/estimate ${group.maxRatio} × 1.1)`);
   });

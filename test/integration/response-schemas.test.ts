@@ -36,6 +36,9 @@ const NOT_YET_DECLARED = [
   'POST /v1/worker/runs/{id}/artifacts',
   'POST /v1/worker/runs/{id}/finish',
   'GET /v1/worker/runs/{id}/control',
+  'GET /v1/worker/runs/{id}/inputs',
+  'POST /v1/worker/runs/{id}/error',
+  'POST /v1/worker/runs/{id}/events',
 ];
 
 let env: TestEnv;
