@@ -1,33 +1,20 @@
 // The worker inside the control plane's process (`npm start`, or `npm run worker` on the same DATA_DIR): the worker
 // core with the in-process Reporter, plus what needs the control plane's SQLite (recovery of runs whose worker on
 // this host died, follow-up jobs and their outbox).
-import type { Redis } from 'ioredis';
-import type { Logger } from 'pino';
 
 import type { Db } from '../db/client.js';
 import { getRun } from '../db/runs-repository.js';
 import { runState } from '../reports/attempt-reports.js';
-import type { Config } from '../shared/config.js';
-import type { WorkerLockOptions } from '../shared/queue.js';
 import { startFollowUpOutbox } from './follow-up/outbox.js';
 import { createFollowUpHandler } from './follow-up/process-follow-up.js';
 import { createInProcessReporter } from './in-process-reporter.js';
 import { reclaimRun, startRecoveryLoop } from './recovery.js';
-import { startWorkerCore, type WorkerHandle } from './worker-core.js';
+import { startWorkerCore, type WorkerCoreDeps, type WorkerHandle } from './worker-core.js';
 
 export type { WorkerHandle };
 
-export interface StartWorkerDeps {
-  config: Config;
-  db: Db;
-  logger: Logger;
-  /** Two connections: one for the worker (blocking), one subscribed to cancel signals. */
-  connection: Redis;
-  subscriber: Redis;
-  resolveData: (data: string) => Promise<string>;
-  trainerEnv?: Record<string, string>;
-  lock?: Partial<WorkerLockOptions>;
-}
+/** The core's dependencies, with SQLite in place of a reporter: this worker reports in-process. */
+export type StartWorkerDeps = Omit<WorkerCoreDeps, 'reporter' | 'local' | 'stillAuthorized'> & { db: Db };
 
 export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> {
   const { config, db, logger } = deps;
