@@ -1,7 +1,6 @@
 // The worker inside the control plane's process (`npm start`, or `npm run worker` on the same DATA_DIR): the worker
 // core with the in-process Reporter, plus what needs the control plane's SQLite (recovery of runs whose worker on
 // this host died, follow-up jobs and their outbox).
-
 import type { Db } from '../db/client.js';
 import { getRun } from '../db/runs-repository.js';
 import { runState } from '../reports/attempt-reports.js';
