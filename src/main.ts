@@ -16,9 +16,13 @@ try {
   logger.fatal((e as Error).message);
   process.exit(1);
 }
-const worker = config.startWorker ? await startWorkerProcess(config, redis.url, logger.child({ component: 'worker' })) : null;
+const worker = config.startWorker
+  ? await startWorkerProcess(config, redis.url, logger.child({ component: 'worker' }))
+  : null;
 const api = await startApi(config, redis.url, logger.child({ component: 'api' }));
-logger.info(`API on http://${config.host}:${config.port} (dashboard /ui, queue /admin/queues, docs /docs)${worker ? '' : '; no local worker (START_WORKER=false)'}`);
+logger.info(
+  `API on http://${config.host}:${config.port} (dashboard /ui, queue /admin/queues, docs /docs)${worker ? '' : '; no local worker (START_WORKER=false)'}`,
+);
 // SIGHUP: check the trainer again now (after installing mlx-lm-lora, or changing MLX_PYTHON's packages).
 process.on('SIGHUP', () => void worker?.handle.recheck());
 onShutdown(logger, () => ({

@@ -39,7 +39,17 @@ function seedArtifact(dataDir: string, file: string): string {
     insertRuns(db, [newRunRow({ id: 'run_bench', request, warnings, runDir, command })]);
     const stat = fs.statSync(file);
     // The sha256 is not what is measured here; the download route only sends it as a header.
-    recordArtifact(db, { id: 'art_bench', runId: 'run_bench', jobId: null, kind: 'gguf', path: file, isDir: false, bytes: stat.size, sha256: '0'.repeat(64), verified: null });
+    recordArtifact(db, {
+      id: 'art_bench',
+      runId: 'run_bench',
+      jobId: null,
+      kind: 'gguf',
+      path: file,
+      isDir: false,
+      bytes: stat.size,
+      sha256: '0'.repeat(64),
+      verified: null,
+    });
     return 'art_bench';
   } finally {
     closeDb(db);
@@ -77,7 +87,10 @@ function download(port: number, urlPath: string, serverPid: number): Promise<Dow
 }
 
 async function startRaw(dir: string, file: string): Promise<{ proc: Proc; port: number }> {
-  const proc = runTs('bench/raw/raw-download.ts', { env: { RAW_FILE: file }, logFile: path.join(dir, 'raw-download.log') });
+  const proc = runTs('bench/raw/raw-download.ts', {
+    env: { RAW_FILE: file },
+    logFile: path.join(dir, 'raw-download.log'),
+  });
   await waitLog(proc, /^listening \d+$/m);
   const port = Number(/listening (\d+)/.exec(fs.readFileSync(proc.logFile, 'utf8'))![1]);
   return { proc, port };
@@ -99,10 +112,13 @@ export async function artifactDownload(ctx: BenchContext): Promise<Figure[]> {
     for (let r = 0; r < reps; r++) {
       const p = await download(api.port, `/v1/artifacts/${id}/download`, api.proc.pid);
       const b = await download(raw.port, '/', raw.proc.pid);
-      if (p.bytes !== size || b.bytes !== size) throw new Error(`short download: ${p.bytes} / ${b.bytes} of ${size}`);
+      if (p.bytes !== size || b.bytes !== size)
+        throw new Error(`short download: ${p.bytes} / ${b.bytes} of ${size}`);
       project.push(p);
       baseline.push(b);
-      ctx.log(`download rep ${r + 1}/${reps}: API ${p.mbPerS.toFixed(0)} MiB/s (RSS ${p.rssStart.toFixed(0)} -> max ${p.rssMax.toFixed(0)} MB), raw ${b.mbPerS.toFixed(0)} MiB/s (RSS ${b.rssStart.toFixed(0)} -> ${b.rssMax.toFixed(0)} MB)`);
+      ctx.log(
+        `download rep ${r + 1}/${reps}: API ${p.mbPerS.toFixed(0)} MiB/s (RSS ${p.rssStart.toFixed(0)} -> max ${p.rssMax.toFixed(0)} MB), raw ${b.mbPerS.toFixed(0)} MiB/s (RSS ${b.rssStart.toFixed(0)} -> ${b.rssMax.toFixed(0)} MB)`,
+      );
     }
   } finally {
     await api.proc.stop();
@@ -112,12 +128,28 @@ export async function artifactDownload(ctx: BenchContext): Promise<Figure[]> {
   const note = `one ${size / MB} MiB file over loopback, read in full by a node:http client; ${reps} alternating repetitions after the file was written (warm page cache)`;
   return [
     makeFigure(
-      { name: 'artifact download throughput', section: 'Artifacts', unit: 'MiB/s', goal: '>= 0.8x', pass: atLeastRatio(0.8), baselineWhat: 'a node:http server piping fs.createReadStream(file)', note },
+      {
+        name: 'artifact download throughput',
+        section: 'Artifacts',
+        unit: 'MiB/s',
+        goal: '>= 0.8x',
+        pass: atLeastRatio(0.8),
+        baselineWhat: 'a node:http server piping fs.createReadStream(file)',
+        note,
+      },
       project.map((p) => p.mbPerS),
       baseline.map((b) => b.mbPerS),
     ),
     makeFigure(
-      { name: `API RSS growth during a ${size / MB} MiB download`, section: 'Artifacts', unit: 'MB', goal: '<= 64 MB', pass: atMost(64), baselineWhat: 'the raw pipe server', note: 'max VmRSS sampled every 50 ms during the download minus VmRSS at its start: flat means the file is streamed, not buffered' },
+      {
+        name: `API RSS growth during a ${size / MB} MiB download`,
+        section: 'Artifacts',
+        unit: 'MB',
+        goal: '<= 64 MB',
+        pass: atMost(64),
+        baselineWhat: 'the raw pipe server',
+        note: 'max VmRSS sampled every 50 ms during the download minus VmRSS at its start: flat means the file is streamed, not buffered',
+      },
       project.map((p) => p.rssMax - p.rssStart),
       baseline.map((b) => b.rssMax - b.rssStart),
     ),

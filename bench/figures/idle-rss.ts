@@ -33,8 +33,22 @@ export async function idleRss(ctx: BenchContext): Promise<Figure[]> {
       startRawWorker(ctx, dir, prefix('raw-rss-w')),
     ]);
     // A remote worker of this control plane, on a DATA_DIR of its own.
-    const cred = (await (await fetch(`http://127.0.0.1:${api.port}/v1/workers`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: `rss-${r}` }) })).json()) as { token: string };
-    const remote = await startProjectWorker({ ...d, dataDir: subdir(ctx, `rss-remote-${r}`), env: { ...d.env, DATA_DIR: subdir(ctx, `rss-remote-${r}`) } }, STAND_IN_PATH, { SERVER_URL: `http://127.0.0.1:${api.port}`, WORKER_TOKEN: cred.token });
+    const cred = (await (
+      await fetch(`http://127.0.0.1:${api.port}/v1/workers`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: `rss-${r}` }),
+      })
+    ).json()) as { token: string };
+    const remote = await startProjectWorker(
+      {
+        ...d,
+        dataDir: subdir(ctx, `rss-remote-${r}`),
+        env: { ...d.env, DATA_DIR: subdir(ctx, `rss-remote-${r}`) },
+      },
+      STAND_IN_PATH,
+      { SERVER_URL: `http://127.0.0.1:${api.port}`, WORKER_TOKEN: cred.token },
+    );
     try {
       await sleep(settleMs);
       out.remoteWorker.push(rssMb(remote.pid).rss);

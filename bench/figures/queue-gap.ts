@@ -12,10 +12,10 @@ import { TRAINER_ENV } from '../../src/domain/build-command.js';
 import { type BenchContext, prefix, subdir } from '../lib/context.js';
 import { type Figure, makeFigure } from '../lib/figure.js';
 import { HttpClient } from '../lib/http-client.js';
-import { type RunView, waitFinal } from '../lib/run-view.js';
 import { deployment, STAND_IN_PATH, startProjectApi, startProjectWorker } from '../lib/project.js';
 import { closeRaw, startRawWorker } from '../lib/raw.js';
 import { sftRequest } from '../lib/requests.js';
+import { type RunView, waitFinal } from '../lib/run-view.js';
 import { sleep, summarize } from '../lib/stats.js';
 
 /** Gaps in ms between each exit and the next start, from a times file of `start <s>` / `exit <s>` lines. */
@@ -27,7 +27,8 @@ export function gapsFromTimes(text: string): number[] {
     .map(([what, at]) => ({ what, at: Number(at) * 1000 }));
   const gaps: number[] = [];
   for (let i = 1; i < marks.length; i++) {
-    if (marks[i]!.what === 'start' && marks[i - 1]!.what === 'exit') gaps.push(marks[i]!.at - marks[i - 1]!.at);
+    if (marks[i]!.what === 'start' && marks[i - 1]!.what === 'exit')
+      gaps.push(marks[i]!.at - marks[i - 1]!.at);
   }
   return gaps;
 }
@@ -64,7 +65,8 @@ export async function queueGap(ctx: BenchContext): Promise<Figure[]> {
     const first = await client.json<RunView>('POST', '/v1/runs', body);
     await waitLines(projectTimes, 2);
     const template = await waitFinal(client, first.id);
-    if (template.status !== 'succeeded') throw new Error(`run ${first.id} ${template.status}: ${template.error}`);
+    if (template.status !== 'succeeded')
+      throw new Error(`run ${first.id} ${template.status}: ${template.error}`);
 
     const project: { p50: number[]; p99: number[] } = { p50: [], p99: [] };
     const raw: { p50: number[]; p99: number[] } = { p50: [], p99: [] };
@@ -77,9 +79,16 @@ export async function queueGap(ctx: BenchContext): Promise<Figure[]> {
       fs.rmSync(rawTimes, { force: true });
       const env = { ...TRAINER_ENV, PYTHONPATH: STAND_IN_PATH, MLX_STANDIN_TIMES_FILE: rawTimes };
       const codes: number[] = [];
-      const onDone = (m: { type?: string; code?: number }) => void (m?.type === 'done' && codes.push(m.code ?? -1));
+      const onDone = (m: { type?: string; code?: number }) =>
+        void (m?.type === 'done' && codes.push(m.code ?? -1));
       rawWorker.child.on('message', onDone);
-      await rawQueue.addBulk(Array.from({ length: runs }, () => ({ name: 'train', data: { argv: template.argv, env, cwd: template.runDir }, opts: { removeOnComplete: true, removeOnFail: true } })));
+      await rawQueue.addBulk(
+        Array.from({ length: runs }, () => ({
+          name: 'train',
+          data: { argv: template.argv, env, cwd: template.runDir },
+          opts: { removeOnComplete: true, removeOnFail: true },
+        })),
+      );
       const rg = gapsFromTimes(await waitLines(rawTimes, 2 * runs));
       while (codes.length < runs) await sleep(20);
       rawWorker.child.off('message', onDone);
@@ -90,7 +99,9 @@ export async function queueGap(ctx: BenchContext): Promise<Figure[]> {
       project.p99.push(sp.p99);
       raw.p50.push(sr.p50);
       raw.p99.push(sr.p99);
-      ctx.log(`queue gap rep ${r + 1}/${reps}: project p50 ${sp.p50.toFixed(1)} p99 ${sp.p99.toFixed(1)} ms (${pg.length} gaps); raw p50 ${sr.p50.toFixed(1)} p99 ${sr.p99.toFixed(1)} ms (${rg.length} gaps)`);
+      ctx.log(
+        `queue gap rep ${r + 1}/${reps}: project p50 ${sp.p50.toFixed(1)} p99 ${sp.p99.toFixed(1)} ms (${pg.length} gaps); raw p50 ${sr.p50.toFixed(1)} p99 ${sr.p99.toFixed(1)} ms (${rg.length} gaps)`,
+      );
     }
     const spec = (name: string) => ({
       name,
@@ -103,7 +114,10 @@ export async function queueGap(ctx: BenchContext): Promise<Figure[]> {
         `${runs} runs per repetition trained back to back on one worker; gap = trainer exit (interpreter exit) -> next trainer start-up, ` +
         'both marked by the stand-in itself with time.time(); the project records each run (status, attempt, lease, logs) and the API reconciles every second',
     });
-    return [makeFigure(spec('queue gap: trainer exit -> next trainer start, p50'), project.p50, raw.p50), makeFigure(spec('queue gap: trainer exit -> next trainer start, p99'), project.p99, raw.p99)];
+    return [
+      makeFigure(spec('queue gap: trainer exit -> next trainer start, p50'), project.p50, raw.p50),
+      makeFigure(spec('queue gap: trainer exit -> next trainer start, p99'), project.p99, raw.p99),
+    ];
   } finally {
     client.close();
     await worker.stop();

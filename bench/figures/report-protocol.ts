@@ -30,7 +30,13 @@ function chunks(n: number, attempt: number): LogChunkBody[] {
   let offset = 0;
   for (let from = 0; from < n; from += CHUNK_LINES) {
     const lines = [];
-    for (let i = from; i < Math.min(n, from + CHUNK_LINES); i++) lines.push({ seq: i + 1, stream: 'stdout' as const, text: `[emitter] step=${i} simulated trainer output`.padEnd(99, '.'), at: Date.now() });
+    for (let i = from; i < Math.min(n, from + CHUNK_LINES); i++)
+      lines.push({
+        seq: i + 1,
+        stream: 'stdout' as const,
+        text: `[emitter] step=${i} simulated trainer output`.padEnd(99, '.'),
+        at: Date.now(),
+      });
     const bytes = lines.reduce((b, l) => b + Buffer.byteLength(l.text) + 1, 0);
     out.push({ attempt, offset, bytes, lines });
     offset += bytes;
@@ -44,7 +50,9 @@ export async function reportProtocol(ctx: BenchContext): Promise<Figure[]> {
   const d = deployment(ctx, 'protocol', { WORKER_RATE_PER_MIN: '100000000', LOG_LEVEL: 'warn' });
   const api = await startProjectApi(d);
   const http = new HttpClient(api.port);
-  const token = (JSON.parse((await http.request('POST', '/v1/workers', { name: 'bench-mac' })).body) as { token: string }).token;
+  const token = (
+    JSON.parse((await http.request('POST', '/v1/workers', { name: 'bench-mac' })).body) as { token: string }
+  ).token;
   const client = createControlPlaneClient(`http://127.0.0.1:${api.port}`, token);
   const localDir = subdir(ctx, 'protocol-local');
   const local = openDb(path.join(localDir, 'mlxq.sqlite'));
@@ -54,10 +62,19 @@ export async function reportProtocol(ctx: BenchContext): Promise<Figure[]> {
   const enqueueRates: number[] = [];
   try {
     for (let rep = 0; rep < reps; rep++) {
-      const runId = (JSON.parse((await http.request('POST', '/v1/runs', sftRequest(d.dataset, rep))).body) as { id: string }).id;
+      const runId = (
+        JSON.parse((await http.request('POST', '/v1/runs', sftRequest(d.dataset, rep))).body) as {
+          id: string;
+        }
+      ).id;
       await client.json('POST', '/v1/worker/attempts', { runId, deliveryId: randomUUID() });
       const body = chunks(n, 1);
-      const spool = new ReportSpool({ dir: subdir(ctx, 'spool'), key: `${runId}.1`, log: { warn: () => undefined, error: () => undefined }, send: (e) => client.json(e.method, e.path, e.body) });
+      const spool = new ReportSpool({
+        dir: subdir(ctx, 'spool'),
+        key: `${runId}.1`,
+        log: { warn: () => undefined, error: () => undefined },
+        send: (e) => client.json(e.method, e.path, e.body),
+      });
       const t0 = nowMs();
       let enqueueMs = 0;
       for (const c of body) {
@@ -71,8 +88,27 @@ export async function reportProtocol(ctx: BenchContext): Promise<Figure[]> {
       await spool.finish();
 
       const localId = `run_local${rep}`;
-      const request = { method: 'sft' as const, model: 'm', data: 'd', tags: [], priority: 0, fuse: false, iters: 10 };
-      insertRun(local, { id: localId, method: 'sft', trainMode: 'sft', model: 'm', data: 'd', request, argv: [], configYaml: '', runDir: localDir, adapterPath: localDir });
+      const request = {
+        method: 'sft' as const,
+        model: 'm',
+        data: 'd',
+        tags: [],
+        priority: 0,
+        fuse: false,
+        iters: 10,
+      };
+      insertRun(local, {
+        id: localId,
+        method: 'sft',
+        trainMode: 'sft',
+        model: 'm',
+        data: 'd',
+        request,
+        argv: [],
+        configYaml: '',
+        runDir: localDir,
+        adapterPath: localDir,
+      });
       startAttemptReport(local, 'local', { runId: localId, deliveryId: randomUUID() });
       const t1 = nowMs();
       for (const c of chunks(n, 1)) logChunkReport(local, 'local', localId, c);
@@ -80,8 +116,30 @@ export async function reportProtocol(ctx: BenchContext): Promise<Figure[]> {
     }
     const download = await datasetFigures(ctx, api.port, client);
     return [
-      makeFigure({ name: 'log lines persisted via the reporting protocol', section: SECTION, unit: 'lines/s', goal: '>= 0.5x', pass: atLeastRatio(0.5), baselineWhat: 'the same handler in-process (a local worker)', note: `${n} lines in chunks of ${CHUNK_LINES}: spool on disk, HTTP to a control-plane process, SQLite` }, viaProtocol, inProcess),
-      makeFigure({ name: 'spool takes trainer lines', section: SECTION, unit: 'lines/s', goal: '>= 100000 lines/s', pass: (v) => v >= 100_000, note: 'time spent in ReportSpool.enqueue (a synchronous append) per line; the trainer waits on nothing else' }, enqueueRates),
+      makeFigure(
+        {
+          name: 'log lines persisted via the reporting protocol',
+          section: SECTION,
+          unit: 'lines/s',
+          goal: '>= 0.5x',
+          pass: atLeastRatio(0.5),
+          baselineWhat: 'the same handler in-process (a local worker)',
+          note: `${n} lines in chunks of ${CHUNK_LINES}: spool on disk, HTTP to a control-plane process, SQLite`,
+        },
+        viaProtocol,
+        inProcess,
+      ),
+      makeFigure(
+        {
+          name: 'spool takes trainer lines',
+          section: SECTION,
+          unit: 'lines/s',
+          goal: '>= 100000 lines/s',
+          pass: (v) => v >= 100_000,
+          note: 'time spent in ReportSpool.enqueue (a synchronous append) per line; the trainer waits on nothing else',
+        },
+        enqueueRates,
+      ),
       ...download,
     ];
   } finally {
@@ -92,9 +150,16 @@ export async function reportProtocol(ctx: BenchContext): Promise<Figure[]> {
 }
 
 /** A dataset uploaded once, fetched by a worker's cache: the miss (download, hash, rename) and the hit. */
-async function datasetFigures(ctx: BenchContext, port: number, client: ReturnType<typeof createControlPlaneClient>): Promise<Figure[]> {
+async function datasetFigures(
+  ctx: BenchContext,
+  port: number,
+  client: ReturnType<typeof createControlPlaneClient>,
+): Promise<Figure[]> {
   const rows = ctx.quick ? 20_000 : 200_000;
-  const train = Array.from({ length: rows }, (_, i) => JSON.stringify({ text: `row ${i} ${'lorem ipsum '.repeat(20)}` })).join('\n') + '\n';
+  const train =
+    Array.from({ length: rows }, (_, i) =>
+      JSON.stringify({ text: `row ${i} ${'lorem ipsum '.repeat(20)}` }),
+    ).join('\n') + '\n';
   const form = new FormData();
   form.append('train', new Blob([train]), 'train.jsonl');
   const res = await fetch(`http://127.0.0.1:${port}/v1/datasets`, { method: 'POST', body: form });
@@ -112,7 +177,20 @@ async function datasetFigures(ctx: BenchContext, port: number, client: ReturnTyp
   }
   const mb = (train.length / 1e6).toFixed(1);
   return [
-    makeFigure({ name: 'dataset download (cache miss)', section: SECTION, unit: 'ms', goal: null, pass: reported, note: `${mb} MB train.jsonl over HTTP, hashed and renamed into the worker's cache` }, misses),
-    makeFigure({ name: 'dataset cache hit', section: SECTION, unit: 'ms', goal: '<= 5 ms', pass: atMost(5) }, hits),
+    makeFigure(
+      {
+        name: 'dataset download (cache miss)',
+        section: SECTION,
+        unit: 'ms',
+        goal: null,
+        pass: reported,
+        note: `${mb} MB train.jsonl over HTTP, hashed and renamed into the worker's cache`,
+      },
+      misses,
+    ),
+    makeFigure(
+      { name: 'dataset cache hit', section: SECTION, unit: 'ms', goal: '<= 5 ms', pass: atMost(5) },
+      hits,
+    ),
   ];
 }

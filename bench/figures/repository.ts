@@ -14,11 +14,41 @@ import { type BenchContext, subdir } from '../lib/context.js';
 import { atMost, type Figure, makeFigure } from '../lib/figure.js';
 import { nowMs } from '../lib/stats.js';
 
-const NAMES = ['loss', 'learning_rate', 'it_per_sec', 'tokens_per_sec', 'trained_tokens', 'peak_memory_gb', 'reward', 'reward_std', 'kl', 'grad_norm'];
+const NAMES = [
+  'loss',
+  'learning_rate',
+  'it_per_sec',
+  'tokens_per_sec',
+  'trained_tokens',
+  'peak_memory_gb',
+  'reward',
+  'reward_std',
+  'kl',
+  'grad_norm',
+];
 
 function newRun(id: string): NewRun {
-  const request = { method: 'sft' as const, model: 'm', data: 'd', tags: ['sweep-x'], priority: 0, fuse: false };
-  return { id, method: 'sft', trainMode: 'sft', model: 'm', data: 'd', tags: ['sweep-x'], request, argv: [], configYaml: '', runDir: id, adapterPath: id };
+  const request = {
+    method: 'sft' as const,
+    model: 'm',
+    data: 'd',
+    tags: ['sweep-x'],
+    priority: 0,
+    fuse: false,
+  };
+  return {
+    id,
+    method: 'sft',
+    trainMode: 'sft',
+    model: 'm',
+    data: 'd',
+    tags: ['sweep-x'],
+    request,
+    argv: [],
+    configYaml: '',
+    runDir: id,
+    adapterPath: id,
+  };
 }
 
 const time = (fn: () => unknown): number => {
@@ -30,8 +60,15 @@ const time = (fn: () => unknown): number => {
 export async function repository(ctx: BenchContext): Promise<Figure[]> {
   const reps = ctx.quick ? 2 : 5;
   const points: MetricPoint[] = [];
-  for (let it = 1; it <= 10_000; it++) for (const name of NAMES) points.push({ iteration: it, split: 'train', name, value: Math.random() });
-  const ms = { insert: [] as number[], all: [] as number[], one: [] as number[], latest: [] as number[], runs: [] as number[] };
+  for (let it = 1; it <= 10_000; it++)
+    for (const name of NAMES) points.push({ iteration: it, split: 'train', name, value: Math.random() });
+  const ms = {
+    insert: [] as number[],
+    all: [] as number[],
+    one: [] as number[],
+    latest: [] as number[],
+    runs: [] as number[],
+  };
   for (let r = 0; r < reps; r++) {
     const dir = subdir(ctx, 'repository');
     const db = openDb(path.join(dir, 'bench.sqlite'));
@@ -48,15 +85,35 @@ export async function repository(ctx: BenchContext): Promise<Figure[]> {
     } finally {
       closeDb(db);
     }
-    ctx.log(`repository rep ${r + 1}/${reps}: insert ${ms.insert.at(-1)!.toFixed(0)} ms, read all ${ms.all.at(-1)!.toFixed(0)} ms, 1,000 runs ${ms.runs.at(-1)!.toFixed(0)} ms`);
+    ctx.log(
+      `repository rep ${r + 1}/${reps}: insert ${ms.insert.at(-1)!.toFixed(0)} ms, read all ${ms.all.at(-1)!.toFixed(0)} ms, 1,000 runs ${ms.runs.at(-1)!.toFixed(0)} ms`,
+    );
   }
   const figure = (name: string, values: number[], limit: number, note: string) =>
-    makeFigure({ name, section: 'Repositories', unit: 'ms', goal: `<= ${limit} ms`, pass: atMost(limit), note }, values);
+    makeFigure(
+      { name, section: 'Repositories', unit: 'ms', goal: `<= ${limit} ms`, pass: atMost(limit), note },
+      values,
+    );
   return [
-    figure('metrics insert of 100,000 points', ms.insert, 10_000, 'insertMetrics: one call, 10 names x 10,000 iterations'),
+    figure(
+      'metrics insert of 100,000 points',
+      ms.insert,
+      10_000,
+      'insertMetrics: one call, 10 names x 10,000 iterations',
+    ),
     figure('metrics read of 100,000 points', ms.all, 2_000, 'getMetrics of one run, every point'),
-    figure('metrics read of one series', ms.one, 200, 'getMetrics name=loss split=train: 10,000 of 100,000 points'),
+    figure(
+      'metrics read of one series',
+      ms.one,
+      200,
+      'getMetrics name=loss split=train: 10,000 of 100,000 points',
+    ),
     figure('latest metrics of a run', ms.latest, 500, 'latestMetrics: the newest point of each of 10 names'),
-    figure('insert of 1,000 runs', ms.runs, 5_000, 'insertRuns: rows, tags and first events in one transaction'),
+    figure(
+      'insert of 1,000 runs',
+      ms.runs,
+      5_000,
+      'insertRuns: rows, tags and first events in one transaction',
+    ),
   ];
 }

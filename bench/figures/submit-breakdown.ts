@@ -22,11 +22,11 @@ import { createDataResolver } from '../../src/inputs/resolve-data.js';
 import { loadConfig } from '../../src/shared/config.js';
 import { trainJob } from '../../src/shared/job-kinds.js';
 import { addJobs } from '../../src/shared/queue.js';
-import { RawRequest } from '../raw/raw-request.js';
 import { type BenchContext, prefix } from '../lib/context.js';
 import { deployment } from '../lib/project.js';
 import { sftRequest } from '../lib/requests.js';
 import { nowMs } from '../lib/stats.js';
+import { RawRequest } from '../raw/raw-request.js';
 
 export interface Breakdown {
   note: string;

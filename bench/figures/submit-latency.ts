@@ -8,11 +8,11 @@ import { TRAINER_ENV } from '../../src/domain/build-command.js';
 import { type BenchContext, prefix, subdir } from '../lib/context.js';
 import { type Figure, makeFigure } from '../lib/figure.js';
 import { HttpClient } from '../lib/http-client.js';
-import { type RunView, waitFinal } from '../lib/run-view.js';
 import { nextMessage } from '../lib/processes.js';
 import { deployment, STAND_IN_PATH, startProjectApi, startProjectWorker } from '../lib/project.js';
 import { closeRaw, startRawWorker } from '../lib/raw.js';
 import { sftRequest } from '../lib/requests.js';
+import { type RunView, waitFinal } from '../lib/run-view.js';
 import { StartSignal } from '../lib/start-signal.js';
 import { median, nowMs, sleep, summarize } from '../lib/stats.js';
 

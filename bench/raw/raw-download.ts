@@ -4,7 +4,10 @@ import http from 'node:http';
 
 const file = process.env.RAW_FILE!;
 const server = http.createServer((_req, res) => {
-  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': fs.statSync(file).size });
+  res.writeHead(200, {
+    'content-type': 'application/octet-stream',
+    'content-length': fs.statSync(file).size,
+  });
   fs.createReadStream(file).pipe(res);
 });
 server.listen(0, '127.0.0.1', () => {

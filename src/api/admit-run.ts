@@ -6,10 +6,22 @@ import type { DatasetReport } from '../datasets/validate-dataset.js';
 import type { Db } from '../db/client.js';
 import { listMemoryMeasurements } from '../db/memory-measurements.js';
 import { MemoryDoesNotFitError } from '../domain/errors.js';
-import { calibrate, type CalibrationGroup, tunedMargin, type TunedMargin } from '../domain/memory-calibration.js';
-import type { RunRequest } from '../domain/run-request.js';
+import {
+  calibrate,
+  type CalibrationGroup,
+  type TunedMargin,
+  tunedMargin,
+} from '../domain/memory-calibration.js';
 import { doesNotFitMessage } from '../domain/run-memory.js';
-import { type Admission, admit, type AdmissionSubject, describeRefusals, memoryFits, WORKER_CHECKS } from '../domain/worker-admission.js';
+import type { RunRequest } from '../domain/run-request.js';
+import {
+  type Admission,
+  type AdmissionSubject,
+  admit,
+  describeRefusals,
+  memoryFits,
+  WORKER_CHECKS,
+} from '../domain/worker-admission.js';
 import type { WorkerEntry } from '../domain/worker-entry.js';
 import { assessRunMemory, type MemoryAssessment } from '../memory/assess-run-memory.js';
 import { localWorkerEntry, workerMemoryOf } from '../memory/worker-memory.js';
@@ -32,8 +44,10 @@ export interface PlacedAssessment {
   admission: RunAdmission;
 }
 
-const NO_WORKER = 'no live worker is registered: checked against this Mac’s memory (WORKER_MEMORY_GB or its RAM); the placement is checked when a worker takes the run';
-const NO_REGISTRY = 'the worker registry could not be read: checked against this Mac’s memory (WORKER_MEMORY_GB or its RAM)';
+const NO_WORKER =
+  'no live worker is registered: checked against this Mac’s memory (WORKER_MEMORY_GB or its RAM); the placement is checked when a worker takes the run';
+const NO_REGISTRY =
+  'the worker registry could not be read: checked against this Mac’s memory (WORKER_MEMORY_GB or its RAM)';
 
 /**
  * Estimates the run's memory against the workers its placement allows (their largest gets the suggestions), then
@@ -51,7 +65,11 @@ export async function assessPlacement(
   const byPlacement = admit(subject(null), fleet ?? [], placementOnly);
   const live = (fleet ?? []).filter((w) => w.state === 'idle' || w.state === 'training');
   const judged = byPlacement.judged;
-  const pool = !judged ? [localWorkerEntry(deps.config)] : byPlacement.takers.length > 0 ? byPlacement.takers : live;
+  const pool = !judged
+    ? [localWorkerEntry(deps.config)]
+    : byPlacement.takers.length > 0
+      ? byPlacement.takers
+      : live;
   const memory = await assessRunMemory(request, dataset, {
     hubCache: deps.config.hfHubCache,
     margin: deps.config.memoryMargin,
@@ -90,12 +108,23 @@ export function assertSomeWorkerCanTake(p: PlacedAssessment, prefix = ''): void 
   const workers = Object.fromEntries(a.refusals.map((r) => [r.worker, r.reasons.join('; ')]));
   if (a.fallback) {
     // This Mac alone was judged, on memory only.
-    throw new MemoryDoesNotFitError(`${prefix}${doesNotFitMessage(m.memory, m.suggestions)}`, m.memory, m.suggestions);
+    throw new MemoryDoesNotFitError(
+      `${prefix}${doesNotFitMessage(m.memory, m.suggestions)}`,
+      m.memory,
+      m.suggestions,
+    );
   }
-  const memoryIsWhy = a.refusals.some((r) => r.reasons.length === 1 && r.reasons[0]!.startsWith('out of memory'));
+  const memoryIsWhy = a.refusals.some(
+    (r) => r.reasons.length === 1 && r.reasons[0]!.startsWith('out of memory'),
+  );
   const why = `No registered worker could ever train this run: ${describeRefusals(a.refusals)}.`;
   if (memoryIsWhy) {
-    throw new MemoryDoesNotFitError(`${prefix}${doesNotFitMessage(m.memory, m.suggestions)} ${why}`, m.memory, m.suggestions, workers);
+    throw new MemoryDoesNotFitError(
+      `${prefix}${doesNotFitMessage(m.memory, m.suggestions)} ${why}`,
+      m.memory,
+      m.suggestions,
+      workers,
+    );
   }
   throw new MemoryDoesNotFitError(`${prefix}${why}`, m.memory, m.suggestions, workers, 'cannot_place');
 }

@@ -22,12 +22,12 @@ import { datasetRoutes } from './routes/datasets.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { loginRoutes } from './routes/login.js';
+import { memoryRoutes } from './routes/memory.js';
 import { methodRoutes } from './routes/methods.js';
 import { pageRoutes } from './routes/pages.js';
 import { runActionRoutes } from './routes/run-actions.js';
 import { runRoutes } from './routes/runs.js';
 import { sweepRoutes } from './routes/sweeps.js';
-import { memoryRoutes } from './routes/memory.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { workerFileRoutes } from './routes/worker-files.js';
 import { workerReportRoutes } from './routes/worker-reports.js';
@@ -46,7 +46,13 @@ export interface AppDeps {
   checkResponses?: boolean;
 }
 
-export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
+export type App = FastifyInstance<
+  RawServerDefault,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
 
 export async function buildApp(deps: AppDeps): Promise<App> {
   const app = Fastify({

@@ -135,7 +135,11 @@ function unauthorized(reply: FastifyReply, why: string): FastifyReply {
  * Registers the cookie parser and an onRequest hook on the root instance. Call it before any route is registered
  * so that every route (including those other plugins add later) is covered.
  */
-export async function installAuth(app: FastifyInstance, config: Pick<Config, 'apiToken'>, db: Db): Promise<void> {
+export async function installAuth(
+  app: FastifyInstance,
+  config: Pick<Config, 'apiToken'>,
+  db: Db,
+): Promise<void> {
   await app.register(fastifyCookie);
   const matcher = config.apiToken ? createTokenMatcher(config.apiToken) : null;
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {

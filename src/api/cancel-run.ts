@@ -34,14 +34,32 @@ export type CancelState = 'cancelled' | 'cancelling';
  * meantime, the set fails and the run is stopped through the signal instead. Removing the job is best effort: a job
  * left behind (locked by a worker that just took it, or Redis down) finds its run final and ends at once.
  */
-export async function cancelRun(deps: CancelRunDeps, id: string, log: Log): Promise<{ run: Run; state: CancelState }> {
+export async function cancelRun(
+  deps: CancelRunDeps,
+  id: string,
+  log: Log,
+): Promise<{ run: Run; state: CancelState }> {
   const run = requireRun(deps.db, id);
-  if (isFinal(run.status)) throw new ConflictError(`Run ${id} is already ${run.status}; only a queued, interrupted or running run can be cancelled`);
+  if (isFinal(run.status))
+    throw new ConflictError(
+      `Run ${id} is already ${run.status}; only a queued, interrupted or running run can be cancelled`,
+    );
   if (!requestCancel(deps.db, id)) throw alreadyFinal(deps.db, id);
   if (run.status !== 'running') {
-    await removeJob(runQueuesOf(deps.queue, deps.redis, deps.config.queuePrefix).forRun(run, deps.config.memoryMargin), trainJobIdFor(run), log);
+    await removeJob(
+      runQueuesOf(deps.queue, deps.redis, deps.config.queuePrefix).forRun(run, deps.config.memoryMargin),
+      trainJobIdFor(run),
+      log,
+    );
     try {
-      const cancelled = transitionRun(deps.db, id, ['queued', 'interrupted'], 'cancelled', { stopReason: 'cancelled' }, 'cancelled by request');
+      const cancelled = transitionRun(
+        deps.db,
+        id,
+        ['queued', 'interrupted'],
+        'cancelled',
+        { stopReason: 'cancelled' },
+        'cancelled by request',
+      );
       return { run: cancelled, state: 'cancelled' };
     } catch (e) {
       if (!(e instanceof ConflictError)) throw e;
@@ -54,7 +72,10 @@ export async function cancelRun(deps: CancelRunDeps, id: string, log: Log): Prom
     await deps.redis.publish(cancelChannel(deps.config.queuePrefix), id);
   } catch (err) {
     // The worker also polls the flag, so the cancel still lands, only a little later.
-    log.warn({ err, runId: id }, 'could not publish the cancel signal; the worker will see the flag in SQLite');
+    log.warn(
+      { err, runId: id },
+      'could not publish the cancel signal; the worker will see the flag in SQLite',
+    );
   }
   return { run: requireRun(deps.db, id), state: 'cancelling' };
 }
@@ -69,6 +90,9 @@ async function removeJob(queue: Queue, jobId: string, log: Log): Promise<void> {
     const job = await queue.getJob(jobId);
     await job?.remove();
   } catch (err) {
-    log.warn({ err, jobId }, 'the job of the cancelled run stays in the queue; it ends at once when a worker takes it');
+    log.warn(
+      { err, jobId },
+      'the job of the cancelled run stays in the queue; it ends at once when a worker takes it',
+    );
   }
 }

@@ -29,10 +29,13 @@ export async function cancelSweep(deps: CancelRunDeps, id: string, log: Log): Pr
   const stored = getSweep(deps.db, id);
   if (!stored) throw new NotFoundError('Sweep', id);
   // Cancelling twice is harmless (it retries members that failed before); a done sweep answers 409.
-  const sweep = stored.status === 'cancelled' ? stored : updateSweepStatus(deps.db, id, 'active', 'cancelled');
+  const sweep =
+    stored.status === 'cancelled' ? stored : updateSweepStatus(deps.db, id, 'active', 'cancelled');
   const result: SweepCancelResult = { sweep, cancelled: [], cancelling: [], alreadyFinal: 0, errors: [] };
   // Waiting members first: stopping a running member frees its worker, which would take the next waiting job.
-  const members = sweepRuns(deps.db, sweep).sort((a, b) => Number(a.status === 'running') - Number(b.status === 'running'));
+  const members = sweepRuns(deps.db, sweep).sort(
+    (a, b) => Number(a.status === 'running') - Number(b.status === 'running'),
+  );
   for (const run of members) {
     if (isFinal(run.status)) {
       result.alreadyFinal++;

@@ -2,7 +2,12 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 
-import { DatasetValidationError, DomainError, MemoryDoesNotFitError, RequestValidationError } from '../domain/errors.js';
+import {
+  DatasetValidationError,
+  DomainError,
+  MemoryDoesNotFitError,
+  RequestValidationError,
+} from '../domain/errors.js';
 
 const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   invalid_request: 400,
@@ -62,7 +67,11 @@ function fastifyCode(error: FastifyError): string {
   }
 }
 
-export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+export function errorHandler(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
   if (error instanceof DomainError) {
     const status = statusFor(error);
     if (status === 500) {
@@ -85,7 +94,9 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
     const body: ErrorBody = { error: fastifyCode(error), message: error.message };
     if (error.validation) {
       body.issues = error.validation.map((v) => ({
-        path: [error.validationContext, ...v.instancePath.split('/').filter(Boolean)].filter(Boolean).join('.'),
+        path: [error.validationContext, ...v.instancePath.split('/').filter(Boolean)]
+          .filter(Boolean)
+          .join('.'),
         message: v.message ?? 'is invalid',
       }));
     }
@@ -96,5 +107,7 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
 }
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  return reply.status(404).send({ error: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0]}` });
+  return reply
+    .status(404)
+    .send({ error: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0]}` });
 }

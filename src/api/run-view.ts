@@ -12,7 +12,14 @@ export function progressOf(run: Run, now = Date.now()): RunProgress {
     const perIter = (now - run.startedAt) / iteration;
     etaSeconds = Math.max(0, Math.round((perIter * (total - iteration)) / 1000));
   }
-  return { iteration, total, percent, etaSeconds, latestLoss: run.latestLoss, latestValLoss: run.latestValLoss };
+  return {
+    iteration,
+    total,
+    percent,
+    etaSeconds,
+    latestLoss: run.latestLoss,
+    latestValLoss: run.latestValLoss,
+  };
 }
 
 /** A run with everything recorded about it: the summary plus request, command, config and outputs. */

@@ -2,17 +2,17 @@
 import type { Logger } from 'pino';
 
 import { createDatasetValidator } from '../datasets/validate-dataset.js';
-import { closeDb, dbFilePath, type Db, openDb, shortenBusyWait } from '../db/client.js';
+import { closeDb, type Db, dbFilePath, openDb, shortenBusyWait } from '../db/client.js';
 import { migrate } from '../db/migrate.js';
-import { startNotifications } from '../notify/notifications.js';
 import { createPathPolicy } from '../inputs/path-policy.js';
 import { createDataResolver } from '../inputs/resolve-data.js';
+import { startNotifications } from '../notify/notifications.js';
+import { startReconciler } from '../queue-sync/queue-reconciler.js';
+import { RECONCILE_SOURCES } from '../queue-sync/sources.js';
+import { startLostWorkerWatch } from '../reports/lost-workers.js';
 import type { Config } from '../shared/config.js';
 import { apiRedisOptions, createRedis, createRunsQueue } from '../shared/queue.js';
 import { withDeadline } from '../shared/shutdown.js';
-import { startReconciler } from '../queue-sync/queue-reconciler.js';
-import { startLostWorkerWatch } from '../reports/lost-workers.js';
-import { RECONCILE_SOURCES } from '../queue-sync/sources.js';
 import { type App, buildApp } from './app.js';
 import { exposureWarning } from './auth.js';
 
@@ -36,14 +36,34 @@ export async function startApi(config: Config, redisUrl: string, logger: Logger)
     queue,
     redis,
     logger,
-    inputs: { validator: createDatasetValidator(), resolveData, assertAllowedPath: createPathPolicy(config.allowedRoots) },
+    inputs: {
+      validator: createDatasetValidator(),
+      resolveData,
+      assertAllowedPath: createPathPolicy(config.allowedRoots),
+    },
   });
   await app.listen({ port: config.port, host: config.host });
   // SQLite is the record, Redis the delivery: the control plane makes the queue match (at start, on reconnect, and
   // every RECONCILE_INTERVAL_S).
-  const reconciler = startReconciler({ db, queue, redis, logger, sources: RECONCILE_SOURCES, intervalMs: config.reconcileIntervalMs });
+  const reconciler = startReconciler({
+    db,
+    queue,
+    redis,
+    logger,
+    sources: RECONCILE_SOURCES,
+    intervalMs: config.reconcileIntervalMs,
+  });
   // Runs of remote workers that were revoked or went silent move to another worker.
-  const lostWorkers = startLostWorkerWatch({ db, redis, queue, prefix: config.queuePrefix, logger, heartbeatMs: config.workerHeartbeatMs, lostMs: config.workerLostMs, margin: config.memoryMargin });
+  const lostWorkers = startLostWorkerWatch({
+    db,
+    redis,
+    queue,
+    prefix: config.queuePrefix,
+    logger,
+    heartbeatMs: config.workerHeartbeatMs,
+    lostMs: config.workerLostMs,
+    margin: config.memoryMargin,
+  });
   // Notifications are sent from here, outside every run's path: a slow endpoint never holds up a worker.
   const notifications = startNotifications(db, config, logger.child({ component: 'notify' }));
   const warning = exposureWarning(config);

@@ -6,24 +6,34 @@ import type { Db } from '../db/client.js';
 import { insertJobs, listJobsOfRun, type NewJob } from '../db/jobs-repository.js';
 import { ConflictError, RequestValidationError } from '../domain/errors.js';
 import type { FollowUpJob, JobOrigin } from '../domain/follow-up-job.js';
-import { FUSE_OPTIONS, type FollowUpRequest } from '../domain/follow-up-request.js';
+import { type FollowUpRequest, FUSE_OPTIONS } from '../domain/follow-up-request.js';
 import { checkFollowUp, type FollowUpFacts } from '../domain/follow-up-rules.js';
 import { newId } from '../domain/ids.js';
 import type { Run } from '../domain/run.js';
 import type { RunRequest } from '../domain/run-request.js';
-import { readModelFacts } from '../inputs/model-facts.js';
 import type { InputCheckDeps } from '../inputs/check-run-inputs.js';
+import { readModelFacts } from '../inputs/model-facts.js';
 import type { Config } from '../shared/config.js';
 import { readMlxLmVersion } from '../shared/mlx-lm-version.js';
 
 export function followUpFacts(config: Config, run: Pick<Run, 'method' | 'model' | 'request'>): FollowUpFacts {
   const model = readModelFacts(run.model, config.hfHubCache);
   const trainType = (run.request.train_type as FollowUpFacts['trainType'] | undefined) ?? 'lora';
-  return { method: run.method, trainType, modelType: model.modelType, quantization: model.quantization, mlxLmVersion: readMlxLmVersion(config.dataDir) };
+  return {
+    method: run.method,
+    trainType,
+    modelType: model.modelType,
+    quantization: model.quantization,
+    mlxLmVersion: readMlxLmVersion(config.dataDir),
+  };
 }
 
 /** Checks a request's own paths (evaluate's `data`) against the allowed roots. */
-export async function checkFollowUpPaths(inputs: InputCheckDeps, req: FollowUpRequest, field = ''): Promise<void> {
+export async function checkFollowUpPaths(
+  inputs: InputCheckDeps,
+  req: FollowUpRequest,
+  field = '',
+): Promise<void> {
   if (req.kind !== 'evaluate' || req.data === undefined) return;
   const at = [field, 'data'].filter(Boolean).join('.');
   const dir = await inputs.resolveData(req.data).catch((e: unknown) => {
@@ -32,7 +42,12 @@ export async function checkFollowUpPaths(inputs: InputCheckDeps, req: FollowUpRe
   await inputs.assertAllowedPath?.(at, path.resolve(dir));
 }
 
-function newJobRow(run: Run, req: FollowUpRequest, origin: JobOrigin, parentJobId: string | null = null): NewJob {
+function newJobRow(
+  run: Run,
+  req: FollowUpRequest,
+  origin: JobOrigin,
+  parentJobId: string | null = null,
+): NewJob {
   const id = newId('job');
   const { kind, ...options } = req;
   return { id, runId: run.id, kind, options, origin, parentJobId, jobDir: path.join(run.runDir, 'jobs', id) };
@@ -44,7 +59,13 @@ function newJobRow(run: Run, req: FollowUpRequest, origin: JobOrigin, parentJobI
  */
 export function jobRowsFor(db: Db, run: Run, req: FollowUpRequest, origin: JobOrigin): NewJob[] {
   if (req.kind !== 'export') return [newJobRow(run, req, origin)];
-  const fuses = listJobsOfRun(db, run.id).filter((j) => j.kind === 'fuse' && (j.status === 'queued' || j.status === 'running' || (j.status === 'succeeded' && j.result?.verified === true)));
+  const fuses = listJobsOfRun(db, run.id).filter(
+    (j) =>
+      j.kind === 'fuse' &&
+      (j.status === 'queued' ||
+        j.status === 'running' ||
+        (j.status === 'succeeded' && j.result?.verified === true)),
+  );
   const existing = fuses.find((j) => j.status === 'succeeded') ?? fuses[0];
   if (existing) return [newJobRow(run, req, origin, existing.id)];
   const fuse = newJobRow(run, FUSE_OPTIONS.parse({ kind: 'fuse' }), origin);
@@ -52,7 +73,8 @@ export function jobRowsFor(db: Db, run: Run, req: FollowUpRequest, origin: JobOr
 }
 
 export function assertSucceeded(run: Run): void {
-  if (run.status !== 'succeeded') throw new ConflictError(`Run ${run.id} is ${run.status}; follow-up jobs need a succeeded run`);
+  if (run.status !== 'succeeded')
+    throw new ConflictError(`Run ${run.id} is ${run.status}; follow-up jobs need a succeeded run`);
 }
 
 export function createJobs(db: Db, rows: readonly NewJob[]): FollowUpJob[] {
@@ -60,7 +82,15 @@ export function createJobs(db: Db, rows: readonly NewJob[]): FollowUpJob[] {
 }
 
 /** `run` may be a run or, at submit time, just its request (for `after` and `best_after`). */
-export function checkRequestForRun(config: Config, run: Run | RunRequest, req: FollowUpRequest, field = ''): void {
-  const r = 'request' in run && typeof run.request === 'object' ? (run as Run) : { method: (run as RunRequest).method, model: (run as RunRequest).model, request: run as RunRequest };
+export function checkRequestForRun(
+  config: Config,
+  run: Run | RunRequest,
+  req: FollowUpRequest,
+  field = '',
+): void {
+  const r =
+    'request' in run && typeof run.request === 'object'
+      ? (run as Run)
+      : { method: (run as RunRequest).method, model: (run as RunRequest).model, request: run as RunRequest };
   checkFollowUp(req, followUpFacts(config, r), field);
 }

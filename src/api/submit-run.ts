@@ -6,24 +6,35 @@ import type { Redis } from 'ioredis';
 
 import type { DatasetReport } from '../datasets/validate-dataset.js';
 import type { Db } from '../db/client.js';
-import { countRunsByStatus, deleteRun, findRunByIdempotencyKey, getRun, insertRun } from '../db/runs-repository.js';
+import {
+  countRunsByStatus,
+  deleteRun,
+  findRunByIdempotencyKey,
+  getRun,
+  insertRun,
+} from '../db/runs-repository.js';
 import { buildCommand, type BuiltCommand } from '../domain/build-command.js';
-import { ConflictError, LimitExceededError, type FieldIssue, ServiceUnavailableError } from '../domain/errors.js';
+import {
+  ConflictError,
+  type FieldIssue,
+  LimitExceededError,
+  ServiceUnavailableError,
+} from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import { expectedIterations } from '../domain/iterations.js';
 import { newRunRow } from '../domain/new-run.js';
 import type { Run } from '../domain/run.js';
 import { parseRunRequest, type RunRequest } from '../domain/run-request.js';
+import type { WorkerEntry } from '../domain/worker-entry.js';
+import { isUsable } from '../domain/worker-entry.js';
+import { checkRunInputs, type InputCheckDeps } from '../inputs/check-run-inputs.js';
+import type { MemoryAssessment } from '../memory/assess-run-memory.js';
 import type { Config } from '../shared/config.js';
 import { trainJob } from '../shared/job-kinds.js';
 import { runQueuesOf } from '../shared/run-queues.js';
-import { checkRunInputs, type InputCheckDeps } from '../inputs/check-run-inputs.js';
-import type { MemoryAssessment } from '../memory/assess-run-memory.js';
-import type { WorkerEntry } from '../domain/worker-entry.js';
 import { assertSomeWorkerCanTake, assessPlacement, readFleet, type RunAdmission } from './admit-run.js';
 import { checkFollowUpPaths, checkRequestForRun } from './submit-follow-up.js';
 import { judgeFlagSets } from './trainer-flags.js';
-import { isUsable } from '../domain/worker-entry.js';
 
 export interface SubmitDeps {
   config: Config;
@@ -54,7 +65,11 @@ export interface PreparedRun {
  * Validates a body and everything it points at; builds the command; judges it against the registered workers
  * (`fleet`, read here when not given). No side effects.
  */
-export async function prepareRun(body: unknown, deps: Pick<SubmitDeps, 'config' | 'inputs'> & { redis?: Redis; db?: Db }, fleet?: WorkerEntry[] | null): Promise<PreparedRun> {
+export async function prepareRun(
+  body: unknown,
+  deps: Pick<SubmitDeps, 'config' | 'inputs'> & { redis?: Redis; db?: Db },
+  fleet?: WorkerEntry[] | null,
+): Promise<PreparedRun> {
   const { request, warnings } = parseRunRequest(body);
   const { dataDir, report } = await checkRunInputs(request, deps.inputs);
   for (const [i, req] of (request.after ?? []).entries()) {
@@ -66,11 +81,28 @@ export async function prepareRun(body: unknown, deps: Pick<SubmitDeps, 'config' 
   const chosenFleet = fleet === undefined ? await readFleet(deps) : fleet;
   const chosen = judgeFlagSets(request, (chosenFleet ?? []).filter(isUsable));
   warnings.push(...chosen.warnings);
-  const command = buildCommand(request, { python: deps.config.mlxPython, runDir, dataDir, flagSet: chosen.flagSet });
+  const command = buildCommand(request, {
+    python: deps.config.mlxPython,
+    runDir,
+    dataDir,
+    flagSet: chosen.flagSet,
+  });
   const { memory, admission } = await assessPlacement(request, report, deps, chosenFleet);
   if (memory.memory.fit === 'tight') warnings.push({ path: 'memory', message: tightMessage(memory) });
   const progressTotal = expectedIterations(request, report.splits.train.rows);
-  return { id, request, warnings, runDir, dataDir, dataset: report, command, memory, admission, progressTotal, flagSet: { ...command.flagSet, worker: chosen.worker } };
+  return {
+    id,
+    request,
+    warnings,
+    runDir,
+    dataDir,
+    dataset: report,
+    command,
+    memory,
+    admission,
+    progressTotal,
+    flagSet: { ...command.flagSet, worker: chosen.worker },
+  };
 }
 
 function tightMessage({ memory: m }: MemoryAssessment): string {
@@ -95,7 +127,10 @@ function countQueued(db: Db): number {
   return countRunsByStatus(db, ['queued', 'interrupted']);
 }
 
-export async function assertQueueHasRoom(deps: Pick<SubmitDeps, 'config' | 'db'>, adding: number): Promise<void> {
+export async function assertQueueHasRoom(
+  deps: Pick<SubmitDeps, 'config' | 'db'>,
+  adding: number,
+): Promise<void> {
   const now = Date.now();
   let estimate = queuedEstimates.get(deps.db);
   if (!estimate || now - estimate.at > QUEUED_COUNT_TTL_MS) {
@@ -106,23 +141,34 @@ export async function assertQueueHasRoom(deps: Pick<SubmitDeps, 'config' | 'db'>
     estimate.count = countQueued(deps.db);
     estimate.at = now;
     if (estimate.count + adding > deps.config.maxQueuedRuns) {
-      throw new LimitExceededError(`The queue holds ${estimate.count} runs; the cap is ${deps.config.maxQueuedRuns} (MAX_QUEUED_RUNS)`);
+      throw new LimitExceededError(
+        `The queue holds ${estimate.count} runs; the cap is ${deps.config.maxQueuedRuns} (MAX_QUEUED_RUNS)`,
+      );
     }
   }
   estimate.count += adding;
 }
 
 /** Queues attempt 1 of each prepared run, each in its placement's queue, in order. */
-export async function enqueueFirstAttempts(deps: Pick<SubmitDeps, 'config' | 'queue' | 'redis'>, prepared: readonly PreparedRun[]): Promise<void> {
+export async function enqueueFirstAttempts(
+  deps: Pick<SubmitDeps, 'config' | 'queue' | 'redis'>,
+  prepared: readonly PreparedRun[],
+): Promise<void> {
   const queues = runQueuesOf(deps.queue, deps.redis, deps.config.queuePrefix);
   await queues.addTrainJobs(
-    prepared.map((p) => ({ run: { request: p.request, memory: p.memory.memory }, job: trainJob(p.id, 1, { priority: p.request.priority }) })),
+    prepared.map((p) => ({
+      run: { request: p.request, memory: p.memory.memory },
+      job: trainJob(p.id, 1, { priority: p.request.priority }),
+    })),
     deps.config.memoryMargin,
   );
 }
 
 export function redisDown(cause: unknown): ServiceUnavailableError {
-  return new ServiceUnavailableError('Redis is unreachable: the run was not queued. Try again when Redis is back.', { cause });
+  return new ServiceUnavailableError(
+    'Redis is unreachable: the run was not queued. Try again when Redis is back.',
+    { cause },
+  );
 }
 
 /** Submits one run. With an idempotency key seen before, returns that run instead of a new one. */
@@ -142,7 +188,10 @@ export async function submitRun(
     insertRun(deps.db, newRunRow(prepared, { idempotencyKey: opts.idempotencyKey }));
   } catch (e) {
     // Two requests with the same key at once both passed the lookup above; the unique index let one insert.
-    const winner = e instanceof ConflictError && opts.idempotencyKey ? findRunByIdempotencyKey(deps.db, opts.idempotencyKey) : undefined;
+    const winner =
+      e instanceof ConflictError && opts.idempotencyKey
+        ? findRunByIdempotencyKey(deps.db, opts.idempotencyKey)
+        : undefined;
     if (!winner) throw e;
     return { run: winner, created: false, warnings: winner.warnings };
   }

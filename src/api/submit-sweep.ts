@@ -24,9 +24,17 @@ import {
   type SweepCombination,
   type SweepSpec,
 } from '../domain/sweep-spec.js';
-import { checkRequestForRun } from './submit-follow-up.js';
 import { readFleet } from './admit-run.js';
-import { assertFitsSomeWorker, assertQueueHasRoom, enqueueFirstAttempts, newRunRow, prepareRun, type PreparedRun, type SubmitDeps } from './submit-run.js';
+import { checkRequestForRun } from './submit-follow-up.js';
+import {
+  assertFitsSomeWorker,
+  assertQueueHasRoom,
+  enqueueFirstAttempts,
+  newRunRow,
+  type PreparedRun,
+  prepareRun,
+  type SubmitDeps,
+} from './submit-run.js';
 
 export interface SubmittedSweep {
   sweep: Sweep;
@@ -40,9 +48,12 @@ export async function submitSweep(body: unknown, deps: SubmitDeps): Promise<Subm
   const combos = expandSweep(spec);
   await assertQueueHasRoom(deps, combos.length);
   const prepared = await prepareAll(spec, combos, deps);
-  for (const [i, req] of (spec.best_after ?? []).entries()) checkRequestForRun(deps.config, prepared[0]!.request, req, `best_after.${i}`);
+  for (const [i, req] of (spec.best_after ?? []).entries())
+    checkRequestForRun(deps.config, prepared[0]!.request, req, `best_after.${i}`);
   const sweepId = newId('swp');
-  const rows = prepared.map((p, i) => newRunRow(p, { sweepId, sweepIndex: i, sweepValues: combos[i]!.values }));
+  const rows = prepared.map((p, i) =>
+    newRunRow(p, { sweepId, sweepIndex: i, sweepValues: combos[i]!.values }),
+  );
   const sweep = withTransaction(deps.db, () => {
     const created = insertSweep(deps.db, {
       id: sweepId,
@@ -62,14 +73,27 @@ export async function submitSweep(body: unknown, deps: SubmitDeps): Promise<Subm
     // No run may stay queued without a job behind it. Should the MULTI have reached Redis after all, its jobs
     // name runs that no longer exist, and the worker drops them (UnrecoverableError).
     undoSweep(deps.db, sweepId, prepared);
-    throw new ServiceUnavailableError('Redis is unreachable: no run of the sweep was queued. Try again when Redis is back.', { cause: e });
+    throw new ServiceUnavailableError(
+      'Redis is unreachable: no run of the sweep was queued. Try again when Redis is back.',
+      { cause: e },
+    );
   }
-  const runWarnings = prepared.map((p, i) => ({ combo: combos[i]!, issues: p.warnings })).filter((w) => w.issues.length > 0);
-  return { sweep, runIds: prepared.map((p) => p.id), warnings: [...sampleWarnings(spec, combos), ...groupIssues(spec, combos.length, runWarnings)] };
+  const runWarnings = prepared
+    .map((p, i) => ({ combo: combos[i]!, issues: p.warnings }))
+    .filter((w) => w.issues.length > 0);
+  return {
+    sweep,
+    runIds: prepared.map((p) => p.id),
+    warnings: [...sampleWarnings(spec, combos), ...groupIssues(spec, combos.length, runWarnings)],
+  };
 }
 
 /** Validates every combination as a full run request (datasets are validated once each, from the cache). */
-async function prepareAll(spec: SweepSpec, combos: SweepCombination[], deps: SubmitDeps): Promise<PreparedRun[]> {
+async function prepareAll(
+  spec: SweepSpec,
+  combos: SweepCombination[],
+  deps: SubmitDeps,
+): Promise<PreparedRun[]> {
   const prepared: PreparedRun[] = [];
   const requestFailures: { combo: SweepCombination; issues: FieldIssue[] }[] = [];
   const datasetFailures: { combo: SweepCombination; problems: FileIssue[]; report: unknown }[] = [];
@@ -80,20 +104,30 @@ async function prepareAll(spec: SweepSpec, combos: SweepCombination[], deps: Sub
       prepared.push(await prepareRun(runBody(spec, combo), deps, fleet));
     } catch (e) {
       if (e instanceof RequestValidationError) requestFailures.push({ combo, issues: e.issues });
-      else if (e instanceof DatasetValidationError) datasetFailures.push({ combo, problems: e.problems, report: e.report });
+      else if (e instanceof DatasetValidationError)
+        datasetFailures.push({ combo, problems: e.problems, report: e.report });
       else throw e;
     }
   }
   const failed = requestFailures.length + datasetFailures.length;
   const summary = `${failed} of ${combos.length} combinations are invalid; nothing was created`;
-  if (requestFailures.length > 0) throw new RequestValidationError(groupIssues(spec, combos.length, requestFailures), `${summary}: ${firstIssues(spec, combos.length, requestFailures)}`);
+  if (requestFailures.length > 0)
+    throw new RequestValidationError(
+      groupIssues(spec, combos.length, requestFailures),
+      `${summary}: ${firstIssues(spec, combos.length, requestFailures)}`,
+    );
   const first = datasetFailures[0];
   if (first) {
-    const problems = first.problems.map((p) => ({ ...p, message: `${p.message} (combination #${first.combo.index}: ${describeValues(first.combo.values)})` }));
+    const problems = first.problems.map((p) => ({
+      ...p,
+      message: `${p.message} (combination #${first.combo.index}: ${describeValues(first.combo.values)})`,
+    }));
     throw new DatasetValidationError(problems, first.report);
   }
   // The first combination no registered worker could ever train refuses the sweep (422), naming it.
-  prepared.forEach((p, i) => assertFitsSomeWorker(p, `combination #${combos[i]!.index} (${describeValues(combos[i]!.values)}): `));
+  prepared.forEach((p, i) =>
+    assertFitsSomeWorker(p, `combination #${combos[i]!.index} (${describeValues(combos[i]!.values)}): `),
+  );
   return prepared;
 }
 
@@ -111,7 +145,8 @@ function runBody(spec: SweepSpec, combo: SweepCombination): Record<string, unkno
 
 /** Where a run-request issue points in the sweep body: the grid or random entry that set the field, else base. */
 function sweepPath(spec: SweepSpec, issuePath: string): string {
-  const varied = (p: string) => issuePath === p || issuePath.startsWith(`${p}.`) || p.startsWith(`${issuePath}.`);
+  const varied = (p: string) =>
+    issuePath === p || issuePath.startsWith(`${p}.`) || p.startsWith(`${issuePath}.`);
   const inGrid = Object.keys(spec.grid).find(varied);
   if (inGrid) return `grid.${inGrid}`;
   const inRandom = Object.keys(spec.random?.params ?? {}).find(varied);
@@ -123,7 +158,11 @@ function sweepPath(spec: SweepSpec, issuePath: string): string {
  * One issue per (field, message): a bad grid value fails every combination it is in, and a bad base field
  * fails them all, so each issue names how many combinations it breaks and the first one, with its values.
  */
-function groupIssues(spec: SweepSpec, total: number, failures: { combo: SweepCombination; issues: FieldIssue[] }[]): FieldIssue[] {
+function groupIssues(
+  spec: SweepSpec,
+  total: number,
+  failures: { combo: SweepCombination; issues: FieldIssue[] }[],
+): FieldIssue[] {
   const groups = new Map<string, { path: string; message: string; first: SweepCombination; count: number }>();
   for (const { combo, issues } of failures) {
     for (const issue of issues) {
@@ -142,9 +181,16 @@ function groupIssues(spec: SweepSpec, total: number, failures: { combo: SweepCom
   }));
 }
 
-function firstIssues(spec: SweepSpec, total: number, failures: { combo: SweepCombination; issues: FieldIssue[] }[]): string {
+function firstIssues(
+  spec: SweepSpec,
+  total: number,
+  failures: { combo: SweepCombination; issues: FieldIssue[] }[],
+): string {
   const issues = groupIssues(spec, total, failures);
-  const shown = issues.slice(0, 3).map((i) => `${i.path}: ${i.message}`).join('; ');
+  const shown = issues
+    .slice(0, 3)
+    .map((i) => `${i.path}: ${i.message}`)
+    .join('; ');
   return issues.length > 3 ? `${shown}; and ${issues.length - 3} more` : shown;
 }
 
@@ -153,7 +199,12 @@ function sampleWarnings(spec: SweepSpec, combos: SweepCombination[]): FieldIssue
   const gridCount = Object.values(spec.grid).reduce((n, v) => n * v.length, 1);
   const drawn = combos.length / gridCount;
   return drawn < spec.random.samples
-    ? [{ path: 'random.samples', message: `only ${drawn} distinct samples exist in random.params; the sweep has ${combos.length} runs` }]
+    ? [
+        {
+          path: 'random.samples',
+          message: `only ${drawn} distinct samples exist in random.params; the sweep has ${combos.length} runs`,
+        },
+      ]
     : [];
 }
 

@@ -1,5 +1,11 @@
 // The HTTP shape of a sweep (its schema: src/contract/sweeps.ts): its runs as a table (values, status, metrics), progress counts, the best run, CSV.
-import type { BestRun, FinalAndBest as FinalBest, SweepDetail, SweepRunRow, SweepSummary } from '../contract/sweeps.js';
+import type {
+  BestRun,
+  FinalAndBest as FinalBest,
+  SweepDetail,
+  SweepRunRow,
+  SweepSummary,
+} from '../contract/sweeps.js';
 import type { Db } from '../db/client.js';
 import { listJobsOfRuns } from '../db/jobs-repository.js';
 import { type FinalAndBest, finalAndBestMetric, type MetricValue } from '../db/metrics-repository.js';
@@ -25,9 +31,16 @@ export function sweepRuns(db: Db, sweep: Sweep): Run[] {
   return page.items.sort((a, b) => (a.sweepIndex ?? 0) - (b.sweepIndex ?? 0));
 }
 
-const point = (v: MetricValue | null): Point | null => (v ? { iteration: v.iteration, value: v.value } : null);
+const point = (v: MetricValue | null): Point | null =>
+  v ? { iteration: v.iteration, value: v.value } : null;
 
-function metricTable(db: Db, ids: string[], name: string, split: MetricSplit, goal: MetricGoal): Map<string, FinalBest> {
+function metricTable(
+  db: Db,
+  ids: string[],
+  name: string,
+  split: MetricSplit,
+  goal: MetricGoal,
+): Map<string, FinalBest> {
   const rows: FinalAndBest[] = finalAndBestMetric(db, ids, name, split, goal);
   return new Map(rows.map((r) => [r.runId, { final: point(r.final), best: point(r.best) }]));
 }
@@ -43,7 +56,8 @@ export function sweepRows(db: Db, sweep: Sweep, runs: readonly Run[]): SweepRunR
   const none: FinalBest = { final: null, best: null };
   const evaluation = new Map<string, { testLoss: number; testPpl: number }>();
   for (const j of listJobsOfRuns(db, ids)) {
-    if (j.kind === 'evaluate' && j.status === 'succeeded' && j.result) evaluation.set(j.runId, { testLoss: Number(j.result.test_loss), testPpl: Number(j.result.test_ppl) });
+    if (j.kind === 'evaluate' && j.status === 'succeeded' && j.result)
+      evaluation.set(j.runId, { testLoss: Number(j.result.test_loss), testPpl: Number(j.result.test_ppl) });
   }
   return runs.map((r) => ({
     index: r.sweepIndex ?? 0,
@@ -68,7 +82,9 @@ export function sweepRows(db: Db, sweep: Sweep, runs: readonly Run[]): SweepRunR
  * run has succeeded, the leader among the runs that reported the metric, marked provisional.
  */
 export function bestRun(rows: readonly SweepRunRow[], goal: MetricGoal): BestRun | null {
-  const withValue = rows.filter((r) => r.objective.final?.value != null && Number.isFinite(r.objective.final.value));
+  const withValue = rows.filter(
+    (r) => r.objective.final?.value != null && Number.isFinite(r.objective.final.value),
+  );
   const succeeded = withValue.filter((r) => r.status === 'succeeded');
   const pool = succeeded.length > 0 ? succeeded : withValue;
   const better = (a: number, b: number) => (goal === 'min' ? a < b : a > b);
@@ -89,7 +105,9 @@ export function bestRun(rows: readonly SweepRunRow[], goal: MetricGoal): BestRun
   };
 }
 
-export function statusCounts(runs: readonly { status: RunStatus }[]): Record<RunStatus, number> & { total: number } {
+export function statusCounts(
+  runs: readonly { status: RunStatus }[],
+): Record<RunStatus, number> & { total: number } {
   const counts = Object.fromEntries(RUN_STATUSES.map((s) => [s, 0])) as Record<RunStatus, number>;
   for (const r of runs) counts[r.status]++;
   return { ...counts, total: runs.length };
@@ -116,7 +134,14 @@ export function sweepDetail(db: Db, sweep: Sweep): SweepDetail {
   const rows = sweepRows(db, sweep, runs);
   // Members the sweep's median stopping rule stopped (cancelled, stopReason 'early_stopped'); 0 without early_stopping.
   const earlyStopped = runs.filter((r) => r.stopReason === 'early_stopped').length;
-  return { ...header(sweep), spec: sweep.spec, counts: statusCounts(runs), earlyStopped, best: bestRun(rows, sweepMetric(sweep).goal), runs: rows };
+  return {
+    ...header(sweep),
+    spec: sweep.spec,
+    counts: statusCounts(runs),
+    earlyStopped,
+    best: bestRun(rows, sweepMetric(sweep).goal),
+    runs: rows,
+  };
 }
 
 /** One item of GET /v1/sweeps: the detail without the table and spec. */
@@ -140,7 +165,18 @@ export function sweepCsv(detail: SweepDetail): string {
   const grpo = detail.runs.some((r) => r.meanReward !== null);
   const m = detail.metric;
   const objective = `${m.split}_${m.name}`.replace(/[^\w]+/g, '_');
-  const head = ['index', 'run_id', 'status', ...params, `${objective}_final`, `${objective}_best`, 'train_loss_final', 'train_loss_best', 'val_loss_final', 'val_loss_best'];
+  const head = [
+    'index',
+    'run_id',
+    'status',
+    ...params,
+    `${objective}_final`,
+    `${objective}_best`,
+    'train_loss_final',
+    'train_loss_best',
+    'val_loss_final',
+    'val_loss_best',
+  ];
   if (grpo) head.push('mean_reward_final', 'mean_reward_best');
   const evaluated = detail.runs.some((r) => r.evaluation !== null);
   if (evaluated) head.push('test_loss', 'test_ppl');
@@ -148,10 +184,24 @@ export function sweepCsv(detail: SweepDetail): string {
   const lines = [head.map(cell).join(',')];
   for (const r of detail.runs) {
     const pair = (fb: FinalBest | null) => [fb?.final?.value, fb?.best?.value];
-    const row: unknown[] = [r.index, r.runId, r.status, ...params.map((p) => r.values[p]), ...pair(r.objective), ...pair(r.trainLoss), ...pair(r.valLoss)];
+    const row: unknown[] = [
+      r.index,
+      r.runId,
+      r.status,
+      ...params.map((p) => r.values[p]),
+      ...pair(r.objective),
+      ...pair(r.trainLoss),
+      ...pair(r.valLoss),
+    ];
     if (grpo) row.push(...pair(r.meanReward));
     if (evaluated) row.push(r.evaluation?.testLoss, r.evaluation?.testPpl);
-    row.push(r.progress.iteration, r.progress.total, r.durationMs, r.stopReason, detail.best?.runId === r.runId);
+    row.push(
+      r.progress.iteration,
+      r.progress.total,
+      r.durationMs,
+      r.stopReason,
+      detail.best?.runId === r.runId,
+    );
     lines.push(row.map(cell).join(','));
   }
   return `${lines.join('\r\n')}\r\n`;

@@ -1,7 +1,7 @@
 // At submit: which flag set the command is built for, from the live workers' registry entries. A request no usable
 // worker's mlx-lm-lora can run is refused by admission (worker-admission.ts, trainerFlags); here it gets warnings.
-import type { FieldIssue } from '../domain/errors.js';
 import { effectiveValue } from '../domain/build-command.js';
+import type { FieldIssue } from '../domain/errors.js';
 import { type FlagSet, unsupportedBy, VERIFIED_FLAG_SET } from '../domain/flag-set.js';
 import type { RunRequest } from '../domain/run-request.js';
 import type { WorkerEntry } from '../domain/worker-entry.js';
@@ -23,7 +23,12 @@ export const NO_FLAGS_WARNING =
  */
 export function judgeFlagSets(request: RunRequest, usable: readonly WorkerEntry[]): ChosenFlagSet {
   const judged = usable.filter((w): w is WorkerEntry & { flagSet: FlagSet } => w.flagSet != null);
-  if (judged.length === 0) return { flagSet: VERIFIED_FLAG_SET, worker: null, warnings: [{ path: 'mlx-lm-lora', message: NO_FLAGS_WARNING }] };
+  if (judged.length === 0)
+    return {
+      flagSet: VERIFIED_FLAG_SET,
+      worker: null,
+      warnings: [{ path: 'mlx-lm-lora', message: NO_FLAGS_WARNING }],
+    };
   const takers = judged.filter((w) => flagSetReason(request, w) === null);
   const refusals = judged
     .filter((w) => !takers.includes(w))
@@ -35,5 +40,9 @@ export function judgeFlagSets(request: RunRequest, usable: readonly WorkerEntry[
     );
   const chosen = takers[0] ?? judged[0]!;
   const others = takers.length > 0 ? `; it runs on ${takers.map((w) => w.name).join(', ')}` : '';
-  return { flagSet: chosen.flagSet, worker: chosen.name, warnings: refusals.map((r) => ({ ...r, message: r.message + others })) };
+  return {
+    flagSet: chosen.flagSet,
+    worker: chosen.name,
+    warnings: refusals.map((r) => ({ ...r, message: r.message + others })),
+  };
 }

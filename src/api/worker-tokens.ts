@@ -2,7 +2,11 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 import type { Db } from '../db/client.js';
-import { getWorkerCredential, touchWorkerCredential, type WorkerCredential } from '../db/worker-credentials-repository.js';
+import {
+  getWorkerCredential,
+  touchWorkerCredential,
+  type WorkerCredential,
+} from '../db/worker-credentials-repository.js';
 
 /** `mlxqw.<worker id>.<43 base64url characters of 32 random bytes>`: the id finds the row, the secret proves it. */
 const TOKEN_PATTERN = /^mlxqw\.(wkr_[0-9a-z]{9,40})\.([A-Za-z0-9_-]{43})$/;

@@ -97,7 +97,9 @@ export function parseYamlBody(text: string): { value: unknown; source: YamlSourc
     value = doc.toJS({ maxAliasCount: 100 }) as unknown;
   } catch (e) {
     // Unresolved aliases, bad merge keys and alias bombs throw here, after a clean parse: bad input, not a 500.
-    throw new RequestValidationError([{ path: '', message: `YAML cannot be loaded: ${(e as Error).message}` }]);
+    throw new RequestValidationError([
+      { path: '', message: `YAML cannot be loaded: ${(e as Error).message}` },
+    ]);
   }
   const source = { lineOf: lineFinder(doc, counter) };
   if (typeof value === 'object' && value !== null) sources.set(value, source);

@@ -35,7 +35,10 @@ async function folderEntries(dir: string, rel = ''): Promise<string[]> {
 export async function folderTarStream(dir: string): Promise<Readable> {
   const base = path.basename(dir);
   const entries = [base, ...(await folderEntries(dir)).map((e) => `${base}/${e}`)];
-  const pack = createTar({ cwd: path.dirname(dir), portable: true, mtime: new Date(0), noDirRecurse: true, gzip: false }, entries);
+  const pack = createTar(
+    { cwd: path.dirname(dir), portable: true, mtime: new Date(0), noDirRecurse: true, gzip: false },
+    entries,
+  );
   return Readable.from(pack);
 }
 

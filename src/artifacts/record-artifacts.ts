@@ -2,8 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import type { Db } from '../db/client.js';
 import { listArtifactsOfRun, recordArtifact } from '../db/artifacts-repository.js';
+import type { Db } from '../db/client.js';
 import type { Artifact, ArtifactKind } from '../domain/follow-up-job.js';
 import { newId } from '../domain/ids.js';
 import type { Run } from '../domain/run.js';
@@ -35,6 +35,7 @@ export async function ensureTrainingArtifacts(db: Db, run: Run): Promise<void> {
   }
   for (const name of run.checkpoints) {
     const file = path.join(adapters, name);
-    if (!known.has(file) && fs.existsSync(file)) await recordPath(db, { runId: run.id, jobId: null, kind: 'checkpoint', path: file, verified: null });
+    if (!known.has(file) && fs.existsSync(file))
+      await recordPath(db, { runId: run.id, jobId: null, kind: 'checkpoint', path: file, verified: null });
   }
 }

@@ -13,7 +13,12 @@ const cliEnvSchema = z.object({
   MLXQ_NOTIFY_COMMAND: z.string().min(1).optional(),
 });
 
-export type CliConfig = Readonly<{ apiUrl: string; apiToken: string | undefined; python: string; notifyCommand: string | null }>;
+export type CliConfig = Readonly<{
+  apiUrl: string;
+  apiToken: string | undefined;
+  python: string;
+  notifyCommand: string | null;
+}>;
 
 export class CliConfigError extends Error {}
 

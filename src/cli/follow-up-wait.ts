@@ -22,8 +22,11 @@ export async function runFollowUp(
   body: Record<string, unknown>,
   opts: { json: boolean; print: (job: JobBody) => string },
 ): Promise<ExitCode> {
-  const created = await api.call<JobBody>('POST', `/v1/runs/${encodeURIComponent(runId)}/jobs`, { json: body });
-  for (const c of created.chain ?? []) io.err(`${c.kind} ${c.id} queued first (the export starts from a verified fuse)\n`);
+  const created = await api.call<JobBody>('POST', `/v1/runs/${encodeURIComponent(runId)}/jobs`, {
+    json: body,
+  });
+  for (const c of created.chain ?? [])
+    io.err(`${c.kind} ${c.id} queued first (the export starts from a verified fuse)\n`);
   io.err(`${created.kind} ${created.id} queued\n`);
   const started = Date.now();
   let last = '';

@@ -2,7 +2,7 @@
 import { type LinedIssue, parseYamlBody, withLines, withYamlLines } from '../api/yaml-body.js';
 import { buildCommand } from '../domain/build-command.js';
 import { RequestValidationError } from '../domain/errors.js';
-import { parseRunRequest, type ParsedRunRequest } from '../domain/run-request.js';
+import { type ParsedRunRequest, parseRunRequest } from '../domain/run-request.js';
 import { runRequestFromYamlConfig } from '../domain/yaml-config.js';
 import { CliError, EXIT } from './cli-io.js';
 import { formatIssue } from './format.js';

@@ -6,7 +6,9 @@ export type { RunProgress } from '../contract/runs.js';
 
 /** The parts of a run (GET /v1/runs/:id, or an item of GET /v1/runs) the CLI shows. */
 export type RunSummary = Pick<RunView, 'id' | 'status' | 'progress'> &
-  Partial<Pick<RunView, 'name' | 'method' | 'error' | 'adapterFile' | 'adapterPath' | 'durationMs' | 'attempt'>>;
+  Partial<
+    Pick<RunView, 'name' | 'method' | 'error' | 'adapterFile' | 'adapterPath' | 'durationMs' | 'attempt'>
+  >;
 
 const fmtLoss = (v: number) => (Math.abs(v) >= 1e-3 || v === 0 ? v.toFixed(3) : v.toExponential(2));
 

@@ -3,12 +3,18 @@ import { parseArgs } from 'node:util';
 
 import { ApiClient } from './api-client.js';
 import { CliError, type CliIo, EXIT, type ExitCode } from './cli-io.js';
-import { cancelCommand, listCommand, showCommand, watchCommand } from './commands/runs.js';
 import { methodsCommand, validateDataCommand } from './commands/catalog.js';
 import type { CommandSpec } from './commands/command-spec.js';
 import { downloadCommand } from './commands/download.js';
-import { artifactsCommand, evalCommand, exportCommand, fuseCommand, samplesCommand } from './commands/follow-ups.js';
+import {
+  artifactsCommand,
+  evalCommand,
+  exportCommand,
+  fuseCommand,
+  samplesCommand,
+} from './commands/follow-ups.js';
 import { logsCommand } from './commands/logs.js';
+import { cancelCommand, listCommand, showCommand, watchCommand } from './commands/runs.js';
 import { commandCommand, submitCommand } from './commands/submit.js';
 import { sweepCommand } from './commands/sweep.js';
 

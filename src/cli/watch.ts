@@ -1,8 +1,8 @@
 // `watch`: follows a run until it ends, drawing its progress; exit 0 when it succeeded, 1 otherwise.
+import { isFinal } from '../domain/run-status.js';
 import type { ApiClient } from './api-client.js';
 import { ServiceUnreachableError } from './api-client.js';
 import { type CliIo, EXIT, type ExitCode } from './cli-io.js';
-import { isFinal } from '../domain/run-status.js';
 import { finalLine, progressKey, progressLine, type RunSummary } from './progress.js';
 
 /** Consecutive failed polls tolerated (the service restarting) before giving up. */

@@ -6,11 +6,19 @@ export const IsoTime = z.iso.datetime();
 export const NullableIsoTime = IsoTime.nullable();
 
 /** A request field that is wrong or worth a warning; `line` is set for YAML bodies. */
-export const FieldIssue = z.strictObject({ path: z.string(), message: z.string(), line: z.number().int().optional() });
+export const FieldIssue = z.strictObject({
+  path: z.string(),
+  message: z.string(),
+  line: z.number().int().optional(),
+});
 export type FieldIssue = z.infer<typeof FieldIssue>;
 
 /** A dataset problem: the file, its 1-based line (null for the whole file) and what is wrong. */
-export const FileIssue = z.strictObject({ file: z.string(), line: z.number().int().nullable(), message: z.string() });
+export const FileIssue = z.strictObject({
+  file: z.string(),
+  line: z.number().int().nullable(),
+  message: z.string(),
+});
 export type FileIssue = z.infer<typeof FileIssue>;
 
 /** A JSON object whose keys are not fixed (a request as stored, sweep values). */

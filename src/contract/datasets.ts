@@ -5,7 +5,12 @@ import { TRAIN_MODES } from '../domain/methods.js';
 import { FileIssue, IsoTime } from './common.js';
 import { SequenceLengths } from './memory.js';
 
-export const SplitReport = z.strictObject({ file: z.string(), present: z.boolean(), rows: z.number().int(), bytes: z.number().int() });
+export const SplitReport = z.strictObject({
+  file: z.string(),
+  present: z.boolean(),
+  rows: z.number().int(),
+  bytes: z.number().int(),
+});
 
 /** What the dataset check found: per split rows and bytes, and every problem with file and line. */
 export type SplitReport = z.infer<typeof SplitReport>;

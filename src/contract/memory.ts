@@ -55,7 +55,12 @@ export const OutOfMemory = z.strictObject({
   message: z.string(),
   advice: z.array(z.string()),
   reductions: z.array(
-    z.strictObject({ attempt: z.number().int(), step: z.number().int(), change: z.record(z.string(), z.unknown()), why: z.string() }),
+    z.strictObject({
+      attempt: z.number().int(),
+      step: z.number().int(),
+      change: z.record(z.string(), z.unknown()),
+      why: z.string(),
+    }),
   ),
   original: z.record(z.string(), z.unknown()),
 });

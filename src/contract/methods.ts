@@ -1,8 +1,8 @@
 // The answer of GET /v1/methods: every method with its parameters, and the options the service refuses.
 import { z } from 'zod';
 
-import { METRIC_SPLITS } from '../domain/metric-point.js';
 import { METHODS, TRAIN_MODES } from '../domain/methods.js';
+import { METRIC_SPLITS } from '../domain/metric-point.js';
 
 const OptionValue = z.union([z.number(), z.string(), z.boolean()]);
 

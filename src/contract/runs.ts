@@ -1,8 +1,8 @@
 // The answers of the run routes: a run in a list, a run with everything recorded, submit, dry run, cancel, metrics.
 import { z } from 'zod';
 
-import { METRIC_SPLITS } from '../domain/metric-point.js';
 import { METHODS, TRAIN_MODES } from '../domain/methods.js';
+import { METRIC_SPLITS } from '../domain/metric-point.js';
 import { RUN_STATUSES } from '../domain/run-status.js';
 import { FieldIssue, IsoTime, JsonNumber, JsonObject, NullableIsoTime } from './common.js';
 import { DatasetReport } from './datasets.js';
@@ -74,7 +74,12 @@ export const RunView = RunSummary.extend({
       os: z.string().nullable(),
       chip: z.string().nullable(),
       memoryBytes: z.number().nullable(),
-      flagSet: z.strictObject({ version: z.string().nullable(), source: z.enum(['build_parser', 'help', 'verified']) }).nullable(),
+      flagSet: z
+        .strictObject({
+          version: z.string().nullable(),
+          source: z.enum(['build_parser', 'help', 'verified']),
+        })
+        .nullable(),
     })
     .nullable(),
   worker: z.string().nullable(),
@@ -161,7 +166,11 @@ export const DryRun = z.strictObject({
   /** Iterations the run is expected to train: iters, or epochs * ceil(train rows / batch_size) as upstream computes it. */
   progressTotal: Int.nullable(),
   /** The mlx-lm-lora flag set the command was built for: a registered worker's, or the verified 3.1.2 set (worker null). */
-  flagSet: z.strictObject({ version: z.string().nullable(), source: z.enum(['build_parser', 'help', 'verified']), worker: z.string().nullable() }),
+  flagSet: z.strictObject({
+    version: z.string().nullable(),
+    source: z.enum(['build_parser', 'help', 'verified']),
+    worker: z.string().nullable(),
+  }),
 });
 export type DryRun = z.infer<typeof DryRun>;
 
@@ -174,7 +183,11 @@ export const RunMetrics = z.strictObject({ runId: z.string(), points: z.array(Me
 export type RunMetrics = z.infer<typeof RunMetrics>;
 
 /** The server-sent events of GET /v1/runs/:id/logs?follow=true, by event name. */
-export const LogLineEvent = z.strictObject({ seq: Int, stream: z.enum(['stdout', 'stderr', 'system']), text: z.string() });
+export const LogLineEvent = z.strictObject({
+  seq: Int,
+  stream: z.enum(['stdout', 'stderr', 'system']),
+  text: z.string(),
+});
 export const LogStatusEvent = z.strictObject({ status: RunStatus, progress: RunProgress });
 export const LogEndEvent = z.strictObject({ status: RunStatus, error: z.string().nullable() });
 export type LogLineEvent = z.infer<typeof LogLineEvent>;

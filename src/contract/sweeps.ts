@@ -14,7 +14,11 @@ const MetricAt = z.strictObject({ iteration: Int, value: JsonNumber });
 export const FinalAndBest = z.strictObject({ final: MetricAt.nullable(), best: MetricAt.nullable() });
 export type FinalAndBest = z.infer<typeof FinalAndBest>;
 
-export const SweepMetric = z.strictObject({ name: z.string(), split: z.enum(METRIC_SPLITS), goal: z.enum(['min', 'max']) });
+export const SweepMetric = z.strictObject({
+  name: z.string(),
+  split: z.enum(METRIC_SPLITS),
+  goal: z.enum(['min', 'max']),
+});
 
 export const SweepRunRow = z.strictObject({
   index: Int,

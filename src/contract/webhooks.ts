@@ -26,7 +26,14 @@ export const DeliveryView = z.strictObject({
   lastError: z.string().nullable(),
   createdAt: NullableIsoTime,
   deliveredAt: NullableIsoTime,
-  log: z.array(z.strictObject({ at: NullableIsoTime, statusCode: z.number().int().nullable(), error: z.string().nullable(), ms: z.number() })),
+  log: z.array(
+    z.strictObject({
+      at: NullableIsoTime,
+      statusCode: z.number().int().nullable(),
+      error: z.string().nullable(),
+      ms: z.number(),
+    }),
+  ),
 });
 
 export const WebhookDeliveries = z.strictObject({ webhook: WebhookView, items: z.array(DeliveryView) });

@@ -62,6 +62,7 @@ export class JsonlChecker {
 
   end(): void {
     this.splitter.end();
-    if (this.bytes === 0) this.checker.add(`${this.file} is empty: upstream fails on an empty split file`, null);
+    if (this.bytes === 0)
+      this.checker.add(`${this.file} is empty: upstream fails on an empty split file`, null);
   }
 }

@@ -1,7 +1,7 @@
 // One split file of a dataset checked record by record against the train file's format, and the problem list
 // (file-level problems all kept, line problems capped) that the dataset validator fills.
-import { checkFollowingRecord, checkRecord, detectFormat } from '../domain/dataset-format.js';
 import type { DatasetFormat, FeatureNames, TrainMode } from '../domain/dataset-format.js';
+import { checkFollowingRecord, checkRecord, detectFormat } from '../domain/dataset-format.js';
 import type { SequenceLengthTracker } from '../domain/sequence-length.js';
 import { JsonlLineChecker } from './jsonl-lines.js';
 import type { DatasetProblem } from './validate-dataset.js';

@@ -9,12 +9,12 @@ import path from 'node:path';
 
 import type { DatasetReport, SplitReport } from '../contract/datasets.js';
 import type { FeatureNames, TrainMode } from '../domain/dataset-format.js';
-import { SequenceLengthTracker, type SequenceLengths } from '../domain/sequence-length.js';
+import { type SequenceLengths, SequenceLengthTracker } from '../domain/sequence-length.js';
 import { JsonlLineSplitter, readJsonlFile } from './jsonl-lines.js';
 import { ProblemSink, SplitChecker } from './split-checker.js';
 
 /** The report's shape is the one the API answers with (src/contract/datasets.ts). */
-export type { DatasetReport, FileIssue as DatasetProblem, SplitReport } from '../contract/datasets.js';
+export type { FileIssue as DatasetProblem, DatasetReport, SplitReport } from '../contract/datasets.js';
 
 export interface ValidateOptions {
   dir: string;

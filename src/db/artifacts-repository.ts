@@ -17,7 +17,16 @@ export function recordArtifact(db: Db, input: NewArtifact, now = Date.now()): Ar
     .values({ ...input, createdAt: now })
     .onConflictDoUpdate({
       target: [artifacts.runId, artifacts.path],
-      set: { id: input.id, jobId: input.jobId, kind: input.kind, isDir: input.isDir, bytes: input.bytes, sha256: input.sha256, verified: input.verified, createdAt: now },
+      set: {
+        id: input.id,
+        jobId: input.jobId,
+        kind: input.kind,
+        isDir: input.isDir,
+        bytes: input.bytes,
+        sha256: input.sha256,
+        verified: input.verified,
+        createdAt: now,
+      },
     })
     .returning()
     .get();
@@ -30,10 +39,22 @@ export function getArtifact(db: Db, id: string): Artifact | undefined {
 }
 
 export function listArtifactsOfRun(db: Db, runId: string): Artifact[] {
-  return db.select().from(artifacts).where(eq(artifacts.runId, runId)).orderBy(asc(artifacts.createdAt), asc(artifacts.path)).all().map(asArtifact);
+  return db
+    .select()
+    .from(artifacts)
+    .where(eq(artifacts.runId, runId))
+    .orderBy(asc(artifacts.createdAt), asc(artifacts.path))
+    .all()
+    .map(asArtifact);
 }
 
 export function listArtifactsOfRuns(db: Db, runIds: readonly string[]): Artifact[] {
   if (runIds.length === 0) return [];
-  return db.select().from(artifacts).where(inArray(artifacts.runId, [...runIds])).orderBy(asc(artifacts.createdAt)).all().map(asArtifact);
+  return db
+    .select()
+    .from(artifacts)
+    .where(inArray(artifacts.runId, [...runIds]))
+    .orderBy(asc(artifacts.createdAt))
+    .all()
+    .map(asArtifact);
 }

@@ -27,7 +27,11 @@ export function openDb(file: string, opts: { readonly?: boolean } = {}): Db {
   const inMemory = file === ':memory:' || file === '';
   if (!inMemory && !opts.readonly) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   // Read-only: a handle that cannot write at all (the tests prove with one that no read route writes).
-  const sqlite = new Database(file, { timeout: BUSY_TIMEOUT_MS, readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+  const sqlite = new Database(file, {
+    timeout: BUSY_TIMEOUT_MS,
+    readonly: opts.readonly ?? false,
+    fileMustExist: opts.readonly ?? false,
+  });
   try {
     const mode = sqlite.pragma(opts.readonly ? 'journal_mode' : 'journal_mode = WAL', { simple: true });
     if (!inMemory && mode !== 'wal')

@@ -17,7 +17,11 @@ import { finalAndBestMetric } from './metrics-repository.js';
 import { jobs, runs } from './schema.js';
 import { getSweep } from './sweeps-repository.js';
 
-function rowsFor(run: Pick<Run, 'id' | 'runDir'>, requests: readonly FollowUpRequest[], origin: JobOrigin): NewJob[] {
+function rowsFor(
+  run: Pick<Run, 'id' | 'runDir'>,
+  requests: readonly FollowUpRequest[],
+  origin: JobOrigin,
+): NewJob[] {
   const rows: NewJob[] = [];
   let fuseId: string | null = null;
   for (const req of requests) {
@@ -28,20 +32,51 @@ function rowsFor(run: Pick<Run, 'id' | 'runDir'>, requests: readonly FollowUpReq
     if (kind === 'export') {
       if (!fuseId) {
         fuseId = newId('job');
-        rows.push({ id: fuseId, runId: run.id, kind: 'fuse', options: { dequantize: 'auto', verify: { count: 3, max_tokens: 64 } }, origin, jobDir: path.join(run.runDir, 'jobs', fuseId) });
+        rows.push({
+          id: fuseId,
+          runId: run.id,
+          kind: 'fuse',
+          options: { dequantize: 'auto', verify: { count: 3, max_tokens: 64 } },
+          origin,
+          jobDir: path.join(run.runDir, 'jobs', fuseId),
+        });
       }
       parent = fuseId;
     }
-    rows.push({ id, runId: run.id, kind, options, origin, parentJobId: parent, jobDir: path.join(run.runDir, 'jobs', id) });
+    rows.push({
+      id,
+      runId: run.id,
+      kind,
+      options,
+      origin,
+      parentJobId: parent,
+      jobDir: path.join(run.runDir, 'jobs', id),
+    });
     if (kind === 'fuse') fuseId = id;
   }
   return rows;
 }
 
 /** The succeeded member with the best final value of the sweep's metric (ties: the lower index). */
-function bestMember(db: Db, sweepId: string, metric: { name: string; split: 'train' | 'val' | 'test'; goal: 'min' | 'max' }): Pick<Run, 'id' | 'runDir'> | null {
-  const members = db.select({ id: runs.id, runDir: runs.runDir, index: runs.sweepIndex }).from(runs).where(and(eq(runs.sweepId, sweepId), eq(runs.status, 'succeeded'))).all();
-  const values = new Map(finalAndBestMetric(db, members.map((m) => m.id), metric.name, metric.split, metric.goal).map((v) => [v.runId, v.final?.value]));
+function bestMember(
+  db: Db,
+  sweepId: string,
+  metric: { name: string; split: 'train' | 'val' | 'test'; goal: 'min' | 'max' },
+): Pick<Run, 'id' | 'runDir'> | null {
+  const members = db
+    .select({ id: runs.id, runDir: runs.runDir, index: runs.sweepIndex })
+    .from(runs)
+    .where(and(eq(runs.sweepId, sweepId), eq(runs.status, 'succeeded')))
+    .all();
+  const values = new Map(
+    finalAndBestMetric(
+      db,
+      members.map((m) => m.id),
+      metric.name,
+      metric.split,
+      metric.goal,
+    ).map((v) => [v.runId, v.final?.value]),
+  );
   let best: (typeof members)[number] | null = null;
   for (const m of members.sort((a, b) => (a.index ?? 0) - (b.index ?? 0))) {
     const v = values.get(m.id);
@@ -54,18 +89,29 @@ function bestMember(db: Db, sweepId: string, metric: { name: string; split: 'tra
 
 export function queueFollowUpsOnFinal(db: Db, event: { run: Run }): void {
   const { run } = event;
-  if (run.status === 'succeeded' && run.request.after?.length) insertJobs(db, rowsFor(run, run.request.after, 'after'));
+  if (run.status === 'succeeded' && run.request.after?.length)
+    insertJobs(db, rowsFor(run, run.request.after, 'after'));
   if (!run.sweepId) return;
-  const active = db.select({ n: sql<number>`count(*)` }).from(runs).where(and(eq(runs.sweepId, run.sweepId), inArray(runs.status, [...ACTIVE_STATUSES]))).get();
+  const active = db
+    .select({ n: sql<number>`count(*)` })
+    .from(runs)
+    .where(and(eq(runs.sweepId, run.sweepId), inArray(runs.status, [...ACTIVE_STATUSES])))
+    .get();
   if ((active?.n ?? 0) > 0) return;
   const sweep = getSweep(db, run.sweepId);
   const bestAfter = (sweep?.spec as { best_after?: FollowUpRequest[] } | undefined)?.best_after;
   if (!sweep || !bestAfter?.length) return;
   // Once per sweep: a later final write (none is expected) finds the rows made already.
-  const made = db.select({ id: jobs.id }).from(jobs).innerJoin(runs, eq(runs.id, jobs.runId)).where(and(eq(runs.sweepId, sweep.id), eq(jobs.origin, 'best_after'))).get();
+  const made = db
+    .select({ id: jobs.id })
+    .from(jobs)
+    .innerJoin(runs, eq(runs.id, jobs.runId))
+    .where(and(eq(runs.sweepId, sweep.id), eq(jobs.origin, 'best_after')))
+    .get();
   if (made) return;
   const name = sweep.metricName ?? 'loss';
-  const split = (sweep.spec as { metric?: { split?: 'train' | 'val' | 'test' } }).metric?.split ?? defaultSplit(name);
+  const split =
+    (sweep.spec as { metric?: { split?: 'train' | 'val' | 'test' } }).metric?.split ?? defaultSplit(name);
   const best = bestMember(db, sweep.id, { name, split, goal: sweep.metricGoal ?? 'min' });
   if (best) insertJobs(db, rowsFor(best, bestAfter, 'best_after'));
 }

@@ -16,5 +16,9 @@ export function listMemoryMeasurements(db: Db): MemoryMeasurement[] {
     .from(runs)
     .where(and(isNotNull(runs.peakMemoryGb), isNotNull(runs.memory), isNotNull(runs.finishedAt)))
     .all()
-    .flatMap((r) => (r.family && r.estimateGb && r.peakGb ? [{ method: r.method, family: r.family, estimateGb: r.estimateGb, peakGb: r.peakGb }] : []));
+    .flatMap((r) =>
+      r.family && r.estimateGb && r.peakGb
+        ? [{ method: r.method, family: r.family, estimateGb: r.estimateGb, peakGb: r.peakGb }]
+        : [],
+    );
 }

@@ -11,16 +11,16 @@ import { runEvents, runs, runTags } from './schema.js';
 import { isUniqueViolation, sqliteErrorMessage, withCause } from './sqlite-errors.js';
 import { withTransaction } from './transaction.js';
 
-export { listRuns, type ListRunsFilter } from './runs-list.js';
-export { listRunEvents, recordRunEvent } from './run-events-repository.js';
 export {
   closeOpenAttempt,
+  type FinishAttempt,
   finishAttempt,
   listAttempts,
-  startAttempt,
-  type FinishAttempt,
   type StartAttempt,
+  startAttempt,
 } from './run-attempts-repository.js';
+export { listRunEvents, recordRunEvent } from './run-events-repository.js';
+export { listRuns, type ListRunsFilter } from './runs-list.js';
 
 type RunRow = typeof runs.$inferSelect;
 // Compile-time check that the table and the domain type agree, field for field.
@@ -67,7 +67,9 @@ export type EventNote = string | { reason: string; delayMs?: number | null };
 
 export function noteParts(note: EventNote | undefined): { reason: string | null; delayMs: number | null } {
   if (note === undefined) return { reason: null, delayMs: null };
-  return typeof note === 'string' ? { reason: note, delayMs: null } : { reason: note.reason, delayMs: note.delayMs ?? null };
+  return typeof note === 'string'
+    ? { reason: note, delayMs: null }
+    : { reason: note.reason, delayMs: note.delayMs ?? null };
 }
 
 /** Fields that change while a run trains, without a status change. */
@@ -162,7 +164,9 @@ function insertRunRows(db: Db, chunk: readonly NewRun[], now: number): RunRow[] 
     };
   });
   try {
-    return values.length === 1 ? [insertOneRun(db, values[0]!)] : db.insert(runs).values(values).returning().all();
+    return values.length === 1
+      ? [insertOneRun(db, values[0]!)]
+      : db.insert(runs).values(values).returning().all();
   } catch (err) {
     if (isUniqueViolation(err)) {
       throw withCause(new ConflictError(`Run already exists (${sqliteErrorMessage(err)})`), err);
@@ -183,7 +187,11 @@ function insertOneRun(db: Db, values: RunValues): RunRow {
   let statement = oneRunInserts.get(db);
   if (statement === undefined) {
     const placeholders = Object.fromEntries(Object.keys(values).map((key) => [key, sql.placeholder(key)]));
-    statement = db.insert(runs).values(placeholders as unknown as RunValues).returning().prepare();
+    statement = db
+      .insert(runs)
+      .values(placeholders as unknown as RunValues)
+      .returning()
+      .prepare();
     oneRunInserts.set(db, statement);
   }
   const row = statement.get(values) as RunRow | undefined;
@@ -267,7 +275,8 @@ export function transitionRun(
         at: now,
       })
       .run();
-    if (isFinal(updated.status)) runFinalStatusHooks(db, { run: { ...updated, status: updated.status }, from: current.status, at: now });
+    if (isFinal(updated.status))
+      runFinalStatusHooks(db, { run: { ...updated, status: updated.status }, from: current.status, at: now });
     return updated;
   });
 }
@@ -307,7 +316,11 @@ export function updateRunProgress(db: Db, id: string, patch: ProgressPatch): boo
 }
 
 /** Records a retry decision that keeps the status: the backoff's end and the worker-error count. */
-export function setRetryState(db: Db, id: string, state: { notBefore: number | null; workerErrors?: number }): void {
+export function setRetryState(
+  db: Db,
+  id: string,
+  state: { notBefore: number | null; workerErrors?: number },
+): void {
   db.update(runs)
     .set({ ...definedOnly(state), updatedAt: Date.now() })
     .where(eq(runs.id, id))
@@ -355,6 +368,9 @@ export function addRunWarning(db: Db, id: string, warning: FieldIssue): void {
   withTransaction(db, () => {
     const run = db.select({ warnings: runs.warnings }).from(runs).where(eq(runs.id, id)).get();
     if (run === undefined || run.warnings.some((w) => w.message === warning.message)) return;
-    db.update(runs).set({ warnings: [...run.warnings, warning] }).where(eq(runs.id, id)).run();
+    db.update(runs)
+      .set({ warnings: [...run.warnings, warning] })
+      .where(eq(runs.id, id))
+      .run();
   });
 }

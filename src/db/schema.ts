@@ -9,11 +9,11 @@ import type { FieldIssue } from '../domain/errors.js';
 import type { ArtifactKind, JobKindName, JobOrigin, JobStatus } from '../domain/follow-up-job.js';
 import type { Method, TrainMode } from '../domain/methods.js';
 import type { AttemptOutcome, LogStream, MetricGoal, MetricSplit, SweepStatus } from '../domain/run.js';
-import type { RunRequest } from '../domain/run-request.js';
-import type { OutOfMemory, RunMemory } from '../domain/run-memory.js';
 import type { RunEnvironment } from '../domain/run-environment.js';
-import type { DeliveryAttempt, DeliveryStatus, WebhookEvent } from '../domain/webhooks.js';
+import type { OutOfMemory, RunMemory } from '../domain/run-memory.js';
+import type { RunRequest } from '../domain/run-request.js';
 import type { RunStatus } from '../domain/run-status.js';
+import type { DeliveryAttempt, DeliveryStatus, WebhookEvent } from '../domain/webhooks.js';
 
 export const sweeps = sqliteTable(
   'sweeps',
@@ -249,7 +249,10 @@ export const artifacts = sqliteTable(
     verified: integer('verified', { mode: 'boolean' }),
     createdAt: integer('created_at').notNull(),
   },
-  (t) => [index('artifacts_run_idx').on(t.runId, t.createdAt), uniqueIndex('artifacts_run_path_unique').on(t.runId, t.path)],
+  (t) => [
+    index('artifacts_run_idx').on(t.runId, t.createdAt),
+    uniqueIndex('artifacts_run_path_unique').on(t.runId, t.path),
+  ],
 );
 
 /** Webhook endpoints: POST /v1/webhooks, plus `wh_env` (WEBHOOK_URL) and `wh_desktop` (NOTIFY_DESKTOP) kept from settings. */

@@ -3,9 +3,9 @@ import { and, desc, eq, inArray, notExists, type SQL, sql } from 'drizzle-orm';
 
 import { ConflictError, NotFoundError } from '../domain/errors.js';
 import type { MetricGoal, Sweep, SweepStatus } from '../domain/run.js';
+import { ACTIVE_STATUSES } from '../domain/run-status.js';
 import type { Db } from './client.js';
 import { assertLimit, decodeCursor, type Page, toPage } from './cursor.js';
-import { ACTIVE_STATUSES } from '../domain/run-status.js';
 import { runs, sweeps } from './schema.js';
 import { isUniqueViolation, withCause } from './sqlite-errors.js';
 import { withTransaction } from './transaction.js';

@@ -4,7 +4,12 @@ import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
 import { newId } from '../domain/ids.js';
 import type { Run } from '../domain/run.js';
 import type { FinalRunStatus } from '../domain/run-status.js';
-import { type DeliveryAttempt, type DeliveryStatus, runEvent, type WebhookEvent } from '../domain/webhooks.js';
+import {
+  type DeliveryAttempt,
+  type DeliveryStatus,
+  runEvent,
+  type WebhookEvent,
+} from '../domain/webhooks.js';
 import type { Db } from './client.js';
 import { webhookDeliveries, webhooks } from './schema.js';
 import { getSweep } from './sweeps-repository.js';
@@ -12,23 +17,40 @@ import { getSweep } from './sweeps-repository.js';
 export type Webhook = typeof webhooks.$inferSelect;
 export type Delivery = typeof webhookDeliveries.$inferSelect;
 
-export function createWebhook(db: Db, input: { url: string; events: WebhookEvent[]; secret: string | null; id?: string }, now = Date.now()): Webhook {
+export function createWebhook(
+  db: Db,
+  input: { url: string; events: WebhookEvent[]; secret: string | null; id?: string },
+  now = Date.now(),
+): Webhook {
   return db
     .insert(webhooks)
-    .values({ id: input.id ?? newId('wh'), url: input.url, events: input.events, secret: input.secret, createdAt: now })
+    .values({
+      id: input.id ?? newId('wh'),
+      url: input.url,
+      events: input.events,
+      secret: input.secret,
+      createdAt: now,
+    })
     .returning()
     .get();
 }
 
 /** Keeps a settings-defined endpoint (WEBHOOK_URL, NOTIFY_DESKTOP) in step with the settings: present or gone. */
-export function syncWebhook(db: Db, id: string, wanted: { url: string; events: WebhookEvent[]; secret: string | null } | null): void {
+export function syncWebhook(
+  db: Db,
+  id: string,
+  wanted: { url: string; events: WebhookEvent[]; secret: string | null } | null,
+): void {
   if (wanted === null) {
     db.delete(webhooks).where(eq(webhooks.id, id)).run();
     return;
   }
   db.insert(webhooks)
     .values({ id, ...wanted, createdAt: Date.now() })
-    .onConflictDoUpdate({ target: webhooks.id, set: { url: wanted.url, events: wanted.events, secret: wanted.secret } })
+    .onConflictDoUpdate({
+      target: webhooks.id,
+      set: { url: wanted.url, events: wanted.events, secret: wanted.secret },
+    })
     .run();
 }
 
@@ -49,12 +71,24 @@ function enqueue(db: Db, event: WebhookEvent, subject: string, now: number): voi
   const targets = listWebhooks(db).filter((w) => w.events.includes(event));
   if (targets.length === 0) return;
   db.insert(webhookDeliveries)
-    .values(targets.map((w) => ({ id: newId('dl'), webhookId: w.id, event, subject, nextAttemptAt: now, createdAt: now })))
+    .values(
+      targets.map((w) => ({
+        id: newId('dl'),
+        webhookId: w.id,
+        event,
+        subject,
+        nextAttemptAt: now,
+        createdAt: now,
+      })),
+    )
     .run();
 }
 
 /** The final-status hook: one outbox row per endpoint for run.<status>, and sweep.done once when the sweep is done. */
-export function enqueueFinalStatusNotices(db: Db, event: { run: Run & { status: FinalRunStatus }; at: number }): void {
+export function enqueueFinalStatusNotices(
+  db: Db,
+  event: { run: Run & { status: FinalRunStatus }; at: number },
+): void {
   const { run, at } = event;
   enqueue(db, runEvent(run.status), run.id, at);
   // sweep.done once, when the sweep-completion hook (run before this one) has just marked the sweep done.
@@ -76,7 +110,12 @@ export function enqueueJobNotice(db: Db, job: { id: string; status: string }, at
  * Takes up to `limit` due deliveries for one dispatcher: their next_attempt_at moves `leaseMs` ahead in the same
  * statement, so another dispatcher (or this one's next tick) does not send them too.
  */
-export function claimDueDeliveries(db: Db, now: number, leaseMs: number, limit: number): (Delivery & { url: string; secret: string | null })[] {
+export function claimDueDeliveries(
+  db: Db,
+  now: number,
+  leaseMs: number,
+  limit: number,
+): (Delivery & { url: string; secret: string | null })[] {
   const due = db
     .select({ id: webhookDeliveries.id })
     .from(webhookDeliveries)
@@ -89,7 +128,13 @@ export function claimDueDeliveries(db: Db, now: number, leaseMs: number, limit: 
   const claimed = db
     .update(webhookDeliveries)
     .set({ nextAttemptAt: now + leaseMs })
-    .where(and(inArray(webhookDeliveries.id, due), eq(webhookDeliveries.status, 'pending'), lte(webhookDeliveries.nextAttemptAt, now)))
+    .where(
+      and(
+        inArray(webhookDeliveries.id, due),
+        eq(webhookDeliveries.status, 'pending'),
+        lte(webhookDeliveries.nextAttemptAt, now),
+      ),
+    )
     .returning()
     .all();
   const endpoints = new Map(listWebhooks(db).map((w) => [w.id, w]));
@@ -104,7 +149,12 @@ export function setDeliveryBody(db: Db, id: string, body: string): void {
   db.update(webhookDeliveries).set({ body }).where(eq(webhookDeliveries.id, id)).run();
 }
 
-export function recordDeliveryAttempt(db: Db, id: string, attempt: DeliveryAttempt, next: { status: DeliveryStatus; nextAttemptAt: number | null }): void {
+export function recordDeliveryAttempt(
+  db: Db,
+  id: string,
+  attempt: DeliveryAttempt,
+  next: { status: DeliveryStatus; nextAttemptAt: number | null },
+): void {
   db.update(webhookDeliveries)
     .set({
       attempts: sql`${webhookDeliveries.attempts} + 1`,
@@ -120,5 +170,11 @@ export function recordDeliveryAttempt(db: Db, id: string, attempt: DeliveryAttem
 }
 
 export function listDeliveries(db: Db, webhookId: string, limit = 100): Delivery[] {
-  return db.select().from(webhookDeliveries).where(eq(webhookDeliveries.webhookId, webhookId)).orderBy(desc(webhookDeliveries.createdAt), desc(webhookDeliveries.id)).limit(limit).all();
+  return db
+    .select()
+    .from(webhookDeliveries)
+    .where(eq(webhookDeliveries.webhookId, webhookId))
+    .orderBy(desc(webhookDeliveries.createdAt), desc(webhookDeliveries.id))
+    .limit(limit)
+    .all();
 }

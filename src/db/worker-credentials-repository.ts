@@ -24,7 +24,10 @@ export function insertWorkerCredential(db: Db, input: NewWorkerCredential): Work
       .from(workerCredentials)
       .where(and(eq(workerCredentials.name, input.name), isNull(workerCredentials.revokedAt)))
       .get();
-    if (taken) throw new ConflictError(`A worker named ${input.name} exists (${taken.id}); revoke it first or pick another name`);
+    if (taken)
+      throw new ConflictError(
+        `A worker named ${input.name} exists (${taken.id}); revoke it first or pick another name`,
+      );
     return db
       .insert(workerCredentials)
       .values({ ...input, createdAt: input.createdAt ?? Date.now() })
@@ -39,7 +42,11 @@ export function getWorkerCredential(db: Db, id: string): WorkerCredential | unde
 
 /** Newest first; revoked ones too (they stay for the record). */
 export function listWorkerCredentials(db: Db): WorkerCredential[] {
-  return db.select().from(workerCredentials).orderBy(desc(workerCredentials.createdAt), desc(workerCredentials.id)).all();
+  return db
+    .select()
+    .from(workerCredentials)
+    .orderBy(desc(workerCredentials.createdAt), desc(workerCredentials.id))
+    .all();
 }
 
 /** Revokes a credential; revoking twice keeps the first time. Throws NotFoundError for an unknown id. */
@@ -63,7 +70,13 @@ export function touchWorkerCredential(db: Db, cred: WorkerCredential, now = Date
 
 /** Whether `name` is a remote worker's (any credential, revoked or not, carries it). */
 export function isRemoteWorkerName(db: Db, name: string): boolean {
-  return db.select({ id: workerCredentials.id }).from(workerCredentials).where(eq(workerCredentials.name, name)).get() !== undefined;
+  return (
+    db
+      .select({ id: workerCredentials.id })
+      .from(workerCredentials)
+      .where(eq(workerCredentials.name, name))
+      .get() !== undefined
+  );
 }
 
 /** Whether a remote worker of this name may still report: an unrevoked credential carries it. */

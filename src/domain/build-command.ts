@@ -1,10 +1,17 @@
 // Pure: turns a validated run request into the exact mlx-lm-lora argv, the per-run config.yaml and the child env.
 import path from 'node:path';
 
-import { alwaysOnCli, type FlagSet, installedOption, unsupportedBy, type Unsupported, VERIFIED_FLAG_SET } from './flag-set.js';
+import {
+  alwaysOnCli,
+  type FlagSet,
+  installedOption,
+  type Unsupported,
+  unsupportedBy,
+  VERIFIED_FLAG_SET,
+} from './flag-set.js';
 import { METHOD_INFO } from './methods.js';
-import type { RunRequest } from './run-request.js';
 import { appliesTo, type OptionSpec, RUN_OPTIONS } from './run-options.js';
+import type { RunRequest } from './run-request.js';
 import { stringifyYaml11 } from './yaml11.js';
 
 export interface BuildContext {
@@ -76,7 +83,11 @@ export function formatValue(value: unknown): string {
  * The value a run uses for an option: the request's, the method's fixed one, or the service's default for an
  * option the installed parser gives a non-None default (upstream would ignore a YAML value for it).
  */
-export function effectiveValue(request: RunRequest, key: string, flagSet: FlagSet = VERIFIED_FLAG_SET): unknown {
+export function effectiveValue(
+  request: RunRequest,
+  key: string,
+  flagSet: FlagSet = VERIFIED_FLAG_SET,
+): unknown {
   const fixed = METHOD_INFO[request.method].fixed?.[key];
   if (request[key] !== undefined) return request[key];
   if (fixed !== undefined) return fixed;
@@ -96,7 +107,8 @@ export function buildCommand(request: RunRequest, ctx: BuildContext): BuiltComma
   const configPath = path.join(ctx.runDir, 'config.yaml');
   const argv = [ctx.python, '-m', 'mlx_lm_lora.train', '--train', `--train-mode=${mode}`];
   const valueOf = (o: OptionSpec): unknown => {
-    if (ctx.resume && (o.key === 'iters' || o.key === 'epochs' || o.key === 'resume_adapter_file')) return undefined;
+    if (ctx.resume && (o.key === 'iters' || o.key === 'epochs' || o.key === 'resume_adapter_file'))
+      return undefined;
     return o.key === 'data' ? (ctx.dataDir ?? request.data) : effectiveValue(request, o.key, flagSet);
   };
   for (const o of RUN_OPTIONS) {
@@ -106,7 +118,10 @@ export function buildCommand(request: RunRequest, ctx: BuildContext): BuiltComma
     argv.push(value === true ? o.flag : flagArg(o.flag, formatValue(value)));
   }
   if (ctx.resume) {
-    argv.push(flagArg('--iters', String(ctx.resume.remainingIterations)), flagArg('--resume-adapter-file', ctx.resume.adapterFile));
+    argv.push(
+      flagArg('--iters', String(ctx.resume.remainingIterations)),
+      flagArg('--resume-adapter-file', ctx.resume.adapterFile),
+    );
   }
   argv.push(flagArg('--adapter-path', adapterPath), flagArg('--config', configPath));
   return {

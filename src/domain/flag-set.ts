@@ -29,7 +29,11 @@ export const flagSetSchema = z.looseObject({
 });
 export type FlagSet = z.infer<typeof flagSetSchema>;
 
-export const VERIFIED_FLAG_SET: FlagSet = Object.freeze({ version: VERIFIED_VERSION, source: 'verified', options: [...VERIFIED_OPTIONS] });
+export const VERIFIED_FLAG_SET: FlagSet = Object.freeze({
+  version: VERIFIED_VERSION,
+  source: 'verified',
+  options: [...VERIFIED_OPTIONS],
+});
 
 export function isVerifiedVersion(version: string | null | undefined): boolean {
   return version != null && (VERIFIED_VERSIONS as readonly string[]).includes(version);
@@ -37,7 +41,12 @@ export function isVerifiedVersion(version: string | null | undefined): boolean {
 
 /** "mlx-lm-lora 0.7.0 (build_parser())": how answers and the run page name a flag set. */
 export function describeFlagSet(set: Pick<FlagSet, 'version' | 'source'>): string {
-  const how = set.source === 'verified' ? 'verified set built in' : set.source === 'help' ? 'read from --help' : 'read from build_parser()';
+  const how =
+    set.source === 'verified'
+      ? 'verified set built in'
+      : set.source === 'help'
+        ? 'read from --help'
+        : 'read from build_parser()';
   return `mlx-lm-lora ${set.version ?? 'of unknown version'} (${how})`;
 }
 
@@ -75,11 +84,20 @@ export interface Unsupported {
 }
 
 /** What a request needs of the trainer that this flag set lacks: a flag it does not have, or a choice it does not take. */
-export function unsupportedBy(set: FlagSet, request: RunRequest, values: (o: OptionSpec) => unknown): Unsupported[] {
+export function unsupportedBy(
+  set: FlagSet,
+  request: RunRequest,
+  values: (o: OptionSpec) => unknown,
+): Unsupported[] {
   const mode = METHOD_INFO[request.method].trainMode;
   const out: Unsupported[] = [];
   const modes = installedOption(set, '--train-mode')?.choices;
-  if (modes && !modes.includes(mode)) out.push({ key: 'method', flag: '--train-mode', what: `does not accept --train-mode=${mode} (it takes ${modes.join(', ')})` });
+  if (modes && !modes.includes(mode))
+    out.push({
+      key: 'method',
+      flag: '--train-mode',
+      what: `does not accept --train-mode=${mode} (it takes ${modes.join(', ')})`,
+    });
   for (const o of RUN_OPTIONS) {
     if (o.flag === undefined || !appliesTo(o, mode)) continue;
     const value = values(o);
@@ -87,11 +105,16 @@ export function unsupportedBy(set: FlagSet, request: RunRequest, values: (o: Opt
     const installed = installedOption(set, o.flag);
     if (installed === undefined) {
       // A value the service adds on its own (its default) is left out rather than refused.
-      if (request[o.key] !== undefined || METHOD_INFO[request.method].fixed?.[o.key] !== undefined) out.push({ key: o.key, flag: o.flag, what: `has no ${o.flag}` });
+      if (request[o.key] !== undefined || METHOD_INFO[request.method].fixed?.[o.key] !== undefined)
+        out.push({ key: o.key, flag: o.flag, what: `has no ${o.flag}` });
       continue;
     }
     if (installed.choices && typeof value === 'string' && !installed.choices.includes(value)) {
-      out.push({ key: o.key, flag: o.flag, what: `does not accept ${o.flag}=${value} (it takes ${installed.choices.join(', ')})` });
+      out.push({
+        key: o.key,
+        flag: o.flag,
+        what: `does not accept ${o.flag}=${value} (it takes ${installed.choices.join(', ')})`,
+      });
     }
   }
   return out;
@@ -105,6 +128,9 @@ export function describeUnsupported(u: Unsupported, set: Pick<FlagSet, 'version'
 /** Same flags, choices and defaults (a --help set's defaults are unknown, so not compared): one's command suits the other. */
 export function sameFlags(a: FlagSet, b: FlagSet): boolean {
   const withDefaults = a.source !== 'help' && b.source !== 'help';
-  const key = (s: FlagSet) => JSON.stringify(s.options.map((o) => [o.flag, o.choices, withDefaults ? (o.default ?? null) : null]).sort());
+  const key = (s: FlagSet) =>
+    JSON.stringify(
+      s.options.map((o) => [o.flag, o.choices, withDefaults ? (o.default ?? null) : null]).sort(),
+    );
   return key(a) === key(b);
 }

@@ -34,7 +34,18 @@ export interface FuseArgs {
 }
 
 export function fuseArgv(a: FuseArgs): string[] {
-  const argv = [a.python, '-m', 'mlx_lm', 'fuse', '--model', a.model, '--adapter-path', a.adapterPath, '--save-path', a.savePath];
+  const argv = [
+    a.python,
+    '-m',
+    'mlx_lm',
+    'fuse',
+    '--model',
+    a.model,
+    '--adapter-path',
+    a.adapterPath,
+    '--save-path',
+    a.savePath,
+  ];
   if (a.dequantize) argv.push('--dequantize');
   if (a.exportGguf) argv.push('--export-gguf');
   return argv;
@@ -49,7 +60,21 @@ export interface ConvertArgs {
 }
 
 export function convertArgv(a: ConvertArgs): string[] {
-  return [a.python, '-m', 'mlx_lm', 'convert', '--model', a.model, '--mlx-path', a.mlxPath, '-q', '--q-bits', String(a.bits), '--q-group-size', String(a.groupSize)];
+  return [
+    a.python,
+    '-m',
+    'mlx_lm',
+    'convert',
+    '--model',
+    a.model,
+    '--mlx-path',
+    a.mlxPath,
+    '-q',
+    '--q-bits',
+    String(a.bits),
+    '--q-group-size',
+    String(a.groupSize),
+  ];
 }
 
 export interface LoraTestArgs {
@@ -67,7 +92,25 @@ export interface LoraTestArgs {
 /** `mlx_lm lora --test`: the evaluation that works for SFT adapters; it does not rewrite adapter_config.json. */
 export function loraTestArgv(a: LoraTestArgs): string[] {
   // --seed: which batches are scored when test_batches is below the split's; the token count draws the same ones.
-  const argv = [a.python, '-m', 'mlx_lm', 'lora', '--model', a.model, '--adapter-path', a.adapterPath, '--data', a.data, '--test', '--batch-size', String(a.batchSize), '--test-batches', String(a.testBatches), '--seed', String(LORA_TEST_SEED)];
+  const argv = [
+    a.python,
+    '-m',
+    'mlx_lm',
+    'lora',
+    '--model',
+    a.model,
+    '--adapter-path',
+    a.adapterPath,
+    '--data',
+    a.data,
+    '--test',
+    '--batch-size',
+    String(a.batchSize),
+    '--test-batches',
+    String(a.testBatches),
+    '--seed',
+    String(LORA_TEST_SEED),
+  ];
   if (a.maxSeqLength !== undefined) argv.push('--max-seq-length', String(a.maxSeqLength));
   if (a.maskPrompt) argv.push('--mask-prompt');
   return argv;
@@ -76,13 +119,22 @@ export function loraTestArgv(a: LoraTestArgs): string[] {
 /** Flags of a training argv that take no value. */
 const TRAIN_ONLY_FLAGS = new Set(['--train']);
 /** Flags (with their value) that a test-only run replaces. */
-const REPLACED = new Set(['--adapter-path', '--data', '--test-batches', '--batch-size', '--resume-adapter-file']);
+const REPLACED = new Set([
+  '--adapter-path',
+  '--data',
+  '--test-batches',
+  '--batch-size',
+  '--resume-adapter-file',
+]);
 
 /**
  * `mlx_lm_lora.train --test` from the run's own training argv (same flags and YAML, as the facts advise, because it
  * overwrites adapter_config.json from them) pointed at a copy of the adapter folder.
  */
-export function trainerTestArgv(trainArgv: readonly string[], a: { adapterPath: string; data: string; batchSize: number; testBatches: number }): string[] {
+export function trainerTestArgv(
+  trainArgv: readonly string[],
+  a: { adapterPath: string; data: string; batchSize: number; testBatches: number },
+): string[] {
   const argv: string[] = [];
   for (let i = 0; i < trainArgv.length; i++) {
     const arg = trainArgv[i]!;
@@ -94,6 +146,12 @@ export function trainerTestArgv(trainArgv: readonly string[], a: { adapterPath: 
     }
     argv.push(arg);
   }
-  argv.push('--test', flagArg('--adapter-path', a.adapterPath), flagArg('--data', a.data), flagArg('--batch-size', String(a.batchSize)), flagArg('--test-batches', String(a.testBatches)));
+  argv.push(
+    '--test',
+    flagArg('--adapter-path', a.adapterPath),
+    flagArg('--data', a.data),
+    flagArg('--batch-size', String(a.batchSize)),
+    flagArg('--test-batches', String(a.testBatches)),
+  );
   return argv;
 }

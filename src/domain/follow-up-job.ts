@@ -18,7 +18,17 @@ export const JOB_TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> 
 
 export type JobOrigin = 'request' | 'after' | 'best_after';
 
-export const ARTIFACT_KINDS = ['adapter', 'checkpoint', 'fused_model', 'gguf', 'quantized_model', 'lmstudio', 'ollama', 'eval_report', 'samples'] as const;
+export const ARTIFACT_KINDS = [
+  'adapter',
+  'checkpoint',
+  'fused_model',
+  'gguf',
+  'quantized_model',
+  'lmstudio',
+  'ollama',
+  'eval_report',
+  'samples',
+] as const;
 export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];
 
 export class InvalidJobTransitionError extends DomainError {

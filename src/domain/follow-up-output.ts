@@ -28,7 +28,14 @@ export function parseGenerateOutput(stdout: string): Generation | null {
   const lines = stdout.replace(/\r/g, '').replace(/\n+$/, '').split('\n');
   const n = lines.length;
   if (n >= 4 && lines[n - 1] === 'No text generated for this prompt' && lines[n - 2] === SEPARATOR) {
-    return { text: '', promptTokens: 0, promptTps: 0, generationTokens: 0, generationTps: 0, peakMemoryGb: 0 };
+    return {
+      text: '',
+      promptTokens: 0,
+      promptTps: 0,
+      generationTokens: 0,
+      generationTps: 0,
+      peakMemoryGb: 0,
+    };
   }
   if (n < 5 || lines[n - 4] !== SEPARATOR) return null;
   const p = STATS[0].exec(lines[n - 3]!);

@@ -4,7 +4,6 @@ import { z } from 'zod';
 import { RequestValidationError } from './errors.js';
 import { safeString } from './safe-string.js';
 
-
 /** A prompt goes to `mlx_lm generate --prompt=<p>`; "-" would read stdin upstream. */
 const prompt = z
   .string()
@@ -21,7 +20,12 @@ export const EVALUATE_OPTIONS = z.strictObject({
   /** A dataset folder with test.jsonl; default: the run's own data. */
   data: safeString.optional(),
   /** -1 scores the whole test split. */
-  test_batches: z.number().int().min(-1).refine((n) => n !== 0, 'must be -1 (all) or at least 1').default(-1),
+  test_batches: z
+    .number()
+    .int()
+    .min(-1)
+    .refine((n) => n !== 0, 'must be -1 (all) or at least 1')
+    .default(-1),
   /** 1 scores every row (upstream drops a last partial batch). */
   batch_size: z.number().int().min(1).max(1024).default(1),
 });
@@ -61,13 +65,20 @@ export const EXPORT_OPTIONS = z.strictObject({
   /** lmstudio folder name / ollama model name; default from the run. */
   name: z
     .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'letters, digits, ".", "_" and "-" (at most 100), not beginning with a symbol')
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/,
+      'letters, digits, ".", "_" and "-" (at most 100), not beginning with a symbol',
+    )
     .optional(),
 });
 
-export const FOLLOW_UP_REQUEST = z.discriminatedUnion('kind', [EVALUATE_OPTIONS, SAMPLES_OPTIONS, FUSE_OPTIONS, EXPORT_OPTIONS], {
-  error: () => 'must be one of evaluate, samples, fuse, export',
-});
+export const FOLLOW_UP_REQUEST = z.discriminatedUnion(
+  'kind',
+  [EVALUATE_OPTIONS, SAMPLES_OPTIONS, FUSE_OPTIONS, EXPORT_OPTIONS],
+  {
+    error: () => 'must be one of evaluate, samples, fuse, export',
+  },
+);
 
 export type EvaluateOptions = z.infer<typeof EVALUATE_OPTIONS>;
 export type SamplesOptions = z.infer<typeof SAMPLES_OPTIONS>;
@@ -88,7 +99,9 @@ export function parseFollowUpRequest(body: unknown, prefix = ''): FollowUpReques
 
 /** A list of follow-ups (`after`, `best_after`); at most 10. */
 export function parseFollowUpList(body: unknown, field: string): FollowUpRequest[] {
-  if (!Array.isArray(body)) throw new RequestValidationError([{ path: field, message: 'must be an array of {kind, ...options}' }]);
-  if (body.length > 10) throw new RequestValidationError([{ path: field, message: 'at most 10 follow-up jobs' }]);
+  if (!Array.isArray(body))
+    throw new RequestValidationError([{ path: field, message: 'must be an array of {kind, ...options}' }]);
+  if (body.length > 10)
+    throw new RequestValidationError([{ path: field, message: 'at most 10 follow-up jobs' }]);
   return body.map((b, i) => parseFollowUpRequest(b, `${field}.${i}`));
 }

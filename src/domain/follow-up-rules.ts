@@ -1,7 +1,7 @@
 // Pure request rules for follow-up jobs: which evaluation works for a run's method, what can be fused, GGUF support.
 import { RequestValidationError } from './errors.js';
 import type { FollowUpRequest } from './follow-up-request.js';
-import { METHOD_INFO, type Method, type TrainMode } from './methods.js';
+import { type Method, METHOD_INFO, type TrainMode } from './methods.js';
 
 export interface Quantization {
   bits: number;
@@ -54,11 +54,15 @@ const TEST_CRASH: Partial<Record<TrainMode, string>> = {
 export type EvaluationTool = 'mlx_lm' | 'mlx_lm_lora';
 
 /** The invocation that works for a run's method, or the reason none does. */
-export function evaluationTool(method: Method, trainType: FollowUpFacts['trainType']): { tool: EvaluationTool } | { refused: string } {
+export function evaluationTool(
+  method: Method,
+  trainType: FollowUpFacts['trainType'],
+): { tool: EvaluationTool } | { refused: string } {
   const mode = METHOD_INFO[method].trainMode;
   if (mode === 'sft') {
     // mlx_lm_lora.train --test crashes for sft at 3.1.2 (TypeError: cannot unpack non-iterable float object).
-    if (trainType !== 'lora') return { refused: `cannot evaluate with mlx_lm lora --test: ${NOT_AN_ADAPTER[trainType]}` };
+    if (trainType !== 'lora')
+      return { refused: `cannot evaluate with mlx_lm lora --test: ${NOT_AN_ADAPTER[trainType]}` };
     return { tool: 'mlx_lm' };
   }
   const crash = TEST_CRASH[mode];
@@ -76,7 +80,11 @@ export function shouldDequantize(option: 'auto' | boolean, quantization: Quantiz
 }
 
 /** Bytes a fuse writes: the model's size times the dequantization factor (16-bit weights from bits + scales). */
-export function fuseDiskEstimate(modelBytes: number, quantization: Quantization | null, dequantize: boolean): number {
+export function fuseDiskEstimate(
+  modelBytes: number,
+  quantization: Quantization | null,
+  dequantize: boolean,
+): number {
   if (!quantization || !dequantize) return modelBytes;
   return Math.ceil((modelBytes * 16) / (quantization.bits + 32 / quantization.group_size));
 }
@@ -92,10 +100,22 @@ export function checkFollowUp(req: FollowUpRequest, facts: FollowUpFacts, field 
     }
     case 'samples':
     case 'fuse':
-      if (facts.trainType !== 'lora') throw new RequestValidationError([{ path: at('kind'), message: `cannot ${req.kind === 'fuse' ? 'fuse' : 'sample'} this run: ${NOT_AN_ADAPTER[facts.trainType]}` }]);
+      if (facts.trainType !== 'lora')
+        throw new RequestValidationError([
+          {
+            path: at('kind'),
+            message: `cannot ${req.kind === 'fuse' ? 'fuse' : 'sample'} this run: ${NOT_AN_ADAPTER[facts.trainType]}`,
+          },
+        ]);
       return;
     case 'export':
-      if (facts.trainType !== 'lora') throw new RequestValidationError([{ path: at('kind'), message: `cannot export this run (an export starts from a fuse): ${NOT_AN_ADAPTER[facts.trainType]}` }]);
+      if (facts.trainType !== 'lora')
+        throw new RequestValidationError([
+          {
+            path: at('kind'),
+            message: `cannot export this run (an export starts from a fuse): ${NOT_AN_ADAPTER[facts.trainType]}`,
+          },
+        ]);
       if (req.format === 'gguf') checkGguf(facts, at('format'));
       return;
   }
@@ -104,14 +124,24 @@ export function checkFollowUp(req: FollowUpRequest, facts: FollowUpFacts, field 
 function checkGguf(facts: FollowUpFacts, path: string): void {
   const supported = `supported: ${GGUF_MODEL_TYPES.join(', ')} with mlx-lm 0.32.0 or later`;
   if (facts.modelType === null) {
-    throw new RequestValidationError([{ path, message: `gguf: cannot tell the model type (no local config.json for the run's model); ${supported}` }]);
+    throw new RequestValidationError([
+      {
+        path,
+        message: `gguf: cannot tell the model type (no local config.json for the run's model); ${supported}`,
+      },
+    ]);
   }
   if (!(GGUF_MODEL_TYPES as readonly string[]).includes(facts.modelType)) {
-    throw new RequestValidationError([{ path, message: `gguf export does not support model type ${facts.modelType}; ${supported}` }]);
+    throw new RequestValidationError([
+      { path, message: `gguf export does not support model type ${facts.modelType}; ${supported}` },
+    ]);
   }
   if (facts.mlxLmVersion && ggufWriterBroken(facts.mlxLmVersion)) {
     throw new RequestValidationError([
-      { path, message: `gguf export is broken in mlx-lm ${facts.mlxLmVersion} (v0.25.1 through v0.31.3: "[save_gguf] can only serialize row-major arrays", #1723); ${supported}` },
+      {
+        path,
+        message: `gguf export is broken in mlx-lm ${facts.mlxLmVersion} (v0.25.1 through v0.31.3: "[save_gguf] can only serialize row-major arrays", #1723); ${supported}`,
+      },
     ]);
   }
 }

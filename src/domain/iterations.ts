@@ -10,7 +10,10 @@ import type { RunRequest } from './run-request.js';
 export function expectedIterations(request: RunRequest, trainRows: number | null | undefined): number | null {
   if (request.iters !== undefined) return request.iters;
   if (request.epochs === undefined || !trainRows || trainRows <= 0) return null;
-  const batch = typeof request.batch_size === 'number' && request.batch_size > 0 ? request.batch_size : defaultBatchSize();
+  const batch =
+    typeof request.batch_size === 'number' && request.batch_size > 0
+      ? request.batch_size
+      : defaultBatchSize();
   return request.epochs * Math.ceil(trainRows / batch);
 }
 

@@ -45,7 +45,10 @@ export type MedianDecision =
   | { stop: true; iteration: number; value: number | null; median: number; compared: number };
 
 /** The value a series had at `iteration`: reported there, or at the nearest earlier iteration; undefined if none. */
-export function valueAtOrBefore(series: readonly MetricPointAt[], iteration: number): number | null | undefined {
+export function valueAtOrBefore(
+  series: readonly MetricPointAt[],
+  iteration: number,
+): number | null | undefined {
   let best: MetricPointAt | undefined;
   for (const p of series) {
     if (p.iteration <= iteration && (best === undefined || p.iteration > best.iteration)) best = p;
@@ -82,10 +85,14 @@ export function decideMedianStop(check: MedianCheck): MedianDecision {
   return { stop: true, iteration: check.iteration, value: v, median: m, compared: others.length };
 }
 
-const show = (v: number | null) => (v === null ? 'NaN' : Number.isFinite(v) ? String(Number(v.toPrecision(6))) : String(v));
+const show = (v: number | null) =>
+  v === null ? 'NaN' : Number.isFinite(v) ? String(Number(v.toPrecision(6))) : String(v);
 
 /** The run event's reason: the metric, its value, the median and the iteration. */
-export function describeMedianStop(metric: { name: string; split: string; goal: MetricGoal }, d: Extract<MedianDecision, { stop: true }>): string {
+export function describeMedianStop(
+  metric: { name: string; split: string; goal: MetricGoal },
+  d: Extract<MedianDecision, { stop: true }>,
+): string {
   const direction = metric.goal === 'min' ? 'above' : 'below';
   return (
     `early stopped by the median rule: ${metric.split} ${metric.name} ${show(d.value)} at iteration ${d.iteration} ` +

@@ -39,9 +39,14 @@ export function calibrate(measurements: readonly MemoryMeasurement[]): Calibrati
         family: ms[0]!.family,
         runs: ms.length,
         meanRatio: round3(ratios.reduce((a, r) => a + r, 0) / ms.length),
-        meanAbsError: round3(ms.reduce((a, m) => a + Math.abs(m.peakGb - m.estimateGb) / m.peakGb, 0) / ms.length),
+        meanAbsError: round3(
+          ms.reduce((a, m) => a + Math.abs(m.peakGb - m.estimateGb) / m.peakGb, 0) / ms.length,
+        ),
         maxRatio: round3(Math.max(...ratios)),
-        withinExpectedError: round3(ms.filter((m) => Math.abs(m.peakGb - m.estimateGb) <= EXPECTED_ERROR * m.estimateGb).length / ms.length),
+        withinExpectedError: round3(
+          ms.filter((m) => Math.abs(m.peakGb - m.estimateGb) <= EXPECTED_ERROR * m.estimateGb).length /
+            ms.length,
+        ),
       };
     })
     .sort((a, b) => a.method.localeCompare(b.method) || a.family.localeCompare(b.family));
@@ -65,11 +70,26 @@ export interface TunedMargin {
  * group have a measured peak, then the largest measured / estimated ratio among them × 1.1, rounded up to 0.05 and
  * kept within 1.0..3.0: a group the estimate undershoots gets more margin, one it overshoots gets less.
  */
-export function tunedMargin(groups: readonly CalibrationGroup[], method: string, family: string, configured: number, minRuns: number): TunedMargin {
+export function tunedMargin(
+  groups: readonly CalibrationGroup[],
+  method: string,
+  family: string,
+  configured: number,
+  minRuns: number,
+): TunedMargin {
   const g = groups.find((x) => x.method === method && x.family === family);
   if (!g || g.runs < minRuns) {
-    return { margin: configured, source: `margin ${configured} (MEMORY_MARGIN): ${g?.runs ?? 0} of ${minRuns} measured ${method}/${family} runs needed to tune it` };
+    return {
+      margin: configured,
+      source: `margin ${configured} (MEMORY_MARGIN): ${g?.runs ?? 0} of ${minRuns} measured ${method}/${family} runs needed to tune it`,
+    };
   }
-  const margin = Math.min(MAX_TUNED, Math.max(MIN_TUNED, Math.ceil(g.maxRatio * TUNING_HEADROOM * 20 - 1e-9) / 20));
-  return { margin, source: `margin ${margin} tuned from ${g.runs} measured ${method}/${family} runs (largest measured/estimate ${g.maxRatio} × ${TUNING_HEADROOM})` };
+  const margin = Math.min(
+    MAX_TUNED,
+    Math.max(MIN_TUNED, Math.ceil(g.maxRatio * TUNING_HEADROOM * 20 - 1e-9) / 20),
+  );
+  return {
+    margin,
+    source: `margin ${margin} tuned from ${g.runs} measured ${method}/${family} runs (largest measured/estimate ${g.maxRatio} × ${TUNING_HEADROOM})`,
+  };
 }

@@ -1,7 +1,7 @@
 // Pure: the peak-memory estimate of a LoRA training run (the formula of the facts file, §7 of the mlx-lm notes),
 // with its breakdown, from the model's shape and the request.
-import { parameterCount, type ModelShape } from './model-shape.js';
 import type { TrainMode } from './methods.js';
+import { type ModelShape, parameterCount } from './model-shape.js';
 import type { RunRequest } from './run-request.js';
 
 const GB = 1e9;

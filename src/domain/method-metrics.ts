@@ -1,6 +1,6 @@
 // The metrics each method reports (names as trainer-output.ts records them) and the spellings sweeps accept for them.
+import { type Method, METHOD_INFO } from './methods.js';
 import type { MetricSplit } from './metric-point.js';
-import { METHOD_INFO, type Method } from './methods.js';
 
 export interface MetricInfo {
   name: string;
@@ -13,7 +13,11 @@ export interface MetricInfo {
 export const REWARD_FUNCTION_METRIC = /^reward\/[^/]+\/(?:mean|std|coverage)$/;
 const REWARD_FUNCTION_PATTERN = 'reward/<function>/mean';
 
-const m = (name: string, splits: readonly MetricSplit[], description: string): MetricInfo => ({ name, splits, description });
+const m = (name: string, splits: readonly MetricSplit[], description: string): MetricInfo => ({
+  name,
+  splits,
+  description,
+});
 const T = ['train'] as const;
 const TV = ['train', 'val'] as const;
 const TVT = ['train', 'val', 'test'] as const;
@@ -28,9 +32,21 @@ const trainedTokens = m('trained_tokens', T, 'tokens trained so far');
 const valTime = m('time_s', ['val'], 'seconds the validation took');
 const testLoss = [m('perplexity', ['test'], 'test perplexity')];
 
-const SFT = [m('loss', TVT, 'loss (train report, validation, test)'), ...speed, trainedTokens, valTime, ...testLoss, m('tokens', ['test'], 'test tokens')];
+const SFT = [
+  m('loss', TVT, 'loss (train report, validation, test)'),
+  ...speed,
+  trainedTokens,
+  valTime,
+  ...testLoss,
+  m('tokens', ['test'], 'test tokens'),
+];
 
-const preferenceTest = ['policy_chosen_logps', 'policy_rejected_logps', 'chosen_logits_mean', 'rejected_logits_mean'].map((n) => m(n, ['test'], `test ${n.replace(/_/g, ' ')}`));
+const preferenceTest = [
+  'policy_chosen_logps',
+  'policy_rejected_logps',
+  'chosen_logits_mean',
+  'rejected_logits_mean',
+].map((n) => m(n, ['test'], `test ${n.replace(/_/g, ' ')}`));
 const PREFERENCE = [
   m('loss', TVT, 'loss (train report, validation, test)'),
   m('chosen_reward', ['train', 'val', 'test'], 'mean reward of the chosen responses'),
@@ -77,7 +93,11 @@ const GRPO = [
   m('group_rewards_mean', T, 'mean of the per-group rewards'),
   m('group_rewards_std', T, 'standard deviation within groups'),
   m('kl', T, 'KL divergence from the reference model'),
-  m(REWARD_FUNCTION_PATTERN, T, 'mean of one reward function (also /std and /coverage), named as the trainer prints it'),
+  m(
+    REWARD_FUNCTION_PATTERN,
+    T,
+    'mean of one reward function (also /std and /coverage), named as the trainer prints it',
+  ),
   m('clip_low', T, 'fraction clipped at 1-epsilon'),
   m('clip_high', T, 'fraction clipped at 1+epsilon_high'),
   m('clip_total', T, 'fraction clipped in all'),
@@ -96,7 +116,9 @@ const FTPO = [
   m('chosen_win', ['train', 'test'], 'fraction where the chosen token wins'),
   m('margin_win', ['train', 'test'], 'mean winning margin'),
   m('it_per_sec', T, 'iterations per second'),
-  ...['pref_loss', 'mse_elem', 'mse_tgt_tokenwise', 'mean_delta', 'active_weight'].map((n) => m(n, ['test'], `test ${n.replace(/_/g, ' ')}`)),
+  ...['pref_loss', 'mse_elem', 'mse_tgt_tokenwise', 'mean_delta', 'active_weight'].map((n) =>
+    m(n, ['test'], `test ${n.replace(/_/g, ' ')}`),
+  ),
 ];
 
 /** The metrics a method reports, in the order the catalogue shows them. */
@@ -145,7 +167,10 @@ export type MetricResolution =
 
 function info(method: Method, name: string): MetricInfo | undefined {
   const list = methodMetrics(method);
-  return list.find((x) => x.name === name) ?? (REWARD_FUNCTION_METRIC.test(name) ? list.find((x) => x.name === REWARD_FUNCTION_PATTERN) : undefined);
+  return (
+    list.find((x) => x.name === name) ??
+    (REWARD_FUNCTION_METRIC.test(name) ? list.find((x) => x.name === REWARD_FUNCTION_PATTERN) : undefined)
+  );
 }
 
 /** The split a name is judged on when none is given: loss on validation, the rest on train reports (as before), else what there is. */
@@ -154,7 +179,11 @@ function defaultSplitOf(name: string, splits: readonly MetricSplit[]): MetricSpl
   return order.find((s) => splits.includes(s));
 }
 
-type Resolved = { name: string; split: MetricSplit } | { unknown: true } | { alias: string; means: string } | { name: string; splits: readonly MetricSplit[]; asked: MetricSplit | undefined };
+type Resolved =
+  | { name: string; split: MetricSplit }
+  | { unknown: true }
+  | { alias: string; means: string }
+  | { name: string; splits: readonly MetricSplit[]; asked: MetricSplit | undefined };
 
 /** The name and split a sweep metric means for these methods, or why it means nothing (messages are added by the caller). */
 function resolve(methods: readonly Method[], name: string, split: MetricSplit | undefined): Resolved {
@@ -163,15 +192,18 @@ function resolve(methods: readonly Method[], name: string, split: MetricSplit | 
   if (alias !== undefined) {
     const resolved = alias === 'reward' ? methods.map(rewardMetric) : methods.map(() => alias);
     const first = resolved[0];
-    if (first === undefined || first === null || resolved.some((r) => r === null || r.name !== first.name)) return { unknown: true };
-    if (split !== undefined && split !== first.split) return { alias: name, means: `${first.split} ${first.name}` };
+    if (first === undefined || first === null || resolved.some((r) => r === null || r.name !== first.name))
+      return { unknown: true };
+    if (split !== undefined && split !== first.split)
+      return { alias: name, means: `${first.split} ${first.name}` };
     target = first;
   }
   const found = methods.map((method) => info(method, target.name));
   if (found.length === 0 || found.some((f) => f === undefined)) return { unknown: true };
   const splits = found[0]!.splits.filter((s) => found.every((f) => f!.splits.includes(s)));
   const chosen = target.split ?? defaultSplitOf(target.name, splits);
-  if (chosen === undefined || !splits.includes(chosen)) return { name: target.name, splits, asked: target.split };
+  if (chosen === undefined || !splits.includes(chosen))
+    return { name: target.name, splits, asked: target.split };
   return { name: target.name, split: chosen };
 }
 
@@ -179,16 +211,36 @@ function resolve(methods: readonly Method[], name: string, split: MetricSplit | 
  * Resolves a sweep's metric for the methods it runs: an alias becomes its name and split, and the name must be
  * one every one of those methods reports, on the split asked for. A failure names every valid name.
  */
-export function resolveMetric(methods: readonly Method[], name: string, split: MetricSplit | undefined): MetricResolution {
+export function resolveMetric(
+  methods: readonly Method[],
+  name: string,
+  split: MetricSplit | undefined,
+): MetricResolution {
   const r = resolve(methods, name, split);
   if ('unknown' in r) {
-    const by = methods.length > 1 ? ` by every method of the sweep (${methods.join(', ')})` : ` by ${methods.join(', ')}`;
-    return { ok: false, path: 'metric.name', message: `"${name}" is not a metric reported${by}; valid names: ${validNames(methods).join(', ')}` };
+    const by =
+      methods.length > 1
+        ? ` by every method of the sweep (${methods.join(', ')})`
+        : ` by ${methods.join(', ')}`;
+    return {
+      ok: false,
+      path: 'metric.name',
+      message: `"${name}" is not a metric reported${by}; valid names: ${validNames(methods).join(', ')}`,
+    };
   }
-  if ('alias' in r) return { ok: false, path: 'metric.split', message: `"${r.alias}" means ${r.means}; leave split out or set it to ${r.means.split(' ')[0]}` };
+  if ('alias' in r)
+    return {
+      ok: false,
+      path: 'metric.split',
+      message: `"${r.alias}" means ${r.means}; leave split out or set it to ${r.means.split(' ')[0]}`,
+    };
   if ('splits' in r) {
     const on = r.splits.length > 0 ? r.splits.join(', ') : 'no split common to these methods';
-    return { ok: false, path: r.asked === undefined ? 'metric.name' : 'metric.split', message: `${r.name} is reported on ${on}, not ${r.asked ?? 'val or train'}` };
+    return {
+      ok: false,
+      path: r.asked === undefined ? 'metric.name' : 'metric.split',
+      message: `${r.name} is reported on ${on}, not ${r.asked ?? 'val or train'}`,
+    };
   }
   return { ok: true, name: r.name, split: r.split };
 }

@@ -18,7 +18,10 @@ export interface RunToCreate {
   progressTotal?: number | null;
 }
 
-export type NewRunExtras = Pick<NewRun, 'idempotencyKey' | 'sweepId' | 'sweepIndex' | 'sweepValues' | 'createdAt'>;
+export type NewRunExtras = Pick<
+  NewRun,
+  'idempotencyKey' | 'sweepId' | 'sweepIndex' | 'sweepValues' | 'createdAt'
+>;
 
 export function newRunRow(p: RunToCreate, extra: NewRunExtras = {}): NewRun {
   const { request } = p;

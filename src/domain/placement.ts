@@ -4,7 +4,12 @@ import { z } from 'zod';
 import { usableFromRam } from './memory-advice.js';
 import type { WorkerEntry } from './worker-entry.js';
 
-const label = z.string().trim().min(1).max(64).regex(/^[\w.:/=+-]+$/, 'letters, digits and . _ : / = + - only');
+const label = z
+  .string()
+  .trim()
+  .min(1)
+  .max(64)
+  .regex(/^[\w.:/=+-]+$/, 'letters, digits and . _ : / = + - only');
 
 /** `placement` on a run or a sweep's base: train only on this worker / one with ≥ N GB of RAM / with all these labels. */
 export const placementSchema = z.strictObject({
@@ -25,7 +30,11 @@ export interface Requirement {
 }
 
 /** The requirement of a run, from its placement and its memory estimate (null when there is none). */
-export function requirementOf(placement: Placement | undefined, estimateGb: number | null, margin: number): Requirement {
+export function requirementOf(
+  placement: Placement | undefined,
+  estimateGb: number | null,
+  margin: number,
+): Requirement {
   const r: Requirement = {};
   if (placement?.worker) r.worker = placement.worker;
   if (placement?.min_memory_gb) r.minTotalGb = placement.min_memory_gb;
@@ -36,7 +45,12 @@ export function requirementOf(placement: Placement | undefined, estimateGb: numb
 }
 
 export function isUnconstrained(r: Requirement): boolean {
-  return r.worker === undefined && r.minTotalGb === undefined && r.minUsableGb === undefined && r.labels === undefined;
+  return (
+    r.worker === undefined &&
+    r.minTotalGb === undefined &&
+    r.minUsableGb === undefined &&
+    r.labels === undefined
+  );
 }
 
 export const gbOf = (bytes: number) => Math.round((bytes / 1e9) * 100) / 100;
@@ -47,7 +61,10 @@ export function usableGbOf(w: Pick<WorkerEntry, 'totalMemoryBytes'>): number {
 }
 
 /** Whether a worker offers what the requirement asks (its state aside). */
-export function satisfies(r: Requirement, w: Pick<WorkerEntry, 'name' | 'totalMemoryBytes' | 'labels'>): boolean {
+export function satisfies(
+  r: Requirement,
+  w: Pick<WorkerEntry, 'name' | 'totalMemoryBytes' | 'labels'>,
+): boolean {
   if (r.worker !== undefined && r.worker !== w.name) return false;
   if (r.minTotalGb !== undefined && gbOf(w.totalMemoryBytes) < r.minTotalGb) return false;
   if (r.minUsableGb !== undefined && usableGbOf(w) < r.minUsableGb) return false;
@@ -73,7 +90,12 @@ export const SHARED_RUNS_QUEUE = 'runs';
  */
 export function queueNameFor(r: Requirement): string {
   if (isUnconstrained(r)) return SHARED_RUNS_QUEUE;
-  const canonical = JSON.stringify([r.worker ?? null, r.minTotalGb ?? null, r.minUsableGb ?? null, r.labels ?? []]);
+  const canonical = JSON.stringify([
+    r.worker ?? null,
+    r.minTotalGb ?? null,
+    r.minUsableGb ?? null,
+    r.labels ?? [],
+  ]);
   const readable = [
     r.worker !== undefined ? `w.${r.worker}` : '',
     r.minUsableGb !== undefined ? `u${r.minUsableGb}` : '',

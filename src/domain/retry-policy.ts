@@ -13,7 +13,8 @@ import { assertNever } from './run-status.js';
  * - worker_error: the worker itself failed (SQLITE_BUSY, ENOSPC, EIO on the run folder): never the run's fault.
  * - stopped: cancelled or early stopped; final by definition.
  */
-export type FailureClass = 'permanent' | 'trainer_failure' | 'out_of_memory' | 'interrupted' | 'worker_error' | 'stopped';
+export type FailureClass =
+  'permanent' | 'trainer_failure' | 'out_of_memory' | 'interrupted' | 'worker_error' | 'stopped';
 
 /** What an out-of-memory decision reads from the run: its on_oom choice and the reductions already tried. */
 export interface OomContext {
@@ -44,7 +45,11 @@ export const MIN_WORKER_ERROR_ATTEMPTS = 2;
  * Exponential backoff with equal jitter, capped: strike 1 waits base/2..base, strike 2 base..2·base, and so on,
  * never more than maxDelayMs. `random` is in [0, 1) (Math.random in production, fixed in tests).
  */
-export function backoffMs(strike: number, s: Pick<RetrySettings, 'baseDelayMs' | 'maxDelayMs'>, random: number): number {
+export function backoffMs(
+  strike: number,
+  s: Pick<RetrySettings, 'baseDelayMs' | 'maxDelayMs'>,
+  random: number,
+): number {
   const exp = Math.min(s.maxDelayMs, s.baseDelayMs * 2 ** Math.max(0, strike - 1));
   const r = Math.min(Math.max(random, 0), 1);
   return Math.round(exp / 2 + (exp / 2) * r);
@@ -56,29 +61,71 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
  * `strike` counts failures of this class for the run, this one included (1 for the first). `detail` is what
  * happened, in words; it starts the decision's reason, which the run's history shows.
  */
-export function decideRetry(failure: FailureClass, strike: number, s: RetrySettings, detail: string, random = Math.random(), oom: OomContext = { onOom: undefined, reductionsTried: 0 }): RetryDecision {
+export function decideRetry(
+  failure: FailureClass,
+  strike: number,
+  s: RetrySettings,
+  detail: string,
+  random = Math.random(),
+  oom: OomContext = { onOom: undefined, reductionsTried: 0 },
+): RetryDecision {
   switch (failure) {
     case 'out_of_memory':
-      if (oom.onOom !== 'reduce') return { action: 'fail', reason: `${detail}; not retried: it would run out of memory again at the same settings (on_oom: "reduce" retries with smaller ones)` };
-      if (oom.reductionsTried >= MAX_OOM_REDUCTIONS) return { action: 'fail', reason: `${detail}; ${oom.reductionsTried} of ${MAX_OOM_REDUCTIONS} smaller retries (on_oom reduce) used: not retried` };
-      return { action: 'retry', delayMs: 0, reason: `${detail}; on_oom reduce: retry ${oom.reductionsTried + 1} of ${MAX_OOM_REDUCTIONS} with smaller settings` };
+      if (oom.onOom !== 'reduce')
+        return {
+          action: 'fail',
+          reason: `${detail}; not retried: it would run out of memory again at the same settings (on_oom: "reduce" retries with smaller ones)`,
+        };
+      if (oom.reductionsTried >= MAX_OOM_REDUCTIONS)
+        return {
+          action: 'fail',
+          reason: `${detail}; ${oom.reductionsTried} of ${MAX_OOM_REDUCTIONS} smaller retries (on_oom reduce) used: not retried`,
+        };
+      return {
+        action: 'retry',
+        delayMs: 0,
+        reason: `${detail}; on_oom reduce: retry ${oom.reductionsTried + 1} of ${MAX_OOM_REDUCTIONS} with smaller settings`,
+      };
     case 'stopped':
       return { action: 'final', reason: detail };
     case 'permanent':
       return { action: 'fail', reason: `${detail}; not retried: the same command would fail the same way` };
     case 'interrupted':
-      return { action: 'resume', delayMs: s.resumeDelayMs, reason: `${detail}; resumes from its newest checkpoint in ${seconds(s.resumeDelayMs)}` };
+      return {
+        action: 'resume',
+        delayMs: s.resumeDelayMs,
+        reason: `${detail}; resumes from its newest checkpoint in ${seconds(s.resumeDelayMs)}`,
+      };
     case 'trainer_failure':
       return limited(detail, strike, s.maxAttempts, s, random, 'MAX_ATTEMPTS');
     case 'worker_error':
-      return limited(detail, strike, Math.max(MIN_WORKER_ERROR_ATTEMPTS, s.maxAttempts), s, random, 'worker errors allowed');
+      return limited(
+        detail,
+        strike,
+        Math.max(MIN_WORKER_ERROR_ATTEMPTS, s.maxAttempts),
+        s,
+        random,
+        'worker errors allowed',
+      );
     default:
       return assertNever(failure, 'failure class');
   }
 }
 
-function limited(detail: string, strike: number, limit: number, s: RetrySettings, random: number, what: string): RetryDecision {
-  if (strike >= limit) return { action: 'fail', reason: `${detail}; ${strike} of ${limit} (${what}): not retried` };
+function limited(
+  detail: string,
+  strike: number,
+  limit: number,
+  s: RetrySettings,
+  random: number,
+  what: string,
+): RetryDecision {
+  if (strike >= limit)
+    return { action: 'fail', reason: `${detail}; ${strike} of ${limit} (${what}): not retried` };
   const delayMs = backoffMs(strike, s, random);
-  return { action: 'retry', delayMs, reason: `${detail}; ${strike} of ${limit}: retrying in ${seconds(delayMs)}` };
+  return {
+    action: 'retry',
+    delayMs,
+    reason: `${detail}; ${strike} of ${limit}: retrying in ${seconds(delayMs)}`,
+  };
 }

@@ -3,9 +3,8 @@ import { z } from 'zod';
 
 import { type FieldIssue, RequestValidationError } from './errors.js';
 import { type FollowUpRequest, parseFollowUpList } from './follow-up-request.js';
+import { type Method, METHOD_INFO, type MethodFamily, METHODS, type TrainMode } from './methods.js';
 import { type Placement, placementSchema } from './placement.js';
-import { safeString } from './safe-string.js';
-import { METHOD_INFO, METHODS, type Method, type MethodFamily, type TrainMode } from './methods.js';
 import {
   appliesTo,
   BUILTIN_REWARD_FUNCTIONS,
@@ -14,8 +13,18 @@ import {
   REJECTED_OPTIONS,
   RUN_OPTIONS,
 } from './run-options.js';
+import { safeString } from './safe-string.js';
 
-export const SERVICE_FIELDS = ['method', 'name', 'tags', 'priority', 'fuse', 'on_oom', 'after', 'placement'] as const;
+export const SERVICE_FIELDS = [
+  'method',
+  'name',
+  'tags',
+  'priority',
+  'fuse',
+  'on_oom',
+  'after',
+  'placement',
+] as const;
 
 /** A validated, normalised run request: mlx-lm-lora's own keys plus the service fields. */
 export interface RunRequest {
@@ -43,7 +52,6 @@ export interface ParsedRunRequest {
   request: RunRequest;
   warnings: FieldIssue[];
 }
-
 
 const commaList = (s: string) =>
   s
@@ -122,7 +130,14 @@ function optionSchema(o: OptionSpec): z.ZodType {
 const serviceShape = {
   name: z.string().trim().min(1).max(200).optional(),
   tags: z
-    .array(z.string().trim().min(1).max(64).regex(/^[\w.:/=+-]+$/, 'letters, digits and . _ : / = + - only'))
+    .array(
+      z
+        .string()
+        .trim()
+        .min(1)
+        .max(64)
+        .regex(/^[\w.:/=+-]+$/, 'letters, digits and . _ : / = + - only'),
+    )
     .max(32)
     .default([]),
   priority: z.number().int().min(0).max(100).default(0),
@@ -145,31 +160,49 @@ function buildSchema(method: Method) {
 }
 
 type Ctx = z.RefinementCtx;
-const issue = (ctx: Ctx, path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+const issue = (ctx: Ctx, path: string, message: string) =>
+  ctx.addIssue({ code: 'custom', path: [path], message });
 
 function crossFieldRules(method: Method, r: Record<string, unknown>, ctx: Ctx): void {
   const info = METHOD_INFO[method];
   if ((r.iters === undefined) === (r.epochs === undefined)) {
-    issue(ctx, r.iters === undefined ? 'iters' : 'epochs', 'exactly one of iters or epochs is required (upstream crashes without either)');
+    issue(
+      ctx,
+      r.iters === undefined ? 'iters' : 'epochs',
+      'exactly one of iters or epochs is required (upstream crashes without either)',
+    );
   }
   for (const [key, value] of Object.entries(info.fixed ?? {})) {
-    if (r[key] !== undefined && r[key] !== value) issue(ctx, key, `method ${method} means ${key}=${value}; use method grpo for other values`);
+    if (r[key] !== undefined && r[key] !== value)
+      issue(ctx, key, `method ${method} means ${key}=${value}; use method grpo for other values`);
   }
   for (const key of info.requires ?? []) {
     if (r[key] === undefined) issue(ctx, key, `is required for method ${method}`);
   }
   if (method === 'dapo' && typeof r.epsilon_high === 'number') {
     const eps = typeof r.epsilon === 'number' ? r.epsilon : 1e-4;
-    if (r.epsilon_high <= eps) issue(ctx, 'epsilon_high', `must be greater than epsilon (${eps}) for DAPO's clip-higher`);
+    if (r.epsilon_high <= eps)
+      issue(ctx, 'epsilon_high', `must be greater than epsilon (${eps}) for DAPO's clip-higher`);
   }
   if (info.judge && typeof r.judge === 'string' && r.judge.trim().toLowerCase() === 'human') {
-    issue(ctx, 'judge', '"human" cannot work from the CLI upstream (it is loaded as a model name); give a judge model');
+    issue(
+      ctx,
+      'judge',
+      '"human" cannot work from the CLI upstream (it is loaded as a model name); give a judge model',
+    );
   }
   if (r.test === true && info.testBroken) {
     issue(ctx, 'test', `--test crashes for train mode ${info.trainMode} in mlx-lm-lora 3.1.2; leave it off`);
   }
-  if (['load_in_4bits', 'load_in_6bits', 'load_in_8bits', 'load_in_mxfp4'].filter((k) => r[k] === true).length > 1) {
-    issue(ctx, 'load_in_4bits', 'choose at most one of load_in_4bits, load_in_6bits, load_in_8bits, load_in_mxfp4');
+  if (
+    ['load_in_4bits', 'load_in_6bits', 'load_in_8bits', 'load_in_mxfp4'].filter((k) => r[k] === true).length >
+    1
+  ) {
+    issue(
+      ctx,
+      'load_in_4bits',
+      'choose at most one of load_in_4bits, load_in_6bits, load_in_8bits, load_in_mxfp4',
+    );
   }
   if (r.lm_studio_name !== undefined && r.fuse !== true) {
     issue(ctx, 'lm_studio_name', 'needs fuse: true (only a fused model is sent to LM Studio)');
@@ -186,14 +219,22 @@ function rewardRules(r: Record<string, unknown>, ctx: Ctx): void {
       seen.add(f);
       const builtin = (BUILTIN_REWARD_FUNCTIONS as readonly string[]).includes(f);
       if (!builtin && r.reward_functions_file === undefined) {
-        issue(ctx, 'reward_functions', `unknown reward function "${f}" (built-in: ${BUILTIN_REWARD_FUNCTIONS.join(', ')}; others need reward_functions_file). Upstream would skip training and still exit 0`);
+        issue(
+          ctx,
+          'reward_functions',
+          `unknown reward function "${f}" (built-in: ${BUILTIN_REWARD_FUNCTIONS.join(', ')}; others need reward_functions_file). Upstream would skip training and still exit 0`,
+        );
       }
     }
   }
   const weights = r.reward_weights as number[] | undefined;
   const count = fns?.length ?? BUILTIN_REWARD_FUNCTIONS.length;
   if (weights && weights.length !== count) {
-    issue(ctx, 'reward_weights', `has ${weights.length} weight(s) for ${count} reward function(s)${fns ? '' : ' (the five built-ins by default)'}`);
+    issue(
+      ctx,
+      'reward_weights',
+      `has ${weights.length} weight(s) for ${count} reward function(s)${fns ? '' : ' (the five built-ins by default)'}`,
+    );
   }
 }
 
@@ -224,8 +265,13 @@ function keyIssues(method: Method, mode: TrainMode, input: Record<string, unknow
     if (spec && appliesTo(spec, mode)) continue;
     const rejected = REJECTED_OPTIONS[key];
     if (rejected) issues.push({ path: key, message: `not accepted: ${rejected}` });
-    else if (key === 'train_mode') issues.push({ path: key, message: 'set method instead (train_mode is derived from it)' });
-    else if (spec) issues.push({ path: key, message: `does not apply to method ${method} (it applies to ${modesOf(spec)})` });
+    else if (key === 'train_mode')
+      issues.push({ path: key, message: 'set method instead (train_mode is derived from it)' });
+    else if (spec)
+      issues.push({
+        path: key,
+        message: `does not apply to method ${method} (it applies to ${modesOf(spec)})`,
+      });
     else issues.push({ path: key, message: `unknown option${suggest(key)}` });
   }
   return issues;
@@ -269,7 +315,10 @@ function recommendedRangeWarnings(mode: TrainMode, r: Record<string, unknown>): 
     const v = r[o.key];
     if (!o.recommended || typeof v !== 'number' || !appliesTo(o, mode)) continue;
     if (v < o.recommended.min || v > o.recommended.max) {
-      warnings.push({ path: o.key, message: `${v} is outside the recommended range ${o.recommended.min} to ${o.recommended.max}` });
+      warnings.push({
+        path: o.key,
+        message: `${v} is outside the recommended range ${o.recommended.min} to ${o.recommended.max}`,
+      });
     }
   }
   if (r.train_type === 'full' && r.lora_parameters !== undefined) {

@@ -1,9 +1,9 @@
 // The run record and its history rows (events, attempts, metrics, sweeps) as the rest of the service sees them.
 import type { FieldIssue } from './errors.js';
-import type { MetricPoint } from './metric-point.js';
 import type { Method, TrainMode } from './methods.js';
-import type { OutOfMemory, RunMemory } from './run-memory.js';
+import type { MetricPoint } from './metric-point.js';
 import type { RunEnvironment } from './run-environment.js';
+import type { OutOfMemory, RunMemory } from './run-memory.js';
 import type { RunRequest } from './run-request.js';
 import type { RunStatus } from './run-status.js';
 

@@ -1,15 +1,14 @@
 // The sweep body: its zod schema, grid expansion and seeded random sampling into an ordered list of combinations.
 import { z } from 'zod';
 
-import { type FollowUpRequest, parseFollowUpList } from './follow-up-request.js';
-
 import { type FieldIssue, RequestValidationError } from './errors.js';
+import { type FollowUpRequest, parseFollowUpList } from './follow-up-request.js';
 import { type EarlyStopping, earlyStoppingSchema } from './median-stopping.js';
 import { resolveMetric } from './method-metrics.js';
 import { isMethod, type Method } from './methods.js';
+import { placementSchema } from './placement.js';
 import { METRIC_SPLITS, type MetricGoal, type MetricSplit } from './run.js';
 import { OPTION_BY_KEY, REJECTED_OPTIONS } from './run-options.js';
-import { placementSchema } from './placement.js';
 import { SERVICE_FIELDS, zodIssues } from './run-request.js';
 
 /** A sweep never expands to more runs than this (each combination is validated before anything is queued). */
@@ -28,7 +27,8 @@ const range = z
     const bad = (message: string) => ctx.addIssue({ code: 'custom', message });
     if (!(r.min < r.max)) bad(`min (${r.min}) must be less than max (${r.max})`);
     if (r.log && r.min <= 0) bad('log sampling needs min > 0');
-    if (r.int && !(Number.isInteger(r.min) && Number.isInteger(r.max))) bad('int sampling needs integer min and max');
+    if (r.int && !(Number.isInteger(r.min) && Number.isInteger(r.max)))
+      bad('int sampling needs integer min and max');
   });
 export type SweepRange = z.infer<typeof range>;
 
@@ -42,7 +42,10 @@ export const sweepBodySchema = z
     grid: z.record(z.string(), gridValues).optional(),
     random: z
       .strictObject({
-        params: z.record(z.string(), z.union([range, choices], 'must be {min, max, log?, int?} or a list of choices')),
+        params: z.record(
+          z.string(),
+          z.union([range, choices], 'must be {min, max, log?, int?} or a list of choices'),
+        ),
         samples: z.number().int().min(1).max(MAX_SWEEP_RUNS),
         seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
       })
@@ -61,12 +64,26 @@ export const sweepBodySchema = z
     placement: placementSchema.optional(),
   })
   .superRefine((s, ctx) => {
-    if (s.placement && 'placement' in s.base) ctx.addIssue({ code: 'custom', path: ['placement'], message: 'is also in base; give placement in one place' });
+    if (s.placement && 'placement' in s.base)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['placement'],
+        message: 'is also in base; give placement in one place',
+      });
     if (s.early_stopping && s.metric.split === 'test') {
-      ctx.addIssue({ code: 'custom', path: ['early_stopping'], message: 'needs a metric reported during training; test metrics come only at the end' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['early_stopping'],
+        message: 'needs a metric reported during training; test metrics come only at the end',
+      });
     }
     const params = Object.keys(s.grid ?? {}).length + Object.keys(s.random?.params ?? {}).length;
-    if (params === 0) ctx.addIssue({ code: 'custom', path: ['grid'], message: 'give grid and/or random with at least one parameter to vary' });
+    if (params === 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['grid'],
+        message: 'give grid and/or random with at least one parameter to vary',
+      });
   });
 
 export interface SweepMetric {
@@ -112,11 +129,16 @@ export function parseSweepSpec(input: unknown): SweepSpec {
     ...duplicateIssues(s.grid ?? {}),
   ];
   for (const p of Object.keys(s.random?.params ?? {})) {
-    if (s.grid && p in s.grid) issues.push({ path: `random.params.${p}`, message: `is also in grid; vary ${p} in one place` });
+    if (s.grid && p in s.grid)
+      issues.push({ path: `random.params.${p}`, message: `is also in grid; vary ${p} in one place` });
   }
   const metric = sweepMetric(s, issues);
   if (issues.length > 0) throw new RequestValidationError(issues);
-  const spec: SweepSpec = { base: s.placement ? { ...s.base, placement: s.placement } : s.base, grid: s.grid ?? {}, metric };
+  const spec: SweepSpec = {
+    base: s.placement ? { ...s.base, placement: s.placement } : s.base,
+    grid: s.grid ?? {},
+    metric,
+  };
   if (s.name !== undefined) spec.name = s.name;
   if (s.random) spec.random = { params: s.random.params, samples: s.random.samples, seed: s.random.seed };
   if (s.max_runs !== undefined) spec.max_runs = s.max_runs;
@@ -131,7 +153,11 @@ export function parseSweepSpec(input: unknown): SweepSpec {
  * name is refused now rather than ending a long sweep with no best run. The same metric drives early stopping.
  */
 function sweepMetric(s: z.infer<typeof sweepBodySchema>, issues: FieldIssue[]): SweepMetric {
-  const fallback = { name: s.metric.name, split: s.metric.split ?? defaultSplit(s.metric.name), goal: s.metric.goal };
+  const fallback = {
+    name: s.metric.name,
+    split: s.metric.split ?? defaultSplit(s.metric.name),
+    goal: s.metric.goal,
+  };
   const methods = sweepMethods(s);
   // Without a valid method the run requests themselves are refused (method is required); nothing to check against.
   if (methods.length === 0) return fallback;
@@ -141,7 +167,10 @@ function sweepMetric(s: z.infer<typeof sweepBodySchema>, issues: FieldIssue[]): 
     return fallback;
   }
   if (s.early_stopping && r.split === 'test') {
-    issues.push({ path: 'early_stopping', message: `needs a metric reported during training; ${r.name} is reported only at test time` });
+    issues.push({
+      path: 'early_stopping',
+      message: `needs a metric reported during training; ${r.name} is reported only at test time`,
+    });
   }
   return { name: r.name, split: r.split, goal: s.metric.goal };
 }
@@ -157,10 +186,14 @@ function sweepMethods(s: z.infer<typeof sweepBodySchema>): Method[] {
 function paramIssue(param: string): string | undefined {
   const [head = '', sub, ...rest] = param.split('.');
   if (sub !== undefined) {
-    if (OPTION_BY_KEY.get(head)?.kind !== 'object') return `${head} is not an object option, so ${param} cannot be varied`;
-    return rest.length > 0 || sub.length === 0 ? 'only one level of nesting is supported (e.g. lora_parameters.rank)' : undefined;
+    if (OPTION_BY_KEY.get(head)?.kind !== 'object')
+      return `${head} is not an object option, so ${param} cannot be varied`;
+    return rest.length > 0 || sub.length === 0
+      ? 'only one level of nesting is supported (e.g. lora_parameters.rank)'
+      : undefined;
   }
-  if (param === 'method' || (SERVICE_FIELDS as readonly string[]).includes(param) || OPTION_BY_KEY.has(param)) return undefined;
+  if (param === 'method' || (SERVICE_FIELDS as readonly string[]).includes(param) || OPTION_BY_KEY.has(param))
+    return undefined;
   const rejected = REJECTED_OPTIONS[param];
   if (rejected) return `not accepted: ${rejected}`;
   const snake = param.toLowerCase().replace(/-/g, '_');
@@ -205,7 +238,10 @@ export function expandSweep(spec: SweepSpec): SweepCombination[] {
   if (count > cap) {
     const path = spec.max_runs !== undefined && spec.max_runs < MAX_SWEEP_RUNS ? 'max_runs' : 'grid';
     throw new RequestValidationError([
-      { path, message: `the sweep expands to ${count} runs; the cap is ${cap}${path === 'max_runs' ? ' (max_runs)' : ' per sweep'}` },
+      {
+        path,
+        message: `the sweep expands to ${count} runs; the cap is ${cap}${path === 'max_runs' ? ' (max_runs)' : ' per sweep'}`,
+      },
     ]);
   }
   const samples = spec.random ? sampleRandom(spec.random) : [{}];
@@ -244,17 +280,21 @@ function drawOne(dist: SweepRange | unknown[], next: () => number): unknown {
   if (Array.isArray(dist)) return dist[Math.floor(next() * dist.length)];
   const { min, max, log, int } = dist;
   if (int) {
-    const v = log ? Math.floor(Math.exp(Math.log(min) + next() * (Math.log(max + 1) - Math.log(min)))) : min + Math.floor(next() * (max - min + 1));
+    const v = log
+      ? Math.floor(Math.exp(Math.log(min) + next() * (Math.log(max + 1) - Math.log(min))))
+      : min + Math.floor(next() * (max - min + 1));
     return Math.min(max, Math.max(min, v));
   }
-  const v = log ? Math.exp(Math.log(min) + next() * (Math.log(max) - Math.log(min))) : min + next() * (max - min);
+  const v = log
+    ? Math.exp(Math.log(min) + next() * (Math.log(max) - Math.log(min)))
+    : min + next() * (max - min);
   // Six significant digits keep configs and CSV readable; clamping keeps rounding inside the range.
   return Math.min(max, Math.max(min, Number(v.toPrecision(6))));
 }
 
 /** mulberry32, seeded from both halves of a safe integer: small, fast, and the same on every platform. */
 function prng(seed: number): () => number {
-  let a = (seed % 2 ** 32 ^ Math.floor(seed / 2 ** 32)) >>> 0;
+  let a = ((seed % 2 ** 32) ^ Math.floor(seed / 2 ** 32)) >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
@@ -265,7 +305,10 @@ function prng(seed: number): () => number {
 }
 
 /** The run request body of one combination: the base with the varied values set (dotted keys go one level in). */
-export function applyValues(base: Record<string, unknown>, values: Record<string, unknown>): Record<string, unknown> {
+export function applyValues(
+  base: Record<string, unknown>,
+  values: Record<string, unknown>,
+): Record<string, unknown> {
   const body: Record<string, unknown> = { ...base };
   for (const [param, value] of Object.entries(values)) {
     const dot = param.indexOf('.');
@@ -290,9 +333,11 @@ export function describeValues(values: Record<string, unknown>): string {
 
 /** JSON with object keys sorted, so equal values compare equal whatever their key order. */
 export function stableJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    typeof v === 'object' && v !== null && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  ) ?? 'undefined';
+  return (
+    JSON.stringify(value, (_k, v: unknown) =>
+      typeof v === 'object' && v !== null && !Array.isArray(v)
+        ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+        : v,
+    ) ?? 'undefined'
+  );
 }

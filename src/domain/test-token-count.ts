@@ -72,7 +72,10 @@ export interface TestTokens {
 
 /** The step's last marked line; null when there is none or it does not hold two non-negative integers. */
 export function parseTestTokens(stdout: string): TestTokens | null {
-  const line = stdout.split('\n').filter((l) => l.startsWith(TEST_TOKENS_MARK)).at(-1);
+  const line = stdout
+    .split('\n')
+    .filter((l) => l.startsWith(TEST_TOKENS_MARK))
+    .at(-1);
   if (!line) return null;
   try {
     const v = JSON.parse(line.slice(TEST_TOKENS_MARK.length)) as Partial<TestTokens>;

@@ -2,7 +2,14 @@
 import type { Run } from './run.js';
 import type { FinalRunStatus } from './run-status.js';
 
-export const WEBHOOK_EVENTS = ['run.succeeded', 'run.failed', 'run.cancelled', 'sweep.done', 'job.succeeded', 'job.failed'] as const;
+export const WEBHOOK_EVENTS = [
+  'run.succeeded',
+  'run.failed',
+  'run.cancelled',
+  'sweep.done',
+  'job.succeeded',
+  'job.failed',
+] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
 export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
@@ -38,7 +45,14 @@ export interface AttemptResult {
  */
 export function classifyAttempt(r: AttemptResult): 'delivered' | 'refused' | 'retry' {
   if (r.statusCode !== null && r.statusCode >= 200 && r.statusCode < 300) return 'delivered';
-  if (r.statusCode !== null && r.statusCode >= 400 && r.statusCode < 500 && r.statusCode !== 408 && r.statusCode !== 429) return 'refused';
+  if (
+    r.statusCode !== null &&
+    r.statusCode >= 400 &&
+    r.statusCode < 500 &&
+    r.statusCode !== 408 &&
+    r.statusCode !== 429
+  )
+    return 'refused';
   return 'retry';
 }
 
@@ -55,13 +69,25 @@ export function afterAttempt(
   random: number,
 ): { status: DeliveryStatus; nextAttemptAt: number | null; why: string } {
   const kind = classifyAttempt(r);
-  if (kind === 'delivered') return { status: 'delivered', nextAttemptAt: null, why: `delivered (${r.statusCode})` };
-  if (kind === 'refused') return { status: 'failed', nextAttemptAt: null, why: `the receiver refused it (${r.statusCode}); not retried` };
+  if (kind === 'delivered')
+    return { status: 'delivered', nextAttemptAt: null, why: `delivered (${r.statusCode})` };
+  if (kind === 'refused')
+    return {
+      status: 'failed',
+      nextAttemptAt: null,
+      why: `the receiver refused it (${r.statusCode}); not retried`,
+    };
   const exp = Math.min(MAX_DELIVERY_DELAY_MS, baseDelayMs * 2 ** Math.max(0, attempts - 1));
   const next = now + Math.round(exp * (0.5 + 0.5 * Math.min(Math.max(random, 0), 1)));
-  if (attempts >= MAX_DELIVERY_ATTEMPTS) return { status: 'failed', nextAttemptAt: null, why: `given up after ${attempts} attempts` };
-  if (next - createdAt > DELIVERY_WINDOW_MS) return { status: 'failed', nextAttemptAt: null, why: 'given up: 24 hours have passed' };
-  return { status: 'pending', nextAttemptAt: next, why: `attempt ${attempts} failed; next in ${Math.round((next - now) / 1000)} s` };
+  if (attempts >= MAX_DELIVERY_ATTEMPTS)
+    return { status: 'failed', nextAttemptAt: null, why: `given up after ${attempts} attempts` };
+  if (next - createdAt > DELIVERY_WINDOW_MS)
+    return { status: 'failed', nextAttemptAt: null, why: 'given up: 24 hours have passed' };
+  return {
+    status: 'pending',
+    nextAttemptAt: next,
+    why: `attempt ${attempts} failed; next in ${Math.round((next - now) / 1000)} s`,
+  };
 }
 
 /** What a run notification says about the run: enough to act on without another request. */

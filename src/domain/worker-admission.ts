@@ -5,8 +5,15 @@
 // run's request and estimate and one worker's registry entry, and answers null (this worker can take it) or the
 // reason it cannot, worded to follow the worker's name ("studio-1: <reason>").
 import { fitOn } from './memory-advice.js';
-import { describeRequirement, gbOf, isUnconstrained, type Placement, type Requirement, usableGbOf } from './placement.js';
 import { isMethod } from './methods.js';
+import {
+  describeRequirement,
+  gbOf,
+  isUnconstrained,
+  type Placement,
+  type Requirement,
+  usableGbOf,
+} from './placement.js';
 import type { RunRequest } from './run-request.js';
 import { describeWorkerState, isUsable, type WorkerEntry } from './worker-entry.js';
 import { flagSetReason } from './worker-flag-check.js';
@@ -24,7 +31,9 @@ export type WorkerCheck = (subject: AdmissionSubject, worker: WorkerEntry) => st
 
 export const pinnedWorker: WorkerCheck = ({ request }, w) => {
   const pinned = request.placement?.worker;
-  return pinned !== undefined && pinned !== w.name ? `not the pinned worker (placement.worker is ${pinned})` : null;
+  return pinned !== undefined && pinned !== w.name
+    ? `not the pinned worker (placement.worker is ${pinned})`
+    : null;
 };
 
 export const requiredLabels: WorkerCheck = ({ request }, w) => {
@@ -49,12 +58,23 @@ export const memoryFits: WorkerCheck = ({ estimateGb, margin }, w) => {
 
 /** Every check, in the order their reasons are listed. */
 /** The request needs an option (or choice) the worker's installed mlx-lm-lora lacks (issue 13; worker-flag-check.ts). */
-export const trainerFlags: WorkerCheck = ({ request }, w) => (isMethod(request.method) ? flagSetReason(request as RunRequest, w) : null);
+export const trainerFlags: WorkerCheck = ({ request }, w) =>
+  isMethod(request.method) ? flagSetReason(request as RunRequest, w) : null;
 
-export const WORKER_CHECKS: readonly WorkerCheck[] = [pinnedWorker, requiredLabels, minMemory, memoryFits, trainerFlags];
+export const WORKER_CHECKS: readonly WorkerCheck[] = [
+  pinnedWorker,
+  requiredLabels,
+  minMemory,
+  memoryFits,
+  trainerFlags,
+];
 
 /** Why this worker cannot train the run (empty: it can), its state aside. */
-export function reasonsAgainst(subject: AdmissionSubject, worker: WorkerEntry, checks: readonly WorkerCheck[] = WORKER_CHECKS): string[] {
+export function reasonsAgainst(
+  subject: AdmissionSubject,
+  worker: WorkerEntry,
+  checks: readonly WorkerCheck[] = WORKER_CHECKS,
+): string[] {
   return checks.map((check) => check(subject, worker)).filter((r): r is string => r !== null);
 }
 
@@ -70,7 +90,11 @@ export interface Admission {
 }
 
 /** Judges the run against every registered worker; only live, usable ones can be takers. */
-export function admit(subject: AdmissionSubject, entries: readonly WorkerEntry[], checks: readonly WorkerCheck[] = WORKER_CHECKS): Admission {
+export function admit(
+  subject: AdmissionSubject,
+  entries: readonly WorkerEntry[],
+  checks: readonly WorkerCheck[] = WORKER_CHECKS,
+): Admission {
   const takers: WorkerEntry[] = [];
   const refusals: Admission['refusals'] = [];
   let live = 0;
@@ -97,8 +121,18 @@ export function describeRefusals(refusals: Admission['refusals']): string {
 }
 
 /** The admission subject of a stored run: its request and the estimate and margin recorded at submit. */
-export function subjectOfRun(run: { request: AdmissionSubject['request']; memory: { estimate_gb: number | null; margin: number } | null }, margin: number): AdmissionSubject {
-  return { request: run.request, estimateGb: run.memory?.estimate_gb ?? null, margin: run.memory?.margin ?? margin };
+export function subjectOfRun(
+  run: {
+    request: AdmissionSubject['request'];
+    memory: { estimate_gb: number | null; margin: number } | null;
+  },
+  margin: number,
+): AdmissionSubject {
+  return {
+    request: run.request,
+    estimateGb: run.memory?.estimate_gb ?? null,
+    margin: run.memory?.margin ?? margin,
+  };
 }
 
 /**
@@ -106,12 +140,17 @@ export function subjectOfRun(run: { request: AdmissionSubject['request']; memory
  * studio-1 busy with run_…"; null when a live worker that can take it is idle (it is about to). Unconstrained runs:
  * null (see waitingReason for the no-usable-worker case).
  */
-export function placementWaiting(subject: AdmissionSubject, requirement: Requirement, entries: readonly WorkerEntry[]): string | null {
+export function placementWaiting(
+  subject: AdmissionSubject,
+  requirement: Requirement,
+  entries: readonly WorkerEntry[],
+): string | null {
   if (isUnconstrained(requirement)) return null;
   const a = admit(subject, entries);
   const what = `waiting for ${describeRequirement(requirement)}`;
   if (a.takers.some((w) => w.state === 'idle')) return null;
-  if (a.takers.length > 0) return `${what}: ${a.takers.map((w) => `${w.name} busy with ${w.runId ?? 'another job'}`).join(', ')}`;
+  if (a.takers.length > 0)
+    return `${what}: ${a.takers.map((w) => `${w.name} busy with ${w.runId ?? 'another job'}`).join(', ')}`;
   if (entries.length === 0) return `${what}: no worker is running`;
   return `${what}: no live worker can take it now; ${describeRefusals(a.refusals)}`;
 }

@@ -45,7 +45,14 @@ export const workerEntrySchema = z.looseObject({
   /** The installed trainer's flags as its preflight read them (absent from workers that do not publish them). */
   flagSet: flagSetSchema.nullable().optional(),
   /** Where runs train: OS, chip and memory besides the versions (recorded on each run it trains). */
-  environment: z.looseObject({ os: z.string().nullable(), chip: z.string().nullable(), memoryBytes: z.number().nullable() }).nullable().optional(),
+  environment: z
+    .looseObject({
+      os: z.string().nullable(),
+      chip: z.string().nullable(),
+      memoryBytes: z.number().nullable(),
+    })
+    .nullable()
+    .optional(),
 });
 export type WorkerEntry = z.infer<typeof workerEntrySchema>;
 
@@ -73,7 +80,11 @@ export function markLost(entries: readonly WorkerEntry[], now: number, lostMs: n
     const silentMs = now - e.lastSeen;
     if (silentMs <= lostMs) return e;
     const was = describeWorkerState(e);
-    return { ...e, state: 'lost' as const, reason: `silent for ${Math.round(silentMs / 1000)} s (last seen ${was})` };
+    return {
+      ...e,
+      state: 'lost' as const,
+      reason: `silent for ${Math.round(silentMs / 1000)} s (last seen ${was})`,
+    };
   });
 }
 
@@ -86,9 +97,14 @@ export function isUsable(e: Pick<WorkerEntry, 'state'>): boolean {
  * Why a queued run waits when no live worker can take it, e.g. "waiting: no usable worker; vm-1: mlx-lm-lora
  * not installed (...)"; null when a usable worker is registered (the run simply waits its turn).
  */
-export function waitingReason(entries: readonly Pick<WorkerEntry, 'name' | 'state' | 'runId' | 'reason'>[]): string | null {
+export function waitingReason(
+  entries: readonly Pick<WorkerEntry, 'name' | 'state' | 'runId' | 'reason'>[],
+): string | null {
   if (entries.some(isUsable)) return null;
-  if (entries.length === 0) return 'waiting: no worker is running (start one with `npm run worker` or `npm start`)';
-  const why = entries.map((e) => `${e.name}: ${e.state === 'unusable' ? (e.reason ?? 'unusable') : describeWorkerState(e)}`);
+  if (entries.length === 0)
+    return 'waiting: no worker is running (start one with `npm run worker` or `npm start`)';
+  const why = entries.map(
+    (e) => `${e.name}: ${e.state === 'unusable' ? (e.reason ?? 'unusable') : describeWorkerState(e)}`,
+  );
   return `waiting: no usable worker; ${why.join('; ')}`;
 }

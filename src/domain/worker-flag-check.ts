@@ -18,5 +18,7 @@ export function flagSetReason(request: RunRequest, worker: FlagSetWorker): strin
   const set = worker.flagSet;
   if (!set) return null;
   const missing = unsupportedBy(set, request, (o) => effectiveValue(request, o.key, set));
-  return missing.length === 0 ? null : missing.map((u) => describeUnsupported(u, set, worker.name)).join('; ');
+  return missing.length === 0
+    ? null
+    : missing.map((u) => describeUnsupported(u, set, worker.name)).join('; ');
 }

@@ -32,8 +32,9 @@ const hex = (code: number, width: number): string => code.toString(16).toUpperCa
  * Characters escaped inside a double-quoted scalar: the escapes above, then whatever PyYAML's reader refuses
  * raw (C0/C1 controls, DEL, U+FEFF, U+FFFE/U+FFFF and unpaired surrogates, which UTF-8 cannot even carry).
  */
-// eslint-disable-next-line no-control-regex -- control characters are exactly what must be escaped
-const NEEDS_ESCAPE = /[\0-\x1f"\\\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const NEEDS_ESCAPE =
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what must be escaped
+  /[\0-\x1f"\\\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 export function quoteString(s: string): string {
   return `"${s.replace(NEEDS_ESCAPE, (c) => ESCAPES[c] ?? (c.charCodeAt(0) <= 0xff ? `\\x${hex(c.charCodeAt(0), 2)}` : `\\u${hex(c.charCodeAt(0), 4)}`))}"`;
@@ -64,7 +65,8 @@ function scalar(value: unknown): string {
   return quoteString(String(value));
 }
 
-const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isMapping = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 const entriesOf = (o: Record<string, unknown>) => Object.entries(o).filter(([, v]) => v !== undefined);
 
 /** The text after `key:` or `-`: a scalar or empty collection on the same line, else a nested block below. */
@@ -85,7 +87,5 @@ function node(value: unknown, indent: string): string {
 export function stringifyYaml11(doc: Record<string, unknown>): string {
   const entries = entriesOf(doc);
   if (entries.length === 0) return '{}\n';
-  return entries
-    .map(([k, v]) => `${formatKey(k)}:${node(v, '  ')}`)
-    .join('');
+  return entries.map(([k, v]) => `${formatKey(k)}:${node(v, '  ')}`).join('');
 }

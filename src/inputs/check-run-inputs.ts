@@ -39,7 +39,13 @@ function looksLikePath(value: string): boolean {
 }
 
 /** Records a path-policy refusal as an issue (before any existence check, so no file outside leaks); false when refused. */
-async function allowedPath(field: string, resolved: string, deps: InputCheckDeps, issues: FieldIssue[], dataset = false): Promise<boolean> {
+async function allowedPath(
+  field: string,
+  resolved: string,
+  deps: InputCheckDeps,
+  issues: FieldIssue[],
+  dataset = false,
+): Promise<boolean> {
   if (!deps.assertAllowedPath) return true;
   try {
     if (dataset) await assertDatasetAllowed(deps.assertAllowedPath, resolved, field);
@@ -57,14 +63,21 @@ async function checkModel(field: string, value: string, deps: InputCheckDeps, is
   const st = await stat(resolved);
   if (st || looksLikePath(value)) {
     if (!(await allowedPath(field, resolved, deps, issues))) return;
-    if (!st?.isDirectory()) return void issues.push({ path: field, message: `local model directory ${value} does not exist` });
+    if (!st?.isDirectory())
+      return void issues.push({ path: field, message: `local model directory ${value} does not exist` });
     if (!(await stat(path.join(resolved, 'config.json')))) {
-      issues.push({ path: field, message: `${value} has no config.json (upstream raises FileNotFoundError)` });
+      issues.push({
+        path: field,
+        message: `${value} has no config.json (upstream raises FileNotFoundError)`,
+      });
     }
     return;
   }
   if (!HF_REPO_ID.test(value)) {
-    issues.push({ path: field, message: `"${value}" is neither a local directory nor a Hugging Face repo id like owner/name` });
+    issues.push({
+      path: field,
+      message: `"${value}" is neither a local directory nor a Hugging Face repo id like owner/name`,
+    });
   }
 }
 
@@ -88,7 +101,10 @@ async function checkPythonSuffix(value: unknown, issues: FieldIssue[]) {
     // not there (reported by checkFile): judge the name as given
   }
   if (!value.endsWith('.py') || !real.endsWith('.py')) {
-    issues.push({ path: 'reward_functions_file', message: 'must be a Python file ending in .py (upstream imports it with importlib)' });
+    issues.push({
+      path: 'reward_functions_file',
+      message: 'must be a Python file ending in .py (upstream imports it with importlib)',
+    });
   }
 }
 
@@ -141,6 +157,8 @@ export async function checkRunInputs(request: RunRequest, deps: InputCheckDeps):
 
 function featureNames(request: RunRequest): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(request).filter((e): e is [string, string] => e[0].endsWith('_feature') && typeof e[1] === 'string'),
+    Object.entries(request).filter(
+      (e): e is [string, string] => e[0].endsWith('_feature') && typeof e[1] === 'string',
+    ),
   );
 }

@@ -24,7 +24,9 @@ function cachedSnapshot(repoId: string, hubCache: string): string | null {
   } catch {
     return null;
   }
-  const dirs = names.map((n) => path.join(snapshots, n)).filter((d) => fs.existsSync(path.join(d, 'config.json')));
+  const dirs = names
+    .map((n) => path.join(snapshots, n))
+    .filter((d) => fs.existsSync(path.join(d, 'config.json')));
   dirs.sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
   return dirs[0] ?? null;
 }
@@ -45,10 +47,16 @@ export function readModelFacts(model: string, hubCache: string): ModelFacts {
     // An unreadable config: the type stays unknown and upstream reports the problem when the job runs.
   }
   const q = config.quantization as { bits?: unknown; group_size?: unknown } | undefined;
-  const quantization = q && typeof q === 'object' ? { bits: Number(q.bits ?? 4), group_size: Number(q.group_size ?? 64) } : null;
+  const quantization =
+    q && typeof q === 'object' ? { bits: Number(q.bits ?? 4), group_size: Number(q.group_size ?? 64) } : null;
   let weightBytes = 0;
   for (const name of fs.readdirSync(dir)) {
     if (/^model.*\.safetensors$/.test(name)) weightBytes += fs.statSync(path.join(dir, name)).size;
   }
-  return { dir, modelType: typeof config.model_type === 'string' ? config.model_type : null, quantization, weightBytes };
+  return {
+    dir,
+    modelType: typeof config.model_type === 'string' ? config.model_type : null,
+    quantization,
+    weightBytes,
+  };
 }

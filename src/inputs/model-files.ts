@@ -23,12 +23,17 @@ async function weightBytes(dir: string): Promise<number | null> {
 }
 
 /** The folder a model value names: a local directory, or the HF cache snapshot of a repo id (model-facts.ts). */
-export async function modelFolder(value: string, hubCache: string): Promise<{ dir: string } | { error: string }> {
+export async function modelFolder(
+  value: string,
+  hubCache: string,
+): Promise<{ dir: string } | { error: string }> {
   const dir = localModelDir(value, hubCache);
   if (dir) return { dir };
   if (await isDir(path.resolve(value))) return { dir: path.resolve(value) };
   if (!/^[\w.-]+\/[\w.-]+$/.test(value)) return { error: `model ${value} is not a local folder` };
-  return { error: `${value} is not downloaded: no Hugging Face cache entry under ${hubCache} (the worker would download it)` };
+  return {
+    error: `${value} is not downloaded: no Hugging Face cache entry under ${hubCache} (the worker would download it)`,
+  };
 }
 
 /** Reads a model's shape; the error says why it could not (and then no estimate is made). */

@@ -14,12 +14,15 @@ export function createDataResolver(dataDir: string) {
   return async function resolveData(data: string): Promise<string> {
     const m = UPLOAD.exec(data);
     if (data.startsWith('dataset:') && !m) {
-      throw new RequestValidationError([{ path: 'data', message: 'an uploaded dataset is named dataset:<sha256 in hex>' }]);
+      throw new RequestValidationError([
+        { path: 'data', message: 'an uploaded dataset is named dataset:<sha256 in hex>' },
+      ]);
     }
     if (!m) return path.resolve(data);
     const dir = path.join(datasetsDir(dataDir), m[1]!);
     const st = await fs.stat(dir).catch(() => undefined);
-    if (!st?.isDirectory()) throw new RequestValidationError([{ path: 'data', message: `no uploaded dataset ${m[1]}` }]);
+    if (!st?.isDirectory())
+      throw new RequestValidationError([{ path: 'data', message: `no uploaded dataset ${m[1]}` }]);
     return dir;
   };
 }

@@ -1,6 +1,7 @@
 // Estimates a request's peak memory from its model files and dataset lengths, and judges it against the workers.
 import type { DatasetReport } from '../datasets/validate-dataset.js';
 import { suggestChanges, type Suggestion, type WorkerMemory } from '../domain/memory-advice.js';
+import type { TunedMargin } from '../domain/memory-calibration.js';
 import {
   estimateMemory,
   JUDGE_MODES,
@@ -9,11 +10,10 @@ import {
   type MemoryModels,
   REFERENCE_MODES,
 } from '../domain/memory-estimate.js';
-import type { TunedMargin } from '../domain/memory-calibration.js';
 import { METHOD_INFO } from '../domain/methods.js';
 import type { ModelShape } from '../domain/model-shape.js';
-import type { RunRequest } from '../domain/run-request.js';
 import { largestWorker, type RunMemory, runMemory } from '../domain/run-memory.js';
+import type { RunRequest } from '../domain/run-request.js';
 import { readModelShape } from '../inputs/model-files.js';
 
 export interface MemoryDeps {

@@ -7,7 +7,12 @@ import type { Config } from '../shared/config.js';
 
 /** A registered worker's memory: WORKER_MEMORY_GB or its RAM, of which Metal's recommended working set is usable. */
 export function workerMemoryOf(e: Pick<WorkerEntry, 'name' | 'totalMemoryBytes'>): WorkerMemory {
-  return { worker: e.name, totalGb: bytesToGb(e.totalMemoryBytes), usableGb: usableFromRam(e.totalMemoryBytes), source: 'fraction_of_ram' };
+  return {
+    worker: e.name,
+    totalGb: bytesToGb(e.totalMemoryBytes),
+    usableGb: usableFromRam(e.totalMemoryBytes),
+    source: 'fraction_of_ram',
+  };
 }
 
 /**

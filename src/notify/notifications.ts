@@ -12,15 +12,33 @@ export const ENV_WEBHOOK_ID = 'wh_env';
 export const DESKTOP_WEBHOOK_ID = 'wh_desktop';
 
 /** The endpoints the settings define, present exactly while the settings ask for them. Desktop needs macOS. */
-export function syncSettingsEndpoints(db: Db, config: Config, platform: NodeJS.Platform = process.platform): void {
+export function syncSettingsEndpoints(
+  db: Db,
+  config: Config,
+  platform: NodeJS.Platform = process.platform,
+): void {
   const events = [...WEBHOOK_EVENTS];
-  syncWebhook(db, ENV_WEBHOOK_ID, config.webhookUrl ? { url: config.webhookUrl, events, secret: config.webhookSecret ?? null } : null);
-  syncWebhook(db, DESKTOP_WEBHOOK_ID, config.notifyDesktop && platform === 'darwin' ? { url: DESKTOP_URL, events, secret: null } : null);
+  syncWebhook(
+    db,
+    ENV_WEBHOOK_ID,
+    config.webhookUrl ? { url: config.webhookUrl, events, secret: config.webhookSecret ?? null } : null,
+  );
+  syncWebhook(
+    db,
+    DESKTOP_WEBHOOK_ID,
+    config.notifyDesktop && platform === 'darwin' ? { url: DESKTOP_URL, events, secret: null } : null,
+  );
 }
 
-export function startNotifications(db: Db, config: Config, logger: Logger, opts: { desktopCommand?: string; platform?: NodeJS.Platform } = {}): Dispatcher {
+export function startNotifications(
+  db: Db,
+  config: Config,
+  logger: Logger,
+  opts: { desktopCommand?: string; platform?: NodeJS.Platform } = {},
+): Dispatcher {
   syncSettingsEndpoints(db, config, opts.platform);
-  if (config.notifyDesktop && (opts.platform ?? process.platform) !== 'darwin') logger.warn('NOTIFY_DESKTOP is set, but desktop notifications need macOS (osascript); ignored');
+  if (config.notifyDesktop && (opts.platform ?? process.platform) !== 'darwin')
+    logger.warn('NOTIFY_DESKTOP is set, but desktop notifications need macOS (osascript); ignored');
   return startWebhookDispatcher({
     db,
     logger,

@@ -6,7 +6,12 @@ import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
 
 import type { Db } from '../db/client.js';
-import { claimDueDeliveries, type Delivery, recordDeliveryAttempt, setDeliveryBody } from '../db/webhooks-repository.js';
+import {
+  claimDueDeliveries,
+  type Delivery,
+  recordDeliveryAttempt,
+  setDeliveryBody,
+} from '../db/webhooks-repository.js';
 import { afterAttempt, type AttemptResult, noticeTitle } from '../domain/webhooks.js';
 import { renderNotice } from './notice-body.js';
 
@@ -37,7 +42,13 @@ export function signature(secret: string, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
-async function post(url: string, body: string, headers: Record<string, string>, timeoutMs: number, stop: AbortSignal): Promise<AttemptResult> {
+async function post(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+  stop: AbortSignal,
+): Promise<AttemptResult> {
   try {
     const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), stop]);
     const res = await fetch(url, { method: 'POST', body, headers, signal, redirect: 'manual' });
@@ -45,18 +56,26 @@ async function post(url: string, body: string, headers: Record<string, string>, 
     return { statusCode: res.status, error: res.ok ? null : `HTTP ${res.status}` };
   } catch (e) {
     const err = e as Error & { cause?: { code?: string } };
-    const why = err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (err.cause?.code ?? err.message);
+    const why =
+      err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (err.cause?.code ?? err.message);
     return { statusCode: null, error: why };
   }
 }
 
-function showOnDesktop(command: string, title: string, text: string, timeoutMs: number): Promise<AttemptResult> {
+function showOnDesktop(
+  command: string,
+  title: string,
+  text: string,
+  timeoutMs: number,
+): Promise<AttemptResult> {
   const q = (s: string) => `"${s.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
   const script = `display notification ${q(text)} with title ${q(title)}`;
   return new Promise((resolve) => {
     execFile(command, ['-e', script], { timeout: timeoutMs }, (err) => {
       // The desktop answers like an endpoint would: 200, or no answer with the reason.
-      resolve(err ? { statusCode: null, error: `${command}: ${err.message}` } : { statusCode: 200, error: null });
+      resolve(
+        err ? { statusCode: null, error: `${command}: ${err.message}` } : { statusCode: 200, error: null },
+      );
     });
   });
 }
@@ -80,9 +99,17 @@ export function startWebhookDispatcher(o: DispatcherOptions): Dispatcher {
     const started = Date.now();
     let result: AttemptResult;
     if (d.url === DESKTOP_URL) {
-      const parsed = JSON.parse(body) as { run?: { name: string | null; id: string; status: string; error: string | null }; sweep?: { name: string | null; id: string } };
+      const parsed = JSON.parse(body) as {
+        run?: { name: string | null; id: string; status: string; error: string | null };
+        sweep?: { name: string | null; id: string };
+      };
       const subject = parsed.run ?? parsed.sweep ?? { id: d.subject, name: null };
-      result = await showOnDesktop(o.desktopCommand ?? 'osascript', 'mlxq', `${noticeTitle(d.event, subject)}${parsed.run?.error ? ` — ${parsed.run.error}` : ''}`, o.timeoutMs);
+      result = await showOnDesktop(
+        o.desktopCommand ?? 'osascript',
+        'mlxq',
+        `${noticeTitle(d.event, subject)}${parsed.run?.error ? ` — ${parsed.run.error}` : ''}`,
+        o.timeoutMs,
+      );
     } else {
       const headers: Record<string, string> = {
         'content-type': 'application/json',
@@ -96,7 +123,12 @@ export function startWebhookDispatcher(o: DispatcherOptions): Dispatcher {
     if (stop.signal.aborted) return;
     const now = Date.now();
     const next = afterAttempt(result, d.attempts + 1, d.createdAt, now, o.retryBaseMs, random());
-    recordDeliveryAttempt(o.db, d.id, { at: now, statusCode: result.statusCode, error: result.error, ms: now - started }, next);
+    recordDeliveryAttempt(
+      o.db,
+      d.id,
+      { at: now, statusCode: result.statusCode, error: result.error, ms: now - started },
+      next,
+    );
     const log = o.logger.child({ delivery: d.id, webhook: d.webhookId, event: d.event });
     if (next.status === 'delivered') log.info('notification delivered');
     else log.warn({ statusCode: result.statusCode, error: result.error }, next.why);

@@ -37,7 +37,11 @@ export function followUpSource(kind: JobKindName): ReconcileSource {
     isCurrent(db, subject, jobId) {
       const job = getJob(db, subject);
       // A running job's waiting delivery (its worker stalled) is left for the worker, which reclaims or drops it.
-      return job !== undefined && (job.status === 'queued' || job.status === 'running') && followUpJobIdFor(job) === jobId;
+      return (
+        job !== undefined &&
+        (job.status === 'queued' || job.status === 'running') &&
+        followUpJobIdFor(job) === jobId
+      );
     },
     record(db, subject, reason) {
       const job = getJob(db, subject);

@@ -6,8 +6,8 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
 import type { Db } from '../db/client.js';
-import { type JobKind, parseJobId, type QueuedJob } from '../shared/job-kinds.js';
 import { queueNameFor, type Requirement } from '../domain/placement.js';
+import { type JobKind, parseJobId, type QueuedJob } from '../shared/job-kinds.js';
 import { runQueuesOf } from '../shared/run-queues.js';
 
 /** What the reconciler needs to know about one job kind whose delivery SQLite guarantees. */
@@ -46,12 +46,22 @@ const WAITING_KEYS = [
  * One pass: one indexed query per source, then one Redis pipeline (each wanted job's finishedOn, and the ids of
  * all waiting jobs). Only what disagrees is looked at again and fixed.
  */
-export async function reconcileOnce(deps: { db: Db; queue: Queue; redis: Redis; logger: Logger; sources: readonly ReconcileSource[] }): Promise<ReconcileResult> {
+export async function reconcileOnce(deps: {
+  db: Db;
+  queue: Queue;
+  redis: Redis;
+  logger: Logger;
+  sources: readonly ReconcileSource[];
+}): Promise<ReconcileResult> {
   const { db } = deps;
   const queues = runQueuesOf(deps.queue, deps.redis, deps.queue.opts.prefix ?? 'bull');
   const now = Date.now();
   // Each wanted job is looked for in the queue of its placement requirement; waiting jobs in every queue in use.
-  const wanted = deps.sources.flatMap((source) => source.wanted(db, now).map((w) => ({ ...w, source, queue: queues.get(queueNameFor(w.requirement ?? {})) })));
+  const wanted = deps.sources.flatMap((source) =>
+    source
+      .wanted(db, now)
+      .map((w) => ({ ...w, source, queue: queues.get(queueNameFor(w.requirement ?? {})) })),
+  );
   const all = await queues.all();
   const pipeline = deps.redis.pipeline();
   for (const w of wanted) pipeline.hmget(w.queue.toKey(w.job.opts.jobId), 'name', 'finishedOn');
@@ -65,7 +75,7 @@ export async function reconcileOnce(deps: { db: Db; queue: Queue; redis: Redis; 
   for (const [err] of replies) if (err) throw err;
   const values: unknown[] = replies.map(([, v]) => v);
 
-  const toAdd: (typeof wanted[number] & { reason: string })[] = [];
+  const toAdd: ((typeof wanted)[number] & { reason: string })[] = [];
   const stale: { queue: Queue; jobId: string }[] = [];
   wanted.forEach((w, i) => {
     const [name, finishedOn] = values[i] as [string | null, string | null];
@@ -101,7 +111,11 @@ export async function reconcileOnce(deps: { db: Db; queue: Queue; redis: Redis; 
       deps.logger.warn({ subject: a.subject, jobId: a.job.opts.jobId }, a.reason);
     }
   }
-  if (removed.length > 0) deps.logger.warn({ jobs: removed }, 'removed waiting jobs whose run is final, missing or on another attempt');
+  if (removed.length > 0)
+    deps.logger.warn(
+      { jobs: removed },
+      'removed waiting jobs whose run is final, missing or on another attempt',
+    );
   return { readded: readd.map((a) => a.job.opts.jobId), removed };
 }
 
@@ -124,7 +138,14 @@ export interface Reconciler {
 }
 
 /** Runs a pass now, every `intervalMs`, and whenever `redis` (re)connects; one pass at a time. */
-export function startReconciler(deps: { db: Db; queue: Queue; redis: Redis; logger: Logger; sources: readonly ReconcileSource[]; intervalMs: number }): Reconciler {
+export function startReconciler(deps: {
+  db: Db;
+  queue: Queue;
+  redis: Redis;
+  logger: Logger;
+  sources: readonly ReconcileSource[];
+  intervalMs: number;
+}): Reconciler {
   let current: Promise<ReconcileResult | null> | null = null;
   let failing = false;
   let stopped = false;
@@ -138,7 +159,8 @@ export function startReconciler(deps: { db: Db; queue: Queue; redis: Redis; logg
         },
         (err: unknown) => {
           // Once per outage; the next pass comes with the interval or the reconnect.
-          if (!failing) deps.logger.warn({ err: (err as Error).message }, 'queue reconciler pass failed; retrying later');
+          if (!failing)
+            deps.logger.warn({ err: (err as Error).message }, 'queue reconciler pass failed; retrying later');
           failing = true;
           return null;
         },

@@ -34,18 +34,31 @@ export const trainSource: ReconcileSource = {
     return rows.map((r) => ({
       subject: r.id,
       job: nextTrainJob(r, now),
-      requirement: requirementOf(r.placement === null ? undefined : (JSON.parse(r.placement) as Placement), r.estimateGb, r.margin ?? DEFAULT_MEMORY_MARGIN),
+      requirement: requirementOf(
+        r.placement === null ? undefined : (JSON.parse(r.placement) as Placement),
+        r.estimateGb,
+        r.margin ?? DEFAULT_MEMORY_MARGIN,
+      ),
     }));
   },
   stillWanted(db, subject, jobId) {
     const run = getRun(db, subject);
-    return run !== undefined && (run.status === 'queued' || run.status === 'interrupted') && trainJobIdFor(run) === jobId;
+    return (
+      run !== undefined &&
+      (run.status === 'queued' || run.status === 'interrupted') &&
+      trainJobIdFor(run) === jobId
+    );
   },
   isCurrent(db, subject, jobId) {
     const run = getRun(db, subject);
     if (run === undefined) return false;
     // Final runs need no job; a waiting job of another attempt than the run's current one is stale.
-    return run.status !== 'succeeded' && run.status !== 'failed' && run.status !== 'cancelled' && trainJobIdFor(run) === jobId;
+    return (
+      run.status !== 'succeeded' &&
+      run.status !== 'failed' &&
+      run.status !== 'cancelled' &&
+      trainJobIdFor(run) === jobId
+    );
   },
   record(db, subject, reason) {
     recordRunEvent(db, subject, reason);

@@ -8,13 +8,21 @@ import { and, eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { maxLogSeq } from '../db/logs-repository.js';
 import { maxMetricValue } from '../db/metrics-repository.js';
-import { finishAttempt, getRun, listAttempts, recordRunEvent, requireRun, startAttempt, transitionRun } from '../db/runs-repository.js';
+import {
+  finishAttempt,
+  getRun,
+  listAttempts,
+  recordRunEvent,
+  requireRun,
+  startAttempt,
+  transitionRun,
+} from '../db/runs-repository.js';
 import { runAttempts } from '../db/schema.js';
 import { withTransaction } from '../db/transaction.js';
 import { isVerifiedVersion } from '../domain/flag-set.js';
 import { decideRetry } from '../domain/retry-policy.js';
-import { isFinal } from '../domain/run-status.js';
 import type { Run } from '../domain/run.js';
+import { isFinal } from '../domain/run-status.js';
 import type { Config } from '../shared/config.js';
 import type {
   ControlAnswer,
@@ -43,54 +51,131 @@ const EARLY_SLACK_MS = 50;
  * (a retried call) gets the same attempt; a second delivery of the job while the first trains is told `busy`; a job
  * for an attempt already used is `stale`.
  */
-export function startAttemptReport(db: Db, worker: string, body: StartAttemptBody, now = Date.now()): StartOutcome {
+export function startAttemptReport(
+  db: Db,
+  worker: string,
+  body: StartAttemptBody,
+  now = Date.now(),
+): StartOutcome {
   return withTransaction(db, () => {
     const run = requireRun(db, body.runId);
-    const same = db.select().from(runAttempts).where(and(eq(runAttempts.runId, run.id), eq(runAttempts.deliveryId, body.deliveryId))).get();
+    const same = db
+      .select()
+      .from(runAttempts)
+      .where(and(eq(runAttempts.runId, run.id), eq(runAttempts.deliveryId, body.deliveryId)))
+      .get();
     if (same) {
-      if (same.worker !== worker || same.attempt !== run.attempt || run.status !== 'running' || same.finishedAt !== null) {
-        throw new StaleAttemptError(`delivery ${body.deliveryId} started attempt ${same.attempt}, which is over`);
+      if (
+        same.worker !== worker ||
+        same.attempt !== run.attempt ||
+        run.status !== 'running' ||
+        same.finishedAt !== null
+      ) {
+        throw new StaleAttemptError(
+          `delivery ${body.deliveryId} started attempt ${same.attempt}, which is over`,
+        );
       }
       const name = same.resumedFrom === null ? null : path.basename(same.resumedFrom);
       const total = run.progressTotal ?? run.request.iters ?? same.startIteration ?? 0;
       const recorded = recordedCheckpoints(db, run.id).find((c) => c.name === name);
-      const resume = name === null ? null : { name, iteration: same.startIteration ?? 0, total, sha256: recorded?.sha256 ?? null, bytes: recorded?.bytes ?? null };
+      const resume =
+        name === null
+          ? null
+          : {
+              name,
+              iteration: same.startIteration ?? 0,
+              total,
+              sha256: recorded?.sha256 ?? null,
+              bytes: recorded?.bytes ?? null,
+            };
       return started(db, run, resume);
     }
     if (isFinal(run.status)) return { outcome: 'final', status: run.status };
     const n = body.jobAttempt;
     if (run.status === 'running') {
       if (n !== undefined && n < run.attempt) return stale(run, n);
-      return { outcome: 'busy', running: true, delayMs: null, reason: `run ${run.id} is running attempt ${run.attempt} on ${run.worker ?? 'another worker'}` };
+      return {
+        outcome: 'busy',
+        running: true,
+        delayMs: null,
+        reason: `run ${run.id} is running attempt ${run.attempt} on ${run.worker ?? 'another worker'}`,
+      };
     }
     if (n !== undefined && n !== run.attempt + 1) return stale(run, n);
     if (run.cancelRequestedAt !== null) {
-      const cancelled = transitionRun(db, run.id, [run.status], 'cancelled', { finishedAt: now, stopReason: 'cancelled' }, 'cancelled before it started');
+      const cancelled = transitionRun(
+        db,
+        run.id,
+        [run.status],
+        'cancelled',
+        { finishedAt: now, stopReason: 'cancelled' },
+        'cancelled before it started',
+      );
       return { outcome: 'final', status: cancelled.status };
     }
     if (run.notBefore !== null && run.notBefore > now + EARLY_SLACK_MS) {
-      return { outcome: 'busy', running: false, delayMs: run.notBefore - now, reason: `run ${run.id} waits for its retry backoff until ${new Date(run.notBefore).toISOString()}` };
+      return {
+        outcome: 'busy',
+        running: false,
+        delayMs: run.notBefore - now,
+        reason: `run ${run.id} waits for its retry backoff until ${new Date(run.notBefore).toISOString()}`,
+      };
     }
     const resume = resumeFrom(db, run, body.checkpoints ?? []);
     const attempt = run.attempt + 1;
-    const reason = resume ? `attempt ${attempt}, resuming from iteration ${resume.iteration}` : `attempt ${attempt}`;
-    const moved = transitionRun(db, run.id, [run.status], 'running', { worker, startedAt: run.startedAt ?? now, mlxVersion: body.mlxVersion ?? null, error: null, stopReason: null, ...(body.environment ? { environment: body.environment } : {}), warnings: withUnverified(run.warnings, body.mlxVersion ?? null) }, reason);
+    const reason = resume
+      ? `attempt ${attempt}, resuming from iteration ${resume.iteration}`
+      : `attempt ${attempt}`;
+    const moved = transitionRun(
+      db,
+      run.id,
+      [run.status],
+      'running',
+      {
+        worker,
+        startedAt: run.startedAt ?? now,
+        mlxVersion: body.mlxVersion ?? null,
+        error: null,
+        stopReason: null,
+        ...(body.environment ? { environment: body.environment } : {}),
+        warnings: withUnverified(run.warnings, body.mlxVersion ?? null),
+      },
+      reason,
+    );
     const resumedFrom = resume ? path.join(run.adapterPath, resume.name) : null;
-    startAttempt(db, { runId: run.id, attempt: moved.attempt, worker, startedAt: now, resumedFrom, startIteration: resume?.iteration ?? 0 });
-    db.update(runAttempts).set({ deliveryId: body.deliveryId }).where(and(eq(runAttempts.runId, run.id), eq(runAttempts.attempt, moved.attempt))).run();
+    startAttempt(db, {
+      runId: run.id,
+      attempt: moved.attempt,
+      worker,
+      startedAt: now,
+      resumedFrom,
+      startIteration: resume?.iteration ?? 0,
+    });
+    db.update(runAttempts)
+      .set({ deliveryId: body.deliveryId })
+      .where(and(eq(runAttempts.runId, run.id), eq(runAttempts.attempt, moved.attempt)))
+      .run();
     return started(db, moved, resume);
   });
 }
 
 function stale(run: Run, n: number): StartOutcome {
-  return { outcome: 'stale', status: run.status, reason: `the job is for attempt ${n}, the run is ${run.status} at attempt ${run.attempt}: another job carries it` };
+  return {
+    outcome: 'stale',
+    status: run.status,
+    reason: `the job is for attempt ${n}, the run is ${run.status} at attempt ${run.attempt}: another job carries it`,
+  };
 }
 
 /**
  * The newest checkpoint short of the run's total, for a run that trained before: uploaded ones, and the ones the
  * worker holds on its own disk (its own earlier attempt, or the run folder it shares with the control plane).
  */
-function resumeFrom(db: Db, run: Run, offered: NonNullable<StartAttemptBody['checkpoints']>): StartAttemptAnswer['resume'] {
+function resumeFrom(
+  db: Db,
+  run: Run,
+  offered: NonNullable<StartAttemptBody['checkpoints']>,
+): StartAttemptAnswer['resume'] {
   const total = run.progressTotal ?? run.request.iters;
   if (run.attempt === 0 || !total) return null;
   const recorded = recordedCheckpoints(db, run.id).filter((c) => c.iteration < total);
@@ -98,7 +183,13 @@ function resumeFrom(db: Db, run: Run, offered: NonNullable<StartAttemptBody['che
   const best = [...recorded, ...own].sort((a, b) => b.iteration - a.iteration)[0];
   if (!best) return null;
   const upload = recorded.find((c) => c.name === best.name);
-  return { name: best.name, iteration: best.iteration, total, sha256: upload?.sha256 ?? null, bytes: upload?.bytes ?? null };
+  return {
+    name: best.name,
+    iteration: best.iteration,
+    total,
+    sha256: upload?.sha256 ?? null,
+    bytes: upload?.bytes ?? null,
+  };
 }
 
 function started(db: Db, run: Run, resume: StartAttemptAnswer['resume']): StartOutcome {
@@ -122,20 +213,40 @@ function started(db: Db, run: Run, resume: StartAttemptAnswer['resume']): StartO
 }
 
 export function runState(run: Run): RunState {
-  return { status: run.status, attempt: run.attempt, priority: run.priority, notBefore: run.notBefore, error: run.error, request: run.request, memory: run.memory };
+  return {
+    status: run.status,
+    attempt: run.attempt,
+    priority: run.priority,
+    notBefore: run.notBefore,
+    error: run.error,
+    request: run.request,
+    memory: run.memory,
+  };
 }
 
 /** A status change the worker asks for (cancel before start, a preflight failure, a worker error mid-run). */
-export function transitionReport(db: Db, worker: string, runId: string, body: TransitionBody, now = Date.now()): Run {
+export function transitionReport(
+  db: Db,
+  worker: string,
+  runId: string,
+  body: TransitionBody,
+  now = Date.now(),
+): Run {
   return withTransaction(db, () => {
     const run = requireRun(db, runId);
     if (run.status === body.to && run.attempt === body.attempt) return run; // a retried call
-    if (run.attempt !== body.attempt) throw new StaleAttemptError(`run ${runId} is at attempt ${run.attempt}, not ${body.attempt}`);
+    if (run.attempt !== body.attempt)
+      throw new StaleAttemptError(`run ${runId} is at attempt ${run.attempt}, not ${body.attempt}`);
     if (run.status === 'running') requireOpenAttempt(db, runId, body.attempt, worker);
-    const patch = { error: body.error ?? undefined, stopReason: body.stopReason ?? undefined, finishedAt: isFinal(body.to) ? now : undefined };
+    const patch = {
+      error: body.error ?? undefined,
+      stopReason: body.stopReason ?? undefined,
+      finishedAt: isFinal(body.to) ? now : undefined,
+    };
     const moved = transitionRun(db, runId, body.from, body.to, patch, body.reason);
     const row = getAttemptRow(db, runId, body.attempt);
-    if (run.status === 'running' && row && row.finishedAt === null) finishAttempt(db, runId, body.attempt, { outcome: body.to, error: body.error ?? null });
+    if (run.status === 'running' && row && row.finishedAt === null)
+      finishAttempt(db, runId, body.attempt, { outcome: body.to, error: body.error ?? null });
     return moved;
   });
 }
@@ -151,39 +262,115 @@ function checkpointNames(db: Db, runId: string, own: readonly string[]): string[
  * out-of-memory failure gets its record and advice, and with on_oom "reduce" a smaller next attempt (`oom`, decided
  * before the transaction because it reads the model: see finishWithOom).
  */
-export function finishReport(db: Db, config: Config, worker: string, runId: string, body: FinishBody, now = Date.now(), oom: OomDecision | null = null): Run {
+export function finishReport(
+  db: Db,
+  config: Config,
+  worker: string,
+  runId: string,
+  body: FinishBody,
+  now = Date.now(),
+  oom: OomDecision | null = null,
+): Run {
   return withTransaction(db, () => {
     const row = getAttemptRow(db, runId, body.attempt);
     if (row && row.worker === worker && row.finishedAt !== null) return requireRun(db, runId);
     const { run } = requireOpenAttempt(db, runId, body.attempt, worker);
     forgetEarlyStop(db, runId);
-    finishAttempt(db, runId, body.attempt, { outcome: body.outcome, exitCode: body.exitCode ?? null, signal: body.signal ?? null, error: body.outcome === 'failed' ? body.error ?? null : null, finishedAt: now });
-    const base = { exitCode: body.exitCode ?? null, signal: body.signal ?? null, checkpoints: checkpointNames(db, runId, body.checkpoints), peakMemoryGb: maxMetricValue(db, runId, 'peak_memory_gb') };
+    finishAttempt(db, runId, body.attempt, {
+      outcome: body.outcome,
+      exitCode: body.exitCode ?? null,
+      signal: body.signal ?? null,
+      error: body.outcome === 'failed' ? (body.error ?? null) : null,
+      finishedAt: now,
+    });
+    const base = {
+      exitCode: body.exitCode ?? null,
+      signal: body.signal ?? null,
+      checkpoints: checkpointNames(db, runId, body.checkpoints),
+      peakMemoryGb: maxMetricValue(db, runId, 'peak_memory_gb'),
+    };
     const ended = { finishedAt: now, durationMs: now - (run.startedAt ?? now) };
     const settings = retrySettings(config);
     switch (body.outcome) {
       case 'succeeded':
-        return transitionRun(db, runId, 'running', 'succeeded', { ...base, ...ended, adapterFile: path.join(run.adapterPath, 'adapters.safetensors') }, body.reason);
+        return transitionRun(
+          db,
+          runId,
+          'running',
+          'succeeded',
+          { ...base, ...ended, adapterFile: path.join(run.adapterPath, 'adapters.safetensors') },
+          body.reason,
+        );
       case 'cancelled':
-        return transitionRun(db, runId, 'running', 'cancelled', { ...base, ...ended, stopReason: body.stopReason ?? 'cancelled' }, decideRetry('stopped', 1, settings, body.reason).reason);
+        return transitionRun(
+          db,
+          runId,
+          'running',
+          'cancelled',
+          { ...base, ...ended, stopReason: body.stopReason ?? 'cancelled' },
+          decideRetry('stopped', 1, settings, body.reason).reason,
+        );
       case 'interrupted': {
         const d = decideRetry('interrupted', 1, settings, body.reason);
         const delayMs = d.action === 'resume' ? d.delayMs : 0;
-        return transitionRun(db, runId, 'running', 'interrupted', { ...base, stopReason: body.stopReason ?? 'shutdown', notBefore: now + delayMs }, { reason: d.reason, delayMs });
+        return transitionRun(
+          db,
+          runId,
+          'running',
+          'interrupted',
+          { ...base, stopReason: body.stopReason ?? 'shutdown', notBefore: now + delayMs },
+          { reason: d.reason, delayMs },
+        );
       }
       case 'failed': {
         if (oom) {
-          const patch = { ...base, error: oom.error, stopReason: body.stopReason ?? body.reason, outOfMemory: oom.outOfMemory };
+          const patch = {
+            ...base,
+            error: oom.error,
+            stopReason: body.stopReason ?? body.reason,
+            outOfMemory: oom.outOfMemory,
+          };
           // The policy decides whether (on_oom, reductions tried); decideOnOom made the smaller request, if one is left.
-          const d = decideRetry('out_of_memory', 1, settings, 'out of memory', undefined, { onOom: run.request.on_oom, reductionsTried: run.outOfMemory?.reductions.length ?? 0 });
-          if (d.action === 'retry' && oom.retry) return transitionRun(db, runId, 'running', 'interrupted', { ...patch, request: oom.retry.request, argv: oom.retry.argv }, oom.retry.reason);
-          return transitionRun(db, runId, 'running', 'failed', { ...patch, ...ended }, d.action === 'retry' ? 'out of memory; on_oom reduce: nothing left to reduce' : d.reason);
+          const d = decideRetry('out_of_memory', 1, settings, 'out of memory', undefined, {
+            onOom: run.request.on_oom,
+            reductionsTried: run.outOfMemory?.reductions.length ?? 0,
+          });
+          if (d.action === 'retry' && oom.retry)
+            return transitionRun(
+              db,
+              runId,
+              'running',
+              'interrupted',
+              { ...patch, request: oom.retry.request, argv: oom.retry.argv },
+              oom.retry.reason,
+            );
+          return transitionRun(
+            db,
+            runId,
+            'running',
+            'failed',
+            { ...patch, ...ended },
+            d.action === 'retry' ? 'out of memory; on_oom reduce: nothing left to reduce' : d.reason,
+          );
         }
         // Strikes: this run's failed attempts so far, this one included.
         const strike = listAttempts(db, runId).filter((a) => a.outcome === 'failed').length;
-        const d = decideRetry(body.retryable ? 'trainer_failure' : 'permanent', strike, settings, `attempt ${body.attempt} failed (${body.reason})`);
+        const d = decideRetry(
+          body.retryable ? 'trainer_failure' : 'permanent',
+          strike,
+          settings,
+          `attempt ${body.attempt} failed (${body.reason})`,
+        );
         const patch = { ...base, error: body.error ?? null, stopReason: body.stopReason ?? body.reason };
-        if (d.action === 'retry') return transitionRun(db, runId, 'running', 'interrupted', { ...patch, notBefore: now + d.delayMs }, { reason: d.reason, delayMs: d.delayMs });
+        if (d.action === 'retry')
+          return transitionRun(
+            db,
+            runId,
+            'running',
+            'interrupted',
+            { ...patch, notBefore: now + d.delayMs },
+            { reason: d.reason, delayMs: d.delayMs },
+          );
         return transitionRun(db, runId, 'running', 'failed', { ...patch, ...ended }, d.reason);
       }
     }
@@ -199,7 +386,13 @@ export class PermanentWorkerError extends Error {
  * An error of the worker itself while it handled the run (never the trainer's): an open attempt is closed and the
  * retry policy decides (see retry-decisions.ts). A report from a worker whose attempt is not the current one is stale.
  */
-export function workerErrorReport(db: Db, config: Config, worker: string, runId: string, body: WorkerErrorBody): Run | null {
+export function workerErrorReport(
+  db: Db,
+  config: Config,
+  worker: string,
+  runId: string,
+  body: WorkerErrorBody,
+): Run | null {
   return withTransaction(db, () => {
     const run = getRun(db, runId);
     if (!run) return null;
@@ -218,7 +411,8 @@ export function workerErrorReport(db: Db, config: Config, worker: string, runId:
 /** A problem the worker met on the run that does not stop it; recorded as a run event. */
 export function runEventReport(db: Db, worker: string, runId: string, body: RunEventBody): void {
   requireRun(db, runId);
-  if (body.attempt !== null && getAttemptRow(db, runId, body.attempt)?.worker !== worker) throw new StaleAttemptError(`attempt ${body.attempt} of run ${runId} is not ${worker}'s`);
+  if (body.attempt !== null && getAttemptRow(db, runId, body.attempt)?.worker !== worker)
+    throw new StaleAttemptError(`attempt ${body.attempt} of run ${runId} is not ${worker}'s`);
   recordRunEvent(db, runId, body.message);
 }
 
@@ -239,7 +433,14 @@ export function controlAnswer(db: Db, runId: string, attempt: number): ControlAn
  * finishReport for a finish that may be out of memory: the OOM record and the smaller retry are decided first (they
  * read the model's files, so not inside the transaction). `resolveData` is the control plane's own.
  */
-export async function finishAttemptReport(db: Db, config: Config, worker: string, runId: string, body: FinishBody, resolveData: (data: string) => Promise<string>): Promise<Run> {
+export async function finishAttemptReport(
+  db: Db,
+  config: Config,
+  worker: string,
+  runId: string,
+  body: FinishBody,
+  resolveData: (data: string) => Promise<string>,
+): Promise<Run> {
   let oom: OomDecision | null = null;
   const row = getAttemptRow(db, runId, body.attempt);
   if (body.outcome === 'failed' && body.outOfMemory && row?.finishedAt === null) {
@@ -254,5 +455,7 @@ export async function finishAttemptReport(db: Db, config: Config, worker: string
 function withUnverified(warnings: Run['warnings'], version: string | null): Run['warnings'] {
   if (version === null || isVerifiedVersion(version)) return warnings;
   const message = `unverified mlx-lm-lora ${version}: commands were checked against its own parser, output parsing may miss metrics`;
-  return warnings.some((w) => w.message === message) ? warnings : [...warnings, { path: 'mlx-lm-lora', message }];
+  return warnings.some((w) => w.message === message)
+    ? warnings
+    : [...warnings, { path: 'mlx-lm-lora', message }];
 }

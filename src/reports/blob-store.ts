@@ -4,11 +4,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { constants as fsConstants, createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-import { RequestValidationError } from '../domain/errors.js';
 import { UploadTooLargeError } from '../datasets/store-upload.js';
+import { RequestValidationError } from '../domain/errors.js';
 import { hashFile } from '../shared/file-hash.js';
 
 export function blobsDir(dataDir: string): string {
@@ -27,7 +27,12 @@ export async function hasBlob(dataDir: string, sha256: string): Promise<boolean>
  * Stores a stream under its SHA-256. Idempotent: a blob already present is kept and the stream drained. A body
  * whose hash is not `sha256` is refused (400 naming the hash) and leaves nothing behind.
  */
-export async function putBlob(dataDir: string, sha256: string, body: Readable, maxBytes: number): Promise<{ bytes: number; created: boolean }> {
+export async function putBlob(
+  dataDir: string,
+  sha256: string,
+  body: Readable,
+  maxBytes: number,
+): Promise<{ bytes: number; created: boolean }> {
   const dir = blobsDir(dataDir);
   const target = blobPath(dataDir, sha256);
   await fs.mkdir(dir, { recursive: true });
@@ -45,7 +50,10 @@ export async function putBlob(dataDir: string, sha256: string, body: Readable, m
   try {
     await pipeline(body, tap, createWriteStream(temp, { flags: 'wx' }));
     const got = hash.digest('hex');
-    if (got !== sha256) throw new RequestValidationError([{ path: 'sha256', message: `the body's SHA-256 is ${got}, not ${sha256}` }]);
+    if (got !== sha256)
+      throw new RequestValidationError([
+        { path: 'sha256', message: `the body's SHA-256 is ${got}, not ${sha256}` },
+      ]);
     if (await hasBlob(dataDir, sha256)) return { bytes, created: false };
     await fs.rename(temp, target);
     return { bytes, created: true };
@@ -58,7 +66,10 @@ export async function putBlob(dataDir: string, sha256: string, body: Readable, m
  * Stores a file of this machine under its SHA-256 (the local worker's uploads): a copy-on-write clone where the file
  * system has them (APFS), else a copy; written to a temp file and renamed, so a blob present is whole.
  */
-export async function putBlobFromFile(dataDir: string, file: string): Promise<{ sha256: string; bytes: number }> {
+export async function putBlobFromFile(
+  dataDir: string,
+  file: string,
+): Promise<{ sha256: string; bytes: number }> {
   const { sha256, bytes } = await hashFile(file);
   if (await hasBlob(dataDir, sha256)) return { sha256, bytes };
   await fs.mkdir(blobsDir(dataDir), { recursive: true });
@@ -67,7 +78,8 @@ export async function putBlobFromFile(dataDir: string, file: string): Promise<{ 
     await fs.copyFile(file, temp, fsConstants.COPYFILE_FICLONE);
     const got = await hashFile(temp);
     // The file changed while it was copied (the trainer rewrote it): not stored; the next save is.
-    if (got.sha256 !== sha256) throw new RequestValidationError([{ path: 'file', message: `${file} changed while it was stored` }]);
+    if (got.sha256 !== sha256)
+      throw new RequestValidationError([{ path: 'file', message: `${file} changed while it was stored` }]);
     await fs.rename(temp, blobPath(dataDir, sha256));
     return { sha256, bytes };
   } finally {

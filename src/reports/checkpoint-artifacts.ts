@@ -23,7 +23,13 @@ export function checkpointIteration(name: string): number | null {
  * Puts blob `sha256` at `<run adapter folder>/<name>` (temp file, then rename: never half a file). A file of the
  * same size already there (the local worker's own, or an earlier upload) is kept.
  */
-export async function placeRunFile(dataDir: string, run: Run, name: string, sha256: string, bytes: number): Promise<string> {
+export async function placeRunFile(
+  dataDir: string,
+  run: Run,
+  name: string,
+  sha256: string,
+  bytes: number,
+): Promise<string> {
   const target = path.join(run.adapterPath, name);
   const st = await fs.stat(target).catch(() => undefined);
   if (st?.isFile() && st.size === bytes) return target;
@@ -35,10 +41,26 @@ export async function placeRunFile(dataDir: string, run: Run, name: string, sha2
 }
 
 /** Records an uploaded checkpoint file once (a replay finds the row and changes nothing). */
-export function recordCheckpoint(db: Db, runId: string, file: string, sha256: string, bytes: number): Artifact {
+export function recordCheckpoint(
+  db: Db,
+  runId: string,
+  file: string,
+  sha256: string,
+  bytes: number,
+): Artifact {
   const same = listArtifactsOfRun(db, runId).find((a) => a.path === file);
   if (same && same.sha256 === sha256) return same;
-  return recordArtifact(db, { id: newId('art'), runId, jobId: null, kind: 'checkpoint', path: file, isDir: false, bytes, sha256, verified: null });
+  return recordArtifact(db, {
+    id: newId('art'),
+    runId,
+    jobId: null,
+    kind: 'checkpoint',
+    path: file,
+    isDir: false,
+    bytes,
+    sha256,
+    verified: null,
+  });
 }
 
 export interface CheckpointRecord {
@@ -52,7 +74,12 @@ export interface CheckpointRecord {
 export function recordedCheckpoints(db: Db, runId: string): CheckpointRecord[] {
   return listArtifactsOfRun(db, runId)
     .filter((a) => a.kind === 'checkpoint' && !a.isDir)
-    .map((a) => ({ name: path.basename(a.path), sha256: a.sha256, bytes: a.bytes, iteration: checkpointIteration(path.basename(a.path)) }))
+    .map((a) => ({
+      name: path.basename(a.path),
+      sha256: a.sha256,
+      bytes: a.bytes,
+      iteration: checkpointIteration(path.basename(a.path)),
+    }))
     .filter((c): c is CheckpointRecord => c.iteration !== null)
     .sort((a, b) => b.iteration - a.iteration);
 }

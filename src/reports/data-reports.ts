@@ -3,10 +3,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
+import { listArtifactsOfRun } from '../db/artifacts-repository.js';
 import type { Db } from '../db/client.js';
 import { appendLogLines, deleteLogRange } from '../db/logs-repository.js';
 import { insertMetrics } from '../db/metrics-repository.js';
-import { listArtifactsOfRun } from '../db/artifacts-repository.js';
 import { perDb } from '../db/per-db.js';
 import { requireRun, updateRunProgress } from '../db/runs-repository.js';
 import { withTransaction } from '../db/transaction.js';
@@ -34,38 +34,63 @@ export function logChunkReport(db: Db, worker: string, runId: string, body: LogC
     const end = body.offset + body.bytes;
     if (end < held || (end === held && body.bytes > 0)) return { accepted: held, duplicate: true };
     const { run } = requireOpenAttempt(db, runId, body.attempt, worker);
-    if (body.offset > held) throw new ConflictError(`log gap: the control plane holds ${held} bytes of run ${runId}, the chunk starts at ${body.offset}`);
+    if (body.offset > held)
+      throw new ConflictError(
+        `log gap: the control plane holds ${held} bytes of run ${runId}, the chunk starts at ${body.offset}`,
+      );
     appendLogLines(db, runId, body.lines);
     if (body.trim) deleteLogRange(db, runId, body.trim.afterSeq, body.trim.beforeSeq);
     const counted = body.lineCount ?? body.lines.length;
-    updateRunProgress(db, runId, { ...definedProgress(body.progress), logBytes: end, logLines: run.logLines + counted });
+    updateRunProgress(db, runId, {
+      ...definedProgress(body.progress),
+      logBytes: end,
+      logLines: run.logLines + counted,
+    });
     return { accepted: end, duplicate: false };
   });
 }
 
 function definedProgress(p: LogChunkBody['progress']) {
   if (!p) return {};
-  return Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) as NonNullable<LogChunkBody['progress']>;
+  return Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) as NonNullable<
+    LogChunkBody['progress']
+  >;
 }
 
 /**
  * Stores a batch of points (each (attempt, name, split, iteration) once: a repeat overwrites with the same value).
  * A batch replayed after its attempt ended is accepted when every point is already there, refused otherwise.
  */
-export function metricBatchReport(db: Db, worker: string, runId: string, body: MetricBatchBody): { stored: number; duplicate: boolean } {
+export function metricBatchReport(
+  db: Db,
+  worker: string,
+  runId: string,
+  body: MetricBatchBody,
+): { stored: number; duplicate: boolean } {
   const answer = withTransaction(db, () => {
     const row = getAttemptRow(db, runId, body.attempt);
-    if (row?.worker === worker && row.finishedAt !== null && allStored(db, runId, body)) return { stored: 0, duplicate: true };
+    if (row?.worker === worker && row.finishedAt !== null && allStored(db, runId, body))
+      return { stored: 0, duplicate: true };
     requireOpenAttempt(db, runId, body.attempt, worker);
     return { stored: insertMetrics(db, runId, body.attempt, body.points), duplicate: false };
   });
   // After the commit: the sweep's median rule reads the other members' series.
-  if (!answer.duplicate) earlyStopOnMetrics(db, runId, body.attempt, body.points.map((p) => ({ ...p, value: p.value ?? Number.NaN })));
+  if (!answer.duplicate)
+    earlyStopOnMetrics(
+      db,
+      runId,
+      body.attempt,
+      body.points.map((p) => ({ ...p, value: p.value ?? Number.NaN })),
+    );
   return answer;
 }
 
 const hasPoint = perDb((db) =>
-  db.$client.prepare<[string, number, number, string, string], number>('SELECT 1 FROM metrics WHERE run_id = ? AND attempt = ? AND iteration = ? AND split = ? AND name = ?').pluck(),
+  db.$client
+    .prepare<[string, number, number, string, string], number>(
+      'SELECT 1 FROM metrics WHERE run_id = ? AND attempt = ? AND iteration = ? AND split = ? AND name = ?',
+    )
+    .pluck(),
 );
 
 function allStored(db: Db, runId: string, body: MetricBatchBody): boolean {
@@ -77,13 +102,23 @@ function allStored(db: Db, runId: string, body: MetricBatchBody): boolean {
  * Records a file the worker uploaded (its bytes already in the blob store): placed into the run's adapter folder on
  * the control plane, and a checkpoint recorded as an artifact. A replayed record changes nothing.
  */
-export async function artifactReport(db: Db, dataDir: string, worker: string, runId: string, body: ArtifactBody): Promise<{ path: string }> {
-  if (!(await hasBlob(dataDir, body.sha256))) throw new ConflictError(`blob ${body.sha256} is not in the store: PUT /v1/worker/blobs/${body.sha256} first`);
+export async function artifactReport(
+  db: Db,
+  dataDir: string,
+  worker: string,
+  runId: string,
+  body: ArtifactBody,
+): Promise<{ path: string }> {
+  if (!(await hasBlob(dataDir, body.sha256)))
+    throw new ConflictError(
+      `blob ${body.sha256} is not in the store: PUT /v1/worker/blobs/${body.sha256} first`,
+    );
   const run = requireRun(db, runId);
   const file = path.join(run.adapterPath, body.name);
   const row = getAttemptRow(db, runId, body.attempt);
   const ended = row?.worker === worker && row.finishedAt !== null;
-  if (!(ended && (await alreadyPlaced(db, runId, file, body)))) requireOpenAttempt(db, runId, body.attempt, worker);
+  if (!(ended && (await alreadyPlaced(db, runId, file, body))))
+    requireOpenAttempt(db, runId, body.attempt, worker);
   await placeRunFile(dataDir, run, body.name, body.sha256, body.bytes);
   if (body.kind === 'checkpoint') recordCheckpoint(db, runId, file, body.sha256, body.bytes);
   return { path: file };
@@ -91,6 +126,7 @@ export async function artifactReport(db: Db, dataDir: string, worker: string, ru
 
 /** A record replayed after its attempt ended: accepted when it is already in place (nothing would change). */
 async function alreadyPlaced(db: Db, runId: string, file: string, body: ArtifactBody): Promise<boolean> {
-  if (body.kind === 'checkpoint') return listArtifactsOfRun(db, runId).some((a) => a.path === file && a.sha256 === body.sha256);
+  if (body.kind === 'checkpoint')
+    return listArtifactsOfRun(db, runId).some((a) => a.path === file && a.sha256 === body.sha256);
   return (await fs.stat(file).catch(() => undefined))?.size === body.bytes;
 }

@@ -52,7 +52,10 @@ export function createEarlyStopCheck(
   const parsed = earlyStoppingSchema.safeParse(spec.early_stopping);
   const { name, split, goal } = spec.metric ?? {};
   if (!parsed.success || !name || !split || !goal) {
-    log.warn({ sweepId: run.sweepId }, 'the sweep spec has an unusable early_stopping or metric; not checking');
+    log.warn(
+      { sweepId: run.sweepId },
+      'the sweep spec has an unusable early_stopping or metric; not checking',
+    );
     return undefined;
   }
   const rule: EarlyStopping = parsed.data;
@@ -69,12 +72,22 @@ export function createEarlyStopCheck(
     const members = listRuns(db, { sweepId, status: 'succeeded', limit: (sweep?.runCount ?? 0) + 1 }).items;
     const others = members.filter((m) => m.id !== run.id);
     if (others.length < rule.min_completed_runs) return;
-    for (const m of others) if (!completed.has(m.id)) completed.set(m.id, newestAttemptSeries(db, m.id, metric));
-    const decision = decideMedianStop({ rule, goal, iteration: own.iteration, value: own.value, completed: others.map((m) => completed.get(m.id)!) });
+    for (const m of others)
+      if (!completed.has(m.id)) completed.set(m.id, newestAttemptSeries(db, m.id, metric));
+    const decision = decideMedianStop({
+      rule,
+      goal,
+      iteration: own.iteration,
+      value: own.value,
+      completed: others.map((m) => completed.get(m.id)!),
+    });
     if (!decision.stop) return;
     stopped = true;
     const reason = describeMedianStop(metric, decision);
-    log.info({ sweepId, iteration: decision.iteration, value: decision.value, median: decision.median }, 'early stopping the run');
+    log.info(
+      { sweepId, iteration: decision.iteration, value: decision.value, median: decision.median },
+      'early stopping the run',
+    );
     stop(reason);
   };
 
@@ -102,7 +115,8 @@ export function createEarlyStopCheck(
       if (stopped) return;
       for (const p of points) {
         if (p.name !== name || p.split !== split) continue;
-        if (pending === undefined || p.iteration >= pending.iteration) pending = { iteration: p.iteration, value: Number.isNaN(p.value) ? null : p.value };
+        if (pending === undefined || p.iteration >= pending.iteration)
+          pending = { iteration: p.iteration, value: Number.isNaN(p.value) ? null : p.value };
       }
       if (pending === undefined || pending.iteration < (rule.min_iterations ?? DEFAULT_MIN_ITERATIONS)) {
         pending = undefined;
@@ -122,7 +136,8 @@ function newestAttemptSeries(db: Db, runId: string, metric: Metric): MetricPoint
   const byIteration = new Map<number, { attempt: number; value: number | null }>();
   for (const r of getMetrics(db, runId, { name: metric.name, split: metric.split })) {
     const seen = byIteration.get(r.iteration);
-    if (!seen || r.attempt > seen.attempt) byIteration.set(r.iteration, { attempt: r.attempt, value: r.value });
+    if (!seen || r.attempt > seen.attempt)
+      byIteration.set(r.iteration, { attempt: r.attempt, value: r.value });
   }
   return [...byIteration].map(([iteration, v]) => ({ iteration, value: v.value }));
 }

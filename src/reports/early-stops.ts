@@ -1,7 +1,7 @@
 // A sweep's median stopping rule, judged on the control plane from the metric batches its members report: one check
 // per running attempt (early-stop-check.ts). A stop it decides is answered to the worker's next metrics or control
 // call, so it reaches a local and a remote worker alike (the control poll runs every second).
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 import type { Db } from '../db/client.js';
 import { perDb } from '../db/per-db.js';
@@ -20,7 +20,13 @@ const entries = perDb(() => new Map<string, Entry>());
 const quiet = pino({ level: 'silent' });
 
 /** Feeds a stored batch to the run's check (made on the attempt's first batch; none for runs outside such a sweep). */
-export function earlyStopOnMetrics(db: Db, runId: string, attempt: number, points: readonly MetricPoint[], log: Logger = quiet): void {
+export function earlyStopOnMetrics(
+  db: Db,
+  runId: string,
+  attempt: number,
+  points: readonly MetricPoint[],
+  log: Logger = quiet,
+): void {
   const map = entries(db);
   let entry = map.get(runId);
   if (entry?.attempt !== attempt) {
@@ -28,7 +34,12 @@ export function earlyStopOnMetrics(db: Db, runId: string, attempt: number, point
     const run = getRun(db, runId);
     if (!run) return;
     const fresh: Entry = { attempt, check: undefined, stop: null };
-    fresh.check = createEarlyStopCheck(db, run, (reason) => (fresh.stop = { stopReason: 'early_stopped', reason }), log.child({ runId }));
+    fresh.check = createEarlyStopCheck(
+      db,
+      run,
+      (reason) => (fresh.stop = { stopReason: 'early_stopped', reason }),
+      log.child({ runId }),
+    );
     map.set(runId, fresh);
     entry = fresh;
   }

@@ -32,10 +32,18 @@ export interface LostWorkerDeps {
 }
 
 /** Why a remote worker's run must move, or null while its worker may still report. */
-function lostReason(db: Db, run: Run, live: ReadonlySet<string>, judging: boolean, lostMs: number): string | null {
+function lostReason(
+  db: Db,
+  run: Run,
+  live: ReadonlySet<string>,
+  judging: boolean,
+  lostMs: number,
+): string | null {
   if (run.worker === null || !isRemoteWorkerName(db, run.worker)) return null;
-  if (!hasLiveCredential(db, run.worker)) return `the worker ${run.worker} was revoked; the run moves to another worker`;
-  if (judging && !live.has(run.worker)) return `the worker ${run.worker} is lost: no heartbeat for ${lostMs / 1000} s (WORKER_LOST_S); the run resumes on another worker`;
+  if (!hasLiveCredential(db, run.worker))
+    return `the worker ${run.worker} was revoked; the run moves to another worker`;
+  if (judging && !live.has(run.worker))
+    return `the worker ${run.worker} is lost: no heartbeat for ${lostMs / 1000} s (WORKER_LOST_S); the run resumes on another worker`;
   return null;
 }
 
@@ -43,7 +51,14 @@ function lostReason(db: Db, run: Run, live: ReadonlySet<string>, judging: boolea
 function interrupt(db: Db, run: Run, reason: string, error: string): boolean {
   try {
     withTransaction(db, () => {
-      const now = transitionRun(db, run.id, 'running', 'interrupted', { stopReason: 'worker_lost', notBefore: null }, reason);
+      const now = transitionRun(
+        db,
+        run.id,
+        'running',
+        'interrupted',
+        { stopReason: 'worker_lost', notBefore: null },
+        reason,
+      );
       closeOpenAttempt(db, run.id, now.attempt, { outcome: 'interrupted', error });
     });
     forgetEarlyStop(db, run.id);
@@ -70,7 +85,11 @@ export async function moveRunsOfLostWorkers(deps: LostWorkerDeps, judging: boole
     if (!interrupt(deps.db, run, reason, revoked ? 'worker revoked' : 'worker lost')) continue;
     deps.logger.warn({ runId: run.id, worker: run.worker }, reason);
     const after = getRun(deps.db, run.id);
-    if (after?.status === 'interrupted') await runQueuesOf(deps.queue, deps.redis, deps.prefix).addTrainJobs([{ run: after, job: nextTrainJob(after) }], deps.margin);
+    if (after?.status === 'interrupted')
+      await runQueuesOf(deps.queue, deps.redis, deps.prefix).addTrainJobs(
+        [{ run: after, job: nextTrainJob(after) }],
+        deps.margin,
+      );
     moved.push(run.id);
   }
   return moved;
@@ -88,7 +107,12 @@ export function startLostWorkerWatch(deps: LostWorkerDeps): { stop(): Promise<vo
   let timer: NodeJS.Timeout | undefined;
   const pass = () => {
     current = moveRunsOfLostWorkers(deps, Date.now() - startedAt >= graceMs)
-      .catch((err: unknown) => deps.logger.warn({ err: (err as Error).message }, 'lost-worker pass failed; retrying at the next heartbeat'))
+      .catch((err: unknown) =>
+        deps.logger.warn(
+          { err: (err as Error).message },
+          'lost-worker pass failed; retrying at the next heartbeat',
+        ),
+      )
       .finally(() => {
         if (!stopped) timer = setTimeout(pass, Math.max(500, deps.heartbeatMs));
       });

@@ -1,6 +1,7 @@
 // Parses the process environment once, with zod, into a frozen typed Config. The only reader of process.env.
 import os from 'node:os';
 import path from 'node:path';
+
 import { z } from 'zod';
 
 const boolish = z
@@ -49,13 +50,25 @@ const envSchema = z.object({
   /** A worker whose trainer check failed checks again this often (and on SIGHUP). */
   PREFLIGHT_RECHECK_S: z.coerce.number().gt(0).default(60),
   /** Per-run log cap in bytes: past it only the head and the tail are kept. */
-  LOG_CAP_BYTES: z.coerce.number().int().min(4096).default(64 * 1024 * 1024),
+  LOG_CAP_BYTES: z.coerce
+    .number()
+    .int()
+    .min(4096)
+    .default(64 * 1024 * 1024),
   MAX_QUEUED_RUNS: z.coerce.number().int().min(1).default(10_000),
   SUBMIT_RATE_PER_MIN: z.coerce.number().int().min(1).default(600),
   /** Calls per minute each worker may make to the worker routes (reports, downloads). */
   WORKER_RATE_PER_MIN: z.coerce.number().int().min(1).default(6000),
-  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
-  UPLOAD_LIMIT_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 * 1024 * 1024),
+  BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
+  UPLOAD_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(2 * 1024 * 1024 * 1024),
   /** Worker identity shown in the dashboard; defaults to host name and pid. */
   WORKER_NAME: z.string().optional(),
   CAFFEINATE: boolish.default(true),
@@ -68,8 +81,24 @@ const envSchema = z.object({
   /** Comma-separated labels this worker offers to `placement.labels` (e.g. `studio,m2-ultra`). */
   WORKER_LABELS: z
     .string()
-    .transform((s) => [...new Set(s.split(',').map((x) => x.trim()).filter(Boolean))])
-    .pipe(z.array(z.string().max(64).regex(/^[\w.:/=+-]+$/, 'labels: letters, digits and . _ : / = + - only')).max(32))
+    .transform((s) => [
+      ...new Set(
+        s
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean),
+      ),
+    ])
+    .pipe(
+      z
+        .array(
+          z
+            .string()
+            .max(64)
+            .regex(/^[\w.:/=+-]+$/, 'labels: letters, digits and . _ : / = + - only'),
+        )
+        .max(32),
+    )
     .optional(),
   /** A worker whose registry entry has not been refreshed for this long shows as lost (and takes no placement). */
   WORKER_LOST_S: z.coerce.number().gt(0).default(90),
@@ -87,7 +116,11 @@ const envSchema = z.object({
   /** Where the `lmstudio` export puts models (LM Studio's models folder). */
   LMSTUDIO_MODELS_DIR: z.string().min(1).optional(),
   /** Space a fuse or export leaves free on the run's disk, on top of its estimate. */
-  DISK_RESERVE_BYTES: z.coerce.number().int().min(0).default(1024 * 1024 * 1024),
+  DISK_RESERVE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(1024 * 1024 * 1024),
   /** The Hugging Face cache, where a repo id is looked up as a local folder (huggingface_hub's own variables). */
   HF_HUB_CACHE: z.string().min(1).optional(),
   HF_HOME: z.string().min(1).optional(),
@@ -98,7 +131,11 @@ const envSchema = z.object({
   /** `npm start` without its local worker: the control plane alone (API, history, dashboard). */
   START_WORKER: boolish.default(true),
   /** A remote worker's cache of uploaded datasets, in bytes (least recently used ones are evicted past it). */
-  DATASET_CACHE_BYTES: z.coerce.number().int().min(1024).default(20 * 1024 ** 3),
+  DATASET_CACHE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(20 * 1024 ** 3),
 });
 
 export type Config = Readonly<{
@@ -172,11 +209,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   if ((e.SERVER_URL === undefined) !== (e.WORKER_TOKEN === undefined)) {
-    throw new ConfigError([`${e.SERVER_URL === undefined ? 'SERVER_URL' : 'WORKER_TOKEN'}: a remote worker needs both SERVER_URL and WORKER_TOKEN`]);
+    throw new ConfigError([
+      `${e.SERVER_URL === undefined ? 'SERVER_URL' : 'WORKER_TOKEN'}: a remote worker needs both SERVER_URL and WORKER_TOKEN`,
+    ]);
   }
   const dataDir = path.resolve(e.DATA_DIR);
   const home = env.HOME ?? os.homedir();
-  const extraRoots = (e.ALLOWED_ROOTS ?? '').split(path.delimiter).filter(Boolean).map((p) => path.resolve(p));
+  const extraRoots = (e.ALLOWED_ROOTS ?? '')
+    .split(path.delimiter)
+    .filter(Boolean)
+    .map((p) => path.resolve(p));
   const allowedRoots = e.ALLOWED_ROOTS
     ? extraRoots
     : [dataDir, path.join(home, '.cache', 'huggingface'), path.join(home, '.lmstudio', 'models')];
@@ -223,11 +265,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookSecret: e.WEBHOOK_SECRET,
     webhookTimeoutMs: e.WEBHOOK_TIMEOUT_S * 1000,
     webhookRetryBaseMs: e.WEBHOOK_RETRY_BASE_S * 1000,
-    publicUrl: (e.PUBLIC_URL ?? `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`).replace(/\/$/, ''),
+    publicUrl: (e.PUBLIC_URL ?? `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`).replace(
+      /\/$/,
+      '',
+    ),
     notifyDesktop: e.NOTIFY_DESKTOP,
     lmstudioModelsDir: path.resolve(e.LMSTUDIO_MODELS_DIR ?? path.join(home, '.lmstudio', 'models')),
     diskReserveBytes: e.DISK_RESERVE_BYTES,
-    hfHubCache: path.resolve(e.HF_HUB_CACHE ?? path.join(e.HF_HOME ?? path.join(home, '.cache', 'huggingface'), 'hub')),
+    hfHubCache: path.resolve(
+      e.HF_HUB_CACHE ?? path.join(e.HF_HOME ?? path.join(home, '.cache', 'huggingface'), 'hub'),
+    ),
     serverUrl: e.SERVER_URL?.replace(/\/$/, ''),
     workerToken: e.WORKER_TOKEN,
     startWorker: e.START_WORKER,

@@ -14,6 +14,12 @@ export function followUpJobOptions(kind: JobKindName, jobId: string, n = 1): Job
  * Queues each job's next attempt, `<kind>:<job>:<attempt + 1>`: a fresh job's 1, and a new id for a job whose worker
  * died (queued again by job-recovery.ts) while the dead worker's BullMQ job is still locked.
  */
-export async function enqueueFollowUps(queue: Queue, jobs: readonly { id: string; kind: JobKindName; attempt?: number }[]): Promise<void> {
-  await addJobs(queue, jobs.map((j) => jobFor(j.kind, { jobId: j.id }, (j.attempt ?? 0) + 1)));
+export async function enqueueFollowUps(
+  queue: Queue,
+  jobs: readonly { id: string; kind: JobKindName; attempt?: number }[],
+): Promise<void> {
+  await addJobs(
+    queue,
+    jobs.map((j) => jobFor(j.kind, { jobId: j.id }, (j.attempt ?? 0) + 1)),
+  );
 }

@@ -20,12 +20,18 @@ export interface JobKindSpec<P extends z.ZodType<{ [key: string]: unknown }>> {
   priority: (servicePriority: number) => number;
 }
 
-function defineJobKind<P extends z.ZodType<{ [key: string]: unknown }>>(spec: JobKindSpec<P>): JobKindSpec<P> {
+function defineJobKind<P extends z.ZodType<{ [key: string]: unknown }>>(
+  spec: JobKindSpec<P>,
+): JobKindSpec<P> {
   return spec;
 }
 
 /** Job ids end in their subject's id, which must not hold a colon. */
-const subjectId = z.string().min(1).max(200).regex(/^[^:]+$/, 'must not contain ":"');
+const subjectId = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[^:]+$/, 'must not contain ":"');
 
 /**
  * Follow-ups of a finished run go ahead of runs queued later: BullMQ runs lower priorities first and a run's is
@@ -98,7 +104,12 @@ export interface QueuedJob<K extends JobKind = JobKind> {
  * The job of attempt `n` of a subject, ready for queue.add / addBulk. `delayMs` holds it back (a retry's backoff).
  * Retries are decided by the processor (src/domain/retry-policy.ts), never by BullMQ: attempts is 1.
  */
-export function jobFor<K extends JobKind>(kind: K, payload: JobPayload<K>, n: number, opts: { priority?: number; delayMs?: number } = {}): QueuedJob<K> {
+export function jobFor<K extends JobKind>(
+  kind: K,
+  payload: JobPayload<K>,
+  n: number,
+  opts: { priority?: number; delayMs?: number } = {},
+): QueuedJob<K> {
   const spec = JOB_KINDS[kind] as unknown as JobKindSpec<z.ZodType<JobPayload<K>>>;
   return {
     name: kind,
@@ -114,7 +125,11 @@ export function jobFor<K extends JobKind>(kind: K, payload: JobPayload<K>, n: nu
 }
 
 /** The train job that starts attempt `n` of a run. */
-export function trainJob(runId: string, n: number, opts: { priority?: number; delayMs?: number } = {}): QueuedJob<'train'> {
+export function trainJob(
+  runId: string,
+  n: number,
+  opts: { priority?: number; delayMs?: number } = {},
+): QueuedJob<'train'> {
   return jobFor('train', { runId }, n, opts);
 }
 
@@ -128,6 +143,12 @@ export function trainJobIdFor(run: { id: string; status: string; attempt: number
 }
 
 /** The job that starts a queued or interrupted run's next attempt, held back until its backoff (notBefore) ends. */
-export function nextTrainJob(run: { id: string; attempt: number; priority: number; notBefore: number | null }, now = Date.now()): QueuedJob<'train'> {
-  return trainJob(run.id, run.attempt + 1, { priority: run.priority, delayMs: run.notBefore === null ? 0 : run.notBefore - now });
+export function nextTrainJob(
+  run: { id: string; attempt: number; priority: number; notBefore: number | null },
+  now = Date.now(),
+): QueuedJob<'train'> {
+  return trainJob(run.id, run.attempt + 1, {
+    priority: run.priority,
+    delayMs: run.notBefore === null ? 0 : run.notBefore - now,
+  });
 }

@@ -1,5 +1,5 @@
 // pino options shared by the API and the worker.
-import { pino, type Logger, type LoggerOptions } from 'pino';
+import { type Logger, type LoggerOptions, pino } from 'pino';
 
 import type { Config } from './config.js';
 

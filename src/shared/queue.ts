@@ -32,7 +32,8 @@ export const WORKER_LOCK: Readonly<WorkerLockOptions> = Object.freeze({
 /** Adds jobs from the catalogue in one MULTI, in order (equal priorities run first in, first out). */
 export async function addJobs(queue: Queue, jobs: readonly QueuedJob[]): Promise<void> {
   if (jobs.length === 1) await queue.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts);
-  else if (jobs.length > 1) await queue.addBulk(jobs.map((j) => ({ name: j.name, data: j.data, opts: j.opts })));
+  else if (jobs.length > 1)
+    await queue.addBulk(jobs.map((j) => ({ name: j.name, data: j.data, opts: j.opts })));
 }
 
 /** For request paths (API): fail fast while Redis is down instead of queueing commands in memory. */

@@ -66,7 +66,15 @@ export interface RedisServer {
 
 /** Starts redis-server from PATH on 127.0.0.1:port (BullMQ needs `noeviction`) and waits until it answers PING. */
 export async function startRedisServer(opts: RedisServerOptions): Promise<RedisServer> {
-  const args = ['--port', String(opts.port), '--bind', '127.0.0.1', '--dir', opts.dir, ...PERSISTENCE_ARGS[opts.persistence]];
+  const args = [
+    '--port',
+    String(opts.port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    opts.dir,
+    ...PERSISTENCE_ARGS[opts.persistence],
+  ];
   const child = spawn('redis-server', [...args, '--maxmemory-policy', 'noeviction'], { stdio: 'ignore' });
   let spawnError: Error | undefined;
   child.once('error', (e) => (spawnError = e));
@@ -78,11 +86,17 @@ export async function startRedisServer(opts: RedisServerOptions): Promise<RedisS
   };
   const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
   while (!(await answersPing(opts.port))) {
-    if (spawnError) throw new Error(`redis-server could not start: ${spawnError.message}`, { cause: spawnError });
-    if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode} before answering on port ${opts.port}`);
+    if (spawnError)
+      throw new Error(`redis-server could not start: ${spawnError.message}`, { cause: spawnError });
+    if (child.exitCode !== null)
+      throw new Error(
+        `redis-server exited with code ${child.exitCode} before answering on port ${opts.port}`,
+      );
     if (Date.now() > deadline) {
       await stop('SIGKILL');
-      throw new Error(`redis-server did not answer on port ${opts.port} within ${opts.timeoutMs ?? 10_000} ms`);
+      throw new Error(
+        `redis-server did not answer on port ${opts.port} within ${opts.timeoutMs ?? 10_000} ms`,
+      );
     }
     await new Promise((r) => setTimeout(r, 20));
   }

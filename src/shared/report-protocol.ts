@@ -2,8 +2,8 @@
 // so a remote worker loads no server code). Every message names its run and attempt and is idempotent.
 import { z } from 'zod';
 
-import { LOG_STREAMS, METRIC_SPLITS } from '../domain/run.js';
 import type { Placement } from '../domain/placement.js';
+import { LOG_STREAMS, METRIC_SPLITS } from '../domain/run.js';
 import type { RunStatus } from '../domain/run-status.js';
 
 const runId = z.string().min(1).max(100);
@@ -26,13 +26,21 @@ export const startAttemptBody = z.strictObject({
       os: z.string().max(200).nullable(),
       chip: z.string().max(200).nullable(),
       memoryBytes: z.number().nullable(),
-      flagSet: z.strictObject({ version: z.string().max(100).nullable(), source: z.enum(['build_parser', 'help', 'verified']) }).nullable(),
+      flagSet: z
+        .strictObject({
+          version: z.string().max(100).nullable(),
+          source: z.enum(['build_parser', 'help', 'verified']),
+        })
+        .nullable(),
     })
     .nullish(),
   /** The attempt the delivered job carries (job `train:<run>:<n>`): a job for an attempt already used is stale. */
   jobAttempt: z.number().int().min(1).optional(),
   /** Checkpoints of the run this worker already holds on its own disk (by the run's iteration numbering). */
-  checkpoints: z.array(z.strictObject({ name: z.string().max(300), iteration: z.number().int().min(0) })).max(100_000).optional(),
+  checkpoints: z
+    .array(z.strictObject({ name: z.string().max(300), iteration: z.number().int().min(0) }))
+    .max(100_000)
+    .optional(),
 });
 export type StartAttemptBody = z.infer<typeof startAttemptBody>;
 
@@ -65,7 +73,14 @@ export const logChunkBody = z.strictObject({
   offset: z.number().int().min(0),
   bytes: z.number().int().min(0),
   lines: z
-    .array(z.strictObject({ seq: z.number().int().min(1), stream: z.enum(LOG_STREAMS), text: z.string(), at: z.number().int() }))
+    .array(
+      z.strictObject({
+        seq: z.number().int().min(1),
+        stream: z.enum(LOG_STREAMS),
+        text: z.string(),
+        at: z.number().int(),
+      }),
+    )
     .max(100_000),
   /** Printed lines the chunk stands for (lines past the log cap count but are not sent); default lines.length. */
   lineCount: z.number().int().min(0).optional(),
@@ -79,7 +94,14 @@ export type LogChunkBody = z.infer<typeof logChunkBody>;
 export const metricBatchBody = z.strictObject({
   attempt,
   points: z
-    .array(z.strictObject({ iteration: z.number().int().min(0), split: z.enum(METRIC_SPLITS), name: z.string().min(1).max(200), value: z.number().nullable() }))
+    .array(
+      z.strictObject({
+        iteration: z.number().int().min(0),
+        split: z.enum(METRIC_SPLITS),
+        name: z.string().min(1).max(200),
+        value: z.number().nullable(),
+      }),
+    )
     .max(100_000),
 });
 export type MetricBatchBody = z.infer<typeof metricBatchBody>;
@@ -126,7 +148,10 @@ export type WorkerErrorBody = z.infer<typeof workerErrorBody>;
 
 /** A problem that does not stop the run but must not pass silently (the log file cannot be written). */
 /** `attempt` null: a note on a run the worker holds no attempt of (it handed the run back to the queue). */
-export const runEventBody = z.strictObject({ attempt: attempt.nullable(), message: z.string().min(1).max(4000) });
+export const runEventBody = z.strictObject({
+  attempt: attempt.nullable(),
+  message: z.string().min(1).max(4000),
+});
 export type RunEventBody = z.infer<typeof runEventBody>;
 
 export const sha256Param = sha256;
@@ -161,7 +186,13 @@ export interface StartAttemptAnswer {
   /** Where this attempt's log continues: the byte offset and the last seq the control plane holds. */
   log: { offset: number; seq: number };
   /** The newest checkpoint to resume from, or null to start from scratch: uploaded (sha256 set) or the worker's own. */
-  resume: { iteration: number; total: number; name: string; sha256: string | null; bytes: number | null } | null;
+  resume: {
+    iteration: number;
+    total: number;
+    name: string;
+    sha256: string | null;
+    bytes: number | null;
+  } | null;
   /** The command recorded at submit (control-plane paths): used as is by a worker that shares the run folder. */
   argv: string[];
   runDir: string;

@@ -4,7 +4,13 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 
-import { type Placement, queueNameFor, type Requirement, requirementOf, SHARED_RUNS_QUEUE } from '../domain/placement.js';
+import {
+  type Placement,
+  queueNameFor,
+  type Requirement,
+  requirementOf,
+  SHARED_RUNS_QUEUE,
+} from '../domain/placement.js';
 import type { QueuedJob } from './job-kinds.js';
 import { addJobs } from './queue.js';
 
@@ -78,7 +84,9 @@ export class RunQueues {
       group.jobs.push(job);
       byQueue.set(name, group);
     }
-    const classes = [...byQueue].filter(([name]) => name !== SHARED_RUNS_QUEUE).flatMap(([name, g]) => [name, JSON.stringify(g.requirement)]);
+    const classes = [...byQueue]
+      .filter(([name]) => name !== SHARED_RUNS_QUEUE)
+      .flatMap(([name, g]) => [name, JSON.stringify(g.requirement)]);
     if (classes.length > 0) await this.redis.hset(placementClassesKey(this.prefix), ...classes);
     for (const [name, group] of byQueue) await addJobs(this.get(name), group.jobs);
     await this.wake();

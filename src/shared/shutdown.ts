@@ -19,7 +19,9 @@ export interface ShutdownPlan {
 /** Resolves to 'timeout' when `p` has not settled within `ms`; its rejection is rethrown. */
 export async function withDeadline<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), Math.max(0, ms))));
+  const late = new Promise<'timeout'>(
+    (resolve) => (timer = setTimeout(() => resolve('timeout'), Math.max(0, ms))),
+  );
   try {
     return await Promise.race([p, late]);
   } finally {
@@ -28,14 +30,21 @@ export async function withDeadline<T>(p: Promise<T>, ms: number): Promise<T | 't
 }
 
 /** Runs the steps; resolves when they are all done (or timed out: each is logged). Never rejects. */
-export async function runSteps(logger: Logger, steps: readonly ShutdownStep[], deadline: number): Promise<boolean> {
+export async function runSteps(
+  logger: Logger,
+  steps: readonly ShutdownStep[],
+  deadline: number,
+): Promise<boolean> {
   let clean = true;
   for (const step of steps) {
     const started = Date.now();
     try {
       const r = await withDeadline(step.run(), deadline - started);
       if (r === 'timeout') {
-        logger.error({ step: step.name, ms: Date.now() - started }, 'shutdown step did not finish in time; going on');
+        logger.error(
+          { step: step.name, ms: Date.now() - started },
+          'shutdown step did not finish in time; going on',
+        );
         clean = false;
       }
     } catch (err) {
@@ -49,7 +58,11 @@ export async function runSteps(logger: Logger, steps: readonly ShutdownStep[], d
 /** Time kept back from the bound for a forced exit itself (SIGKILL to the trainers, process teardown). */
 const EXIT_MARGIN_MS = 1500;
 
-export function onShutdown(logger: Logger, plan: () => ShutdownPlan, exit: (code: number) => never = (code) => process.exit(code)): void {
+export function onShutdown(
+  logger: Logger,
+  plan: () => ShutdownPlan,
+  exit: (code: number) => never = (code) => process.exit(code),
+): void {
   let stopping = false;
   let current: ShutdownPlan | undefined;
   const forceExit = (why: string) => {
@@ -62,14 +75,20 @@ export function onShutdown(logger: Logger, plan: () => ShutdownPlan, exit: (code
     exit(1);
   };
   const handler = (signal: NodeJS.Signals) => {
-    if (stopping) forceExit(`second signal (${signal}): exiting now; the trainers are stopped, their runs resume at the next start`);
+    if (stopping)
+      forceExit(
+        `second signal (${signal}): exiting now; the trainers are stopped, their runs resume at the next start`,
+      );
     stopping = true;
     current = plan();
     // The steps get the bound less a margin, so that killing the trainers and exiting fit inside the bound too.
     const budget = Math.max(current.timeoutMs - EXIT_MARGIN_MS, current.timeoutMs * 0.8);
     logger.info({ signal, timeoutMs: current.timeoutMs }, 'shutting down');
     // Not unref'd: this timer is what bounds the exit.
-    const bound = setTimeout(() => forceExit(`shutdown took longer than ${Math.round(budget)} ms: exiting now`), budget);
+    const bound = setTimeout(
+      () => forceExit(`shutdown took longer than ${Math.round(budget)} ms: exiting now`),
+      budget,
+    );
     void runSteps(logger, current.steps, Date.now() + budget).then((clean) => {
       clearTimeout(bound);
       exit(clean ? 0 : 1);
@@ -80,6 +99,10 @@ export function onShutdown(logger: Logger, plan: () => ShutdownPlan, exit: (code
 }
 
 /** How long a shutdown of a process with a worker may take: the training's deadline in wait mode, then the bound. */
-export function shutdownTimeoutMs(config: { shutdownTimeoutMs: number; shutdownMode: 'wait' | 'requeue'; shutdownDeadlineMs: number }): number {
+export function shutdownTimeoutMs(config: {
+  shutdownTimeoutMs: number;
+  shutdownMode: 'wait' | 'requeue';
+  shutdownDeadlineMs: number;
+}): number {
   return config.shutdownTimeoutMs + (config.shutdownMode === 'wait' ? config.shutdownDeadlineMs : 0);
 }

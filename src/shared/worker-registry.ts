@@ -16,7 +16,12 @@ export function entryLifetimeMs(heartbeatMs: number, lostMs: number): number {
   return Math.ceil(Math.max(2 * heartbeatMs, lostMs + LOST_KEPT_MS));
 }
 
-export async function publishWorker(redis: Redis, prefix: string, entry: WorkerEntry, lifetimeMs: number): Promise<void> {
+export async function publishWorker(
+  redis: Redis,
+  prefix: string,
+  entry: WorkerEntry,
+  lifetimeMs: number,
+): Promise<void> {
   await redis
     .multi()
     .set(entryKey(prefix, entry.name), JSON.stringify(entry), 'PX', lifetimeMs)

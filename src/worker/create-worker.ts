@@ -22,7 +22,8 @@ export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> 
     ...deps,
     reporter: createInProcessReporter({ db, config, logger, resolveData: deps.resolveData }),
     local: {
-      startRecovery: (queues, self, active, everyMs) => startRecoveryLoop({ ...recovery, self, queues, margin: config.memoryMargin, active }, everyMs),
+      startRecovery: (queues, self, active, everyMs) =>
+        startRecoveryLoop({ ...recovery, self, queues, margin: config.memoryMargin, active }, everyMs),
       async reclaim(runId, self, active) {
         const run = getRun(db, runId);
         if (!run) return 'owned';

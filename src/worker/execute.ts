@@ -80,7 +80,10 @@ export async function executeTrainer(opts: ExecuteOptions): Promise<ExecuteResul
     if (stopReason || child.pid === undefined) return;
     stopReason = reason;
     killGroup(child.pid, 'SIGTERM');
-    killTimer = setTimeout(() => child.pid !== undefined && killGroup(child.pid, 'SIGKILL'), opts.killGraceMs);
+    killTimer = setTimeout(
+      () => child.pid !== undefined && killGroup(child.pid, 'SIGKILL'),
+      opts.killGraceMs,
+    );
   };
   const onAbort = () => stop((opts.signal?.reason as StopReason) ?? 'cancelled');
   if (opts.signal?.aborted) onAbort();
@@ -96,17 +99,25 @@ export async function executeTrainer(opts: ExecuteOptions): Promise<ExecuteResul
     return s;
   });
 
-  const watchdog = setInterval(() => {
-    const now = Date.now();
-    if (opts.timeLimitMs && now - started > opts.timeLimitMs) stop('time_limit');
-    else if (opts.idleLimitMs && now - lastOutput > opts.idleLimitMs) stop('idle_limit');
-  }, Math.max(50, Math.min(1000, (opts.idleLimitMs || 1000) / 4)));
+  const watchdog = setInterval(
+    () => {
+      const now = Date.now();
+      if (opts.timeLimitMs && now - started > opts.timeLimitMs) stop('time_limit');
+      else if (opts.idleLimitMs && now - lastOutput > opts.idleLimitMs) stop('idle_limit');
+    },
+    Math.max(50, Math.min(1000, (opts.idleLimitMs || 1000) / 4)),
+  );
 
   let caffeinate: ReturnType<typeof execa> | undefined;
   if (child.pid !== undefined) {
     opts.onSpawn?.(child.pid);
     // Without it a worker that dies cannot find this trainer to stop it: said, not swallowed.
-    if (opts.pidFile) await fs.writeFile(opts.pidFile, String(child.pid)).catch((e: Error) => opts.onProblem?.(`could not write the trainer pid file ${opts.pidFile}: ${e.message}`));
+    if (opts.pidFile)
+      await fs
+        .writeFile(opts.pidFile, String(child.pid))
+        .catch((e: Error) =>
+          opts.onProblem?.(`could not write the trainer pid file ${opts.pidFile}: ${e.message}`),
+        );
     if (opts.caffeinate && process.platform === 'darwin') {
       caffeinate = execa('caffeinate', ['-i', '-w', String(child.pid)], { reject: false, stdio: 'ignore' });
     }
@@ -120,7 +131,10 @@ export async function executeTrainer(opts: ExecuteOptions): Promise<ExecuteResul
   // Children the trainer forked may outlive it; the group goes with it.
   if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL');
   if (opts.pidFile) await fs.rm(opts.pidFile, { force: true });
-  const spawnError = result.failed && result.exitCode === undefined && !result.signal ? (result.originalMessage ?? result.message ?? 'spawn failed') : null;
+  const spawnError =
+    result.failed && result.exitCode === undefined && !result.signal
+      ? (result.originalMessage ?? result.message ?? 'spawn failed')
+      : null;
   return {
     exitCode: result.exitCode ?? null,
     signal: result.signal ?? null,

@@ -4,8 +4,15 @@ import type { Logger } from 'pino';
 
 import type { Db } from '../db/client.js';
 import { getRun } from '../db/runs-repository.js';
-import { controlAnswer, finishAttemptReport, runEventReport, runState, startAttemptReport, workerErrorReport } from '../reports/attempt-reports.js';
 import { StaleAttemptError } from '../reports/attempt-guard.js';
+import {
+  controlAnswer,
+  finishAttemptReport,
+  runEventReport,
+  runState,
+  startAttemptReport,
+  workerErrorReport,
+} from '../reports/attempt-reports.js';
 import { putBlobFromFile } from '../reports/blob-store.js';
 import { artifactReport, logChunkReport, metricBatchReport } from '../reports/data-reports.js';
 import type { Config } from '../shared/config.js';
@@ -61,7 +68,8 @@ export function createInProcessReporter(deps: InProcessReporterDeps): Reporter {
             const { sha256, bytes } = await putBlobFromFile(config.dataDir, file);
             await artifactReport(db, config.dataDir, name, runId, { ...record, attempt: n, sha256, bytes });
           } catch (e) {
-            if (e instanceof StaleAttemptError) return hooks.onStop({ stopReason: 'superseded', reason: e.message });
+            if (e instanceof StaleAttemptError)
+              return hooks.onStop({ stopReason: 'superseded', reason: e.message });
             // An upload that fails leaves the file on this disk: the run goes on; a resume elsewhere uses an older one.
             log.warn({ err: (e as Error).message, file }, 'could not store a file of the run');
           }
@@ -71,7 +79,16 @@ export function createInProcessReporter(deps: InProcessReporterDeps): Reporter {
       async finish(body) {
         await uploads;
         try {
-          return runState(await finishAttemptReport(db, config, name, runId, finishBody.parse({ ...body, attempt: n }), deps.resolveData));
+          return runState(
+            await finishAttemptReport(
+              db,
+              config,
+              name,
+              runId,
+              finishBody.parse({ ...body, attempt: n }),
+              deps.resolveData,
+            ),
+          );
         } catch (e) {
           throw asWorkerError(e);
         }
@@ -86,7 +103,15 @@ export function createInProcessReporter(deps: InProcessReporterDeps): Reporter {
     workerName: name,
     inputs: async (runId) => {
       const run = getRun(db, runId);
-      return run ? { status: run.status, data: run.data, datasetSha: run.datasetSha, request: run.request, memory: run.memory } : null;
+      return run
+        ? {
+            status: run.status,
+            data: run.data,
+            datasetSha: run.datasetSha,
+            request: run.request,
+            memory: run.memory,
+          }
+        : null;
     },
     start: async (body) => {
       try {

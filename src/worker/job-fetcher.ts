@@ -61,9 +61,17 @@ export async function startJobFetcher(deps: FetcherDeps): Promise<JobFetcher> {
   const workerFor = async (name: string): Promise<FetchingWorker> => {
     let w = workers.get(name);
     if (w) return w;
-    w = new FetchingWorker(name, deps.processor, { ...deps.options, connection: deps.connection, prefix: deps.prefix, autorun: false, concurrency: 1 });
+    w = new FetchingWorker(name, deps.processor, {
+      ...deps.options,
+      connection: deps.connection,
+      prefix: deps.prefix,
+      autorun: false,
+      concurrency: 1,
+    });
     w.on('error', (err) => deps.logger.error({ err: err.message, queue: name }, 'worker error'));
-    w.on('stalled', (jobId) => deps.logger.warn({ jobId, queue: name }, 'job stalled: its worker stopped renewing the lock'));
+    w.on('stalled', (jobId) =>
+      deps.logger.warn({ jobId, queue: name }, 'job stalled: its worker stopped renewing the lock'),
+    );
     workers.set(name, w);
     await w.waitUntilReady();
     // Jobs of a worker that died go back to wait in their own queue; each queue is checked by the workers serving it.
@@ -116,7 +124,8 @@ export async function startJobFetcher(deps: FetcherDeps): Promise<JobFetcher> {
       const [p, t] = values[i] ?? [null, null];
       const priority = Number(p ?? 0);
       const timestamp = Number(t ?? 0);
-      if (!best || priority < best.priority || (priority === best.priority && timestamp < best.timestamp)) best = { head, priority, timestamp };
+      if (!best || priority < best.priority || (priority === best.priority && timestamp < best.timestamp))
+        best = { head, priority, timestamp };
     });
     return (best as { head: Head } | null)?.head ?? null;
   };
@@ -163,7 +172,8 @@ export async function startJobFetcher(deps: FetcherDeps): Promise<JobFetcher> {
           failing = false;
         } catch (err) {
           // Redis unreachable, mostly: logged once per outage; the next poll tries again.
-          if (!failing) deps.logger.warn({ err: (err as Error).message }, 'could not look for a job; trying again');
+          if (!failing)
+            deps.logger.warn({ err: (err as Error).message }, 'could not look for a job; trying again');
           failing = true;
         }
       }
@@ -181,7 +191,10 @@ export async function startJobFetcher(deps: FetcherDeps): Promise<JobFetcher> {
       stopped = true;
       wakeUp?.();
       await loop;
-      for (const w of workers.values()) await w.close().catch((err: unknown) => deps.logger.warn({ err, queue: w.name }, 'closing a queue worker failed'));
+      for (const w of workers.values())
+        await w
+          .close()
+          .catch((err: unknown) => deps.logger.warn({ err, queue: w.name }, 'closing a queue worker failed'));
     },
   };
 }

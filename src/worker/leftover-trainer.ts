@@ -21,7 +21,9 @@ export async function readTrainerPid(runDir: string): Promise<number | null> {
   const text = await fs.readFile(trainerPidFile(runDir), 'utf8').catch((e: NodeJS.ErrnoException) => {
     // No pid file: no trainer was started. Any other error must not pass for "no trainer left behind".
     if (e.code === 'ENOENT') return null;
-    throw new Error(`the trainer pid file of ${runDir} cannot be read (${e.code ?? e.message})`, { cause: e });
+    throw new Error(`the trainer pid file of ${runDir} cannot be read (${e.code ?? e.message})`, {
+      cause: e,
+    });
   });
   const pid = text === null ? NaN : Number.parseInt(text.trim(), 10);
   return Number.isInteger(pid) && pid > 0 ? pid : null;
@@ -39,7 +41,11 @@ export function isTrainerOf(command: string | null, runDir: string): boolean {
  * Stops the trainer named by the run's pid file, if it still runs: SIGTERM to its group, SIGKILL after the grace.
  * Removes the pid file. Returns the pid it stopped, or null when there was none to stop.
  */
-export async function stopLeftoverTrainer(runDir: string, graceMs: number, log: Logger): Promise<number | null> {
+export async function stopLeftoverTrainer(
+  runDir: string,
+  graceMs: number,
+  log: Logger,
+): Promise<number | null> {
   const pid = await readTrainerPid(runDir);
   if (pid === null) return null;
   const forget = () => fs.rm(trainerPidFile(runDir), { force: true });
@@ -49,7 +55,10 @@ export async function stopLeftoverTrainer(runDir: string, graceMs: number, log: 
   }
   const command = await processCommand(pid);
   if (!isTrainerOf(command, runDir)) {
-    log.warn({ pid, command }, 'the trainer pid file names a process that is not this run’s trainer; leaving it alone');
+    log.warn(
+      { pid, command },
+      'the trainer pid file names a process that is not this run’s trainer; leaving it alone',
+    );
     await forget();
     return null;
   }
@@ -58,7 +67,8 @@ export async function stopLeftoverTrainer(runDir: string, graceMs: number, log: 
   if (!(await waitGone(pid, graceMs))) {
     killGroup(pid, 'SIGKILL');
     // The pid file stays, so the next recovery pass tries again.
-    if (!(await waitGone(pid, SIGKILL_WAIT_MS))) throw new Error(`trainer ${pid} of ${runDir} survived SIGKILL`);
+    if (!(await waitGone(pid, SIGKILL_WAIT_MS)))
+      throw new Error(`trainer ${pid} of ${runDir} survived SIGKILL`);
   }
   await forget();
   return pid;

@@ -24,7 +24,10 @@ async function firstLine(cmd: string, args: string[]): Promise<string | null> {
 
 export async function readMachineFacts(config: Config): Promise<MachineFacts> {
   const mac = process.platform === 'darwin';
-  const chip = (mac ? await firstLine('sysctl', ['-n', 'machdep.cpu.brand_string']) : null) ?? os.cpus()[0]?.model.trim() ?? null;
+  const chip =
+    (mac ? await firstLine('sysctl', ['-n', 'machdep.cpu.brand_string']) : null) ??
+    os.cpus()[0]?.model.trim() ??
+    null;
   const macos = mac ? await firstLine('sw_vers', ['-productVersion']) : null;
   return {
     totalMemoryBytes: config.workerMemoryBytes,

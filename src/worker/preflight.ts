@@ -57,10 +57,16 @@ export type TrainerEnvironment = { os: string | null; chip: string | null; memor
 const NO_VERSIONS: TrainerVersions = { python: null, mlx: null, mlxLm: null, mlxLmLora: null };
 
 function lastVersions(stdout: string): TrainerVersions {
-  const line = stdout.split('\n').filter((l) => l.startsWith('MLXQ-VERSIONS ')).at(-1);
+  const line = stdout
+    .split('\n')
+    .filter((l) => l.startsWith('MLXQ-VERSIONS '))
+    .at(-1);
   if (!line) return NO_VERSIONS;
   try {
-    return { ...NO_VERSIONS, ...(JSON.parse(line.slice('MLXQ-VERSIONS '.length)) as Partial<TrainerVersions>) };
+    return {
+      ...NO_VERSIONS,
+      ...(JSON.parse(line.slice('MLXQ-VERSIONS '.length)) as Partial<TrainerVersions>),
+    };
   } catch {
     // Handled: an unreadable line means the versions are unknown.
     return NO_VERSIONS;
@@ -69,7 +75,10 @@ function lastVersions(stdout: string): TrainerVersions {
 
 /** The JSON of the last `<tag> {...}` line, or null. */
 function tagged(stdout: string, tag: string): unknown {
-  const line = stdout.split('\n').filter((l) => l.startsWith(`${tag} `)).at(-1);
+  const line = stdout
+    .split('\n')
+    .filter((l) => l.startsWith(`${tag} `))
+    .at(-1);
   if (!line) return null;
   try {
     return JSON.parse(line.slice(tag.length + 1));
@@ -83,23 +92,38 @@ function environmentOf(stdout: string): TrainerEnvironment | null {
   const e = tagged(stdout, 'MLXQ-ENV') as Partial<TrainerEnvironment> | null;
   if (!e || typeof e !== 'object') return null;
   const str = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v : null);
-  return { os: str(e.os), chip: str(e.chip), memoryBytes: typeof e.memoryBytes === 'number' ? e.memoryBytes : null };
+  return {
+    os: str(e.os),
+    chip: str(e.chip),
+    memoryBytes: typeof e.memoryBytes === 'number' ? e.memoryBytes : null,
+  };
 }
 
 export async function preflightMlx(python: string, env: Record<string, string> = {}): Promise<Preflight> {
-  const r = await execa(python, ['-c', PROBE], { env, extendEnv: true, reject: false, timeout: 120_000, stdin: 'ignore' });
+  const r = await execa(python, ['-c', PROBE], {
+    env,
+    extendEnv: true,
+    reject: false,
+    timeout: 120_000,
+    stdin: 'ignore',
+  });
   const stdout = r.stdout ?? '';
   const versions = lastVersions(stdout);
   const environment = environmentOf(stdout);
   const parsed = flagSetSchema.safeParse(tagged(stdout, 'MLXQ-FLAGS'));
   const flagSet = parsed.success && parsed.data.options.length > 0 ? parsed.data : null;
-  if (r.exitCode === 0 && versions.mlxLmLora) return { version: versions.mlxLmLora, error: null, versions, flagSet, environment };
+  if (r.exitCode === 0 && versions.mlxLmLora)
+    return { version: versions.mlxLmLora, error: null, versions, flagSet, environment };
   return { version: null, error: whyNot(python, r), versions, flagSet: null, environment };
 }
 
-function whyNot(python: string, r: { stderr?: string; message?: string; code?: string; exitCode?: number }): string {
+function whyNot(
+  python: string,
+  r: { stderr?: string; message?: string; code?: string; exitCode?: number },
+): string {
   const install = `${python} -m pip install mlx-lm-lora`;
-  if (r.code === 'ENOENT' || r.exitCode === undefined) return `${python} not found (set MLX_PYTHON to the Python that has mlx-lm-lora)`;
+  if (r.code === 'ENOENT' || r.exitCode === undefined)
+    return `${python} not found (set MLX_PYTHON to the Python that has mlx-lm-lora)`;
   const last = (r.stderr || r.message || '').trim().split('\n').at(-1) ?? 'unknown error';
   if (/No module named '?mlx_lm_lora/.test(last)) return `mlx-lm-lora not installed (${install})`;
   return `"${python} -m mlx_lm_lora.train" cannot run (${last}); reinstall it with: ${install} (or set MLX_PYTHON to the Python that has it)`;

@@ -11,16 +11,16 @@ import { DomainError } from '../domain/errors.js';
 import { isFinal } from '../domain/run-status.js';
 import { reasonsAgainst, subjectOfRun } from '../domain/worker-admission.js';
 import type { WorkerEntry } from '../domain/worker-entry.js';
+import { errorText } from '../shared/error-text.js';
 import { nextTrainJob, parseJobId, type TrainPayload } from '../shared/job-kinds.js';
 import type { RunState } from '../shared/report-protocol.js';
 import type { RunQueues } from '../shared/run-queues.js';
-import { errorText } from '../shared/error-text.js';
 import { settleLeftoverAttemptDirs } from './attempt-adapters.js';
 import type { StopReason } from './execute.js';
-import { runEnvironment } from './run-environment.js';
 import { RevokedError, type RunInputs, SupersededError } from './reporter.js';
 import { listCheckpoints } from './resume-point.js';
 import { type AttemptDeps, runAttempt } from './run-attempt.js';
+import { runEnvironment } from './run-environment.js';
 import { isOwnLease, leaseOwnerAlive, readLease, type WorkerIdentity, writeLease } from './run-lease.js';
 
 export interface ProcessorDeps extends AttemptDeps {
@@ -60,7 +60,11 @@ type Step =
 export function createTrainHandler(deps: ProcessorDeps) {
   // Each (run, reason) a hand-back was recorded for: a run that waits for another worker gets one event per reason.
   const handedBack = new Set<string>();
-  return async function processRun(payload: TrainPayload, job: Job, token: string | undefined): Promise<{ status: string }> {
+  return async function processRun(
+    payload: TrainPayload,
+    job: Job,
+    token: string | undefined,
+  ): Promise<{ status: string }> {
     const runId = payload.runId;
     const log = deps.logger.child({ runId, jobId: job.id });
     const n = parseJobId(job.id)?.n;
@@ -77,7 +81,15 @@ export function createTrainHandler(deps: ProcessorDeps) {
 }
 
 /** Everything up to and including the attempt, in the order of STYLE.md's job lifecycle. */
-async function advance(deps: ProcessorDeps & { handedBack: Set<string> }, runId: string, n: number | undefined, job: Job, token: string | undefined, opened: { attempt: number | null }, log: Logger): Promise<Step> {
+async function advance(
+  deps: ProcessorDeps & { handedBack: Set<string> },
+  runId: string,
+  n: number | undefined,
+  job: Job,
+  token: string | undefined,
+  opened: { attempt: number | null },
+  log: Logger,
+): Promise<Step> {
   if (deps.shutdown.aborted) return { kind: 'later', delayMs: deps.config.resumeDelayMs };
   // This worker's trainer stopped passing its check after it took the job: the job goes back for another worker.
   if (deps.preflight.error) return { kind: 'later', delayMs: deps.config.resumeDelayMs };
@@ -85,20 +97,34 @@ async function advance(deps: ProcessorDeps & { handedBack: Set<string> }, runId:
   if (!inputs) throw new UnrecoverableError(`Run ${runId} does not exist`);
   if (isFinal(inputs.status)) return { kind: 'done', status: inputs.status };
   // A run this worker cannot hold (its memory, labels, pin, or a check added later) goes back for another worker.
-  const refusal = deps.entry && inputs.status !== 'running' ? reasonsAgainst(subjectOfRun(inputs, deps.config.memoryMargin), deps.entry()) : [];
+  const refusal =
+    deps.entry && inputs.status !== 'running'
+      ? reasonsAgainst(subjectOfRun(inputs, deps.config.memoryMargin), deps.entry())
+      : [];
   if (refusal.length > 0) return handBack(deps, runId, inputs, job.id ?? '', refusal.join('; '), log);
   const runDir = path.join(deps.config.dataDir, 'runs', runId);
   // Before the attempt: the data is here (downloaded, or a path checked), so a missing one fails without an attempt.
   let dataDir = inputs.status === 'running' ? null : await deps.resolveData(inputs.data);
   const adapters = path.join(runDir, 'adapters');
   await settleLeftoverAttemptDirs(adapters);
-  const own = (await listCheckpoints(adapters)).map((c) => ({ name: path.basename(c.adapterFile), iteration: c.iteration }));
+  const own = (await listCheckpoints(adapters)).map((c) => ({
+    name: path.basename(c.adapterFile),
+    iteration: c.iteration,
+  }));
   // Before the run shows running: from now on a worker on this host that finds it running can ask whether we live.
   // A live owner's lease (a duplicate delivery, a lock lapsed in a Redis outage) is left alone, even when that owner
   // is another worker of this very process.
   const lease = await readLease(runDir);
-  if (!lease || isOwnLease(lease, deps.self) || !(await leaseOwnerAlive(lease, deps.self))) await writeLease(runDir, deps.self, token ?? null);
-  const answer = await deps.reporter.start({ runId, deliveryId: `${job.id ?? runId}@${token ?? 'none'}`, jobAttempt: n, mlxVersion: deps.preflight.version, environment: runEnvironment(deps.reporter.workerName, deps.preflight), checkpoints: own });
+  if (!lease || isOwnLease(lease, deps.self) || !(await leaseOwnerAlive(lease, deps.self)))
+    await writeLease(runDir, deps.self, token ?? null);
+  const answer = await deps.reporter.start({
+    runId,
+    deliveryId: `${job.id ?? runId}@${token ?? 'none'}`,
+    jobAttempt: n,
+    mlxVersion: deps.preflight.version,
+    environment: runEnvironment(deps.reporter.workerName, deps.preflight),
+    checkpoints: own,
+  });
   switch (answer.outcome) {
     case 'final':
       return { kind: 'done', status: answer.status };
@@ -133,7 +159,14 @@ async function advance(deps: ProcessorDeps & { handedBack: Set<string> }, runId:
 }
 
 /** Puts the job back, unchanged and without using an attempt, for another worker; this one skips it for a while. */
-async function handBack(deps: ProcessorDeps & { handedBack: Set<string> }, runId: string, _inputs: RunInputs, jobId: string, reason: string, log: Logger): Promise<Step> {
+async function handBack(
+  deps: ProcessorDeps & { handedBack: Set<string> },
+  runId: string,
+  _inputs: RunInputs,
+  jobId: string,
+  reason: string,
+  log: Logger,
+): Promise<Step> {
   const name = deps.entry!().name;
   const key = `${runId}\0${reason}`;
   if (!deps.handedBack.has(key)) {
@@ -147,7 +180,14 @@ async function handBack(deps: ProcessorDeps & { handedBack: Set<string> }, runId
 }
 
 /** A superseded attempt or a revoked worker ends the job; any other error goes to the retry policy (never fails the run at once). */
-async function onError(deps: ProcessorDeps, runId: string, n: number | undefined, attempt: number | null, error: unknown, log: Logger): Promise<Step> {
+async function onError(
+  deps: ProcessorDeps,
+  runId: string,
+  n: number | undefined,
+  attempt: number | null,
+  error: unknown,
+  log: Logger,
+): Promise<Step> {
   if (error instanceof SupersededError) {
     log.warn({ err: error.message }, 'the control plane moved the run on; this attempt is over');
     return { kind: 'done', status: 'superseded' };
@@ -161,20 +201,35 @@ async function onError(deps: ProcessorDeps, runId: string, n: number | undefined
   log.error({ err: error }, 'worker error');
   let run: RunState | null;
   try {
-    run = await deps.reporter.workerError(runId, { attempt, message: errorText(error), permanent: error instanceof DomainError });
+    run = await deps.reporter.workerError(runId, {
+      attempt,
+      message: errorText(error),
+      permanent: error instanceof DomainError,
+    });
   } catch (e) {
     // The error cannot be recorded now (SQLite fails, the control plane is unreachable): the job comes back later.
     log.error({ err: e }, 'could not record the worker error; the job comes back later');
     return { kind: 'later', delayMs: deps.config.retryBaseDelayMs };
   }
-  if (!run || isFinal(run.status)) return run?.status === 'failed' ? { kind: 'failed', error: run.error ?? 'failed' } : { kind: 'done', status: run?.status ?? 'gone' };
+  if (!run || isFinal(run.status))
+    return run?.status === 'failed'
+      ? { kind: 'failed', error: run.error ?? 'failed' }
+      : { kind: 'done', status: run?.status ?? 'gone' };
   // An error before the attempt started leaves attempt n unused: this job waits out the backoff itself.
-  if (n === undefined || run.attempt + 1 === n) return { kind: 'later', delayMs: Math.max(0, (run.notBefore ?? 0) - Date.now()) };
+  if (n === undefined || run.attempt + 1 === n)
+    return { kind: 'later', delayMs: Math.max(0, (run.notBefore ?? 0) - Date.now()) };
   return { kind: 'next', run };
 }
 
 /** Tells BullMQ how the job ends. */
-async function finish(deps: ProcessorDeps, runId: string, step: Step, job: Job, token: string | undefined, log: Logger): Promise<{ status: string }> {
+async function finish(
+  deps: ProcessorDeps,
+  runId: string,
+  step: Step,
+  job: Job,
+  token: string | undefined,
+  log: Logger,
+): Promise<{ status: string }> {
   switch (step.kind) {
     case 'done':
       return { status: step.status };

@@ -13,7 +13,14 @@ import { nextTrainJob } from '../shared/job-kinds.js';
 import type { RunQueues } from '../shared/run-queues.js';
 import { recoverLostJobs } from './follow-up/job-recovery.js';
 import { stopLeftoverTrainer } from './leftover-trainer.js';
-import { describeOwner, isOwnLease, leaseOwnerAlive, readLease, type RunLease, type WorkerIdentity } from './run-lease.js';
+import {
+  describeOwner,
+  isOwnLease,
+  leaseOwnerAlive,
+  readLease,
+  type RunLease,
+  type WorkerIdentity,
+} from './run-lease.js';
 
 export interface RecoveryDeps {
   db: Db;
@@ -24,7 +31,8 @@ export interface RecoveryDeps {
   active?: ReadonlyMap<string, unknown>;
 }
 
-export type Reclaim = { kind: 'owned'; owner: string } | { kind: 'reclaimed'; lease: RunLease | null } | { kind: 'moved' };
+export type Reclaim =
+  { kind: 'owned'; owner: string } | { kind: 'reclaimed'; lease: RunLease | null } | { kind: 'moved' };
 
 /**
  * For a run found running: 'owned' when the worker holding it is alive (its lock may have lapsed in a Redis outage;
@@ -33,17 +41,24 @@ export type Reclaim = { kind: 'owned'; owner: string } | { kind: 'reclaimed'; le
  */
 export async function reclaimRun(deps: RecoveryDeps, run: Run): Promise<Reclaim> {
   // A remote worker's run is judged by the control plane (src/reports/lost-workers.ts): its lease is on its own Mac.
-  if (run.worker !== null && isRemoteWorkerName(deps.db, run.worker)) return { kind: 'owned', owner: `the remote worker ${run.worker}` };
+  if (run.worker !== null && isRemoteWorkerName(deps.db, run.worker))
+    return { kind: 'owned', owner: `the remote worker ${run.worker}` };
   const lease = await readLease(run.runDir);
   // Only this very worker can tell that a lease naming it is left over; another worker in the same process (a test
   // environment, or an embedder running two) is alive and settles its own runs.
-  const leftByThisProcess = isOwnLease(lease, deps.self) && deps.active !== undefined && !deps.active.has(run.id);
-  if (!leftByThisProcess && (await leaseOwnerAlive(lease, deps.self))) return { kind: 'owned', owner: describeOwner(lease) };
+  const leftByThisProcess =
+    isOwnLease(lease, deps.self) && deps.active !== undefined && !deps.active.has(run.id);
+  if (!leftByThisProcess && (await leaseOwnerAlive(lease, deps.self)))
+    return { kind: 'owned', owner: describeOwner(lease) };
   const log = deps.logger.child({ runId: run.id });
   // A trainer's pid only means something on the host that started it.
   if (!lease || lease.host === deps.self.host) await stopLeftoverTrainer(run.runDir, deps.killGraceMs, log);
   const moved = interruptLostRun(deps.db, run, `the worker running it, ${describeOwner(lease)}, is gone`);
-  if (moved) log.warn({ owner: describeOwner(lease) }, 'run interrupted: its worker is gone; it resumes from its newest checkpoint');
+  if (moved)
+    log.warn(
+      { owner: describeOwner(lease) },
+      'run interrupted: its worker is gone; it resumes from its newest checkpoint',
+    );
   return moved ? { kind: 'reclaimed', lease } : { kind: 'moved' };
 }
 
@@ -106,7 +121,8 @@ export async function recoverLostRuns(deps: RecoveryDeps & JobAccess): Promise<s
     }
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
-  if (released.length) deps.logger.info({ runs: released }, 'queued the next attempt of runs whose worker is gone');
+  if (released.length)
+    deps.logger.info({ runs: released }, 'queued the next attempt of runs whose worker is gone');
   return released;
 }
 
@@ -114,15 +130,20 @@ export async function recoverLostRuns(deps: RecoveryDeps & JobAccess): Promise<s
  * Runs recoverLostRuns (and recoverLostJobs, for follow-up jobs) now and then every `everyMs` until stopped; a
  * failed pass is logged and retried later.
  */
-export function startRecoveryLoop(deps: RecoveryDeps & JobAccess, everyMs: number): { first: Promise<void>; stop: () => Promise<void> } {
+export function startRecoveryLoop(
+  deps: RecoveryDeps & JobAccess,
+  everyMs: number,
+): { first: Promise<void>; stop: () => Promise<void> } {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<void> = Promise.resolve();
   const pass = () => {
-    current = recoverLostRuns(deps).then(() => recoverLostJobs(deps)).then(
-      () => undefined,
-      (err: unknown) => deps.logger.error({ err }, 'recovery pass failed; retrying at the next interval'),
-    );
+    current = recoverLostRuns(deps)
+      .then(() => recoverLostJobs(deps))
+      .then(
+        () => undefined,
+        (err: unknown) => deps.logger.error({ err }, 'recovery pass failed; retrying at the next interval'),
+      );
     void current.then(() => {
       if (!stopped) timer = setTimeout(pass, everyMs);
     });

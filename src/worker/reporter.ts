@@ -2,6 +2,8 @@
 // it, goes through a Reporter. Two transports: in-process (the local worker of `npm start` calls the control plane's
 // handlers in src/reports directly) and HTTP with an on-disk spool (src/worker/remote/http-reporter.ts). The
 // training path (process-run, run-attempt, run-output-sink) knows only this interface, so one code path is tested.
+import type { RunStatus } from '../domain/run-status.js';
+import type { MetricPoint } from '../domain/trainer-output.js';
 import type {
   ArtifactBody,
   ControlAnswer,
@@ -13,8 +15,6 @@ import type {
   StartOutcome,
   StopSignal,
 } from '../shared/report-protocol.js';
-import type { RunStatus } from '../domain/run-status.js';
-import type { MetricPoint } from '../domain/trainer-output.js';
 
 /** What a worker needs before it starts an attempt: the run's data (resolved, maybe downloaded, first). */
 export interface RunInputs extends PlacedRunFields {
@@ -67,7 +67,10 @@ export interface Reporter {
   start(body: StartAttemptBody): Promise<StartOutcome>;
   attempt(runId: string, attempt: number, hooks: AttemptHooks): AttemptReporter;
   /** An error of the worker itself; the control plane's retry policy decides. Null when the run is gone. */
-  workerError(runId: string, body: { attempt: number | null; message: string; permanent: boolean }): Promise<RunState | null>;
+  workerError(
+    runId: string,
+    body: { attempt: number | null; message: string; permanent: boolean },
+  ): Promise<RunState | null>;
   /** A note on a run this worker holds no attempt of (it handed the run back), recorded as a run event. */
   note(runId: string, message: string): Promise<void>;
   /** Puts uploaded blob `sha256` at `to` (resuming a run from a checkpoint another Mac uploaded). */

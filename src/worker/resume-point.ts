@@ -16,7 +16,10 @@ export interface ResumePoint {
 export async function listCheckpoints(adapterPath: string): Promise<ResumePoint[]> {
   const names = await fs.readdir(adapterPath).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return [] as string[];
-    throw new Error(`the checkpoint folder ${adapterPath} cannot be read (${e.code ?? e.message}); the run is not restarted from iteration 0`, { cause: e });
+    throw new Error(
+      `the checkpoint folder ${adapterPath} cannot be read (${e.code ?? e.message}); the run is not restarted from iteration 0`,
+      { cause: e },
+    );
   });
   return names
     .map((n) => ({ n, m: CHECKPOINT.exec(n) }))

@@ -8,7 +8,6 @@ import type { Logger } from 'pino';
 
 import { buildCommand, TRAINER_ENV } from '../domain/build-command.js';
 import { isVerifiedVersion, sameFlags, VERIFIED_FLAG_SET } from '../domain/flag-set.js';
-import type { WorkerPreflight } from './run-environment.js';
 import type { RunRequest } from '../domain/run-request.js';
 import type { Config } from '../shared/config.js';
 import type { RunState, StartAttemptAnswer, StopSignal } from '../shared/report-protocol.js';
@@ -18,8 +17,9 @@ import { trainerPidFile } from './leftover-trainer.js';
 import { decideOutcome, type Outcome } from './outcome.js';
 import type { AttemptReporter, Reporter } from './reporter.js';
 import { listCheckpoints } from './resume-point.js';
-import { RunOutputSink } from './run-output-sink.js';
+import type { WorkerPreflight } from './run-environment.js';
 import { startLeaseHeartbeat } from './run-lease.js';
+import { RunOutputSink } from './run-output-sink.js';
 
 export interface AttemptDeps {
   config: Config;
@@ -54,17 +54,26 @@ interface PreparedAttempt {
 }
 
 /** The resume checkpoint on this disk: already here (own or shared folder), else downloaded from the store. */
-async function ensureResumeFile(deps: AttemptDeps, adapters: string, resume: NonNullable<StartAttemptAnswer['resume']>): Promise<string> {
+async function ensureResumeFile(
+  deps: AttemptDeps,
+  adapters: string,
+  resume: NonNullable<StartAttemptAnswer['resume']>,
+): Promise<string> {
   const file = path.join(adapters, resume.name);
   const st = fs.statSync(file, { throwIfNoEntry: false });
   if (st?.isFile() && (resume.bytes === null || st.size === resume.bytes)) return file;
-  if (resume.sha256 === null) throw new Error(`the checkpoint ${resume.name} to resume from is neither on this worker nor uploaded`);
+  if (resume.sha256 === null)
+    throw new Error(`the checkpoint ${resume.name} to resume from is neither on this worker nor uploaded`);
   fs.mkdirSync(adapters, { recursive: true });
   await deps.reporter.download(resume.sha256, file);
   return file;
 }
 
-async function prepareAttempt(deps: AttemptDeps, started: StartAttemptAnswer, place: AttemptPlace): Promise<PreparedAttempt> {
+async function prepareAttempt(
+  deps: AttemptDeps,
+  started: StartAttemptAnswer,
+  place: AttemptPlace,
+): Promise<PreparedAttempt> {
   const adapters = path.join(place.runDir, 'adapters');
   const request = started.request as RunRequest;
   const ctx = { python: deps.config.mlxPython, runDir: place.runDir, dataDir: place.dataDir };
@@ -73,22 +82,46 @@ async function prepareAttempt(deps: AttemptDeps, started: StartAttemptAnswer, pl
   // A trainer whose flags differ from the verified set gets a command built for them (never a flag it lacks).
   const own = flagSet !== undefined && !sameFlags(flagSet, VERIFIED_FLAG_SET);
   // A first attempt in the control plane's own run folder runs the command recorded at submit.
-  if (!resume && started.runDir === place.runDir && !own) return { argv: started.argv, env: { ...TRAINER_ENV }, configYaml: started.configYaml, adapters, attemptDir: null };
+  if (!resume && started.runDir === place.runDir && !own)
+    return {
+      argv: started.argv,
+      env: { ...TRAINER_ENV },
+      configYaml: started.configYaml,
+      adapters,
+      attemptDir: null,
+    };
   if (!resume) {
     const command = buildCommand(request, { ...ctx, flagSet });
-    return { argv: command.argv, env: command.env, configYaml: command.configYaml, adapters, attemptDir: null };
+    return {
+      argv: command.argv,
+      env: command.env,
+      configYaml: command.configYaml,
+      adapters,
+      attemptDir: null,
+    };
   }
   const adapterFile = await ensureResumeFile(deps, adapters, resume);
   const remainingIterations = Math.max(1, resume.total - resume.iteration);
   const command = buildCommand(request, { ...ctx, flagSet, resume: { adapterFile, remainingIterations } });
   const attemptDir = attemptAdapterDir(adapters, started.attempt);
-  return { argv: withAdapterPath(command.argv, attemptDir), env: command.env, configYaml: command.configYaml, adapters, attemptDir };
+  return {
+    argv: withAdapterPath(command.argv, attemptDir),
+    env: command.env,
+    configYaml: command.configYaml,
+    adapters,
+    attemptDir,
+  };
 }
 
 const pad = (iteration: number) => String(iteration).padStart(7, '0');
 
 /** Runs one attempt the control plane started; the run as the control plane has it after the attempt's finish. */
-export async function runAttempt(deps: AttemptDeps, started: StartAttemptAnswer, place: AttemptPlace, log: Logger): Promise<RunState> {
+export async function runAttempt(
+  deps: AttemptDeps,
+  started: StartAttemptAnswer,
+  place: AttemptPlace,
+  log: Logger,
+): Promise<RunState> {
   const { runId, attempt } = started;
   const controller = new AbortController();
   let stop: StopSignal | null = null;
@@ -127,12 +160,24 @@ export async function runAttempt(deps: AttemptDeps, started: StartAttemptAnswer,
       onProblem: problem,
       onUnrecognisedReports: isVerifiedVersion(deps.preflight.version)
         ? undefined
-        : () => report.event(`metrics not recognised for this version (mlx-lm-lora ${deps.preflight.version ?? 'unknown'}): the trainer prints reports the service cannot read, so this run's charts stay empty`),
+        : () =>
+            report.event(
+              `metrics not recognised for this version (mlx-lm-lora ${deps.preflight.version ?? 'unknown'}): the trainer prints reports the service cannot read, so this run's charts stay empty`,
+            ),
       // Each checkpoint goes to the control plane's store as soon as it is saved, in the background.
-      onCheckpoint: (c) => report.upload(path.join(trainerDir, `${pad(c.iteration - offset)}_adapters.safetensors`), { name: `${pad(c.iteration)}_adapters.safetensors`, kind: 'checkpoint', iteration: c.iteration }),
+      onCheckpoint: (c) =>
+        report.upload(path.join(trainerDir, `${pad(c.iteration - offset)}_adapters.safetensors`), {
+          name: `${pad(c.iteration)}_adapters.safetensors`,
+          kind: 'checkpoint',
+          iteration: c.iteration,
+        }),
     });
     sink.line('system', `[mlxq] attempt ${attempt} on ${deps.reporter.workerName}: ${argv.join(' ')}`);
-    const outcome = await train(deps, { runId, argv, env, runDir: place.runDir, controller, sink, report, problem, onStop }, log);
+    const outcome = await train(
+      deps,
+      { runId, argv, env, runDir: place.runDir, controller, sink, report, problem, onStop },
+      log,
+    );
     const summary = outcome.summary;
     const wroteAdapter = fs.existsSync(path.join(trainerDir, 'adapters.safetensors'));
     if (attemptDir) await settleAttemptDir(adapters, attemptDir, offset);
@@ -140,7 +185,16 @@ export async function runAttempt(deps: AttemptDeps, started: StartAttemptAnswer,
     if (wroteAdapter) uploadAdapter(report, adapters);
     const state = await report.finish(finishBody(decided, outcome.result, await checkpointNames(adapters)));
     finished = true;
-    log.info({ outcome: decided.status, exitCode: outcome.result.exitCode, signal: outcome.result.signal, stopReason: outcome.result.stopReason, status: state.status }, 'trainer ended');
+    log.info(
+      {
+        outcome: decided.status,
+        exitCode: outcome.result.exitCode,
+        signal: outcome.result.signal,
+        stopReason: outcome.result.stopReason,
+        status: state.status,
+      },
+      'trainer ended',
+    );
     return state;
   } finally {
     if (!finished) {
@@ -163,7 +217,11 @@ interface Training {
 }
 
 /** Executes the trainer under the attempt's stop signals; the sink is closed when it ends. */
-async function train(deps: AttemptDeps, t: Training, log: Logger): Promise<{ result: ExecuteResult; summary: Awaited<ReturnType<RunOutputSink['close']>> }> {
+async function train(
+  deps: AttemptDeps,
+  t: Training,
+  log: Logger,
+): Promise<{ result: ExecuteResult; summary: Awaited<ReturnType<RunOutputSink['close']>> }> {
   deps.active.set(t.runId, t.controller);
   const stopWatching = watchForStop(deps, t.report, t.controller, t.onStop);
   const stopHeartbeat = startLeaseHeartbeat(t.runDir, undefined, t.problem);
@@ -200,13 +258,23 @@ async function train(deps: AttemptDeps, t: Training, log: Logger): Promise<{ res
 
 /** The finished adapter (and its config) go to the control plane's run folder, so it downloads from the dashboard. */
 function uploadAdapter(report: AttemptReporter, adapters: string): void {
-  report.upload(path.join(adapters, 'adapters.safetensors'), { name: 'adapters.safetensors', kind: 'adapter', iteration: null });
+  report.upload(path.join(adapters, 'adapters.safetensors'), {
+    name: 'adapters.safetensors',
+    kind: 'adapter',
+    iteration: null,
+  });
   const config = path.join(adapters, 'adapter_config.json');
-  if (fs.existsSync(config)) report.upload(config, { name: 'adapter_config.json', kind: 'file', iteration: null });
+  if (fs.existsSync(config))
+    report.upload(config, { name: 'adapter_config.json', kind: 'file', iteration: null });
 }
 
 /** Stops the trainer on shutdown, and on what the control plane answers to a poll (a lost pub/sub message). */
-function watchForStop(deps: AttemptDeps, report: AttemptReporter, controller: AbortController, onStop: (signal: StopSignal) => void): () => void {
+function watchForStop(
+  deps: AttemptDeps,
+  report: AttemptReporter,
+  controller: AbortController,
+  onStop: (signal: StopSignal) => void,
+): () => void {
   const onShutdown = () => controller.abort('shutdown');
   if (deps.shutdown.aborted) onShutdown();
   else deps.shutdown.addEventListener('abort', onShutdown, { once: true });
@@ -238,12 +306,29 @@ function finishBody(outcome: Outcome, result: ExecuteResult, checkpoints: string
   const base = { exitCode: result.exitCode, signal: result.signal, checkpoints };
   switch (outcome.status) {
     case 'succeeded':
-      return { ...base, outcome: 'succeeded' as const, reason: 'trainer exited 0 and wrote adapters.safetensors' };
+      return {
+        ...base,
+        outcome: 'succeeded' as const,
+        reason: 'trainer exited 0 and wrote adapters.safetensors',
+      };
     case 'cancelled':
-      return { ...base, outcome: 'cancelled' as const, reason: outcome.reason, stopReason: outcome.stopReason };
+      return {
+        ...base,
+        outcome: 'cancelled' as const,
+        reason: outcome.reason,
+        stopReason: outcome.stopReason,
+      };
     case 'interrupted':
       return { ...base, outcome: 'interrupted' as const, reason: outcome.reason, stopReason: 'shutdown' };
     case 'failed':
-      return { ...base, outcome: 'failed' as const, reason: outcome.reason, error: outcome.error, retryable: outcome.retryable, stopReason: outcome.reason, outOfMemory: outcome.outOfMemory ?? null };
+      return {
+        ...base,
+        outcome: 'failed' as const,
+        reason: outcome.reason,
+        error: outcome.error,
+        retryable: outcome.retryable,
+        stopReason: outcome.reason,
+        outOfMemory: outcome.outOfMemory ?? null,
+      };
   }
 }

@@ -22,6 +22,8 @@ export function runEnvironment(worker: string, p: WorkerPreflight): RunEnvironme
     os: p.environment?.os ?? null,
     chip: p.environment?.chip ?? null,
     memoryBytes: p.environment?.memoryBytes ?? null,
-    flagSet: p.flagSet ? { version: p.flagSet.version, source: p.flagSet.source } : { version: VERIFIED_FLAG_SET.version, source: 'verified' },
+    flagSet: p.flagSet
+      ? { version: p.flagSet.version, source: p.flagSet.source }
+      : { version: VERIFIED_FLAG_SET.version, source: 'verified' },
   };
 }

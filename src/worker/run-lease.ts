@@ -32,7 +32,12 @@ const leaseSchema = z.object({
 export type RunLease = z.infer<typeof leaseSchema> & { heartbeatAt: number };
 
 export async function workerIdentity(workerName: string): Promise<WorkerIdentity> {
-  return { host: os.hostname(), pid: process.pid, pidStartedAt: await processStartTime(process.pid), workerName };
+  return {
+    host: os.hostname(),
+    pid: process.pid,
+    pidStartedAt: await processStartTime(process.pid),
+    workerName,
+  };
 }
 
 export function leaseFile(runDir: string): string {
@@ -40,7 +45,11 @@ export function leaseFile(runDir: string): string {
 }
 
 /** Written (atomically: temp file + rename) before the run moves to running. */
-export async function writeLease(runDir: string, self: WorkerIdentity, lockToken: string | null): Promise<void> {
+export async function writeLease(
+  runDir: string,
+  self: WorkerIdentity,
+  lockToken: string | null,
+): Promise<void> {
   const body = JSON.stringify({ ...self, lockToken, at: Date.now() });
   const tmp = `${leaseFile(runDir)}.${process.pid}.tmp`;
   await fs.mkdir(runDir, { recursive: true });
@@ -49,7 +58,11 @@ export async function writeLease(runDir: string, self: WorkerIdentity, lockToken
 }
 
 /** Touches the lease while the run trains; returns the function that stops it. `onProblem` hears failed touches. */
-export function startLeaseHeartbeat(runDir: string, everyMs = LEASE_HEARTBEAT_MS, onProblem?: (message: string) => void): () => void {
+export function startLeaseHeartbeat(
+  runDir: string,
+  everyMs = LEASE_HEARTBEAT_MS,
+  onProblem?: (message: string) => void,
+): () => void {
   let failing = false;
   const timer = setInterval(() => {
     const now = new Date();
@@ -69,7 +82,10 @@ export function startLeaseHeartbeat(runDir: string, everyMs = LEASE_HEARTBEAT_MS
 /** The lease, or null when the run folder has none or it is unreadable. */
 export async function readLease(runDir: string): Promise<RunLease | null> {
   try {
-    const [text, stat] = await Promise.all([fs.readFile(leaseFile(runDir), 'utf8'), fs.stat(leaseFile(runDir))]);
+    const [text, stat] = await Promise.all([
+      fs.readFile(leaseFile(runDir), 'utf8'),
+      fs.stat(leaseFile(runDir)),
+    ]);
     const parsed = leaseSchema.safeParse(JSON.parse(text));
     return parsed.success ? { ...parsed.data, heartbeatAt: stat.mtimeMs } : null;
   } catch {
@@ -83,7 +99,11 @@ export async function readLease(runDir: string): Promise<RunLease | null> {
  * (so a pid reused after a crash or reboot does not count). This very process counts as alive: its own processor
  * settles its runs. On another host only the heartbeat can tell.
  */
-export async function leaseOwnerAlive(lease: RunLease | null, self: WorkerIdentity, now = Date.now()): Promise<boolean> {
+export async function leaseOwnerAlive(
+  lease: RunLease | null,
+  self: WorkerIdentity,
+  now = Date.now(),
+): Promise<boolean> {
   if (!lease) return false;
   if (lease.host !== self.host) return now - lease.heartbeatAt < LEASE_STALE_MS;
   if (lease.pid === self.pid) return lease.pidStartedAt === self.pidStartedAt;
@@ -94,7 +114,12 @@ export async function leaseOwnerAlive(lease: RunLease | null, self: WorkerIdenti
 
 /** Whether the lease names this very worker (a process may run more than one: a test environment, an embedder). */
 export function isOwnLease(lease: RunLease | null, self: WorkerIdentity): boolean {
-  return lease !== null && lease.host === self.host && lease.pid === self.pid && lease.workerName === self.workerName;
+  return (
+    lease !== null &&
+    lease.host === self.host &&
+    lease.pid === self.pid &&
+    lease.workerName === self.workerName
+  );
 }
 
 export function describeOwner(lease: RunLease | null): string {

@@ -4,7 +4,12 @@
 import fs from 'node:fs';
 
 import { outOfMemoryText } from '../domain/run-memory.js';
-import { createTrainerOutputParser, type MetricPoint, stripAnsi, type TrainerEvent } from '../domain/trainer-output.js';
+import {
+  createTrainerOutputParser,
+  type MetricPoint,
+  stripAnsi,
+  type TrainerEvent,
+} from '../domain/trainer-output.js';
 import type { ProgressFields } from '../shared/report-protocol.js';
 import type { AttemptReporter } from './reporter.js';
 
@@ -99,7 +104,9 @@ export class RunOutputSink {
     this.file.on('error', (e) => {
       if (this.fileError) return;
       this.fileError = true;
-      o.onProblem?.(`could not write the log file ${o.logFile}: ${e.message}; the lines are still kept in SQLite`);
+      o.onProblem?.(
+        `could not write the log file ${o.logFile}: ${e.message}; the lines are still kept in SQLite`,
+      );
     });
     this.seq = o.log.seq;
     this.offset = o.log.offset;
@@ -135,7 +142,8 @@ export class RunOutputSink {
       last.push(text);
       if (last.length > TAIL_LINES_FOR_ERRORS) last.shift();
     }
-    if (stream === 'stderr' && this.summary.outOfMemory === null) this.summary.outOfMemory = outOfMemoryText(text);
+    if (stream === 'stderr' && this.summary.outOfMemory === null)
+      this.summary.outOfMemory = outOfMemoryText(text);
     let checkpoint = false;
     if (stream !== 'system') {
       for (const ev of this.parser.push(text)) {
@@ -148,7 +156,8 @@ export class RunOutputSink {
       this.flush();
       this.maybeReportProgress(true);
     } else if (this.pending.length >= BATCH_LINES) this.flush();
-    if (this.recognition === 'watching' && this.recognitionLines >= RECOGNITION_LINES) this.judgeRecognition();
+    if (this.recognition === 'watching' && this.recognitionLines >= RECOGNITION_LINES)
+      this.judgeRecognition();
   }
 
   /** Once: report-like lines without any metric mean this version's report format is not one the parser knows. */
@@ -228,7 +237,12 @@ export class RunOutputSink {
     this.lastProgressAt = now;
     this.progressDirty = false;
     const p = this.summary.progress;
-    this.progress({ progressIteration: p.iteration, progressTotal: p.total, latestLoss: p.latestLoss, latestValLoss: p.latestValLoss });
+    this.progress({
+      progressIteration: p.iteration,
+      progressTotal: p.total,
+      latestLoss: p.latestLoss,
+      latestValLoss: p.latestValLoss,
+    });
     this.o.onProgress?.({ ...p });
   }
 
@@ -246,9 +260,18 @@ export class RunOutputSink {
       const bytes = lines.reduce((n, l) => n + Buffer.byteLength(l.text) + 1, 0);
       // Over the cap: the head and the tail are kept, the middle dropped; lines already dropped are not sent.
       const tailStart = this.headEndSeq !== null ? this.tail[0]?.seq : undefined;
-      const kept = tailStart === undefined ? lines : lines.filter((l) => l.seq <= this.headEndSeq! || l.seq >= tailStart);
+      const kept =
+        tailStart === undefined
+          ? lines
+          : lines.filter((l) => l.seq <= this.headEndSeq! || l.seq >= tailStart);
       const trim = tailStart !== undefined ? { afterSeq: this.headEndSeq!, beforeSeq: tailStart } : undefined;
-      this.o.report.logs({ offset: this.offset, bytes, lines: kept, lineCount: lines.length, ...(trim ? { trim } : {}) });
+      this.o.report.logs({
+        offset: this.offset,
+        bytes,
+        lines: kept,
+        lineCount: lines.length,
+        ...(trim ? { trim } : {}),
+      });
       this.offset += bytes;
     }
     if (this.pendingMetrics.length > 0) this.o.report.metrics(this.pendingMetrics.splice(0));
@@ -268,7 +291,12 @@ export class RunOutputSink {
       // The same marker in SQLite, in the gap the dropped lines left (their seqs are free again).
       const gap = this.headEndSeq + 1;
       if (this.omittedLines > 0 && (this.tail[0]?.seq ?? Infinity) > gap) {
-        this.o.report.logs({ offset: this.offset, bytes: 0, lines: [{ seq: gap, stream: 'system', text: marker, at: Date.now() }], lineCount: 0 });
+        this.o.report.logs({
+          offset: this.offset,
+          bytes: 0,
+          lines: [{ seq: gap, stream: 'system', text: marker, at: Date.now() }],
+          lineCount: 0,
+        });
       }
     }
     await new Promise<void>((resolve) => this.file.end(resolve));

@@ -13,7 +13,8 @@ export async function startWorkerProcess(config: Config, redisUrl: string, logge
   migrate(db);
   const connection = createRedis(redisUrl, workerRedisOptions());
   const subscriber = createRedis(redisUrl, workerRedisOptions());
-  for (const c of [connection, subscriber]) c.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  for (const c of [connection, subscriber])
+    c.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   const handle: WorkerHandle = await startWorker({
     config,
     db,

@@ -9,19 +9,19 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
 import type { Config } from '../shared/config.js';
-import type { RunState } from '../shared/report-protocol.js';
 import { probeMlxLmVersion, writeMlxLmVersion } from '../shared/mlx-lm-version.js';
 import { cancelChannel, createRunsQueue, WORKER_LOCK, type WorkerLockOptions } from '../shared/queue.js';
+import type { RunState } from '../shared/report-protocol.js';
 import { type RunQueues, runQueuesOf, workChannel } from '../shared/run-queues.js';
 import { withDeadline } from '../shared/shutdown.js';
 import { killGroup } from './execute.js';
 import { startJobFetcher } from './job-fetcher.js';
 import { createDispatcher } from './job-handlers.js';
+import { readMachineFacts } from './machine-facts.js';
 import { type Preflight, preflightMlx } from './preflight.js';
 import { createTrainHandler } from './process-run.js';
 import type { Reporter, RevokedError } from './reporter.js';
 import { type WorkerIdentity, workerIdentity } from './run-lease.js';
-import { readMachineFacts } from './machine-facts.js';
 import { startHeartbeat } from './worker-heartbeat.js';
 
 export interface WorkerHandle {
@@ -71,11 +71,25 @@ type FollowUp = (payload: { jobId: string }, job: Job, token: string | undefined
 /** What only the worker inside the control plane's process does (it shares its SQLite and DATA_DIR). */
 export interface LocalDuties {
   /** Recovers runs (and follow-up jobs) of dead workers on this host, now and every stalled interval. */
-  startRecovery(queues: RunQueues, self: WorkerIdentity, active: ReadonlyMap<string, unknown>, everyMs: number): { first: Promise<void>; stop(): Promise<void> };
+  startRecovery(
+    queues: RunQueues,
+    self: WorkerIdentity,
+    active: ReadonlyMap<string, unknown>,
+    everyMs: number,
+  ): { first: Promise<void>; stop(): Promise<void> };
   /** Takes over a run whose worker on this host died (see process-run.ts). */
-  reclaim(runId: string, self: WorkerIdentity, active: ReadonlyMap<string, unknown>): Promise<'owned' | RunState>;
+  reclaim(
+    runId: string,
+    self: WorkerIdentity,
+    active: ReadonlyMap<string, unknown>,
+  ): Promise<'owned' | RunState>;
   /** The follow-up jobs' handler (evaluate, samples, fuse, export: they read and write SQLite). */
-  followUp(self: WorkerIdentity, active: Map<string, AbortController>, shutdown: AbortSignal, queue: Queue): FollowUp;
+  followUp(
+    self: WorkerIdentity,
+    active: Map<string, AbortController>,
+    shutdown: AbortSignal,
+    queue: Queue,
+  ): FollowUp;
   /** Queues follow-up jobs written by final-status hooks. */
   startOutbox(queue: Queue): { stop(): Promise<void> };
 }
@@ -105,7 +119,9 @@ export async function startWorkerCore(deps: WorkerCoreDeps): Promise<WorkerHandl
   logPreflight(logger, preflight);
   // The API refuses GGUF exports on mlx-lm versions whose writer is broken: it reads what this worker found.
   const mlxLm = await probeMlxLmVersion(config.mlxPython, deps.trainerEnv);
-  await writeMlxLmVersion(config.dataDir, mlxLm, config.workerName).catch((err: unknown) => logger.warn({ err }, 'could not record the mlx-lm version'));
+  await writeMlxLmVersion(config.dataDir, mlxLm, config.workerName).catch((err: unknown) =>
+    logger.warn({ err }, 'could not record the mlx-lm version'),
+  );
   const self = await workerIdentity(config.workerName);
   // The registry entry says `training <run>` as soon as a run starts and `idle` as soon as it ends.
   let beat = () => undefined as unknown;
@@ -114,13 +130,32 @@ export async function startWorkerCore(deps: WorkerCoreDeps): Promise<WorkerHandl
   const shutdown = new AbortController();
   let stopping = false;
   let revoked: string | null = null;
-  const lock = { ...WORKER_LOCK, lockDuration: config.lockDurationMs, stalledInterval: config.stalledIntervalMs, ...deps.lock };
+  const lock = {
+    ...WORKER_LOCK,
+    lockDuration: config.lockDurationMs,
+    stalledInterval: config.stalledIntervalMs,
+    ...deps.lock,
+  };
 
   const facts = await readMachineFacts(config);
   const entrySnapshot = () => {
     const runId = active.keys().next().value ?? null;
-    const state = stopping ? 'stopping' : revoked || preflight.error ? 'unusable' : runId ? 'training' : 'idle';
-    return { name: deps.reporter.workerName, versions: preflight.versions, state, runId, reason: revoked ?? preflight.error, flagSet: preflight.flagSet, environment: preflight.environment } as const;
+    const state = stopping
+      ? 'stopping'
+      : revoked || preflight.error
+        ? 'unusable'
+        : runId
+          ? 'training'
+          : 'idle';
+    return {
+      name: deps.reporter.workerName,
+      versions: preflight.versions,
+      state,
+      runId,
+      reason: revoked ?? preflight.error,
+      flagSet: preflight.flagSet,
+      environment: preflight.environment,
+    } as const;
   };
   const heartbeat = startHeartbeat({
     redis: deps.connection,
@@ -138,7 +173,12 @@ export async function startWorkerCore(deps: WorkerCoreDeps): Promise<WorkerHandl
   const queue = createRunsQueue(deps.connection, config.queuePrefix);
   // Its connection is the worker's, whose errors the process already logs; unhandled, BullMQ prints them raw.
   queue.on('error', (err) => logger.debug({ err: err.message }, 'recovery queue error'));
-  const recovery = deps.local?.startRecovery(runQueuesOf(queue, deps.connection, config.queuePrefix), self, active, lock.stalledInterval);
+  const recovery = deps.local?.startRecovery(
+    runQueuesOf(queue, deps.connection, config.queuePrefix),
+    self,
+    active,
+    lock.stalledInterval,
+  );
   await recovery?.first;
 
   const channel = cancelChannel(config.queuePrefix);
@@ -170,7 +210,14 @@ export async function startWorkerCore(deps: WorkerCoreDeps): Promise<WorkerHandl
     shutdown: shutdown.signal,
     queue,
     queues,
-    entry: () => ({ host: self.host, pid: process.pid, startedAt: 0, lastSeen: Date.now(), ...facts, ...entrySnapshot() }),
+    entry: () => ({
+      host: self.host,
+      pid: process.pid,
+      startedAt: 0,
+      lastSeen: Date.now(),
+      ...facts,
+      ...entrySnapshot(),
+    }),
     handBack: (jobId: string, untilMs: number) => fetcher.skip(jobId, untilMs),
     onRevoked,
     reclaim: deps.local ? (runId) => deps.local!.reclaim(runId, self, active) : undefined,
@@ -184,7 +231,13 @@ export async function startWorkerCore(deps: WorkerCoreDeps): Promise<WorkerHandl
       throw new DelayedError();
     });
   // Follow-up jobs (evaluate, samples, fuse, export) share the queue, so one GPU job runs at a time.
-  const processor = createDispatcher({ train, evaluate: followUp, samples: followUp, fuse: followUp, export: followUp });
+  const processor = createDispatcher({
+    train,
+    evaluate: followUp,
+    samples: followUp,
+    fuse: followUp,
+    export: followUp,
+  });
   // One job at a time from every queue this worker serves (the shared one and the placement queues it meets); it
   // takes none while its trainer check fails, and starts once a check passes.
   const fetcher = await startJobFetcher({
@@ -200,7 +253,11 @@ export async function startWorkerCore(deps: WorkerCoreDeps): Promise<WorkerHandl
       }
     },
     logger,
-    self: () => ({ name: deps.reporter.workerName, totalMemoryBytes: facts.totalMemoryBytes, labels: facts.labels }),
+    self: () => ({
+      name: deps.reporter.workerName,
+      totalMemoryBytes: facts.totalMemoryBytes,
+      labels: facts.labels,
+    }),
     canFetch: () => !stopping && !revoked && !preflight.error,
     pollMs: FETCH_POLL_MS,
   });
@@ -214,7 +271,10 @@ export async function startWorkerCore(deps: WorkerCoreDeps): Promise<WorkerHandl
   const outbox = deps.local?.startOutbox(queue);
   const authTimer = deps.stillAuthorized
     ? setInterval(() => {
-        deps.stillAuthorized!().then((ok) => ok || onRevoked("the control plane refuses this worker's token (revoked)"), () => undefined);
+        deps.stillAuthorized!().then(
+          (ok) => ok || onRevoked("the control plane refuses this worker's token (revoked)"),
+          () => undefined,
+        );
       }, config.workerHeartbeatMs)
     : undefined;
   authTimer?.unref();
@@ -269,9 +329,13 @@ export async function startWorkerCore(deps: WorkerCoreDeps): Promise<WorkerHandl
         clearTimeout(deadline);
         deps.subscriber.off('message', onCancel);
         deps.subscriber.off('message', onWork);
-        await withDeadline(deps.subscriber.unsubscribe(channel, work), REDIS_STEP_MS).catch((err: unknown) => logger.warn({ err }, 'unsubscribe failed'));
+        await withDeadline(deps.subscriber.unsubscribe(channel, work), REDIS_STEP_MS).catch((err: unknown) =>
+          logger.warn({ err }, 'unsubscribe failed'),
+        );
         await withDeadline(heartbeat.stop(true), REDIS_STEP_MS);
-        await withDeadline(queue.close(), REDIS_STEP_MS).catch((err: unknown) => logger.warn({ err }, 'closing the recovery queue failed'));
+        await withDeadline(queue.close(), REDIS_STEP_MS).catch((err: unknown) =>
+          logger.warn({ err }, 'closing the recovery queue failed'),
+        );
         await deps.reporter.close();
       }
     },

@@ -20,7 +20,9 @@ export interface HeartbeatDeps {
   dataDir: string;
   logger: Logger;
   /** The entry as it is now (state, run, versions, and any field a later version adds); host, pid, machine facts, disk and times are filled in here. */
-  snapshot: () => Pick<WorkerEntry, 'name' | 'versions' | 'state' | 'runId' | 'reason'> & { [extra: string]: unknown };
+  snapshot: () => Pick<WorkerEntry, 'name' | 'versions' | 'state' | 'runId' | 'reason'> & {
+    [extra: string]: unknown;
+  };
 }
 
 export interface Heartbeat {
@@ -36,14 +38,23 @@ export function startHeartbeat(deps: HeartbeatDeps): Heartbeat {
   let failing = false;
   const publish = async () => {
     const freeDisk = await freeDiskBytes(deps.dataDir);
-    const entry: WorkerEntry = { host: os.hostname(), pid: process.pid, ...deps.facts, freeDiskBytes: freeDisk, startedAt, lastSeen: Date.now(), ...deps.snapshot() };
+    const entry: WorkerEntry = {
+      host: os.hostname(),
+      pid: process.pid,
+      ...deps.facts,
+      freeDiskBytes: freeDisk,
+      startedAt,
+      lastSeen: Date.now(),
+      ...deps.snapshot(),
+    };
     try {
       await publishWorker(deps.redis, deps.prefix, entry, entryLifetimeMs(deps.heartbeatMs, deps.lostMs));
       if (failing) deps.logger.info('worker registry reachable again');
       failing = false;
     } catch (err) {
       // Logged once per outage; the entry expires meanwhile and comes back with the next beat.
-      if (!failing) deps.logger.warn({ err: (err as Error).message }, 'could not publish the worker registry entry');
+      if (!failing)
+        deps.logger.warn({ err: (err as Error).message }, 'could not publish the worker registry entry');
       failing = true;
     }
   };
@@ -56,7 +67,10 @@ export function startHeartbeat(deps: HeartbeatDeps): Heartbeat {
     async stop(leave) {
       clearInterval(timer);
       await inFlight;
-      if (leave) await removeWorker(deps.redis, deps.prefix, deps.snapshot().name).catch((err: unknown) => deps.logger.warn({ err }, 'could not remove the worker registry entry'));
+      if (leave)
+        await removeWorker(deps.redis, deps.prefix, deps.snapshot().name).catch((err: unknown) =>
+          deps.logger.warn({ err }, 'could not remove the worker registry entry'),
+        );
     },
   };
 }

@@ -11,7 +11,8 @@ import { createTestEnv, REPO_ROOT, type TestEnv } from './test-env.js';
 const MAC_CHROME = '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome';
 
 /** CHROMIUM_PATH when set; on a Mac, Google Chrome where it installs itself; else Debian's Chromium (`apt-get install -y chromium`). */
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? (process.platform === 'darwin' ? MAC_CHROME : '/usr/bin/chromium');
+export const CHROMIUM_PATH =
+  process.env.CHROMIUM_PATH ?? (process.platform === 'darwin' ? MAC_CHROME : '/usr/bin/chromium');
 
 export const CHROMIUM_ARGS = [
   '--headless',

@@ -19,7 +19,8 @@ export const CHAOS_REPEAT = Math.max(1, Number.parseInt(process.env.CHAOS_REPEAT
 
 /** A scenario repeated CHAOS_REPEAT times; 120 s each by default: two worker processes starting on 2 busy cores take most of it. */
 export function chaosIt(name: string, fn: () => Promise<void>, timeoutMs = 120_000): void {
-  for (let i = 1; i <= CHAOS_REPEAT; i++) it(CHAOS_REPEAT > 1 ? `${name} [${i}/${CHAOS_REPEAT}]` : name, fn, timeoutMs);
+  for (let i = 1; i <= CHAOS_REPEAT; i++)
+    it(CHAOS_REPEAT > 1 ? `${name} [${i}/${CHAOS_REPEAT}]` : name, fn, timeoutMs);
 }
 
 /** Independent of src/: `ps` says whether a pid runs; a zombie (exited, unreaped) counts as gone. */
@@ -37,7 +38,9 @@ export async function waitPidGone(pid: number, timeoutMs = 15_000): Promise<void
 export async function trainerPid(runDir: string, timeoutMs = 15_000): Promise<number> {
   return waitFor(
     async () => {
-      const text = fs.existsSync(path.join(runDir, 'trainer.pid')) ? fs.readFileSync(path.join(runDir, 'trainer.pid'), 'utf8') : '';
+      const text = fs.existsSync(path.join(runDir, 'trainer.pid'))
+        ? fs.readFileSync(path.join(runDir, 'trainer.pid'), 'utf8')
+        : '';
       const pid = Number.parseInt(text, 10);
       return Number.isInteger(pid) && pid > 0 && (await pidRunning(pid)) ? pid : null;
     },
@@ -55,7 +58,12 @@ export interface WorkerProcess {
   exited(): Promise<{ exitCode: number | undefined; signal: string | undefined }>;
 }
 
-export function spawnWorker(opts: { dataDir: string; redisUrl: string; prefix: string; env?: Record<string, string> }): WorkerProcess {
+export function spawnWorker(opts: {
+  dataDir: string;
+  redisUrl: string;
+  prefix: string;
+  env?: Record<string, string>;
+}): WorkerProcess {
   const child = execa('node', ['--import', 'tsx', 'src/worker/main.ts'], {
     cwd: REPO_ROOT,
     env: standInEnv({
@@ -81,7 +89,10 @@ export function spawnWorker(opts: { dataDir: string; redisUrl: string; prefix: s
     child,
     output: () => out,
     async ready() {
-      await waitFor(() => out.includes('"worker ready"') || child.exitCode !== null, { timeoutMs: 60_000, what: 'the worker process to be ready' });
+      await waitFor(() => out.includes('"worker ready"') || child.exitCode !== null, {
+        timeoutMs: 60_000,
+        what: 'the worker process to be ready',
+      });
       if (!out.includes('"worker ready"')) throw new Error(`the worker process exited early:\n${out}`);
     },
     exited: () => done,
@@ -127,13 +138,30 @@ export async function createChaosEnv(redisUrl: string, env: Record<string, strin
   return createTestEnv(env, { redisUrl });
 }
 
-export function sftRun(iters: number, saveEvery = 5, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { method: 'sft', model: MODEL, data: path.join(TEST_DATA, 'sft-chat'), iters, batch_size: 2, steps_per_report: saveEvery, save_every: saveEvery, ...extra };
+export function sftRun(
+  iters: number,
+  saveEvery = 5,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    method: 'sft',
+    model: MODEL,
+    data: path.join(TEST_DATA, 'sft-chat'),
+    iters,
+    batch_size: 2,
+    steps_per_report: saveEvery,
+    save_every: saveEvery,
+    ...extra,
+  };
 }
 
 type Injectable = { inject: App['inject'] };
 
-export async function submit(app: Injectable, body: Record<string, unknown>, headers: Record<string, string> = {}) {
+export async function submit(
+  app: Injectable,
+  body: Record<string, unknown>,
+  headers: Record<string, string> = {},
+) {
   const res = await app.inject({ method: 'POST', url: '/v1/runs', payload: body, headers });
   expect(res.statusCode, res.body).toBe(201);
   return res.json() as { id: string; runDir: string; adapterPath: string };
@@ -148,7 +176,13 @@ export interface RunJson {
   adapterPath: string;
   checkpoints: string[];
   progress: { iteration: number | null; total: number | null };
-  attempts: { attempt: number; outcome: string | null; resumedFrom: string | null; startIteration: number | null; error: string | null }[];
+  attempts: {
+    attempt: number;
+    outcome: string | null;
+    resumedFrom: string | null;
+    startIteration: number | null;
+    error: string | null;
+  }[];
   events: { fromStatus: string | null; toStatus: string; reason: string | null }[];
 }
 
@@ -156,7 +190,12 @@ export async function getRun(app: Injectable, id: string): Promise<RunJson> {
   return (await app.inject({ method: 'GET', url: `/v1/runs/${id}` })).json();
 }
 
-export async function waitStatus(app: Injectable, id: string, statuses: string[], timeoutMs = 30_000): Promise<RunJson> {
+export async function waitStatus(
+  app: Injectable,
+  id: string,
+  statuses: string[],
+  timeoutMs = 30_000,
+): Promise<RunJson> {
   return waitFor(
     async () => {
       const r = await getRun(app, id);
@@ -167,7 +206,12 @@ export async function waitStatus(app: Injectable, id: string, statuses: string[]
 }
 
 /** Waits until the run has trained at least `iteration` iterations (progress is recorded as it trains). */
-export async function waitIteration(app: Injectable, id: string, iteration: number, timeoutMs = 30_000): Promise<RunJson> {
+export async function waitIteration(
+  app: Injectable,
+  id: string,
+  iteration: number,
+  timeoutMs = 30_000,
+): Promise<RunJson> {
   return waitFor(
     async () => {
       const r = await getRun(app, id);
@@ -178,7 +222,9 @@ export async function waitIteration(app: Injectable, id: string, iteration: numb
 }
 
 export async function metricIterations(app: Injectable, id: string): Promise<number[]> {
-  const m = (await app.inject({ method: 'GET', url: `/v1/runs/${id}/metrics?name=loss&split=train` })).json() as { points: { iteration: number }[] };
+  const m = (
+    await app.inject({ method: 'GET', url: `/v1/runs/${id}/metrics?name=loss&split=train` })
+  ).json() as { points: { iteration: number }[] };
   return m.points.map((p) => p.iteration);
 }
 

@@ -18,7 +18,12 @@ export interface ControlPlaneProcess {
   start(): Promise<void>;
   /** SIGKILL: the control plane vanishes as in a crash or a cut network. */
   kill(): Promise<void>;
-  http<T = unknown>(method: string, urlPath: string, body?: unknown, token?: string): Promise<{ status: number; json: T; text: string }>;
+  http<T = unknown>(
+    method: string,
+    urlPath: string,
+    body?: unknown,
+    token?: string,
+  ): Promise<{ status: number; json: T; text: string }>;
   cleanup(): Promise<void>;
 }
 
@@ -33,17 +38,30 @@ export async function startControlPlane(env: Record<string, string> = {}): Promi
     out = '';
     child = execa('node', ['--import', 'tsx', 'src/api/server.ts'], {
       cwd: REPO_ROOT,
-      env: { PORT: String(port), DATA_DIR: dataDir, REDIS_URL: redisUrl(), QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn', ALLOWED_ROOTS: [dataDir, REPO_ROOT].join(path.delimiter), ...env },
+      env: {
+        PORT: String(port),
+        DATA_DIR: dataDir,
+        REDIS_URL: redisUrl(),
+        QUEUE_PREFIX: prefix,
+        LOG_LEVEL: 'warn',
+        ALLOWED_ROOTS: [dataDir, REPO_ROOT].join(path.delimiter),
+        ...env,
+      },
       reject: false,
       all: true,
       buffer: false,
     });
     child.all?.on('data', (d: Buffer) => (out += d.toString()));
-    await waitFor(async () => (await fetch(`${url}/healthz`).catch(() => null))?.ok ?? (child?.exitCode != null ? Promise.reject(new Error(out)) : false), {
-      // Starting means transpiling the API's import graph (tsx): on a loaded 2-core machine that can take a minute.
-      timeoutMs: 90_000,
-      what: 'the control plane to answer',
-    });
+    await waitFor(
+      async () =>
+        (await fetch(`${url}/healthz`).catch(() => null))?.ok ??
+        (child?.exitCode != null ? Promise.reject(new Error(out)) : false),
+      {
+        // Starting means transpiling the API's import graph (tsx): on a loaded 2-core machine that can take a minute.
+        timeoutMs: 90_000,
+        what: 'the control plane to answer',
+      },
+    );
   };
   const kill = async () => {
     if (!child) return;
@@ -59,9 +77,14 @@ export async function startControlPlane(env: Record<string, string> = {}): Promi
     start,
     kill,
     async http<T>(method: string, urlPath: string, body?: unknown, token?: string) {
-      const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
+      const headers: Record<string, string> =
+        body === undefined ? {} : { 'content-type': 'application/json' };
       if (token) headers.authorization = `Bearer ${token}`;
-      const res = await fetch(`${url}${urlPath}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      const res = await fetch(`${url}${urlPath}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
       const text = await res.text();
       let json: unknown;
       try {

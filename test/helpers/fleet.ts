@@ -35,7 +35,12 @@ export interface Fleet {
 }
 
 /** Heartbeats every second: a worker that vanishes is judged lost after two. */
-export const FLEET_ENV = { WORKER_HEARTBEAT_S: '1', WORKER_LOST_S: '2', RESUME_DELAY_S: '0.2', STALLED_INTERVAL_S: '2' };
+export const FLEET_ENV = {
+  WORKER_HEARTBEAT_S: '1',
+  WORKER_LOST_S: '2',
+  RESUME_DELAY_S: '0.2',
+  STALLED_INTERVAL_S: '2',
+};
 
 export async function startFleet(env: Record<string, string> = {}): Promise<Fleet> {
   const cp = await startControlPlane({ ...FLEET_ENV, ...env });
@@ -66,7 +71,13 @@ export async function startFleet(env: Record<string, string> = {}): Promise<Flee
         dataDir,
         redisUrl: redisUrl(),
         prefix: cp.prefix,
-        env: { SERVER_URL: cp.url, WORKER_TOKEN: created.json.token, ...FLEET_ENV, MLX_STANDIN_STEP_SECONDS: '0.1', ...extra },
+        env: {
+          SERVER_URL: cp.url,
+          WORKER_TOKEN: created.json.token,
+          ...FLEET_ENV,
+          MLX_STANDIN_STEP_SECONDS: '0.1',
+          ...extra,
+        },
       });
       const remote = Object.assign(w, { name, id: created.json.id, token: created.json.token, dataDir });
       workers.push(remote);

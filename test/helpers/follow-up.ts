@@ -15,7 +15,16 @@ export const QWEN_4BIT = path.join(MODELS, 'qwen2-tiny-4bit');
 export const EVAL_DATA = path.join(TEST_DATA, 'sft-eval');
 
 export function sftRequest(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { method: 'sft', model: LLAMA_4BIT, data: EVAL_DATA, iters: 6, batch_size: 2, steps_per_report: 2, save_every: 3, ...extra };
+  return {
+    method: 'sft',
+    model: LLAMA_4BIT,
+    data: EVAL_DATA,
+    iters: 6,
+    batch_size: 2,
+    steps_per_report: 2,
+    save_every: 3,
+    ...extra,
+  };
 }
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- test JSON bodies
@@ -61,5 +70,13 @@ export function sha256(body: Buffer | string): string {
 export function evalDataTokens(): number {
   const rows = fs.readFileSync(path.join(EVAL_DATA, 'test.jsonl'), 'utf8').split('\n').filter(Boolean);
   const messageTokens = (m: { content: string }) => m.content.split(/\s+/).filter(Boolean).length + 2;
-  return rows.reduce((sum, line) => sum + (JSON.parse(line) as { messages: { content: string }[] }).messages.reduce((n, m) => n + messageTokens(m), 0), 0);
+  return rows.reduce(
+    (sum, line) =>
+      sum +
+      (JSON.parse(line) as { messages: { content: string }[] }).messages.reduce(
+        (n, m) => n + messageTokens(m),
+        0,
+      ),
+    0,
+  );
 }

@@ -15,7 +15,9 @@ declare module 'vitest' {
 }
 
 async function dockerAnswers(): Promise<boolean> {
-  const sock = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice(7) : '/var/run/docker.sock';
+  const sock = process.env.DOCKER_HOST?.startsWith('unix://')
+    ? process.env.DOCKER_HOST.slice(7)
+    : '/var/run/docker.sock';
   if (process.env.DOCKER_HOST && !process.env.DOCKER_HOST.startsWith('unix://')) return true;
   if (!fs.existsSync(sock)) return false;
   return new Promise((resolve) => {

@@ -29,7 +29,10 @@ export interface Readback {
  * Parses each argv (the trainer's arguments, after `-m mlx_lm_lora.train`) with the stand-in's build_parser(),
  * and loads each YAML text with yaml.safe_load and upstream's loader, comparing it strictly with `expected`.
  */
-export async function readBack(input: { argvs?: string[][]; yamls?: { text: string; expected: unknown }[] }): Promise<Readback> {
+export async function readBack(input: {
+  argvs?: string[][];
+  yamls?: { text: string; expected: unknown }[];
+}): Promise<Readback> {
   const r = await execa('python3', [path.join(FIXTURES, 'readback.py')], {
     input: JSON.stringify(input),
     env: { PYTHONPATH: FIXTURES, PYTHONIOENCODING: 'utf-8', PYTHONUTF8: '1', PYTHONDONTWRITEBYTECODE: '1' },

@@ -37,5 +37,17 @@ export function createTempDb(): TempDb {
 /** The smallest run row the repositories accept, for tests about other tables. */
 export function minimalNewRun(id: string, over: Partial<NewRun> = {}): NewRun {
   const request = { method: 'sft' as const, model: 'm', data: 'd', tags: [], priority: 0, fuse: false };
-  return { id, method: 'sft', trainMode: 'sft', model: 'm', data: 'd', request, argv: [], configYaml: '', runDir: id, adapterPath: id, ...over };
+  return {
+    id,
+    method: 'sft',
+    trainMode: 'sft',
+    model: 'm',
+    data: 'd',
+    request,
+    argv: [],
+    configYaml: '',
+    runDir: id,
+    adapterPath: id,
+    ...over,
+  };
 }

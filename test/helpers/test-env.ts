@@ -16,9 +16,9 @@ import { closeDb, type Db, openDb } from '../../src/db/client.js';
 import { migrate } from '../../src/db/migrate.js';
 import { getRun } from '../../src/db/runs-repository.js';
 import { createPathPolicy } from '../../src/inputs/path-policy.js';
+import { createDataResolver } from '../../src/inputs/resolve-data.js';
 import { type Reconciler, startReconciler } from '../../src/queue-sync/queue-reconciler.js';
 import { RECONCILE_SOURCES } from '../../src/queue-sync/sources.js';
-import { createDataResolver } from '../../src/inputs/resolve-data.js';
 import { type Config, loadConfig } from '../../src/shared/config.js';
 import { trainJobIdFor } from '../../src/shared/job-kinds.js';
 import { apiRedisOptions, createRedis, createRunsQueue, workerRedisOptions } from '../../src/shared/queue.js';
@@ -48,12 +48,19 @@ export interface TestEnv {
   app: App;
   /** The queue reconciler of the control plane, on this env's SQLite and Redis (tests opt in). */
   startReconciler(intervalMs?: number): Reconciler;
-  startWorker(opts?: { trainerEnv?: Record<string, string>; lock?: Parameters<typeof startWorker>[0]['lock']; config?: Partial<Config> }): Promise<WorkerHandle>;
+  startWorker(opts?: {
+    trainerEnv?: Record<string, string>;
+    lock?: Parameters<typeof startWorker>[0]['lock'];
+    config?: Partial<Config>;
+  }): Promise<WorkerHandle>;
   cleanup(): Promise<void>;
 }
 
 /** A service on the suite's Redis, or on `opts.redisUrl` (a test's own Redis that it may stop and start). */
-export async function createTestEnv(env: Record<string, string> = {}, opts: { redisUrl?: string } = {}): Promise<TestEnv> {
+export async function createTestEnv(
+  env: Record<string, string> = {},
+  opts: { redisUrl?: string } = {},
+): Promise<TestEnv> {
   const url = opts.redisUrl ?? redisUrl();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlxq-test-'));
   const prefix = `mlxq-test-${randomBytes(6).toString('hex')}`;
@@ -79,7 +86,19 @@ export async function createTestEnv(env: Record<string, string> = {}, opts: { re
   const queue = createRunsQueue(redis, prefix);
   queue.on('error', () => undefined);
   const resolveData = createDataResolver(dataDir);
-  const app = await buildApp({ config, db, queue, redis, logger: false, checkResponses: true, inputs: { validator: createDatasetValidator(), resolveData, assertAllowedPath: createPathPolicy(config.allowedRoots) } });
+  const app = await buildApp({
+    config,
+    db,
+    queue,
+    redis,
+    logger: false,
+    checkResponses: true,
+    inputs: {
+      validator: createDatasetValidator(),
+      resolveData,
+      assertAllowedPath: createPathPolicy(config.allowedRoots),
+    },
+  });
   const workers: { handle: WorkerHandle; conns: Redis[] }[] = [];
   const reconcilers: Reconciler[] = [];
   return {
@@ -91,7 +110,14 @@ export async function createTestEnv(env: Record<string, string> = {}, opts: { re
     queue,
     app,
     startReconciler(intervalMs = 500) {
-      const r = startReconciler({ db, queue, redis, logger: pino({ level: process.env.TEST_WORKER_LOG ?? 'silent' }), sources: RECONCILE_SOURCES, intervalMs });
+      const r = startReconciler({
+        db,
+        queue,
+        redis,
+        logger: pino({ level: process.env.TEST_WORKER_LOG ?? 'silent' }),
+        sources: RECONCILE_SOURCES,
+        intervalMs,
+      });
       reconcilers.push(r);
       return r;
     },
@@ -120,7 +146,10 @@ export async function createTestEnv(env: Record<string, string> = {}, opts: { re
         for (const c of w.conns) c.disconnect();
       }
       await app.close();
-      for (const q of await runQueuesOf(queue, redis, prefix).all().catch(() => [queue])) await q.obliterate({ force: true }).catch(() => undefined);
+      for (const q of await runQueuesOf(queue, redis, prefix)
+        .all()
+        .catch(() => [queue]))
+        await q.obliterate({ force: true }).catch(() => undefined);
       await queue.close().catch(() => undefined);
       await deleteKeys(redis, `${prefix}:*`).catch(() => undefined);
       redis.disconnect();
@@ -147,13 +176,19 @@ export function currentJobId(env: Pick<TestEnv, 'db'>, runId: string): string {
 }
 
 /** The queue of a run's train jobs: the shared one, or its placement's (src/shared/run-queues.ts). */
-export function runQueue(env: Pick<TestEnv, 'db' | 'queue' | 'redis' | 'prefix' | 'config'>, runId: string): Queue {
+export function runQueue(
+  env: Pick<TestEnv, 'db' | 'queue' | 'redis' | 'prefix' | 'config'>,
+  runId: string,
+): Queue {
   const run = getRun(env.db, runId);
   if (!run) throw new Error(`no run ${runId}`);
   return runQueuesOf(env.queue, env.redis, env.prefix).forRun(run, env.config.memoryMargin);
 }
 
 /** The BullMQ state of the job that carries a run now. */
-export async function currentJobState(env: Pick<TestEnv, 'db' | 'queue' | 'redis' | 'prefix' | 'config'>, runId: string): Promise<string> {
+export async function currentJobState(
+  env: Pick<TestEnv, 'db' | 'queue' | 'redis' | 'prefix' | 'config'>,
+  runId: string,
+): Promise<string> {
   return runQueue(env, runId).getJobState(currentJobId(env, runId));
 }

@@ -39,7 +39,11 @@ describe('artifacts of a succeeded run', () => {
     const items = list.json<{ items: ArtifactBody[] }>().items;
     expect(items.map((a) => a.kind).sort()).toEqual(['adapter', 'checkpoint', 'checkpoint']);
     // Asking again records nothing twice.
-    expect((await env.app.inject({ method: 'GET', url: `/v1/runs/${run.id}/artifacts` })).json<{ items: unknown[] }>().items).toHaveLength(3);
+    expect(
+      (await env.app.inject({ method: 'GET', url: `/v1/runs/${run.id}/artifacts` })).json<{
+        items: unknown[];
+      }>().items,
+    ).toHaveLength(3);
 
     const checkpoint = items.find((a) => a.kind === 'checkpoint')!;
     const file = await env.app.inject({ method: 'GET', url: checkpoint.downloadUrl });
@@ -59,7 +63,9 @@ describe('artifacts of a succeeded run', () => {
       await pipeline(Readable.from([tar.rawPayload]), extract({ cwd: out }));
       const adapterDir = path.join(run.runDir as string, 'adapters');
       for (const name of ['adapter_config.json', 'adapters.safetensors']) {
-        expect(fs.readFileSync(path.join(out, 'adapters', name))).toEqual(fs.readFileSync(path.join(adapterDir, name)));
+        expect(fs.readFileSync(path.join(out, 'adapters', name))).toEqual(
+          fs.readFileSync(path.join(adapterDir, name)),
+        );
       }
     } finally {
       fs.rmSync(out, { recursive: true, force: true });
@@ -67,11 +73,17 @@ describe('artifacts of a succeeded run', () => {
   });
 
   it('answers 404 for an unknown artifact or run, and for a file deleted since', async () => {
-    expect((await env.app.inject({ method: 'GET', url: '/v1/artifacts/art_nope/download' })).statusCode).toBe(404);
-    expect((await env.app.inject({ method: 'GET', url: '/v1/runs/run_nope/artifacts' })).statusCode).toBe(404);
+    expect((await env.app.inject({ method: 'GET', url: '/v1/artifacts/art_nope/download' })).statusCode).toBe(
+      404,
+    );
+    expect((await env.app.inject({ method: 'GET', url: '/v1/runs/run_nope/artifacts' })).statusCode).toBe(
+      404,
+    );
     await env.startWorker();
     const run = await trainedRun(env);
-    const items = (await env.app.inject({ method: 'GET', url: `/v1/runs/${run.id}/artifacts` })).json<{ items: (ArtifactBody & { path: string })[] }>().items;
+    const items = (await env.app.inject({ method: 'GET', url: `/v1/runs/${run.id}/artifacts` })).json<{
+      items: (ArtifactBody & { path: string })[];
+    }>().items;
     const checkpoint = items.find((a) => a.kind === 'checkpoint')!;
     fs.rmSync(checkpoint.path);
     const gone = await env.app.inject({ method: 'GET', url: checkpoint.downloadUrl });

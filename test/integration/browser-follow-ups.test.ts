@@ -4,7 +4,14 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { type BrowserHandle, httpJson, launchBrowser, screenshot, type ServedEnv, startServedEnv } from '../helpers/browser.js';
+import {
+  type BrowserHandle,
+  httpJson,
+  launchBrowser,
+  screenshot,
+  type ServedEnv,
+  startServedEnv,
+} from '../helpers/browser.js';
 import { evalDataTokens, sftRequest, waitJobFinal, waitRunFinal } from '../helpers/follow-up.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -24,7 +31,10 @@ beforeAll(async () => {
   }
   for (const id of runIds) {
     expect((await waitRunFinal(served.env, id, 90_000)).status).toBe('succeeded');
-    for (const body of [{ kind: 'evaluate' }, { kind: 'samples', prompts: ['Do you make sandwiches?'], max_tokens: 24 }]) {
+    for (const body of [
+      { kind: 'evaluate' },
+      { kind: 'samples', prompts: ['Do you make sandwiches?'], max_tokens: 24 },
+    ]) {
       const res = await httpJson(url(`/v1/runs/${id}/jobs`), 'POST', body);
       expect(res.status, res.text).toBe(201);
       expect((await waitJobFinal(served.env, res.json<{ id: string }>().id)).status).toBe('succeeded');
@@ -62,7 +72,9 @@ describe('after training in the browser', { timeout: 120_000 }, () => {
     await page.waitForSelector('#compare-samples table');
     expect(await page.locator('#compare-runs li').count()).toBe(3);
     await page.waitForSelector('#compare-charts [data-chart="train-loss"] canvas');
-    expect(await page.locator('#compare-charts [data-chart="train-loss"] .u-legend .u-series').count()).toBe(4);
+    expect(await page.locator('#compare-charts [data-chart="train-loss"] .u-legend .u-series').count()).toBe(
+      4,
+    );
     const lr = page.locator('#compare-params tr[data-param="learning_rate"]');
     expect(await lr.getAttribute('class')).toBe('differs');
     expect(await lr.locator('td').allTextContents()).toEqual(['learning_rate', '1e-5', '1e-4', '5e-4']);
@@ -82,7 +94,8 @@ describe('after training in the browser', { timeout: 120_000 }, () => {
     await page.check(`#runs-table tr[data-run-id="${runIds[0]}"] input.compare-tick`);
     expect(await action.textContent()).toBe('Tick 2 to 8 runs to compare');
     expect(await action.getAttribute('href')).toBeNull();
-    for (const id of runIds.slice(1)) await page.check(`#runs-table tr[data-run-id="${id}"] input.compare-tick`);
+    for (const id of runIds.slice(1))
+      await page.check(`#runs-table tr[data-run-id="${id}"] input.compare-tick`);
     expect(await action.textContent()).toBe('Compare 3 runs');
     await screenshot(page, 'runs-list-compare-selection');
     await page.click('#compare-selected');
@@ -94,19 +107,33 @@ describe('after training in the browser', { timeout: 120_000 }, () => {
   });
 
   it('the sweep page shows test loss and perplexity columns and opens the compare page for ticked runs', async () => {
-    const res = await httpJson(url('/v1/sweeps'), 'POST', { name: 'rank', base: sftRequest(), grid: { learning_rate: [1e-5, 1e-4] }, metric: { name: 'loss', goal: 'min' }, after: [{ kind: 'evaluate' }] });
+    const res = await httpJson(url('/v1/sweeps'), 'POST', {
+      name: 'rank',
+      base: sftRequest(),
+      grid: { learning_rate: [1e-5, 1e-4] },
+      metric: { name: 'loss', goal: 'min' },
+      after: [{ kind: 'evaluate' }],
+    });
     expect(res.status, res.text).toBe(201);
     const sweepId = res.json<{ id: string }>().id;
-    const members = (await httpJson(url(`/v1/sweeps/${sweepId}`), 'GET')).json<{ runs: { runId: string }[] }>().runs;
-    await waitFor(async () => {
-      const rows = (await httpJson(url(`/v1/sweeps/${sweepId}`), 'GET')).json<{ runs: { evaluation: unknown }[] }>().runs;
-      return rows.every((r) => r.evaluation) ? rows : null;
-    }, { timeoutMs: 90_000, what: 'both members evaluated' });
+    const members = (await httpJson(url(`/v1/sweeps/${sweepId}`), 'GET')).json<{
+      runs: { runId: string }[];
+    }>().runs;
+    await waitFor(
+      async () => {
+        const rows = (await httpJson(url(`/v1/sweeps/${sweepId}`), 'GET')).json<{
+          runs: { evaluation: unknown }[];
+        }>().runs;
+        return rows.every((r) => r.evaluation) ? rows : null;
+      },
+      { timeoutMs: 90_000, what: 'both members evaluated' },
+    );
     await page.goto(url(`/ui/sweeps/${sweepId}`));
     await page.waitForSelector('#sweep-table th[data-sort-key="testLoss"]');
     const csv = (await httpJson(url(`/v1/sweeps/${sweepId}?format=csv`), 'GET')).text;
     expect(csv.split('\r\n')[0]).toContain('test_loss,test_ppl');
-    for (const m of members) await page.check(`#sweep-table tr[data-run-id="${m.runId}"] input[type="checkbox"]`);
+    for (const m of members)
+      await page.check(`#sweep-table tr[data-run-id="${m.runId}"] input[type="checkbox"]`);
     expect(await page.textContent('#compare-selected')).toBe('Compare 2 runs');
     await screenshot(page, 'sweep-eval-columns');
     await page.click('#compare-selected');

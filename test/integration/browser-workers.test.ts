@@ -41,16 +41,26 @@ describe('the Workers page', () => {
     await page.goto(`${baseUrl}/ui`);
     const notice = page.locator('#worker-notice');
     await notice.waitFor({ state: 'visible' });
-    await expect.poll(() => notice.textContent()).toMatch(/No usable worker: queued runs will not start\. no usable worker; vm-1: mlx-lm-lora not installed/);
+    await expect
+      .poll(() => notice.textContent())
+      .toMatch(
+        /No usable worker: queued runs will not start\. no usable worker; vm-1: mlx-lm-lora not installed/,
+      );
     await screenshot(page, 'workers-header-notice', { fullPage: false });
   });
 
-  it('a queued run\'s page says why it waits', async () => {
-    const created = await http(`${baseUrl}/v1/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(sftRun(6, 3)) });
+  it("a queued run's page says why it waits", async () => {
+    const created = await http(`${baseUrl}/v1/runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(sftRun(6, 3)),
+    });
     expect(created.status, created.text).toBe(201);
     runId = created.json<{ id: string }>().id;
     await page.goto(`${baseUrl}/ui/runs/${runId}`);
-    await expect.poll(() => page.locator('#eta').textContent()).toMatch(/^waiting: no usable worker; vm-1: mlx-lm-lora not installed/);
+    await expect
+      .poll(() => page.locator('#eta').textContent())
+      .toMatch(/^waiting: no usable worker; vm-1: mlx-lm-lora not installed/);
   });
 
   it('lists the live workers with state, reason, memory and versions', async () => {
@@ -58,7 +68,9 @@ describe('the Workers page', () => {
     const row = page.locator('#live-workers tr[data-worker="vm-1"]');
     await row.waitFor();
     expect(await row.locator('[data-state]').textContent()).toBe('unusable');
-    expect(await row.locator('.reason').textContent()).toMatch(/^mlx-lm-lora not installed \(.* -m pip install mlx-lm-lora\)$/);
+    expect(await row.locator('.reason').textContent()).toMatch(
+      /^mlx-lm-lora not installed \(.* -m pip install mlx-lm-lora\)$/,
+    );
     expect(await row.textContent()).toContain(`${(os.totalmem() / 1024 ** 3).toFixed(0)} GB`);
     expect(await row.textContent()).toMatch(/python 3\.\d+/);
   });

@@ -6,8 +6,8 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { requestCancel } from '../../src/db/runs-repository.js';
-import { createRedis, RUNS_QUEUE, workerRedisOptions } from '../../src/shared/queue.js';
 import { jobIdOf } from '../../src/shared/job-kinds.js';
+import { createRedis, RUNS_QUEUE, workerRedisOptions } from '../../src/shared/queue.js';
 import { runQueuesOf } from '../../src/shared/run-queues.js';
 import { createInProcessReporter } from '../../src/worker/in-process-reporter.js';
 import { createTrainHandler } from '../../src/worker/process-run.js';
@@ -68,52 +68,70 @@ describe('POST /v1/runs/:id/cancel', () => {
 
     const again = await cancel(queued.id);
     expect(again.statusCode).toBe(409);
-    expect(again.json()).toMatchObject({ error: 'conflict', message: expect.stringMatching(/already cancelled/) });
+    expect(again.json()).toMatchObject({
+      error: 'conflict',
+      message: expect.stringMatching(/already cancelled/),
+    });
   });
 
-  chaosIt('cancels a queued run whose job a worker has just taken (locked): the worker never starts the trainer', async () => {
-    const queued = await submit(env.app, sftRun(10));
-    // A worker takes the job (BullMQ locks it) but has not run the processor yet.
-    const connection = createRedis(redisUrl(), workerRedisOptions());
-    const taker = new Worker(RUNS_QUEUE, null, { connection, prefix: env.config.queuePrefix });
-    try {
-      const token = 'test-taker:1';
-      const job = await waitFor(() => taker.getNextJob(token, { block: false }), { what: 'the job to be taken' });
-      expect(job.id).toBe(jobIdOf('train', queued.id, 1));
-      expect(await job.isActive()).toBe(true);
+  chaosIt(
+    'cancels a queued run whose job a worker has just taken (locked): the worker never starts the trainer',
+    async () => {
+      const queued = await submit(env.app, sftRun(10));
+      // A worker takes the job (BullMQ locks it) but has not run the processor yet.
+      const connection = createRedis(redisUrl(), workerRedisOptions());
+      const taker = new Worker(RUNS_QUEUE, null, { connection, prefix: env.config.queuePrefix });
+      try {
+        const token = 'test-taker:1';
+        const job = await waitFor(() => taker.getNextJob(token, { block: false }), {
+          what: 'the job to be taken',
+        });
+        expect(job.id).toBe(jobIdOf('train', queued.id, 1));
+        expect(await job.isActive()).toBe(true);
 
-      const res = await cancel(queued.id);
-      expect(res.statusCode, res.body).toBe(200);
-      expect(res.json().status).toBe('cancelled');
-      // The locked job could not be removed; the processor that holds it finds the run final and ends the job.
-      const processRun = createTrainHandler({
-        config: env.config,
-        reporter: createInProcessReporter({ db: env.db, config: env.config, logger: pino({ level: 'silent' }), resolveData: async (d) => d }),
-        logger: pino({ level: 'silent' }),
-        preflight: { version: '3.1.2', error: null },
-        resolveData: async (d) => d,
-        active: new Map(),
-        shutdown: new AbortController().signal,
-        self: await workerIdentity('test-taker'),
-        trainerEnv: standInEnv(),
-        queue: env.queue,
-        queues: runQueuesOf(env.queue, env.redis, env.prefix),
-      });
-      expect(await processRun({ runId: queued.id }, job, token)).toEqual({ status: 'cancelled' });
-      await job.moveToCompleted({ status: 'cancelled' }, token, false);
-      const run = await getRun(env.app, queued.id);
-      expect(run.attempts).toEqual([]);
-      expect(fs.existsSync(path.join(run.runDir, 'train.log'))).toBe(false);
-    } finally {
-      await taker.close();
-      connection.disconnect();
-    }
-  });
+        const res = await cancel(queued.id);
+        expect(res.statusCode, res.body).toBe(200);
+        expect(res.json().status).toBe('cancelled');
+        // The locked job could not be removed; the processor that holds it finds the run final and ends the job.
+        const processRun = createTrainHandler({
+          config: env.config,
+          reporter: createInProcessReporter({
+            db: env.db,
+            config: env.config,
+            logger: pino({ level: 'silent' }),
+            resolveData: async (d) => d,
+          }),
+          logger: pino({ level: 'silent' }),
+          preflight: { version: '3.1.2', error: null },
+          resolveData: async (d) => d,
+          active: new Map(),
+          shutdown: new AbortController().signal,
+          self: await workerIdentity('test-taker'),
+          trainerEnv: standInEnv(),
+          queue: env.queue,
+          queues: runQueuesOf(env.queue, env.redis, env.prefix),
+        });
+        expect(await processRun({ runId: queued.id }, job, token)).toEqual({ status: 'cancelled' });
+        await job.moveToCompleted({ status: 'cancelled' }, token, false);
+        const run = await getRun(env.app, queued.id);
+        expect(run.attempts).toEqual([]);
+        expect(fs.existsSync(path.join(run.runDir, 'train.log'))).toBe(false);
+      } finally {
+        await taker.close();
+        connection.disconnect();
+      }
+    },
+  );
 
   chaosIt(
     'cancels a running run trained by a worker in another process: the trainer group stops, checkpoints and logs stay, no retry',
     async () => {
-      workerProcess = spawnWorker({ dataDir: env.dataDir, redisUrl: redisUrl(), prefix: env.config.queuePrefix, env: { MLX_STANDIN_STEP_SECONDS: '0.05' } });
+      workerProcess = spawnWorker({
+        dataDir: env.dataDir,
+        redisUrl: redisUrl(),
+        prefix: env.config.queuePrefix,
+        env: { MLX_STANDIN_STEP_SECONDS: '0.05' },
+      });
       await workerProcess.ready();
       const created = await submit(env.app, sftRun(400, 5));
       await waitIteration(env.app, created.id, 10);
@@ -133,29 +151,36 @@ describe('POST /v1/runs/:id/cancel', () => {
       expect(run.attempts).toHaveLength(1);
       expect(run.attempts[0]).toMatchObject({ outcome: 'cancelled' });
       expect(run.progress.iteration).toBeLessThan(400);
-      expect(run.checkpoints).toEqual(expect.arrayContaining(['0000005_adapters.safetensors', '0000010_adapters.safetensors']));
+      expect(run.checkpoints).toEqual(
+        expect.arrayContaining(['0000005_adapters.safetensors', '0000010_adapters.safetensors']),
+      );
       for (const c of run.checkpoints) expect(fs.existsSync(path.join(run.adapterPath, c))).toBe(true);
       expect(await metricIterations(env.app, created.id)).toEqual(expect.arrayContaining(before));
       const log = await logText(env.app, created.id);
       expect(log).toMatch(/Iter 5: loss /);
       expect(log).toMatch(/Iter 10: Saved adapter weights/);
       // Never retried: the job is done, not back in the queue.
-      await waitFor(async () => (await currentJobState(env, created.id)) === 'completed', { what: 'the job to complete' });
+      await waitFor(async () => (await currentJobState(env, created.id)) === 'completed', {
+        what: 'the job to complete',
+      });
       expect((await getRun(env.app, created.id)).attempts).toHaveLength(1);
       await cancel(created.id).then((r) => expect(r.statusCode).toBe(409));
     },
   );
 
-  chaosIt('stops a running run whose cancel signal was lost (flag in SQLite only): the worker polls the flag', async () => {
-    await env.startWorker({ trainerEnv: { MLX_STANDIN_STEP_SECONDS: '0.05' } });
-    const created = await submit(env.app, sftRun(400, 5));
-    await waitIteration(env.app, created.id, 5);
-    const pid = await trainerPid(created.runDir);
-    expect(requestCancel(env.db, created.id)).toBe(true);
-    const run = await waitStatus(env.app, created.id, ['cancelled', 'succeeded', 'failed'], 10_000);
-    expect(run.status).toBe('cancelled');
-    await waitPidGone(pid);
-  });
+  chaosIt(
+    'stops a running run whose cancel signal was lost (flag in SQLite only): the worker polls the flag',
+    async () => {
+      await env.startWorker({ trainerEnv: { MLX_STANDIN_STEP_SECONDS: '0.05' } });
+      const created = await submit(env.app, sftRun(400, 5));
+      await waitIteration(env.app, created.id, 5);
+      const pid = await trainerPid(created.runDir);
+      expect(requestCancel(env.db, created.id)).toBe(true);
+      const run = await waitStatus(env.app, created.id, ['cancelled', 'succeeded', 'failed'], 10_000);
+      expect(run.status).toBe('cancelled');
+      await waitPidGone(pid);
+    },
+  );
 
   it('answers 404 for an unknown run', async () => {
     const res = await cancel('run_nope');

@@ -1,8 +1,9 @@
 import { afterEach, beforeEach, describe, expect } from 'vitest';
 
+import { parseJobId } from '../../src/shared/job-kinds.js';
 import {
-  chaosIt,
   type ChaosEnv,
+  chaosIt,
   createChaosEnv,
   getRun,
   logText,
@@ -16,7 +17,6 @@ import {
   waitPidGone,
   waitStatus,
 } from '../helpers/chaos.js';
-import { parseJobId } from '../../src/shared/job-kinds.js';
 import { currentJobState } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -46,7 +46,10 @@ describe.skip('Redis stopped and started while a run trains', () => {
       // second worker. The run lease must keep that worker from training it while the first one still does.
       const lock = { lockDuration: 1000, stalledInterval: 300 };
       const trainerEnv = { MLX_STANDIN_STEP_SECONDS: '0.05' };
-      const workers = [await env.startWorker({ trainerEnv, lock }), await env.startWorker({ trainerEnv, lock })];
+      const workers = [
+        await env.startWorker({ trainerEnv, lock }),
+        await env.startWorker({ trainerEnv, lock }),
+      ];
       const taken: string[][] = workers.map(() => []);
       workers.forEach((w, i) => w.worker.on('active', (job) => taken[i]!.push(job.id!)));
 
@@ -66,7 +69,11 @@ describe.skip('Redis stopped and started while a run trains', () => {
       expect((await getRun(env.app, created.id)).status).toBe('running');
       // The training goes on without Redis, for longer than the lock lasts.
       const downAt = Date.now();
-      const during = await waitIteration(env.app, created.id, (await getRun(env.app, created.id)).progress.iteration! + 30);
+      const during = await waitIteration(
+        env.app,
+        created.id,
+        (await getRun(env.app, created.id)).progress.iteration! + 30,
+      );
       expect(Date.now() - downAt).toBeGreaterThan(lock.lockDuration);
       expect(during.status).toBe('running');
 
@@ -83,12 +90,19 @@ describe.skip('Redis stopped and started while a run trains', () => {
       expect(metrics).toEqual(everyFifth(120));
       expect((await logText(env.app, created.id)).startsWith(logBefore)).toBe(true);
       // The job reaches its end in Redis too, and the lapsed lock did hand it to the other worker meanwhile.
-      await waitFor(async () => (await currentJobState(env, created.id)) === 'completed', { timeoutMs: 15_000, what: 'the job to complete' });
-      expect(taken.flat().filter((id) => parseJobId(id)?.subject === created.id).length).toBeGreaterThanOrEqual(2);
+      await waitFor(async () => (await currentJobState(env, created.id)) === 'completed', {
+        timeoutMs: 15_000,
+        what: 'the job to complete',
+      });
+      expect(
+        taken.flat().filter((id) => parseJobId(id)?.subject === created.id).length,
+      ).toBeGreaterThanOrEqual(2);
 
       // After the reconnect the workers still take new jobs.
       const next = await submit(env.app, sftRun(5, 5));
-      expect((await waitStatus(env.app, next.id, ['succeeded', 'failed', 'cancelled'])).status).toBe('succeeded');
+      expect((await waitStatus(env.app, next.id, ['succeeded', 'failed', 'cancelled'])).status).toBe(
+        'succeeded',
+      );
     },
     90_000,
   );

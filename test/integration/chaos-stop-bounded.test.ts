@@ -8,7 +8,15 @@ import { afterEach, describe, expect } from 'vitest';
 
 import { freePort } from '../../src/shared/redis-server.js';
 import { launchBrowser } from '../helpers/browser.js';
-import { chaosIt, type OwnRedis, pidRunning, sftRun, startOwnRedis, trainerPid, waitPidGone } from '../helpers/chaos.js';
+import {
+  chaosIt,
+  type OwnRedis,
+  pidRunning,
+  sftRun,
+  startOwnRedis,
+  trainerPid,
+  waitPidGone,
+} from '../helpers/chaos.js';
 import { redisUrl, REPO_ROOT, standInEnv } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -33,7 +41,13 @@ interface Service {
 }
 
 /** `npm start` (or node directly) in its own process group, on a DATA_DIR and queue prefix the caller keeps. */
-async function startService(opts: { dataDir: string; prefix: string; redis: string; viaNpm: boolean; env?: Record<string, string> }): Promise<Service> {
+async function startService(opts: {
+  dataDir: string;
+  prefix: string;
+  redis: string;
+  viaNpm: boolean;
+  env?: Record<string, string>;
+}): Promise<Service> {
   const port = await freePort();
   const env = standInEnv({
     PORT: String(port),
@@ -47,7 +61,14 @@ async function startService(opts: { dataDir: string; prefix: string; redis: stri
     ...opts.env,
   });
   const [cmd, args] = opts.viaNpm ? ['npm', ['start']] : ['node', ['--import', 'tsx', 'src/main.ts']];
-  const child = execa(cmd, args as string[], { cwd: REPO_ROOT, env, reject: false, all: true, buffer: false, detached: true });
+  const child = execa(cmd, args as string[], {
+    cwd: REPO_ROOT,
+    env,
+    reject: false,
+    all: true,
+    buffer: false,
+    detached: true,
+  });
   let out = '';
   child.all?.on('data', (d: Buffer) => (out += d.toString()));
   cleanups.push(async () => {
@@ -59,25 +80,49 @@ async function startService(opts: { dataDir: string; prefix: string; redis: stri
     await child;
   });
   const base = `http://127.0.0.1:${port}`;
-  await waitFor(async () => (await fetch(`${base}/readyz`).catch(() => null))?.ok, { timeoutMs: 60_000, what: `the service:\n${out}` });
+  await waitFor(async () => (await fetch(`${base}/readyz`).catch(() => null))?.ok, {
+    timeoutMs: 60_000,
+    what: `the service:\n${out}`,
+  });
   return { base, child, output: () => out };
 }
 
-async function submitRun(base: string, body: Record<string, unknown>): Promise<{ id: string; runDir: string }> {
-  const res = await fetch(`${base}/v1/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+async function submitRun(
+  base: string,
+  body: Record<string, unknown>,
+): Promise<{ id: string; runDir: string }> {
+  const res = await fetch(`${base}/v1/runs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   expect(res.status, await res.clone().text()).toBe(201);
   return (await res.json()) as { id: string; runDir: string };
 }
 
-const runJson = async (base: string, id: string) => (await (await fetch(`${base}/v1/runs/${id}`)).json()) as { status: string; error: string | null; progress: { iteration: number | null }; attempts: { outcome: string | null; startIteration: number | null }[] };
+const runJson = async (base: string, id: string) =>
+  (await (await fetch(`${base}/v1/runs/${id}`)).json()) as {
+    status: string;
+    error: string | null;
+    progress: { iteration: number | null };
+    attempts: { outcome: string | null; startIteration: number | null }[];
+  };
 
 /** Resolves with the exit time, or null when the process has not exited within `ms`. */
 async function exitWithin(child: ResultPromise, ms: number): Promise<number | null> {
-  return Promise.race([child.then(() => Date.now()), new Promise<null>((r) => setTimeout(() => r(null), ms).unref())]);
+  return Promise.race([
+    child.then(() => Date.now()),
+    new Promise<null>((r) => setTimeout(() => r(null), ms).unref()),
+  ]);
 }
 
 /** Sends `signal` (to the whole process group when `group`) and expects the service to exit within `boundMs`. */
-async function expectStopWithin(svc: Service, signal: NodeJS.Signals, boundMs: number, { group = false } = {}): Promise<void> {
+async function expectStopWithin(
+  svc: Service,
+  signal: NodeJS.Signals,
+  boundMs: number,
+  { group = false } = {},
+): Promise<void> {
   const signalledAt = Date.now();
   process.kill(group ? -svc.child.pid! : svc.child.pid!, signal);
   const exitedAt = await exitWithin(svc.child, boundMs + 2_000);
@@ -110,14 +155,25 @@ describe('stopping is bounded', () => {
       const prefix = `mlxq-stop-${randomBytes(4).toString('hex')}`;
       const first = await startService({ dataDir, prefix, redis: redisUrl(), viaNpm: true });
       const run = await submitRun(first.base, sftRun(400, 5));
-      await waitFor(async () => ((await runJson(first.base, run.id)).progress.iteration ?? 0) >= 10, { timeoutMs: 60_000, what: 'iteration 10' });
+      await waitFor(async () => ((await runJson(first.base, run.id)).progress.iteration ?? 0) >= 10, {
+        timeoutMs: 60_000,
+        what: 'iteration 10',
+      });
       const pid = await trainerPid(run.runDir);
-      const texts = [0, 1, 2].map(() => fetch(`${first.base}/v1/runs/${run.id}/logs?follow=true`).then((r) => r.text()));
+      const texts = [0, 1, 2].map(() =>
+        fetch(`${first.base}/v1/runs/${run.id}/logs?follow=true`).then((r) => r.text()),
+      );
       // The three streams are open (each has sent its first events) before the signal.
-      await waitFor(async () => ((await (await fetch(`${first.base}/v1/runs/${run.id}`)).json()) as { status: string }).status === 'running', { what: 'running' });
+      await waitFor(
+        async () =>
+          ((await (await fetch(`${first.base}/v1/runs/${run.id}`)).json()) as { status: string }).status ===
+          'running',
+        { what: 'running' },
+      );
 
       await expectStopWithin(first, 'SIGINT', 10_000, { group: true });
-      for (const text of await Promise.all(texts)) expect(text).toMatch(/event: end\ndata: \{"reason":"shutdown"/);
+      for (const text of await Promise.all(texts))
+        expect(text).toMatch(/event: end\ndata: \{"reason":"shutdown"/);
       await waitPidGone(pid, 2_000);
       expect(await pidRunning(pid)).toBe(false);
 
@@ -151,7 +207,12 @@ describe('stopping is bounded', () => {
     'Ctrl-C with the run page open in Chromium (its live log follows the run): exits within 10 s and leaves no trainer',
     async () => {
       const dataDir = tempDataDir();
-      const svc = await startService({ dataDir, prefix: `mlxq-stop-${randomBytes(4).toString('hex')}`, redis: redisUrl(), viaNpm: true });
+      const svc = await startService({
+        dataDir,
+        prefix: `mlxq-stop-${randomBytes(4).toString('hex')}`,
+        redis: redisUrl(),
+        viaNpm: true,
+      });
       const run = await submitRun(svc.base, sftRun(400, 5));
       const pid = await trainerPid(run.runDir, 60_000);
       const browser = await launchBrowser();
@@ -169,10 +230,16 @@ describe('stopping is bounded', () => {
   );
 
   chaosIt(
-    'a second signal forces the exit (wait mode with an hour-long deadline) and still stops the trainer\'s process group',
+    "a second signal forces the exit (wait mode with an hour-long deadline) and still stops the trainer's process group",
     async () => {
       const dataDir = tempDataDir();
-      const svc = await startService({ dataDir, prefix: `mlxq-stop-${randomBytes(4).toString('hex')}`, redis: redisUrl(), viaNpm: false, env: { SHUTDOWN_MODE: 'wait', SHUTDOWN_DEADLINE_S: '3600', SHUTDOWN_TIMEOUT_S: '3600' } });
+      const svc = await startService({
+        dataDir,
+        prefix: `mlxq-stop-${randomBytes(4).toString('hex')}`,
+        redis: redisUrl(),
+        viaNpm: false,
+        env: { SHUTDOWN_MODE: 'wait', SHUTDOWN_DEADLINE_S: '3600', SHUTDOWN_TIMEOUT_S: '3600' },
+      });
       const run = await submitRun(svc.base, sftRun(4000, 5));
       const pid = await trainerPid(run.runDir, 60_000);
       process.kill(svc.child.pid!, 'SIGTERM');
@@ -186,21 +253,29 @@ describe('stopping is bounded', () => {
   );
 
   chaosIt(
-    'SIGTERM while another process holds SQLite\'s write lock: the process exits within 10 s, no trainer is left, and the run resumes after a restart',
+    "SIGTERM while another process holds SQLite's write lock: the process exits within 10 s, no trainer is left, and the run resumes after a restart",
     async () => {
       const dataDir = tempDataDir();
       const prefix = `mlxq-stop-${randomBytes(4).toString('hex')}`;
       const svc = await startService({ dataDir, prefix, redis: redisUrl(), viaNpm: false });
       const run = await submitRun(svc.base, sftRun(300, 5));
-      await waitFor(async () => ((await runJson(svc.base, run.id)).progress.iteration ?? 0) >= 10, { timeoutMs: 60_000, what: 'iteration 10' });
+      await waitFor(async () => ((await runJson(svc.base, run.id)).progress.iteration ?? 0) >= 10, {
+        timeoutMs: 60_000,
+        what: 'iteration 10',
+      });
       const pid = await trainerPid(run.runDir);
       // Every write of the service now waits busy_timeout and fails: SQLite is unreachable for writing.
-      const holder = execa('python3', ['-c', HOLD_LOCK, path.join(dataDir, 'mlxq.sqlite')], { reject: false });
+      const holder = execa('python3', ['-c', HOLD_LOCK, path.join(dataDir, 'mlxq.sqlite')], {
+        reject: false,
+      });
       cleanups.push(async () => {
         holder.kill();
         await holder;
       });
-      await waitFor(async () => fs.existsSync(path.join(dataDir, 'lock-held')), { timeoutMs: 15_000, what: 'the write lock' });
+      await waitFor(async () => fs.existsSync(path.join(dataDir, 'lock-held')), {
+        timeoutMs: 15_000,
+        what: 'the write lock',
+      });
       await expectStopWithin(svc, 'SIGTERM', 10_000);
       await waitPidGone(pid, 2_000);
       holder.kill();

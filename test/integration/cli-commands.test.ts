@@ -235,7 +235,9 @@ describe('POST /v1/runs with a YAML body (curl --data-binary @config.yaml)', () 
           expect.objectContaining({ path: 'fuse', message: expect.stringContaining('does not fuse') }),
         ]),
       );
-      await waitFor(async () => (await env!.queue.getJob(jobIdOf('train', run.id, 1))) !== undefined, { what: 'the job' });
+      await waitFor(async () => (await env!.queue.getJob(jobIdOf('train', run.id, 1))) !== undefined, {
+        what: 'the job',
+      });
     },
   );
 

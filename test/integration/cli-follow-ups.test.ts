@@ -34,7 +34,12 @@ describe('mlxq follow-up commands', { timeout: 120_000 }, () => {
   it('eval prints test loss and perplexity (exit 0)', async () => {
     const r = await cli(['eval', runId]);
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`^test_loss \\d+\\.\\d+ {2}test_ppl \\d+\\.\\d+ {2}batches 4 {2}tokens ${evalDataTokens()} {2}\\(mlx_lm lora --test\\)$`, 'm'));
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^test_loss \\d+\\.\\d+ {2}test_ppl \\d+\\.\\d+ {2}batches 4 {2}tokens ${evalDataTokens()} {2}\\(mlx_lm lora --test\\)$`,
+        'm',
+      ),
+    );
     expect(r.stderr).toMatch(/evaluate job_\S+: succeeded/);
   });
 
@@ -62,7 +67,9 @@ describe('mlxq follow-up commands', { timeout: 120_000 }, () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^gguf: .*\.gguf$/m);
     const list = await cli(['artifacts', runId, '--json']);
-    const gguf = (JSON.parse(list.stdout) as { items: { id: string; kind: string; sha256: string; name: string }[] }).items.find((a) => a.kind === 'gguf')!;
+    const gguf = (
+      JSON.parse(list.stdout) as { items: { id: string; kind: string; sha256: string; name: string }[] }
+    ).items.find((a) => a.kind === 'gguf')!;
     expect(gguf.name).toBe('ggml-model-f16.gguf');
     const table = await cli(['artifacts', runId]);
     expect(table.stdout).toMatch(new RegExp(`^${gguf.id} +gguf +ggml-model-f16\\.gguf +\\d+ +true`, 'm'));
@@ -75,25 +82,63 @@ describe('mlxq follow-up commands', { timeout: 120_000 }, () => {
 
   it('mlxq sweep with after and best_after: every member is evaluated, only the best run is fused', async () => {
     const file = path.join(tmp, 'sweep.json');
-    fs.writeFileSync(file, JSON.stringify({ name: 'lr', base: sftRequest(), grid: { learning_rate: [1e-5, 5e-4] }, metric: { name: 'loss', goal: 'min' }, after: [{ kind: 'evaluate' }], best_after: [{ kind: 'fuse', verify: { prompts: ['Hello there'], max_tokens: 16 } }] }));
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'lr',
+        base: sftRequest(),
+        grid: { learning_rate: [1e-5, 5e-4] },
+        metric: { name: 'loss', goal: 'min' },
+        after: [{ kind: 'evaluate' }],
+        best_after: [{ kind: 'fuse', verify: { prompts: ['Hello there'], max_tokens: 16 } }],
+      }),
+    );
     const r = await cli(['sweep', file, '--json']);
     expect(r.exitCode, r.stderr).toBe(0);
     const sweepId = (JSON.parse(r.stdout) as { id: string }).id;
-    const members = (await env.app.inject({ method: 'GET', url: `/v1/sweeps/${sweepId}` })).json<{ runs: { runId: string }[] }>().runs;
+    const members = (await env.app.inject({ method: 'GET', url: `/v1/sweeps/${sweepId}` })).json<{
+      runs: { runId: string }[];
+    }>().runs;
     for (const m of members) expect((await waitRunFinal(env, m.runId)).status).toBe('succeeded');
-    const best = (await env.app.inject({ method: 'GET', url: `/v1/sweeps/${sweepId}` })).json<{ best: { runId: string } }>().best;
-    const kinds = await waitFor(async () => {
-      const lists = await Promise.all(members.map(async (m) => (await env.app.inject({ method: 'GET', url: `/v1/runs/${m.runId}/jobs` })).json<{ items: { kind: string }[] }>().items.map((j) => j.kind).sort()));
-      return lists.flat().length === 3 ? lists : null;
-    }, { timeoutMs: 20_000, what: '2 evaluate jobs and 1 fuse' });
-    members.forEach((m, i) => expect(kinds[i]).toEqual(m.runId === best.runId ? ['evaluate', 'fuse'] : ['evaluate']));
+    const best = (await env.app.inject({ method: 'GET', url: `/v1/sweeps/${sweepId}` })).json<{
+      best: { runId: string };
+    }>().best;
+    const kinds = await waitFor(
+      async () => {
+        const lists = await Promise.all(
+          members.map(async (m) =>
+            (await env.app.inject({ method: 'GET', url: `/v1/runs/${m.runId}/jobs` }))
+              .json<{ items: { kind: string }[] }>()
+              .items.map((j) => j.kind)
+              .sort(),
+          ),
+        );
+        return lists.flat().length === 3 ? lists : null;
+      },
+      { timeoutMs: 20_000, what: '2 evaluate jobs and 1 fuse' },
+    );
+    members.forEach((m, i) =>
+      expect(kinds[i]).toEqual(m.runId === best.runId ? ['evaluate', 'fuse'] : ['evaluate']),
+    );
   });
 
   it('export gguf of a qwen2 run exits 2 naming qwen2 and the supported types', async () => {
-    const res = await env.app.inject({ method: 'POST', url: '/v1/runs', payload: { method: 'sft', model: QWEN_4BIT, data: path.join(path.dirname(QWEN_4BIT), '..', 'sft-eval'), iters: 2, batch_size: 2 } });
+    const res = await env.app.inject({
+      method: 'POST',
+      url: '/v1/runs',
+      payload: {
+        method: 'sft',
+        model: QWEN_4BIT,
+        data: path.join(path.dirname(QWEN_4BIT), '..', 'sft-eval'),
+        iters: 2,
+        batch_size: 2,
+      },
+    });
     expect((await waitRunFinal(env, res.json<{ id: string }>().id)).status).toBe('succeeded');
     const r = await cli(['export', res.json<{ id: string }>().id, '--format', 'gguf']);
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toContain('format: gguf export does not support model type qwen2; supported: llama, mistral, mixtral');
+    expect(r.stderr).toContain(
+      'format: gguf export does not support model type qwen2; supported: llama, mistral, mixtral',
+    );
   });
 });

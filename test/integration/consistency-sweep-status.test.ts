@@ -23,7 +23,14 @@ afterEach(async () => {
 
 const sweepBody = {
   name: 'lr',
-  base: { method: 'sft', model: MODEL, data: path.join(TEST_DATA, 'sft-chat'), iters: 4, batch_size: 2, steps_per_report: 2 },
+  base: {
+    method: 'sft',
+    model: MODEL,
+    data: path.join(TEST_DATA, 'sft-chat'),
+    iters: 4,
+    batch_size: 2,
+    steps_per_report: 2,
+  },
   grid: { learning_rate: [1e-5, 2e-5] },
   metric: { name: 'loss', goal: 'min' },
 };
@@ -32,7 +39,18 @@ const sweepBody = {
 async function readOnlyApp() {
   const db = openDb(path.join(env.dataDir, 'mlxq.sqlite'), { readonly: true });
   const resolveData = createDataResolver(env.dataDir);
-  const app = await buildApp({ config: env.config, db, queue: env.queue, redis: env.redis, logger: false, inputs: { validator: createDatasetValidator(), resolveData, assertAllowedPath: createPathPolicy(env.config.allowedRoots) } });
+  const app = await buildApp({
+    config: env.config,
+    db,
+    queue: env.queue,
+    redis: env.redis,
+    logger: false,
+    inputs: {
+      validator: createDatasetValidator(),
+      resolveData,
+      assertAllowedPath: createPathPolicy(env.config.allowedRoots),
+    },
+  });
   return { app, close: async () => (await app.close(), closeDb(db)) };
 }
 
@@ -43,7 +61,10 @@ describe('a sweep’s status', () => {
     const id = res.json().id as string;
     await env.startWorker();
     // Only SQLite is read here: no route runs before the sweep is done.
-    const sweep = await waitFor(() => (getSweep(env.db, id)?.status === 'done' ? getSweep(env.db, id) : null), { timeoutMs: 60_000, what: 'the sweep to be done' });
+    const sweep = await waitFor(
+      () => (getSweep(env.db, id)?.status === 'done' ? getSweep(env.db, id) : null),
+      { timeoutMs: 60_000, what: 'the sweep to be done' },
+    );
     const members = listRuns(env.db, { sweepId: id, limit: 10 }).items;
     expect(members.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
     // The same transaction: the sweep's update time is the time of the last member's final event.
@@ -55,7 +76,9 @@ describe('a sweep’s status', () => {
       const list = await ro.app.inject({ method: 'GET', url: '/v1/sweeps?status=done' });
       expect(list.statusCode, list.body).toBe(200);
       expect(list.json().items.map((s: { id: string }) => s.id)).toEqual([id]);
-      expect((await ro.app.inject({ method: 'GET', url: '/v1/sweeps?status=active' })).json().items).toEqual([]);
+      expect((await ro.app.inject({ method: 'GET', url: '/v1/sweeps?status=active' })).json().items).toEqual(
+        [],
+      );
     } finally {
       await ro.close();
     }
@@ -69,7 +92,18 @@ describe('a sweep’s status', () => {
     env.db.$client.prepare("UPDATE runs SET status = 'cancelled' WHERE sweep_id = ?").run(id);
     const ro = await readOnlyApp();
     try {
-      for (const url of [`/v1/sweeps/${id}`, `/v1/sweeps/${id}?format=csv`, '/v1/sweeps', '/v1/sweeps?status=active', '/v1/runs', `/v1/runs/${runId}`, `/v1/runs/${runId}/metrics`, `/v1/runs/${runId}/logs`, '/v1/datasets', '/readyz']) {
+      for (const url of [
+        `/v1/sweeps/${id}`,
+        `/v1/sweeps/${id}?format=csv`,
+        '/v1/sweeps',
+        '/v1/sweeps?status=active',
+        '/v1/runs',
+        `/v1/runs/${runId}`,
+        `/v1/runs/${runId}/metrics`,
+        `/v1/runs/${runId}/logs`,
+        '/v1/datasets',
+        '/readyz',
+      ]) {
         const r = await ro.app.inject({ method: 'GET', url });
         expect(r.statusCode, `${url}: ${r.body}`).toBeLessThan(300);
       }

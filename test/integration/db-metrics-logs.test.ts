@@ -17,11 +17,13 @@ import { insertRuns } from '../../src/db/runs-repository.js';
 import type { LogLine, MetricPoint } from '../../src/domain/run.js';
 import { createTempDb, minimalNewRun, type TempDb } from '../helpers/temp-db.js';
 
-
 let t: TempDb;
 beforeEach(() => {
   t = createTempDb();
-  insertRuns(t.db, ['r1', 'r2', 'r3', 'r4'].map((id) => minimalNewRun(id)));
+  insertRuns(
+    t.db,
+    ['r1', 'r2', 'r3', 'r4'].map((id) => minimalNewRun(id)),
+  );
 });
 afterEach(() => {
   t.cleanup();

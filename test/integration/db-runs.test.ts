@@ -2,7 +2,8 @@
 // attempts, keyset pagination with filters, tags, bulk inserts and the query plans behind the list.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { openDb, closeDb } from '../../src/db/client.js';
+import { closeDb, openDb } from '../../src/db/client.js';
+import { type ListRunsFilter, listRunsQuery } from '../../src/db/runs-list.js';
 import {
   countRunsByStatus,
   deleteRun,
@@ -19,7 +20,6 @@ import {
   transitionRun,
   updateRunProgress,
 } from '../../src/db/runs-repository.js';
-import { listRunsQuery, type ListRunsFilter } from '../../src/db/runs-list.js';
 import { withTransaction } from '../../src/db/transaction.js';
 import { ConflictError, NotFoundError, RequestValidationError } from '../../src/domain/errors.js';
 import type { Method } from '../../src/domain/methods.js';

@@ -14,7 +14,6 @@ import { withTransaction } from '../../src/db/transaction.js';
 import { ConflictError, NotFoundError } from '../../src/domain/errors.js';
 import { createTempDb, minimalNewRun, type TempDb } from '../helpers/temp-db.js';
 
-
 let t: TempDb;
 beforeEach(() => {
   t = createTempDb();
@@ -60,7 +59,10 @@ describe('sweeps', () => {
     expect(() =>
       withTransaction(t.db, () => {
         insertSweep(t.db, { id: 'sw1', spec: {}, runCount: 2 });
-        insertRuns(t.db, [minimalNewRun('fresh', { sweepId: 'sw1' }), minimalNewRun('taken', { sweepId: 'sw1' })]);
+        insertRuns(t.db, [
+          minimalNewRun('fresh', { sweepId: 'sw1' }),
+          minimalNewRun('taken', { sweepId: 'sw1' }),
+        ]);
       }),
     ).toThrow(ConflictError);
     expect(getSweep(t.db, 'sw1')).toBeUndefined();

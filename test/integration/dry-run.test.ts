@@ -5,7 +5,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { METHOD_INFO, METHODS, type Method } from '../../src/domain/methods.js';
+import { type Method, METHOD_INFO, METHODS } from '../../src/domain/methods.js';
 import { createTestEnv, standInEnv, TEST_DATA, type TestEnv } from '../helpers/test-env.js';
 
 let env: TestEnv;
@@ -18,7 +18,13 @@ afterAll(async () => {
 
 const model = 'mlx-community/Qwen2.5-0.5B-Instruct-4bit';
 const judge = 'mlx-community/Qwen2.5-1.5B-Instruct-4bit';
-const DATA: Record<string, string> = { sft: 'sft-chat', preference: 'dpo', grpo: 'grpo', online: 'prompts', ftpo: 'ftpo' };
+const DATA: Record<string, string> = {
+  sft: 'sft-chat',
+  preference: 'dpo',
+  grpo: 'grpo',
+  online: 'prompts',
+  ftpo: 'ftpo',
+};
 
 function requestFor(method: Method, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const info = METHOD_INFO[method];
@@ -46,9 +52,19 @@ async function dryRun(body: unknown) {
 async function runThroughStandIn(argv: string[], config: string) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlxq-argv-'));
   const configPath = path.join(dir, 'config.yaml');
-  const args = argv.map((a) => (a.startsWith('--config=') ? `--config=${configPath}` : a.startsWith('--adapter-path=') ? `--adapter-path=${path.join(dir, 'adapters')}` : a));
+  const args = argv.map((a) =>
+    a.startsWith('--config=')
+      ? `--config=${configPath}`
+      : a.startsWith('--adapter-path=')
+        ? `--adapter-path=${path.join(dir, 'adapters')}`
+        : a,
+  );
   fs.writeFileSync(configPath, config);
-  const r = await execa(args[0]!, args.slice(1), { env: standInEnv({ PYTHONUNBUFFERED: '1' }), reject: false, timeout: 20_000 });
+  const r = await execa(args[0]!, args.slice(1), {
+    env: standInEnv({ PYTHONUNBUFFERED: '1' }),
+    reject: false,
+    timeout: 20_000,
+  });
   const adapters = fs.existsSync(path.join(dir, 'adapters', 'adapters.safetensors'));
   const fused = fs.existsSync(path.join(dir, 'adapters', 'model.safetensors'));
   fs.rmSync(dir, { recursive: true, force: true });
@@ -71,20 +87,68 @@ describe('dry runs answer an argv that the strict stand-in CLI accepts and train
   });
 
   it.each([
-    ['grpo with every GRPO option', requestFor('grpo', {
-      group_size: 8, temperature: 1.1, epsilon: 0.002, max_completion_length: 256, beta: 0.05,
-      grpo_loss_type: 'bnpo', importance_sampling_level: 'token', reward_functions: 'r1_accuracy_reward_func,r1_int_reward_func',
-      reward_weights: [0.5, 0.5], learning_rate: 2e-6, seed: 7, gradient_accumulation_steps: 2,
-    })],
-    ['sft with YAML-only keys and booleans', requestFor('sft', {
-      lora_parameters: { rank: 4, dropout: 0.1, scale: 16 }, lr_schedule: { name: 'cosine_decay', arguments: [1e-5, 6], warmup: 2 },
-      optimizer: 'adamw', optimizer_config: { adamw: { weight_decay: 0.01 } }, grad_checkpoint: true, mask_prompt: true,
-      sft_loss_type: 'chunked_nll', train_type: 'dora', num_layers: 4, max_seq_length: 1024, epochs: undefined,
-    })],
+    [
+      'grpo with every GRPO option',
+      requestFor('grpo', {
+        group_size: 8,
+        temperature: 1.1,
+        epsilon: 0.002,
+        max_completion_length: 256,
+        beta: 0.05,
+        grpo_loss_type: 'bnpo',
+        importance_sampling_level: 'token',
+        reward_functions: 'r1_accuracy_reward_func,r1_int_reward_func',
+        reward_weights: [0.5, 0.5],
+        learning_rate: 2e-6,
+        seed: 7,
+        gradient_accumulation_steps: 2,
+      }),
+    ],
+    [
+      'sft with YAML-only keys and booleans',
+      requestFor('sft', {
+        lora_parameters: { rank: 4, dropout: 0.1, scale: 16 },
+        lr_schedule: { name: 'cosine_decay', arguments: [1e-5, 6], warmup: 2 },
+        optimizer: 'adamw',
+        optimizer_config: { adamw: { weight_decay: 0.01 } },
+        grad_checkpoint: true,
+        mask_prompt: true,
+        sft_loss_type: 'chunked_nll',
+        train_type: 'dora',
+        num_layers: 4,
+        max_seq_length: 1024,
+        epochs: undefined,
+      }),
+    ],
     ['sft by epochs', { ...requestFor('sft'), iters: undefined, epochs: 1 }],
-    ['dpo with loss options and test', requestFor('dpo', { dpo_cpo_loss_type: 'dpop', delta: 20, beta: 0.2, test: false, load_in_4bits: true })],
-    ['ppo with judge options', requestFor('ppo', { epsilon: 0.2, temperature: 0.7, max_completion_length: 64, judge_config: { system_prompt: 'Be strict.' } })],
-    ['ftpo with its options', requestFor('ftpo', { lambda_mse_target: 0.1, tau_mse_target: 0.5, lambda_mse: 0.2, clip_epsilon_logits: 1.5 })],
+    [
+      'dpo with loss options and test',
+      requestFor('dpo', {
+        dpo_cpo_loss_type: 'dpop',
+        delta: 20,
+        beta: 0.2,
+        test: false,
+        load_in_4bits: true,
+      }),
+    ],
+    [
+      'ppo with judge options',
+      requestFor('ppo', {
+        epsilon: 0.2,
+        temperature: 0.7,
+        max_completion_length: 64,
+        judge_config: { system_prompt: 'Be strict.' },
+      }),
+    ],
+    [
+      'ftpo with its options',
+      requestFor('ftpo', {
+        lambda_mse_target: 0.1,
+        tau_mse_target: 0.5,
+        lambda_mse: 0.2,
+        clip_epsilon_logits: 1.5,
+      }),
+    ],
     ['fuse on', requestFor('sft', { fuse: true })],
   ])('%s', async (_name, body) => {
     const res = await dryRun(JSON.parse(JSON.stringify(body)));
@@ -124,7 +188,10 @@ describe('reward_functions_file', () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('accepts functions the file registers, and the trainer runs them', async () => {
-    const body = requestFor('grpo', { reward_functions_file: file, reward_functions: ['brevity_reward', 'exact_match', 'r1_count_xml'] });
+    const body = requestFor('grpo', {
+      reward_functions_file: file,
+      reward_functions: ['brevity_reward', 'exact_match', 'r1_count_xml'],
+    });
     const res = await dryRun(body);
     expect(res.statusCode, res.body).toBe(200);
     const { argv, config } = res.json();
@@ -136,14 +203,18 @@ describe('reward_functions_file', () => {
   });
 
   it('refuses a name the file does not register, naming what it found', async () => {
-    const res = await dryRun(requestFor('grpo', { reward_functions_file: file, reward_functions: ['brevity'] }));
+    const res = await dryRun(
+      requestFor('grpo', { reward_functions_file: file, reward_functions: ['brevity'] }),
+    );
     expect(res.statusCode).toBe(400);
     const issue = res.json().issues.find((i: { path: string }) => i.path === 'reward_functions');
     expect(issue.message).toMatch(/"brevity".*found: brevity_reward, exact_match/);
   });
 
   it('refuses a file that does not exist', async () => {
-    const res = await dryRun(requestFor('grpo', { reward_functions_file: path.join(dir, 'nope.py'), reward_functions: ['x'] }));
+    const res = await dryRun(
+      requestFor('grpo', { reward_functions_file: path.join(dir, 'nope.py'), reward_functions: ['x'] }),
+    );
     expect(res.statusCode).toBe(400);
     expect(res.json().issues.map((i: { path: string }) => i.path)).toContain('reward_functions_file');
   });
@@ -157,7 +228,12 @@ describe('bad requests and datasets are refused at the door', () => {
   });
 
   it('answers 400 for a body that is not JSON', async () => {
-    const res = await env.app.inject({ method: 'POST', url: '/v1/runs', payload: '{"method":', headers: { 'content-type': 'application/json' } });
+    const res = await env.app.inject({
+      method: 'POST',
+      url: '/v1/runs',
+      payload: '{"method":',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json().error).toBe('invalid_json');
   });
@@ -169,9 +245,24 @@ describe('bad requests and datasets are refused at the door', () => {
   });
 
   it.each([
-    ['blank-line', 'sft', [['train.jsonl', 5], ['train.jsonl', 10]]],
+    [
+      'blank-line',
+      'sft',
+      [
+        ['train.jsonl', 5],
+        ['train.jsonl', 10],
+      ],
+    ],
     ['bom', 'sft', [['train.jsonl', 1]]],
-    ['mixed-format', 'sft', [['train.jsonl', 4], ['train.jsonl', 7], ['valid.jsonl', 2]]],
+    [
+      'mixed-format',
+      'sft',
+      [
+        ['train.jsonl', 4],
+        ['train.jsonl', 7],
+        ['valid.jsonl', 2],
+      ],
+    ],
     ['old-grpo-format', 'grpo', [['train.jsonl', 1]]],
   ] as const)('answers 422 with file and line for bad/%s', async (dir, method, expected) => {
     const res = await dryRun({ ...requestFor(method), data: path.join(TEST_DATA, 'bad', dir) });
@@ -191,10 +282,18 @@ describe('bad requests and datasets are refused at the door', () => {
   });
 
   it('POST /v1/datasets/validate reports without submitting', async () => {
-    const ok = await env.app.inject({ method: 'POST', url: '/v1/datasets/validate', payload: { data: path.join(TEST_DATA, 'grpo'), method: 'gspo' } });
+    const ok = await env.app.inject({
+      method: 'POST',
+      url: '/v1/datasets/validate',
+      payload: { data: path.join(TEST_DATA, 'grpo'), method: 'gspo' },
+    });
     expect(ok.statusCode).toBe(200);
     expect(ok.json()).toMatchObject({ ok: true, format: 'grpo' });
-    const bad = await env.app.inject({ method: 'POST', url: '/v1/datasets/validate', payload: { data: path.join(TEST_DATA, 'bad', 'bom'), method: 'sft' } });
+    const bad = await env.app.inject({
+      method: 'POST',
+      url: '/v1/datasets/validate',
+      payload: { data: path.join(TEST_DATA, 'bad', 'bom'), method: 'sft' },
+    });
     expect(bad.statusCode).toBe(422);
     expect(bad.json().problems[0]).toMatchObject({ file: 'train.jsonl', line: 1 });
   });
@@ -209,6 +308,8 @@ describe('bad requests and datasets are refused at the door', () => {
     expect(grpo.parameters.find((p: { key: string }) => p.key === 'temperature').default).toBe(0.8);
     expect(grpo.sampleRecord).toHaveProperty('answer');
     const gspo = methods.find((m: { method: string }) => m.method === 'gspo');
-    expect(gspo.parameters.find((p: { key: string }) => p.key === 'importance_sampling_level')).toMatchObject({ default: 'sequence', fixed: true });
+    expect(gspo.parameters.find((p: { key: string }) => p.key === 'importance_sampling_level')).toMatchObject(
+      { default: 'sequence', fixed: true },
+    );
   });
 });

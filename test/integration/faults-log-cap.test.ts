@@ -30,7 +30,9 @@ describe('LOG_CAP_BYTES', () => {
     const stored = getLogLines(env.db, created.id).map((l) => l.text);
     for (const lines of [file.split('\n').slice(0, -1), stored]) {
       expect(lines[0]).toMatch(/^\[mlxq\] attempt 1 /);
-      const markers = lines.filter((l) => /^\[\.\.\. \d+ lines omitted: the log is capped at 4096 bytes \(LOG_CAP_BYTES\) \.\.\.\]$/.test(l));
+      const markers = lines.filter((l) =>
+        /^\[\.\.\. \d+ lines omitted: the log is capped at 4096 bytes \(LOG_CAP_BYTES\) \.\.\.\]$/.test(l),
+      );
       expect(markers).toHaveLength(1);
       const at = lines.indexOf(markers[0]!);
       expect(at).toBeGreaterThan(0);

@@ -7,7 +7,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 import { RunDetail } from '../../src/contract/runs.js';
 import { getRun, sftRun, submit, waitStatus } from '../helpers/chaos.js';
-import { createTestEnv, type TestEnv, currentJobId, currentJobState } from '../helpers/test-env.js';
+import { createTestEnv, currentJobId, currentJobState, type TestEnv } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 /** argv: database, signal file, seconds. Holds the write lock; releases it that long after the signal file appears. */
@@ -55,7 +55,9 @@ describe('retries', () => {
     env = await createTestEnv({ MAX_ATTEMPTS: '2' });
     // Crashes once at iteration 8 (after checkpoint 5); the retried attempt does not crash.
     const once = path.join(tmp, `crash-once-${Date.now()}`);
-    await env.startWorker({ trainerEnv: { MLX_STANDIN_CRASH_AT_ITER: '8', MLX_STANDIN_CRASH_ONCE_FILE: once } });
+    await env.startWorker({
+      trainerEnv: { MLX_STANDIN_CRASH_AT_ITER: '8', MLX_STANDIN_CRASH_ONCE_FILE: once },
+    });
     const created = await submit(env.app, sftRun(20, 5));
     const run = await waitStatus(env.app, created.id, ['failed', 'succeeded', 'cancelled']);
     expect(run.status, run.error ?? '').toBe('succeeded');
@@ -64,9 +66,20 @@ describe('retries', () => {
       expect.objectContaining({ attempt: 1, outcome: 'failed', exitCode: 1 }),
       expect.objectContaining({ attempt: 2, outcome: 'succeeded', startIteration: 5 }),
     ]);
-    expect(run.events.map((e) => e.toStatus)).toEqual(['queued', 'running', 'interrupted', 'running', 'succeeded']);
+    expect(run.events.map((e) => e.toStatus)).toEqual([
+      'queued',
+      'running',
+      'interrupted',
+      'running',
+      'succeeded',
+    ]);
     expect(run.events[2]!.reason).toMatch(/attempt 1 failed \(exit_code\); 1 of 2: retrying in/);
-    expect(run.checkpoints).toEqual(['0000005_adapters.safetensors', '0000010_adapters.safetensors', '0000015_adapters.safetensors', '0000020_adapters.safetensors']);
+    expect(run.checkpoints).toEqual([
+      '0000005_adapters.safetensors',
+      '0000010_adapters.safetensors',
+      '0000015_adapters.safetensors',
+      '0000020_adapters.safetensors',
+    ]);
   });
 
   it('a trainer that keeps failing (exit 1) ends failed after MAX_ATTEMPTS attempts', async () => {
@@ -88,7 +101,9 @@ describe('retries', () => {
     env = await createTestEnv();
     const created = await submit(env.app, sftRun(10));
     // As if the upload the run names had been deleted from DATA_DIR/datasets after the submission.
-    env.db.$client.prepare('UPDATE runs SET data = ? WHERE id = ?').run(`dataset:${'ab'.repeat(32)}`, created.id);
+    env.db.$client
+      .prepare('UPDATE runs SET data = ? WHERE id = ?')
+      .run(`dataset:${'ab'.repeat(32)}`, created.id);
     await env.startWorker();
     const run = await waitStatus(env.app, created.id, ['failed', 'succeeded', 'cancelled']);
     expect(run.status).toBe('failed');
@@ -106,13 +121,22 @@ describe('retries', () => {
     // busy_timeout (5 s) and fails with SQLITE_BUSY; recording that error then waits ~2.5 s and gets the lock, so the
     // error happens exactly once.
     const signal = path.join(tmp, `busy-${created.id}`);
-    const holder = execa('python3', ['-c', HOLD_WRITE_LOCK, path.join(env.dataDir, 'mlxq.sqlite'), signal, '7.5'], { reject: false });
-    await waitFor(async () => fs.existsSync(`${signal}.locked`), { timeoutMs: 15_000, what: 'the write lock to be held' });
+    const holder = execa(
+      'python3',
+      ['-c', HOLD_WRITE_LOCK, path.join(env.dataDir, 'mlxq.sqlite'), signal, '7.5'],
+      { reject: false },
+    );
+    await waitFor(async () => fs.existsSync(`${signal}.locked`), {
+      timeoutMs: 15_000,
+      what: 'the write lock to be held',
+    });
     const w = await env.startWorker();
     w.worker.once('active', () => fs.writeFileSync(signal, ''));
     try {
       await waitStatus(env.app, created.id, ['failed', 'succeeded', 'cancelled'], 45_000);
-      const run = RunDetail.parse((await env.app.inject({ method: 'GET', url: `/v1/runs/${created.id}` })).json());
+      const run = RunDetail.parse(
+        (await env.app.inject({ method: 'GET', url: `/v1/runs/${created.id}` })).json(),
+      );
       expect(run.status, run.error ?? '').toBe('succeeded');
       // The error used no attempt: one attempt, started after the backoff the event names.
       expect(run.attempts).toEqual([expect.objectContaining({ attempt: 1, outcome: 'succeeded' })]);

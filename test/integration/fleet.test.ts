@@ -6,7 +6,16 @@ import path from 'node:path';
 
 import { afterAll, afterEach, beforeAll, describe, expect } from 'vitest';
 
-import { chaosIt, getRun, logText, metricIterations, pidRunning, sftRun, submit, waitStatus } from '../helpers/chaos.js';
+import {
+  chaosIt,
+  getRun,
+  logText,
+  metricIterations,
+  pidRunning,
+  sftRun,
+  submit,
+  waitStatus,
+} from '../helpers/chaos.js';
 import { type Fleet, startFleet } from '../helpers/fleet.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -16,8 +25,13 @@ beforeAll(async () => {
 }, 180_000);
 afterEach(async () => {
   // A scenario that failed half-way leaves runs behind: cancelled, they reach no later scenario's workers.
-  const listed = await fleet.cp.http<{ items: { id: string; status: string }[] }>('GET', '/v1/runs?limit=200');
-  for (const r of listed.json.items ?? []) if (!['succeeded', 'failed', 'cancelled'].includes(r.status)) await fleet.cp.http('POST', `/v1/runs/${r.id}/cancel`);
+  const listed = await fleet.cp.http<{ items: { id: string; status: string }[] }>(
+    'GET',
+    '/v1/runs?limit=200',
+  );
+  for (const r of listed.json.items ?? [])
+    if (!['succeeded', 'failed', 'cancelled'].includes(r.status))
+      await fleet.cp.http('POST', `/v1/runs/${r.id}/cancel`);
   await fleet?.killWorkers();
   // Whatever a failed scenario left in the queue must not reach the next one's workers.
   await fleet?.queue.drain(true);
@@ -37,7 +51,9 @@ interface ArtifactJson {
 }
 async function uploadedCheckpoints(runId: string): Promise<string[]> {
   const r = await fleet.app.inject({ method: 'GET', url: `/v1/runs/${runId}/artifacts` });
-  return (r.json().items as ArtifactJson[]).filter((a) => a.kind === 'checkpoint').map((a) => path.basename(a.path));
+  return (r.json().items as ArtifactJson[])
+    .filter((a) => a.kind === 'checkpoint')
+    .map((a) => path.basename(a.path));
 }
 
 function trainerPidOf(dataDir: string, runId: string): number | null {
@@ -52,7 +68,10 @@ describe('a fleet of remote workers', () => {
     async () => {
       const a = await fleet.spawn(unique('mac-a'));
       const created = await submit(fleet.app, sftRun(40, 5));
-      await waitFor(async () => (await uploadedCheckpoints(created.id)).includes(cp(10)), { timeoutMs: 90_000, what: 'checkpoint 10 uploaded' });
+      await waitFor(async () => (await uploadedCheckpoints(created.id)).includes(cp(10)), {
+        timeoutMs: 90_000,
+        what: 'checkpoint 10 uploaded',
+      });
       const trainer = trainerPidOf(a.dataDir, created.id);
       // The Mac vanishes: its worker and its trainer with it.
       a.child.kill('SIGKILL');
@@ -60,26 +79,42 @@ describe('a fleet of remote workers', () => {
       if (trainer !== null && (await pidRunning(trainer))) process.kill(-trainer, 'SIGKILL');
       // The control plane notices the silence (no heartbeat) and moves the run on.
       await waitStatus(fleet.app, created.id, ['interrupted'], 30_000);
-      const registry = await fleet.cp.http<{ items: { name: string; state: string }[] }>('GET', '/v1/workers');
+      const registry = await fleet.cp.http<{ items: { name: string; state: string }[] }>(
+        'GET',
+        '/v1/workers',
+      );
       expect(registry.json.items.find((w) => w.name === a.name)?.state).toBe('lost');
       const uploadedBefore = await uploadedCheckpoints(created.id);
       const b = await fleet.spawn(unique('mac-b'));
       const run = await waitStatus(fleet.app, created.id, ['succeeded', 'failed', 'cancelled'], 120_000);
       expect(run.status, run.error ?? '').toBe('succeeded');
-      const attempts = run.attempts as (typeof run.attempts[number] & { worker: string })[];
+      const attempts = run.attempts as ((typeof run.attempts)[number] & { worker: string })[];
       expect(attempts).toHaveLength(2);
-      expect(attempts[0]).toMatchObject({ attempt: 1, worker: a.name, outcome: 'interrupted', error: 'worker lost' });
+      expect(attempts[0]).toMatchObject({
+        attempt: 1,
+        worker: a.name,
+        outcome: 'interrupted',
+        error: 'worker lost',
+      });
       expect(attempts[1]).toMatchObject({ attempt: 2, worker: b.name, outcome: 'succeeded' });
       // Resumed from the newest checkpoint that had reached the control plane when the worker vanished.
       const newest = uploadedBefore.sort().at(-1)!;
       expect(attempts[1]!.resumedFrom).toMatch(new RegExp(`/${newest}$`));
       expect(attempts[1]!.startIteration).toBe(Number.parseInt(newest, 10));
-      expect(run.events.some((e) => e.toStatus === 'interrupted' && /is lost/.test(e.reason ?? ''))).toBe(true);
+      expect(run.events.some((e) => e.toStatus === 'interrupted' && /is lost/.test(e.reason ?? ''))).toBe(
+        true,
+      );
       // B downloaded the checkpoint it resumed from, and B's trainer was told to resume from that file.
       expect(fs.existsSync(path.join(b.dataDir, 'runs', created.id, 'adapters', newest))).toBe(true);
-      expect(await logText(fleet.app, created.id)).toMatch(new RegExp(`\\[mlxq\\] attempt 2 on ${b.name}: .*--resume-adapter-file=\\S*${newest}`));
+      expect(await logText(fleet.app, created.id)).toMatch(
+        new RegExp(`\\[mlxq\\] attempt 2 on ${b.name}: .*--resume-adapter-file=\\S*${newest}`),
+      );
       // Every checkpoint and the adapter reached the control plane's store; the artifacts list them.
-      expect(run.checkpoints).toEqual(expect.arrayContaining([5, 10, 15, 20, 25, 30, 35, 40].filter((i) => i > Number.parseInt(newest, 10)).map(cp)));
+      expect(run.checkpoints).toEqual(
+        expect.arrayContaining(
+          [5, 10, 15, 20, 25, 30, 35, 40].filter((i) => i > Number.parseInt(newest, 10)).map(cp),
+        ),
+      );
       const adapter = await fleet.cp.http('GET', `/v1/runs/${created.id}/artifacts`);
       expect((adapter.json as { items: ArtifactJson[] }).items.some((x) => x.kind === 'adapter')).toBe(true);
       expect(await metricIterations(fleet.app, created.id)).toEqual(expect.arrayContaining([5, 10, 40]));
@@ -92,11 +127,18 @@ describe('a fleet of remote workers', () => {
     async () => {
       const a = await fleet.spawn(unique('mac-a'), { MLX_STANDIN_STEP_SECONDS: '0.25' });
       const created = await submit(fleet.app, sftRun(100, 5, { steps_per_report: 1 }));
-      await waitFor(async () => (await metricIterations(fleet.app, created.id)).length >= 5, { timeoutMs: 90_000, what: 'the first metrics' });
+      await waitFor(async () => (await metricIterations(fleet.app, created.id)).length >= 5, {
+        timeoutMs: 90_000,
+        what: 'the first metrics',
+      });
       await fleet.cp.kill();
       const downAt = Date.now();
       // The worker trains on and spools; the control plane stays away for 20 s.
-      await waitFor(() => Date.now() - downAt >= 20_000, { timeoutMs: 30_000, intervalMs: 1000, what: '20 s of outage' });
+      await waitFor(() => Date.now() - downAt >= 20_000, {
+        timeoutMs: 30_000,
+        intervalMs: 1000,
+        what: '20 s of outage',
+      });
       await fleet.cp.start();
       const run = await waitStatus(fleet.app, created.id, ['succeeded', 'failed', 'cancelled'], 120_000);
       expect(run.status, run.error ?? '').toBe('succeeded');
@@ -108,8 +150,11 @@ describe('a fleet of remote workers', () => {
       expect(held).toBe(local);
       const iterLines = held.split('\n').filter((l) => /^Iter \d+: loss /.test(l));
       expect(iterLines).toHaveLength(100);
-      expect(await metricIterations(fleet.app, created.id)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
-      const all = (await fleet.app.inject({ method: 'GET', url: `/v1/runs/${created.id}/metrics` })).json().points as { iteration: number; split: string; name: string }[];
+      expect(await metricIterations(fleet.app, created.id)).toEqual(
+        Array.from({ length: 100 }, (_, i) => i + 1),
+      );
+      const all = (await fleet.app.inject({ method: 'GET', url: `/v1/runs/${created.id}/metrics` })).json()
+        .points as { iteration: number; split: string; name: string }[];
       const keys = all.map((p) => `${p.split}/${p.name}/${p.iteration}`);
       expect(new Set(keys).size).toBe(keys.length);
     },
@@ -122,24 +167,30 @@ describe('a fleet of remote workers', () => {
       // Slow steps: the run still trains on A when B is up and A is revoked.
       const a = await fleet.spawn(unique('mac-a'), { MLX_STANDIN_STEP_SECONDS: '0.5' });
       const created = await submit(fleet.app, sftRun(40, 5));
-      await waitFor(async () => (await uploadedCheckpoints(created.id)).includes(cp(5)), { timeoutMs: 90_000, what: 'checkpoint 5 uploaded' });
+      await waitFor(async () => (await uploadedCheckpoints(created.id)).includes(cp(5)), {
+        timeoutMs: 90_000,
+        what: 'checkpoint 5 uploaded',
+      });
       const b = await fleet.spawn(unique('mac-b'));
       const del = await fleet.cp.http('DELETE', `/v1/workers/${a.id}`);
       expect(del.status, del.text).toBe(200);
       expect((await fleet.cp.http('GET', '/v1/worker/me', undefined, a.token)).status).toBe(401);
       const run = await waitStatus(fleet.app, created.id, ['succeeded', 'failed', 'cancelled'], 120_000);
       expect(run.status, run.error ?? '').toBe('succeeded');
-      const attempts = run.attempts as (typeof run.attempts[number] & { worker: string })[];
+      const attempts = run.attempts as ((typeof run.attempts)[number] & { worker: string })[];
       expect(attempts.map((x) => [x.worker, x.outcome, x.error])).toEqual([
         [a.name, 'interrupted', 'worker revoked'],
         [b.name, 'succeeded', null],
       ]);
       expect(attempts[1]!.startIteration).toBeGreaterThanOrEqual(5);
       // A's trainer was stopped, and A takes no more work: the next run goes to B.
-      await waitFor(async () => {
-        const pid = trainerPidOf(a.dataDir, created.id);
-        return pid === null || !(await pidRunning(pid));
-      }, { timeoutMs: 30_000, what: "the revoked worker's trainer to stop" });
+      await waitFor(
+        async () => {
+          const pid = trainerPidOf(a.dataDir, created.id);
+          return pid === null || !(await pidRunning(pid));
+        },
+        { timeoutMs: 30_000, what: "the revoked worker's trainer to stop" },
+      );
       expect(a.output()).toMatch(/revoked/);
       const next = await submit(fleet.app, sftRun(5, 5));
       const nextRun = await waitStatus(fleet.app, next.id, ['succeeded', 'failed', 'cancelled'], 90_000);
@@ -153,14 +204,24 @@ describe('a fleet of remote workers', () => {
     async () => {
       const a = await fleet.spawn(unique('mac-a'), { MLX_STANDIN_STEP_SECONDS: '0.5' });
       const created = await submit(fleet.app, sftRun(400, 5));
-      await waitFor(async () => (await metricIterations(fleet.app, created.id)).length >= 1, { timeoutMs: 90_000, what: 'the run to train' });
+      await waitFor(async () => (await metricIterations(fleet.app, created.id)).length >= 1, {
+        timeoutMs: 90_000,
+        what: 'the run to train',
+      });
       const askedAt = Date.now();
       const res = await fleet.cp.http('POST', `/v1/runs/${created.id}/cancel`);
       expect(res.status, res.text).toBe(202);
       // The worker's own log line says when the signal reached it (pino's time, the same clock).
       const reached = await waitFor(
         () => {
-          const line = a.output().split('\n').find((l) => l.includes('"cancel signal: stopping the trainer"') || (l.includes('"stopping the trainer"') && l.includes(created.id)));
+          const line = a
+            .output()
+            .split('\n')
+            .find(
+              (l) =>
+                l.includes('"cancel signal: stopping the trainer"') ||
+                (l.includes('"stopping the trainer"') && l.includes(created.id)),
+            );
           return line ? (JSON.parse(line) as { time: number }).time : null;
         },
         { timeoutMs: 30_000, what: 'the cancel to reach the worker' },
@@ -179,7 +240,10 @@ describe('a fleet of remote workers', () => {
       const a = await fleet.spawn(unique('mac-a'));
       const b = await fleet.spawn(unique('mac-b'));
       const created = await submit(fleet.app, sftRun(30, 5));
-      await waitFor(async () => (await getRun(fleet.app, created.id)).status === 'running', { timeoutMs: 60_000, what: 'the run to start' });
+      await waitFor(async () => (await getRun(fleet.app, created.id)).status === 'running', {
+        timeoutMs: 60_000,
+        what: 'the run to start',
+      });
       // The same job delivered again while the first delivery trains (as after a lapsed lock): same payload, new delivery.
       await fleet.queue.add('train', { runId: created.id }, { priority: 1 });
       const run = await waitStatus(fleet.app, created.id, ['succeeded', 'failed', 'cancelled'], 120_000);

@@ -16,22 +16,34 @@ afterAll(async () => {
   await env.cleanup();
 });
 
-const jobsOf = async (runId: string) => (await env.app.inject({ method: 'GET', url: `/v1/runs/${runId}/jobs` })).json<{ items: Json[] }>().items;
+const jobsOf = async (runId: string) =>
+  (await env.app.inject({ method: 'GET', url: `/v1/runs/${runId}/jobs` })).json<{ items: Json[] }>().items;
 
 describe('follow-up jobs queued by runs and sweeps', { timeout: 180_000 }, () => {
   it('a run with after evaluates itself when it succeeds', async () => {
-    const res = await env.app.inject({ method: 'POST', url: '/v1/runs', payload: sftRequest({ after: [{ kind: 'evaluate' }] }) });
+    const res = await env.app.inject({
+      method: 'POST',
+      url: '/v1/runs',
+      payload: sftRequest({ after: [{ kind: 'evaluate' }] }),
+    });
     expect(res.statusCode, res.body).toBe(201);
     expect(res.json().request.after).toEqual([{ kind: 'evaluate', test_batches: -1, batch_size: 1 }]);
     const run = await waitRunFinal(env, res.json<Json>().id as string);
     expect(run.status).toBe('succeeded');
-    const [job] = await waitFor(async () => ((await jobsOf(run.id as string)).length ? jobsOf(run.id as string) : null), { timeoutMs: 10_000, what: 'the after job' });
+    const [job] = await waitFor(
+      async () => ((await jobsOf(run.id as string)).length ? jobsOf(run.id as string) : null),
+      { timeoutMs: 10_000, what: 'the after job' },
+    );
     expect(job).toMatchObject({ kind: 'evaluate', origin: 'after' });
     expect((await waitJobFinal(env, job!.id as string)).result.test_loss).toBeGreaterThan(0);
   });
 
   it('after with a request that cannot work is refused at submit, naming after.<i>.<field>', async () => {
-    const res = await env.app.inject({ method: 'POST', url: '/v1/runs', payload: sftRequest({ after: [{ kind: 'evaluate' }, { kind: 'samples', prompts: [] }] }) });
+    const res = await env.app.inject({
+      method: 'POST',
+      url: '/v1/runs',
+      payload: sftRequest({ after: [{ kind: 'evaluate' }, { kind: 'samples', prompts: [] }] }),
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json().issues[0].path).toBe('after.1.prompts');
   });
@@ -51,9 +63,11 @@ describe('follow-up jobs queued by runs and sweeps', { timeout: 180_000 }, () =>
     });
     expect(res.statusCode, res.body).toBe(201);
     const sweepId = res.json<Json>().id as string;
-    const members = (await env.app.inject({ method: 'GET', url: `/v1/sweeps/${sweepId}` })).json<Json>().runs as Json[];
+    const members = (await env.app.inject({ method: 'GET', url: `/v1/sweeps/${sweepId}` })).json<Json>()
+      .runs as Json[];
     expect(members).toHaveLength(3);
-    for (const m of members) expect((await waitRunFinal(env, m.runId as string, 90_000)).status).toBe('succeeded');
+    for (const m of members)
+      expect((await waitRunFinal(env, m.runId as string, 90_000)).status).toBe('succeeded');
     const best = (await env.app.inject({ method: 'GET', url: `/v1/sweeps/${sweepId}` })).json<Json>().best;
     // The highest learning rate falls fastest in the stand-in trainer.
     expect(best.values).toEqual({ learning_rate: 5e-4 });
@@ -66,8 +80,11 @@ describe('follow-up jobs queued by runs and sweeps', { timeout: 180_000 }, () =>
     );
     for (const [i, list] of all.entries()) {
       const kinds = list.map((j) => `${j.kind}:${j.origin}`).sort();
-      expect(kinds).toEqual(members[i]!.runId === best.runId ? ['evaluate:after', 'fuse:best_after'] : ['evaluate:after']);
-      for (const j of list) expect((await waitJobFinal(env, j.id as string)).status, j.error).toBe('succeeded');
+      expect(kinds).toEqual(
+        members[i]!.runId === best.runId ? ['evaluate:after', 'fuse:best_after'] : ['evaluate:after'],
+      );
+      for (const j of list)
+        expect((await waitJobFinal(env, j.id as string)).status, j.error).toBe('succeeded');
     }
   });
 });

@@ -5,7 +5,14 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { evalDataTokens, QWEN_4BIT, sha256, trainedRun, waitJobFinal, waitRunFinal } from '../helpers/follow-up.js';
+import {
+  evalDataTokens,
+  QWEN_4BIT,
+  sha256,
+  trainedRun,
+  waitJobFinal,
+  waitRunFinal,
+} from '../helpers/follow-up.js';
 import { createTestEnv, type TestEnv } from '../helpers/test-env.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- test JSON bodies
@@ -40,7 +47,12 @@ describe('follow-up jobs of a succeeded run', { timeout: 120_000 }, () => {
     const j = await job({ kind: 'evaluate' });
     expect(j.status, j.error).toBe('succeeded');
     // tokens: counted with the model's tokenizer and mlx-lm's batching; here the stand-in's word tokenizer.
-    expect(j.result).toMatchObject({ tool: 'mlx_lm lora --test', batches: 4, rows_scored: 4, tokens: evalDataTokens() });
+    expect(j.result).toMatchObject({
+      tool: 'mlx_lm lora --test',
+      batches: 4,
+      rows_scored: 4,
+      tokens: evalDataTokens(),
+    });
     expect(j.result.test_loss).toBeGreaterThan(0);
     expect(j.result.test_ppl).toBeCloseTo(Math.exp(j.result.test_loss), 1);
     expect(j.logTail.join('\n')).toContain('Test loss');
@@ -53,17 +65,32 @@ describe('follow-up jobs of a succeeded run', { timeout: 120_000 }, () => {
     expect(j.result.prompts[0].prompt).toBe('Do you make sandwiches?');
     for (const p of j.result.prompts) {
       expect(p.base.text).not.toBe(p.adapter.text);
-      expect(p.adapter).toMatchObject({ generationTokens: expect.any(Number), generationTps: expect.any(Number), peakMemoryGb: expect.any(Number) });
+      expect(p.adapter).toMatchObject({
+        generationTokens: expect.any(Number),
+        generationTps: expect.any(Number),
+        peakMemoryGb: expect.any(Number),
+      });
     }
   });
 
   it('a fuse of the quantized base is dequantized automatically and verified; its artifact downloads with the recorded sha256', async () => {
-    const j = await job({ kind: 'fuse', verify: { prompts: ['Hello there', 'Do you deliver?'], max_tokens: 24 } });
+    const j = await job({
+      kind: 'fuse',
+      verify: { prompts: ['Hello there', 'Do you deliver?'], max_tokens: 24 },
+    });
     expect(j.status, j.error).toBe('succeeded');
-    expect(j.result).toMatchObject({ dequantized: true, verified: true, verification: { verified: true, prompts: 2 } });
-    const config = JSON.parse(fs.readFileSync(path.join(j.result.path as string, 'config.json'), 'utf8')) as Json;
+    expect(j.result).toMatchObject({
+      dequantized: true,
+      verified: true,
+      verification: { verified: true, prompts: 2 },
+    });
+    const config = JSON.parse(
+      fs.readFileSync(path.join(j.result.path as string, 'config.json'), 'utf8'),
+    ) as Json;
     expect(config.quantization).toBeUndefined();
-    const arts = (await env.app.inject({ method: 'GET', url: `/v1/runs/${run.id}/artifacts` })).json<{ items: Json[] }>().items;
+    const arts = (await env.app.inject({ method: 'GET', url: `/v1/runs/${run.id}/artifacts` })).json<{
+      items: Json[];
+    }>().items;
     const fused = arts.find((a) => a.jobId === j.id)!;
     expect(fused).toMatchObject({ kind: 'fused_model', verified: true, isDir: true });
     const dl = await env.app.inject({ method: 'GET', url: fused.downloadUrl as string });
@@ -71,12 +98,18 @@ describe('follow-up jobs of a succeeded run', { timeout: 120_000 }, () => {
   });
 
   it('a fuse that loses the adapter fails verification with the message and the first differing prompt', async () => {
-    const j = await job({ kind: 'fuse', dequantize: false, verify: { prompts: ['Hello there'], max_tokens: 24 } });
+    const j = await job({
+      kind: 'fuse',
+      dequantize: false,
+      verify: { prompts: ['Hello there'], max_tokens: 24 },
+    });
     expect(j.status).toBe('failed');
     expect(j.error).toContain('the fused model does not reproduce the adapter: prompt #1 "Hello there"');
     expect(j.error).toContain('the adapter was lost');
     expect(j.result).toMatchObject({ verified: false, dequantized: false });
-    const arts = (await env.app.inject({ method: 'GET', url: `/v1/runs/${run.id}/artifacts` })).json<{ items: Json[] }>().items;
+    const arts = (await env.app.inject({ method: 'GET', url: `/v1/runs/${run.id}/artifacts` })).json<{
+      items: Json[];
+    }>().items;
     expect(arts.some((a) => a.jobId === j.id)).toBe(false);
   });
 
@@ -84,8 +117,15 @@ describe('follow-up jobs of a succeeded run', { timeout: 120_000 }, () => {
     const j = await job({ kind: 'export', format: 'gguf' });
     expect(j.status, j.error).toBe('succeeded');
     expect(j.result.path).toMatch(/\.gguf$/);
-    expect(fs.readFileSync(j.result.path as string).subarray(0, 4).toString()).toBe('GGUF');
-    const arts = (await env.app.inject({ method: 'GET', url: `/v1/runs/${run.id}/artifacts` })).json<{ items: Json[] }>().items;
+    expect(
+      fs
+        .readFileSync(j.result.path as string)
+        .subarray(0, 4)
+        .toString(),
+    ).toBe('GGUF');
+    const arts = (await env.app.inject({ method: 'GET', url: `/v1/runs/${run.id}/artifacts` })).json<{
+      items: Json[];
+    }>().items;
     expect(arts.find((a) => a.jobId === j.id)).toMatchObject({ kind: 'gguf', verified: true });
   });
 
@@ -101,12 +141,18 @@ describe('follow-up jobs of a succeeded run', { timeout: 120_000 }, () => {
     expect(ol.status, ol.error).toBe('succeeded');
     expect(fs.readFileSync(ol.result.path as string, 'utf8')).toMatch(/^FROM \//m);
     expect(ol.result.command).toBe(`ollama create tiny -f ${ol.result.path}`);
-    const kinds = (await env.app.inject({ method: 'GET', url: `/v1/runs/${run.id}/artifacts` })).json<{ items: Json[] }>().items.map((a) => a.kind);
-    expect(kinds).toEqual(expect.arrayContaining(['quantized_model', 'lmstudio', 'ollama', 'eval_report', 'samples']));
+    const kinds = (await env.app.inject({ method: 'GET', url: `/v1/runs/${run.id}/artifacts` }))
+      .json<{ items: Json[] }>()
+      .items.map((a) => a.kind);
+    expect(kinds).toEqual(
+      expect.arrayContaining(['quantized_model', 'lmstudio', 'ollama', 'eval_report', 'samples']),
+    );
   });
 
-  it('lists the run\'s jobs; a finished job cannot be cancelled', async () => {
-    const list = (await env.app.inject({ method: 'GET', url: `/v1/runs/${run.id}/jobs` })).json<{ items: Json[] }>().items;
+  it("lists the run's jobs; a finished job cannot be cancelled", async () => {
+    const list = (await env.app.inject({ method: 'GET', url: `/v1/runs/${run.id}/jobs` })).json<{
+      items: Json[];
+    }>().items;
     expect(list.length).toBeGreaterThanOrEqual(6);
     const res = await env.app.inject({ method: 'POST', url: `/v1/jobs/${list[0]!.id}/cancel` });
     expect(res.statusCode).toBe(409);
@@ -115,7 +161,11 @@ describe('follow-up jobs of a succeeded run', { timeout: 120_000 }, () => {
 
 describe('follow-up requests that cannot work', { timeout: 120_000 }, () => {
   it('GGUF for a qwen2 model gets a 400 naming qwen2 and the supported types', async () => {
-    const res = await env.app.inject({ method: 'POST', url: '/v1/runs', payload: { method: 'sft', model: QWEN_4BIT, data: run.data, iters: 2, batch_size: 2 } });
+    const res = await env.app.inject({
+      method: 'POST',
+      url: '/v1/runs',
+      payload: { method: 'sft', model: QWEN_4BIT, data: run.data, iters: 2, batch_size: 2 },
+    });
     const qwen = await waitFinalRun(res.json<Json>().id as string);
     const r = await post(qwen.id as string, { kind: 'export', format: 'gguf' });
     expect(r.statusCode).toBe(400);
@@ -125,7 +175,11 @@ describe('follow-up requests that cannot work', { timeout: 120_000 }, () => {
   });
 
   it('409 for a run that has not succeeded; 400 naming the field for bad options; 404 for unknown ids', async () => {
-    const queued = await env.app.inject({ method: 'POST', url: '/v1/runs', payload: { method: 'sft', model: run.model, data: run.data, iters: 2, batch_size: 2 } });
+    const queued = await env.app.inject({
+      method: 'POST',
+      url: '/v1/runs',
+      payload: { method: 'sft', model: run.model, data: run.data, iters: 2, batch_size: 2 },
+    });
     const id = queued.json<Json>().id as string;
     await env.app.inject({ method: 'POST', url: `/v1/runs/${id}/cancel` });
     expect((await waitFinalRun(id)).status).toBe('cancelled');
@@ -135,7 +189,9 @@ describe('follow-up requests that cannot work', { timeout: 120_000 }, () => {
     const bad = await post(run.id as string, { kind: 'samples', prompts: [] });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().issues[0].path).toBe('prompts');
-    expect((await post(run.id as string, { kind: 'fuse', dequantize: 'maybe' })).json().issues[0].path).toBe('dequantize');
+    expect((await post(run.id as string, { kind: 'fuse', dequantize: 'maybe' })).json().issues[0].path).toBe(
+      'dequantize',
+    );
     expect((await env.app.inject({ method: 'GET', url: '/v1/jobs/job_nope' })).statusCode).toBe(404);
     expect((await post('run_nope', { kind: 'evaluate' })).statusCode).toBe(404);
   });

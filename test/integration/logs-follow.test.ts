@@ -29,7 +29,14 @@ describe('GET /v1/runs/:id/logs?follow=true', () => {
     const sub = await env.app.inject({
       method: 'POST',
       url: '/v1/runs',
-      payload: { method: 'sft', model: 'mlx-community/x', data: path.join(TEST_DATA, 'sft-completions'), iters: 10, batch_size: 2, steps_per_report: 2 },
+      payload: {
+        method: 'sft',
+        model: 'mlx-community/x',
+        data: path.join(TEST_DATA, 'sft-completions'),
+        iters: 10,
+        batch_size: 2,
+        steps_per_report: 2,
+      },
     });
     expect(sub.statusCode, sub.body).toBe(201);
     const address = await env.app.listen({ port: 0, host: '127.0.0.1' });

@@ -6,8 +6,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 import { submit, waitStatus } from '../helpers/chaos.js';
 import { mlxq } from '../helpers/cli.js';
-import { waitFor } from '../helpers/wait-for.js';
 import { createTestEnv, currentJobState, TEST_DATA, type TestEnv } from '../helpers/test-env.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const LLAMA = path.join(TEST_DATA, 'models', 'llama-3-8b');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mlxq-memory-'));
@@ -119,26 +119,50 @@ describe('memory estimate and admission', () => {
 });
 
 describe('calibration', () => {
-  it('GET /v1/memory/calibration compares each finished run\'s measured peak with its estimate, per method and model family', async () => {
+  it("GET /v1/memory/calibration compares each finished run's measured peak with its estimate, per method and model family", async () => {
     env = await createTestEnv({ WORKER_MEMORY_GB: '64' });
     await env.startWorker();
-    const created = await submit(env.app, { method: 'sft', model: LLAMA, data: path.join(TEST_DATA, 'sft-chat'), iters: 4, batch_size: 2, steps_per_report: 2 });
+    const created = await submit(env.app, {
+      method: 'sft',
+      model: LLAMA,
+      data: path.join(TEST_DATA, 'sft-chat'),
+      iters: 4,
+      batch_size: 2,
+      steps_per_report: 2,
+    });
     await waitStatus(env.app, created.id, ['failed', 'succeeded', 'cancelled']);
     const run = (await env.app.inject({ method: 'GET', url: `/v1/runs/${created.id}` })).json();
     expect(run.peakMemoryGb).toBeGreaterThan(0);
     const cal = (await env.app.inject({ method: 'GET', url: '/v1/memory/calibration' })).json();
     expect(cal).toMatchObject({ expectedError: 0.35, margin: 1.2, tuneAfterRuns: 5 });
     expect(cal.groups).toEqual([
-      expect.objectContaining({ method: 'sft', family: 'llama', runs: 1, meanRatio: Math.round((run.peakMemoryGb / run.memory.estimate_gb) * 1000) / 1000, margin: 1.2 }),
+      expect.objectContaining({
+        method: 'sft',
+        family: 'llama',
+        runs: 1,
+        meanRatio: Math.round((run.peakMemoryGb / run.memory.estimate_gb) * 1000) / 1000,
+        margin: 1.2,
+      }),
     ]);
-    expect(cal.groups[0].marginSource).toBe('margin 1.2 (MEMORY_MARGIN): 1 of 5 measured sft/llama runs needed to tune it');
+    expect(cal.groups[0].marginSource).toBe(
+      'margin 1.2 (MEMORY_MARGIN): 1 of 5 measured sft/llama runs needed to tune it',
+    );
   });
 
   it('once enough runs of a method and family are measured, admission uses the margin tuned from them', async () => {
     env = await createTestEnv({ WORKER_MEMORY_GB: '64', MEMORY_TUNE_AFTER_RUNS: '1' });
     await env.startWorker();
-    const body = { method: 'sft', model: LLAMA, data: path.join(TEST_DATA, 'sft-chat'), iters: 4, batch_size: 2, steps_per_report: 2 };
-    const before = (await env.app.inject({ method: 'POST', url: '/v1/runs?dryRun=true', payload: body })).json();
+    const body = {
+      method: 'sft',
+      model: LLAMA,
+      data: path.join(TEST_DATA, 'sft-chat'),
+      iters: 4,
+      batch_size: 2,
+      steps_per_report: 2,
+    };
+    const before = (
+      await env.app.inject({ method: 'POST', url: '/v1/runs?dryRun=true', payload: body })
+    ).json();
     expect(before.memory.margin).toBe(1.2);
     const created = await submit(env.app, body);
     await waitStatus(env.app, created.id, ['failed', 'succeeded', 'cancelled']);
@@ -150,13 +174,17 @@ describe('calibration', () => {
     // Admission reads calibration at most once a second (CALIBRATION_TTL_MS): the tuned margin applies within it.
     const after = await waitFor(
       async () => {
-        const dry = (await env!.app.inject({ method: 'POST', url: '/v1/runs?dryRun=true', payload: body })).json();
+        const dry = (
+          await env!.app.inject({ method: 'POST', url: '/v1/runs?dryRun=true', payload: body })
+        ).json();
         return dry.memory.margin === tuned ? dry : null;
       },
       { timeoutMs: 5_000, what: `admission to use the tuned margin ${tuned}` },
     );
     expect(after.memory.margin).toBe(tuned);
-    expect(after.memory.notes).toContain(`margin ${tuned} tuned from 1 measured sft/llama runs (largest measured/estimate ${group.maxRatio} × 1.1)`);
+    expect(after.memory.notes).toContain(
+      `margin ${tuned} tuned from 1 measured sft/llama runs (largest measured/estimate ${group.maxRatio} × 1.1)`,
+    );
   });
 });
 
@@ -196,10 +224,17 @@ describe('out of memory', () => {
     expect(shown.stdout).toMatch(/^ {2}try: grad_checkpoint: true/m);
     const notified = path.join(tmp, `notify-${created.id}.txt`);
     const fakeOsascript = path.join(tmp, 'osascript');
-    fs.writeFileSync(fakeOsascript, `#!/bin/sh\nprintf '%s\\n' "$@" > ${JSON.stringify(notified)}\n`, { mode: 0o755 });
-    const watched = await mlxq(['watch', created.id, '--notify'], { apiUrl, env: { MLXQ_NOTIFY_COMMAND: fakeOsascript } });
+    fs.writeFileSync(fakeOsascript, `#!/bin/sh\nprintf '%s\\n' "$@" > ${JSON.stringify(notified)}\n`, {
+      mode: 0o755,
+    });
+    const watched = await mlxq(['watch', created.id, '--notify'], {
+      apiUrl,
+      env: { MLXQ_NOTIFY_COMMAND: fakeOsascript },
+    });
     expect(watched.exitCode).toBe(1);
-    expect(fs.readFileSync(notified, 'utf8')).toMatch(/^-e\ndisplay notification ".*Out of memory: libc\+\+abi.*" with title "mlxq: run ran out of memory"/);
+    expect(fs.readFileSync(notified, 'utf8')).toMatch(
+      /^-e\ndisplay notification ".*Out of memory: libc\+\+abi.*" with title "mlxq: run ran out of memory"/,
+    );
   });
 
   it('on_oom "reduce" retries with the batch halved (accumulation doubled) and succeeds once the batch fits', async () => {

@@ -56,7 +56,9 @@ describe('the OpenAPI document', () => {
   });
 
   it('(the validator does catch a broken document)', async () => {
-    const broken = structuredClone(spec) as unknown as { paths: Record<string, Record<string, { responses?: unknown }>> };
+    const broken = structuredClone(spec) as unknown as {
+      paths: Record<string, Record<string, { responses?: unknown }>>;
+    };
     delete broken.paths['/v1/runs']!.get!.responses;
     broken.paths['/v1/runs']!.get!.responses = 'none';
     expect((await validate(broken as never)).valid).toBe(false);

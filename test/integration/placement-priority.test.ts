@@ -2,8 +2,8 @@
 // run handed back by a worker that cannot hold it waits (not failed) until a worker that can comes.
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { getRun, sftRun, submit, waitStatus } from '../helpers/chaos.js';
 import { publishWorker } from '../../src/shared/worker-registry.js';
+import { getRun, sftRun, submit, waitStatus } from '../helpers/chaos.js';
 import { createTestEnv, runQueue, type TestEnv } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -15,7 +15,10 @@ afterEach(async () => {
 describe('placement queues and one worker', () => {
   it('the higher priority run goes first whichever queue it waits in; the worker trains one run at a time', async () => {
     env = await createTestEnv({ WORKER_MEMORY_GB: '64' });
-    await env.startWorker({ config: { workerName: 'pro-64', workerMemoryBytes: 64e9 }, trainerEnv: { MLX_STANDIN_STEP_SECONDS: '0.1' } });
+    await env.startWorker({
+      config: { workerName: 'pro-64', workerMemoryBytes: 64e9 },
+      trainerEnv: { MLX_STANDIN_STEP_SECONDS: '0.1' },
+    });
     const blocker = await submit(env.app, sftRun(10, 5));
     await waitStatus(env.app, blocker.id, ['running']);
     // Queued while the worker is busy: low priority in the shared queue first, then high priority in a placement queue.
@@ -23,8 +26,17 @@ describe('placement queues and one worker', () => {
     const high = await submit(env.app, sftRun(2, 2, { priority: 50, placement: { min_memory_gb: 32 } }));
     expect(runQueue(env, low.id).name).toBe('runs');
     expect(runQueue(env, high.id).name).toMatch(/^runs-m32-[0-9a-f]{8}$/);
-    const [, lowDone, highDone] = await Promise.all([blocker, low, high].map((r) => waitStatus(env.app, r.id, ['succeeded', 'failed', 'cancelled'], 60_000)));
-    const at = async (id: string) => (await env.app.inject({ method: 'GET', url: `/v1/runs/${id}` })).json() as { startedAt: string; finishedAt: string; worker: string };
+    const [, lowDone, highDone] = await Promise.all(
+      [blocker, low, high].map((r) =>
+        waitStatus(env.app, r.id, ['succeeded', 'failed', 'cancelled'], 60_000),
+      ),
+    );
+    const at = async (id: string) =>
+      (await env.app.inject({ method: 'GET', url: `/v1/runs/${id}` })).json() as {
+        startedAt: string;
+        finishedAt: string;
+        worker: string;
+      };
     const [b, l, h] = await Promise.all([blocker.id, low.id, high.id].map(at));
     expect([lowDone!.status, highDone!.status]).toEqual(['succeeded', 'succeeded']);
     expect(Date.parse(h!.startedAt)).toBeGreaterThanOrEqual(Date.parse(b!.finishedAt));
@@ -37,20 +49,38 @@ describe('placement queues and one worker', () => {
     // The registry says mac-1 has 192 GB at submit (the run is admitted and routed for ≥ 100 GB); the mac-1 that then
     // starts has 64 GB: a worker that registered one thing and finds another at start-up.
     const now = Date.now();
-    await publishWorker(env.redis, env.prefix, { name: 'mac-1', host: 'mac-1', pid: 1, versions: { python: null, mlx: null, mlxLm: null, mlxLmLora: null }, totalMemoryBytes: 192e9, state: 'idle', startedAt: now, lastSeen: now }, 60_000);
+    await publishWorker(
+      env.redis,
+      env.prefix,
+      {
+        name: 'mac-1',
+        host: 'mac-1',
+        pid: 1,
+        versions: { python: null, mlx: null, mlxLm: null, mlxLmLora: null },
+        totalMemoryBytes: 192e9,
+        state: 'idle',
+        startedAt: now,
+        lastSeen: now,
+      },
+      60_000,
+    );
     const created = await submit(env.app, sftRun(2, 2, { placement: { min_memory_gb: 100 } }));
     const shrunk = await env.startWorker({ config: { workerName: 'mac-1', workerMemoryBytes: 64e9 } });
     // Routing keeps it from a 64 GB worker: it waits in the ≥ 100 GB queue, which mac-1 does not serve, and says why.
     const waiting = await waitFor(
       async () => {
-        const r = (await env.app.inject({ method: 'GET', url: `/v1/runs/${created.id}` })).json() as { status: string; waiting: string | null };
+        const r = (await env.app.inject({ method: 'GET', url: `/v1/runs/${created.id}` })).json() as {
+          status: string;
+          waiting: string | null;
+        };
         return r.waiting?.includes('mac-1: has 64 GB') ? r : null;
       },
       { what: 'the run to wait for a worker with 100 GB' },
     );
     expect(waiting).toMatchObject({
       status: 'queued',
-      waiting: 'waiting for a worker with ≥ 100 GB of memory: no live worker can take it now; mac-1: has 64 GB of memory, placement.min_memory_gb asks for ≥ 100 GB',
+      waiting:
+        'waiting for a worker with ≥ 100 GB of memory: no live worker can take it now; mac-1: has 64 GB of memory, placement.min_memory_gb asks for ≥ 100 GB',
     });
     // Put it where the 64 GB worker looks (as a run queued before its requirement existed would be): it takes the
     // job, finds it cannot hold the run, and hands it back, recorded, without using an attempt.
@@ -75,6 +105,8 @@ describe('placement queues and one worker', () => {
     await env.startWorker({ config: { workerName: 'mac-2', workerMemoryBytes: 192e9 } });
     const done = await waitStatus(env.app, created.id, ['succeeded', 'failed', 'cancelled'], 60_000);
     expect(done.status, done.error ?? '').toBe('succeeded');
-    expect((await env.app.inject({ method: 'GET', url: `/v1/runs/${created.id}` })).json().worker).toBe('mac-2');
+    expect((await env.app.inject({ method: 'GET', url: `/v1/runs/${created.id}` })).json().worker).toBe(
+      'mac-2',
+    );
   });
 });

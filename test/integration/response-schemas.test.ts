@@ -11,13 +11,26 @@ import { z } from 'zod';
 
 import { createResponseSerializer } from '../../src/api/response-serializer.js';
 import { DatasetList, DatasetReport, DatasetView, UploadedDataset } from '../../src/contract/datasets.js';
-import { CreatedWorkerCredential, Health, Readiness, WorkerCredentialView, WorkerList } from '../../src/contract/health.js';
+import {
+  CreatedWorkerCredential,
+  Health,
+  Readiness,
+  WorkerCredentialView,
+  WorkerList,
+} from '../../src/contract/health.js';
 import { CreatedJob, JobDetail, JobView, RunArtifacts, RunJobs } from '../../src/contract/jobs.js';
 import { MemoryCalibration } from '../../src/contract/memory.js';
 import { MethodCatalogue } from '../../src/contract/methods.js';
-import { CancelledRun, DryRun, RunDetail, RunList, RunMetrics, SubmittedRun } from '../../src/contract/runs.js';
-import { WebhookDeliveries, WebhookList, WebhookView } from '../../src/contract/webhooks.js';
+import {
+  CancelledRun,
+  DryRun,
+  RunDetail,
+  RunList,
+  RunMetrics,
+  SubmittedRun,
+} from '../../src/contract/runs.js';
 import { SubmittedSweep, SweepCancel, SweepDetail, SweepList } from '../../src/contract/sweeps.js';
+import { WebhookDeliveries, WebhookList, WebhookView } from '../../src/contract/webhooks.js';
 import { sftRequest, waitJobFinal, waitRunFinal } from '../helpers/follow-up.js';
 import { multipart } from '../helpers/multipart.js';
 import { createTestEnv, TEST_DATA, type TestEnv } from '../helpers/test-env.js';
@@ -74,23 +87,39 @@ async function call<T extends z.ZodType>(
 
 describe('the answers of a real run match their schemas', { timeout: 180_000 }, () => {
   it('runs, metrics, logs, cancel, methods, datasets, health', async () => {
-    const upload = multipart([{ name: 'train.jsonl', filename: 'train.jsonl', content: fs.readFileSync(path.join(TEST_DATA, 'sft-chat', 'train.jsonl')) }]);
+    const upload = multipart([
+      {
+        name: 'train.jsonl',
+        filename: 'train.jsonl',
+        content: fs.readFileSync(path.join(TEST_DATA, 'sft-chat', 'train.jsonl')),
+      },
+    ]);
     const dataset = await call('POST /v1/datasets', '/v1/datasets', UploadedDataset, upload);
     await call('GET /v1/datasets', '/v1/datasets', DatasetList);
     await call('GET /v1/datasets/{sha}', `/v1/datasets/${dataset.sha256}`, DatasetView);
-    await call('POST /v1/datasets/validate', '/v1/datasets/validate', DatasetReport, { payload: { data: path.join(TEST_DATA, 'sft-chat'), method: 'sft', batch_size: 2 } });
+    await call('POST /v1/datasets/validate', '/v1/datasets/validate', DatasetReport, {
+      payload: { data: path.join(TEST_DATA, 'sft-chat'), method: 'sft', batch_size: 2 },
+    });
     await call('GET /v1/methods', '/v1/methods', MethodCatalogue);
     await call('GET /healthz', '/healthz', Health);
     await call('GET /v1/memory/calibration', '/v1/memory/calibration', MemoryCalibration);
     await call('GET /readyz', '/readyz', Readiness);
-    const worker = await call('POST /v1/workers', '/v1/workers', CreatedWorkerCredential, { payload: { name: 'mac-2', labels: ['studio'] } });
+    const worker = await call('POST /v1/workers', '/v1/workers', CreatedWorkerCredential, {
+      payload: { name: 'mac-2', labels: ['studio'] },
+    });
     const listed = await call('GET /v1/workers', '/v1/workers', WorkerList);
     expect(listed.registered.map((c) => c.name)).toEqual(['mac-2']);
     await call('DELETE /v1/workers/{id}', `/v1/workers/${worker.id}`, WorkerCredentialView);
 
     await call('POST /v1/runs', '/v1/runs?dryRun=true', DryRun, { payload: sftRequest() });
-    const submitted = await call('POST /v1/runs', '/v1/runs', SubmittedRun, { payload: sftRequest({ tags: ['schemas'] }), headers: { 'idempotency-key': 'schemas-1' } });
-    await call('POST /v1/runs', '/v1/runs', SubmittedRun, { payload: sftRequest({ tags: ['schemas'] }), headers: { 'idempotency-key': 'schemas-1' } });
+    const submitted = await call('POST /v1/runs', '/v1/runs', SubmittedRun, {
+      payload: sftRequest({ tags: ['schemas'] }),
+      headers: { 'idempotency-key': 'schemas-1' },
+    });
+    await call('POST /v1/runs', '/v1/runs', SubmittedRun, {
+      payload: sftRequest({ tags: ['schemas'] }),
+      headers: { 'idempotency-key': 'schemas-1' },
+    });
     expect((await waitRunFinal(env, submitted.id)).status).toBe('succeeded');
     const detail = await call('GET /v1/runs/{id}', `/v1/runs/${submitted.id}`, RunDetail);
     expect(detail.latestMetrics.length).toBeGreaterThan(0);
@@ -101,8 +130,12 @@ describe('the answers of a real run match their schemas', { timeout: 180_000 }, 
     await call('GET /v1/runs/{id}/logs', `/v1/runs/${submitted.id}/logs`, null);
 
     // Cancelled before or while the worker takes it: 200 or 202, the same shape.
-    const queued = await call('POST /v1/runs', '/v1/runs', SubmittedRun, { payload: sftRequest({ iters: 200 }) });
-    await call('POST /v1/runs/{id}/cancel', `/v1/runs/${queued.id}/cancel`, CancelledRun, { status: [200, 202] });
+    const queued = await call('POST /v1/runs', '/v1/runs', SubmittedRun, {
+      payload: sftRequest({ iters: 200 }),
+    });
+    await call('POST /v1/runs/{id}/cancel', `/v1/runs/${queued.id}/cancel`, CancelledRun, {
+      status: [200, 202],
+    });
     await waitRunFinal(env, queued.id);
 
     await call('DELETE /v1/datasets/{sha}', `/v1/datasets/${dataset.sha256}`, null, { status: [204] });
@@ -110,13 +143,20 @@ describe('the answers of a real run match their schemas', { timeout: 180_000 }, 
   });
 
   it('sweeps: submit, list, detail, cancel', async () => {
-    const body = { name: 'schemas', base: sftRequest({ iters: 4 }), grid: { learning_rate: [1e-5, 2e-5, 3e-5] }, metric: { name: 'loss', goal: 'min' } };
+    const body = {
+      name: 'schemas',
+      base: sftRequest({ iters: 4 }),
+      grid: { learning_rate: [1e-5, 2e-5, 3e-5] },
+      metric: { name: 'loss', goal: 'min' },
+    };
     const sweep = await call('POST /v1/sweeps', '/v1/sweeps', SubmittedSweep, { payload: body });
     await call('GET /v1/sweeps', '/v1/sweeps', SweepList);
     await waitRunFinal(env, sweep.runs[0]!.runId);
     const detail = await call('GET /v1/sweeps/{id}', `/v1/sweeps/${sweep.id}`, SweepDetail);
     expect(detail.runs).toHaveLength(3);
-    await call('POST /v1/sweeps/{id}/cancel', `/v1/sweeps/${sweep.id}/cancel`, SweepCancel, { status: [200] });
+    await call('POST /v1/sweeps/{id}/cancel', `/v1/sweeps/${sweep.id}/cancel`, SweepCancel, {
+      status: [200],
+    });
   });
 
   it('follow-up jobs and artifacts', async () => {
@@ -124,13 +164,23 @@ describe('the answers of a real run match their schemas', { timeout: 180_000 }, 
     expect((await waitRunFinal(env, run.id)).status).toBe('succeeded');
     const artifacts = await call('GET /v1/runs/{id}/artifacts', `/v1/runs/${run.id}/artifacts`, RunArtifacts);
     expect(artifacts.items.length).toBeGreaterThan(0);
-    await call('GET /v1/artifacts/{id}/download', `/v1/artifacts/${artifacts.items.find((a) => !a.isDir)!.id}/download`, null);
-    const job = await call('POST /v1/runs/{id}/jobs', `/v1/runs/${run.id}/jobs`, CreatedJob, { payload: { kind: 'evaluate' }, status: [201] });
+    await call(
+      'GET /v1/artifacts/{id}/download',
+      `/v1/artifacts/${artifacts.items.find((a) => !a.isDir)!.id}/download`,
+      null,
+    );
+    const job = await call('POST /v1/runs/{id}/jobs', `/v1/runs/${run.id}/jobs`, CreatedJob, {
+      payload: { kind: 'evaluate' },
+      status: [201],
+    });
     await waitJobFinal(env, job.id);
     await call('GET /v1/runs/{id}/jobs', `/v1/runs/${run.id}/jobs`, RunJobs);
     await call('GET /v1/jobs/{id}', `/v1/jobs/${job.id}`, JobDetail);
     await call('GET /v1/jobs/{id}/logs', `/v1/jobs/${job.id}/logs`, null);
-    const second = await call('POST /v1/runs/{id}/jobs', `/v1/runs/${run.id}/jobs`, CreatedJob, { payload: { kind: 'evaluate' }, status: [201] });
+    const second = await call('POST /v1/runs/{id}/jobs', `/v1/runs/${run.id}/jobs`, CreatedJob, {
+      payload: { kind: 'evaluate' },
+      status: [201],
+    });
     const cancelled = await env.app.inject({ method: 'POST', url: `/v1/jobs/${second.id}/cancel` });
     // 200/202, or 409 when the job was quicker than the cancel; either way a 2xx parses.
     if (cancelled.statusCode !== 409) {
@@ -142,7 +192,10 @@ describe('the answers of a real run match their schemas', { timeout: 180_000 }, 
   });
 
   it('webhooks: add, list, show, deliveries, delete', async () => {
-    const hook = await call('POST /v1/webhooks', '/v1/webhooks', WebhookView, { payload: { url: 'http://127.0.0.1:9/hook', secret: 'a-secret-of-length' }, status: [201] });
+    const hook = await call('POST /v1/webhooks', '/v1/webhooks', WebhookView, {
+      payload: { url: 'http://127.0.0.1:9/hook', secret: 'a-secret-of-length' },
+      status: [201],
+    });
     await call('GET /v1/webhooks', '/v1/webhooks', WebhookList);
     await call('GET /v1/webhooks/{id}', `/v1/webhooks/${hook.id}`, WebhookView);
     await call('GET /v1/webhooks/{id}/deliveries', `/v1/webhooks/${hook.id}/deliveries`, WebhookDeliveries);
@@ -157,7 +210,13 @@ describe('the answers of a real run match their schemas', { timeout: 180_000 }, 
         const route = `${method.toUpperCase()} ${url}`;
         documented.push(route);
         const ok = Object.entries(op.responses ?? {}).filter(([code]) => /^2\d\d$/.test(code));
-        const declared = ok.some(([code, r]) => code === '204' || Object.values((r as OpenAPIV3_1.ResponseObject).content ?? {}).some((c) => c.schema !== undefined));
+        const declared = ok.some(
+          ([code, r]) =>
+            code === '204' ||
+            Object.values((r as OpenAPIV3_1.ResponseObject).content ?? {}).some(
+              (c) => c.schema !== undefined,
+            ),
+        );
         if (!declared) missing.push(route);
       }
     }
@@ -176,7 +235,10 @@ describe('the check itself', () => {
     for (const check of [true, false]) {
       const app = Fastify();
       app.setSerializerCompiler(createResponseSerializer({ check }));
-      app.get('/x', { schema: { response: { 200: z.strictObject({ n: z.number() }) } } }, async () => ({ n: 1, extra: true }));
+      app.get('/x', { schema: { response: { 200: z.strictObject({ n: z.number() }) } } }, async () => ({
+        n: 1,
+        extra: true,
+      }));
       const res = await app.inject({ method: 'GET', url: '/x' });
       answers[String(check)] = res.statusCode;
       if (!check) expect(res.json()).toEqual({ n: 1, extra: true });

@@ -57,7 +57,11 @@ describe('a run submitted over HTTP', () => {
 
     const run = await waitFinal(created.id);
     expect(run.status, run.error).toBe('succeeded');
-    expect(run.events.map((e: { toStatus: string }) => e.toStatus)).toEqual(['queued', 'running', 'succeeded']);
+    expect(run.events.map((e: { toStatus: string }) => e.toStatus)).toEqual([
+      'queued',
+      'running',
+      'succeeded',
+    ]);
     expect(run.adapterFile).toMatch(/adapters\.safetensors$/);
     expect(fs.existsSync(run.adapterFile)).toBe(true);
     expect(run.checkpoints).toEqual(['0000010_adapters.safetensors', '0000020_adapters.safetensors']);
@@ -67,8 +71,11 @@ describe('a run submitted over HTTP', () => {
 
     const metrics = (await env.app.inject({ method: 'GET', url: `/v1/runs/${run.id}/metrics` })).json();
     const names = new Set(metrics.points.map((p: { name: string }) => p.name));
-    for (const n of ['loss', 'total_rewards_mean', 'kl', 'reward/accuracy/mean', 'reward/count_xml/mean']) expect(names).toContain(n);
-    const trainLoss = metrics.points.filter((p: { name: string; split: string }) => p.name === 'loss' && p.split === 'train');
+    for (const n of ['loss', 'total_rewards_mean', 'kl', 'reward/accuracy/mean', 'reward/count_xml/mean'])
+      expect(names).toContain(n);
+    const trainLoss = metrics.points.filter(
+      (p: { name: string; split: string }) => p.name === 'loss' && p.split === 'train',
+    );
     expect(trainLoss.map((p: { iteration: number }) => p.iteration)).toEqual([5, 10, 15, 20]);
     expect(metrics.points.some((p: { split: string }) => p.split === 'val')).toBe(true);
 
@@ -80,19 +87,35 @@ describe('a run submitted over HTTP', () => {
 
   it('SFT succeeds with its loss curve and no fused model (fuse is off by default)', async () => {
     await env.startWorker();
-    const res = await submit({ method: 'sft', model, data: path.join(TEST_DATA, 'sft-chat'), iters: 10, batch_size: 2, steps_per_report: 2, save_every: 5 });
+    const res = await submit({
+      method: 'sft',
+      model,
+      data: path.join(TEST_DATA, 'sft-chat'),
+      iters: 10,
+      batch_size: 2,
+      steps_per_report: 2,
+      save_every: 5,
+    });
     expect(res.statusCode, res.body).toBe(201);
     const run = await waitFinal(res.json().id);
     expect(run.status, run.error).toBe('succeeded');
     expect(run.latestMetrics.length).toBeGreaterThan(0);
     expect(fs.existsSync(path.join(run.adapterPath, 'model.safetensors'))).toBe(false);
-    const loss = (await env.app.inject({ method: 'GET', url: `/v1/runs/${run.id}/metrics?name=loss&split=train` })).json();
+    const loss = (
+      await env.app.inject({ method: 'GET', url: `/v1/runs/${run.id}/metrics?name=loss&split=train` })
+    ).json();
     expect(loss.points.map((p: { iteration: number }) => p.iteration)).toEqual([2, 4, 6, 8, 10]);
   });
 
   it('a crashing trainer ends failed with its exit code and last lines', async () => {
     await env.startWorker({ trainerEnv: { MLX_STANDIN_CRASH_AT_ITER: '3' } });
-    const res = await submit({ method: 'sft', model, data: path.join(TEST_DATA, 'sft-chat'), iters: 10, batch_size: 2 });
+    const res = await submit({
+      method: 'sft',
+      model,
+      data: path.join(TEST_DATA, 'sft-chat'),
+      iters: 10,
+      batch_size: 2,
+    });
     const run = await waitFinal(res.json().id);
     expect(run.status).toBe('failed');
     expect(run.exitCode).toBe(1);
@@ -102,7 +125,13 @@ describe('a run submitted over HTTP', () => {
 
   it('an exit 0 without adapters.safetensors ends failed (upstream skips training on an error)', async () => {
     await env.startWorker({ trainerEnv: { MLX_STANDIN_EXIT_AFTER_ERROR: '1' } });
-    const res = await submit({ method: 'sft', model, data: path.join(TEST_DATA, 'sft-chat'), iters: 10, batch_size: 2 });
+    const res = await submit({
+      method: 'sft',
+      model,
+      data: path.join(TEST_DATA, 'sft-chat'),
+      iters: 10,
+      batch_size: 2,
+    });
     const run = await waitFinal(res.json().id);
     expect(run.status).toBe('failed');
     expect(run.exitCode).toBe(0);
@@ -111,7 +140,13 @@ describe('a run submitted over HTTP', () => {
 
   it('a worker whose Python has no mlx-lm-lora takes no job: the run waits with the install advice', async () => {
     await env.startWorker({ config: { mlxPython: 'python3' }, trainerEnv: { PYTHONPATH: '' } });
-    const res = await submit({ method: 'sft', model, data: path.join(TEST_DATA, 'sft-chat'), iters: 10, batch_size: 2 });
+    const res = await submit({
+      method: 'sft',
+      model,
+      data: path.join(TEST_DATA, 'sft-chat'),
+      iters: 10,
+      batch_size: 2,
+    });
     const run = await waitFor(
       async () => {
         const r = (await env.app.inject({ url: `/v1/runs/${res.json().id}` })).json();
@@ -129,7 +164,14 @@ describe('queries', () => {
     const ids: string[] = [];
     for (const method of ['sft', 'grpo', 'sft']) {
       const data = path.join(TEST_DATA, method === 'sft' ? 'sft-chat' : 'grpo');
-      const r = await submit({ method, model, data, iters: 5, batch_size: 2, tags: [method === 'sft' ? 'a' : 'b'] });
+      const r = await submit({
+        method,
+        model,
+        data,
+        iters: 5,
+        batch_size: 2,
+        tags: [method === 'sft' ? 'a' : 'b'],
+      });
       expect(r.statusCode, r.body).toBe(201);
       ids.push(r.json().id);
     }
@@ -139,7 +181,12 @@ describe('queries', () => {
     expect(all.items[0]).toMatchObject({ method: 'sft', status: 'queued', progress: expect.any(Object) });
     expect(all.items[0]).not.toHaveProperty('argv');
     expect(all.items[0]).not.toHaveProperty('request');
-    const next = (await env.app.inject({ method: 'GET', url: `/v1/runs?limit=2&cursor=${encodeURIComponent(all.nextCursor)}` })).json();
+    const next = (
+      await env.app.inject({
+        method: 'GET',
+        url: `/v1/runs?limit=2&cursor=${encodeURIComponent(all.nextCursor)}`,
+      })
+    ).json();
     expect(next.items.map((r: { id: string }) => r.id)).toEqual([ids[0]]);
     expect(next.nextCursor).toBeNull();
     const sft = (await env.app.inject({ method: 'GET', url: '/v1/runs?method=sft&status=queued' })).json();

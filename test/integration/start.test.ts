@@ -36,13 +36,22 @@ describe('npm start', () => {
       const res = await fetch(`${base}/v1/runs`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ method: 'sft', model: 'mlx-community/x', data: path.join(TEST_DATA, 'sft-text'), iters: 4, batch_size: 2 }),
+        body: JSON.stringify({
+          method: 'sft',
+          model: 'mlx-community/x',
+          data: path.join(TEST_DATA, 'sft-text'),
+          iters: 4,
+          batch_size: 2,
+        }),
       });
       expect(res.status).toBe(201);
       const { id } = (await res.json()) as { id: string };
       const run = await waitFor(
         async () => {
-          const r = (await (await fetch(`${base}/v1/runs/${id}`)).json()) as { status: string; error: string | null };
+          const r = (await (await fetch(`${base}/v1/runs/${id}`)).json()) as {
+            status: string;
+            error: string | null;
+          };
           return ['succeeded', 'failed'].includes(r.status) ? r : null;
         },
         { timeoutMs: 30_000, what: 'the run to end' },
@@ -63,27 +72,62 @@ describe('npm start', () => {
     const prefix = `mlxq-start-${randomBytes(4).toString('hex')}`;
     const child = execa('node', ['--import', 'tsx', 'src/main.ts'], {
       cwd: REPO_ROOT,
-      env: standInEnv({ START_WORKER: 'false', PORT: String(port), DATA_DIR: cpDir, REDIS_URL: redisUrl(), QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn', ALLOWED_ROOTS: [cpDir, REPO_ROOT].join(path.delimiter) }),
+      env: standInEnv({
+        START_WORKER: 'false',
+        PORT: String(port),
+        DATA_DIR: cpDir,
+        REDIS_URL: redisUrl(),
+        QUEUE_PREFIX: prefix,
+        LOG_LEVEL: 'warn',
+        ALLOWED_ROOTS: [cpDir, REPO_ROOT].join(path.delimiter),
+      }),
       reject: false,
       all: true,
     });
     const base = `http://127.0.0.1:${port}`;
-    const json = async <T>(url: string, init?: RequestInit) => (await (await fetch(`${base}${url}`, init)).json()) as T;
-    const post = (body: unknown): RequestInit => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const json = async <T>(url: string, init?: RequestInit) =>
+      (await (await fetch(`${base}${url}`, init)).json()) as T;
+    const post = (body: unknown): RequestInit => ({
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     let worker: ReturnType<typeof spawnWorker> | undefined;
     try {
-      await waitFor(async () => (await fetch(`${base}/readyz`).catch(() => null))?.ok ?? false, { timeoutMs: 90_000, what: 'readyz' });
-      const { id } = await json<{ id: string }>('/v1/runs', post({ method: 'sft', model: 'mlx-community/x', data: path.join(TEST_DATA, 'sft-text'), iters: 4, batch_size: 2 }));
+      await waitFor(async () => (await fetch(`${base}/readyz`).catch(() => null))?.ok ?? false, {
+        timeoutMs: 90_000,
+        what: 'readyz',
+      });
+      const { id } = await json<{ id: string }>(
+        '/v1/runs',
+        post({
+          method: 'sft',
+          model: 'mlx-community/x',
+          data: path.join(TEST_DATA, 'sft-text'),
+          iters: 4,
+          batch_size: 2,
+        }),
+      );
       // No worker in this process: the run waits and says so.
-      const waiting = await waitFor(async () => (await json<{ status: string; waiting: string | null }>(`/v1/runs/${id}`)).waiting, { what: 'the waiting reason' });
+      const waiting = await waitFor(
+        async () => (await json<{ status: string; waiting: string | null }>(`/v1/runs/${id}`)).waiting,
+        { what: 'the waiting reason' },
+      );
       expect(waiting).toMatch(/no worker is running/);
       expect((await json<{ items: unknown[] }>('/v1/workers')).items).toEqual([]);
       const { token } = await json<{ token: string }>('/v1/workers', post({ name: 'mbp-remote' }));
-      worker = spawnWorker({ dataDir: workerDir, redisUrl: redisUrl(), prefix, env: { SERVER_URL: base, WORKER_TOKEN: token } });
+      worker = spawnWorker({
+        dataDir: workerDir,
+        redisUrl: redisUrl(),
+        prefix,
+        env: { SERVER_URL: base, WORKER_TOKEN: token },
+      });
       await worker.ready();
       const run = await waitFor(
         async () => {
-          const r = await json<{ status: string; error: string | null; worker: string | null }>(`/v1/runs/${id}`);
+          const r = await json<{ status: string; error: string | null; worker: string | null }>(
+            `/v1/runs/${id}`,
+          );
           return ['succeeded', 'failed'].includes(r.status) ? r : null;
         },
         { timeoutMs: 60_000, what: 'the run to end' },

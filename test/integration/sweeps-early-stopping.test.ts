@@ -55,7 +55,10 @@ async function runSweep(body: object): Promise<Detail> {
   return waitFor(
     async () => {
       const s = (await env.app.inject({ method: 'GET', url: `/v1/sweeps/${id}` })).json<Detail>();
-      return s.counts.total! > 0 && s.runs.every((r) => ['succeeded', 'failed', 'cancelled'].includes(r.status)) ? s : null;
+      return s.counts.total! > 0 &&
+        s.runs.every((r) => ['succeeded', 'failed', 'cancelled'].includes(r.status))
+        ? s
+        : null;
     },
     { timeoutMs: 90_000, intervalMs: 100, what: `sweep ${id} to finish` },
   );
@@ -86,7 +89,9 @@ describe('a sweep with early_stopping (median rule)', () => {
       const run = await getRun(r.runId);
       const event = run.events.at(-1)!;
       expect(event.toStatus).toBe('cancelled');
-      expect(event.reason).toMatch(/^early stopped by the median rule: val loss [\d.]+ at iteration \d+ is above the median [\d.]+ of 2 completed sweep runs at that iteration$/);
+      expect(event.reason).toMatch(
+        /^early stopped by the median rule: val loss [\d.]+ at iteration \d+ is above the median [\d.]+ of 2 completed sweep runs at that iteration$/,
+      );
       // The rule fires on a validation report; upstream prints it before that iteration's train report, so the
       // recorded progress may still show the iteration before. The decision itself names its iteration.
       const decided = Number(/at iteration (\d+)/.exec(event.reason!)![1]);
@@ -95,11 +100,14 @@ describe('a sweep with early_stopping (median rule)', () => {
       // Never retried; the log (and any checkpoint) stays.
       expect(run.attempts).toHaveLength(1);
       expect(fs.readFileSync(path.join(run.runDir, 'train.log'), 'utf8')).toMatch(/Val loss/);
-      for (const cp of run.checkpoints ?? []) expect(fs.existsSync(path.join(run.runDir, 'adapters', cp)), cp).toBe(true);
+      for (const cp of run.checkpoints ?? [])
+        expect(fs.existsSync(path.join(run.runDir, 'adapters', cp)), cp).toBe(true);
     }
     expect(s.counts).toMatchObject({ succeeded: 2, cancelled: 2, total: 4 });
     expect(s.earlyStopped).toBe(2);
-    const csv = (await env.app.inject({ method: 'GET', url: `/v1/sweeps/${s.id}?format=csv` })).body.trimEnd().split('\r\n');
+    const csv = (await env.app.inject({ method: 'GET', url: `/v1/sweeps/${s.id}?format=csv` })).body
+      .trimEnd()
+      .split('\r\n');
     const col = csv[0]!.split(',').indexOf('stop_reason');
     expect(csv.slice(1).map((l) => l.split(',')[col])).toEqual(['', '', 'early_stopped', 'early_stopped']);
     expect(s.best).toMatchObject({ index: 0, provisional: false });

@@ -20,7 +20,15 @@ afterEach(async () => {
 });
 
 const model = 'mlx-community/Qwen2.5-0.5B-Instruct-4bit';
-const grpoBase = { method: 'grpo', model, data: path.join(TEST_DATA, 'grpo'), iters: 10, batch_size: 2, steps_per_report: 5, steps_per_eval: 5 };
+const grpoBase = {
+  method: 'grpo',
+  model,
+  data: path.join(TEST_DATA, 'grpo'),
+  iters: 10,
+  batch_size: 2,
+  steps_per_report: 5,
+  steps_per_eval: 5,
+};
 const grid3x3 = { group_size: [2, 4, 8], temperature: [0.7, 0.9, 1.1] };
 const valLoss = { name: 'loss', goal: 'min' };
 
@@ -46,21 +54,28 @@ async function getRun(id: string) {
   return (await env.app.inject({ method: 'GET', url: `/v1/runs/${id}` })).json();
 }
 
-async function waitSweep(id: string, done: (s: { counts: Record<string, number> }) => boolean, timeoutMs = 60_000) {
-  return waitFor(async () => {
-    const s = await getSweep(id);
-    return done(s) ? s : null;
-  }, { timeoutMs, intervalMs: 100, what: `sweep ${id}` });
+async function waitSweep(
+  id: string,
+  done: (s: { counts: Record<string, number> }) => boolean,
+  timeoutMs = 60_000,
+) {
+  return waitFor(
+    async () => {
+      const s = await getSweep(id);
+      return done(s) ? s : null;
+    },
+    { timeoutMs, intervalMs: 100, what: `sweep ${id}` },
+  );
 }
 
-const allFinal = (s: { counts: Record<string, number> }) => (s.counts.queued ?? 0) + (s.counts.running ?? 0) + (s.counts.interrupted ?? 0) === 0;
+const allFinal = (s: { counts: Record<string, number> }) =>
+  (s.counts.queued ?? 0) + (s.counts.running ?? 0) + (s.counts.interrupted ?? 0) === 0;
 
 /** Jobs of any state in the test's queue: none may be left behind a sweep that was refused or cancelled. */
 async function pendingJobs() {
   const c = await env.queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'waiting-children');
   return Object.values(c).reduce((a, b) => a + b, 0);
 }
-
 
 describe('a grid sweep', () => {
   it('runs group_size x temperature one run at a time, each with its own values, and names the best run by val loss', async () => {
@@ -73,7 +88,9 @@ describe('a grid sweep', () => {
     expect(created.runs.map((r: Row) => r.values)).toEqual(
       [2, 4, 8].flatMap((g) => [0.7, 0.9, 1.1].map((t) => ({ group_size: g, temperature: t }))),
     );
-    expect(await env.queue.getJobCounts('prioritized', 'waiting')).toSatisfy((c: Record<string, number>) => c.prioritized! + c.waiting! === 9);
+    expect(await env.queue.getJobCounts('prioritized', 'waiting')).toSatisfy(
+      (c: Record<string, number>) => c.prioritized! + c.waiting! === 9,
+    );
 
     await env.startWorker();
     const sweep = await waitSweep(created.id, allFinal);
@@ -100,8 +117,12 @@ describe('a grid sweep', () => {
     // The best run is the one with the lowest final val loss actually recorded.
     const finals = await Promise.all(
       sweep.runs.map(async (r: Row) => {
-        const m = (await env.app.inject({ method: 'GET', url: `/v1/runs/${r.runId}/metrics?name=loss&split=val` })).json();
-        const last = m.points.reduce((a: { iteration: number }, b: { iteration: number }) => (b.iteration > a.iteration ? b : a));
+        const m = (
+          await env.app.inject({ method: 'GET', url: `/v1/runs/${r.runId}/metrics?name=loss&split=val` })
+        ).json();
+        const last = m.points.reduce((a: { iteration: number }, b: { iteration: number }) =>
+          b.iteration > a.iteration ? b : a,
+        );
         return { runId: r.runId, value: last.value as number, iteration: last.iteration as number };
       }),
     );
@@ -135,9 +156,16 @@ describe('a grid sweep', () => {
 
     const list = (await env.app.inject({ method: 'GET', url: '/v1/sweeps' })).json();
     expect(list.items).toHaveLength(1);
-    expect(list.items[0]).toMatchObject({ id: created.id, name: 'grpo-grid', status: 'done', counts: { succeeded: 9 } });
+    expect(list.items[0]).toMatchObject({
+      id: created.id,
+      name: 'grpo-grid',
+      status: 'done',
+      counts: { succeeded: 9 },
+    });
     expect(list.items[0].best.runId).toBe(sweep.best.runId);
-    const members = (await env.app.inject({ method: 'GET', url: `/v1/runs?sweep=${created.id}&limit=100` })).json();
+    const members = (
+      await env.app.inject({ method: 'GET', url: `/v1/runs?sweep=${created.id}&limit=100` })
+    ).json();
     expect(members.items).toHaveLength(9);
   });
 
@@ -166,11 +194,17 @@ describe('a sweep that cannot run entirely', () => {
     expect((await env.app.inject({ method: 'GET', url: '/v1/runs' })).json().items).toEqual([]);
     expect((await env.app.inject({ method: 'GET', url: '/v1/sweeps' })).json().items).toEqual([]);
     expect(await pendingJobs()).toBe(0);
-    expect(fs.existsSync(path.join(env.dataDir, 'runs')) ? fs.readdirSync(path.join(env.dataDir, 'runs')) : []).toEqual([]);
+    expect(
+      fs.existsSync(path.join(env.dataDir, 'runs')) ? fs.readdirSync(path.join(env.dataDir, 'runs')) : [],
+    ).toEqual([]);
   }
 
   it('creates nothing when one grid value is invalid, and names it', async () => {
-    const res = await postSweep({ base: grpoBase, grid: { group_size: [1, 4, 8], temperature: [0.7, 0.9, 1.1] }, metric: valLoss });
+    const res = await postSweep({
+      base: grpoBase,
+      grid: { group_size: [1, 4, 8], temperature: [0.7, 0.9, 1.1] },
+      metric: valLoss,
+    });
     expect(res.statusCode, res.body).toBe(400);
     const body = res.json();
     expect(body.error).toBe('invalid_request');
@@ -178,27 +212,53 @@ describe('a sweep that cannot run entirely', () => {
     expect(body.issues).toHaveLength(1);
     expect(body.issues[0].path).toBe('grid.group_size');
     expect(body.issues[0].message).toMatch(/>=2/);
-    expect(body.issues[0].message).toMatch(/in 3 of 9 combinations, first #0 \(group_size=1, temperature=0\.7\)/);
+    expect(body.issues[0].message).toMatch(
+      /in 3 of 9 combinations, first #0 \(group_size=1, temperature=0\.7\)/,
+    );
     await expectNothingCreated();
   });
 
   it('names a broken base field once and unknown parameters by name', async () => {
-    const badBase = await postSweep({ base: { ...grpoBase, iters: undefined }, grid: grid3x3, metric: valLoss });
+    const badBase = await postSweep({
+      base: { ...grpoBase, iters: undefined },
+      grid: grid3x3,
+      metric: valLoss,
+    });
     expect(badBase.statusCode).toBe(400);
     expect(badBase.json().issues).toEqual([
-      { path: 'base.iters', message: expect.stringMatching(/exactly one of iters or epochs .* in 9 of 9 combinations, first #0/) },
+      {
+        path: 'base.iters',
+        message: expect.stringMatching(/exactly one of iters or epochs .* in 9 of 9 combinations, first #0/),
+      },
     ]);
-    const unknown = await postSweep({ base: grpoBase, grid: { group_size: [2], temprature: [0.7] }, metric: valLoss });
+    const unknown = await postSweep({
+      base: grpoBase,
+      grid: { group_size: [2], temprature: [0.7] },
+      metric: valLoss,
+    });
     expect(unknown.statusCode).toBe(400);
-    expect(unknown.json().issues).toEqual([{ path: 'grid.temprature', message: expect.stringMatching(/not a run-request key/) }]);
-    const wrongMethod = await postSweep({ base: { ...grpoBase, method: 'sft', data: path.join(TEST_DATA, 'sft-chat') }, grid: { group_size: [2, 4] }, metric: valLoss });
+    expect(unknown.json().issues).toEqual([
+      { path: 'grid.temprature', message: expect.stringMatching(/not a run-request key/) },
+    ]);
+    const wrongMethod = await postSweep({
+      base: { ...grpoBase, method: 'sft', data: path.join(TEST_DATA, 'sft-chat') },
+      grid: { group_size: [2, 4] },
+      metric: valLoss,
+    });
     expect(wrongMethod.statusCode).toBe(400);
-    expect(wrongMethod.json().issues[0]).toMatchObject({ path: 'grid.group_size', message: expect.stringMatching(/does not apply to method sft/) });
+    expect(wrongMethod.json().issues[0]).toMatchObject({
+      path: 'grid.group_size',
+      message: expect.stringMatching(/does not apply to method sft/),
+    });
     await expectNothingCreated();
   });
 
   it('answers 422 naming the combination when a varied dataset is bad', async () => {
-    const res = await postSweep({ base: grpoBase, grid: { data: [path.join(TEST_DATA, 'grpo'), path.join(TEST_DATA, 'bad', 'invalid-lines')] }, metric: valLoss });
+    const res = await postSweep({
+      base: grpoBase,
+      grid: { data: [path.join(TEST_DATA, 'grpo'), path.join(TEST_DATA, 'bad', 'invalid-lines')] },
+      metric: valLoss,
+    });
     expect(res.statusCode, res.body).toBe(422);
     expect(res.json().problems[0].message).toMatch(/\(combination #1: data=.*invalid-lines\)$/);
     await expectNothingCreated();
@@ -207,7 +267,9 @@ describe('a sweep that cannot run entirely', () => {
   it('refuses more runs than max_runs', async () => {
     const res = await postSweep({ base: grpoBase, grid: grid3x3, metric: valLoss, max_runs: 8 });
     expect(res.statusCode).toBe(400);
-    expect(res.json().issues).toEqual([{ path: 'max_runs', message: 'the sweep expands to 9 runs; the cap is 8 (max_runs)' }]);
+    expect(res.json().issues).toEqual([
+      { path: 'max_runs', message: 'the sweep expands to 9 runs; the cap is 8 (max_runs)' },
+    ]);
     await expectNothingCreated();
   });
 
@@ -225,7 +287,11 @@ describe('a sweep that cannot run entirely', () => {
       inputs: { validator: createDatasetValidator(), resolveData: createDataResolver(env.dataDir) },
     });
     try {
-      const res = await app.inject({ method: 'POST', url: '/v1/sweeps', payload: { base: grpoBase, grid: grid3x3, metric: valLoss } });
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v1/sweeps',
+        payload: { base: grpoBase, grid: grid3x3, metric: valLoss },
+      });
       // The error handler hides the message of every 5xx; the status says Redis.
       expect(res.statusCode, res.body).toBe(503);
       await expectNothingCreated();
@@ -238,12 +304,18 @@ describe('a sweep that cannot run entirely', () => {
 
 describe('cancelling a sweep', () => {
   it('leaves no member queued or running', async () => {
-    const res = await postSweep({ base: grpoBase, grid: { group_size: [2, 4], temperature: [0.7, 0.9] }, metric: valLoss });
+    const res = await postSweep({
+      base: grpoBase,
+      grid: { group_size: [2, 4], temperature: [0.7, 0.9] },
+      metric: valLoss,
+    });
     expect(res.statusCode, res.body).toBe(201);
     const id = res.json().id;
     await env.startWorker({ trainerEnv: { MLX_STANDIN_STEP_SECONDS: '1' } });
     const first = res.json().runs[0].runId;
-    await waitFor(async () => (await getRun(first)).progress.iteration >= 1, { what: 'the first member to train' });
+    await waitFor(async () => (await getRun(first)).progress.iteration >= 1, {
+      what: 'the first member to train',
+    });
 
     const cancel = await env.app.inject({ method: 'POST', url: `/v1/sweeps/${id}/cancel` });
     expect(cancel.statusCode, cancel.body).toBe(200);
@@ -259,7 +331,11 @@ describe('cancelling a sweep', () => {
     expect(await pendingJobs()).toBe(0);
     const stopped = await getRun(first);
     expect(stopped.progress.iteration).toBeLessThan(10);
-    expect(stopped.events.map((e: { toStatus: string }) => e.toStatus)).toEqual(['queued', 'running', 'cancelled']);
+    expect(stopped.events.map((e: { toStatus: string }) => e.toStatus)).toEqual([
+      'queued',
+      'running',
+      'cancelled',
+    ]);
 
     const again = await env.app.inject({ method: 'POST', url: `/v1/sweeps/${id}/cancel` });
     expect(again.statusCode).toBe(200);
@@ -267,7 +343,9 @@ describe('cancelling a sweep', () => {
   });
 
   it('answers 404 for an unknown sweep', async () => {
-    expect((await env.app.inject({ method: 'POST', url: '/v1/sweeps/swp_nope/cancel' })).statusCode).toBe(404);
+    expect((await env.app.inject({ method: 'POST', url: '/v1/sweeps/swp_nope/cancel' })).statusCode).toBe(
+      404,
+    );
     expect((await env.app.inject({ method: 'GET', url: '/v1/sweeps/swp_nope' })).statusCode).toBe(404);
   });
 });

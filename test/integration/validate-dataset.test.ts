@@ -4,12 +4,12 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import type { TrainMode } from '../../src/domain/dataset-format.js';
 import {
   createDatasetValidator,
   type DatasetReport,
   type ValidateOptions,
 } from '../../src/datasets/validate-dataset.js';
+import type { TrainMode } from '../../src/domain/dataset-format.js';
 
 const DATA = path.resolve(import.meta.dirname, '../../test_data');
 const fixture = (name: string): string => path.join(DATA, name);

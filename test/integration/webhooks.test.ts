@@ -89,12 +89,17 @@ describe('webhooks', () => {
     env = await createTestEnv({ WEBHOOK_RETRY_BASE_S: '0.05', PUBLIC_URL: 'http://mac.local:8080' });
     const hook = await addWebhook(env, { url: rx.url, secret: 's3cret-value', events: ['run.succeeded'] });
     expect(hook.hasSecret).toBe(true);
-    expect(JSON.stringify((await env.app.inject({ method: 'GET', url: '/v1/webhooks' })).json())).not.toContain('s3cret-value');
+    expect(
+      JSON.stringify((await env.app.inject({ method: 'GET', url: '/v1/webhooks' })).json()),
+    ).not.toContain('s3cret-value');
     notifications(env);
     await env.startWorker();
     const run = await submit(env.app, sftRun(4, 2));
     await waitStatus(env.app, run.id, ['succeeded', 'failed', 'cancelled']);
-    await waitFor(async () => ((await deliveries(env!, hook.id))[0]?.status === 'delivered' ? true : null), { timeoutMs: 20_000, what: 'the delivery' });
+    await waitFor(async () => ((await deliveries(env!, hook.id))[0]?.status === 'delivered' ? true : null), {
+      timeoutMs: 20_000,
+      what: 'the delivery',
+    });
 
     expect(rx.got.map((g) => g.answered)).toEqual([500, 500, 200]);
     const accepted = rx.got.filter((g) => g.answered === 200);
@@ -107,7 +112,12 @@ describe('webhooks', () => {
     expect(new Set(rx.got.map((g) => g.headers['x-mlxq-delivery'])).size).toBe(1);
     expect(new Set(rx.got.map((g) => g.body)).size).toBe(1);
     const body = JSON.parse(ok!.body);
-    expect(body).toMatchObject({ event: 'run.succeeded', delivery: ok!.headers['x-mlxq-delivery'], run: { id: run.id, status: 'succeeded', method: 'sft' }, link: `http://mac.local:8080/ui/runs/${run.id}` });
+    expect(body).toMatchObject({
+      event: 'run.succeeded',
+      delivery: ok!.headers['x-mlxq-delivery'],
+      run: { id: run.id, status: 'succeeded', method: 'sft' },
+      link: `http://mac.local:8080/ui/runs/${run.id}`,
+    });
 
     const [d] = await deliveries(env, hook.id);
     expect(d).toMatchObject({ event: 'run.succeeded', status: 'delivered', attempts: 3 });
@@ -124,7 +134,10 @@ describe('webhooks', () => {
     const first = await submit(env.app, sftRun(2, 2));
     const second = await submit(env.app, sftRun(2, 2));
     await waitStatus(env.app, second.id, ['succeeded', 'failed', 'cancelled'], 60_000);
-    await waitFor(async () => (rx.got.length >= 1 ? true : null), { timeoutMs: 10_000, what: 'the first notification to reach the receiver' });
+    await waitFor(async () => (rx.got.length >= 1 ? true : null), {
+      timeoutMs: 10_000,
+      what: 'the first notification to reach the receiver',
+    });
     const a = (await env.app.inject({ method: 'GET', url: `/v1/runs/${first.id}` })).json();
     const b = (await env.app.inject({ method: 'GET', url: `/v1/runs/${second.id}` })).json();
     expect(a.status).toBe('succeeded');
@@ -144,7 +157,10 @@ describe('webhooks', () => {
     await env.startWorker();
     const run = await submit(env.app, sftRun(2, 2));
     await waitStatus(env.app, run.id, ['succeeded', 'failed', 'cancelled']);
-    await waitFor(async () => ((await deliveries(env!, hook.id))[0]?.attempts === 1 ? true : null), { timeoutMs: 20_000, what: 'the first attempt' });
+    await waitFor(async () => ((await deliveries(env!, hook.id))[0]?.attempts === 1 ? true : null), {
+      timeoutMs: 20_000,
+      what: 'the first attempt',
+    });
     await before.close(); // the service stops with the delivery pending
 
     expect((await deliveries(env, hook.id))[0]).toMatchObject({ status: 'pending', attempts: 1 });
@@ -152,7 +168,10 @@ describe('webhooks', () => {
     const db = openDb(path.join(env.dataDir, 'mlxq.sqlite'));
     cleanups.push(async () => closeDb(db));
     notifications(env, db);
-    await waitFor(async () => ((await deliveries(env!, hook.id))[0]?.status === 'delivered' ? true : null), { timeoutMs: 20_000, what: 'the delivery after the restart' });
+    await waitFor(async () => ((await deliveries(env!, hook.id))[0]?.status === 'delivered' ? true : null), {
+      timeoutMs: 20_000,
+      what: 'the delivery after the restart',
+    });
     expect(rx.got.map((g) => g.answered)).toEqual([503, 200]);
   });
 
@@ -160,7 +179,11 @@ describe('webhooks', () => {
     const rx = await receiver([200]);
     cleanups.push(() => rx.close());
     env = await createTestEnv({ WEBHOOK_RETRY_BASE_S: '0.05', PUBLIC_URL: 'http://mac.local:8080' });
-    const hook = await addWebhook(env, { url: rx.url, secret: 'sweep-secret', events: ['sweep.done', 'job.succeeded', 'job.failed'] });
+    const hook = await addWebhook(env, {
+      url: rx.url,
+      secret: 'sweep-secret',
+      events: ['sweep.done', 'job.succeeded', 'job.failed'],
+    });
     notifications(env);
     await env.startWorker();
     const res = await env.app.inject({
@@ -173,7 +196,9 @@ describe('webhooks', () => {
         metric: { name: 'loss', goal: 'min' },
         after: [{ kind: 'evaluate' }],
         // Fusing the quantized base without dequantizing loses the adapter: its verification fails the job.
-        best_after: [{ kind: 'fuse', dequantize: false, verify: { prompts: ['Hello there'], max_tokens: 16 } }],
+        best_after: [
+          { kind: 'fuse', dequantize: false, verify: { prompts: ['Hello there'], max_tokens: 16 } },
+        ],
       },
     });
     expect(res.statusCode, res.body).toBe(201);
@@ -186,7 +211,11 @@ describe('webhooks', () => {
     const got = await waitFor(
       async () => {
         const e = byEvent();
-        return e['sweep.done']?.length === 1 && e['job.succeeded']?.length === 2 && e['job.failed']?.length === 1 ? e : null;
+        return e['sweep.done']?.length === 1 &&
+          e['job.succeeded']?.length === 2 &&
+          e['job.failed']?.length === 1
+          ? e
+          : null;
       },
       { timeoutMs: 150_000, what: 'sweep.done, 2 job.succeeded and 1 job.failed' },
     );
@@ -195,32 +224,78 @@ describe('webhooks', () => {
     const [done] = got['sweep.done']!;
     expect(done).toMatchObject({
       event: 'sweep.done',
-      sweep: { id: sweepId, name: 'lr', status: 'done', counts: { succeeded: 2 }, metric: { name: 'loss', goal: 'min' } },
-      best: { runId: sweep.best.runId, values: { learning_rate: 5e-4 }, run: { id: sweep.best.runId, status: 'succeeded' }, link: `http://mac.local:8080/ui/runs/${sweep.best.runId}` },
+      sweep: {
+        id: sweepId,
+        name: 'lr',
+        status: 'done',
+        counts: { succeeded: 2 },
+        metric: { name: 'loss', goal: 'min' },
+      },
+      best: {
+        runId: sweep.best.runId,
+        values: { learning_rate: 5e-4 },
+        run: { id: sweep.best.runId, status: 'succeeded' },
+        link: `http://mac.local:8080/ui/runs/${sweep.best.runId}`,
+      },
       link: `http://mac.local:8080/ui/sweeps/${sweepId}`,
     });
     const members = (sweep.runs as { runId: string }[]).map((r) => r.runId).sort();
-    expect(got['job.succeeded']!.map((b) => [b.job.kind, b.job.status, b.run.id]).sort()).toEqual(members.map((id) => ['evaluate', 'succeeded', id]));
+    expect(got['job.succeeded']!.map((b) => [b.job.kind, b.job.status, b.run.id]).sort()).toEqual(
+      members.map((id) => ['evaluate', 'succeeded', id]),
+    );
     const [failed] = got['job.failed']!;
-    expect(failed).toMatchObject({ event: 'job.failed', job: { kind: 'fuse', status: 'failed' }, run: { id: sweep.best.runId }, link: `http://mac.local:8080/ui/runs/${sweep.best.runId}` });
+    expect(failed).toMatchObject({
+      event: 'job.failed',
+      job: { kind: 'fuse', status: 'failed' },
+      run: { id: sweep.best.runId },
+      link: `http://mac.local:8080/ui/runs/${sweep.best.runId}`,
+    });
     expect(failed!.job.error).toContain('the fused model does not reproduce the adapter');
     // Every delivery is signed over its raw body; no run.* event went to a hook that did not ask for it.
-    for (const g of rx.got) expect(g.headers['x-mlxq-signature']).toBe(`sha256=${createHmac('sha256', 'sweep-secret').update(g.body).digest('hex')}`);
+    for (const g of rx.got)
+      expect(g.headers['x-mlxq-signature']).toBe(
+        `sha256=${createHmac('sha256', 'sweep-secret').update(g.body).digest('hex')}`,
+      );
     expect(Object.keys(byEvent()).sort()).toEqual(['job.failed', 'job.succeeded', 'sweep.done']);
     expect((await deliveries(env, hook.id)).filter((d) => d.event === 'sweep.done')).toHaveLength(1);
   }, 180_000);
 
   it('WEBHOOK_URL is an endpoint for every event; bad bodies name the field; unknown ids are 404', async () => {
-    env = await createTestEnv({ WEBHOOK_URL: 'http://127.0.0.1:9/hook', WEBHOOK_SECRET: 'from-the-environment' });
+    env = await createTestEnv({
+      WEBHOOK_URL: 'http://127.0.0.1:9/hook',
+      WEBHOOK_SECRET: 'from-the-environment',
+    });
     notifications(env);
     const list = (await env.app.inject({ method: 'GET', url: '/v1/webhooks' })).json().items;
-    expect(list).toEqual([expect.objectContaining({ id: 'wh_env', url: 'http://127.0.0.1:9/hook', hasSecret: true, events: ['run.succeeded', 'run.failed', 'run.cancelled', 'sweep.done', 'job.succeeded', 'job.failed'] })]);
-    const bad = await env.app.inject({ method: 'POST', url: '/v1/webhooks', payload: { url: 'ftp://x/y', events: ['run.exploded'] } });
+    expect(list).toEqual([
+      expect.objectContaining({
+        id: 'wh_env',
+        url: 'http://127.0.0.1:9/hook',
+        hasSecret: true,
+        events: ['run.succeeded', 'run.failed', 'run.cancelled', 'sweep.done', 'job.succeeded', 'job.failed'],
+      }),
+    ]);
+    const bad = await env.app.inject({
+      method: 'POST',
+      url: '/v1/webhooks',
+      payload: { url: 'ftp://x/y', events: ['run.exploded'] },
+    });
     expect(bad.statusCode).toBe(400);
-    expect(bad.json().issues.map((i: { path: string }) => i.path).sort()).toEqual(['body.events.0', 'body.url']);
+    expect(
+      bad
+        .json()
+        .issues.map((i: { path: string }) => i.path)
+        .sort(),
+    ).toEqual(['body.events.0', 'body.url']);
     const created = await addWebhook(env, { url: 'https://example.test/x' });
-    expect((await env.app.inject({ method: 'DELETE', url: `/v1/webhooks/${created.id}` })).statusCode).toBe(204);
-    expect((await env.app.inject({ method: 'DELETE', url: `/v1/webhooks/${created.id}` })).statusCode).toBe(404);
-    expect((await env.app.inject({ method: 'GET', url: '/v1/webhooks/wh_nope/deliveries' })).statusCode).toBe(404);
+    expect((await env.app.inject({ method: 'DELETE', url: `/v1/webhooks/${created.id}` })).statusCode).toBe(
+      204,
+    );
+    expect((await env.app.inject({ method: 'DELETE', url: `/v1/webhooks/${created.id}` })).statusCode).toBe(
+      404,
+    );
+    expect((await env.app.inject({ method: 'GET', url: '/v1/webhooks/wh_nope/deliveries' })).statusCode).toBe(
+      404,
+    );
   });
 });

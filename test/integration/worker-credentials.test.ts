@@ -16,12 +16,18 @@ afterAll(async () => {
 });
 
 async function createWorker(name: string, labels?: string[]) {
-  const res = await env.app.inject({ method: 'POST', url: '/v1/workers', headers: user, payload: { name, labels } });
+  const res = await env.app.inject({
+    method: 'POST',
+    url: '/v1/workers',
+    headers: user,
+    payload: { name, labels },
+  });
   expect(res.statusCode, res.body).toBe(201);
   return res.json<{ id: string; name: string; labels: string[]; token: string; revokedAt: string | null }>();
 }
 
-const me = (token: string) => env.app.inject({ method: 'GET', url: '/v1/worker/me', headers: { authorization: `Bearer ${token}` } });
+const me = (token: string) =>
+  env.app.inject({ method: 'GET', url: '/v1/worker/me', headers: { authorization: `Bearer ${token}` } });
 
 describe('POST /v1/workers', () => {
   it('returns the token once; SQLite holds only its SHA-256', async () => {
@@ -39,18 +45,38 @@ describe('POST /v1/workers', () => {
   });
 
   it('refuses a bad name or label with a 400 naming the field, and a name in use with a 409', async () => {
-    const bad = await env.app.inject({ method: 'POST', url: '/v1/workers', headers: user, payload: { name: '-x', labels: ['UP'] } });
+    const bad = await env.app.inject({
+      method: 'POST',
+      url: '/v1/workers',
+      headers: user,
+      payload: { name: '-x', labels: ['UP'] },
+    });
     expect(bad.statusCode).toBe(400);
-    expect(bad.json().issues.map((i: { path: string }) => i.path).sort()).toEqual(['body.labels.0', 'body.name']);
+    expect(
+      bad
+        .json()
+        .issues.map((i: { path: string }) => i.path)
+        .sort(),
+    ).toEqual(['body.labels.0', 'body.name']);
     await createWorker('mbp-1');
-    const dup = await env.app.inject({ method: 'POST', url: '/v1/workers', headers: user, payload: { name: 'mbp-1' } });
+    const dup = await env.app.inject({
+      method: 'POST',
+      url: '/v1/workers',
+      headers: user,
+      payload: { name: 'mbp-1' },
+    });
     expect(dup.statusCode).toBe(409);
     expect(dup.json().message).toContain('mbp-1');
   });
 
   it('needs the user token: a worker token cannot mint more workers', async () => {
     const w = await createWorker('mbp-2');
-    const res = await env.app.inject({ method: 'POST', url: '/v1/workers', headers: { authorization: `Bearer ${w.token}` }, payload: { name: 'evil' } });
+    const res = await env.app.inject({
+      method: 'POST',
+      url: '/v1/workers',
+      headers: { authorization: `Bearer ${w.token}` },
+      payload: { name: 'evil' },
+    });
     expect(res.statusCode).toBe(401);
     expect(res.json().message).toContain('only the worker routes');
   });
@@ -60,18 +86,29 @@ describe('worker routes', () => {
   it('refuse the user token, a missing token, a forged one and a tampered one', async () => {
     const w = await createWorker('mbp-3');
     const forged = w.token.slice(0, -4) + (w.token.endsWith('AAAA') ? 'BBBB' : 'AAAA');
-    for (const headers of [user, {}, { authorization: `Bearer ${forged}` }, { authorization: 'Bearer mlxqw.wkr_000000000.x' }]) {
+    for (const headers of [
+      user,
+      {},
+      { authorization: `Bearer ${forged}` },
+      { authorization: 'Bearer mlxqw.wkr_000000000.x' },
+    ]) {
       const res = await env.app.inject({ method: 'GET', url: '/v1/worker/me', headers });
       expect(res.statusCode, JSON.stringify(headers)).toBe(401);
       expect(res.json().error).toBe('unauthorized');
     }
-    expect((await env.app.inject({ method: 'GET', url: '/v1/worker/me', headers: user })).json().message).toContain('not the API token');
+    expect(
+      (await env.app.inject({ method: 'GET', url: '/v1/worker/me', headers: user })).json().message,
+    ).toContain('not the API token');
   });
 
   it('a worker token reaches no user route', async () => {
     const w = await createWorker('mbp-4');
     for (const url of ['/v1/runs', '/v1/workers', '/ui', '/admin/queues']) {
-      const res = await env.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${w.token}` } });
+      const res = await env.app.inject({
+        method: 'GET',
+        url,
+        headers: { authorization: `Bearer ${w.token}` },
+      });
       expect(res.statusCode, url).toBe(401);
     }
   });
@@ -112,8 +149,24 @@ describe('without API_TOKEN', () => {
       expect(created.statusCode).toBe(201);
       const token = created.json<{ token: string }>().token;
       expect((await open.app.inject({ method: 'GET', url: '/v1/worker/me' })).statusCode).toBe(401);
-      expect((await open.app.inject({ method: 'GET', url: '/v1/worker/me', headers: { authorization: `Bearer ${token}` } })).statusCode).toBe(200);
-      expect((await open.app.inject({ method: 'GET', url: '/v1/runs', headers: { authorization: `Bearer ${token}` } })).statusCode).toBe(401);
+      expect(
+        (
+          await open.app.inject({
+            method: 'GET',
+            url: '/v1/worker/me',
+            headers: { authorization: `Bearer ${token}` },
+          })
+        ).statusCode,
+      ).toBe(200);
+      expect(
+        (
+          await open.app.inject({
+            method: 'GET',
+            url: '/v1/runs',
+            headers: { authorization: `Bearer ${token}` },
+          })
+        ).statusCode,
+      ).toBe(401);
       expect((await open.app.inject({ method: 'GET', url: '/v1/runs' })).statusCode).toBe(200);
     } finally {
       await open.cleanup();

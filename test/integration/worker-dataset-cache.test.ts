@@ -6,7 +6,10 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { type ControlPlaneClient, createControlPlaneClient } from '../../src/worker/remote/control-plane-client.js';
+import {
+  type ControlPlaneClient,
+  createControlPlaneClient,
+} from '../../src/worker/remote/control-plane-client.js';
 import { createDatasetCache } from '../../src/worker/remote/dataset-cache.js';
 import { multipart } from '../helpers/multipart.js';
 import { createTestEnv, type TestEnv } from '../helpers/test-env.js';
@@ -22,7 +25,9 @@ beforeAll(async () => {
     if (req.url.startsWith('/v1/worker/datasets/')) requests++;
   });
   const address = await env.app.listen({ port: 0, host: '127.0.0.1' });
-  const token = (await env.app.inject({ method: 'POST', url: '/v1/workers', payload: { name: 'cache-mac' } })).json<{ token: string }>().token;
+  const token = (
+    await env.app.inject({ method: 'POST', url: '/v1/workers', payload: { name: 'cache-mac' } })
+  ).json<{ token: string }>().token;
   client = createControlPlaneClient(address, token);
 });
 afterAll(async () => {
@@ -32,9 +37,19 @@ afterAll(async () => {
 });
 
 async function upload(rows: number, tag: string): Promise<string> {
-  const train = Array.from({ length: rows }, (_, i) => JSON.stringify({ text: `${tag} row ${i} ${'x'.repeat(40)}` })).join('\n') + '\n';
+  const train =
+    Array.from({ length: rows }, (_, i) =>
+      JSON.stringify({ text: `${tag} row ${i} ${'x'.repeat(40)}` }),
+    ).join('\n') + '\n';
   const valid = `${JSON.stringify({ text: `${tag} valid` })}\n`;
-  const res = await env.app.inject({ method: 'POST', url: '/v1/datasets', ...multipart([{ name: 'train', filename: 'train.jsonl', content: train }, { name: 'valid', filename: 'valid.jsonl', content: valid }]) });
+  const res = await env.app.inject({
+    method: 'POST',
+    url: '/v1/datasets',
+    ...multipart([
+      { name: 'train', filename: 'train.jsonl', content: train },
+      { name: 'valid', filename: 'valid.jsonl', content: valid },
+    ]),
+  });
   expect(res.statusCode, res.body).toBe(201);
   return res.json<{ sha256: string }>().sha256;
 }
@@ -48,7 +63,8 @@ describe('dataset cache', () => {
     expect(miss.hit).toBe(false);
     expect(requests).toBe(3); // the manifest and two files
     const stored = path.join(env.dataDir, 'datasets', sha);
-    for (const f of ['train.jsonl', 'valid.jsonl']) expect(fs.readFileSync(path.join(miss.dir, f))).toEqual(fs.readFileSync(path.join(stored, f)));
+    for (const f of ['train.jsonl', 'valid.jsonl'])
+      expect(fs.readFileSync(path.join(miss.dir, f))).toEqual(fs.readFileSync(path.join(stored, f)));
     const hit = await cache.get(sha);
     expect(hit).toEqual({ dir: miss.dir, hit: true });
     expect(requests).toBe(3);
@@ -59,7 +75,9 @@ describe('dataset cache', () => {
     const a = await upload(20, 'lru-a');
     const b = await upload(20, 'lru-b');
     const c = await upload(20, 'lru-c');
-    const one = fs.readdirSync(path.join(env.dataDir, 'datasets', a)).reduce((n, f) => n + fs.statSync(path.join(env.dataDir, 'datasets', a, f)).size, 0);
+    const one = fs
+      .readdirSync(path.join(env.dataDir, 'datasets', a))
+      .reduce((n, f) => n + fs.statSync(path.join(env.dataDir, 'datasets', a, f)).size, 0);
     const dir = path.join(cacheRoot, 'lru');
     const cache = createDatasetCache({ dir, maxBytes: Math.floor(one * 2.5), client });
     await cache.get(a);

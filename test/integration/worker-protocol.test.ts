@@ -7,9 +7,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { insertRun } from '../../src/db/runs-repository.js';
-import { createTestEnv, type TestEnv } from '../helpers/test-env.js';
 import { multipart } from '../helpers/multipart.js';
 import { minimalNewRun } from '../helpers/temp-db.js';
+import { createTestEnv, type TestEnv } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 let env: TestEnv;
@@ -17,7 +17,10 @@ let tokenA: string;
 let tokenB: string;
 beforeAll(async () => {
   env = await createTestEnv();
-  const mk = async (name: string) => (await env.app.inject({ method: 'POST', url: '/v1/workers', payload: { name } })).json<{ token: string }>().token;
+  const mk = async (name: string) =>
+    (await env.app.inject({ method: 'POST', url: '/v1/workers', payload: { name } })).json<{
+      token: string;
+    }>().token;
   tokenA = await mk('mac-a');
   tokenB = await mk('mac-b');
 });
@@ -35,13 +38,30 @@ function newRun(iters = 30) {
   return id;
 }
 
-function call(token: string, method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown, headers: Record<string, string> = {}) {
-  return env.app.inject({ method, url, payload: payload as string, headers: { authorization: `Bearer ${token}`, ...headers } });
+function call(
+  token: string,
+  method: 'GET' | 'POST' | 'PUT',
+  url: string,
+  payload?: unknown,
+  headers: Record<string, string> = {},
+) {
+  return env.app.inject({
+    method,
+    url,
+    payload: payload as string,
+    headers: { authorization: `Bearer ${token}`, ...headers },
+  });
 }
 
-const start = (token: string, runId: string, deliveryId = randomUUID()) => call(token, 'POST', '/v1/worker/attempts', { runId, deliveryId });
+const start = (token: string, runId: string, deliveryId = randomUUID()) =>
+  call(token, 'POST', '/v1/worker/attempts', { runId, deliveryId });
 const line = (seq: number, text: string) => ({ seq, stream: 'stdout' as const, text, at: 1 });
-const chunk = (attempt: number, offset: number, lines: ReturnType<typeof line>[]) => ({ attempt, offset, bytes: lines.reduce((b, l) => b + Buffer.byteLength(l.text) + 1, 0), lines });
+const chunk = (attempt: number, offset: number, lines: ReturnType<typeof line>[]) => ({
+  attempt,
+  offset,
+  bytes: lines.reduce((b, l) => b + Buffer.byteLength(l.text) + 1, 0),
+  lines,
+});
 const logs = async (id: string) => (await env.app.inject({ method: 'GET', url: `/v1/runs/${id}/logs` })).body;
 const count = (sql: string, id: string) => env.db.$client.prepare(sql).pluck().get(id) as number;
 
@@ -51,10 +71,21 @@ describe('attempt start', () => {
     const d = randomUUID();
     const first = await start(tokenA, id, d);
     expect(first.statusCode, first.body).toBe(200);
-    expect(first.json()).toMatchObject({ outcome: 'started', runId: id, attempt: 1, log: { offset: 0, seq: 0 }, resume: null });
+    expect(first.json()).toMatchObject({
+      outcome: 'started',
+      runId: id,
+      attempt: 1,
+      log: { offset: 0, seq: 0 },
+      resume: null,
+    });
     expect((await start(tokenA, id, d)).json()).toMatchObject({ outcome: 'started', attempt: 1 });
     const dup = await start(tokenB, id);
-    expect(dup.json()).toEqual({ outcome: 'busy', running: true, delayMs: null, reason: expect.stringContaining('mac-a') });
+    expect(dup.json()).toEqual({
+      outcome: 'busy',
+      running: true,
+      delayMs: null,
+      reason: expect.stringContaining('mac-a'),
+    });
     const run = (await env.app.inject({ method: 'GET', url: `/v1/runs/${id}` })).json();
     expect(run).toMatchObject({ status: 'running', attempt: 1, worker: 'mac-a' });
     expect(count('SELECT count(*) FROM run_attempts WHERE run_id = ?', id)).toBe(1);
@@ -77,12 +108,21 @@ describe('reports of a running attempt', () => {
     const a = chunk(1, 0, [line(1, 'one'), line(2, 'two')]);
     const r1 = await call(tokenA, 'POST', `/v1/worker/runs/${id}/logs`, a);
     expect(r1.json()).toEqual({ accepted: 8, duplicate: false });
-    expect((await call(tokenA, 'POST', `/v1/worker/runs/${id}/logs`, a)).json()).toEqual({ accepted: 8, duplicate: true });
+    expect((await call(tokenA, 'POST', `/v1/worker/runs/${id}/logs`, a)).json()).toEqual({
+      accepted: 8,
+      duplicate: true,
+    });
     const gap = await call(tokenA, 'POST', `/v1/worker/runs/${id}/logs`, chunk(1, 20, [line(5, 'five')]));
     expect(gap.statusCode).toBe(409);
     expect(gap.json().message).toContain('holds 8 bytes');
-    const b = { ...chunk(1, 8, [line(3, 'three')]), progress: { progressIteration: 3, progressTotal: 30, latestLoss: 1.5 } };
-    expect((await call(tokenA, 'POST', `/v1/worker/runs/${id}/logs`, b)).json()).toEqual({ accepted: 14, duplicate: false });
+    const b = {
+      ...chunk(1, 8, [line(3, 'three')]),
+      progress: { progressIteration: 3, progressTotal: 30, latestLoss: 1.5 },
+    };
+    expect((await call(tokenA, 'POST', `/v1/worker/runs/${id}/logs`, b)).json()).toEqual({
+      accepted: 14,
+      duplicate: false,
+    });
     expect((await call(tokenA, 'POST', `/v1/worker/runs/${id}/logs`, a)).json().duplicate).toBe(true);
     expect(await logs(id)).toBe('one\ntwo\nthree\n');
     const run = (await env.app.inject({ method: 'GET', url: `/v1/runs/${id}` })).json();
@@ -93,7 +133,13 @@ describe('reports of a running attempt', () => {
   it('metric batches: the same batch twice is stored once', async () => {
     const id = newRun();
     await start(tokenA, id);
-    const batch = { attempt: 1, points: [{ iteration: 10, split: 'train', name: 'loss', value: 2.5 }, { iteration: 10, split: 'val', name: 'loss', value: null }] };
+    const batch = {
+      attempt: 1,
+      points: [
+        { iteration: 10, split: 'train', name: 'loss', value: 2.5 },
+        { iteration: 10, split: 'val', name: 'loss', value: null },
+      ],
+    };
     for (let i = 0; i < 3; i++) {
       const r = await call(tokenA, 'POST', `/v1/worker/runs/${id}/metrics`, batch);
       expect(r.json()).toMatchObject({ stored: 2, cancel: false });
@@ -106,7 +152,10 @@ describe('reports of a running attempt', () => {
     await start(tokenA, id);
     const other = await call(tokenB, 'POST', `/v1/worker/runs/${id}/logs`, chunk(1, 0, [line(1, 'x')]));
     expect(other.statusCode).toBe(409);
-    expect(other.json()).toMatchObject({ error: 'stale_attempt', message: expect.stringContaining('belongs to worker mac-a') });
+    expect(other.json()).toMatchObject({
+      error: 'stale_attempt',
+      message: expect.stringContaining('belongs to worker mac-a'),
+    });
     const wrong = await call(tokenA, 'POST', `/v1/worker/runs/${id}/metrics`, { attempt: 2, points: [] });
     expect(wrong.json().error).toBe('stale_attempt');
   });
@@ -114,9 +163,17 @@ describe('reports of a running attempt', () => {
   it('the control poll says cancel once a cancel is asked for', async () => {
     const id = newRun();
     await start(tokenA, id);
-    expect((await call(tokenA, 'GET', `/v1/worker/runs/${id}/control?attempt=1`)).json()).toEqual({ status: 'running', attempt: 1, cancel: false, stop: null });
+    expect((await call(tokenA, 'GET', `/v1/worker/runs/${id}/control?attempt=1`)).json()).toEqual({
+      status: 'running',
+      attempt: 1,
+      cancel: false,
+      stop: null,
+    });
     expect((await env.app.inject({ method: 'POST', url: `/v1/runs/${id}/cancel` })).statusCode).toBe(202);
-    expect((await call(tokenA, 'GET', `/v1/worker/runs/${id}/control?attempt=1`)).json()).toMatchObject({ cancel: true, stop: { stopReason: 'cancelled' } });
+    expect((await call(tokenA, 'GET', `/v1/worker/runs/${id}/control?attempt=1`)).json()).toMatchObject({
+      cancel: true,
+      stop: { stopReason: 'cancelled' },
+    });
   });
 });
 
@@ -126,7 +183,14 @@ describe('blobs, artifacts and finish', () => {
     await start(tokenA, id);
     const bytes = Buffer.from(`checkpoint bytes of ${id} at iteration 20`);
     const sha = createHash('sha256').update(bytes).digest('hex');
-    const record = { attempt: 1, name: '0000020_adapters.safetensors', kind: 'checkpoint', iteration: 20, sha256: sha, bytes: bytes.length };
+    const record = {
+      attempt: 1,
+      name: '0000020_adapters.safetensors',
+      kind: 'checkpoint',
+      iteration: 20,
+      sha256: sha,
+      bytes: bytes.length,
+    };
     const early = await call(tokenA, 'POST', `/v1/worker/runs/${id}/artifacts`, record);
     expect(early.statusCode).toBe(409);
     const octet = { 'content-type': 'application/octet-stream' };
@@ -139,29 +203,68 @@ describe('blobs, artifacts and finish', () => {
     const down = await call(tokenB, 'GET', `/v1/worker/blobs/${sha}`);
     expect(down.rawPayload.equals(bytes)).toBe(true);
     // On the control plane it is one of the run's artifacts, downloadable like a local run's.
-    const listed = (await env.app.inject({ method: 'GET', url: `/v1/runs/${id}/artifacts` })).json<{ items: { id: string; kind: string; sha256: string }[] }>().items;
+    const listed = (await env.app.inject({ method: 'GET', url: `/v1/runs/${id}/artifacts` })).json<{
+      items: { id: string; kind: string; sha256: string }[];
+    }>().items;
     expect(listed).toEqual([expect.objectContaining({ kind: 'checkpoint', sha256: sha })]);
     const file = await env.app.inject({ method: 'GET', url: `/v1/artifacts/${listed[0]!.id}/download` });
     expect(file.rawPayload.equals(bytes)).toBe(true);
 
-    const fin = { attempt: 1, outcome: 'interrupted', reason: 'worker shut down', stopReason: 'shutdown', checkpoints: [record.name] };
-    expect((await call(tokenA, 'POST', `/v1/worker/runs/${id}/finish`, fin)).json()).toMatchObject({ status: 'interrupted', attempt: 1 });
-    expect((await call(tokenA, 'POST', `/v1/worker/runs/${id}/finish`, fin)).json()).toMatchObject({ status: 'interrupted', attempt: 1 });
-    expect(count("SELECT count(*) FROM run_events WHERE run_id = ? AND to_status = 'interrupted'", id)).toBe(1);
+    const fin = {
+      attempt: 1,
+      outcome: 'interrupted',
+      reason: 'worker shut down',
+      stopReason: 'shutdown',
+      checkpoints: [record.name],
+    };
+    expect((await call(tokenA, 'POST', `/v1/worker/runs/${id}/finish`, fin)).json()).toMatchObject({
+      status: 'interrupted',
+      attempt: 1,
+    });
+    expect((await call(tokenA, 'POST', `/v1/worker/runs/${id}/finish`, fin)).json()).toMatchObject({
+      status: 'interrupted',
+      attempt: 1,
+    });
+    expect(count("SELECT count(*) FROM run_events WHERE run_id = ? AND to_status = 'interrupted'", id)).toBe(
+      1,
+    );
     // A report of the finished attempt that was not sent before is refused: the attempt is over.
     const late = { attempt: 1, points: [{ iteration: 21, split: 'train', name: 'loss', value: 1 }] };
-    expect((await call(tokenA, 'POST', `/v1/worker/runs/${id}/metrics`, late)).json().error).toBe('stale_attempt');
+    expect((await call(tokenA, 'POST', `/v1/worker/runs/${id}/metrics`, late)).json().error).toBe(
+      'stale_attempt',
+    );
 
     // The interrupted run resumes after its resume delay (the retry policy's notBefore): busy until then.
-    const next = await waitFor(async () => {
-      const r = (await start(tokenB, id)).json<{ outcome: string }>();
-      return r.outcome === 'started' ? r : null;
-    }, { what: 'the resume delay to pass' });
-    expect(next).toMatchObject({ outcome: 'started', attempt: 2, resume: { iteration: 20, total: 30, name: record.name, sha256: sha } });
-    const done = { attempt: 2, outcome: 'succeeded', reason: 'trainer exited 0', adapterFile: 'adapters/adapters.safetensors' };
-    expect((await call(tokenB, 'POST', `/v1/worker/runs/${id}/finish`, done)).json()).toMatchObject({ status: 'succeeded', attempt: 2 });
+    const next = await waitFor(
+      async () => {
+        const r = (await start(tokenB, id)).json<{ outcome: string }>();
+        return r.outcome === 'started' ? r : null;
+      },
+      { what: 'the resume delay to pass' },
+    );
+    expect(next).toMatchObject({
+      outcome: 'started',
+      attempt: 2,
+      resume: { iteration: 20, total: 30, name: record.name, sha256: sha },
+    });
+    const done = {
+      attempt: 2,
+      outcome: 'succeeded',
+      reason: 'trainer exited 0',
+      adapterFile: 'adapters/adapters.safetensors',
+    };
+    expect((await call(tokenB, 'POST', `/v1/worker/runs/${id}/finish`, done)).json()).toMatchObject({
+      status: 'succeeded',
+      attempt: 2,
+    });
     const attempts = (await env.app.inject({ method: 'GET', url: `/v1/runs/${id}` })).json().attempts;
-    expect(attempts.map((a: { worker: string; outcome: string; resumedFrom: string | null }) => [a.worker, a.outcome, a.resumedFrom])).toEqual([
+    expect(
+      attempts.map((a: { worker: string; outcome: string; resumedFrom: string | null }) => [
+        a.worker,
+        a.outcome,
+        a.resumedFrom,
+      ]),
+    ).toEqual([
       ['mac-a', 'interrupted', null],
       ['mac-b', 'succeeded', expect.stringMatching(new RegExp(`/${record.name}$`))],
     ]);
@@ -169,9 +272,22 @@ describe('blobs, artifacts and finish', () => {
 
   it('a status change the worker asks for is compare-and-set and idempotent', async () => {
     const id = newRun();
-    const t = { attempt: 0, from: ['queued'], to: 'failed', reason: 'preflight: mlx-lm-lora missing', error: 'no mlx', stopReason: 'preflight' };
-    expect((await call(tokenA, 'POST', `/v1/worker/runs/${id}/transition`, t)).json()).toEqual({ status: 'failed', attempt: 0 });
-    expect((await call(tokenA, 'POST', `/v1/worker/runs/${id}/transition`, t)).json()).toEqual({ status: 'failed', attempt: 0 });
+    const t = {
+      attempt: 0,
+      from: ['queued'],
+      to: 'failed',
+      reason: 'preflight: mlx-lm-lora missing',
+      error: 'no mlx',
+      stopReason: 'preflight',
+    };
+    expect((await call(tokenA, 'POST', `/v1/worker/runs/${id}/transition`, t)).json()).toEqual({
+      status: 'failed',
+      attempt: 0,
+    });
+    expect((await call(tokenA, 'POST', `/v1/worker/runs/${id}/transition`, t)).json()).toEqual({
+      status: 'failed',
+      attempt: 0,
+    });
     const again = await call(tokenA, 'POST', `/v1/worker/runs/${id}/transition`, { ...t, to: 'cancelled' });
     expect(again.statusCode).toBe(409);
   });
@@ -180,12 +296,21 @@ describe('blobs, artifacts and finish', () => {
 describe('datasets by hash', () => {
   it('a worker reads an uploaded dataset: its files and sizes, then each file', async () => {
     const train = '{"text": "a"}\n{"text": "b"}\n';
-    const up = await env.app.inject({ method: 'POST', url: '/v1/datasets', ...multipart([{ name: 'train', filename: 'train.jsonl', content: train }]) });
+    const up = await env.app.inject({
+      method: 'POST',
+      url: '/v1/datasets',
+      ...multipart([{ name: 'train', filename: 'train.jsonl', content: train }]),
+    });
     expect(up.statusCode, up.body).toBe(201);
     const sha = up.json<{ sha256: string }>().sha256;
-    expect((await call(tokenA, 'GET', `/v1/worker/datasets/${sha}`)).json()).toEqual({ sha256: sha, files: [{ file: 'train.jsonl', bytes: train.length }] });
+    expect((await call(tokenA, 'GET', `/v1/worker/datasets/${sha}`)).json()).toEqual({
+      sha256: sha,
+      files: [{ file: 'train.jsonl', bytes: train.length }],
+    });
     expect((await call(tokenA, 'GET', `/v1/worker/datasets/${sha}/train.jsonl`)).body).toBe(train);
     expect((await call(tokenA, 'GET', `/v1/worker/datasets/${sha}/valid.jsonl`)).statusCode).toBe(404);
-    expect((await env.app.inject({ method: 'GET', url: `/v1/worker/datasets/${sha}/train.jsonl` })).statusCode).toBe(401);
+    expect(
+      (await env.app.inject({ method: 'GET', url: `/v1/worker/datasets/${sha}/train.jsonl` })).statusCode,
+    ).toBe(401);
   });
 });

@@ -7,7 +7,10 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { type ControlPlaneClient, createControlPlaneClient } from '../../src/worker/remote/control-plane-client.js';
+import {
+  type ControlPlaneClient,
+  createControlPlaneClient,
+} from '../../src/worker/remote/control-plane-client.js';
 import { ReportSpool, type SpoolEntry } from '../../src/worker/remote/report-spool.js';
 import { sftRun } from '../helpers/chaos.js';
 import { type ControlPlaneProcess, startControlPlane } from '../helpers/control-plane-process.js';
@@ -30,7 +33,14 @@ afterAll(async () => {
 });
 
 function openSpool(key: string) {
-  return new ReportSpool({ dir: spoolDir, key, log: quiet, retryMinMs: 50, retryMaxMs: 300, send: (e: SpoolEntry) => client.json(e.method, e.path, e.body) });
+  return new ReportSpool({
+    dir: spoolDir,
+    key,
+    log: quiet,
+    retryMinMs: 50,
+    retryMaxMs: 300,
+    send: (e: SpoolEntry) => client.json(e.method, e.path, e.body),
+  });
 }
 
 describe('report spool', () => {
@@ -38,7 +48,11 @@ describe('report spool', () => {
     const created = await cp.http<{ id: string }>('POST', '/v1/runs', sftRun(50));
     expect(created.status, created.text).toBe(201);
     const runId = created.json.id;
-    const start = await client.json<{ outcome: string; attempt: number; log: { offset: number; seq: number } }>('POST', '/v1/worker/attempts', { runId, deliveryId: randomUUID() });
+    const start = await client.json<{
+      outcome: string;
+      attempt: number;
+      log: { offset: number; seq: number };
+    }>('POST', '/v1/worker/attempts', { runId, deliveryId: randomUUID() });
     expect(start).toMatchObject({ outcome: 'started', attempt: 1, log: { offset: 0, seq: 0 } });
     const key = `${runId}.1`;
     let spool = openSpool(key);
@@ -46,12 +60,25 @@ describe('report spool', () => {
     let seq = 0;
     const expected: string[] = [];
     const report = (i: number) => {
-      const lines = Array.from({ length: 10 }, (_, j) => ({ seq: ++seq, stream: 'stdout' as const, text: `Iter ${i}: line ${j} ünïcode`, at: Date.now() }));
+      const lines = Array.from({ length: 10 }, (_, j) => ({
+        seq: ++seq,
+        stream: 'stdout' as const,
+        text: `Iter ${i}: line ${j} ünïcode`,
+        at: Date.now(),
+      }));
       const bytes = lines.reduce((b, l) => b + Buffer.byteLength(l.text) + 1, 0);
-      spool.enqueue({ method: 'POST', path: `/v1/worker/runs/${runId}/logs`, body: { attempt: 1, offset, bytes, lines, progress: { progressIteration: i } } });
+      spool.enqueue({
+        method: 'POST',
+        path: `/v1/worker/runs/${runId}/logs`,
+        body: { attempt: 1, offset, bytes, lines, progress: { progressIteration: i } },
+      });
       offset += bytes;
       expected.push(...lines.map((l) => l.text));
-      spool.enqueue({ method: 'POST', path: `/v1/worker/runs/${runId}/metrics`, body: { attempt: 1, points: [{ iteration: i, split: 'train', name: 'loss', value: 3 - i / 100 }] } });
+      spool.enqueue({
+        method: 'POST',
+        path: `/v1/worker/runs/${runId}/metrics`,
+        body: { attempt: 1, points: [{ iteration: i, split: 'train', name: 'loss', value: 3 - i / 100 }] },
+      });
     };
     for (let i = 1; i <= 20; i++) report(i);
     expect(await spool.drained(20_000)).toBe(true);
@@ -66,7 +93,11 @@ describe('report spool', () => {
     for (let i = 36; i <= 50; i++) report(i);
     await cp.start();
     expect(await spool.drained(30_000)).toBe(true);
-    spool.enqueue({ method: 'POST', path: `/v1/worker/runs/${runId}/finish`, body: { attempt: 1, outcome: 'succeeded', reason: 'trainer exited 0 and wrote adapters.safetensors' } });
+    spool.enqueue({
+      method: 'POST',
+      path: `/v1/worker/runs/${runId}/finish`,
+      body: { attempt: 1, outcome: 'succeeded', reason: 'trainer exited 0 and wrote adapters.safetensors' },
+    });
     expect(await spool.drained(10_000)).toBe(true);
     await spool.close();
 
@@ -79,9 +110,18 @@ describe('report spool', () => {
 
     const log = await cp.http('GET', `/v1/runs/${runId}/logs`);
     expect(log.text).toBe(`${expected.join('\n')}\n`);
-    const metrics = await cp.http<{ points: { iteration: number }[] }>('GET', `/v1/runs/${runId}/metrics?name=loss&split=train`);
+    const metrics = await cp.http<{ points: { iteration: number }[] }>(
+      'GET',
+      `/v1/runs/${runId}/metrics?name=loss&split=train`,
+    );
     expect(metrics.json.points.map((p) => p.iteration)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
-    const run = await cp.http<{ status: string; logLines: number; logBytes: number; attempts: unknown[]; events: { toStatus: string }[] }>('GET', `/v1/runs/${runId}`);
+    const run = await cp.http<{
+      status: string;
+      logLines: number;
+      logBytes: number;
+      attempts: unknown[];
+      events: { toStatus: string }[];
+    }>('GET', `/v1/runs/${runId}`);
     expect(run.json).toMatchObject({ status: 'succeeded', logLines: 500, logBytes: offset });
     expect(run.json.attempts).toHaveLength(1);
     expect(run.json.events.filter((e) => e.toStatus === 'succeeded')).toHaveLength(1);
@@ -92,8 +132,18 @@ describe('report spool', () => {
     const runId = created.json.id;
     await client.json('POST', '/v1/worker/attempts', { runId, deliveryId: randomUUID() });
     let stale: string | undefined;
-    const spool = new ReportSpool({ dir: spoolDir, key: `${runId}.9`, log: quiet, send: (e) => client.json(e.method, e.path, e.body), onStale: (e) => (stale = e.message) });
-    spool.enqueue({ method: 'POST', path: `/v1/worker/runs/${runId}/metrics`, body: { attempt: 9, points: [] } });
+    const spool = new ReportSpool({
+      dir: spoolDir,
+      key: `${runId}.9`,
+      log: quiet,
+      send: (e) => client.json(e.method, e.path, e.body),
+      onStale: (e) => (stale = e.message),
+    });
+    spool.enqueue({
+      method: 'POST',
+      path: `/v1/worker/runs/${runId}/metrics`,
+      body: { attempt: 9, points: [] },
+    });
     expect(await spool.drained(10_000)).toBe(false);
     expect(stale).toContain('stale attempt');
     await spool.finish();

@@ -25,10 +25,18 @@ describe('buildCommand', () => {
   });
 
   it.each([
-    ['grpo', {}, { '--train-mode': 'grpo', '--importance-sampling-level': 'token', '--grpo-loss-type': 'grpo' }],
+    [
+      'grpo',
+      {},
+      { '--train-mode': 'grpo', '--importance-sampling-level': 'token', '--grpo-loss-type': 'grpo' },
+    ],
     ['gspo', {}, { '--train-mode': 'grpo', '--importance-sampling-level': 'sequence' }],
     ['dr_grpo', {}, { '--train-mode': 'grpo', '--grpo-loss-type': 'dr_grpo' }],
-    ['dapo', { epsilon_high: 0.28 }, { '--train-mode': 'grpo', '--epsilon-high': '0.28', '--epsilon': '0.0001' }],
+    [
+      'dapo',
+      { epsilon_high: 0.28 },
+      { '--train-mode': 'grpo', '--epsilon-high': '0.28', '--epsilon': '0.0001' },
+    ],
   ])('maps %s onto grpo with its variant flags', (method, extra, expected) => {
     const { argv } = build({ method, ...base, ...extra });
     for (const [f, v] of Object.entries(expected)) expect(flag(argv, f)).toBe(v);
@@ -98,20 +106,28 @@ describe('buildCommand', () => {
   });
 
   it('resumes from a checkpoint with the remaining iterations', () => {
-    const { argv } = build({ method: 'sft', model: 'm/x', data: 'd', epochs: 3 }, {
-      resume: { adapterFile: '/runs/r1/adapters/0000100_adapters.safetensors', remainingIterations: 50 },
-    });
+    const { argv } = build(
+      { method: 'sft', model: 'm/x', data: 'd', epochs: 3 },
+      {
+        resume: { adapterFile: '/runs/r1/adapters/0000100_adapters.safetensors', remainingIterations: 50 },
+      },
+    );
     expect(flag(argv, '--iters')).toBe('50');
     expect(argv).not.toContain('--epochs');
     expect(flag(argv, '--resume-adapter-file')).toBe('/runs/r1/adapters/0000100_adapters.safetensors');
   });
 
   it('uses the resolved dataset directory for uploads', () => {
-    expect(flag(build({ method: 'sft', ...base }, { dataDir: '/data/datasets/abc' }).argv, '--data')).toBe('/data/datasets/abc');
+    expect(flag(build({ method: 'sft', ...base }, { dataDir: '/data/datasets/abc' }).argv, '--data')).toBe(
+      '/data/datasets/abc',
+    );
   });
 
   it('sets the environment the trainer needs', () => {
-    expect(build({ method: 'sft', ...base }).env).toMatchObject({ PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8' });
+    expect(build({ method: 'sft', ...base }).env).toMatchObject({
+      PYTHONUNBUFFERED: '1',
+      PYTHONIOENCODING: 'utf-8',
+    });
   });
 
   it('is deterministic', () => {

@@ -9,12 +9,81 @@ import { readBack, trainerArgs } from '../helpers/readback.js';
 
 /** Strings YAML 1.1 reads as something else when left unquoted, or that break its scanner. */
 const TRICKY = [
-  'yes', 'no', 'on', 'off', 'y', 'n', 'Y', 'N', 'YES', 'On', 'true', 'False', '~', 'null', 'Null', '', ' ',
-  '12:30', '1:20:30', '1_000', '0x1F', '0b101', '0o17', '017', '1e3', '1.5e-7', '.5', '-.inf', '.NaN', '+1',
-  '2026-11-30', '2026-11-30 12:00:00', '=', '<<', '*anchor', '&a', '!tag', '%x', '@x', '`x', '|', '>', '? x',
-  '- x', '#x', 'a # b', 'a: b', '[x]', '{x}', '"', "'", '\\', '\t', 'a\tb', ' lead', 'trail ', '\n', 'a\nb',
-  'a\r\nb', '\u0085', '\u2028', '\u00a0', '\ufeff', '\u0000', '\u0007', '\u001b[31m', '\u007f', 'é', '日本語',
-  '😀', '\ud800', 'x\udfff', 'μ σ •', '---', '...',
+  'yes',
+  'no',
+  'on',
+  'off',
+  'y',
+  'n',
+  'Y',
+  'N',
+  'YES',
+  'On',
+  'true',
+  'False',
+  '~',
+  'null',
+  'Null',
+  '',
+  ' ',
+  '12:30',
+  '1:20:30',
+  '1_000',
+  '0x1F',
+  '0b101',
+  '0o17',
+  '017',
+  '1e3',
+  '1.5e-7',
+  '.5',
+  '-.inf',
+  '.NaN',
+  '+1',
+  '2026-11-30',
+  '2026-11-30 12:00:00',
+  '=',
+  '<<',
+  '*anchor',
+  '&a',
+  '!tag',
+  '%x',
+  '@x',
+  '`x',
+  '|',
+  '>',
+  '? x',
+  '- x',
+  '#x',
+  'a # b',
+  'a: b',
+  '[x]',
+  '{x}',
+  '"',
+  "'",
+  '\\',
+  '\t',
+  'a\tb',
+  ' lead',
+  'trail ',
+  '\n',
+  'a\nb',
+  'a\r\nb',
+  '\u0085',
+  '\u2028',
+  '\u00a0',
+  '\ufeff',
+  '\u0000',
+  '\u0007',
+  '\u001b[31m',
+  '\u007f',
+  'é',
+  '日本語',
+  '😀',
+  '\ud800',
+  'x\udfff',
+  'μ σ •',
+  '---',
+  '...',
 ];
 
 const anyString = fc.oneof(
@@ -38,7 +107,11 @@ const { value } = fc.letrec((tie) => ({
   object: fc.dictionary(anyString, tie('value'), { maxKeys: 4 }),
 }));
 
-const doc = fc.dictionary(fc.oneof(fc.constantFrom('fuse', 'on', 'y', 'no', 'null', 'text_feature'), anyString), value, { maxKeys: 6 });
+const doc = fc.dictionary(
+  fc.oneof(fc.constantFrom('fuse', 'on', 'y', 'no', 'null', 'text_feature'), anyString),
+  value,
+  { maxKeys: 6 },
+);
 
 describe('stringifyYaml11', () => {
   it('writes documents that PyYAML and upstream loader read back exactly (property, one Python per batch)', async () => {
@@ -76,7 +149,9 @@ describe('stringifyYaml11', () => {
   });
 });
 
-const feature = anyString.filter((s) => s.length > 0 && s.length <= 512 && !s.startsWith('-') && !/[\0\r\n]/.test(s));
+const feature = anyString.filter(
+  (s) => s.length > 0 && s.length <= 512 && !s.startsWith('-') && !/[\0\r\n]/.test(s),
+);
 
 const request = fc.record({
   text_feature: feature,
@@ -85,7 +160,11 @@ const request = fc.record({
   judge: fc.constant('judge/model'),
   judge_config: fc.record({ system_prompt: anyString }),
   optimizer_config: fc.record({ adam: fc.dictionary(anyString, value, { maxKeys: 3 }) }),
-  lora_parameters: fc.record({ rank: fc.integer({ min: 1, max: 1024 }), dropout: fc.double({ min: 0, max: 0.99, noNaN: true }), scale: fc.double({ min: 1e-9, max: 1e9, noNaN: true }) }),
+  lora_parameters: fc.record({
+    rank: fc.integer({ min: 1, max: 1024 }),
+    dropout: fc.double({ min: 0, max: 0.99, noNaN: true }),
+    scale: fc.double({ min: 1e-9, max: 1e9, noNaN: true }),
+  }),
 });
 
 describe('the run config.yaml', () => {
@@ -98,10 +177,20 @@ describe('the run config.yaml', () => {
           return { extra, command: buildCommand(req, { python: 'python3', runDir: '/runs/r1' }) };
         });
         const { yamls, argvs } = await readBack({
-          yamls: built.map((b) => ({ text: b.command.configYaml, expected: { fuse: false, ...b.extra, judge: undefined } })).map((y) => ({ ...y, expected: JSON.parse(JSON.stringify(y.expected)) as unknown })),
+          yamls: built
+            .map((b) => ({
+              text: b.command.configYaml,
+              expected: { fuse: false, ...b.extra, judge: undefined },
+            }))
+            .map((y) => ({ ...y, expected: JSON.parse(JSON.stringify(y.expected)) as unknown })),
           argvs: built.map((b) => trainerArgs(b.command.argv)),
         });
-        yamls.forEach((r, i) => expect({ ...r, text: built[i]!.command.configYaml }).toMatchObject({ safe_load: true, upstream: true }));
+        yamls.forEach((r, i) =>
+          expect({ ...r, text: built[i]!.command.configYaml }).toMatchObject({
+            safe_load: true,
+            upstream: true,
+          }),
+        );
         argvs.forEach((r) => expect(r).toMatchObject({ ok: true }));
       }),
       { numRuns: 2 },

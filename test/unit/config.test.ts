@@ -7,14 +7,26 @@ import { ConfigError, loadConfig } from '../../src/shared/config.js';
 describe('loadConfig', () => {
   it('applies the documented defaults', () => {
     const c = loadConfig({ HOME: '/home/u' });
-    expect(c).toMatchObject({ port: 8080, host: '127.0.0.1', mlxPython: 'python3', redisUrl: undefined, apiToken: undefined });
+    expect(c).toMatchObject({
+      port: 8080,
+      host: '127.0.0.1',
+      mlxPython: 'python3',
+      redisUrl: undefined,
+      apiToken: undefined,
+    });
     expect(c.dataDir).toBe(path.resolve('./data'));
     expect(c.allowedRoots).toEqual([c.dataDir, '/home/u/.cache/huggingface', '/home/u/.lmstudio/models']);
     expect(Object.isFrozen(c)).toBe(true);
   });
 
   it('parses numbers, booleans and roots', () => {
-    const c = loadConfig({ PORT: '9000', CAFFEINATE: 'false', RUN_IDLE_LIMIT_S: '5', ALLOWED_ROOTS: ['/a', '/b'].join(path.delimiter), DATA_DIR: '/d' });
+    const c = loadConfig({
+      PORT: '9000',
+      CAFFEINATE: 'false',
+      RUN_IDLE_LIMIT_S: '5',
+      ALLOWED_ROOTS: ['/a', '/b'].join(path.delimiter),
+      DATA_DIR: '/d',
+    });
     expect(c.port).toBe(9000);
     expect(c.caffeinate).toBe(false);
     expect(c.runIdleLimitMs).toBe(5000);

@@ -116,7 +116,15 @@ describe('on_oom "reduce" and advice', () => {
 });
 
 describe('margin tuned from calibration', () => {
-  const group = (maxRatio: number, runs: number) => ({ method: 'sft', family: 'llama', runs, meanRatio: maxRatio, meanAbsError: 0, maxRatio, withinExpectedError: 1 });
+  const group = (maxRatio: number, runs: number) => ({
+    method: 'sft',
+    family: 'llama',
+    runs,
+    meanRatio: maxRatio,
+    meanAbsError: 0,
+    maxRatio,
+    withinExpectedError: 1,
+  });
   it.each([
     // Too few measured runs: MEMORY_MARGIN.
     [[group(1.6, 4)], 1.2, 'MEMORY_MARGIN'],

@@ -34,17 +34,31 @@ describe('the remote worker import graph', () => {
   const rel = [...files].map((f) => path.relative(SRC, f));
 
   it('reaches the worker core, the HTTP reporter and the spool', () => {
-    expect(rel).toEqual(expect.arrayContaining(['worker/worker-core.ts', 'worker/process-run.ts', 'worker/run-attempt.ts', 'worker/remote/http-reporter.ts', 'worker/remote/report-spool.ts']));
+    expect(rel).toEqual(
+      expect.arrayContaining([
+        'worker/worker-core.ts',
+        'worker/process-run.ts',
+        'worker/run-attempt.ts',
+        'worker/remote/http-reporter.ts',
+        'worker/remote/report-spool.ts',
+      ]),
+    );
   });
 
   it('reaches no SQLite, API, report handler or dashboard module', () => {
-    expect(rel.filter((f) => /^(db|api|reports|queue-sync|notify|datasets\/(validate|store)|web)\//.test(f))).toEqual([]);
+    expect(
+      rel.filter((f) => /^(db|api|reports|queue-sync|notify|datasets\/(validate|store)|web)\//.test(f)),
+    ).toEqual([]);
     expect(rel).not.toContain('worker/in-process-reporter.ts');
     expect(rel).not.toContain('worker/create-worker.ts');
   });
 
   it('loads no server package', () => {
-    const server = [...packages].filter((p) => /^(better-sqlite3|drizzle-orm|fastify|@fastify\/.*|@bull-board\/.*|fastify-type-provider-zod|uplot)$/.test(p));
+    const server = [...packages].filter((p) =>
+      /^(better-sqlite3|drizzle-orm|fastify|@fastify\/.*|@bull-board\/.*|fastify-type-provider-zod|uplot)$/.test(
+        p,
+      ),
+    );
     expect(server).toEqual([]);
     expect(packages).toContain('bullmq');
   });
@@ -52,8 +66,14 @@ describe('the remote worker import graph', () => {
   it('the worker entry loads the remote or the local worker only when it is the one used', () => {
     const main = fs.readFileSync(path.join(SRC, 'worker/main.ts'), 'utf8');
     const statics = [...main.matchAll(IMPORT)].map((m) => m[1] ?? m[2]);
-    expect(statics.filter((s) => /start-worker-process|start-remote-worker|redis-bootstrap/.test(s!))).toEqual([]);
-    expect([...main.matchAll(DYNAMIC)].map((m) => m[1])).toEqual(['./remote/start-remote-worker.js', '../shared/redis-bootstrap.js', './start-worker-process.js']);
+    expect(
+      statics.filter((s) => /start-worker-process|start-remote-worker|redis-bootstrap/.test(s!)),
+    ).toEqual([]);
+    expect([...main.matchAll(DYNAMIC)].map((m) => m[1])).toEqual([
+      './remote/start-remote-worker.js',
+      '../shared/redis-bootstrap.js',
+      './start-worker-process.js',
+    ]);
     for (const f of ['../shared/config.js', '../shared/logger.js', '../shared/shutdown.js']) {
       const { files: reached } = importGraph(path.resolve(SRC, 'worker', f.replace(/\.js$/, '.ts')));
       expect([...reached].map((x) => path.relative(SRC, x)).filter((x) => /^(db|api)\//.test(x))).toEqual([]);

@@ -50,7 +50,12 @@ describe('parseRunRequest accepts', () => {
   });
 
   it('custom reward names when a reward_functions_file is given', () => {
-    const { request } = parseRunRequest({ method: 'grpo', ...base, reward_functions: ['my_reward'], reward_functions_file: 'rewards.py' });
+    const { request } = parseRunRequest({
+      method: 'grpo',
+      ...base,
+      reward_functions: ['my_reward'],
+      reward_functions_file: 'rewards.py',
+    });
     expect(request.reward_functions).toEqual(['my_reward']);
   });
 
@@ -75,7 +80,9 @@ describe('parseRunRequest warns, without rejecting, outside recommended ranges',
     ['max_completion_length', 4096],
   ])('%s = %s', (key, value) => {
     const { warnings } = parseRunRequest({ method: 'grpo', ...base, [key]: value });
-    expect(warnings).toEqual([expect.objectContaining({ path: key, message: expect.stringContaining('recommended') })]);
+    expect(warnings).toEqual([
+      expect.objectContaining({ path: key, message: expect.stringContaining('recommended') }),
+    ]);
   });
 });
 
@@ -86,15 +93,35 @@ describe('parseRunRequest rejects, naming the field', () => {
     ['an unknown method', { method: 'rlhf', ...base }, 'method', /not a method/],
     ['a missing model', { method: 'sft', data: 'd', iters: 1 }, 'model', /./],
     ['a missing data', { method: 'sft', model: 'm/x', iters: 1 }, 'data', /./],
-    ['neither iters nor epochs', { method: 'sft', model: 'm/x', data: 'd' }, 'iters', /exactly one of iters or epochs/],
+    [
+      'neither iters nor epochs',
+      { method: 'sft', model: 'm/x', data: 'd' },
+      'iters',
+      /exactly one of iters or epochs/,
+    ],
     ['both iters and epochs', { method: 'sft', ...base, epochs: 1 }, 'epochs', /exactly one/],
-    ['group_size on sft', { method: 'sft', ...base, group_size: 4 }, 'group_size', /does not apply to method sft/],
+    [
+      'group_size on sft',
+      { method: 'sft', ...base, group_size: 4 },
+      'group_size',
+      /does not apply to method sft/,
+    ],
     ['temperature on dpo', { method: 'dpo', ...base, temperature: 0.7 }, 'temperature', /does not apply/],
     ['beta on ftpo', { method: 'ftpo', ...base, beta: 0.1 }, 'beta', /does not apply/],
-    ['an unknown key', { method: 'sft', ...base, learning_rat: 1e-5 }, 'learning_rat', /unknown option; did you mean learning_rate/],
+    [
+      'an unknown key',
+      { method: 'sft', ...base, learning_rat: 1e-5 },
+      'learning_rat',
+      /unknown option; did you mean learning_rate/,
+    ],
     ['a dashed key', { method: 'sft', ...base, 'batch-size': 4 }, 'batch-size', /did you mean batch_size/],
     ['alpha', { method: 'xpo', ...base, ...judge, alpha: 0.5 }, 'alpha', /broken upstream/],
-    ['list_reward_functions', { method: 'grpo', ...base, list_reward_functions: true }, 'list_reward_functions', /does nothing upstream/],
+    [
+      'list_reward_functions',
+      { method: 'grpo', ...base, list_reward_functions: true },
+      'list_reward_functions',
+      /does nothing upstream/,
+    ],
     ['reward_scaling', { method: 'orpo', ...base, reward_scaling: 2 }, 'reward_scaling', /unused/],
     ['adapter_path', { method: 'sft', ...base, adapter_path: 'x' }, 'adapter_path', /own folder/],
     ['train_mode', { method: 'sft', ...base, train_mode: 'sft' }, 'train_mode', /set method instead/],
@@ -102,23 +129,83 @@ describe('parseRunRequest rejects, naming the field', () => {
     ['a fractional group_size', { method: 'grpo', ...base, group_size: 2.5 }, 'group_size', /integer/],
     ['temperature 0', { method: 'grpo', ...base, temperature: 0 }, 'temperature', /0/],
     ['a string iters', { method: 'sft', ...base, iters: '10' }, 'iters', /number/],
-    ['a bad choice', { method: 'grpo', ...base, grpo_loss_type: 'ppo' }, 'grpo_loss_type', /grpo|bnpo|dr_grpo/],
-    ['an unknown reward function', { method: 'grpo', ...base, reward_functions: ['accuracy_reward'] }, 'reward_functions', /unknown reward function "accuracy_reward"/],
-    ['a duplicate reward function', { method: 'grpo', ...base, reward_functions: 'r1_count_xml,r1_count_xml' }, 'reward_functions', /twice/],
-    ['weights that do not match', { method: 'grpo', ...base, reward_functions: ['r1_count_xml'], reward_weights: [1, 2] }, 'reward_weights', /2 weight\(s\) for 1/],
-    ['weights for the default set', { method: 'grpo', ...base, reward_weights: [1] }, 'reward_weights', /five built-ins/],
+    [
+      'a bad choice',
+      { method: 'grpo', ...base, grpo_loss_type: 'ppo' },
+      'grpo_loss_type',
+      /grpo|bnpo|dr_grpo/,
+    ],
+    [
+      'an unknown reward function',
+      { method: 'grpo', ...base, reward_functions: ['accuracy_reward'] },
+      'reward_functions',
+      /unknown reward function "accuracy_reward"/,
+    ],
+    [
+      'a duplicate reward function',
+      { method: 'grpo', ...base, reward_functions: 'r1_count_xml,r1_count_xml' },
+      'reward_functions',
+      /twice/,
+    ],
+    [
+      'weights that do not match',
+      { method: 'grpo', ...base, reward_functions: ['r1_count_xml'], reward_weights: [1, 2] },
+      'reward_weights',
+      /2 weight\(s\) for 1/,
+    ],
+    [
+      'weights for the default set',
+      { method: 'grpo', ...base, reward_weights: [1] },
+      'reward_weights',
+      /five built-ins/,
+    ],
     ['dapo without epsilon_high', { method: 'dapo', ...base }, 'epsilon_high', /required/],
-    ['dapo with epsilon_high <= epsilon', { method: 'dapo', ...base, epsilon: 0.2, epsilon_high: 0.1 }, 'epsilon_high', /greater than epsilon/],
-    ['gspo at token level', { method: 'gspo', ...base, importance_sampling_level: 'token' }, 'importance_sampling_level', /sequence/],
-    ['dr_grpo with the grpo loss', { method: 'dr_grpo', ...base, grpo_loss_type: 'bnpo' }, 'grpo_loss_type', /dr_grpo/],
+    [
+      'dapo with epsilon_high <= epsilon',
+      { method: 'dapo', ...base, epsilon: 0.2, epsilon_high: 0.1 },
+      'epsilon_high',
+      /greater than epsilon/,
+    ],
+    [
+      'gspo at token level',
+      { method: 'gspo', ...base, importance_sampling_level: 'token' },
+      'importance_sampling_level',
+      /sequence/,
+    ],
+    [
+      'dr_grpo with the grpo loss',
+      { method: 'dr_grpo', ...base, grpo_loss_type: 'bnpo' },
+      'grpo_loss_type',
+      /dr_grpo/,
+    ],
     ['a judge mode without judge', { method: 'ppo', ...base }, 'judge', /required/],
     ['judge human', { method: 'online_dpo', ...base, judge: 'human' }, 'judge', /human/],
     ['test on sft (broken upstream)', { method: 'sft', ...base, test: true }, 'test', /crashes/],
-    ['two quantizations', { method: 'sft', ...base, load_in_4bits: true, load_in_8bits: true }, 'load_in_4bits', /at most one/],
-    ['lm_studio_name without fuse', { method: 'sft', ...base, lm_studio_name: 'x' }, 'lm_studio_name', /fuse/],
-    ['a data value that reads as a flag', { method: 'sft', ...base, data: '--help' }, 'data', /begin with "-"/],
+    [
+      'two quantizations',
+      { method: 'sft', ...base, load_in_4bits: true, load_in_8bits: true },
+      'load_in_4bits',
+      /at most one/,
+    ],
+    [
+      'lm_studio_name without fuse',
+      { method: 'sft', ...base, lm_studio_name: 'x' },
+      'lm_studio_name',
+      /fuse/,
+    ],
+    [
+      'a data value that reads as a flag',
+      { method: 'sft', ...base, data: '--help' },
+      'data',
+      /begin with "-"/,
+    ],
     ['a model with a newline', { method: 'sft', ...base, model: 'a\nb' }, 'model', /line breaks/],
-    ['an unknown lora parameter', { method: 'sft', ...base, lora_parameters: { rank: 8, keys: ['q'] } }, 'lora_parameters', /keys/],
+    [
+      'an unknown lora parameter',
+      { method: 'sft', ...base, lora_parameters: { rank: 8, keys: ['q'] } },
+      'lora_parameters',
+      /keys/,
+    ],
     ['a priority out of range', { method: 'sft', ...base, priority: 1000 }, 'priority', /100/],
     ['NaN-like learning rate', { method: 'sft', ...base, learning_rate: -1 }, 'learning_rate', /0/],
   ];
@@ -130,7 +217,14 @@ describe('parseRunRequest rejects, naming the field', () => {
   });
 
   it('reports every problem at once', () => {
-    const issues = issuesOf({ method: 'sft', model: 'm/x', data: 'd', group_size: 3, bogus: 1, batch_size: 0 });
+    const issues = issuesOf({
+      method: 'sft',
+      model: 'm/x',
+      data: 'd',
+      group_size: 3,
+      bogus: 1,
+      batch_size: 0,
+    });
     expect(issues.map((i) => i.path).sort()).toEqual(['batch_size', 'bogus', 'group_size', 'iters']);
   });
 });

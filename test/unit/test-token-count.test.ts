@@ -45,7 +45,10 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 // Stand-in tokenizer: one token per word, text rows get EOS appended; a chat message is role + words + end.
 describe('token count of mlx_lm lora --test', { timeout: 30_000 }, () => {
   it('counts every row of a text split: words plus EOS each', async () => {
-    expect(await count({ data: data('text', [{ text: words(3) }, { text: words(5) }]) })).toEqual({ tokens: 4 + 6, batches: 2 });
+    expect(await count({ data: data('text', [{ text: words(3) }, { text: words(5) }]) })).toEqual({
+      tokens: 4 + 6,
+      batches: 2,
+    });
   });
 
   it('drops the last partial batch as upstream does', async () => {
@@ -55,11 +58,21 @@ describe('token count of mlx_lm lora --test', { timeout: 30_000 }, () => {
 
   it('counts a truncated row up to max_seq_length - 1 positions', async () => {
     // 40 words + EOS = 41 tokens; width min(65, 16) = 16; targets 1..15.
-    expect(await count({ data: data('long', [{ text: words(40) }]), maxSeqLength: 16 })).toEqual({ tokens: 15, batches: 1 });
+    expect(await count({ data: data('long', [{ text: words(40) }]), maxSeqLength: 16 })).toEqual({
+      tokens: 15,
+      batches: 1,
+    });
   });
 
   it('scores only the completion with mask_prompt, from the prompt offset on', async () => {
-    const d = data('chat', [{ messages: [{ role: 'user', content: words(2) }, { role: 'assistant', content: words(3) }] }]);
+    const d = data('chat', [
+      {
+        messages: [
+          { role: 'user', content: words(2) },
+          { role: 'assistant', content: words(3) },
+        ],
+      },
+    ]);
     // tokens [user w w end assistant w w w end] = 9; the prompt with the generation prompt is 5 long.
     expect(await count({ data: d })).toEqual({ tokens: 9, batches: 1 });
     expect(await count({ data: d, maskPrompt: true })).toEqual({ tokens: 9 - 5 + 1, batches: 1 });
@@ -73,7 +86,10 @@ describe('token count of mlx_lm lora --test', { timeout: 30_000 }, () => {
   });
 
   it('reads only a well-formed marked line', () => {
-    expect(parseTestTokens('noise\nMLXQ-TEST-TOKENS {"tokens": 12, "batches": 3}\n')).toEqual({ tokens: 12, batches: 3 });
+    expect(parseTestTokens('noise\nMLXQ-TEST-TOKENS {"tokens": 12, "batches": 3}\n')).toEqual({
+      tokens: 12,
+      batches: 3,
+    });
     expect(parseTestTokens('MLXQ-TEST-TOKENS {"tokens": -1, "batches": 3}')).toBeNull();
     expect(parseTestTokens('MLXQ-TEST-TOKENS not json')).toBeNull();
     expect(parseTestTokens('Test loss 1.0, Test ppl 2.7.')).toBeNull();

@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 
 import {
   createTrainerOutputParser,
-  stripAnsi,
   type MetricSplit,
+  stripAnsi,
   type TrainerEvent,
 } from '../../src/domain/trainer-output.js';
 

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 
-import { afterAttempt, classifyAttempt, DELIVERY_WINDOW_MS, MAX_DELIVERY_ATTEMPTS } from '../../src/domain/webhooks.js';
+import {
+  afterAttempt,
+  classifyAttempt,
+  DELIVERY_WINDOW_MS,
+  MAX_DELIVERY_ATTEMPTS,
+} from '../../src/domain/webhooks.js';
 
 const fail = { statusCode: 500, error: 'HTTP 500' };
 
@@ -22,8 +27,14 @@ describe('webhook delivery retries', () => {
   });
 
   it(`gives up after ${MAX_DELIVERY_ATTEMPTS} attempts or 24 hours`, () => {
-    expect(afterAttempt(fail, MAX_DELIVERY_ATTEMPTS, 0, 0, 1000, 0.5)).toMatchObject({ status: 'failed', nextAttemptAt: null });
-    expect(afterAttempt(fail, 3, 0, DELIVERY_WINDOW_MS - 1000, 30_000, 0.5)).toMatchObject({ status: 'failed', why: 'given up: 24 hours have passed' });
+    expect(afterAttempt(fail, MAX_DELIVERY_ATTEMPTS, 0, 0, 1000, 0.5)).toMatchObject({
+      status: 'failed',
+      nextAttemptAt: null,
+    });
+    expect(afterAttempt(fail, 3, 0, DELIVERY_WINDOW_MS - 1000, 30_000, 0.5)).toMatchObject({
+      status: 'failed',
+      why: 'given up: 24 hours have passed',
+    });
     expect(afterAttempt(fail, 3, 0, 1000, 30_000, 0.5)).toMatchObject({ status: 'pending' });
   });
 });

@@ -40,7 +40,12 @@ export class CompareSelection {
     const ok = ids.length >= COMPARE_MIN && ids.length <= COMPARE_MAX;
     return h(
       'a',
-      { class: 'button', id: 'compare-selected', href: ok ? compareHref(ids) : null, 'aria-disabled': ok ? null : 'true' },
+      {
+        class: 'button',
+        id: 'compare-selected',
+        href: ok ? compareHref(ids) : null,
+        'aria-disabled': ok ? null : 'true',
+      },
       ok ? `Compare ${ids.length} runs` : `Tick ${COMPARE_MIN} to ${COMPARE_MAX} runs to compare`,
     );
   }

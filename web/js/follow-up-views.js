@@ -35,7 +35,12 @@ export function evaluationCard(jobs) {
       stat('Test loss', formatNumber(r.test_loss), 'eval-loss'),
       stat('Test perplexity', formatNumber(r.test_ppl), 'eval-ppl'),
       stat('Batches', r.batches, 'eval-batches'),
-      h('div', { class: 'stat', title: r.tokens_note ?? null }, h('div', { class: 'label' }, 'Tokens scored'), h('div', { class: 'value', id: 'eval-tokens' }, r.tokens ?? '–')),
+      h(
+        'div',
+        { class: 'stat', title: r.tokens_note ?? null },
+        h('div', { class: 'label' }, 'Tokens scored'),
+        h('div', { class: 'value', id: 'eval-tokens' }, r.tokens ?? '–'),
+      ),
     ),
     h('p', { class: 'sub' }, `${r.tool} on ${r.data} · ${formatTime(j.finishedAt)}`),
   );
@@ -46,7 +51,11 @@ const genCell = (g) =>
     'td',
     {},
     h('div', { class: 'sample-text' }, g.text || '(no text)'),
-    h('div', { class: 'sub' }, `${g.generationTokens} tokens · ${formatNumber(g.generationTps)} tok/s · ${formatNumber(g.peakMemoryGb)} GB`),
+    h(
+      'div',
+      { class: 'sub' },
+      `${g.generationTokens} tokens · ${formatNumber(g.generationTps)} tok/s · ${formatNumber(g.peakMemoryGb)} GB`,
+    ),
   );
 
 /** Prompt | base | base + adapter, one row per prompt. */
@@ -60,12 +69,22 @@ export function samplesCard(jobs) {
     h(
       'table',
       { class: 'data samples-table' },
-      h('thead', {}, h('tr', {}, h('th', {}, 'Prompt'), h('th', {}, 'Base model'), h('th', {}, 'Base + adapter'))),
+      h(
+        'thead',
+        {},
+        h('tr', {}, h('th', {}, 'Prompt'), h('th', {}, 'Base model'), h('th', {}, 'Base + adapter')),
+      ),
       h(
         'tbody',
         {},
         j.result.prompts.map((p) =>
-          h('tr', { class: p.differs ? 'differs' : null }, h('td', { class: 'prompt' }, p.prompt), genCell(p.base), genCell(p.adapter)),
+          h(
+            'tr',
+            { class: p.differs ? 'differs' : null },
+            h('td', { class: 'prompt' }, p.prompt),
+            genCell(p.base),
+            genCell(p.adapter),
+          ),
         ),
       ),
     ),
@@ -81,7 +100,15 @@ export function jobsCard(jobs) {
     h(
       'table',
       { class: 'data' },
-      h('thead', {}, h('tr', {}, ['Job', 'Kind', 'Status', 'Result or error', 'Finished'].map((t) => h('th', {}, t)))),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ['Job', 'Kind', 'Status', 'Result or error', 'Finished'].map((t) => h('th', {}, t)),
+        ),
+      ),
       h(
         'tbody',
         {},
@@ -119,7 +146,15 @@ export function artifactsCard(artifacts) {
     h(
       'table',
       { class: 'data' },
-      h('thead', {}, h('tr', {}, ['Artifact', 'Kind', 'Size', 'Verified', 'sha256'].map((t) => h('th', {}, t)))),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ['Artifact', 'Kind', 'Size', 'Verified', 'sha256'].map((t) => h('th', {}, t)),
+        ),
+      ),
       h(
         'tbody',
         {},

@@ -43,7 +43,13 @@ function watchWorkers(notice) {
       const workers = await api('/v1/workers');
       notice.hidden = workers.usable > 0;
       if (workers.usable > 0) return;
-      fill(notice, h('strong', {}, 'No usable worker: queued runs will not start. '), workers.waiting?.replace(/^waiting: /, '') ?? '', ' ', h('a', { href: '/ui/workers' }, 'Workers'));
+      fill(
+        notice,
+        h('strong', {}, 'No usable worker: queued runs will not start. '),
+        workers.waiting?.replace(/^waiting: /, '') ?? '',
+        ' ',
+        h('a', { href: '/ui/workers' }, 'Workers'),
+      );
     },
     WORKERS_REFRESH_MS,
     // A page whose API is down says so itself; the notice keeps its last state.

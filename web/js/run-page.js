@@ -3,12 +3,12 @@
 /* global location, confirm */
 import { api, poll, query } from './api.js';
 import { fill, formatDuration, formatNumber, h, progressBar, runLabel, statusBadge } from './dom.js';
+import { artifactsCard, evaluationCard, jobsCard, samplesCard } from './follow-up-views.js';
 import { ACTIVE_STATUSES, FINAL_STATUSES } from './generated/domain.js';
 import { errorBanner, mountShell, setTitle } from './layout.js';
 import { LogTail } from './log-tail.js';
 import { memoryCard, outOfMemoryBanner } from './memory-card.js';
 import { RunCharts } from './run-charts.js';
-import { artifactsCard, evaluationCard, jobsCard, samplesCard } from './follow-up-views.js';
 import { commandCard, historyCard, outputsCard, parametersCard } from './run-details.js';
 
 /** @typedef {import('../../src/contract/runs.js').RunDetail} RunDetail */
@@ -47,20 +47,29 @@ let followUpPoller = null;
 /** Evaluation, samples, jobs and artifacts of a succeeded run; polled while a follow-up job is not final. */
 async function refreshFollowUps() {
   const [jobs, artifacts] = await Promise.all([api(`${runPath}/jobs`), api(`${runPath}/artifacts`)]);
-  fill(followUps, evaluationCard(jobs.items), samplesCard(jobs.items), jobsCard(jobs.items), artifactsCard(artifacts.items));
+  fill(
+    followUps,
+    evaluationCard(jobs.items),
+    samplesCard(jobs.items),
+    jobsCard(jobs.items),
+    artifactsCard(artifacts.items),
+  );
   return jobs.items.some((j) => !FINAL.has(j.status));
 }
 
 async function refresh() {
   const [detail, metrics] = await Promise.all([
     /** @type {Promise<RunDetail>} */ (api(runPath)),
-    /** @type {Promise<RunMetrics>} */ (api(`${runPath}/metrics${query({ since: charts.lastIteration || undefined })}`)),
+    /** @type {Promise<RunMetrics>} */ (
+      api(`${runPath}/metrics${query({ since: charts.lastIteration || undefined })}`)
+    ),
   ]);
   run = detail;
   charts.add(metrics.points ?? []);
   fill(banner);
   render();
-  if (run.status === 'succeeded' && !followUpPoller) followUpPoller = poll(refreshFollowUps, REFRESH_MS, (err) => fill(banner, errorBanner(err)));
+  if (run.status === 'succeeded' && !followUpPoller)
+    followUpPoller = poll(refreshFollowUps, REFRESH_MS, (err) => fill(banner, errorBanner(err)));
   if (FINAL.has(run.status)) {
     // One more read after the final status, so the last metrics written with it are drawn.
     if (finalSeen) return false;
@@ -73,7 +82,11 @@ function render() {
   setTitle(runLabel(run));
   renderHead();
   renderProgress();
-  fill(errorBox, outOfMemoryBanner(run) ?? (run.error ? h('div', { class: 'banner error', id: 'run-error' }, run.error) : null));
+  fill(
+    errorBox,
+    outOfMemoryBanner(run) ??
+      (run.error ? h('div', { class: 'banner error', id: 'run-error' }, run.error) : null),
+  );
   if (!detailsShown) {
     detailsShown = true;
     startTail();
@@ -97,7 +110,9 @@ function environmentCard(r) {
   const e = r.environment;
   if (!e) return null;
   const gb = e.memoryBytes ? `${Math.round(e.memoryBytes / 2 ** 30)} GB` : '–';
-  const flags = e.flagSet ? `mlx-lm-lora ${e.flagSet.version ?? '?'} (${e.flagSet.source === 'help' ? '--help' : e.flagSet.source === 'verified' ? 'verified set' : 'build_parser()'})` : '–';
+  const flags = e.flagSet
+    ? `mlx-lm-lora ${e.flagSet.version ?? '?'} (${e.flagSet.source === 'help' ? '--help' : e.flagSet.source === 'verified' ? 'verified set' : 'build_parser()'})`
+    : '–';
   const rows = [
     ['Worker', e.worker],
     ['mlx-lm-lora', e.mlxLmLora ?? '–'],

@@ -270,7 +270,9 @@ function shortModel(model) {
 
 async function loadMethods() {
   try {
-    const { methods } = /** @type {import('../../src/contract/methods.js').MethodCatalogue} */ (await api('/v1/methods'));
+    const { methods } = /** @type {import('../../src/contract/methods.js').MethodCatalogue} */ (
+      await api('/v1/methods')
+    );
     methodSelect.append(
       ...methods.map((m) =>
         h('option', { value: m.method, selected: m.method === filters.method }, `${m.method} · ${m.title}`),

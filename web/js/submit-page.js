@@ -201,7 +201,9 @@ async function send(dryRun) {
   dryRunButton.disabled = submitButton.disabled = true;
   fill(statusText, dryRun ? 'Checking the request and the dataset…' : 'Submitting…');
   try {
-    const answer = /** @type {SubmittedRun | DryRun} */ (await api(`/v1/runs${dryRun ? '?dryRun=true' : ''}`, { method: 'POST', body }));
+    const answer = /** @type {SubmittedRun | DryRun} */ (
+      await api(`/v1/runs${dryRun ? '?dryRun=true' : ''}`, { method: 'POST', body })
+    );
     if (answer.warnings?.length) showIssues(answer.warnings, [], 'warn');
     if (!dryRun) {
       fill(statusText, 'Queued. Opening the run…');
@@ -222,7 +224,9 @@ async function send(dryRun) {
 
 /** "Run again with changes": the form filled from an earlier run's request. */
 async function prefill(runId) {
-  const run = /** @type {import('../../src/contract/runs.js').RunDetail} */ (await api(`/v1/runs/${encodeURIComponent(runId)}`));
+  const run = /** @type {import('../../src/contract/runs.js').RunDetail} */ (
+    await api(`/v1/runs/${encodeURIComponent(runId)}`)
+  );
   const request = run.request ?? {};
   methodSelect.value = String(request.method ?? run.method);
   buildFields(methodSelect.value);

@@ -45,8 +45,7 @@ function render() {
     sub,
     h('span', { class: 'mono' }, sweep.id),
     ` · ${sweep.runs.length} runs · metric ${metricLabel(sweep.metric)} (${sweep.metric.goal === 'max' ? 'higher' : 'lower'} is better) · `,
-    STATUS_ORDER
-      .filter((s) => c[s])
+    STATUS_ORDER.filter((s) => c[s])
       .map((s) => `${c[s]} ${s}`)
       .join(', '),
   );
@@ -89,10 +88,7 @@ async function refresh() {
   sweep = await api(sweepPath);
   fill(banner);
   render();
-  return (
-    sweep.status === 'active' ||
-    sweep.runs.some((r) => !FINAL_STATUSES.includes(r.status))
-  );
+  return sweep.status === 'active' || sweep.runs.some((r) => !FINAL_STATUSES.includes(r.status));
 }
 
 let poller = null;

@@ -109,7 +109,13 @@ function columns(sweep) {
     cols.push(metricColumn('reward', 'mean reward', (r) => r.meanReward));
   // After training: the evaluate jobs' test loss and perplexity.
   if (sweep.runs.some((r) => r.evaluation)) {
-    const evalColumn = (key, label, field) => ({ key, label, num: true, get: (r) => r.evaluation?.[field], show: (r) => formatNumber(r.evaluation?.[field]) });
+    const evalColumn = (key, label, field) => ({
+      key,
+      label,
+      num: true,
+      get: (r) => r.evaluation?.[field],
+      show: (r) => formatNumber(r.evaluation?.[field]),
+    });
     cols.push(evalColumn('testLoss', 'test loss', 'testLoss'), evalColumn('testPpl', 'test ppl', 'testPpl'));
   }
   cols.push(

@@ -23,7 +23,14 @@ main.append(
   h('div', { class: 'page-head' }, h('h1', {}, 'Workers'), summary),
   banner,
   h('section', { class: 'card' }, h('h2', {}, 'Live workers'), liveHost),
-  h('section', { class: 'card' }, h('h2', {}, 'Registered workers (other Macs)'), registerForm(), created, registeredHost),
+  h(
+    'section',
+    { class: 'card' },
+    h('h2', {}, 'Registered workers (other Macs)'),
+    registerForm(),
+    created,
+    registeredHost,
+  ),
 );
 
 const refresher = poll(refresh, REFRESH_MS, (err) => fill(banner, errorBanner(err)));
@@ -33,8 +40,22 @@ async function refresh() {
   const list = await api('/v1/workers');
   fill(banner, list.waiting ? h('div', { class: 'banner warn', role: 'alert' }, list.waiting) : null);
   fill(summary, `${list.items.length} live, ${list.usable} usable`);
-  fill(liveHost, list.items.length ? liveTable(list.items) : h('p', { class: 'empty' }, 'No worker is running. Start one with `npm start` on this Mac or `npm run worker` on another.'));
-  fill(registeredHost, list.registered.length ? registeredTable(list.registered) : h('p', { class: 'empty' }, 'No worker registered yet.'));
+  fill(
+    liveHost,
+    list.items.length
+      ? liveTable(list.items)
+      : h(
+          'p',
+          { class: 'empty' },
+          'No worker is running. Start one with `npm start` on this Mac or `npm run worker` on another.',
+        ),
+  );
+  fill(
+    registeredHost,
+    list.registered.length
+      ? registeredTable(list.registered)
+      : h('p', { class: 'empty' }, 'No worker registered yet.'),
+  );
 }
 
 /** @param {unknown} value */
@@ -45,7 +66,15 @@ function liveTable(items) {
   return h(
     'table',
     { class: 'data' },
-    h('thead', {}, h('tr', {}, ['Name', 'State', 'Run', 'Memory', 'Versions', 'Host', 'Last seen'].map((c) => h('th', {}, c)))),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        ['Name', 'State', 'Run', 'Memory', 'Versions', 'Host', 'Last seen'].map((c) => h('th', {}, c)),
+      ),
+    ),
     h(
       'tbody',
       {},
@@ -53,12 +82,31 @@ function liveTable(items) {
         h(
           'tr',
           { 'data-worker': w.name },
-          h('td', { class: 'name-cell' }, w.name, Array.isArray(w.labels) ? w.labels.map((l) => h('span', { class: 'chip' }, String(l))) : null),
-          h('td', {}, h('span', { class: `status ${w.state}`, 'data-state': w.state }, w.state), w.reason ? h('div', { class: 'sub reason' }, w.reason) : null),
+          h(
+            'td',
+            { class: 'name-cell' },
+            w.name,
+            Array.isArray(w.labels) ? w.labels.map((l) => h('span', { class: 'chip' }, String(l))) : null,
+          ),
+          h(
+            'td',
+            {},
+            h('span', { class: `status ${w.state}`, 'data-state': w.state }, w.state),
+            w.reason ? h('div', { class: 'sub reason' }, w.reason) : null,
+          ),
           h('td', {}, w.runId ? h('a', { href: `/ui/runs/${encodeURIComponent(w.runId)}` }, w.runId) : '–'),
-          h('td', {}, typeof w.totalMemoryBytes === 'number' ? `${(w.totalMemoryBytes / GB).toFixed(0)} GB` : '–'),
+          h(
+            'td',
+            {},
+            typeof w.totalMemoryBytes === 'number' ? `${(w.totalMemoryBytes / GB).toFixed(0)} GB` : '–',
+          ),
           h('td', { class: 'mono' }, versions(w.versions ?? {})),
-          h('td', {}, `${text(w.host)} · pid ${text(w.pid)}`, w.chip ? h('div', { class: 'sub' }, String(w.chip)) : null),
+          h(
+            'td',
+            {},
+            `${text(w.host)} · pid ${text(w.pid)}`,
+            w.chip ? h('div', { class: 'sub' }, String(w.chip)) : null,
+          ),
           h('td', { title: String(w.lastSeen) }, timeAgo(w.lastSeen)),
         ),
       ),
@@ -82,7 +130,15 @@ function registeredTable(creds) {
   return h(
     'table',
     { class: 'data' },
-    h('thead', {}, h('tr', {}, ['Name', 'Labels', 'Created', 'Last used', 'Status', ''].map((c) => h('th', {}, c)))),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        ['Name', 'Labels', 'Created', 'Last used', 'Status', ''].map((c) => h('th', {}, c)),
+      ),
+    ),
     h(
       'tbody',
       {},
@@ -91,11 +147,27 @@ function registeredTable(creds) {
           'tr',
           { 'data-credential': c.id },
           h('td', { class: 'name-cell' }, c.name, h('span', { class: 'id' }, c.id)),
-          h('td', {}, c.labels.map((l) => h('span', { class: 'chip' }, l))),
+          h(
+            'td',
+            {},
+            c.labels.map((l) => h('span', { class: 'chip' }, l)),
+          ),
           h('td', {}, timeAgo(c.createdAt)),
           h('td', {}, c.lastUsedAt ? timeAgo(c.lastUsedAt) : 'never'),
-          h('td', {}, c.revokedAt ? h('span', { class: 'status revoked' }, 'revoked') : h('span', { class: 'status idle' }, 'active')),
-          h('td', {}, c.revokedAt ? null : h('button', { type: 'button', class: 'revoke', onclick: () => void revoke(c) }, 'Revoke')),
+          h(
+            'td',
+            {},
+            c.revokedAt
+              ? h('span', { class: 'status revoked' }, 'revoked')
+              : h('span', { class: 'status idle' }, 'active'),
+          ),
+          h(
+            'td',
+            {},
+            c.revokedAt
+              ? null
+              : h('button', { type: 'button', class: 'revoke', onclick: () => void revoke(c) }, 'Revoke'),
+          ),
         ),
       ),
     ),
@@ -114,7 +186,11 @@ async function revoke(c) {
 
 function registerForm() {
   const name = h('input', { type: 'text', name: 'name', placeholder: 'studio-1', required: true });
-  const labels = h('input', { type: 'text', name: 'labels', placeholder: 'labels, comma-separated (optional)' });
+  const labels = h('input', {
+    type: 'text',
+    name: 'labels',
+    placeholder: 'labels, comma-separated (optional)',
+  });
   const form = h(
     'form',
     { class: 'filters', id: 'register-worker' },
@@ -140,7 +216,11 @@ function registerForm() {
             { class: 'banner info' },
             h('p', {}, `Worker ${made.name} registered. Its token is shown only this once:`),
             h('pre', { class: 'token-once', id: 'worker-token' }, made.token),
-            h('p', {}, 'On that Mac, set WORKER_TOKEN to it, with SERVER_URL and REDIS_URL, and run `npm run worker`.'),
+            h(
+              'p',
+              {},
+              'On that Mac, set WORKER_TOKEN to it, with SERVER_URL and REDIS_URL, and run `npm run worker`.',
+            ),
           ),
         );
         name.value = '';

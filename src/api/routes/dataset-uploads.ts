@@ -10,13 +10,13 @@ import { z } from 'zod';
 
 import { NoContent } from '../../contract/common.js';
 import { DatasetList, DatasetView, UploadedDataset } from '../../contract/datasets.js';
-import type { DatasetReport } from '../../datasets/validate-dataset.js';
 import {
   UPLOAD_SPLITS,
   UploadSession,
   type UploadSplit,
   UploadTooLargeError,
 } from '../../datasets/store-upload.js';
+import type { DatasetReport } from '../../datasets/validate-dataset.js';
 import {
   type Dataset,
   deleteDataset,
@@ -147,7 +147,12 @@ export const datasetUploadRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, d
 
   app.post(
     '/v1/datasets',
-    { schema: { summary: 'Upload a dataset (multipart: train.jsonl, valid.jsonl, test.jsonl)', response: { 200: UploadedDataset, 201: UploadedDataset } } },
+    {
+      schema: {
+        summary: 'Upload a dataset (multipart: train.jsonl, valid.jsonl, test.jsonl)',
+        response: { 200: UploadedDataset, 201: UploadedDataset },
+      },
+    },
     async (req, reply) => {
       if (!req.isMultipart()) {
         throw Object.assign(
@@ -177,30 +182,43 @@ export const datasetUploadRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, d
 
   app.get(
     '/v1/datasets',
-    { schema: { querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }), response: { 200: DatasetList } } },
+    {
+      schema: {
+        querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+        response: { 200: DatasetList },
+      },
+    },
     async (req) => ({
       items: listDatasets(deps.db, req.query.limit).map(datasetView),
     }),
   );
 
-  app.get('/v1/datasets/:sha', { schema: { params: shaParams, response: { 200: DatasetView } } }, async (req) => {
-    const row = getDataset(deps.db, req.params.sha);
-    if (!row) throw new NotFoundError('Dataset', req.params.sha);
-    return datasetView(row);
-  });
+  app.get(
+    '/v1/datasets/:sha',
+    { schema: { params: shaParams, response: { 200: DatasetView } } },
+    async (req) => {
+      const row = getDataset(deps.db, req.params.sha);
+      if (!row) throw new NotFoundError('Dataset', req.params.sha);
+      return datasetView(row);
+    },
+  );
 
-  app.delete('/v1/datasets/:sha', { schema: { params: shaParams, response: { 204: NoContent } } }, async (req, reply) => {
-    const sha = req.params.sha;
-    const deleted = deleteDataset(deps.db, sha); // throws ConflictError (409) while a queued or running run uses it
-    const dir = path.join(store, sha);
-    const onDisk = await fs.stat(dir).then(
-      () => true,
-      () => false,
-    );
-    if (!deleted && !onDisk) throw new NotFoundError('Dataset', sha);
-    await fs.rm(dir, { recursive: true, force: true });
-    return reply.status(204).send(null);
-  });
+  app.delete(
+    '/v1/datasets/:sha',
+    { schema: { params: shaParams, response: { 204: NoContent } } },
+    async (req, reply) => {
+      const sha = req.params.sha;
+      const deleted = deleteDataset(deps.db, sha); // throws ConflictError (409) while a queued or running run uses it
+      const dir = path.join(store, sha);
+      const onDisk = await fs.stat(dir).then(
+        () => true,
+        () => false,
+      );
+      if (!deleted && !onDisk) throw new NotFoundError('Dataset', sha);
+      await fs.rm(dir, { recursive: true, force: true });
+      return reply.status(204).send(null);
+    },
+  );
 };
 
 /** Files the upload by its hash and records it; an upload of stored content returns the existing row. */

@@ -2,10 +2,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
+import { DatasetReport, InvalidDatasetReport } from '../../contract/datasets.js';
 import { DatasetValidationError } from '../../domain/errors.js';
 import { METHOD_INFO, METHODS } from '../../domain/methods.js';
 import { assertDatasetAllowed } from '../../inputs/path-policy.js';
-import { DatasetReport, InvalidDatasetReport } from '../../contract/datasets.js';
 import type { AppDeps } from '../app.js';
 
 export const datasetRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
@@ -14,7 +14,11 @@ export const datasetRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =
     {
       schema: {
         body: z.strictObject({
-          data: z.string().min(1).max(4096).refine((s) => !s.startsWith('-'), 'must not begin with "-"'),
+          data: z
+            .string()
+            .min(1)
+            .max(4096)
+            .refine((s) => !s.startsWith('-'), 'must not begin with "-"'),
           method: z.enum(METHODS),
           batch_size: z.number().int().min(1).default(4),
           test: z.boolean().default(false),

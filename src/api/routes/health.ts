@@ -7,7 +7,9 @@ import { readWorkers, workersView } from '../worker-status.js';
 
 async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms)));
+  const timeout = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms)),
+  );
   try {
     return await Promise.race([p, timeout]);
   } finally {
@@ -37,7 +39,9 @@ export const healthRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =>
     }
     const ok = Object.values(checks).every((c) => c.ok);
     // Reported, not required: the API is ready to accept runs while no worker is (they wait in the queue).
-    const workers = checks.redis.ok ? await readWorkers(deps.redis, deps.config).then(workersView, (e: Error) => ({ error: e.message })) : { error: 'Redis is unreachable' };
+    const workers = checks.redis.ok
+      ? await readWorkers(deps.redis, deps.config).then(workersView, (e: Error) => ({ error: e.message }))
+      : { error: 'Redis is unreachable' };
     return reply.status(ok ? 200 : 503).send({ status: ok ? 'ready' : 'unavailable', checks, workers });
   });
 };

@@ -96,8 +96,12 @@ export const loginRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => 
     },
   );
 
-  app.post('/logout', { schema: { summary: 'Forget the session cookie', response: { 204: NoContent } } }, async (req, reply) => {
-    reply.clearCookie(SESSION_COOKIE, { path: '/' });
-    return isForm(req) ? reply.redirect(LOGIN_PATH, 303) : reply.status(204).send(null);
-  });
+  app.post(
+    '/logout',
+    { schema: { summary: 'Forget the session cookie', response: { 204: NoContent } } },
+    async (req, reply) => {
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      return isForm(req) ? reply.redirect(LOGIN_PATH, 303) : reply.status(204).send(null);
+    },
+  );
 };

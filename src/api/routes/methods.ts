@@ -1,11 +1,16 @@
 // GET /v1/methods: every method with its parameters, defaults, recommended ranges and a sample record.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 
-import { sampleRecord } from '../../domain/dataset-format.js';
-import { METRIC_ALIASES, methodMetrics } from '../../domain/method-metrics.js';
-import { METHOD_INFO, METHODS } from '../../domain/methods.js';
-import { appliesTo, BUILTIN_REWARD_FUNCTIONS, REJECTED_OPTIONS, RUN_OPTIONS } from '../../domain/run-options.js';
 import { MethodCatalogue, type MethodEntry } from '../../contract/methods.js';
+import { sampleRecord } from '../../domain/dataset-format.js';
+import { methodMetrics, METRIC_ALIASES } from '../../domain/method-metrics.js';
+import { METHOD_INFO, METHODS } from '../../domain/methods.js';
+import {
+  appliesTo,
+  BUILTIN_REWARD_FUNCTIONS,
+  REJECTED_OPTIONS,
+  RUN_OPTIONS,
+} from '../../domain/run-options.js';
 import type { AppDeps } from '../app.js';
 
 export function describeMethods(): MethodEntry[] {
@@ -37,10 +42,20 @@ export function describeMethods(): MethodEntry[] {
       parameters,
       sampleRecord: sampleRecord(info.trainMode),
       rewardFunctions: info.family === 'grpo' ? [...BUILTIN_REWARD_FUNCTIONS] : null,
-      metrics: methodMetrics(method).map((x) => ({ name: x.name, splits: [...x.splits], description: x.description })),
+      metrics: methodMetrics(method).map((x) => ({
+        name: x.name,
+        splits: [...x.splits],
+        description: x.description,
+      })),
       notes: [
-        ...(info.hangsOnTinyData ? ['Upstream hangs forever when a split has fewer rows than batch_size; the service refuses such datasets.'] : []),
-        ...(info.testBroken ? ['test: true is refused: mlx-lm-lora 3.1.2 crashes in --test for this train mode.'] : []),
+        ...(info.hangsOnTinyData
+          ? [
+              'Upstream hangs forever when a split has fewer rows than batch_size; the service refuses such datasets.',
+            ]
+          : []),
+        ...(info.testBroken
+          ? ['test: true is refused: mlx-lm-lora 3.1.2 crashes in --test for this train mode.']
+          : []),
       ],
     };
   });
@@ -48,11 +63,21 @@ export function describeMethods(): MethodEntry[] {
 
 function describeAliases(): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(METRIC_ALIASES).map(([alias, t]) => [alias, t === 'reward' ? 'train total_rewards_mean (GRPO family), train rewards (rlhf_reinforce)' : `${t.split} ${t.name}`]),
+    Object.entries(METRIC_ALIASES).map(([alias, t]) => [
+      alias,
+      t === 'reward'
+        ? 'train total_rewards_mean (GRPO family), train rewards (rlhf_reinforce)'
+        : `${t.split} ${t.name}`,
+    ]),
   );
 }
 
 export const methodRoutes: FastifyPluginAsyncZod<AppDeps> = async (app) => {
-  const body: MethodCatalogue = { methods: describeMethods(), serviceFields: ['method', 'name', 'tags', 'priority', 'fuse'], rejectedOptions: REJECTED_OPTIONS, metricAliases: describeAliases() };
+  const body: MethodCatalogue = {
+    methods: describeMethods(),
+    serviceFields: ['method', 'name', 'tags', 'priority', 'fuse'],
+    rejectedOptions: REJECTED_OPTIONS,
+    metricAliases: describeAliases(),
+  };
   app.get('/v1/methods', { schema: { response: { 200: MethodCatalogue } } }, async () => body);
 };

@@ -10,9 +10,13 @@ import { runView } from '../run-view.js';
 const idParams = z.object({ id: z.string().min(1).max(100) });
 
 export const runActionRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
-  app.post('/v1/runs/:id/cancel', { schema: { params: idParams, response: { 200: CancelledRun, 202: CancelledRun } } }, async (req, reply) => {
-    const { run, state } = await cancelRun(deps, req.params.id, req.log);
-    const cancelRequestedAt = run.cancelRequestedAt ? new Date(run.cancelRequestedAt).toISOString() : null;
-    return reply.status(state === 'cancelled' ? 200 : 202).send({ ...runView(run), cancelRequestedAt });
-  });
+  app.post(
+    '/v1/runs/:id/cancel',
+    { schema: { params: idParams, response: { 200: CancelledRun, 202: CancelledRun } } },
+    async (req, reply) => {
+      const { run, state } = await cancelRun(deps, req.params.id, req.log);
+      const cancelRequestedAt = run.cancelRequestedAt ? new Date(run.cancelRequestedAt).toISOString() : null;
+      return reply.status(state === 'cancelled' ? 200 : 202).send({ ...runView(run), cancelRequestedAt });
+    },
+  );
 };

@@ -64,7 +64,9 @@ export const runRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
     },
     async (req, reply) => {
       if (req.query.dryRun === 'true' || req.query.dryRun === '1') {
-        const { result: p, warnings: yamlWarnings } = await withRunBody(req.body, (body) => prepareRun(body, deps));
+        const { result: p, warnings: yamlWarnings } = await withRunBody(req.body, (body) =>
+          prepareRun(body, deps),
+        );
         return reply.send({
           argv: p.command.argv,
           config: p.command.configYaml,
@@ -78,9 +80,13 @@ export const runRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
         });
       }
       const key = req.headers['idempotency-key'];
-      const { result, warnings: yamlWarnings } = await withRunBody(req.body, (body) => submitRun(body, deps, { idempotencyKey: key }));
+      const { result, warnings: yamlWarnings } = await withRunBody(req.body, (body) =>
+        submitRun(body, deps, { idempotencyKey: key }),
+      );
       const { run, created, warnings } = result;
-      return reply.status(created ? 201 : 200).send({ ...runView(run), warnings: [...yamlWarnings, ...warnings] });
+      return reply
+        .status(created ? 201 : 200)
+        .send({ ...runView(run), warnings: [...yamlWarnings, ...warnings] });
     },
   );
 
@@ -126,7 +132,11 @@ export const runRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
     },
     async (req) => {
       const run = loadRun(deps, req.params.id);
-      const points = getMetrics(deps.db, run.id, { name: req.query.name, split: req.query.split, sinceIteration: req.query.since });
+      const points = getMetrics(deps.db, run.id, {
+        name: req.query.name,
+        split: req.query.split,
+        sinceIteration: req.query.since,
+      });
       return { runId: run.id, points };
     },
   );
@@ -152,7 +162,11 @@ export const runRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
       reply.type('text/plain; charset=utf-8');
       // A stream is sent as it is; the schema documents the text it carries.
       if (fs.existsSync(logFile)) return reply.send(fs.createReadStream(logFile) as unknown as string);
-      return reply.send(getLogLines(deps.db, run.id, {}).map((l) => `${l.text}\n`).join(''));
+      return reply.send(
+        getLogLines(deps.db, run.id, {})
+          .map((l) => `${l.text}\n`)
+          .join(''),
+      );
     },
   );
 };
@@ -161,7 +175,14 @@ export const runRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
  * Streams log lines as server-sent events until the run is final and every line is sent, or the server shuts down:
  * then a last `event: end` with {reason: "shutdown"} tells the client to reconnect later (after `id:` it last saw).
  */
-async function followLogs(deps: AppDeps, runId: string, afterSeq: number, req: FastifyRequest, reply: FastifyReply, closing: AbortSignal) {
+async function followLogs(
+  deps: AppDeps,
+  runId: string,
+  afterSeq: number,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  closing: AbortSignal,
+) {
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, {
@@ -177,14 +198,18 @@ async function followLogs(deps: AppDeps, runId: string, afterSeq: number, req: F
   while (!closed) {
     const lines = getLogLines(deps.db, runId, { afterSeq: seq, limit: 1000 });
     for (const l of lines) {
-      res.write(`id: ${l.seq}\nevent: line\ndata: ${JSON.stringify({ seq: l.seq, stream: l.stream, text: l.text })}\n\n`);
+      res.write(
+        `id: ${l.seq}\nevent: line\ndata: ${JSON.stringify({ seq: l.seq, stream: l.stream, text: l.text })}\n\n`,
+      );
       seq = l.seq;
     }
     const run = getRun(deps.db, runId);
     if (!run) break;
     if (run.status !== lastStatus) {
       lastStatus = run.status;
-      res.write(`event: status\ndata: ${JSON.stringify({ status: run.status, progress: runView(run).progress })}\n\n`);
+      res.write(
+        `event: status\ndata: ${JSON.stringify({ status: run.status, progress: runView(run).progress })}\n\n`,
+      );
     }
     if (lines.length === 1000) continue;
     if (isFinal(run.status)) {

@@ -45,14 +45,21 @@ export const sweepRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => 
       },
     },
     async (req) => {
-      const page = listSweeps(deps.db, { status: req.query.status, limit: req.query.limit, cursor: req.query.cursor });
+      const page = listSweeps(deps.db, {
+        status: req.query.status,
+        limit: req.query.limit,
+        cursor: req.query.cursor,
+      });
       return { items: page.items.map((s) => sweepSummary(deps.db, s)), nextCursor: page.nextCursor };
     },
   );
 
   app.get(
     '/v1/sweeps/:id',
-    { schema: { params: idParams, querystring: z.object({ format: z.enum(['json', 'csv']).default('json') }),
+    {
+      schema: {
+        params: idParams,
+        querystring: z.object({ format: z.enum(['json', 'csv']).default('json') }),
         response: {
           200: {
             description: 'The sweep; with format=csv, its table as CSV',
@@ -71,14 +78,18 @@ export const sweepRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => 
     },
   );
 
-  app.post('/v1/sweeps/:id/cancel', { schema: { params: idParams, response: { 200: SweepCancel } } }, async (req) => {
-    const result = await cancelSweep(deps, req.params.id, req.log);
-    return {
-      cancelled: result.cancelled,
-      cancelling: result.cancelling,
-      alreadyFinal: result.alreadyFinal,
-      errors: result.errors,
-      sweep: sweepSummary(deps.db, result.sweep),
-    };
-  });
+  app.post(
+    '/v1/sweeps/:id/cancel',
+    { schema: { params: idParams, response: { 200: SweepCancel } } },
+    async (req) => {
+      const result = await cancelSweep(deps, req.params.id, req.log);
+      return {
+        cancelled: result.cancelled,
+        cancelling: result.cancelling,
+        alreadyFinal: result.alreadyFinal,
+        errors: result.errors,
+        sweep: sweepSummary(deps.db, result.sweep),
+      };
+    },
+  );
 };

@@ -4,7 +4,15 @@ import { z } from 'zod';
 
 import { NoContent } from '../../contract/common.js';
 import { WebhookDeliveries, WebhookList, WebhookView } from '../../contract/webhooks.js';
-import { createWebhook, deleteWebhook, type Delivery, getWebhook, listDeliveries, listWebhooks, type Webhook } from '../../db/webhooks-repository.js';
+import {
+  createWebhook,
+  deleteWebhook,
+  type Delivery,
+  getWebhook,
+  listDeliveries,
+  listWebhooks,
+  type Webhook,
+} from '../../db/webhooks-repository.js';
 import { NotFoundError } from '../../domain/errors.js';
 import { WEBHOOK_EVENTS } from '../../domain/webhooks.js';
 import type { AppDeps } from '../app.js';
@@ -15,7 +23,13 @@ const iso = (ms: number | null) => (ms ? new Date(ms).toISOString() : null);
 
 /** An endpoint as the API shows it: the secret itself never leaves the server. */
 function webhookView(w: Webhook): WebhookView {
-  return { id: w.id, url: w.url, events: w.events, hasSecret: w.secret !== null, createdAt: iso(w.createdAt) };
+  return {
+    id: w.id,
+    url: w.url,
+    events: w.events,
+    hasSecret: w.secret !== null,
+    createdAt: iso(w.createdAt),
+  };
 }
 
 function deliveryView(d: Delivery) {
@@ -59,26 +73,47 @@ export const webhookRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =
     },
     async (req, reply) => {
       const { url, events, secret } = req.body;
-      const w = createWebhook(deps.db, { url, events: [...new Set(events ?? WEBHOOK_EVENTS)], secret: secret ?? null });
+      const w = createWebhook(deps.db, {
+        url,
+        events: [...new Set(events ?? WEBHOOK_EVENTS)],
+        secret: secret ?? null,
+      });
       return reply.status(201).send(webhookView(w));
     },
   );
 
-  app.get('/v1/webhooks', { schema: { response: { 200: WebhookList } } }, async () => ({ items: listWebhooks(deps.db).map(webhookView) }));
+  app.get('/v1/webhooks', { schema: { response: { 200: WebhookList } } }, async () => ({
+    items: listWebhooks(deps.db).map(webhookView),
+  }));
 
-  app.get('/v1/webhooks/:id', { schema: { params: idParams, response: { 200: WebhookView } } }, async (req) => webhookView(requireWebhook(deps, req.params.id)));
+  app.get('/v1/webhooks/:id', { schema: { params: idParams, response: { 200: WebhookView } } }, async (req) =>
+    webhookView(requireWebhook(deps, req.params.id)),
+  );
 
-  app.delete('/v1/webhooks/:id', { schema: { params: idParams, response: { 204: NoContent } } }, async (req, reply) => {
-    if (!deleteWebhook(deps.db, req.params.id)) throw new NotFoundError('Webhook', req.params.id);
-    return reply.status(204).send(null);
-  });
+  app.delete(
+    '/v1/webhooks/:id',
+    { schema: { params: idParams, response: { 204: NoContent } } },
+    async (req, reply) => {
+      if (!deleteWebhook(deps.db, req.params.id)) throw new NotFoundError('Webhook', req.params.id);
+      return reply.status(204).send(null);
+    },
+  );
 
   app.get(
     '/v1/webhooks/:id/deliveries',
-    { schema: { params: idParams, querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }), response: { 200: WebhookDeliveries } } },
+    {
+      schema: {
+        params: idParams,
+        querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }),
+        response: { 200: WebhookDeliveries },
+      },
+    },
     async (req) => {
       const w = requireWebhook(deps, req.params.id);
-      return { webhook: webhookView(w), items: listDeliveries(deps.db, w.id, req.query.limit).map(deliveryView) };
+      return {
+        webhook: webhookView(w),
+        items: listDeliveries(deps.db, w.id, req.query.limit).map(deliveryView),
+      };
     },
   );
 };

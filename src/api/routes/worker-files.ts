@@ -25,13 +25,21 @@ export const workerFileRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps
   app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
 
   app.put('/v1/worker/blobs/:sha', { config, schema: { params: shaParams } }, async (req, reply) => {
-    const { bytes, created } = await putBlob(deps.config.dataDir, req.params.sha, req.body as Readable, deps.config.uploadLimitBytes);
+    const { bytes, created } = await putBlob(
+      deps.config.dataDir,
+      req.params.sha,
+      req.body as Readable,
+      deps.config.uploadLimitBytes,
+    );
     return reply.status(created ? 201 : 200).send({ sha256: req.params.sha, bytes });
   });
 
   app.get('/v1/worker/blobs/:sha', { config, schema: { params: shaParams } }, async (req, reply) => {
-    if (!(await hasBlob(deps.config.dataDir, req.params.sha))) throw new NotFoundError('Blob', req.params.sha);
-    return reply.type('application/octet-stream').send(createReadStream(blobPath(deps.config.dataDir, req.params.sha)));
+    if (!(await hasBlob(deps.config.dataDir, req.params.sha)))
+      throw new NotFoundError('Blob', req.params.sha);
+    return reply
+      .type('application/octet-stream')
+      .send(createReadStream(blobPath(deps.config.dataDir, req.params.sha)));
   });
 
   // The dataset's files with their sizes; the worker checks the content against the SHA-256 it asked for.
@@ -39,14 +47,21 @@ export const workerFileRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps
     const row = getDataset(deps.db, req.params.sha);
     if (!row) throw new NotFoundError('Dataset', req.params.sha);
     const dir = path.join(datasetsDir(deps.config.dataDir), row.sha256);
-    const files = await Promise.all(row.files.map(async (file) => ({ file, bytes: (await fs.stat(path.join(dir, file))).size })));
+    const files = await Promise.all(
+      row.files.map(async (file) => ({ file, bytes: (await fs.stat(path.join(dir, file))).size })),
+    );
     return { sha256: row.sha256, files };
   });
 
-  app.get('/v1/worker/datasets/:sha/:file', { config, schema: { params: fileParams } }, async (req, reply) => {
-    const row = getDataset(deps.db, req.params.sha);
-    if (!row?.files.includes(req.params.file)) throw new NotFoundError('Dataset file', `${req.params.sha}/${req.params.file}`);
-    const file = path.join(datasetsDir(deps.config.dataDir), row.sha256, req.params.file);
-    return reply.type('application/octet-stream').send(createReadStream(file));
-  });
+  app.get(
+    '/v1/worker/datasets/:sha/:file',
+    { config, schema: { params: fileParams } },
+    async (req, reply) => {
+      const row = getDataset(deps.db, req.params.sha);
+      if (!row?.files.includes(req.params.file))
+        throw new NotFoundError('Dataset file', `${req.params.sha}/${req.params.file}`);
+      const file = path.join(datasetsDir(deps.config.dataDir), row.sha256, req.params.file);
+      return reply.type('application/octet-stream').send(createReadStream(file));
+    },
+  );
 };

@@ -3,6 +3,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
+import { requireRun } from '../../db/runs-repository.js';
 import {
   controlAnswer,
   finishAttemptReport,
@@ -23,7 +24,6 @@ import {
   transitionBody,
   workerErrorBody,
 } from '../../shared/report-protocol.js';
-import { requireRun } from '../../db/runs-repository.js';
 import type { AppDeps } from '../app.js';
 import { workerRouteConfig } from '../worker-route.js';
 
@@ -35,48 +35,95 @@ export const workerReportRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, de
   const config = workerRouteConfig(deps.config);
   const name = (w: { name: string } | undefined) => w!.name;
 
-  app.post('/v1/worker/attempts', { config, schema: { body: startAttemptBody } }, async (req) => startAttemptReport(deps.db, name(req.worker), req.body));
-
-  app.post('/v1/worker/runs/:id/transition', { config, schema: { params: idParams, body: transitionBody } }, async (req) => {
-    const run = transitionReport(deps.db, name(req.worker), req.params.id, req.body);
-    return { status: run.status, attempt: run.attempt };
-  });
-
-  app.post('/v1/worker/runs/:id/logs', { config, bodyLimit: REPORT_BODY_LIMIT, schema: { params: idParams, body: logChunkBody } }, async (req) =>
-    logChunkReport(deps.db, name(req.worker), req.params.id, req.body),
+  app.post('/v1/worker/attempts', { config, schema: { body: startAttemptBody } }, async (req) =>
+    startAttemptReport(deps.db, name(req.worker), req.body),
   );
 
-  app.post('/v1/worker/runs/:id/metrics', { config, bodyLimit: REPORT_BODY_LIMIT, schema: { params: idParams, body: metricBatchBody } }, async (req) => {
-    const stored = metricBatchReport(deps.db, name(req.worker), req.params.id, req.body);
-    return { ...stored, ...controlAnswer(deps.db, req.params.id, req.body.attempt) };
-  });
-
-  app.post('/v1/worker/runs/:id/artifacts', { config, schema: { params: idParams, body: artifactBody } }, async (req) => {
-    await artifactReport(deps.db, deps.config.dataDir, name(req.worker), req.params.id, req.body);
-    return { name: req.body.name, sha256: req.body.sha256, bytes: req.body.bytes };
-  });
-
-  app.post('/v1/worker/runs/:id/finish', { config, schema: { params: idParams, body: finishBody } }, async (req) =>
-    runState(await finishAttemptReport(deps.db, deps.config, name(req.worker), req.params.id, req.body, deps.inputs.resolveData)),
+  app.post(
+    '/v1/worker/runs/:id/transition',
+    { config, schema: { params: idParams, body: transitionBody } },
+    async (req) => {
+      const run = transitionReport(deps.db, name(req.worker), req.params.id, req.body);
+      return { status: run.status, attempt: run.attempt };
+    },
   );
 
-  app.post('/v1/worker/runs/:id/error', { config, schema: { params: idParams, body: workerErrorBody } }, async (req) => {
-    const run = workerErrorReport(deps.db, deps.config, name(req.worker), req.params.id, req.body);
-    return run ? runState(run) : { status: 'gone', attempt: 0, priority: 0, notBefore: null, error: null };
-  });
+  app.post(
+    '/v1/worker/runs/:id/logs',
+    { config, bodyLimit: REPORT_BODY_LIMIT, schema: { params: idParams, body: logChunkBody } },
+    async (req) => logChunkReport(deps.db, name(req.worker), req.params.id, req.body),
+  );
 
-  app.post('/v1/worker/runs/:id/events', { config, schema: { params: idParams, body: runEventBody } }, async (req) => {
-    runEventReport(deps.db, name(req.worker), req.params.id, req.body);
-    return { recorded: true };
-  });
+  app.post(
+    '/v1/worker/runs/:id/metrics',
+    { config, bodyLimit: REPORT_BODY_LIMIT, schema: { params: idParams, body: metricBatchBody } },
+    async (req) => {
+      const stored = metricBatchReport(deps.db, name(req.worker), req.params.id, req.body);
+      return { ...stored, ...controlAnswer(deps.db, req.params.id, req.body.attempt) };
+    },
+  );
+
+  app.post(
+    '/v1/worker/runs/:id/artifacts',
+    { config, schema: { params: idParams, body: artifactBody } },
+    async (req) => {
+      await artifactReport(deps.db, deps.config.dataDir, name(req.worker), req.params.id, req.body);
+      return { name: req.body.name, sha256: req.body.sha256, bytes: req.body.bytes };
+    },
+  );
+
+  app.post(
+    '/v1/worker/runs/:id/finish',
+    { config, schema: { params: idParams, body: finishBody } },
+    async (req) =>
+      runState(
+        await finishAttemptReport(
+          deps.db,
+          deps.config,
+          name(req.worker),
+          req.params.id,
+          req.body,
+          deps.inputs.resolveData,
+        ),
+      ),
+  );
+
+  app.post(
+    '/v1/worker/runs/:id/error',
+    { config, schema: { params: idParams, body: workerErrorBody } },
+    async (req) => {
+      const run = workerErrorReport(deps.db, deps.config, name(req.worker), req.params.id, req.body);
+      return run ? runState(run) : { status: 'gone', attempt: 0, priority: 0, notBefore: null, error: null };
+    },
+  );
+
+  app.post(
+    '/v1/worker/runs/:id/events',
+    { config, schema: { params: idParams, body: runEventBody } },
+    async (req) => {
+      runEventReport(deps.db, name(req.worker), req.params.id, req.body);
+      return { recorded: true };
+    },
+  );
 
   // What a worker needs before it starts an attempt: the run's status and data (it downloads or checks the data first).
   app.get('/v1/worker/runs/:id/inputs', { config, schema: { params: idParams } }, async (req) => {
     const run = requireRun(deps.db, req.params.id);
-    return { status: run.status, data: run.data, datasetSha: run.datasetSha, request: run.request, memory: run.memory };
+    return {
+      status: run.status,
+      data: run.data,
+      datasetSha: run.datasetSha,
+      request: run.request,
+      memory: run.memory,
+    };
   });
 
-  app.get('/v1/worker/runs/:id/control', { config, schema: { params: idParams, querystring: z.object({ attempt: z.coerce.number().int().min(0) }) } }, async (req) =>
-    controlAnswer(deps.db, req.params.id, req.query.attempt),
+  app.get(
+    '/v1/worker/runs/:id/control',
+    {
+      config,
+      schema: { params: idParams, querystring: z.object({ attempt: z.coerce.number().int().min(0) }) },
+    },
+    async (req) => controlAnswer(deps.db, req.params.id, req.query.attempt),
   );
 };

@@ -17,7 +17,9 @@ export const downloadCommand: CommandSpec = {
   options: { output: { type: 'string', short: 'o' } },
   positionals: { min: 1, max: 1 },
   async run({ api, io }, [id], v) {
-    const res = await api.send('GET', `/v1/artifacts/${encodeURIComponent(id!)}/download`, { headers: { accept: '*/*' } });
+    const res = await api.send('GET', `/v1/artifacts/${encodeURIComponent(id!)}/download`, {
+      headers: { accept: '*/*' },
+    });
     if (!res.ok || !res.body) throw apiError(res.status, await res.json().catch(() => ({})));
     const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? id!;
     const target = path.resolve(io.cwd, str(v.output) ?? name);
@@ -32,18 +34,27 @@ export const downloadCommand: CommandSpec = {
         bytes += chunk.length;
         if (io.isTty && Date.now() - lastShown > 200) {
           lastShown = Date.now();
-          io.err(`\r${(bytes / 1e6).toFixed(1)} MB${total ? ` of ${(total / 1e6).toFixed(1)} MB` : ''}\x1b[K`);
+          io.err(
+            `\r${(bytes / 1e6).toFixed(1)} MB${total ? ` of ${(total / 1e6).toFixed(1)} MB` : ''}\x1b[K`,
+          );
         }
         done(null, chunk);
       },
     });
     const tmp = `${target}.part`;
-    await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), meter, fs.createWriteStream(tmp));
+    await pipeline(
+      Readable.fromWeb(res.body as WebReadableStream<Uint8Array>),
+      meter,
+      fs.createWriteStream(tmp),
+    );
     if (io.isTty) io.err('\n');
     const sha = hash.digest('hex');
     if (expected && sha !== expected) {
       fs.rmSync(tmp, { force: true });
-      throw new CliError(`downloaded ${bytes} bytes whose sha256 ${sha} is not the recorded ${expected}; nothing kept`, EXIT.runFailed);
+      throw new CliError(
+        `downloaded ${bytes} bytes whose sha256 ${sha} is not the recorded ${expected}; nothing kept`,
+        EXIT.runFailed,
+      );
     }
     fs.renameSync(tmp, target);
     io.out(`${target}\n${bytes} bytes, sha256 ${sha}${expected ? ' (matches the recorded one)' : ''}\n`);

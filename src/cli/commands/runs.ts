@@ -1,18 +1,22 @@
 // `list`, `show <id>`, `watch <id>` and `cancel <id>`: runs as the service records them.
 import type { CancelledRun, RunDetail, RunList, RunSummary } from '../../contract/runs.js';
 import { EXIT } from '../cli-io.js';
-import { formatArgv, formatTable } from '../format.js';
 import { desktopNotice } from '../desktop-notice.js';
+import { formatArgv, formatTable } from '../format.js';
 import { progressLine } from '../progress.js';
 import { watchRun } from '../watch.js';
 import { type CommandSpec, intOption, str } from './command-spec.js';
 
-const gb = (x: number | null | undefined) => (x === null || x === undefined ? 'unknown' : `${x.toFixed(2)} GB`);
+const gb = (x: number | null | undefined) =>
+  x === null || x === undefined ? 'unknown' : `${x.toFixed(2)} GB`;
 
 function memoryLine(run: RunDetail): string | null {
   const m = run.memory;
   if (!m) return null;
-  const estimate = m.estimate_gb === null ? m.reason : `estimate ${gb(m.estimate_gb)} (${m.fit === 'tight' ? 'fits, tight margin' : m.fit})`;
+  const estimate =
+    m.estimate_gb === null
+      ? m.reason
+      : `estimate ${gb(m.estimate_gb)} (${m.fit === 'tight' ? 'fits, tight margin' : m.fit})`;
   return run.peakMemoryGb == null ? estimate : `${estimate}, measured peak ${gb(run.peakMemoryGb)}`;
 }
 
@@ -121,7 +125,8 @@ export const showCommand: CommandSpec = {
 export const watchCommand: CommandSpec = {
   name: 'watch',
   usage: '<run-id> [--interval ms] [--notify]',
-  summary: 'follow a run with a progress bar (iteration of total, ETA, latest loss) until it ends; --notify tells the desktop when it does',
+  summary:
+    'follow a run with a progress bar (iteration of total, ETA, latest loss) until it ends; --notify tells the desktop when it does',
   options: { interval: { type: 'string' }, notify: { type: 'boolean' } },
   positionals: { min: 1, max: 1 },
   async run({ api, io }, [id], values) {
@@ -130,7 +135,11 @@ export const watchCommand: CommandSpec = {
       const run = await api.call<RunDetail>('GET', runPath(id!));
       const name = run.name ?? run.id;
       const what = run.stopReason === 'out_of_memory' ? 'ran out of memory' : run.status;
-      await desktopNotice(io, `mlxq: run ${what}`, run.error ? `${name}: ${run.error.split('\n', 1)[0]}` : name);
+      await desktopNotice(
+        io,
+        `mlxq: run ${what}`,
+        run.error ? `${name}: ${run.error.split('\n', 1)[0]}` : name,
+      );
     }
     return code;
   },

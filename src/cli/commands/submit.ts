@@ -80,7 +80,8 @@ export const commandCommand: CommandSpec = {
       return EXIT.ok;
     }
     io.out(`${formatArgv(dry.argv)}\n`);
-    const configPath = argValue(dry.argv, '--config') ?? argValue(dry.argv, '-c') ?? `${OFFLINE_RUN_DIR}/config.yaml`;
+    const configPath =
+      argValue(dry.argv, '--config') ?? argValue(dry.argv, '-c') ?? `${OFFLINE_RUN_DIR}/config.yaml`;
     io.out(`\n# ${configPath}\n${dry.config}`);
     printWarnings(io, dry.warnings, runFile.kind === 'yaml' ? runFile.label : undefined);
     return EXIT.ok;

@@ -94,9 +94,7 @@ export const sweepCommand: CommandSpec = {
       io.out(`${JSON.stringify(sweep, null, 2)}\n`);
       return EXIT.ok;
     }
-    io.out(
-      `sweep ${sweep.id}${sweep.name ? ` (${sweep.name})` : ''}: ${sweep.runCount} run(s) queued\n`,
-    );
+    io.out(`sweep ${sweep.id}${sweep.name ? ` (${sweep.name})` : ''}: ${sweep.runCount} run(s) queued\n`);
     for (const r of sweep.runs) io.out(`  ${r.runId}  ${JSON.stringify(r.values)}\n`);
     for (const w of sweep.warnings) io.err(`${formatWarning(w)}\n`);
     return EXIT.ok;

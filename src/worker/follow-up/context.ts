@@ -1,4 +1,5 @@
 // What every follow-up kind gets to work with: the job, its run and base model, a tool runner, and typed failures.
+import type { ArtifactInput } from '../../artifacts/record-artifacts.js';
 import type { Db } from '../../db/client.js';
 import { generateArgv } from '../../domain/follow-up-commands.js';
 import type { FollowUpJob } from '../../domain/follow-up-job.js';
@@ -6,8 +7,7 @@ import { type Generation, parseGenerateOutput } from '../../domain/follow-up-out
 import type { Run } from '../../domain/run.js';
 import type { ModelFacts } from '../../inputs/model-facts.js';
 import type { Config } from '../../shared/config.js';
-import type { ArtifactInput } from '../../artifacts/record-artifacts.js';
-import { runTool, type ToolRun, toolFailure } from './run-tool.js';
+import { runTool, toolFailure, type ToolRun } from './run-tool.js';
 
 /** A job that cannot succeed: its message is the job's error; `result` is kept (e.g. verified: false). */
 export class JobFailure extends Error {
@@ -37,7 +37,14 @@ export interface FollowUpContext {
   tool(argv: string[], what: string): Promise<ToolRun>;
 }
 
-export function toolRunner(base: { logFile: string; env: Record<string, string>; signal: AbortSignal; killGraceMs: number; idleLimitMs: number; pidFile?: string }) {
+export function toolRunner(base: {
+  logFile: string;
+  env: Record<string, string>;
+  signal: AbortSignal;
+  killGraceMs: number;
+  idleLimitMs: number;
+  pidFile?: string;
+}) {
   return async (argv: string[], what: string): Promise<ToolRun> => {
     const r = await runTool(base, argv);
     if (base.signal.aborted) throw new JobCancelled();
@@ -56,10 +63,27 @@ export class JobCancelled extends Error {
 }
 
 /** One greedy generation with `mlx_lm generate --temp 0`. */
-export async function generate(ctx: FollowUpContext, model: string, adapterPath: string | undefined, prompt: string, maxTokens: number, systemPrompt?: string): Promise<Generation> {
-  const argv = generateArgv({ python: ctx.config.mlxPython, model, adapterPath, prompt, maxTokens, systemPrompt });
+export async function generate(
+  ctx: FollowUpContext,
+  model: string,
+  adapterPath: string | undefined,
+  prompt: string,
+  maxTokens: number,
+  systemPrompt?: string,
+): Promise<Generation> {
+  const argv = generateArgv({
+    python: ctx.config.mlxPython,
+    model,
+    adapterPath,
+    prompt,
+    maxTokens,
+    systemPrompt,
+  });
   const r = await ctx.tool(argv, 'mlx_lm generate');
   const parsed = parseGenerateOutput(r.stdout);
-  if (!parsed) throw new JobFailure(`mlx_lm generate printed no answer in the expected form (last lines: ${r.stdout.split('\n').slice(-4).join(' | ')})`);
+  if (!parsed)
+    throw new JobFailure(
+      `mlx_lm generate printed no answer in the expected form (last lines: ${r.stdout.split('\n').slice(-4).join(' | ')})`,
+    );
   return parsed;
 }

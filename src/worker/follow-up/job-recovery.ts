@@ -47,17 +47,24 @@ export function toolPidFile(jobDir: string): string {
 export async function isToolOf(pid: number, pidFileMtimeMs: number): Promise<boolean> {
   const [command, started] = await Promise.all([processCommand(pid), processStartTime(pid)]);
   const startedMs = started === null ? NaN : Date.parse(started);
-  return command !== null && command.includes('mlx_lm') && Number.isFinite(startedMs) && startedMs <= pidFileMtimeMs + START_TIME_SLACK_MS;
+  return (
+    command !== null &&
+    command.includes('mlx_lm') &&
+    Number.isFinite(startedMs) &&
+    startedMs <= pidFileMtimeMs + START_TIME_SLACK_MS
+  );
 }
 
 /** Stops the tool named by the job folder's pid file, if it still runs (SIGTERM to its group, SIGKILL after the grace). */
 export async function stopLeftoverTool(jobDir: string, graceMs: number, log: Logger): Promise<number | null> {
   const file = toolPidFile(jobDir);
-  const found = await Promise.all([fs.readFile(file, 'utf8'), fs.stat(file)]).catch((e: NodeJS.ErrnoException) => {
-    // No pid file: no tool was running. Any other error must not pass for "no tool left behind".
-    if (e.code === 'ENOENT') return null;
-    throw new Error(`the tool pid file of ${jobDir} cannot be read (${e.code ?? e.message})`, { cause: e });
-  });
+  const found = await Promise.all([fs.readFile(file, 'utf8'), fs.stat(file)]).catch(
+    (e: NodeJS.ErrnoException) => {
+      // No pid file: no tool was running. Any other error must not pass for "no tool left behind".
+      if (e.code === 'ENOENT') return null;
+      throw new Error(`the tool pid file of ${jobDir} cannot be read (${e.code ?? e.message})`, { cause: e });
+    },
+  );
   if (!found) return null;
   const pid = Number.parseInt(found[0].trim(), 10);
   const forget = () => fs.rm(file, { force: true });
@@ -88,8 +95,10 @@ export async function stopLeftoverTool(jobDir: string, graceMs: number, log: Log
 export async function reclaimJob(deps: JobRecoveryDeps, job: FollowUpJob): Promise<JobReclaim> {
   const lease = await readLease(job.jobDir);
   // As for runs (recovery.ts): only this very worker can tell that a lease naming it is left over.
-  const leftByThisProcess = isOwnLease(lease, deps.self) && deps.active !== undefined && !deps.active.has(job.id);
-  if (!leftByThisProcess && (await leaseOwnerAlive(lease, deps.self))) return { kind: 'owned', owner: describeOwner(lease) };
+  const leftByThisProcess =
+    isOwnLease(lease, deps.self) && deps.active !== undefined && !deps.active.has(job.id);
+  if (!leftByThisProcess && (await leaseOwnerAlive(lease, deps.self)))
+    return { kind: 'owned', owner: describeOwner(lease) };
   const log = deps.logger.child({ jobId: job.id, runId: job.runId });
   // A tool's pid only means something on the host that started it.
   if (!lease || lease.host === deps.self.host) await stopLeftoverTool(job.jobDir, deps.killGraceMs, log);
@@ -99,7 +108,10 @@ export async function reclaimJob(deps: JobRecoveryDeps, job: FollowUpJob): Promi
     if (e instanceof ConflictError) return { kind: 'moved' };
     throw e;
   }
-  log.warn({ owner: describeOwner(lease), attempt: job.attempt }, 'follow-up job queued again: its worker is gone');
+  log.warn(
+    { owner: describeOwner(lease), attempt: job.attempt },
+    'follow-up job queued again: its worker is gone',
+  );
   return { kind: 'reclaimed' };
 }
 

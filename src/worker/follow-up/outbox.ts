@@ -8,7 +8,12 @@ import type { Db } from '../../db/client.js';
 import { listJobsByStatus } from '../../db/jobs-repository.js';
 import { enqueueFollowUps } from '../../shared/follow-up-queue.js';
 
-export function startFollowUpOutbox(db: Db, queue: Queue, logger: Logger, intervalMs = 1000): { stop(): Promise<void> } {
+export function startFollowUpOutbox(
+  db: Db,
+  queue: Queue,
+  logger: Logger,
+  intervalMs = 1000,
+): { stop(): Promise<void> } {
   let running: Promise<void> | null = null;
   // Attempts this process has queued already (`<job>:<attempt>`): only new ones go to Redis on each tick; a job
   // queued again after its worker died is a new attempt.
@@ -22,7 +27,9 @@ export function startFollowUpOutbox(db: Db, queue: Queue, logger: Logger, interv
       if (fresh.length) await enqueueFollowUps(queue, fresh);
       sent = new Set(queued.map(key));
     })()
-      .catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'follow-up outbox: could not queue jobs; trying again'))
+      .catch((err: unknown) =>
+        logger.warn({ err: (err as Error).message }, 'follow-up outbox: could not queue jobs; trying again'),
+      )
       .finally(() => (running = null));
   };
   const timer = setInterval(tick, intervalMs);

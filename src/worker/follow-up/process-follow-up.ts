@@ -61,7 +61,12 @@ async function requeue(job: Job, token: string | undefined, delayMs: number): Pr
   throw new DelayedError();
 }
 
-function settle(deps: FollowUpDeps, id: string, to: 'succeeded' | 'failed' | 'cancelled' | 'queued', patch: Parameters<typeof transitionJob>[4] = {}): void {
+function settle(
+  deps: FollowUpDeps,
+  id: string,
+  to: 'succeeded' | 'failed' | 'cancelled' | 'queued',
+  patch: Parameters<typeof transitionJob>[4] = {},
+): void {
   try {
     transitionJob(deps.db, id, 'running', to, patch);
   } catch (e) {
@@ -70,7 +75,11 @@ function settle(deps: FollowUpDeps, id: string, to: 'succeeded' | 'failed' | 'ca
 }
 
 export function createFollowUpHandler(deps: FollowUpDeps) {
-  return async function processFollowUp(payload: { jobId: string }, job: Job, token?: string): Promise<{ status: string }> {
+  return async function processFollowUp(
+    payload: { jobId: string },
+    job: Job,
+    token?: string,
+  ): Promise<{ status: string }> {
     const found = getJob(deps.db, payload.jobId);
     if (!found) throw new UnrecoverableError(`Job ${payload.jobId} does not exist`);
     const log = deps.logger.child({ jobId: found.id, runId: found.runId, kind: found.kind });
@@ -80,10 +89,22 @@ export function createFollowUpHandler(deps: FollowUpDeps) {
       // The job came back while it says running: its worker died (a stalled BullMQ job), or this is the dead
       // worker's old delivery of a job that recovery queued again and another worker runs now.
       const n = parseJobId(job.id)?.n ?? found.attempt;
-      const r = await reclaimJob({ db: deps.db, logger: deps.logger, self: deps.self, killGraceMs: deps.config.killGraceMs, active: deps.active }, found);
+      const r = await reclaimJob(
+        {
+          db: deps.db,
+          logger: deps.logger,
+          self: deps.self,
+          killGraceMs: deps.config.killGraceMs,
+          active: deps.active,
+        },
+        found,
+      );
       if (r.kind === 'owned') {
         if (n < found.attempt) {
-          log.info({ delivery: n, attempt: found.attempt }, 'stale delivery: a newer attempt of this job runs; dropping it');
+          log.info(
+            { delivery: n, attempt: found.attempt },
+            'stale delivery: a newer attempt of this job runs; dropping it',
+          );
           return { status: 'running' };
         }
         log.warn({ owner: r.owner }, 'the job is still run by a live worker; checking again later');
@@ -105,7 +126,10 @@ export function createFollowUpHandler(deps: FollowUpDeps) {
     const controller = new AbortController();
     deps.active.set(fj.id, controller);
     try {
-      fj = transitionJob(deps.db, fj.id, 'queued', 'running', { worker: deps.config.workerName, error: null });
+      fj = transitionJob(deps.db, fj.id, 'queued', 'running', {
+        worker: deps.config.workerName,
+        error: null,
+      });
     } catch (e) {
       deps.active.delete(fj.id);
       if (e instanceof ConflictError) return { status: getJob(deps.db, fj.id)?.status ?? 'cancelled' };
@@ -119,7 +143,10 @@ export function createFollowUpHandler(deps: FollowUpDeps) {
     }, CANCEL_POLL_MS);
     try {
       const model = readModelFacts(run.model, deps.config.hfHubCache);
-      if (!model.dir) throw new JobFailure(`the run's model ${run.model} is neither a local folder nor in the Hugging Face cache (${deps.config.hfHubCache}); follow-up jobs need it locally`);
+      if (!model.dir)
+        throw new JobFailure(
+          `the run's model ${run.model} is neither a local folder nor in the Hugging Face cache (${deps.config.hfHubCache}); follow-up jobs need it locally`,
+        );
       const ctx: FollowUpContext = {
         job: fj,
         run,
@@ -127,7 +154,14 @@ export function createFollowUpHandler(deps: FollowUpDeps) {
         config: deps.config,
         model: { ...model, dir: model.dir },
         resolveData: deps.resolveData,
-        tool: toolRunner({ logFile: path.join(fj.jobDir, 'job.log'), env: deps.trainerEnv ?? {}, signal: controller.signal, killGraceMs: deps.config.killGraceMs, idleLimitMs: deps.config.runIdleLimitMs, pidFile: toolPidFile(fj.jobDir) }),
+        tool: toolRunner({
+          logFile: path.join(fj.jobDir, 'job.log'),
+          env: deps.trainerEnv ?? {},
+          signal: controller.signal,
+          killGraceMs: deps.config.killGraceMs,
+          idleLimitMs: deps.config.runIdleLimitMs,
+          pidFile: toolPidFile(fj.jobDir),
+        }),
       };
       const outcome = await runKind(ctx, parseFollowUpRequest({ ...fj.options, kind: fj.kind }));
       for (const a of outcome.artifacts) await recordPath(deps.db, { ...a, runId: run.id, jobId: fj.id });
@@ -139,7 +173,9 @@ export function createFollowUpHandler(deps: FollowUpDeps) {
         if (controller.signal.reason === 'shutdown') {
           settle(deps, fj.id, 'queued');
           // Its attempt moved on when it ran: the next attempt's job, the id the outbox and the reconciler expect.
-          await addJobs(deps.queue, [jobFor(fj.kind, { jobId: fj.id }, fj.attempt + 1, { delayMs: CHAIN_WAIT_MS })]).catch((err: unknown) =>
+          await addJobs(deps.queue, [
+            jobFor(fj.kind, { jobId: fj.id }, fj.attempt + 1, { delayMs: CHAIN_WAIT_MS }),
+          ]).catch((err: unknown) =>
             log.warn({ err }, 'could not queue the job again at shutdown; the outbox or the reconciler will'),
           );
           return { status: 'queued' };
@@ -147,7 +183,8 @@ export function createFollowUpHandler(deps: FollowUpDeps) {
         settle(deps, fj.id, 'cancelled', { error: 'cancelled by request' });
         return { status: 'cancelled' };
       }
-      const message = e instanceof JobFailure ? e.message : `the worker could not run the job: ${(e as Error).message}`;
+      const message =
+        e instanceof JobFailure ? e.message : `the worker could not run the job: ${(e as Error).message}`;
       if (!(e instanceof JobFailure)) log.error({ err: e }, 'follow-up job error');
       settle(deps, fj.id, 'failed', { error: message, result: e instanceof JobFailure ? e.result : null });
       throw new UnrecoverableError(message);

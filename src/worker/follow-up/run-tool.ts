@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 
 import { FOLLOW_UP_ENV } from '../../domain/follow-up-commands.js';
-import { executeTrainer, type ExecuteResult } from '../execute.js';
+import { type ExecuteResult, executeTrainer } from '../execute.js';
 
 export interface ToolRun extends ExecuteResult {
   stdout: string;
@@ -57,7 +57,10 @@ export function toolFailure(what: string, r: ToolRun): string | null {
   if (r.stopReason) return `${what} was stopped (${r.stopReason})`;
   if (r.spawnError) return `${what} could not start: ${r.spawnError}`;
   if (r.exitCode === 0) return null;
-  const tail = r.stderrTail.filter((l) => l.trim()).slice(-3).join(' | ');
+  const tail = r.stderrTail
+    .filter((l) => l.trim())
+    .slice(-3)
+    .join(' | ');
   if (r.signal === 'SIGABRT' && OOM.test(tail)) return `${what} ran out of GPU memory (Metal abort: ${tail})`;
   if (OOM.test(tail)) return `${what} ran out of GPU memory: ${tail}`;
   if (r.signal) return `${what} was killed by ${r.signal}${tail ? `: ${tail}` : ''}`;

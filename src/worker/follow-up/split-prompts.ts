@@ -8,7 +8,13 @@ export function promptOf(record: unknown): string | null {
   if (!record || typeof record !== 'object') return null;
   const r = record as Record<string, unknown>;
   if (Array.isArray(r.messages)) {
-    const users = r.messages.filter((m): m is { role: string; content: string } => !!m && typeof m === 'object' && (m as { role?: unknown }).role === 'user' && typeof (m as { content?: unknown }).content === 'string');
+    const users = r.messages.filter(
+      (m): m is { role: string; content: string } =>
+        !!m &&
+        typeof m === 'object' &&
+        (m as { role?: unknown }).role === 'user' &&
+        typeof (m as { content?: unknown }).content === 'string',
+    );
     return users.length ? users[users.length - 1]!.content : null;
   }
   if (typeof r.prompt === 'string' && r.prompt.trim()) return r.prompt;
@@ -17,7 +23,11 @@ export function promptOf(record: unknown): string | null {
 }
 
 /** Up to `count` prompts from `<dataDir>/<split>.jsonl`, then the other splits in order valid, test, train. */
-export async function splitPrompts(dataDir: string, split: 'valid' | 'test' | 'train', count: number): Promise<string[]> {
+export async function splitPrompts(
+  dataDir: string,
+  split: 'valid' | 'test' | 'train',
+  count: number,
+): Promise<string[]> {
   const order = [split, ...(['valid', 'test', 'train'] as const).filter((s) => s !== split)];
   const prompts: string[] = [];
   for (const s of order) {

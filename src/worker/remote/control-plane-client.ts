@@ -51,9 +51,19 @@ export function createControlPlaneClient(baseUrl: string, token: string): Contro
   const lib = url.protocol === 'https:' ? https : http;
   const agent = new lib.Agent({ keepAlive: true, maxSockets: 4 });
 
-  function request(method: string, path: string, headers: Record<string, string | number>, send: (req: http.ClientRequest) => void): Promise<http.IncomingMessage> {
+  function request(
+    method: string,
+    path: string,
+    headers: Record<string, string | number>,
+    send: (req: http.ClientRequest) => void,
+  ): Promise<http.IncomingMessage> {
     return new Promise((resolve, reject) => {
-      const req = lib.request(new URL(path, url), { method, agent, headers: { authorization: `Bearer ${token}`, ...headers }, timeout: TIMEOUT_MS });
+      const req = lib.request(new URL(path, url), {
+        method,
+        agent,
+        headers: { authorization: `Bearer ${token}`, ...headers },
+        timeout: TIMEOUT_MS,
+      });
       req.on('response', resolve);
       req.on('timeout', () => req.destroy(new Error(`no answer from ${url.origin} in ${TIMEOUT_MS} ms`)));
       req.on('error', (err) => reject(new ControlPlaneError('retry', `${method} ${path}: ${err.message}`)));
@@ -74,22 +84,34 @@ export function createControlPlaneClient(baseUrl: string, token: string): Contro
     const status = res.statusCode ?? 0;
     if (status >= 200 && status < 300) return parsed as T;
     const body = parsed as { error?: string; message?: string } | undefined;
-    throw new ControlPlaneError(classify(status, body), `${method} ${path}: ${status} ${body?.message ?? text.slice(0, 200)}`, status, parsed);
+    throw new ControlPlaneError(
+      classify(status, body),
+      `${method} ${path}: ${status} ${body?.message ?? text.slice(0, 200)}`,
+      status,
+      parsed,
+    );
   }
 
   return {
     baseUrl: url.origin,
     async json<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
       const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-      const headers: Record<string, string | number> = payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {};
+      const headers: Record<string, string | number> = payload
+        ? { 'content-type': 'application/json', 'content-length': payload.length }
+        : {};
       const res = await request(method, path, headers, (req) => req.end(payload));
       return readJson<T>(method, path, res);
     },
     async upload<T>(path: string, body: Readable, bytes: number): Promise<T> {
-      const res = await request('PUT', path, { 'content-type': 'application/octet-stream', 'content-length': bytes }, (req) => {
-        body.on('error', (err) => req.destroy(err));
-        body.pipe(req);
-      });
+      const res = await request(
+        'PUT',
+        path,
+        { 'content-type': 'application/octet-stream', 'content-length': bytes },
+        (req) => {
+          body.on('error', (err) => req.destroy(err));
+          body.pipe(req);
+        },
+      );
       return readJson<T>('PUT', path, res);
     },
     async download(path: string): Promise<http.IncomingMessage> {

@@ -61,14 +61,18 @@ export function createDatasetCache(o: DatasetCacheOptions): DatasetCache {
   async function download(sha: string, dir: string): Promise<{ dir: string; hit: boolean }> {
     const manifest = await o.client.json<Manifest>('GET', `/v1/worker/datasets/${sha}`);
     const needed = manifest.files.reduce((n, f) => n + f.bytes, 0);
-    if (needed > o.maxBytes) throw new DatasetFetchError(`dataset ${sha} has ${needed} bytes, more than the cache may hold (DATASET_CACHE_BYTES=${o.maxBytes})`);
+    if (needed > o.maxBytes)
+      throw new DatasetFetchError(
+        `dataset ${sha} has ${needed} bytes, more than the cache may hold (DATASET_CACHE_BYTES=${o.maxBytes})`,
+      );
     await fs.mkdir(o.dir, { recursive: true });
     await evict(needed, sha);
     const temp = path.join(o.dir, `.incoming-${randomBytes(6).toString('hex')}`);
     await fs.mkdir(temp);
     try {
       const files = [];
-      for (const f of manifest.files) files.push({ file: f.file, sha256: await fetchFile(sha, f.file, path.join(temp, f.file)) });
+      for (const f of manifest.files)
+        files.push({ file: f.file, sha256: await fetchFile(sha, f.file, path.join(temp, f.file)) });
       const got = datasetSha(files);
       if (got !== sha) throw new DatasetFetchError(`dataset ${sha} arrived with content ${got}; refusing it`);
       await fs.rename(temp, dir).catch((e: NodeJS.ErrnoException) => {
@@ -104,7 +108,10 @@ export function createDatasetCache(o: DatasetCacheOptions): DatasetCache {
       await fs.rm(path.join(o.dir, e.sha), { recursive: true, force: true });
       total -= e.bytes;
     }
-    if (total + needed > o.maxBytes) throw new DatasetFetchError(`no room for dataset ${keep} (${needed} bytes): the cache is full of datasets in use`);
+    if (total + needed > o.maxBytes)
+      throw new DatasetFetchError(
+        `no room for dataset ${keep} (${needed} bytes): the cache is full of datasets in use`,
+      );
   }
 
   return {
@@ -128,7 +135,8 @@ async function listEntries(dir: string): Promise<{ sha: string; bytes: number; u
     const st = await fs.stat(path.join(dir, sha)).catch(() => undefined);
     if (!st?.isDirectory()) continue;
     let bytes = 0;
-    for (const f of await fs.readdir(path.join(dir, sha))) bytes += (await fs.stat(path.join(dir, sha, f))).size;
+    for (const f of await fs.readdir(path.join(dir, sha)))
+      bytes += (await fs.stat(path.join(dir, sha, f))).size;
     out.push({ sha, bytes, usedAt: st.mtimeMs });
   }
   return out;

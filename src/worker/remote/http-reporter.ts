@@ -13,8 +13,15 @@ import type { Logger } from 'pino';
 
 import { hashFile } from '../../shared/file-hash.js';
 import type { ControlAnswer, RunState, StartOutcome, StopSignal } from '../../shared/report-protocol.js';
-import { type AttemptHooks, type AttemptReporter, type Reporter, RevokedError, type RunInputs, SupersededError } from '../reporter.js';
-import { ControlPlaneError, type ControlPlaneClient } from './control-plane-client.js';
+import {
+  type AttemptHooks,
+  type AttemptReporter,
+  type Reporter,
+  RevokedError,
+  type RunInputs,
+  SupersededError,
+} from '../reporter.js';
+import { type ControlPlaneClient, ControlPlaneError } from './control-plane-client.js';
 import { ReportSpool, type SpoolEntry } from './report-spool.js';
 
 export interface HttpReporterOptions {
@@ -49,13 +56,18 @@ export function createHttpReporter(o: HttpReporterOptions): Reporter {
           throw new RevokedError(err.message);
         }
         if (err.failure === 'refused' || closed) throw err;
-        if (failures === 0) o.logger.warn({ err: err.message }, `control plane unreachable (${what}); retrying`);
+        if (failures === 0)
+          o.logger.warn({ err: err.message }, `control plane unreachable (${what}); retrying`);
         await sleep(Math.min(retryMax, retryMin * 2 ** failures) * (0.5 + Math.random() / 2));
       }
     }
   }
 
-  function openSpool(key: string, hooks?: AttemptHooks, onAnswer?: (entry: SpoolEntry, answer: unknown) => void): ReportSpool {
+  function openSpool(
+    key: string,
+    hooks?: AttemptHooks,
+    onAnswer?: (entry: SpoolEntry, answer: unknown) => void,
+  ): ReportSpool {
     return new ReportSpool({
       dir: o.spoolDir,
       key,
@@ -91,11 +103,15 @@ export function createHttpReporter(o: HttpReporterOptions): Reporter {
       } else if (entry.path === `${base}/finish`) finishAnswer = answer as RunState;
     });
     let uploads: Promise<void> = Promise.resolve();
-    const enqueue = (sub: string, body: object) => spool.enqueue({ method: 'POST', path: `${base}/${sub}`, body: { ...body, attempt: n } });
+    const enqueue = (sub: string, body: object) =>
+      spool.enqueue({ method: 'POST', path: `${base}/${sub}`, body: { ...body, attempt: n } });
     const stopped = () => spool.isStale;
     return {
       logs: (chunk) => enqueue('logs', chunk),
-      metrics: (points) => enqueue('metrics', { points: points.map((p) => ({ ...p, value: Number.isFinite(p.value) ? p.value : null })) }),
+      metrics: (points) =>
+        enqueue('metrics', {
+          points: points.map((p) => ({ ...p, value: Number.isFinite(p.value) ? p.value : null })),
+        }),
       event: (message) => enqueue('events', { message }),
       upload(file, record) {
         uploads = uploads.then(async () => {
@@ -103,10 +119,13 @@ export function createHttpReporter(o: HttpReporterOptions): Reporter {
           try {
             // The bytes go up first (retried while the control plane is down); the record follows the reports before it.
             const { sha256, bytes } = await hashFile(file);
-            await call('upload', () => client.upload(`/v1/worker/blobs/${sha256}`, createReadStream(file), bytes));
+            await call('upload', () =>
+              client.upload(`/v1/worker/blobs/${sha256}`, createReadStream(file), bytes),
+            );
             enqueue('artifacts', { ...record, sha256, bytes });
           } catch (e) {
-            if (e instanceof SupersededError) return hooks.onStop({ stopReason: 'superseded', reason: e.message });
+            if (e instanceof SupersededError)
+              return hooks.onStop({ stopReason: 'superseded', reason: e.message });
             if (e instanceof RevokedError) return;
             // An upload that fails for good leaves the file on this Mac: the run goes on.
             o.logger.warn({ err: (e as Error).message, file }, 'could not upload a file of the run');
@@ -117,7 +136,8 @@ export function createHttpReporter(o: HttpReporterOptions): Reporter {
         try {
           return await client.json<ControlAnswer>('GET', `${base}/control?attempt=${n}`);
         } catch (e) {
-          if (e instanceof ControlPlaneError && e.failure === 'stale') hooks.onStop({ stopReason: 'superseded', reason: e.message });
+          if (e instanceof ControlPlaneError && e.failure === 'stale')
+            hooks.onStop({ stopReason: 'superseded', reason: e.message });
           if (e instanceof ControlPlaneError && e.failure === 'unauthorized') {
             hooks.onStop({ stopReason: 'superseded', reason: e.message });
             o.onUnauthorized(e.message);
@@ -133,8 +153,9 @@ export function createHttpReporter(o: HttpReporterOptions): Reporter {
         const unauthorized = spool.isUnauthorized;
         const stale = spool.isStale;
         await spool.finish();
-        if (unauthorized) throw new RevokedError('the control plane refuses this worker\'s token');
-        if (stale || finishAnswer === null) throw new SupersededError(`attempt ${n} of run ${runId} is over at the control plane`);
+        if (unauthorized) throw new RevokedError("the control plane refuses this worker's token");
+        if (stale || finishAnswer === null)
+          throw new SupersededError(`attempt ${n} of run ${runId} is over at the control plane`);
         return finishAnswer;
       },
       async close() {
@@ -161,14 +182,18 @@ export function createHttpReporter(o: HttpReporterOptions): Reporter {
     attempt,
     async workerError(runId, body) {
       try {
-        return await call('error', () => client.json<RunState>('POST', `/v1/worker/runs/${runId}/error`, body));
+        return await call('error', () =>
+          client.json<RunState>('POST', `/v1/worker/runs/${runId}/error`, body),
+        );
       } catch (e) {
         if (e instanceof ControlPlaneError && e.status === 404) return null;
         throw e;
       }
     },
     note: async (runId, message) => {
-      await call('note', () => client.json('POST', `/v1/worker/runs/${runId}/events`, { attempt: null, message }));
+      await call('note', () =>
+        client.json('POST', `/v1/worker/runs/${runId}/events`, { attempt: null, message }),
+      );
     },
     download: (sha256, to) => call('download', () => downloadBlob(client, sha256, to)),
     async close() {

@@ -16,7 +16,10 @@ export function createRemoteDataResolver(cache: DatasetCache, workerName: string
     const st = await fs.stat(dir).catch(() => undefined);
     if (!st?.isDirectory()) {
       throw new RequestValidationError([
-        { path: 'data', message: `${dir} is not a folder on worker ${workerName}: a path works in a fleet only on shared storage; upload the dataset (POST /v1/datasets) and submit dataset:<sha256> instead` },
+        {
+          path: 'data',
+          message: `${dir} is not a folder on worker ${workerName}: a path works in a fleet only on shared storage; upload the dataset (POST /v1/datasets) and submit dataset:<sha256> instead`,
+        },
       ]);
     }
     return dir;

@@ -97,7 +97,10 @@ export class ReportSpool {
     if (this.pos >= this.size || this.stale) return !this.stale;
     let timer: NodeJS.Timeout | undefined;
     const done = new Promise<boolean>((resolve) => this.waiters.push(() => resolve(!this.stale)));
-    const timeout = new Promise<boolean>((resolve) => (timer = Number.isFinite(timeoutMs) ? setTimeout(() => resolve(false), timeoutMs) : undefined));
+    const timeout = new Promise<boolean>(
+      (resolve) =>
+        (timer = Number.isFinite(timeoutMs) ? setTimeout(() => resolve(false), timeoutMs) : undefined),
+    );
     try {
       return await Promise.race([done, timeout]);
     } finally {
@@ -117,7 +120,8 @@ export class ReportSpool {
   /** Removes the files once everything was sent (or the attempt went stale). */
   async finish(): Promise<void> {
     await this.close();
-    if (this.pos >= this.size || this.stale) for (const f of [this.file, this.posFile]) fs.rmSync(f, { force: true });
+    if (this.pos >= this.size || this.stale)
+      for (const f of [this.file, this.posFile]) fs.rmSync(f, { force: true });
   }
 
   private async run(): Promise<void> {
@@ -149,7 +153,10 @@ export class ReportSpool {
           return;
         case 'refused':
           // Sending it again cannot help, and holding it would block every later report: say so loudly, move on.
-          this.o.log.error({ path: entry.path, err: err.message }, 'the control plane refused a report; skipping it');
+          this.o.log.error(
+            { path: entry.path, err: err.message },
+            'the control plane refused a report; skipping it',
+          );
           this.advance(length);
           return;
         case 'unauthorized':
@@ -158,7 +165,11 @@ export class ReportSpool {
           this.o.onUnauthorized?.(err);
           return;
         case 'retry':
-          if (this.failures === 0) this.o.log.warn({ path: entry.path, err: err.message }, 'control plane unreachable; reports are spooled and resent');
+          if (this.failures === 0)
+            this.o.log.warn(
+              { path: entry.path, err: err.message },
+              'control plane unreachable; reports are spooled and resent',
+            );
           await this.backoff();
       }
     }
@@ -195,7 +206,8 @@ export class ReportSpool {
       const buf = Buffer.allocUnsafe(size);
       const n = fs.readSync(this.fd, buf, 0, size, pos);
       const nl = buf.subarray(0, n).indexOf(10);
-      if (nl >= 0) return { entry: JSON.parse(buf.subarray(0, nl).toString('utf8')) as SpoolEntry, length: nl + 1 };
+      if (nl >= 0)
+        return { entry: JSON.parse(buf.subarray(0, nl).toString('utf8')) as SpoolEntry, length: nl + 1 };
       if (n < size) return null; // a torn last line (crash mid-write): nothing complete to send
       size *= 4;
     }
@@ -209,7 +221,7 @@ function dropTornTail(file: string): void {
   const fd = fs.openSync(file, 'r');
   try {
     // Look back from the end, a window at a time, for the last newline.
-    for (let end = size; end > 0; ) {
+    for (let end = size; end > 0;) {
       const start = Math.max(0, end - 64 * 1024);
       const buf = Buffer.allocUnsafe(end - start);
       fs.readSync(fd, buf, 0, buf.length, start);

@@ -19,21 +19,33 @@ export interface RemoteWorker {
 }
 
 /** Who this worker is at the control plane; waits for the control plane to answer, fails on a refused token. */
-async function whoAmI(client: ReturnType<typeof createControlPlaneClient>, logger: Logger): Promise<{ id: string; name: string }> {
+async function whoAmI(
+  client: ReturnType<typeof createControlPlaneClient>,
+  logger: Logger,
+): Promise<{ id: string; name: string }> {
   for (let i = 0; ; i++) {
     try {
       return await client.json<{ id: string; name: string }>('GET', '/v1/worker/me');
     } catch (e) {
-      if (e instanceof ControlPlaneError && e.failure !== 'retry') throw new Error(`the control plane refuses this worker: ${e.message}`, { cause: e });
+      if (e instanceof ControlPlaneError && e.failure !== 'retry')
+        throw new Error(`the control plane refuses this worker: ${e.message}`, { cause: e });
       if (i === 0) logger.warn({ err: (e as Error).message }, 'control plane unreachable; waiting for it');
       await new Promise((r) => setTimeout(r, Math.min(5000, 200 * 2 ** i)));
     }
   }
 }
 
-export async function startRemoteWorker(config: Config, logger: Logger, extra: { trainerEnv?: Record<string, string> } = {}): Promise<RemoteWorker> {
-  if (!config.serverUrl || !config.workerToken) throw new Error('a remote worker needs SERVER_URL and WORKER_TOKEN');
-  if (!config.redisUrl) throw new Error('a remote worker needs REDIS_URL: the Redis of the control plane, which delivers the jobs');
+export async function startRemoteWorker(
+  config: Config,
+  logger: Logger,
+  extra: { trainerEnv?: Record<string, string> } = {},
+): Promise<RemoteWorker> {
+  if (!config.serverUrl || !config.workerToken)
+    throw new Error('a remote worker needs SERVER_URL and WORKER_TOKEN');
+  if (!config.redisUrl)
+    throw new Error(
+      'a remote worker needs REDIS_URL: the Redis of the control plane, which delivers the jobs',
+    );
   const client = createControlPlaneClient(config.serverUrl, config.workerToken);
   const me = await whoAmI(client, logger);
   // The control plane knows this worker by its credential's name: attempts, the registry and placement pins use it.
@@ -41,8 +53,13 @@ export async function startRemoteWorker(config: Config, logger: Logger, extra: {
   const log = logger.child({ worker: me.name });
   const connection = createRedis(config.redisUrl, workerRedisOptions());
   const subscriber = createRedis(config.redisUrl, workerRedisOptions());
-  for (const c of [connection, subscriber]) c.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
-  const cache = createDatasetCache({ dir: path.join(config.dataDir, 'dataset-cache'), maxBytes: config.datasetCacheBytes, client });
+  for (const c of [connection, subscriber])
+    c.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  const cache = createDatasetCache({
+    dir: path.join(config.dataDir, 'dataset-cache'),
+    maxBytes: config.datasetCacheBytes,
+    client,
+  });
   const revoked: { handle?: WorkerHandle } = {};
   const reporter = createHttpReporter({
     client,
