@@ -27,6 +27,8 @@ export interface ProcessorDeps extends AttemptDeps {
   logger: Logger;
   /** This worker process, as written into the run lease. */
   self: WorkerIdentity;
+  /** The runs (and follow-up jobs) this worker holds now, each with the controller that stops it. */
+  active: Map<string, AbortController>;
   /** The runs queue. */
   queue: Queue;
   /** The train queues: a run's next attempt goes to its placement's queue. */
@@ -114,47 +116,55 @@ async function advance(
   // Before the run shows running: from now on a worker on this host that finds it running can ask whether we live.
   // A live owner's lease (a duplicate delivery, a lock lapsed in a Redis outage) is left alone, even when that owner
   // is another worker of this very process.
-  const lease = await readLease(runDir);
-  if (!lease || isOwnLease(lease, deps.self) || !(await leaseOwnerAlive(lease, deps.self)))
-    await writeLease(runDir, deps.self, token ?? null);
-  const answer = await deps.reporter.start({
-    runId,
-    deliveryId: `${job.id ?? runId}@${token ?? 'none'}`,
-    jobAttempt: n,
-    mlxVersion: deps.preflight.version,
-    environment: runEnvironment(deps.reporter.workerName, deps.preflight),
-    checkpoints: own,
-  });
-  switch (answer.outcome) {
-    case 'final':
-      return { kind: 'done', status: answer.status };
-    case 'stale':
-      log.info({ jobAttempt: n, status: answer.status }, `stale job: ${answer.reason}; dropping it`);
-      return { kind: 'done', status: answer.status };
-    case 'busy': {
-      if (!answer.running) return { kind: 'later', delayMs: answer.delayMs ?? 0 };
-      // The job came back while its run is running: its worker died (stalled job), or lost its lock in a Redis
-      // outage and trains on. Only a dead worker's run may be taken over; a live one's is looked at again later.
-      const r = deps.reclaim ? await deps.reclaim(runId) : 'owned';
-      if (r === 'owned') {
-        log.warn(`${answer.reason}; checking again later`);
-        return { kind: 'later', delayMs: deps.config.stalledIntervalMs };
+  // From before the run shows running until its attempt is reported, the run is this worker's active one: its own
+  // recovery pass (every stalled interval) must never take it for a run a dead process left behind.
+  const controller = new AbortController();
+  deps.active.set(runId, controller);
+  try {
+    const lease = await readLease(runDir);
+    if (!lease || isOwnLease(lease, deps.self) || !(await leaseOwnerAlive(lease, deps.self)))
+      await writeLease(runDir, deps.self, token ?? null);
+    const answer = await deps.reporter.start({
+      runId,
+      deliveryId: `${job.id ?? runId}@${token ?? 'none'}`,
+      jobAttempt: n,
+      mlxVersion: deps.preflight.version,
+      environment: runEnvironment(deps.reporter.workerName, deps.preflight),
+      checkpoints: own,
+    });
+    switch (answer.outcome) {
+      case 'final':
+        return { kind: 'done', status: answer.status };
+      case 'stale':
+        log.info({ jobAttempt: n, status: answer.status }, `stale job: ${answer.reason}; dropping it`);
+        return { kind: 'done', status: answer.status };
+      case 'busy': {
+        if (!answer.running) return { kind: 'later', delayMs: answer.delayMs ?? 0 };
+        // The job came back while its run is running: its worker died (stalled job), or lost its lock in a Redis
+        // outage and trains on. Only a dead worker's run may be taken over; a live one's is looked at again later.
+        const r = deps.reclaim ? await deps.reclaim(runId) : 'owned';
+        if (r === 'owned') {
+          log.warn(`${answer.reason}; checking again later`);
+          return { kind: 'later', delayMs: deps.config.stalledIntervalMs };
+        }
+        return isFinal(r.status) ? { kind: 'done', status: r.status } : { kind: 'next', run: r };
       }
-      return isFinal(r.status) ? { kind: 'done', status: r.status } : { kind: 'next', run: r };
+      case 'started':
+        break;
     }
-    case 'started':
-      break;
-  }
-  opened.attempt = answer.attempt;
-  dataDir ??= await deps.resolveData(answer.data);
-  const after = await runAttempt(deps, answer, { runDir, dataDir }, log);
-  switch (after.status) {
-    case 'interrupted':
-      return { kind: 'next', run: after };
-    case 'failed':
-      return { kind: 'failed', error: after.error ?? 'failed' };
-    default:
-      return { kind: 'done', status: after.status };
+    opened.attempt = answer.attempt;
+    dataDir ??= await deps.resolveData(answer.data);
+    const after = await runAttempt(deps, answer, { runDir, dataDir }, controller, log);
+    switch (after.status) {
+      case 'interrupted':
+        return { kind: 'next', run: after };
+      case 'failed':
+        return { kind: 'failed', error: after.error ?? 'failed' };
+      default:
+        return { kind: 'done', status: after.status };
+    }
+  } finally {
+    if (deps.active.get(runId) === controller) deps.active.delete(runId);
   }
 }
 

@@ -26,7 +26,6 @@ export interface AttemptDeps {
   reporter: Reporter;
   /** What this worker's preflight found: the trainer's version and flags, and the machine. */
   preflight: WorkerPreflight;
-  active: Map<string, AbortController>;
   /** Process groups of running trainers, so a forced exit can still stop them. */
   trainers?: Set<number>;
   /** Aborted when the worker shuts down and stops its training (requeue mode, or the wait deadline passed). */
@@ -120,10 +119,11 @@ export async function runAttempt(
   deps: AttemptDeps,
   started: StartAttemptAnswer,
   place: AttemptPlace,
+  /** The run's entry in `active` (registered by the processor before the run showed running): stops the trainer. */
+  controller: AbortController,
   log: Logger,
 ): Promise<RunState> {
   const { runId, attempt } = started;
-  const controller = new AbortController();
   let stop: StopSignal | null = null;
   const onStop = (signal: StopSignal) => {
     if (stop) return;
@@ -222,7 +222,6 @@ async function train(
   t: Training,
   log: Logger,
 ): Promise<{ result: ExecuteResult; summary: Awaited<ReturnType<RunOutputSink['close']>> }> {
-  deps.active.set(t.runId, t.controller);
   const stopWatching = watchForStop(deps, t.report, t.controller, t.onStop);
   const stopHeartbeat = startLeaseHeartbeat(t.runDir, undefined, t.problem);
   log.info('trainer starting');
@@ -251,7 +250,6 @@ async function train(
   } finally {
     stopWatching();
     stopHeartbeat();
-    deps.active.delete(t.runId);
     if (trainerPid !== undefined) deps.trainers?.delete(trainerPid);
   }
 }
