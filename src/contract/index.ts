@@ -8,6 +8,7 @@ import { ArtifactView, JobView } from './jobs.js';
 import { MethodEntry, MethodParameter } from './methods.js';
 import { MetricRow, RunAttempt, RunDetail, RunEvent, RunProgress, RunSummary, RunView } from './runs.js';
 import { BestRun, SweepDetail, SweepRunRow, SweepSummary } from './sweeps.js';
+import { ControlAnswer, RunInputs, RunState, StopSignal } from './worker-protocol.js';
 
 export const NAMED_ANSWER_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
   FieldIssue,
@@ -29,4 +30,8 @@ export const NAMED_ANSWER_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
   SweepDetail,
   JobView,
   ArtifactView,
+  RunInputs,
+  RunState,
+  ControlAnswer,
+  StopSignal,
 };

@@ -3,6 +3,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
+import type { LogChunkAnswer } from '../contract/worker-protocol.js';
 import { listArtifactsOfRun } from '../db/artifacts-repository.js';
 import type { Db } from '../db/client.js';
 import { appendLogLines, deleteLogRange } from '../db/logs-repository.js';
@@ -16,12 +17,6 @@ import { getAttemptRow, requireOpenAttempt } from './attempt-guard.js';
 import { hasBlob } from './blob-store.js';
 import { placeRunFile, recordCheckpoint } from './checkpoint-artifacts.js';
 import { earlyStopOnMetrics } from './early-stops.js';
-
-export interface LogChunkAnswer {
-  /** The log's length the control plane now holds, in bytes. */
-  accepted: number;
-  duplicate: boolean;
-}
 
 /**
  * Appends a chunk at its byte offset. A chunk ending at or before what is held was applied before (a retry or a

@@ -2,9 +2,7 @@
 // so a remote worker loads no server code). Every message names its run and attempt and is idempotent.
 import { z } from 'zod';
 
-import type { Placement } from '../domain/placement.js';
 import { LOG_STREAMS, METRIC_SPLITS } from '../domain/run.js';
-import type { RunStatus } from '../domain/run-status.js';
 
 const runId = z.string().min(1).max(100);
 const attempt = z.number().int().min(0);
@@ -156,65 +154,12 @@ export type RunEventBody = z.infer<typeof runEventBody>;
 
 export const sha256Param = sha256;
 
-/** The run after a finish or a worker error: what the worker needs to queue the run's next attempt. */
-export interface RunState extends PlacedRunFields {
-  status: RunStatus;
-  attempt: number;
-  priority: number;
-  notBefore: number | null;
-  error: string | null;
-}
-
-/** What decides a run's queue (its placement, its memory estimate): a worker queues the next attempt by it. */
-export interface PlacedRunFields {
-  request: { placement?: Placement; [key: string]: unknown };
-  memory: { estimate_gb: number | null; margin: number } | null;
-}
-
-/** Why the worker must stop its trainer. */
-export type StopSignal = { stopReason: 'cancelled' | 'early_stopped' | 'superseded'; reason: string };
-
-/** What the worker needs to train the attempt it was given. */
-export interface StartAttemptAnswer {
-  runId: string;
-  attempt: number;
-  request: unknown;
-  configYaml: string;
-  data: string;
-  datasetSha: string | null;
-  progressTotal: number | null;
-  /** Where this attempt's log continues: the byte offset and the last seq the control plane holds. */
-  log: { offset: number; seq: number };
-  /** The newest checkpoint to resume from, or null to start from scratch: uploaded (sha256 set) or the worker's own. */
-  resume: {
-    iteration: number;
-    total: number;
-    name: string;
-    sha256: string | null;
-    bytes: number | null;
-  } | null;
-  /** The command recorded at submit (control-plane paths): used as is by a worker that shares the run folder. */
-  argv: string[];
-  runDir: string;
-  model: string;
-  sweepId: string | null;
-  priority: number;
-}
-
-export type StartOutcome =
-  | ({ outcome: 'started' } & StartAttemptAnswer)
-  /** The run is over: the worker drops the job. */
-  | { outcome: 'final'; status: string }
-  /** The job is for an attempt already used (another job carries the run): the worker drops it. */
-  | { outcome: 'stale'; status: string; reason: string }
-  /** Another attempt holds the run, or its backoff is not over: the worker puts the job back for later. */
-  | { outcome: 'busy'; reason: string; running: boolean; delayMs: number | null };
-
-/** The answer to a poll for control (GET /v1/worker/runs/:id/control): whether to stop the trainer. */
-export interface ControlAnswer {
-  status: string;
-  attempt: number;
-  cancel: boolean;
-  /** Set when the trainer must stop, and why (a cancel, the sweep's median rule, another attempt took over). */
-  stop: StopSignal | null;
-}
+/** The answers the worker reads: their schemas are the contract's (src/contract/worker-protocol.ts). */
+export type {
+  ControlAnswer,
+  PlacedRunFields,
+  RunState,
+  StartAttemptAnswer,
+  StartOutcome,
+  StopSignal,
+} from '../contract/worker-protocol.js';

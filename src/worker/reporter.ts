@@ -2,14 +2,13 @@
 // it, goes through a Reporter. Two transports: in-process (the local worker of `npm start` calls the control plane's
 // handlers in src/reports directly) and HTTP with an on-disk spool (src/worker/remote/http-reporter.ts). The
 // training path (process-run, run-attempt, run-output-sink) knows only this interface, so one code path is tested.
-import type { RunStatus } from '../domain/run-status.js';
+import type { RunInputs } from '../contract/worker-protocol.js';
 import type { MetricPoint } from '../domain/trainer-output.js';
 import type {
   ArtifactBody,
   ControlAnswer,
   FinishInput,
   LogChunkBody,
-  PlacedRunFields,
   RunState,
   StartAttemptBody,
   StartOutcome,
@@ -17,11 +16,7 @@ import type {
 } from '../shared/report-protocol.js';
 
 /** What a worker needs before it starts an attempt: the run's data (resolved, maybe downloaded, first). */
-export interface RunInputs extends PlacedRunFields {
-  status: RunStatus;
-  data: string;
-  datasetSha: string | null;
-}
+export type { RunInputs };
 
 /** The control plane says this attempt is over (taken over, lost, run final): stop the trainer, drop its reports. */
 export class SupersededError extends Error {

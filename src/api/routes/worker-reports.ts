@@ -3,6 +3,18 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
+import {
+  ControlAnswer,
+  LogChunkAnswer,
+  MetricBatchAnswer,
+  RecordedArtifact,
+  RecordedEvent,
+  RunInputs,
+  RunState,
+  StartOutcome,
+  TransitionAnswer,
+  WorkerErrorAnswer,
+} from '../../contract/worker-protocol.js';
 import { requireRun } from '../../db/runs-repository.js';
 import {
   controlAnswer,
@@ -35,13 +47,15 @@ export const workerReportRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, de
   const config = workerRouteConfig(deps.config);
   const name = (w: { name: string } | undefined) => w!.name;
 
-  app.post('/v1/worker/attempts', { config, schema: { body: startAttemptBody } }, async (req) =>
-    startAttemptReport(deps.db, name(req.worker), req.body),
+  app.post(
+    '/v1/worker/attempts',
+    { config, schema: { body: startAttemptBody, response: { 200: StartOutcome } } },
+    async (req) => startAttemptReport(deps.db, name(req.worker), req.body),
   );
 
   app.post(
     '/v1/worker/runs/:id/transition',
-    { config, schema: { params: idParams, body: transitionBody } },
+    { config, schema: { params: idParams, body: transitionBody, response: { 200: TransitionAnswer } } },
     async (req) => {
       const run = transitionReport(deps.db, name(req.worker), req.params.id, req.body);
       return { status: run.status, attempt: run.attempt };
@@ -50,13 +64,21 @@ export const workerReportRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, de
 
   app.post(
     '/v1/worker/runs/:id/logs',
-    { config, bodyLimit: REPORT_BODY_LIMIT, schema: { params: idParams, body: logChunkBody } },
+    {
+      config,
+      bodyLimit: REPORT_BODY_LIMIT,
+      schema: { params: idParams, body: logChunkBody, response: { 200: LogChunkAnswer } },
+    },
     async (req) => logChunkReport(deps.db, name(req.worker), req.params.id, req.body),
   );
 
   app.post(
     '/v1/worker/runs/:id/metrics',
-    { config, bodyLimit: REPORT_BODY_LIMIT, schema: { params: idParams, body: metricBatchBody } },
+    {
+      config,
+      bodyLimit: REPORT_BODY_LIMIT,
+      schema: { params: idParams, body: metricBatchBody, response: { 200: MetricBatchAnswer } },
+    },
     async (req) => {
       const stored = metricBatchReport(deps.db, name(req.worker), req.params.id, req.body);
       return { ...stored, ...controlAnswer(deps.db, req.params.id, req.body.attempt) };
@@ -65,7 +87,7 @@ export const workerReportRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, de
 
   app.post(
     '/v1/worker/runs/:id/artifacts',
-    { config, schema: { params: idParams, body: artifactBody } },
+    { config, schema: { params: idParams, body: artifactBody, response: { 200: RecordedArtifact } } },
     async (req) => {
       await artifactReport(deps.db, deps.config.dataDir, name(req.worker), req.params.id, req.body);
       return { name: req.body.name, sha256: req.body.sha256, bytes: req.body.bytes };
@@ -74,7 +96,7 @@ export const workerReportRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, de
 
   app.post(
     '/v1/worker/runs/:id/finish',
-    { config, schema: { params: idParams, body: finishBody } },
+    { config, schema: { params: idParams, body: finishBody, response: { 200: RunState } } },
     async (req) =>
       runState(
         await finishAttemptReport(
@@ -90,39 +112,49 @@ export const workerReportRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, de
 
   app.post(
     '/v1/worker/runs/:id/error',
-    { config, schema: { params: idParams, body: workerErrorBody } },
+    { config, schema: { params: idParams, body: workerErrorBody, response: { 200: WorkerErrorAnswer } } },
     async (req) => {
       const run = workerErrorReport(deps.db, deps.config, name(req.worker), req.params.id, req.body);
-      return run ? runState(run) : { status: 'gone', attempt: 0, priority: 0, notBefore: null, error: null };
+      return run
+        ? runState(run)
+        : { status: 'gone' as const, attempt: 0, priority: 0, notBefore: null, error: null };
     },
   );
 
   app.post(
     '/v1/worker/runs/:id/events',
-    { config, schema: { params: idParams, body: runEventBody } },
+    { config, schema: { params: idParams, body: runEventBody, response: { 200: RecordedEvent } } },
     async (req) => {
       runEventReport(deps.db, name(req.worker), req.params.id, req.body);
-      return { recorded: true };
+      return { recorded: true as const };
     },
   );
 
   // What a worker needs before it starts an attempt: the run's status and data (it downloads or checks the data first).
-  app.get('/v1/worker/runs/:id/inputs', { config, schema: { params: idParams } }, async (req) => {
-    const run = requireRun(deps.db, req.params.id);
-    return {
-      status: run.status,
-      data: run.data,
-      datasetSha: run.datasetSha,
-      request: run.request,
-      memory: run.memory,
-    };
-  });
+  app.get(
+    '/v1/worker/runs/:id/inputs',
+    { config, schema: { params: idParams, response: { 200: RunInputs } } },
+    async (req) => {
+      const run = requireRun(deps.db, req.params.id);
+      return {
+        status: run.status,
+        data: run.data,
+        datasetSha: run.datasetSha,
+        request: run.request,
+        memory: run.memory,
+      };
+    },
+  );
 
   app.get(
     '/v1/worker/runs/:id/control',
     {
       config,
-      schema: { params: idParams, querystring: z.object({ attempt: z.coerce.number().int().min(0) }) },
+      schema: {
+        params: idParams,
+        querystring: z.object({ attempt: z.coerce.number().int().min(0) }),
+        response: { 200: ControlAnswer },
+      },
     },
     async (req) => controlAnswer(deps.db, req.params.id, req.query.attempt),
   );

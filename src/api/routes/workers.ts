@@ -74,7 +74,9 @@ export const workerRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =>
   );
 
   // The worker's own check at start: is this token valid, and under which name and labels.
-  app.get('/v1/worker/me', { config: workerRouteConfig(deps.config) }, async (req) =>
-    credentialView(req.worker!),
+  app.get(
+    '/v1/worker/me',
+    { config: workerRouteConfig(deps.config), schema: { response: { 200: WorkerCredentialView } } },
+    async (req) => credentialView(req.worker!),
   );
 };

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
+import type { DatasetManifest } from '../../contract/worker-protocol.js';
 import { datasetSha } from '../../datasets/dataset-sha.js';
 import type { ControlPlaneClient } from './control-plane-client.js';
 
@@ -22,11 +23,6 @@ export interface DatasetCacheOptions {
   dir: string;
   maxBytes: number;
   client: ControlPlaneClient;
-}
-
-interface Manifest {
-  sha256: string;
-  files: { file: string; bytes: number }[];
 }
 
 export interface DatasetCache {
@@ -59,7 +55,7 @@ export function createDatasetCache(o: DatasetCacheOptions): DatasetCache {
   }
 
   async function download(sha: string, dir: string): Promise<{ dir: string; hit: boolean }> {
-    const manifest = await o.client.json<Manifest>('GET', `/v1/worker/datasets/${sha}`);
+    const manifest = await o.client.json<DatasetManifest>('GET', `/v1/worker/datasets/${sha}`);
     const needed = manifest.files.reduce((n, f) => n + f.bytes, 0);
     if (needed > o.maxBytes)
       throw new DatasetFetchError(

@@ -5,6 +5,7 @@ import path from 'node:path';
 
 import type { Logger } from 'pino';
 
+import type { WorkerCredentialView } from '../../contract/health.js';
 import type { Config } from '../../shared/config.js';
 import { createRedis, workerRedisOptions } from '../../shared/queue.js';
 import { startWorkerCore, type WorkerHandle } from '../worker-core.js';
@@ -22,10 +23,10 @@ export interface RemoteWorker {
 async function whoAmI(
   client: ReturnType<typeof createControlPlaneClient>,
   logger: Logger,
-): Promise<{ id: string; name: string }> {
+): Promise<WorkerCredentialView> {
   for (let i = 0; ; i++) {
     try {
-      return await client.json<{ id: string; name: string }>('GET', '/v1/worker/me');
+      return await client.json<WorkerCredentialView>('GET', '/v1/worker/me');
     } catch (e) {
       if (e instanceof ControlPlaneError && e.failure !== 'retry')
         throw new Error(`the control plane refuses this worker: ${e.message}`, { cause: e });
