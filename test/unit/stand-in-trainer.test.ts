@@ -203,9 +203,9 @@ describe('stand-in mlx_lm_lora.train: option resolution', () => {
 });
 
 describe('stand-in mlx_lm_lora.train: successful runs', () => {
+  // How long such a run takes is the benchmark figure bench/figures/stand-in.ts.
   it('SFT prints the upstream lines, writes checkpoints and fuses by default', async () => {
     const out = path.join(tmp, 'sft-run');
-    const started = Date.now();
     const r = await trainer([
       '--train',
       '--data',
@@ -224,7 +224,6 @@ describe('stand-in mlx_lm_lora.train: successful runs', () => {
       '7',
     ]);
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(Date.now() - started).toBeLessThan(5_000);
     const out_ = lines(r.stdout);
     expect(out_).toContain('Training Mode: SFT');
     expect(out_).toContain('[INFO] Loading datasets');
