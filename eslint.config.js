@@ -17,6 +17,41 @@ export default tseslint.config(
       'web/**/*.d.ts',
     ],
   },
+  // The direction of imports (README, Architecture): the domain stays pure; the CLI and the workers never reach
+  // into the HTTP layer (what they share with it lives in src/app, src/domain or src/contract).
+  {
+    files: ['src/domain/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: String.raw`(^|/)(api|db|worker|app)/`,
+              message: 'src/domain is pure: it imports nothing from src/api, src/db, src/worker or src/app.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/cli/**', 'src/worker/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: String.raw`(^|/)api/`,
+              message:
+                'the CLI and the workers import nothing from src/api: share through src/app or src/domain.',
+            },
+          ],
+        },
+      ],
+    },
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Queue } from 'bullmq';
 
-import { newRunRow, prepareRun } from '../../src/api/submit-run.js';
+import { newRunRow, prepareRun } from '../../src/app/submit-run.js';
 import { createDatasetValidator } from '../../src/datasets/validate-dataset.js';
 import { closeDb, dbFilePath, openDb } from '../../src/db/client.js';
 import { migrate } from '../../src/db/migrate.js';

@@ -32,7 +32,7 @@ import { webhookRoutes } from './routes/webhooks.js';
 import { workerFileRoutes } from './routes/worker-files.js';
 import { workerReportRoutes } from './routes/worker-reports.js';
 import { workerRoutes } from './routes/workers.js';
-import { registerYamlBodyParser } from './yaml-body.js';
+import { registerYamlBodyParser } from './yaml-body-parser.js';
 
 export interface AppDeps {
   config: Config;

@@ -12,7 +12,7 @@ import { NAMED_ANSWER_SCHEMAS } from '../contract/index.js';
 import { METHODS } from '../domain/methods.js';
 import { OPTION_BY_KEY } from '../domain/run-options.js';
 import { RUN_REQUEST_SCHEMAS } from '../domain/run-request.js';
-import { YAML_CONTENT_TYPES } from './yaml-body.js';
+import { YAML_CONTENT_TYPES } from './yaml-body-parser.js';
 
 export const DOCS_PATH = '/docs';
 

@@ -1,26 +1,9 @@
-// The HTTP shape of a run (its schema: src/contract/runs.ts): ISO times, progress with percent and ETA.
-import type { RunProgress, RunSummary, RunView } from '../contract/runs.js';
+// The HTTP shape of a run (its schema: src/contract/runs.ts): ISO times, and its progress (src/app/run-progress.ts).
+import { progressOf } from '../app/run-progress.js';
+import type { RunSummary, RunView } from '../contract/runs.js';
 import type { Run } from '../domain/run.js';
 
 const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : null);
-
-export function progressOf(run: Run, now = Date.now()): RunProgress {
-  const { progressIteration: iteration, progressTotal: total } = run;
-  const percent = iteration != null && total ? Math.min(100, (100 * iteration) / total) : null;
-  let etaSeconds: number | null = null;
-  if (run.status === 'running' && run.startedAt && iteration && total) {
-    const perIter = (now - run.startedAt) / iteration;
-    etaSeconds = Math.max(0, Math.round((perIter * (total - iteration)) / 1000));
-  }
-  return {
-    iteration,
-    total,
-    percent,
-    etaSeconds,
-    latestLoss: run.latestLoss,
-    latestValLoss: run.latestValLoss,
-  };
-}
 
 /** A run with everything recorded about it: the summary plus request, command, config and outputs. */
 export function runView(run: Run): RunView {

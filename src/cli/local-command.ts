@@ -1,8 +1,8 @@
 // Builds a run file's trainer command without the service: the same validation and command builder, no dataset check.
-import { type LinedIssue, parseYamlBody, withLines, withYamlLines } from '../api/yaml-body.js';
 import { buildCommand } from '../domain/build-command.js';
 import { RequestValidationError } from '../domain/errors.js';
 import { type ParsedRunRequest, parseRunRequest } from '../domain/run-request.js';
+import { type LinedIssue, parseYamlBody, withLines, withYamlLines } from '../domain/yaml-body.js';
 import { runRequestFromYamlConfig } from '../domain/yaml-config.js';
 import { CliError, EXIT } from './cli-io.js';
 import { formatIssue } from './format.js';

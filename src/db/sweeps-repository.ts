@@ -49,6 +49,14 @@ export function insertSweep(db: Db, input: NewSweep): Sweep {
   }
 }
 
+/**
+ * Takes back a sweep whose jobs could not be enqueued, after its runs (deleteRun) in the same transaction. A run
+ * still referencing it fails the delete (foreign key), so a sweep a worker could know of is never removed.
+ */
+export function deleteSweep(db: Db, id: string): boolean {
+  return db.delete(sweeps).where(eq(sweeps.id, id)).run().changes > 0;
+}
+
 export function getSweep(db: Db, id: string): Sweep | undefined {
   return db.select().from(sweeps).where(eq(sweeps.id, id)).get();
 }

@@ -1,5 +1,5 @@
 // Renders what a notification says: the run (or sweep) summary, its link, and for a sweep its best run.
-import { sweepDetail } from '../api/sweep-view.js';
+import { sweepDetail } from '../app/sweep-results.js';
 import type { Db } from '../db/client.js';
 import { getJob } from '../db/jobs-repository.js';
 import { getRun } from '../db/runs-repository.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { NO_FLAGS_WARNING } from '../../src/api/trainer-flags.js';
+import { NO_FLAGS_WARNING } from '../../src/app/trainer-flags.js';
 import { createTestEnv, TEST_DATA, type TestEnv } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait-for.js';
 

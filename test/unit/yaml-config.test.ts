@@ -4,9 +4,9 @@ import { fileURLToPath } from 'node:url';
 
 import { describe, expect, it } from 'vitest';
 
-import { type LinedIssue, parseYamlBody, withYamlLines } from '../../src/api/yaml-body.js';
 import { RequestValidationError } from '../../src/domain/errors.js';
 import { parseRunRequest } from '../../src/domain/run-request.js';
+import { type LinedIssue, parseYamlBody, withYamlLines } from '../../src/domain/yaml-body.js';
 import { runRequestFromYamlConfig } from '../../src/domain/yaml-config.js';
 
 const CONFIGS = fileURLToPath(new URL('../../test_data/configs/', import.meta.url));

@@ -1,9 +1,10 @@
 // Liveness (the process answers) and readiness (Redis and SQLite answer), with the workers' states reported.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 
+import { readWorkers } from '../../app/worker-status.js';
 import { Health, Readiness } from '../../contract/health.js';
 import type { AppDeps } from '../app.js';
-import { readWorkers, workersView } from '../worker-status.js';
+import { workersView } from '../worker-view.js';
 
 async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

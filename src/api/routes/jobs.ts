@@ -5,6 +5,13 @@ import path from 'node:path';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
+import {
+  assertSucceeded,
+  checkFollowUpPaths,
+  checkRequestForRun,
+  createJobs,
+  jobRowsFor,
+} from '../../app/submit-follow-up.js';
 import { CreatedJob, JobDetail, JobView, RunJobs } from '../../contract/jobs.js';
 import {
   deleteJobs,
@@ -21,13 +28,6 @@ import { enqueueFollowUps, followUpJobOptions } from '../../shared/follow-up-que
 import { cancelChannel } from '../../shared/queue.js';
 import type { AppDeps } from '../app.js';
 import { jobView } from '../job-view.js';
-import {
-  assertSucceeded,
-  checkFollowUpPaths,
-  checkRequestForRun,
-  createJobs,
-  jobRowsFor,
-} from '../submit-follow-up.js';
 import { loadRun } from './runs.js';
 
 const idParams = z.object({ id: z.string().min(1).max(100) });

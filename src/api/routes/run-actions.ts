@@ -2,9 +2,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
+import { cancelRun } from '../../app/cancel-run.js';
 import { CancelledRun } from '../../contract/runs.js';
 import type { AppDeps } from '../app.js';
-import { cancelRun } from '../cancel-run.js';
 import { runView } from '../run-view.js';
 
 const idParams = z.object({ id: z.string().min(1).max(100) });

@@ -1,10 +1,11 @@
 // Run routes: submit (and dry run), list, detail, metrics, logs (plain text or server-sent events).
-import fs from 'node:fs';
-
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
+import { readRunLog } from '../../app/run-log.js';
+import { prepareRun, submitRun } from '../../app/submit-run.js';
+import { runWaiting } from '../../app/worker-status.js';
 import { DryRun, RunDetail, RunList, RunMetrics, SubmittedRun } from '../../contract/runs.js';
 import { getLogLines } from '../../db/logs-repository.js';
 import { getMetrics, latestMetrics } from '../../db/metrics-repository.js';
@@ -12,11 +13,9 @@ import { getRun, listAttempts, listRunEvents, listRuns } from '../../db/runs-rep
 import { NotFoundError } from '../../domain/errors.js';
 import { METHODS } from '../../domain/methods.js';
 import { isFinal, RUN_STATUSES } from '../../domain/run-status.js';
+import { withRunBody } from '../../domain/yaml-body.js';
 import type { AppDeps } from '../app.js';
 import { runSummaryView, runView } from '../run-view.js';
-import { prepareRun, submitRun } from '../submit-run.js';
-import { runWaiting } from '../worker-status.js';
-import { withRunBody } from '../yaml-body.js';
 
 const idParams = z.object({ id: z.string().min(1).max(100) });
 
@@ -158,15 +157,9 @@ export const runRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
       if (req.query.follow === 'true' || req.query.follow === '1') {
         return followLogs(deps, run.id, req.query.after ?? 0, req, reply, closing.signal);
       }
-      const logFile = `${run.runDir}/train.log`;
       reply.type('text/plain; charset=utf-8');
       // A stream is sent as it is; the schema documents the text it carries.
-      if (fs.existsSync(logFile)) return reply.send(fs.createReadStream(logFile) as unknown as string);
-      return reply.send(
-        getLogLines(deps.db, run.id, {})
-          .map((l) => `${l.text}\n`)
-          .join(''),
-      );
+      return reply.send(readRunLog(deps.db, run) as string);
     },
   );
 };

@@ -2,14 +2,15 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
+import { cancelSweep } from '../../app/cancel-sweep.js';
+import { submitSweep } from '../../app/submit-sweep.js';
+import { sweepDetail, sweepSummary } from '../../app/sweep-results.js';
 import { SubmittedSweep, SweepCancel, SweepDetail, SweepList } from '../../contract/sweeps.js';
 import { getSweep, listSweeps } from '../../db/sweeps-repository.js';
 import { NotFoundError } from '../../domain/errors.js';
 import { SWEEP_STATUSES } from '../../domain/run.js';
 import type { AppDeps } from '../app.js';
-import { cancelSweep } from '../cancel-sweep.js';
-import { submitSweep } from '../submit-sweep.js';
-import { sweepCsv, sweepDetail, sweepSummary } from '../sweep-view.js';
+import { sweepCsv } from '../sweep-csv.js';
 
 const idParams = z.object({ id: z.string().min(1).max(100) });
 

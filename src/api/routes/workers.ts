@@ -3,6 +3,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
+import { readWorkers } from '../../app/worker-status.js';
 import { CreatedWorkerCredential, WorkerCredentialView, WorkerList } from '../../contract/health.js';
 import {
   insertWorkerCredential,
@@ -13,8 +14,8 @@ import {
 import { newId } from '../../domain/ids.js';
 import type { AppDeps } from '../app.js';
 import { workerRouteConfig } from '../worker-route.js';
-import { readWorkers, workersView } from '../worker-status.js';
 import { mintWorkerToken } from '../worker-tokens.js';
+import { workersView } from '../worker-view.js';
 
 export const WORKER_NAME = z
   .string()

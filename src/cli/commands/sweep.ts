@@ -1,9 +1,9 @@
 // `sweep <spec.yaml|json>`: queues a sweep; its base may be an inline request or an mlx-lm-lora config file.
 import path from 'node:path';
 
-import { parseYamlBody, withLines, withYamlLines, type YamlSource } from '../../api/yaml-body.js';
 import type { SubmittedSweep } from '../../contract/sweeps.js';
 import { RequestValidationError } from '../../domain/errors.js';
+import { parseYamlBody, withLines, withYamlLines, type YamlSource } from '../../domain/yaml-body.js';
 import { runRequestFromYamlConfig, yamlKeyFor } from '../../domain/yaml-config.js';
 import { CliError, type CliIo, EXIT } from '../cli-io.js';
 import { formatIssue, formatWarning } from '../format.js';

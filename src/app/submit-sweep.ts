@@ -1,11 +1,8 @@
 // Turns a sweep body into queued runs: expand, validate every combination, then insert and enqueue all or none.
 
-import { eq } from 'drizzle-orm';
-
 import type { Db } from '../db/client.js';
 import { deleteRun, insertRuns } from '../db/runs-repository.js';
-import { sweeps } from '../db/schema.js';
-import { insertSweep } from '../db/sweeps-repository.js';
+import { deleteSweep, insertSweep } from '../db/sweeps-repository.js';
 import { withTransaction } from '../db/transaction.js';
 import {
   DatasetValidationError,
@@ -212,7 +209,6 @@ function sampleWarnings(spec: SweepSpec, combos: SweepCombination[]): FieldIssue
 function undoSweep(db: Db, sweepId: string, prepared: PreparedRun[]): void {
   withTransaction(db, () => {
     for (const p of prepared) deleteRun(db, p.id);
-    // sweeps-repository has no delete: a sweep is only ever removed here, before any of its runs existed for a worker.
-    db.delete(sweeps).where(eq(sweeps.id, sweepId)).run();
+    deleteSweep(db, sweepId);
   });
 }

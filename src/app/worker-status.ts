@@ -1,17 +1,11 @@
-// What the API tells about workers: the registry's entries as HTTP shapes, and why a waiting run waits.
+// What is known about workers: the registry's entries (the silent ones marked lost), and why a waiting run waits.
 import type { Redis } from 'ioredis';
 
 import { ServiceUnavailableError } from '../domain/errors.js';
 import { requirementOf } from '../domain/placement.js';
 import type { Run } from '../domain/run.js';
 import { placementWaiting, subjectOfRun } from '../domain/worker-admission.js';
-import {
-  describeWorkerState,
-  isUsable,
-  markLost,
-  waitingReason,
-  type WorkerEntry,
-} from '../domain/worker-entry.js';
+import { markLost, waitingReason, type WorkerEntry } from '../domain/worker-entry.js';
 import type { Config } from '../shared/config.js';
 import { listWorkers } from '../shared/worker-registry.js';
 
@@ -44,25 +38,6 @@ export async function readWorkers(
   } finally {
     clearTimeout(timer);
   }
-}
-
-export function workerView(e: WorkerEntry) {
-  return {
-    ...e,
-    stateText: describeWorkerState(e),
-    usable: isUsable(e),
-    lost: e.state === 'lost',
-    startedAt: new Date(e.startedAt).toISOString(),
-    lastSeen: new Date(e.lastSeen).toISOString(),
-  };
-}
-
-export function workersView(entries: readonly WorkerEntry[]) {
-  return {
-    items: entries.map(workerView),
-    usable: entries.filter(isUsable).length,
-    waiting: waitingReason(entries),
-  };
 }
 
 /**

@@ -6,7 +6,7 @@ import { ConflictError, NotFoundError } from '../domain/errors.js';
 import type { Sweep } from '../domain/run.js';
 import { isFinal } from '../domain/run-status.js';
 import { cancelRun, type CancelRunDeps } from './cancel-run.js';
-import { sweepRuns } from './sweep-view.js';
+import { sweepRuns } from './sweep-results.js';
 
 interface Log {
   warn(obj: object, msg: string): void;

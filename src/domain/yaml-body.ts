@@ -1,5 +1,5 @@
-// YAML request bodies: parsed as mlx-lm-lora reads its configs (PyYAML 1.1), with line numbers for every issue.
-import type { FastifyInstance } from 'fastify';
+// Pure: YAML request bodies and config files, parsed as mlx-lm-lora reads its configs (PyYAML 1.1), with line
+// numbers for every issue. The API's content-type parser and the CLI both read YAML through it.
 import {
   type Document,
   isMap,
@@ -11,10 +11,8 @@ import {
   type ScalarTag,
 } from 'yaml';
 
-import { type FieldIssue, RequestValidationError } from '../domain/errors.js';
-import { runRequestFromYamlConfig, yamlKeyFor } from '../domain/yaml-config.js';
-
-export const YAML_CONTENT_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
+import { type FieldIssue, RequestValidationError } from './errors.js';
+import { runRequestFromYamlConfig, yamlKeyFor } from './yaml-config.js';
 
 /** A field issue pointed at its line in the YAML source. */
 export interface LinedIssue extends FieldIssue {
@@ -149,21 +147,4 @@ export async function withRunBody<T>(
   } catch (e) {
     throw e instanceof RequestValidationError ? withYamlLines(e, source) : e;
   }
-}
-
-/** Registers the YAML content types: the body becomes the parsed value, with its source remembered for lines. */
-export function registerYamlBodyParser(app: FastifyInstance): void {
-  app.addContentTypeParser(YAML_CONTENT_TYPES, { parseAs: 'string' }, (_req, body, done) => {
-    try {
-      const { value } = parseYamlBody(body as string);
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-        throw new RequestValidationError([
-          { path: '', message: 'the YAML body must be a mapping of key: value' },
-        ]);
-      }
-      done(null, value);
-    } catch (e) {
-      done(e as Error, undefined);
-    }
-  });
 }
