@@ -1,13 +1,15 @@
 // A small HTTP client for the service: bearer token, JSON or YAML bodies, and API errors turned into CliErrors.
+import type { FieldIssue, FileIssue } from '../contract/common.js';
 import type { CliConfig } from './cli-config.js';
 import { CliError, EXIT } from './cli-io.js';
 import { formatApiError } from './format.js';
 
+/** A 4xx/5xx answer: a code, a message, and the fields (issues) or dataset lines (problems) at fault. */
 export interface ApiErrorBody {
   error?: string;
   message?: string;
-  issues?: { path: string; message: string; line?: number }[];
-  problems?: { file: string; line: number | null; message: string }[];
+  issues?: FieldIssue[];
+  problems?: FileIssue[];
 }
 
 export interface RequestOptions {

@@ -1,9 +1,10 @@
 // `watch`: follows a run until it ends, drawing its progress; exit 0 when it succeeded, 1 otherwise.
+import type { RunDetail } from '../contract/runs.js';
 import { isFinal } from '../domain/run-status.js';
 import type { ApiClient } from './api-client.js';
 import { ServiceUnreachableError } from './api-client.js';
 import { type CliIo, EXIT, type ExitCode } from './cli-io.js';
-import { finalLine, progressKey, progressLine, type RunSummary } from './progress.js';
+import { finalLine, progressKey, progressLine } from './progress.js';
 
 /** Consecutive failed polls tolerated (the service restarting) before giving up. */
 const MAX_UNREACHABLE_POLLS = 30;
@@ -15,10 +16,10 @@ async function poll(
   id: string,
   intervalMs: number,
   patient: boolean,
-): Promise<RunSummary> {
+): Promise<RunDetail> {
   for (let failures = 0; ; failures++) {
     try {
-      return await api.call<RunSummary>('GET', `/v1/runs/${encodeURIComponent(id)}`);
+      return await api.call<RunDetail>('GET', `/v1/runs/${encodeURIComponent(id)}`);
     } catch (e) {
       if (!(e instanceof ServiceUnreachableError) || !patient || failures >= MAX_UNREACHABLE_POLLS) throw e;
       await io.sleep(intervalMs);

@@ -1,6 +1,8 @@
 // `eval`, `samples`, `fuse` and `export`: follow-up jobs of a succeeded run, followed to their end.
+import type { JobDetail, RunArtifacts } from '../../contract/jobs.js';
+import type { Generation } from '../../domain/follow-up-output.js';
 import { CliError } from '../cli-io.js';
-import { type JobBody, runFollowUp } from '../follow-up-wait.js';
+import { runFollowUp } from '../follow-up-wait.js';
 import { formatTable } from '../format.js';
 import { type CommandSpec, intOption, str } from './command-spec.js';
 
@@ -37,14 +39,10 @@ export const evalCommand: CommandSpec = {
     ),
 };
 
-function printSamples(j: JobBody): string {
+function printSamples(j: JobDetail): string {
   const out: string[] = [];
   for (const [i, p] of (
-    j.result!.prompts as {
-      prompt: string;
-      base: { text: string; generationTokens: number; generationTps: number };
-      adapter: { text: string; generationTokens: number; generationTps: number };
-    }[]
+    j.result!.prompts as { prompt: string; base: Generation; adapter: Generation }[]
   ).entries()) {
     out.push(
       `#${i + 1} ${p.prompt}`,
@@ -153,15 +151,6 @@ export const exportCommand: CommandSpec = {
   },
 };
 
-interface ArtifactRow {
-  id: string;
-  kind: string;
-  name: string;
-  bytes: number;
-  sha256: string;
-  verified: boolean | null;
-}
-
 export const artifactsCommand: CommandSpec = {
   name: 'artifacts',
   usage: '<run-id> [--json]',
@@ -169,10 +158,7 @@ export const artifactsCommand: CommandSpec = {
   options: { json: { type: 'boolean' } },
   positionals: { min: 1, max: 1 },
   async run({ api, io }, [id], v) {
-    const body = await api.call<{ items: ArtifactRow[] }>(
-      'GET',
-      `/v1/runs/${encodeURIComponent(id!)}/artifacts`,
-    );
+    const body = await api.call<RunArtifacts>('GET', `/v1/runs/${encodeURIComponent(id!)}/artifacts`);
     if (v.json) io.out(`${JSON.stringify(body, null, 2)}\n`);
     else {
       const rows = body.items.map((a) => [

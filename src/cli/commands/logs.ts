@@ -1,4 +1,5 @@
 // `logs <id> [-f]`: the run's log; with -f, streamed (server-sent events) until the run ends.
+import type { LogEndEvent, LogLineEvent } from '../../contract/runs.js';
 import type { ApiClient } from '../api-client.js';
 import { apiError } from '../api-client.js';
 import { type CliIo, EXIT, type ExitCode } from '../cli-io.js';
@@ -17,12 +18,7 @@ async function follow(api: ApiClient, io: CliIo, id: string): Promise<ExitCode> 
     });
     if (!res.ok) throw apiError(res.status, await res.json().catch(() => ({})));
     for await (const ev of readSse(res)) {
-      const data = JSON.parse(ev.data || '{}') as {
-        seq?: number;
-        text?: string;
-        status?: string;
-        error?: string | null;
-      };
+      const data = JSON.parse(ev.data || '{}') as Partial<LogLineEvent & LogEndEvent>;
       if (ev.event === 'line') {
         io.out(`${data.text ?? ''}\n`);
         after = data.seq ?? after;
