@@ -1,7 +1,7 @@
 // The answer of GET /v1/methods: every method with its parameters, and the options the service refuses.
 import { z } from 'zod';
 
-import { METHODS, TRAIN_MODES } from '../domain/methods.js';
+import { METHOD_FAMILIES, METHODS, TRAIN_MODES } from '../domain/methods.js';
 import { METRIC_SPLITS } from '../domain/metric-point.js';
 
 const OptionValue = z.union([z.number(), z.string(), z.boolean()]);
@@ -34,7 +34,7 @@ export const MethodMetric = z.strictObject({
 export const MethodEntry = z.strictObject({
   method: z.enum(METHODS),
   trainMode: z.enum(TRAIN_MODES),
-  family: z.enum(['sft', 'preference', 'grpo', 'online', 'ftpo']),
+  family: z.enum(METHOD_FAMILIES),
   title: z.string(),
   description: z.string(),
   requires: z.array(z.string()),

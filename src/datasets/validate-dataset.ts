@@ -9,6 +9,7 @@ import path from 'node:path';
 
 import type { DatasetReport, SplitReport } from '../contract/datasets.js';
 import type { FeatureNames, TrainMode } from '../domain/dataset-format.js';
+import { tinyDataProblem } from '../domain/methods.js';
 import { type SequenceLengths, SequenceLengthTracker } from '../domain/sequence-length.js';
 import { JsonlLineSplitter, readJsonlFile } from './jsonl-lines.js';
 import { ProblemSink, SplitChecker } from './split-checker.js';
@@ -32,9 +33,6 @@ export interface DatasetValidator {
 type Split = 'train' | 'valid' | 'test';
 const SPLITS: readonly Split[] = ['train', 'valid', 'test'];
 
-/** Modes whose batch iterator raises on too few rows; the others yield no batches and hang forever. */
-const RAISING_MODES: ReadonlySet<TrainMode> = new Set(['sft', 'grpo', 'orpo', 'ftpo']);
-
 /** Stats, null when absent, or the error (e.g. EACCES) that keeps us from knowing. */
 type FileStat = Stats | null | Error;
 
@@ -54,15 +52,6 @@ interface Job {
   realDir: string;
   stats: Record<Split, FileStat>;
   maxProblems: number;
-}
-
-function rowCountProblem(mode: TrainMode, file: string, rows: number, batchSize: number): string {
-  if (mode === 'ftpo')
-    return `${file} has ${rows} rows: FTPO dataset must contain at least batch_size=${batchSize} rows (upstream raises)`;
-  if (RAISING_MODES.has(mode)) {
-    return `${file} has ${rows} rows, fewer than batch_size=${batchSize}: upstream raises 'Dataset must have at least batch_size=${batchSize} examples but only has ${rows}.'`;
-  }
-  return `${file} has ${rows} rows, fewer than batch_size=${batchSize}: upstream's batch iterator yields no batches and ${mode} training hangs forever`;
 }
 
 function missingProblem(split: Split, file: string, present: boolean): string | null {
@@ -121,7 +110,7 @@ async function checkSplit(
       `${file} exists but is empty: upstream raises IndexError on its first record; delete it or add rows`;
     sink.add(file, null, message);
   } else if ((split === 'train' || (split === 'valid' && report.rows > 0)) && report.rows < batchSize) {
-    sink.add(file, null, rowCountProblem(mode, file, report.rows, batchSize));
+    sink.add(file, null, tinyDataProblem(mode, file, report.rows, batchSize));
   }
   return { report, format: checker.format };
 }

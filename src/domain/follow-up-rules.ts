@@ -1,7 +1,8 @@
 // Pure request rules for follow-up jobs: which evaluation works for a run's method, what can be fused, GGUF support.
+import type { DatasetFormat } from './dataset-keys.js';
 import { RequestValidationError } from './errors.js';
 import type { FollowUpRequest } from './follow-up-request.js';
-import { type Method, METHOD_INFO, type TrainMode } from './methods.js';
+import { type Method, METHOD_INFO } from './methods.js';
 
 export interface Quantization {
   bits: number;
@@ -44,12 +45,8 @@ const NOT_AN_ADAPTER: Record<'dora' | 'full', string> = {
   full: 'train_type full writes full model weights, not an adapter, so there is nothing to fuse or to load with --adapter-path',
 };
 
-/** Upstream's crash of `mlx_lm_lora.train --test` per broken mode (mlx-lm-lora 3.1.2). */
-const TEST_CRASH: Partial<Record<TrainMode, string>> = {
-  grpo: "ImportError: cannot import name 'iterate_batches' from 'mlx_lm_lora.trainer.grpo_trainer'",
-  orpo: "AttributeError: 'Namespace' object has no attribute 'seq_step_size'",
-  rlhf_reinforce: 'ValueError: too many values to unpack (expected 3)',
-};
+/** The records `mlx_lm lora --test` reads: text, chat and prompt/completion. */
+const MLX_LM_FORMATS: readonly DatasetFormat[] = ['sft:text', 'sft:chat', 'sft:completions'];
 
 export type EvaluationTool = 'mlx_lm' | 'mlx_lm_lora';
 
@@ -58,17 +55,16 @@ export function evaluationTool(
   method: Method,
   trainType: FollowUpFacts['trainType'],
 ): { tool: EvaluationTool } | { refused: string } {
-  const mode = METHOD_INFO[method].trainMode;
-  if (mode === 'sft') {
-    // mlx_lm_lora.train --test crashes for sft at 3.1.2 (TypeError: cannot unpack non-iterable float object).
+  const { dataset, test } = METHOD_INFO[method].mode;
+  if (dataset.formats.every((f) => MLX_LM_FORMATS.includes(f))) {
+    // mlx_lm lora --test reads these records (mlx_lm_lora.train --test crashes for sft at 3.1.2).
     if (trainType !== 'lora')
       return { refused: `cannot evaluate with mlx_lm lora --test: ${NOT_AN_ADAPTER[trainType]}` };
     return { tool: 'mlx_lm' };
   }
-  const crash = TEST_CRASH[mode];
-  if (crash) {
+  if (test !== 'works') {
     return {
-      refused: `no evaluation works for ${method} at mlx-lm-lora 3.1.2: mlx_lm_lora.train --test crashes (${crash}), and mlx_lm lora --test reads only text, chat and prompt/completion records`,
+      refused: `no evaluation works for ${method} at mlx-lm-lora 3.1.2: mlx_lm_lora.train --test crashes (${test.crashes}), and mlx_lm lora --test reads only text, chat and prompt/completion records`,
     };
   }
   return { tool: 'mlx_lm_lora' };

@@ -1,6 +1,6 @@
 // Pure: the peak-memory estimate of a LoRA training run (the formula of the facts file, §7 of the mlx-lm notes),
 // with its breakdown, from the model's shape and the request.
-import type { TrainMode } from './methods.js';
+import { MODE_TABLE, modesWhere, type TrainMode } from './methods.js';
 import { type ModelShape, parameterCount } from './model-shape.js';
 import type { RunRequest } from './run-request.js';
 
@@ -12,20 +12,11 @@ const LOAD_IN_GROUP_SIZE = 128;
 /** The published expected error for dense Llama- or Qwen-style models when s is the real padded length. */
 export const EXPECTED_ERROR = 0.35;
 
-export const PREFERENCE_MODES: readonly TrainMode[] = ['dpo', 'cpo', 'orpo'];
 /** Modes that load a second, reference copy of the weights (unquantized even with --load-in-*). */
-export const REFERENCE_MODES: readonly TrainMode[] = [
-  'dpo',
-  'ftpo',
-  'grpo',
-  'online_dpo',
-  'xpo',
-  'ppo',
-  'rlhf_reinforce',
-];
-export const JUDGE_MODES: readonly TrainMode[] = ['online_dpo', 'xpo', 'ppo', 'rlhf_reinforce'];
+export const REFERENCE_MODES: readonly TrainMode[] = modesWhere((m) => m.reference);
+export const JUDGE_MODES: readonly TrainMode[] = modesWhere((m) => m.judge);
 /** Modes that generate completions during training (KV cache, sequences of prompt + completion). */
-const GENERATING_MODES: readonly TrainMode[] = ['grpo', 'online_dpo', 'xpo', 'ppo', 'rlhf_reinforce'];
+const GENERATING_MODES: readonly TrainMode[] = modesWhere((m) => m.generates);
 
 export interface MemoryInputs {
   trainMode: TrainMode;
@@ -98,6 +89,12 @@ function weightBytes(m: ModelShape, loadIn: MemoryInputs['loadIn']): number {
 /** Weights as stored (the reference model ignores --load-in-*). */
 const storedWeightBytes = (m: ModelShape) => weightBytes(m, null);
 
+/** Sequences per example (chosen + rejected, or completions per prompt), from the table of methods. */
+function sequencesPerExample(i: MemoryInputs): number {
+  const n = MODE_TABLE[i.trainMode].sequencesPerExample;
+  return n === 'group_size' ? i.groupSize : n;
+}
+
 function sequencesAndLength(i: MemoryInputs): {
   sequences: number;
   s: number;
@@ -105,18 +102,15 @@ function sequencesAndLength(i: MemoryInputs): {
 } {
   const lengthFrom = i.longestTokens === null ? 'max_seq_length' : 'dataset';
   const longest = i.longestTokens ?? i.maxSeqLength;
-  if (GENERATING_MODES.includes(i.trainMode)) {
-    // Prompts grow by up to max_completion_length generated tokens; GRPO scores group_size completions per prompt.
-    const perPrompt =
-      i.trainMode === 'grpo' ? i.groupSize : i.trainMode === 'online_dpo' || i.trainMode === 'xpo' ? 2 : 1;
+  const sequences = i.batchSize * sequencesPerExample(i);
+  // Prompts grow by up to max_completion_length generated tokens; GRPO scores group_size completions per prompt.
+  if (GENERATING_MODES.includes(i.trainMode))
     return {
-      sequences: i.batchSize * perPrompt,
+      sequences,
       s: paddedLength(longest + i.maxCompletionLength, Number.MAX_SAFE_INTEGER),
       lengthFrom,
     };
-  }
-  const perExample = PREFERENCE_MODES.includes(i.trainMode) ? 2 : 1; // chosen + rejected
-  return { sequences: i.batchSize * perExample, s: paddedLength(longest, i.maxSeqLength), lengthFrom };
+  return { sequences, s: paddedLength(longest, i.maxSeqLength), lengthFrom };
 }
 
 /** Peak ≈ W + LoRA + (Act | Act_gc) + Logits + Attn + 0.5 GB, plus reference and judge weights by mode. */

@@ -1,23 +1,28 @@
-// The service's methods: mlx-lm-lora train modes plus the GRPO variants, and what each one implies on the command line.
+// The service's methods, as derived from the table (method-table.ts): the lists, one record per method, the options
+// each takes, the YAML train_mode mapping, and the facts by mode that schemas, checks and estimates ask for.
+import {
+  type MethodFamily,
+  MODE_TABLE,
+  type ModeEntry,
+  TRAIN_MODES,
+  type TrainMode,
+  VARIANT_NAMES,
+  VARIANT_TABLE,
+  type VariantEntry,
+} from './method-table.js';
 
-export const TRAIN_MODES = [
-  'sft',
-  'dpo',
-  'cpo',
-  'orpo',
-  'grpo',
-  'online_dpo',
-  'xpo',
-  'rlhf_reinforce',
-  'ppo',
-  'ftpo',
-] as const;
-export type TrainMode = (typeof TRAIN_MODES)[number];
+export {
+  METHOD_FAMILIES,
+  type MethodFamily,
+  MODE_TABLE,
+  type ModeEntry,
+  type OutputDialect,
+  TRAIN_MODES,
+  type TrainMode,
+} from './method-table.js';
 
-export const METHODS = [...TRAIN_MODES, 'gspo', 'dr_grpo', 'dapo'] as const;
+export const METHODS = [...TRAIN_MODES, ...VARIANT_NAMES] as const;
 export type Method = (typeof METHODS)[number];
-
-export type MethodFamily = 'sft' | 'preference' | 'grpo' | 'online' | 'ftpo';
 
 export interface MethodInfo {
   method: Method;
@@ -27,148 +32,90 @@ export interface MethodInfo {
   description: string;
   /** Options this variant fixes; a request that sets them otherwise is rejected. */
   fixed?: Readonly<Record<string, string>>;
-  /** Options this method cannot run without (beyond model, data and iters/epochs). */
-  requires?: readonly string[];
-  /** Upstream modes whose --test evaluation crashes at 3.1.2. */
-  testBroken?: boolean;
-  /** Modes that hang forever (instead of failing) when a split has fewer rows than batch_size. */
-  hangsOnTinyData?: boolean;
-  /** Modes that need a judge model. */
-  judge?: boolean;
+  /** Options this method cannot run without (beyond model, data and iters/epochs): its judge, a variant's own. */
+  requires: readonly string[];
+  /** A variant's rule between its options. */
+  check?: VariantEntry['check'];
+  /** The facts of its train mode. */
+  mode: ModeEntry;
 }
 
-const info = (m: MethodInfo) => m;
+function modeInfo(method: TrainMode): MethodInfo {
+  const mode: ModeEntry = MODE_TABLE[method];
+  const { title, description, family } = mode;
+  const requires = mode.judge ? ['judge'] : [];
+  return { method, trainMode: method, family, title, description, requires, mode };
+}
 
-export const METHOD_INFO: Readonly<Record<Method, MethodInfo>> = {
-  sft: info({
-    method: 'sft',
-    trainMode: 'sft',
-    family: 'sft',
-    title: 'SFT',
-    description: 'Supervised fine-tuning on text, chat or prompt/completion records.',
-    testBroken: true,
-  }),
-  dpo: info({
-    method: 'dpo',
-    trainMode: 'dpo',
-    family: 'preference',
-    title: 'DPO',
-    description: 'Direct preference optimisation on prompt/chosen/rejected pairs, with a reference model.',
-    hangsOnTinyData: true,
-  }),
-  cpo: info({
-    method: 'cpo',
-    trainMode: 'cpo',
-    family: 'preference',
-    title: 'CPO',
-    description: 'Contrastive preference optimisation on prompt/chosen/rejected pairs, no reference model.',
-    hangsOnTinyData: true,
-  }),
-  orpo: info({
-    method: 'orpo',
-    trainMode: 'orpo',
-    family: 'preference',
-    title: 'ORPO',
-    description: 'Odds-ratio preference optimisation; chosen/rejected with optional preference_score.',
-    testBroken: true,
-  }),
-  grpo: info({
-    method: 'grpo',
-    trainMode: 'grpo',
-    family: 'grpo',
-    title: 'GRPO',
-    description: 'Group relative policy optimisation with reward functions on prompt/answer records.',
-    testBroken: true,
-  }),
-  gspo: info({
-    method: 'gspo',
-    trainMode: 'grpo',
-    family: 'grpo',
-    title: 'GSPO',
-    description: 'GRPO with sequence-level importance sampling.',
-    fixed: { importance_sampling_level: 'sequence' },
-    testBroken: true,
-  }),
-  dr_grpo: info({
-    method: 'dr_grpo',
-    trainMode: 'grpo',
-    family: 'grpo',
-    title: 'Dr. GRPO',
-    description: 'GRPO with the Dr. GRPO loss (sum divided by completions x max_completion_length).',
-    fixed: { grpo_loss_type: 'dr_grpo' },
-    testBroken: true,
-  }),
-  dapo: info({
-    method: 'dapo',
-    trainMode: 'grpo',
-    family: 'grpo',
-    title: 'DAPO',
-    description: 'GRPO with asymmetric clip-higher: the ratio is clipped to [1-epsilon, 1+epsilon_high].',
-    requires: ['epsilon_high'],
-    testBroken: true,
-  }),
-  online_dpo: info({
-    method: 'online_dpo',
-    trainMode: 'online_dpo',
-    family: 'online',
-    title: 'Online DPO',
-    description: 'Online DPO: completions generated and judged during training.',
-    requires: ['judge'],
-    judge: true,
-    hangsOnTinyData: true,
-  }),
-  xpo: info({
-    method: 'xpo',
-    trainMode: 'xpo',
-    family: 'online',
-    title: 'XPO',
-    description: 'Exploratory preference optimisation with a judge model.',
-    requires: ['judge'],
-    judge: true,
-    hangsOnTinyData: true,
-  }),
-  rlhf_reinforce: info({
-    method: 'rlhf_reinforce',
-    trainMode: 'rlhf_reinforce',
-    family: 'online',
-    title: 'RLHF-REINFORCE',
-    description: 'REINFORCE with a KL penalty against a reference model, rewards from a judge.',
-    requires: ['judge'],
-    judge: true,
-    hangsOnTinyData: true,
-    testBroken: true,
-  }),
-  ppo: info({
-    method: 'ppo',
-    trainMode: 'ppo',
-    family: 'online',
-    title: 'PPO',
-    description: 'Proximal policy optimisation with a judge model.',
-    requires: ['judge'],
-    judge: true,
-    hangsOnTinyData: true,
-  }),
-  ftpo: info({
-    method: 'ftpo',
-    trainMode: 'ftpo',
-    family: 'ftpo',
-    title: 'FTPO',
-    description: 'Final-token preference optimisation on Antidoom rows.',
-  }),
-};
+function variantInfo(method: keyof typeof VARIANT_TABLE): MethodInfo {
+  const v: VariantEntry = VARIANT_TABLE[method];
+  const base = modeInfo(v.of);
+  return {
+    ...base,
+    method,
+    title: v.title,
+    description: v.description,
+    ...(v.fixed && { fixed: v.fixed }),
+    requires: [...base.requires, ...(v.requires ?? [])],
+    ...(v.check && { check: v.check }),
+  };
+}
+
+export const METHOD_INFO: Readonly<Record<Method, MethodInfo>> = Object.fromEntries([
+  ...TRAIN_MODES.map((m) => [m, modeInfo(m)]),
+  ...VARIANT_NAMES.map((m) => [m, variantInfo(m)]),
+]) as Record<Method, MethodInfo>;
 
 export function isMethod(value: unknown): value is Method {
   return typeof value === 'string' && (METHODS as readonly string[]).includes(value);
 }
 
-/** Maps an upstream YAML train_mode plus variant options to the service's method. */
+/** The train modes a fact holds for (in TRAIN_MODES order). */
+export function modesWhere(fact: (entry: ModeEntry) => boolean): TrainMode[] {
+  return TRAIN_MODES.filter((m) => fact(MODE_TABLE[m]));
+}
+
+const JUDGE_OPTIONS = ['judge', 'judge_config'] as const;
+
+/** The keys of the options only some methods take that this mode takes: its own, plus what its facts imply. */
+function methodOptionKeys(entry: ModeEntry): ReadonlySet<string> {
+  return new Set<string>([
+    ...entry.options,
+    ...(entry.judge ? JUDGE_OPTIONS : []),
+    ...(entry.reference ? ['reference_model_path'] : []),
+    ...(entry.generates ? ['max_completion_length'] : []),
+  ]);
+}
+
+const OPTION_KEYS_BY_MODE: ReadonlyMap<TrainMode, ReadonlySet<string>> = new Map(
+  TRAIN_MODES.map((m) => [m, methodOptionKeys(MODE_TABLE[m])]),
+);
+
+/** Whether a mode takes an option only some methods take (common options apply to every mode). */
+export function modeTakesOption(mode: TrainMode, key: string): boolean {
+  return OPTION_KEYS_BY_MODE.get(mode)?.has(key) ?? false;
+}
+
+/** Maps an upstream YAML train_mode plus variant options to the service's method: a variant whose fixed values or
+ * required options the config sets, else the mode itself. */
 export function methodFromTrainMode(
   trainMode: TrainMode,
-  options: { importance_sampling_level?: unknown; grpo_loss_type?: unknown; epsilon_high?: unknown },
+  options: Readonly<Record<string, unknown>>,
 ): Method {
-  if (trainMode !== 'grpo') return trainMode;
-  if (options.importance_sampling_level === 'sequence') return 'gspo';
-  if (options.grpo_loss_type === 'dr_grpo') return 'dr_grpo';
-  if (options.epsilon_high !== undefined && options.epsilon_high !== null) return 'dapo';
-  return 'grpo';
+  const variant = VARIANT_NAMES.find((name) => {
+    const v: VariantEntry = VARIANT_TABLE[name];
+    const holds = [
+      ...Object.entries(v.fixed ?? {}).map(([key, value]) => options[key] === value),
+      ...(v.requires ?? []).map((key) => options[key] !== undefined && options[key] !== null),
+    ];
+    return v.of === trainMode && holds.length > 0 && holds.every(Boolean);
+  });
+  return variant ?? trainMode;
+}
+
+/** The dataset problem for a split with fewer rows than batch_size: what upstream does then. */
+export function tinyDataProblem(mode: TrainMode, file: string, rows: number, batchSize: number): string {
+  const tiny = MODE_TABLE[mode].tinyData;
+  if (tiny.behaviour === 'raises') return tiny.problem(file, rows, batchSize);
+  return `${file} has ${rows} rows, fewer than batch_size=${batchSize}: upstream's batch iterator yields no batches and ${mode} training hangs forever`;
 }

@@ -3,11 +3,19 @@ import { z } from 'zod';
 
 import { type FieldIssue, RequestValidationError } from './errors.js';
 import { type FollowUpRequest, parseFollowUpList } from './follow-up-request.js';
-import { type Method, METHOD_INFO, type MethodFamily, METHODS, type TrainMode } from './methods.js';
+import {
+  type Method,
+  METHOD_INFO,
+  type MethodFamily,
+  METHODS,
+  TRAIN_MODES,
+  type TrainMode,
+} from './methods.js';
 import { type Placement, placementSchema } from './placement.js';
 import {
   appliesTo,
   BUILTIN_REWARD_FUNCTIONS,
+  COMMON_OPTION_KEYS,
   OPTION_BY_KEY,
   type OptionSpec,
   REJECTED_OPTIONS,
@@ -176,22 +184,19 @@ function crossFieldRules(method: Method, r: Record<string, unknown>, ctx: Ctx): 
     if (r[key] !== undefined && r[key] !== value)
       issue(ctx, key, `method ${method} means ${key}=${value}; use method grpo for other values`);
   }
-  for (const key of info.requires ?? []) {
+  for (const key of info.requires) {
     if (r[key] === undefined) issue(ctx, key, `is required for method ${method}`);
   }
-  if (method === 'dapo' && typeof r.epsilon_high === 'number') {
-    const eps = typeof r.epsilon === 'number' ? r.epsilon : 1e-4;
-    if (r.epsilon_high <= eps)
-      issue(ctx, 'epsilon_high', `must be greater than epsilon (${eps}) for DAPO's clip-higher`);
-  }
-  if (info.judge && typeof r.judge === 'string' && r.judge.trim().toLowerCase() === 'human') {
+  const variantIssue = info.check?.(r);
+  if (variantIssue) issue(ctx, variantIssue.path, variantIssue.message);
+  if (info.mode.judge && typeof r.judge === 'string' && r.judge.trim().toLowerCase() === 'human') {
     issue(
       ctx,
       'judge',
       '"human" cannot work from the CLI upstream (it is loaded as a model name); give a judge model',
     );
   }
-  if (r.test === true && info.testBroken) {
+  if (r.test === true && info.mode.test !== 'works') {
     issue(ctx, 'test', `--test crashes for train mode ${info.trainMode} in mlx-lm-lora 3.1.2; leave it off`);
   }
   if (
@@ -253,7 +258,9 @@ export const FAMILY_SCHEMAS: Record<MethodFamily, ReturnType<typeof buildSchema>
 };
 
 function modesOf(o: OptionSpec): string {
-  return o.modes === 'all' ? 'all methods' : o.modes.join(', ');
+  return COMMON_OPTION_KEYS.has(o.key)
+    ? 'all methods'
+    : TRAIN_MODES.filter((m) => appliesTo(o, m)).join(', ');
 }
 
 /** Names keys that do not belong to the method: unknown, for another method, or broken upstream. */

@@ -1,5 +1,7 @@
-// The domain lists the pages need (run statuses and their groups), written as a small ES module the browser loads:
+// The domain lists the pages need (run statuses and their groups, the option keys every method takes), written as a
+// small ES module the browser loads:
 // web/js/generated/domain.js is this module's output, and a unit test fails when the two differ.
+import { COMMON_OPTION_KEYS, RUN_KEYS } from '../domain/run-options.js';
 import { ACTIVE_STATUSES, FINAL_STATUSES, RUN_STATUSES } from '../domain/run-status.js';
 
 export const WEB_CONSTANTS_FILE = 'web/js/generated/domain.js';
@@ -20,6 +22,10 @@ export function webConstantsSource(): string {
     '/** The order the pages list statuses in: the active ones first. */',
     "/** @type {readonly import('../../../src/domain/run-status.js').RunStatus[]} */",
     `export const STATUS_ORDER = ${list([...ACTIVE_STATUSES, ...FINAL_STATUSES])};`,
+    '/** The keys every run needs, whatever its method: what to train, on what, for how long. */',
+    `export const RUN_KEYS = ${list(RUN_KEYS)};`,
+    "/** The options every method takes (the others are the method's own, per the table of methods). */",
+    `export const COMMON_OPTION_KEYS = ${list([...COMMON_OPTION_KEYS])};`,
     '',
   ].join('\n');
 }

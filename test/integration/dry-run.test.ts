@@ -38,7 +38,7 @@ function requestFor(method: Method, extra: Record<string, unknown> = {}): Record
     steps_per_report: 2,
     steps_per_eval: 3,
     save_every: 3,
-    ...(info.judge ? { judge } : {}),
+    ...(info.mode.judge ? { judge } : {}),
     ...(method === 'dapo' ? { epsilon_high: 0.28 } : {}),
     ...extra,
   };

@@ -14,7 +14,7 @@ function requestFor(method: string, extra: Record<string, unknown> = {}): Record
   return {
     method,
     ...base,
-    ...(info.judge ? { judge: 'j/m' } : {}),
+    ...(info.mode.judge ? { judge: 'j/m' } : {}),
     ...(method === 'dapo' ? { epsilon_high: 0.28 } : {}),
     ...extra,
   };

@@ -4,10 +4,10 @@
 import { api } from './api.js';
 import { fill, h } from './dom.js';
 import { Field, SERVICE_PARAMETERS } from './form-fields.js';
+import { COMMON_OPTION_KEYS, RUN_KEYS } from './generated/domain.js';
 import { errorBanner, mountShell } from './layout.js';
 import { dryRunCard } from './submit-result.js';
 
-const RUN_KEYS = ['model', 'data', 'iters', 'epochs'];
 const TRAINING_KEYS = [
   'batch_size',
   'learning_rate',
@@ -58,7 +58,7 @@ main.append(h('div', { class: 'page-head' }, h('h1', {}, 'Submit a run')), banne
 
 /** @type {import('../../src/contract/methods.js').MethodEntry[]} */
 let methods = [];
-let commonKeys = new Set();
+const commonKeys = new Set(COMMON_OPTION_KEYS);
 let fields = new Map();
 
 function describe(method) {
@@ -245,11 +245,6 @@ async function prefill(runId) {
 
 try {
   ({ methods } = await api('/v1/methods'));
-  commonKeys = new Set(
-    methods[0].parameters
-      .map((p) => p.key)
-      .filter((k) => methods.every((m) => m.parameters.some((p) => p.key === k))),
-  );
   methodSelect.append(...methods.map((m) => h('option', { value: m.method }, `${m.method} · ${m.title}`)));
   methodSelect.addEventListener('change', () => {
     const carry = new Map([...fields].map(([k, f]) => [k, f.raw()]));

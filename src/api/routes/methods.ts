@@ -23,7 +23,7 @@ export function describeMethods(): MethodEntry[] {
       choices: o.choices ? [...o.choices] : null,
       default: info.fixed?.[o.key] ?? o.default ?? null,
       fixed: info.fixed?.[o.key] !== undefined,
-      required: ['model', 'data'].includes(o.key) || (info.requires ?? []).includes(o.key),
+      required: ['model', 'data'].includes(o.key) || info.requires.includes(o.key),
       min: o.min ?? null,
       exclusiveMin: o.gt ?? null,
       max: o.max ?? null,
@@ -38,7 +38,7 @@ export function describeMethods(): MethodEntry[] {
       family: info.family,
       title: info.title,
       description: info.description,
-      requires: ['model', 'data', 'iters | epochs', ...(info.requires ?? [])],
+      requires: ['model', 'data', 'iters | epochs', ...info.requires],
       parameters,
       sampleRecord: sampleRecord(info.trainMode),
       rewardFunctions: info.family === 'grpo' ? [...BUILTIN_REWARD_FUNCTIONS] : null,
@@ -48,12 +48,12 @@ export function describeMethods(): MethodEntry[] {
         description: x.description,
       })),
       notes: [
-        ...(info.hangsOnTinyData
+        ...(info.mode.tinyData.behaviour === 'hangs'
           ? [
               'Upstream hangs forever when a split has fewer rows than batch_size; the service refuses such datasets.',
             ]
           : []),
-        ...(info.testBroken
+        ...(info.mode.test !== 'works'
           ? ['test: true is refused: mlx-lm-lora 3.1.2 crashes in --test for this train mode.']
           : []),
       ],
