@@ -25,9 +25,8 @@ export default defineConfig({
           hookTimeout: 60_000,
           // Integration files share one machine with 2 cores; keep parallelism modest.
           maxWorkers: 2,
-          // Real processes, Redis and a browser on 2 shared cores: a test that fails is run once more, so a
-          // scheduling hiccup does not fail CI, while a real bug fails both times (retries show in the report).
-          retry: 1,
+          // No blanket retry: a test that fails is a failure. The few tests that measure a wall-clock bound of real
+          // processes on these 2 shared cores carry their own `retry`, with the reason next to it.
         },
       },
     ],

@@ -17,10 +17,15 @@ export const MODEL = 'mlx-community/Qwen2.5-0.5B-Instruct-4bit';
 /** CHAOS_REPEAT=20 runs every chaos scenario 20 times, each repetition reported as its own test. */
 export const CHAOS_REPEAT = Math.max(1, Number.parseInt(process.env.CHAOS_REPEAT ?? '1', 10) || 1);
 
-/** A scenario repeated CHAOS_REPEAT times; 120 s each by default: two worker processes starting on 2 busy cores take most of it. */
-export function chaosIt(name: string, fn: () => Promise<void>, timeoutMs = 120_000): void {
+/**
+ * A scenario repeated CHAOS_REPEAT times; 120 s each by default: two worker processes starting on 2 busy cores take
+ * most of it. `retry` only with the reason next to the call.
+ */
+export function chaosIt(name: string, fn: () => Promise<void>, timeoutMs = 120_000, retry?: number): void {
+  // Without a retry of its own, a scenario keeps what its describe block says.
+  const options = retry === undefined ? { timeout: timeoutMs } : { timeout: timeoutMs, retry };
   for (let i = 1; i <= CHAOS_REPEAT; i++)
-    it(CHAOS_REPEAT > 1 ? `${name} [${i}/${CHAOS_REPEAT}]` : name, fn, timeoutMs);
+    it(CHAOS_REPEAT > 1 ? `${name} [${i}/${CHAOS_REPEAT}]` : name, options, fn);
 }
 
 /** Independent of src/: `ps` says whether a pid runs; a zombie (exited, unreaped) counts as gone. */

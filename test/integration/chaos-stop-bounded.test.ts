@@ -147,7 +147,9 @@ function tempDataDir(): string {
   return dir;
 }
 
-describe('stopping is bounded', () => {
+// retry: each test measures how long a whole service takes to exit after a signal, a wall-clock bound on 2 cores
+// shared with other test files; one run late by a scheduling hiccup is tried once more (a real hang fails twice).
+describe('stopping is bounded', { retry: 1 }, () => {
   chaosIt(
     'Ctrl-C (SIGINT to the process group of npm start) with 3 open follow streams: exits within 10 s, no trainer left, and the run resumes after a restart',
     async () => {

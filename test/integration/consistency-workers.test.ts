@@ -110,59 +110,65 @@ describe('workers say whether they can work', () => {
     });
   });
 
-  it('a worker process reports its machine, re-checks on SIGHUP, and one killed with -9 shows as lost after WORKER_LOST_S', async () => {
-    await env.cleanup();
-    env = await createTestEnv({ WORKER_LOST_S: '3' });
-    const python = brokenPython(`sighup-${Date.now()}`);
-    const w = spawnWorker({
-      dataDir: env.dataDir,
-      redisUrl: redisUrl(),
-      prefix: env.prefix,
-      env: {
-        MLX_PYTHON: python.file,
-        WORKER_NAME: 'vm-3',
-        WORKER_HEARTBEAT_S: '1',
-        WORKER_LOST_S: '3',
-        WORKER_MEMORY_GB: '16',
-        WORKER_LABELS: 'studio, m2 ,studio',
-      },
-    });
-    procs.push(w);
-    await w.ready();
-    const entry = (await waitFor(async () => (await workers()).items[0], {
-      what: 'vm-3 listed',
-    })) as unknown as Record<string, unknown>;
-    expect(entry).toMatchObject({
-      name: 'vm-3',
-      totalMemoryBytes: 16e9,
-      memorySource: 'WORKER_MEMORY_GB',
-      labels: ['studio', 'm2'],
-      lost: false,
-    });
-    expect(entry.chip).toEqual(expect.any(String));
-    expect(entry.os).toMatch(/^(macOS \d|linux )/);
-    expect(entry.freeDiskBytes).toBeGreaterThan(0);
-    const created = await submit(env.app, sftRun(4, 2));
-    await waitFor(async () => (await workers()).items[0]?.state === 'unusable', { what: 'vm-3 unusable' });
-    python.fix();
-    w.child.kill('SIGHUP');
-    const run = await waitStatus(env.app, created.id, ['succeeded', 'failed', 'cancelled']);
-    expect(run.status, run.error ?? '').toBe('succeeded');
-    await waitFor(async () => (await workers()).items[0]?.state === 'idle', { what: 'vm-3 idle' });
+  // retry: the lost state must show within a wall-clock window (2-5.5 s after the kill) measured by polling a real
+  // worker process's beats on 2 shared cores; one late poll is tried once more, a wrong state fails twice.
+  it(
+    'a worker process reports its machine, re-checks on SIGHUP, and one killed with -9 shows as lost after WORKER_LOST_S',
+    { retry: 1 },
+    async () => {
+      await env.cleanup();
+      env = await createTestEnv({ WORKER_LOST_S: '3' });
+      const python = brokenPython(`sighup-${Date.now()}`);
+      const w = spawnWorker({
+        dataDir: env.dataDir,
+        redisUrl: redisUrl(),
+        prefix: env.prefix,
+        env: {
+          MLX_PYTHON: python.file,
+          WORKER_NAME: 'vm-3',
+          WORKER_HEARTBEAT_S: '1',
+          WORKER_LOST_S: '3',
+          WORKER_MEMORY_GB: '16',
+          WORKER_LABELS: 'studio, m2 ,studio',
+        },
+      });
+      procs.push(w);
+      await w.ready();
+      const entry = (await waitFor(async () => (await workers()).items[0], {
+        what: 'vm-3 listed',
+      })) as unknown as Record<string, unknown>;
+      expect(entry).toMatchObject({
+        name: 'vm-3',
+        totalMemoryBytes: 16e9,
+        memorySource: 'WORKER_MEMORY_GB',
+        labels: ['studio', 'm2'],
+        lost: false,
+      });
+      expect(entry.chip).toEqual(expect.any(String));
+      expect(entry.os).toMatch(/^(macOS \d|linux )/);
+      expect(entry.freeDiskBytes).toBeGreaterThan(0);
+      const created = await submit(env.app, sftRun(4, 2));
+      await waitFor(async () => (await workers()).items[0]?.state === 'unusable', { what: 'vm-3 unusable' });
+      python.fix();
+      w.child.kill('SIGHUP');
+      const run = await waitStatus(env.app, created.id, ['succeeded', 'failed', 'cancelled']);
+      expect(run.status, run.error ?? '').toBe('succeeded');
+      await waitFor(async () => (await workers()).items[0]?.state === 'idle', { what: 'vm-3 idle' });
 
-    w.child.kill('SIGKILL');
-    await w.exited();
-    const killedAt = Date.now();
-    const lost = await waitFor(
-      async () => ((await workers()).items[0]?.state === 'lost' ? workers() : null),
-      { timeoutMs: 8_000, what: 'vm-3 to show as lost' },
-    );
-    // Silent for more than WORKER_LOST_S (3 s) after its last beat, which came at most 1 s before the kill.
-    expect(Date.now() - killedAt).toBeGreaterThanOrEqual(2000);
-    expect(Date.now() - killedAt).toBeLessThanOrEqual(3000 + 1000 + 1500);
-    expect(lost.items[0]).toMatchObject({ name: 'vm-3', state: 'lost', lost: true, usable: false });
-    expect(lost.items[0]!.stateText).toMatch(/^lost: silent for \d+ s \(last seen idle\)$/);
-    expect(lost.usable).toBe(0);
-    expect(lost.waiting).toBe(`waiting: no usable worker; vm-3: ${lost.items[0]!.stateText}`);
-  });
+      w.child.kill('SIGKILL');
+      await w.exited();
+      const killedAt = Date.now();
+      const lost = await waitFor(
+        async () => ((await workers()).items[0]?.state === 'lost' ? workers() : null),
+        { timeoutMs: 8_000, what: 'vm-3 to show as lost' },
+      );
+      // Silent for more than WORKER_LOST_S (3 s) after its last beat, which came at most 1 s before the kill.
+      expect(Date.now() - killedAt).toBeGreaterThanOrEqual(2000);
+      expect(Date.now() - killedAt).toBeLessThanOrEqual(3000 + 1000 + 1500);
+      expect(lost.items[0]).toMatchObject({ name: 'vm-3', state: 'lost', lost: true, usable: false });
+      expect(lost.items[0]!.stateText).toMatch(/^lost: silent for \d+ s \(last seen idle\)$/);
+      expect(lost.usable).toBe(0);
+      expect(lost.waiting).toBe(`waiting: no usable worker; vm-3: ${lost.items[0]!.stateText}`);
+    },
+  );
 });
