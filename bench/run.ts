@@ -21,6 +21,7 @@ import { submitLatency } from './figures/submit-latency.js';
 import { submitThroughput } from './figures/submit-throughput.js';
 import { sweepSubmit } from './figures/sweep-submit.js';
 import { uploadMemory } from './figures/upload-memory.js';
+import { buildWorkers } from './lib/compiled.js';
 import type { BenchContext } from './lib/context.js';
 import { type Figure, figureJson } from './lib/figure.js';
 import { collectMachine } from './lib/machine.js';
@@ -91,6 +92,7 @@ let failed = false;
 try {
   log(`${quick ? 'quick' : 'full'} run; Redis: ${redis.origin}; python: ${ctx.python}; temp: ${tmp}`);
   const machine = collectMachine(ctx, redis.origin);
+  await buildWorkers();
   for (const [name, run] of FIGURES) {
     if (only && !name.includes(only)) continue;
     log(`-- ${name}`);

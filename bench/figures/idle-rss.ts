@@ -1,14 +1,16 @@
 // Figures: resident memory of the API and worker processes at rest (started, ready, idle), next to the raw
-// baseline's server and worker processes, all run the same way (node --import tsx); and of a remote worker (its own
-// DATA_DIR, SERVER_URL and WORKER_TOKEN: no SQLite, no Fastify) next to the local worker.
+// baseline's server and worker processes, each pair run the same way (the API servers with node --import tsx, as
+// `npm run api` does; the workers compiled, with `npm run worker`'s node flags); and of a remote worker (its own
+// DATA_DIR, SERVER_URL and WORKER_TOKEN: no SQLite, no Fastify) next to the raw worker.
 import path from 'node:path';
 
+import { npmRunWorker } from '../lib/compiled.js';
 import { type BenchContext, prefix, subdir } from '../lib/context.js';
 import { atMost, type Figure, makeFigure, reported } from '../lib/figure.js';
 import { rssMb } from '../lib/processes.js';
 import { deployment, STAND_IN_PATH, startProjectApi, startProjectWorker } from '../lib/project.js';
 import { closeRaw, startRawServer, startRawWorker } from '../lib/raw.js';
-import { sleep } from '../lib/stats.js';
+import { median, sleep } from '../lib/stats.js';
 
 export async function idleRss(ctx: BenchContext): Promise<Figure[]> {
   const reps = ctx.quick ? 1 : 3;
@@ -67,7 +69,9 @@ export async function idleRss(ctx: BenchContext): Promise<Figure[]> {
       await closeRaw(rawWorker);
     }
   }
-  const note = `VmRSS ${settleMs / 1000} s after ready, nothing queued; every process runs TypeScript through the tsx loader, as npm start does`;
+  const flags = npmRunWorker().nodeArgs.join(' ');
+  const note = `VmRSS ${settleMs / 1000} s after ready, nothing queued`;
+  const workerNote = `${note}; both workers run compiled JavaScript (dist/, no tsx loader) with \`npm run worker\`'s flags (${flags})`;
   return [
     makeFigure(
       {
@@ -77,7 +81,7 @@ export async function idleRss(ctx: BenchContext): Promise<Figure[]> {
         goal: null,
         pass: reported,
         baselineWhat: 'the raw Fastify + zod + better-sqlite3 + BullMQ server',
-        note,
+        note: `${note}; both run TypeScript through the tsx loader, as npm run api does`,
       },
       out.api,
       out.rawApi,
@@ -90,7 +94,7 @@ export async function idleRss(ctx: BenchContext): Promise<Figure[]> {
         goal: null,
         pass: reported,
         baselineWhat: 'the raw BullMQ worker that spawns trainers',
-        note,
+        note: `${workerNote}; the local worker (SQLite, the report handlers, follow-up jobs)`,
       },
       out.worker,
       out.rawWorker,
@@ -102,11 +106,11 @@ export async function idleRss(ctx: BenchContext): Promise<Figure[]> {
         unit: 'MB',
         goal: '<= 80 MB',
         pass: atMost(80),
-        baselineWhat: 'the local worker (SQLite, the report handlers, follow-up jobs)',
-        note: `${note}; the remote worker reports over HTTP and opens no SQLite`,
+        baselineWhat: 'the raw BullMQ worker that spawns trainers',
+        note: `${workerNote}; the remote worker reports over HTTP and opens no SQLite; the local worker: ${median(out.worker).toFixed(0)} MB`,
       },
       out.remoteWorker,
-      out.worker,
+      out.rawWorker,
     ),
   ];
 }

@@ -41,23 +41,37 @@ function track(child: ChildProcess, logFile: string): Proc {
   };
 }
 
-/** Runs a TypeScript file of this repo (node --import tsx), output to `logFile`; `ipc` adds a message channel. */
+/**
+ * Runs a TypeScript file of this repo (node --import tsx), output to `logFile`; `ipc` adds a message channel;
+ * `plain` runs a JavaScript file without the tsx loader (the compiled worker, bin/mlxq.js).
+ */
 export function runTs(
   file: string,
-  opts: { env: Record<string, string>; logFile: string; ipc?: boolean; cwd?: string; nodeArgs?: string[] },
+  opts: {
+    env: Record<string, string>;
+    logFile: string;
+    ipc?: boolean;
+    cwd?: string;
+    nodeArgs?: string[];
+    plain?: boolean;
+    args?: string[];
+  },
 ): Proc {
   const out = fs.openSync(opts.logFile, 'a');
   const common = { cwd: opts.cwd ?? REPO_ROOT, env: { ...process.env, ...opts.env } };
   // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles every child the benchmark starts.
   const execArgv = [
-    '--import',
-    'tsx',
+    ...(opts.plain ? [] : ['--import', 'tsx']),
     ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
     ...(opts.nodeArgs ?? []),
   ];
   const child = opts.ipc
-    ? fork(path.resolve(REPO_ROOT, file), [], { ...common, execArgv, stdio: ['ignore', out, out, 'ipc'] })
-    : spawn(process.execPath, [...execArgv, path.resolve(REPO_ROOT, file)], {
+    ? fork(path.resolve(REPO_ROOT, file), opts.args ?? [], {
+        ...common,
+        execArgv,
+        stdio: ['ignore', out, out, 'ipc'],
+      })
+    : spawn(process.execPath, [...execArgv, path.resolve(REPO_ROOT, file), ...(opts.args ?? [])], {
         ...common,
         stdio: ['ignore', out, out],
       });

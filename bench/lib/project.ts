@@ -1,8 +1,9 @@
-// Starts the project's own entrypoints (src/api/server.ts, src/worker/main.ts) as separate processes, as
-// `npm run api` and `npm run worker` do, with a temp DATA_DIR and a queue prefix of their own.
+// Starts the project's own entrypoints (src/api/server.ts; the worker through bin/mlxq.js, compiled) as separate
+// processes, as `npm run api` and `npm run worker` do, with a temp DATA_DIR and a queue prefix of their own.
 import fs from 'node:fs';
 import path from 'node:path';
 
+import { npmRunWorker } from './compiled.js';
 import { type BenchContext, prefix as newPrefix, subdir } from './context.js';
 import { type Proc, REPO_ROOT, runTs, waitHttp, waitLog } from './processes.js';
 import { freePort } from './redis.js';
@@ -67,13 +68,17 @@ export async function startProjectApi(
   return { proc, port };
 }
 
-/** The worker with `trainerPath` first on PYTHONPATH (the stand-in or the line emitter). */
+/** The worker as `npm run worker` starts it (see compiled.ts), with `trainerPath` first on PYTHONPATH (the stand-in or the line emitter). */
 export async function startProjectWorker(
   d: ProjectDeployment,
   trainerPath: string,
   env: Record<string, string> = {},
 ): Promise<Proc> {
-  const proc = runTs('src/worker/main.ts', {
+  const run = npmRunWorker();
+  const proc = runTs(run.file, {
+    plain: true,
+    nodeArgs: run.nodeArgs,
+    args: run.args,
     env: { ...d.env, PYTHONPATH: trainerPath, ...env },
     logFile: path.join(d.dataDir, 'worker.log'),
   });

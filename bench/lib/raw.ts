@@ -1,6 +1,7 @@
 // Starts the raw baseline processes (bench/raw/*) and stops them through their IPC channel.
 import path from 'node:path';
 
+import { npmRunWorker, RAW_WORKER_JS } from './compiled.js';
 import type { BenchContext } from './context.js';
 import { nextMessage, type Proc, runTs } from './processes.js';
 
@@ -33,9 +34,14 @@ export async function closeRaw(proc: Proc): Promise<void> {
   clearTimeout(timer);
 }
 
-/** The raw BullMQ worker (bench/raw/raw-worker.ts) on queue prefix `queuePrefix`, ready to take jobs. */
+/**
+ * The raw BullMQ worker (bench/raw/raw-worker.ts) on queue prefix `queuePrefix`, ready to take jobs; compiled and
+ * run with the node flags of `npm run worker`, as the project's worker is.
+ */
 export async function startRawWorker(ctx: BenchContext, dir: string, queuePrefix: string): Promise<Proc> {
-  const proc = runTs('bench/raw/raw-worker.ts', {
+  const proc = runTs(RAW_WORKER_JS, {
+    plain: true,
+    nodeArgs: npmRunWorker().nodeArgs,
     env: { REDIS_URL: ctx.redisUrl, RAW_PREFIX: queuePrefix },
     logFile: path.join(dir, 'raw-worker.log'),
     ipc: true,

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { expect, it } from 'vitest';
 
+import { npmRunWorker } from '../../scripts/build.mjs';
 import type { App } from '../../src/api/app.js';
 import { freePort, type RedisServer, startRedisServer } from '../../src/shared/redis-server.js';
 import { createTestEnv, REPO_ROOT, standInEnv, TEST_DATA, type TestEnv } from './test-env.js';
@@ -53,7 +54,10 @@ export async function trainerPid(runDir: string, timeoutMs = 15_000): Promise<nu
   );
 }
 
-/** A worker as its own process (`node --import tsx src/worker/main.ts`), to kill or signal. */
+/**
+ * A worker as its own process (`node --import tsx src/worker/main.ts`; with `compiled`, what `npm run worker` runs:
+ * the launcher, which starts the compiled dist/worker), to kill or signal.
+ */
 export interface WorkerProcess {
   pid: number;
   child: ResultPromise;
@@ -68,8 +72,13 @@ export function spawnWorker(opts: {
   redisUrl: string;
   prefix: string;
   env?: Record<string, string>;
+  compiled?: boolean;
 }): WorkerProcess {
-  const child = execa('node', ['--import', 'tsx', 'src/worker/main.ts'], {
+  const run = npmRunWorker();
+  const argv = opts.compiled
+    ? [...run.nodeArgs, run.file, ...run.args]
+    : ['--import', 'tsx', 'src/worker/main.ts'];
+  const child = execa('node', argv, {
     cwd: REPO_ROOT,
     env: standInEnv({
       DATA_DIR: opts.dataDir,

@@ -65,7 +65,7 @@ describe('npm start', () => {
     expect(result.exitCode, result.all).toBe(0);
   });
 
-  it('START_WORKER=false starts the control plane alone: a run waits for a worker, and a remote worker trains it', async () => {
+  it('START_WORKER=false starts the control plane alone: a run waits for a worker, and a remote worker (npm run worker: compiled) trains it', async () => {
     const port = await freePort();
     const cpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlxq-cp-alone-'));
     const workerDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlxq-remote-'));
@@ -121,6 +121,7 @@ describe('npm start', () => {
         redisUrl: redisUrl(),
         prefix,
         env: { SERVER_URL: base, WORKER_TOKEN: token },
+        compiled: true,
       });
       await worker.ready();
       const run = await waitFor(
