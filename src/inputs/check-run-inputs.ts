@@ -4,6 +4,7 @@ import path from 'node:path';
 
 import type { DatasetReport, DatasetValidator } from '../datasets/validate-dataset.js';
 import { DatasetValidationError, type FieldIssue, RequestValidationError } from '../domain/errors.js';
+import { looksLikePath } from '../domain/local-path.js';
 import { METHOD_INFO } from '../domain/methods.js';
 import { BUILTIN_REWARD_FUNCTIONS } from '../domain/run-options.js';
 import type { RunRequest } from '../domain/run-request.js';
@@ -32,10 +33,6 @@ function stat(p: string) {
   } catch {
     return undefined;
   }
-}
-
-function looksLikePath(value: string): boolean {
-  return value.startsWith('/') || value.startsWith('.') || value.startsWith('~') || value.includes('\\');
 }
 
 /** Records a path-policy refusal as an issue (before any existence check, so no file outside leaks); false when refused. */

@@ -39,6 +39,8 @@ export interface ProcessorDeps extends AttemptDeps {
   handBack?: (jobId: string, untilMs: number) => void;
   /** The run's data as a folder on this worker: a path checked here, an upload from the cache (or DATA_DIR). */
   resolveData: (data: string) => Promise<string>;
+  /** Remote worker: throws when a path of the request (a local model, a file) is not on this Mac. */
+  checkPaths?: (request: Record<string, unknown>) => Promise<void>;
   /**
    * Local worker only: a run found running whose worker on this host died is taken over (its trainer stopped, the
    * run interrupted). A remote worker leaves lost workers to the control plane.
@@ -106,6 +108,7 @@ async function advance(
   if (refusal.length > 0) return handBack(deps, runId, inputs, job.id ?? '', refusal.join('; '), log);
   const runDir = path.join(deps.config.dataDir, 'runs', runId);
   // Before the attempt: the data is here (downloaded, or a path checked), so a missing one fails without an attempt.
+  if (inputs.status !== 'running') await deps.checkPaths?.(inputs.request);
   let dataDir = inputs.status === 'running' ? null : await deps.resolveData(inputs.data);
   const adapters = path.join(runDir, 'adapters');
   await settleLeftoverAttemptDirs(adapters);

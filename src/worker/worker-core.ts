@@ -108,6 +108,8 @@ export interface WorkerCoreDeps {
   connection: Redis;
   subscriber: Redis;
   resolveData: (data: string) => Promise<string>;
+  /** Remote worker: the request's paths (a local model, a file) exist on this Mac, checked before the trainer. */
+  checkPaths?: (request: Record<string, unknown>) => Promise<void>;
   trainerEnv?: Record<string, string>;
   lock?: Partial<WorkerLockOptions>;
 }

@@ -12,7 +12,7 @@ import { startWorkerCore, type WorkerHandle } from '../worker-core.js';
 import { ControlPlaneError, createControlPlaneClient } from './control-plane-client.js';
 import { createDatasetCache } from './dataset-cache.js';
 import { createHttpReporter } from './http-reporter.js';
-import { createRemoteDataResolver } from './remote-data.js';
+import { createRemoteDataResolver, createRemotePathCheck } from './remote-data.js';
 
 export interface RemoteWorker {
   handle: WorkerHandle;
@@ -76,6 +76,7 @@ export async function startRemoteWorker(
     connection,
     subscriber,
     resolveData: createRemoteDataResolver(cache, me.name),
+    checkPaths: createRemotePathCheck(me.name),
     trainerEnv: extra.trainerEnv,
     stillAuthorized: async () => {
       try {
