@@ -2,7 +2,7 @@
 import { z } from 'zod';
 
 import { ARTIFACT_KINDS, JOB_KIND_NAMES, JOB_STATUSES } from '../domain/follow-up-job.js';
-import { IsoTime, JsonObject, NullableIsoTime } from './common.js';
+import { IsoTime, JsonNumber, JsonObject, NullableIsoTime } from './common.js';
 
 export const JobView = z.strictObject({
   id: z.string(),
@@ -53,3 +53,46 @@ export type ArtifactView = z.infer<typeof ArtifactView>;
 
 export const RunArtifacts = z.strictObject({ runId: z.string(), items: z.array(ArtifactView) });
 export type RunArtifacts = z.infer<typeof RunArtifacts>;
+
+/* The result of each kind as the pages and the CLI read it (open objects: a kind may record more). */
+const Generation = z.looseObject({
+  text: z.string(),
+  generationTokens: z.number().int(),
+  generationTps: z.number(),
+  peakMemoryGb: z.number(),
+});
+
+export const EvaluateResult = z.looseObject({
+  test_loss: JsonNumber,
+  test_ppl: JsonNumber,
+  batches: z.number().int(),
+  /** Null when the tool printed no token count; tokens_note says why. */
+  tokens: z.number().int().nullable(),
+  tokens_note: z.string().optional(),
+  tool: z.string(),
+  data: z.string(),
+});
+export type EvaluateResult = z.infer<typeof EvaluateResult>;
+
+export const SamplesResult = z.looseObject({
+  max_tokens: z.number().int(),
+  prompts: z.array(
+    z.looseObject({ prompt: z.string(), base: Generation, adapter: Generation, differs: z.boolean() }),
+  ),
+  differing: z.number().int(),
+});
+export type SamplesResult = z.infer<typeof SamplesResult>;
+
+export const FuseResult = z.looseObject({
+  path: z.string(),
+  verified: z.boolean().nullable(),
+  dequantized: z.boolean().optional(),
+});
+export type FuseResult = z.infer<typeof FuseResult>;
+
+export const ExportResult = z.looseObject({
+  format: z.string(),
+  path: z.string(),
+  command: z.string().optional(),
+});
+export type ExportResult = z.infer<typeof ExportResult>;

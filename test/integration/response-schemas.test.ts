@@ -18,7 +18,14 @@ import {
   WorkerCredentialView,
   WorkerList,
 } from '../../src/contract/health.js';
-import { CreatedJob, JobDetail, JobView, RunArtifacts, RunJobs } from '../../src/contract/jobs.js';
+import {
+  CreatedJob,
+  EvaluateResult,
+  JobDetail,
+  JobView,
+  RunArtifacts,
+  RunJobs,
+} from '../../src/contract/jobs.js';
 import { MemoryCalibration } from '../../src/contract/memory.js';
 import { MethodCatalogue } from '../../src/contract/methods.js';
 import {
@@ -156,7 +163,9 @@ describe('the answers of a real run match their schemas', { timeout: 180_000 }, 
     });
     await waitJobFinal(env, job.id);
     await call('GET /v1/runs/{id}/jobs', `/v1/runs/${run.id}/jobs`, RunJobs);
-    await call('GET /v1/jobs/{id}', `/v1/jobs/${job.id}`, JobDetail);
+    const evaluated = await call('GET /v1/jobs/{id}', `/v1/jobs/${job.id}`, JobDetail);
+    // The result as the pages and the CLI read it.
+    expect(EvaluateResult.safeParse(evaluated.result).error?.issues ?? []).toEqual([]);
     await call('GET /v1/jobs/{id}/logs', `/v1/jobs/${job.id}/logs`, null);
     const second = await call('POST /v1/runs/{id}/jobs', `/v1/runs/${run.id}/jobs`, CreatedJob, {
       payload: { kind: 'evaluate' },

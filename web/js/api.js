@@ -27,7 +27,7 @@ export class ApiError extends Error {
 /**
  * Calls the JSON API. The answer's type is its route's schema type from src/contract, which the caller names in
  * a JSDoc cast of the awaited call.
- * @template [T=any]
+ * @template [T=unknown]
  * @param {string} path
  * @param {{ method?: string, body?: unknown, signal?: AbortSignal }} [options]
  * @returns {Promise<T>}

@@ -20,8 +20,14 @@ export const PALETTE = [
 const HEIGHT = 220;
 
 /**
+ * One line (or, with pointsOnly, a scatter) of a chart: [x, y] points, y null where there is no value.
+ * @typedef {{ label: string, color?: string, dash?: number[], pointsOnly?: boolean, points: [number, number | null][] }} Series
+ */
+
+/**
  * Puts series given as [{label, points: [[x, y], …]}] on one sorted x axis, with null where a series has no
  * value at that x (uPlot wants aligned columns; spanGaps draws across the nulls).
+ * @param {Series[]} series
  */
 export function alignSeries(series) {
   const xs = [...new Set(series.flatMap((s) => s.points.map((p) => p[0])))].sort((a, b) => a - b);
@@ -31,7 +37,7 @@ export function alignSeries(series) {
     for (const [x, y] of s.points) ys[index.get(x)] = Number.isFinite(y) ? y : null;
     return ys;
   });
-  return [xs, ...columns];
+  return /** @type {import('uplot').AlignedData} */ ([xs, ...columns]);
 }
 
 function axisStyle(extra = {}) {
@@ -70,6 +76,7 @@ export class LineChart {
     return Math.max(260, this.body.clientWidth || 400);
   }
 
+  /** @param {Series[]} series */
   update(series) {
     const labels = series.map((s) => s.label).join('\u0000');
     const data = alignSeries(series);

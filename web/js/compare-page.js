@@ -1,4 +1,5 @@
 // /ui/compare?runs=a,b,c: 2-8 runs side by side: overlaid loss and reward curves, parameter diff, evaluation, samples.
+// @ts-check
 /* global location, URLSearchParams */
 import { api } from './api.js';
 import { LineChart, PALETTE } from './charts.js';
@@ -7,13 +8,24 @@ import { fill, formatNumber, formatValue, h, runLabel, statusBadge } from './dom
 import { latestJob } from './follow-up-views.js';
 import { errorBanner, mountShell } from './layout.js';
 
+/** @typedef {import('../../src/contract/runs.js').RunDetail} RunDetail */
+/** @typedef {import('../../src/contract/runs.js').RunMetrics} RunMetrics */
+/** @typedef {import('../../src/contract/runs.js').MetricRow} MetricRow */
+/** @typedef {import('../../src/contract/jobs.js').RunJobs} RunJobs */
+/** @typedef {import('../../src/contract/jobs.js').JobView} JobView */
+/** @typedef {import('../../src/contract/jobs.js').EvaluateResult} EvaluateResult */
+/** @typedef {import('../../src/contract/jobs.js').SamplesResult} SamplesResult */
+
 const ids = (new URLSearchParams(location.search).get('runs') ?? '')
   .split(',')
   .map((s) => s.trim())
   .filter(Boolean);
 const main = mountShell('runs', 'Compare runs');
 
-/** Curves drawn per run: the metric key, its title, which points. */
+/**
+ * Curves drawn per run: the metric key, its title, which points.
+ * @type {{ key: string, title: string, pick: (p: MetricRow) => boolean }[]}
+ */
 const CURVES = [
   { key: 'train-loss', title: 'Train loss', pick: (p) => p.name === 'loss' && p.split === 'train' },
   { key: 'val-loss', title: 'Val loss', pick: (p) => p.name === 'loss' && p.split === 'val' },
@@ -24,6 +36,7 @@ const CURVES = [
   },
 ];
 
+/** @param {RunDetail[]} runs */
 function header(runs) {
   return h(
     'section',
@@ -46,15 +59,19 @@ function header(runs) {
   );
 }
 
+/** @param {RunDetail[]} runs @param {MetricRow[][]} metrics */
 function chartsSection(runs, metrics) {
   const grid = h('div', { class: 'charts', id: 'compare-charts' });
+  /** @type {[LineChart, import('./charts.js').Series[]][]} */
   const charts = [];
   for (const c of CURVES) {
     const series = runs
       .map((r, i) => ({
         label: runLabel(r),
         color: PALETTE[i % PALETTE.length],
-        points: metrics[i].filter(c.pick).map((p) => [p.iteration, p.value]),
+        points: metrics[i]
+          .filter(c.pick)
+          .map((p) => /** @type {[number, number | null]} */ ([p.iteration, p.value])),
       }))
       .filter((s) => s.points.length);
     if (!series.length) continue;
@@ -65,6 +82,7 @@ function chartsSection(runs, metrics) {
   return { grid, draw: () => charts.forEach(([chart, series]) => chart.update(series)) };
 }
 
+/** @param {RunDetail[]} runs */
 function paramsDiff(runs) {
   const keys = [...new Set(runs.flatMap((r) => Object.keys(r.request ?? {})))].sort();
   const rows = keys.map((k) => {
@@ -100,13 +118,17 @@ function paramsDiff(runs) {
   );
 }
 
+/** @param {RunDetail[]} runs @param {JobView[][]} jobs */
 function evaluation(runs, jobs) {
+  /** @param {string} label @param {(r: EvaluateResult | null) => string} pick */
   const row = (label, pick) =>
     h(
       'tr',
       {},
       h('td', {}, label),
-      jobs.map((js) => h('td', {}, pick(latestJob(js, 'evaluate')))),
+      jobs.map((js) =>
+        h('td', {}, pick(/** @type {EvaluateResult | null} */ (latestJob(js, 'evaluate')?.result ?? null))),
+      ),
     );
   return h(
     'section',
@@ -128,16 +150,19 @@ function evaluation(runs, jobs) {
       h(
         'tbody',
         {},
-        row('test loss', (j) => (j ? formatNumber(j.result.test_loss) : 'not evaluated')),
-        row('test perplexity', (j) => (j ? formatNumber(j.result.test_ppl) : '–')),
+        row('test loss', (r) => (r ? formatNumber(r.test_loss) : 'not evaluated')),
+        row('test perplexity', (r) => (r ? formatNumber(r.test_ppl) : '–')),
       ),
     ),
   );
 }
 
+/** @param {RunDetail[]} runs @param {JobView[][]} jobs */
 function samples(runs, jobs) {
-  const perRun = jobs.map((js) => latestJob(js, 'samples'));
-  const prompts = [...new Set(perRun.flatMap((j) => (j ? j.result.prompts.map((p) => p.prompt) : [])))];
+  const perRun = jobs.map(
+    (js) => /** @type {SamplesResult | undefined} */ (latestJob(js, 'samples')?.result),
+  );
+  const prompts = [...new Set(perRun.flatMap((r) => (r ? r.prompts.map((p) => p.prompt) : [])))];
   if (!prompts.length)
     return h(
       'section',
@@ -145,7 +170,9 @@ function samples(runs, jobs) {
       h('h2', {}, 'Samples'),
       h('p', { class: 'sub' }, 'No samples yet: run a samples job on the runs.'),
     );
-  const answer = (j, prompt) => j?.result.prompts.find((p) => p.prompt === prompt);
+  /** @param {SamplesResult | undefined} r @param {string} prompt */
+  const answer = (r, prompt) => r?.prompts.find((p) => p.prompt === prompt);
+  /** @param {string} prompt */
   const base = (prompt) => perRun.map((j) => answer(j, prompt)).find(Boolean)?.base.text ?? '–';
   return h(
     'section',
@@ -185,12 +212,16 @@ function samples(runs, jobs) {
 async function load() {
   if (ids.length < COMPARE_MIN || ids.length > COMPARE_MAX)
     throw new Error(`Compare takes ${COMPARE_MIN} to ${COMPARE_MAX} runs (?runs=a,b,c); got ${ids.length}`);
-  const runs = await Promise.all(ids.map((id) => api(`/v1/runs/${encodeURIComponent(id)}`)));
+  /** @param {string} id */
+  const get = (id, sub = '') => api(`/v1/runs/${encodeURIComponent(id)}${sub}`);
+  const runs = await Promise.all(ids.map((id) => /** @type {Promise<RunDetail>} */ (get(id))));
   const [metrics, jobs] = await Promise.all([
     Promise.all(
-      ids.map((id) => api(`/v1/runs/${encodeURIComponent(id)}/metrics`).then((m) => m.points ?? [])),
+      ids.map((id) => /** @type {Promise<RunMetrics>} */ (get(id, '/metrics')).then((m) => m.points ?? [])),
     ),
-    Promise.all(ids.map((id) => api(`/v1/runs/${encodeURIComponent(id)}/jobs`).then((j) => j.items ?? []))),
+    Promise.all(
+      ids.map((id) => /** @type {Promise<RunJobs>} */ (get(id, '/jobs')).then((j) => j.items ?? [])),
+    ),
   ]);
   const charts = chartsSection(runs, metrics);
   main.append(

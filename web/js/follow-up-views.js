@@ -1,12 +1,26 @@
 // Follow-up results as the run and compare pages show them: evaluation, samples side by side, jobs, artifacts.
+// @ts-check
 import { formatNumber, formatTime, h, statusBadge } from './dom.js';
 
-/** The newest succeeded job of a kind, or null. */
+/** @typedef {import('../../src/contract/jobs.js').JobView} JobView */
+/** @typedef {import('../../src/contract/jobs.js').ArtifactView} ArtifactView */
+/** @typedef {import('../../src/contract/jobs.js').EvaluateResult} EvaluateResult */
+/** @typedef {import('../../src/contract/jobs.js').SamplesResult} SamplesResult */
+/** @typedef {import('../../src/contract/jobs.js').FuseResult} FuseResult */
+/** @typedef {import('../../src/contract/jobs.js').ExportResult} ExportResult */
+/** @typedef {SamplesResult['prompts'][number]['base']} Generation */
+
+/**
+ * The newest succeeded job of a kind, or null.
+ * @param {JobView[] | null | undefined} jobs
+ * @param {JobView['kind']} kind
+ */
 export function latestJob(jobs, kind) {
   const done = (jobs ?? []).filter((j) => j.kind === kind && j.status === 'succeeded');
   return done.length ? done[done.length - 1] : null;
 }
 
+/** @param {number | null | undefined} n */
 export function formatBytes(n) {
   if (n == null) return '–';
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
@@ -19,10 +33,12 @@ export function formatBytes(n) {
   return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
 }
 
+/** @param {JobView[]} jobs */
 export function evaluationCard(jobs) {
   const j = latestJob(jobs, 'evaluate');
   if (!j) return null;
-  const r = j.result;
+  const r = /** @type {EvaluateResult} */ (j.result);
+  /** @param {string} label @param {unknown} value @param {string} id */
   const stat = (label, value, id) =>
     h('div', { class: 'stat' }, h('div', { class: 'label' }, label), h('div', { class: 'value', id }, value));
   return h(
@@ -46,6 +62,7 @@ export function evaluationCard(jobs) {
   );
 }
 
+/** @param {Generation} g */
 const genCell = (g) =>
   h(
     'td',
@@ -59,13 +76,15 @@ const genCell = (g) =>
   );
 
 /** Prompt | base | base + adapter, one row per prompt. */
+/** @param {JobView[]} jobs */
 export function samplesCard(jobs) {
   const j = latestJob(jobs, 'samples');
   if (!j) return null;
+  const r = /** @type {SamplesResult} */ (j.result);
   return h(
     'section',
     { class: 'card', id: 'samples' },
-    h('h2', {}, `Samples (greedy, max ${j.result.max_tokens} tokens)`),
+    h('h2', {}, `Samples (greedy, max ${r.max_tokens} tokens)`),
     h(
       'table',
       { class: 'data samples-table' },
@@ -77,7 +96,7 @@ export function samplesCard(jobs) {
       h(
         'tbody',
         {},
-        j.result.prompts.map((p) =>
+        r.prompts.map((p) =>
           h(
             'tr',
             { class: p.differs ? 'differs' : null },
@@ -91,6 +110,7 @@ export function samplesCard(jobs) {
   );
 }
 
+/** @param {JobView[]} jobs */
 export function jobsCard(jobs) {
   if (!(jobs ?? []).length) return null;
   return h(
@@ -128,15 +148,26 @@ export function jobsCard(jobs) {
   );
 }
 
+/** @param {JobView} j */
 function summary(j) {
-  const r = j.result;
-  if (!r) return '';
-  if (j.kind === 'evaluate') return `test loss ${formatNumber(r.test_loss)}, ppl ${formatNumber(r.test_ppl)}`;
-  if (j.kind === 'samples') return `${r.prompts.length} prompts, ${r.differing} differ from the base`;
-  if (j.kind === 'fuse') return `${r.path} · verified ${String(r.verified)}`;
+  if (!j.result) return '';
+  if (j.kind === 'evaluate') {
+    const r = /** @type {EvaluateResult} */ (j.result);
+    return `test loss ${formatNumber(r.test_loss)}, ppl ${formatNumber(r.test_ppl)}`;
+  }
+  if (j.kind === 'samples') {
+    const r = /** @type {SamplesResult} */ (j.result);
+    return `${r.prompts.length} prompts, ${r.differing} differ from the base`;
+  }
+  if (j.kind === 'fuse') {
+    const r = /** @type {FuseResult} */ (j.result);
+    return `${r.path} · verified ${String(r.verified)}`;
+  }
+  const r = /** @type {ExportResult} */ (j.result);
   return `${r.format}: ${r.path}`;
 }
 
+/** @param {ArtifactView[]} artifacts */
 export function artifactsCard(artifacts) {
   if (!(artifacts ?? []).length) return null;
   return h(

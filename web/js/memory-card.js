@@ -1,4 +1,5 @@
 // The run page's memory panels: the out-of-memory banner (peak, estimate, advice, reductions) and the estimate card.
+// @ts-check
 import { h } from './dom.js';
 
 const gb = (x) => (x === null || x === undefined ? 'unknown' : `${Number(x).toFixed(2)} GB`);

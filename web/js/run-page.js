@@ -46,7 +46,10 @@ let followUpPoller = null;
 
 /** Evaluation, samples, jobs and artifacts of a succeeded run; polled while a follow-up job is not final. */
 async function refreshFollowUps() {
-  const [jobs, artifacts] = await Promise.all([api(`${runPath}/jobs`), api(`${runPath}/artifacts`)]);
+  const [jobs, artifacts] = await Promise.all([
+    /** @type {Promise<import('../../src/contract/jobs.js').RunJobs>} */ (api(`${runPath}/jobs`)),
+    /** @type {Promise<import('../../src/contract/jobs.js').RunArtifacts>} */ (api(`${runPath}/artifacts`)),
+  ]);
   fill(
     followUps,
     evaluationCard(jobs.items),

@@ -1,6 +1,12 @@
 // `eval`, `samples`, `fuse` and `export`: follow-up jobs of a succeeded run, followed to their end.
-import type { JobDetail, RunArtifacts } from '../../contract/jobs.js';
-import type { Generation } from '../../domain/follow-up-output.js';
+import type {
+  EvaluateResult,
+  ExportResult,
+  FuseResult,
+  JobDetail,
+  RunArtifacts,
+  SamplesResult,
+} from '../../contract/jobs.js';
 import { CliError } from '../cli-io.js';
 import { runFollowUp } from '../follow-up-wait.js';
 import { formatTable } from '../format.js';
@@ -33,17 +39,17 @@ export const evalCommand: CommandSpec = {
       },
       {
         json: v.json === true,
-        print: (j) =>
-          `test_loss ${j.result!.test_loss}  test_ppl ${j.result!.test_ppl}  batches ${j.result!.batches}  tokens ${j.result!.tokens ?? `- (${j.result!.tokens_note})`}  (${j.result!.tool})\n`,
+        print: (j) => {
+          const r = j.result as EvaluateResult;
+          return `test_loss ${r.test_loss}  test_ppl ${r.test_ppl}  batches ${r.batches}  tokens ${r.tokens ?? `- (${r.tokens_note})`}  (${r.tool})\n`;
+        },
       },
     ),
 };
 
 function printSamples(j: JobDetail): string {
   const out: string[] = [];
-  for (const [i, p] of (
-    j.result!.prompts as { prompt: string; base: Generation; adapter: Generation }[]
-  ).entries()) {
+  for (const [i, p] of (j.result as SamplesResult).prompts.entries()) {
     out.push(
       `#${i + 1} ${p.prompt}`,
       `  base    (${p.base.generationTokens} tok, ${p.base.generationTps} tok/s): ${p.base.text}`,
@@ -109,8 +115,10 @@ export const fuseCommand: CommandSpec = {
       { kind: 'fuse', dequantize: dequantizeOption(str(v.dequantize)), verify },
       {
         json: v.json === true,
-        print: (j) =>
-          `fused model: ${j.result!.path}\nverified: ${String(j.result!.verified)}${j.result!.dequantized ? ' (dequantized)' : ''}\n`,
+        print: (j) => {
+          const r = j.result as FuseResult;
+          return `fused model: ${r.path}\nverified: ${String(r.verified)}${r.dequantized ? ' (dequantized)' : ''}\n`;
+        },
       },
     );
   },
@@ -144,8 +152,10 @@ export const exportCommand: CommandSpec = {
       },
       {
         json: v.json === true,
-        print: (j) =>
-          `${j.result!.format}: ${j.result!.path}\n${j.result!.command ? `then run: ${j.result!.command}\n` : ''}`,
+        print: (j) => {
+          const r = j.result as ExportResult;
+          return `${r.format}: ${r.path}\n${r.command ? `then run: ${r.command}\n` : ''}`;
+        },
       },
     );
   },
