@@ -79,8 +79,9 @@ export async function queueGap(ctx: BenchContext): Promise<Figure[]> {
       fs.rmSync(rawTimes, { force: true });
       const env = { ...TRAINER_ENV, PYTHONPATH: STAND_IN_PATH, MLX_STANDIN_TIMES_FILE: rawTimes };
       const codes: number[] = [];
-      const onDone = (m: { type?: string; code?: number }) =>
-        void (m?.type === 'done' && codes.push(m.code ?? -1));
+      const onDone = (m: { type?: string; code?: number } | null) => {
+        if (m?.type === 'done') codes.push(m.code ?? -1);
+      };
       rawWorker.child.on('message', onDone);
       await rawQueue.addBulk(
         Array.from({ length: runs }, () => ({

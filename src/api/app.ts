@@ -59,7 +59,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     loggerInstance: deps.logger ? (deps.logger as unknown as FastifyBaseLogger) : undefined,
     bodyLimit: deps.config.bodyLimitBytes,
     // Malformed URLs and over-long path parameters get the same {error, message} body as everything else.
-    frameworkErrors: errorHandler,
+    frameworkErrors: (error, request, reply) => {
+      errorHandler(error, request, reply);
+    },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(createResponseSerializer({ check: deps.checkResponses ?? false }));

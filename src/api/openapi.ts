@@ -116,7 +116,7 @@ function createTransform() {
     for (const method of methodsOf(doc.route ?? {})) Object.assign(schema, DOC_OVERRIDES[`${method} ${url}`]);
     if (!schema.hide) schema.response = { '4XX': ErrorBody, ...(schema.response as object | undefined) };
     if (OPEN_ROUTES.has(url)) schema.security = [];
-    const out = zodTransform({ ...doc, schema } as typeof doc);
+    const out = zodTransform({ ...doc, schema });
     const body = (out.schema as { body?: { oneOf?: { $ref?: string }[] } }).body;
     if (body?.oneOf && url === '/v1/runs') {
       const mapping = Object.fromEntries(METHODS.map((m, i) => [m, body.oneOf![i]!.$ref!]));

@@ -79,8 +79,7 @@ export class ApiClient {
 }
 
 export function apiError(status: number, body: unknown, file?: string): CliError {
-  const b: ApiErrorBody =
-    typeof body === 'object' && body !== null ? (body as ApiErrorBody) : { message: String(body) };
+  const b: ApiErrorBody = typeof body === 'object' && body !== null ? body : { message: String(body) };
   const exit = status >= 400 && status < 500 && status !== 429 ? EXIT.badInput : EXIT.runFailed;
   const { message, details } = formatApiError(status, b, file);
   return new CliError(message, exit, details);

@@ -3,7 +3,6 @@ import { z } from 'zod';
 
 const cliEnvSchema = z.object({
   API_URL: z
-    .string()
     .url('API_URL must be a URL such as http://127.0.0.1:8080')
     .refine((u) => /^https?:\/\//.test(u), 'API_URL must start with http:// or https://')
     .default('http://127.0.0.1:8080'),

@@ -22,7 +22,7 @@ async function main(): Promise<number> {
   const io: CliIo = {
     out: (s) => void process.stdout.write(s),
     err: (s) => void process.stderr.write(s),
-    isTty: process.stdout.isTTY === true,
+    isTty: process.stdout.isTTY,
     cwd: process.cwd(),
     config,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

@@ -64,7 +64,8 @@ function printError(io: CliIo, e: CliError): ExitCode {
 export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCode> {
   const [name, ...rest] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
-    (name === undefined ? io.err : io.out)(usage());
+    if (name === undefined) io.err(usage());
+    else io.out(usage());
     return name === undefined ? EXIT.badInput : EXIT.ok;
   }
   const cmd = COMMANDS.find((c) => c.name === name);

@@ -76,7 +76,10 @@ export class UploadSession {
     const tap = new Transform({
       transform: (chunk: Buffer, _enc, done) => {
         this.total += chunk.length;
-        if (this.total > this.maxBytes) return done(new UploadTooLargeError(this.maxBytes));
+        if (this.total > this.maxBytes) {
+          done(new UploadTooLargeError(this.maxBytes));
+          return;
+        }
         hash.update(chunk);
         checker.push(chunk);
         done(null, chunk);

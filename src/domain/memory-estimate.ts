@@ -43,7 +43,7 @@ export interface MemoryModels {
   judge: ModelShape | null;
 }
 
-export interface MemoryBreakdown {
+export type MemoryBreakdown = {
   weights: number;
   reference: number;
   judge: number;
@@ -54,7 +54,7 @@ export interface MemoryBreakdown {
   /** Attention scores of one layer, plus the KV cache of generating modes. */
   attention: number;
   overhead: number;
-}
+};
 
 export interface MemoryEstimate {
   estimateGb: number;

@@ -78,14 +78,14 @@ const rewardFunctions = z
 
 const rewardWeights = z
   .union([
-    z.array(z.number().finite()),
+    z.array(z.number()),
     z
       .string()
       .transform(commaList)
       .pipe(z.array(z.string().regex(/^-?\d+(\.\d+)?(e[+-]?\d+)?$/i, 'must be numbers')))
       .transform((a) => a.map(Number)),
   ])
-  .pipe(z.array(z.number().finite()).min(1, 'needs at least one weight'));
+  .pipe(z.array(z.number()).min(1, 'needs at least one weight'));
 
 const objectOptions: Record<string, z.ZodType> = {
   lora_parameters: z
@@ -107,7 +107,6 @@ const objectOptions: Record<string, z.ZodType> = {
 
 function numberSchema(o: OptionSpec): z.ZodType {
   let s = o.kind === 'int' ? z.number().int('must be an integer') : z.number();
-  s = s.finite('must be a finite number');
   if (o.min !== undefined) s = s.min(o.min);
   if (o.gt !== undefined) s = s.gt(o.gt);
   if (o.max !== undefined) s = s.max(o.max);

@@ -18,8 +18,8 @@ const MAX_VALUES_PER_PARAM = 1000;
 
 const range = z
   .strictObject({
-    min: z.number().finite(),
-    max: z.number().finite(),
+    min: z.number(),
+    max: z.number(),
     log: z.boolean().default(false),
     int: z.boolean().default(false),
   })

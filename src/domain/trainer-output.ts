@@ -184,7 +184,10 @@ class Parser implements TrainerOutputParser {
   private dispatch(line: string): void {
     switch (line.charCodeAt(0)) {
       case 73: // I
-        if (line.startsWith('Iter ')) return this.iterLine(line);
+        if (line.startsWith('Iter ')) {
+          this.iterLine(line);
+          return;
+        }
         break;
       case 84: // T
       case 70: // F
@@ -194,9 +197,13 @@ class Parser implements TrainerOutputParser {
         if (this.savedOrStarting(line)) return;
         break;
       case 91: // [
-        return this.bracketLine(line);
+        this.bracketLine(line);
+        return;
     }
-    if (line.endsWith(' Test Metrics:')) return this.startBlock(this.testBlock(false, []));
+    if (line.endsWith(' Test Metrics:')) {
+      this.startBlock(this.testBlock(false, []));
+      return;
+    }
     const message = errorMessage(line);
     if (message !== null) this.emit({ kind: 'error', message });
   }
@@ -209,12 +216,19 @@ class Parser implements TrainerOutputParser {
     const rest = line.slice(colon + 1);
     if (rest === '') {
       this.lastIteration = iteration;
-      return this.startBlock({ kind: 'grpo', iteration, points: [] });
+      this.startBlock({ kind: 'grpo', iteration, points: [] });
+      return;
     }
     if (!rest.startsWith(' ')) return;
     const body = rest.slice(1);
-    if (body.startsWith('Saved adapter weights to ')) return this.checkpoint(iteration, body.slice(25));
-    if (body.startsWith('Val ')) return this.report(iteration, 'val', body, VAL_KEYS, 'Val loss');
+    if (body.startsWith('Saved adapter weights to ')) {
+      this.checkpoint(iteration, body.slice(25));
+      return;
+    }
+    if (body.startsWith('Val ')) {
+      this.report(iteration, 'val', body, VAL_KEYS, 'Val loss');
+      return;
+    }
     this.report(iteration, 'train', body, TRAIN_KEYS, 'loss', 'Train loss');
   }
 

@@ -54,7 +54,7 @@ function isMapping(v: unknown): v is Record<string, unknown> {
 function trainModeIssue(value: unknown): string {
   const hint = value === 'rlhf' || value === 'rlhf-reinforce' ? '; did you mean rlhf_reinforce?' : '';
   const variant = isMethod(value)
-    ? `; ${String(value)} is a method: set train_mode: grpo with its option, or method: ${String(value)}`
+    ? `; ${value} is a method: set train_mode: grpo with its option, or method: ${value}`
     : '';
   return `"${String(value)}" is not a train mode (one of ${TRAIN_MODES.join(', ')})${variant || hint}`;
 }

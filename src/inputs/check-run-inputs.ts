@@ -57,12 +57,12 @@ async function allowedPath(
 
 async function checkModel(field: string, value: string, deps: InputCheckDeps, issues: FieldIssue[]) {
   const resolved = path.resolve(value);
-  const st = await stat(resolved);
+  const st = stat(resolved);
   if (st || looksLikePath(value)) {
     if (!(await allowedPath(field, resolved, deps, issues))) return;
     if (!st?.isDirectory())
       return void issues.push({ path: field, message: `local model directory ${value} does not exist` });
-    if (!(await stat(path.join(resolved, 'config.json')))) {
+    if (!stat(path.join(resolved, 'config.json'))) {
       issues.push({
         path: field,
         message: `${value} has no config.json (upstream raises FileNotFoundError)`,
@@ -81,7 +81,7 @@ async function checkModel(field: string, value: string, deps: InputCheckDeps, is
 async function checkFile(field: string, value: string, deps: InputCheckDeps, issues: FieldIssue[]) {
   const resolved = path.resolve(value);
   if (!(await allowedPath(field, resolved, deps, issues))) return;
-  const st = await stat(resolved);
+  const st = stat(resolved);
   if (!st?.isFile()) return void issues.push({ path: field, message: `file ${value} does not exist` });
 }
 

@@ -42,7 +42,10 @@ export async function putBlob(
   const tap = new Transform({
     transform(chunk: Buffer, _enc, done) {
       bytes += chunk.length;
-      if (bytes > maxBytes) return done(new UploadTooLargeError(maxBytes));
+      if (bytes > maxBytes) {
+        done(new UploadTooLargeError(maxBytes));
+        return;
+      }
       hash.update(chunk);
       done(null, chunk);
     },

@@ -60,7 +60,7 @@ export async function decideOnOom(
     for (const k of REDUCED_KEYS) if (!(k in original)) delete unreduced[k];
     const next = reductionPlan(unreduced, layers)[reductions.length];
     if (next) {
-      const request = { ...unreduced, ...next.change } as RunRequest;
+      const request = { ...unreduced, ...next.change };
       const argv = buildCommand(request, { python: config.mlxPython, runDir: run.runDir, dataDir }).argv;
       record.reductions = [
         ...reductions,

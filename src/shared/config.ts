@@ -11,7 +11,7 @@ const boolish = z
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().min(1).default('127.0.0.1'),
-  REDIS_URL: z.string().url().optional(),
+  REDIS_URL: z.url().optional(),
   DATA_DIR: z.string().min(1).default('./data'),
   MLX_PYTHON: z.string().min(1).default('python3'),
   API_TOKEN: z.string().min(8, 'API_TOKEN must be at least 8 characters').optional(),
@@ -103,14 +103,14 @@ const envSchema = z.object({
   /** A worker whose registry entry has not been refreshed for this long shows as lost (and takes no placement). */
   WORKER_LOST_S: z.coerce.number().gt(0).default(90),
   /** One webhook for every event, kept as the endpoint `wh_env` (POST /v1/webhooks adds more). */
-  WEBHOOK_URL: z.string().url().optional(),
+  WEBHOOK_URL: z.url().optional(),
   WEBHOOK_SECRET: z.string().min(1).optional(),
   /** A delivery attempt that gets no answer within this is a failure (and retried). */
   WEBHOOK_TIMEOUT_S: z.coerce.number().gt(0).default(10),
   /** The first retry waits about this long; each further one doubles (with jitter, at most 6 h). */
   WEBHOOK_RETRY_BASE_S: z.coerce.number().gt(0).default(30),
   /** The service's address as its users reach it, for the links in notifications. */
-  PUBLIC_URL: z.string().url().optional(),
+  PUBLIC_URL: z.url().optional(),
   /** macOS only: also show each notification on this Mac's desktop (osascript). */
   NOTIFY_DESKTOP: boolish.default(false),
   /** Where the `lmstudio` export puts models (LM Studio's models folder). */
@@ -125,7 +125,7 @@ const envSchema = z.object({
   HF_HUB_CACHE: z.string().min(1).optional(),
   HF_HOME: z.string().min(1).optional(),
   /** A remote worker: the control plane it reports to (it then opens no SQLite of its own). */
-  SERVER_URL: z.string().url().optional(),
+  SERVER_URL: z.url().optional(),
   /** A remote worker's token, from POST /v1/workers on the control plane. */
   WORKER_TOKEN: z.string().min(16).optional(),
   /** `npm start` without its local worker: the control plane alone (API, history, dashboard). */

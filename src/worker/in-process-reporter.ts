@@ -57,19 +57,21 @@ export function createInProcessReporter(deps: InProcessReporterDeps): Reporter {
     return {
       logs: (chunk) => void guard(() => logChunkReport(db, name, runId, { ...chunk, attempt: n })),
       metrics: (points) =>
-        void guard(() => {
+        guard(() => {
           metricBatchReport(db, name, runId, { attempt: n, points: [...points] });
           checkStop();
         }),
-      event: (message) => void guard(() => runEventReport(db, name, runId, { attempt: n, message })),
+      event: (message) => guard(() => runEventReport(db, name, runId, { attempt: n, message })),
       upload(file, record) {
         uploads = uploads.then(async () => {
           try {
             const { sha256, bytes } = await putBlobFromFile(config.dataDir, file);
             await artifactReport(db, config.dataDir, name, runId, { ...record, attempt: n, sha256, bytes });
           } catch (e) {
-            if (e instanceof StaleAttemptError)
-              return hooks.onStop({ stopReason: 'superseded', reason: e.message });
+            if (e instanceof StaleAttemptError) {
+              hooks.onStop({ stopReason: 'superseded', reason: e.message });
+              return;
+            }
             // An upload that fails leaves the file on this disk: the run goes on; a resume elsewhere uses an older one.
             log.warn({ err: (e as Error).message, file }, 'could not store a file of the run');
           }

@@ -145,7 +145,7 @@ export function startRecoveryLoop(
         (err: unknown) => deps.logger.error({ err }, 'recovery pass failed; retrying at the next interval'),
       );
     void current.then(() => {
-      if (!stopped) timer = setTimeout(pass, everyMs);
+      if (!stopped) timer = setTimeout(() => void pass(), everyMs);
     });
     return current;
   };

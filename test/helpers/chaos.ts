@@ -178,7 +178,7 @@ export async function submit(
 ) {
   const res = await app.inject({ method: 'POST', url: '/v1/runs', payload: body, headers });
   expect(res.statusCode, res.body).toBe(201);
-  return res.json() as { id: string; runDir: string; adapterPath: string };
+  return res.json<{ id: string; runDir: string; adapterPath: string }>();
 }
 
 export interface RunJson {
@@ -236,9 +236,9 @@ export async function waitIteration(
 }
 
 export async function metricIterations(app: Injectable, id: string): Promise<number[]> {
-  const m = (
-    await app.inject({ method: 'GET', url: `/v1/runs/${id}/metrics?name=loss&split=train` })
-  ).json() as { points: { iteration: number }[] };
+  const m = (await app.inject({ method: 'GET', url: `/v1/runs/${id}/metrics?name=loss&split=train` })).json<{
+    points: { iteration: number }[];
+  }>();
   return m.points.map((p) => p.iteration);
 }
 

@@ -25,5 +25,5 @@ export async function mlxq(
     timeout: opts.timeoutMs ?? 60_000,
     stripFinalNewline: false,
   });
-  return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+  return { exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

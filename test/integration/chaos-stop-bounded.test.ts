@@ -61,7 +61,7 @@ async function startService(opts: {
     ...opts.env,
   });
   const [cmd, args] = opts.viaNpm ? ['npm', ['start']] : ['node', ['--import', 'tsx', 'src/main.ts']];
-  const child = execa(cmd, args as string[], {
+  const child = execa(cmd, args, {
     cwd: REPO_ROOT,
     env,
     reject: false,

@@ -51,7 +51,13 @@ async function readOnlyApp() {
       assertAllowedPath: createPathPolicy(env.config.allowedRoots),
     },
   });
-  return { app, close: async () => (await app.close(), closeDb(db)) };
+  return {
+    app,
+    close: async () => {
+      await app.close();
+      closeDb(db);
+    },
+  };
 }
 
 describe('a sweep’s status', () => {

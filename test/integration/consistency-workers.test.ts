@@ -38,8 +38,7 @@ interface WorkersJson {
   usable: number;
   waiting: string | null;
 }
-const workers = async () =>
-  (await env.app.inject({ method: 'GET', url: '/v1/workers' })).json() as WorkersJson;
+const workers = async () => (await env.app.inject({ method: 'GET', url: '/v1/workers' })).json<WorkersJson>();
 
 /** A Python that cannot import the stand-in trainer (-I ignores PYTHONPATH) until the file is rewritten. */
 function brokenPython(name: string): { file: string; fix(): void } {

@@ -68,7 +68,7 @@ async function runThroughStandIn(argv: string[], config: string) {
   const adapters = fs.existsSync(path.join(dir, 'adapters', 'adapters.safetensors'));
   const fused = fs.existsSync(path.join(dir, 'adapters', 'model.safetensors'));
   fs.rmSync(dir, { recursive: true, force: true });
-  return { ...r, adapters, fused };
+  return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, adapters, fused };
 }
 
 describe('dry runs answer an argv that the strict stand-in CLI accepts and trains with', () => {

@@ -73,7 +73,7 @@ async function send(
   const res = await env.app.inject({
     method,
     url,
-    payload: payload as string | Buffer | undefined,
+    payload,
     headers: {
       ...(payload !== undefined && !opts.headers?.['content-type']
         ? { 'content-type': 'application/json' }
@@ -245,19 +245,20 @@ describe('other JSON routes', () => {
         { requiredKeys: [] },
       ),
     );
+    type Action = { method: Method; url: string; payload: unknown };
     const action = fc.oneof(
-      sweepBody.map((b) => ({ method: 'POST' as Method, url: '/v1/sweeps', payload: b as unknown })),
-      queryString(['status', 'limit', 'cursor']).map((q) => ({
-        method: 'GET' as Method,
+      sweepBody.map((b): Action => ({ method: 'POST', url: '/v1/sweeps', payload: b })),
+      queryString(['status', 'limit', 'cursor']).map((q): Action => ({
+        method: 'GET',
         url: `/v1/sweeps?${q.qs}`,
         payload: undefined,
       })),
       fc
         .tuple(nastyString.filter(Boolean).map(enc), queryString(['format']))
-        .map(([id, q]) => ({ method: 'GET' as Method, url: `/v1/sweeps/${id}?${q.qs}`, payload: undefined })),
+        .map(([id, q]): Action => ({ method: 'GET', url: `/v1/sweeps/${id}?${q.qs}`, payload: undefined })),
       nastyString
         .filter(Boolean)
-        .map((id) => ({ method: 'POST' as Method, url: `/v1/sweeps/${enc(id)}/cancel`, payload: undefined })),
+        .map((id): Action => ({ method: 'POST', url: `/v1/sweeps/${enc(id)}/cancel`, payload: undefined })),
     );
     await fc.assert(
       fc.asyncProperty(action, async (a) => {
@@ -269,9 +270,9 @@ describe('other JSON routes', () => {
   });
 
   it('every route in the OpenAPI document, with hostile path parameters, queries and bodies', async () => {
-    const spec = (await send('GET', '/docs/json')).json() as {
+    const spec = (await send('GET', '/docs/json')).json<{
       paths: Record<string, Record<string, unknown>>;
-    };
+    }>();
     const operations = Object.entries(spec.paths).flatMap(([url, item]) =>
       Object.keys(item).map((m) => ({ method: m.toUpperCase() as Method, url })),
     );

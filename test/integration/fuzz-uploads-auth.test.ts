@@ -122,7 +122,7 @@ describe('POST /v1/datasets', () => {
     const action = fc.oneof(
       fc
         .tuple(
-          fc.constantFrom('GET', 'DELETE') as fc.Arbitrary<'GET' | 'DELETE'>,
+          fc.constantFrom<'GET' | 'DELETE'>('GET', 'DELETE'),
           fc.oneof(nastyString.filter(Boolean), fc.stringMatching(/^(dataset:)?[0-9a-f]{64}$/)),
         )
         .map(([m, s]) => ({ method: m, url: `/v1/datasets/${enc(s)}` })),

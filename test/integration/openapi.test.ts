@@ -108,7 +108,7 @@ describe('the OpenAPI document', () => {
     expect(spec.components!.securitySchemes!.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(spec.security).toEqual([{ bearerAuth: [] }]);
     expect(spec.paths!['/healthz']!.get!.security).toEqual([]);
-    const errorRef = (spec.paths!['/v1/runs/{id}']!.get!.responses!['4XX'] as OpenAPIV3_1.ResponseObject)
+    const errorRef = (spec.paths!['/v1/runs/{id}']!.get!.responses['4XX'] as OpenAPIV3_1.ResponseObject)
       .content!['application/json']!.schema as { $ref: string };
     expect(errorRef.$ref).toBe('#/components/schemas/Error');
   });

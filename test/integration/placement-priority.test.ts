@@ -32,11 +32,11 @@ describe('placement queues and one worker', () => {
       ),
     );
     const at = async (id: string) =>
-      (await env.app.inject({ method: 'GET', url: `/v1/runs/${id}` })).json() as {
+      (await env.app.inject({ method: 'GET', url: `/v1/runs/${id}` })).json<{
         startedAt: string;
         finishedAt: string;
         worker: string;
-      };
+      }>();
     const [b, l, h] = await Promise.all([blocker.id, low.id, high.id].map(at));
     expect([lowDone!.status, highDone!.status]).toEqual(['succeeded', 'succeeded']);
     expect(Date.parse(h!.startedAt)).toBeGreaterThanOrEqual(Date.parse(b!.finishedAt));
@@ -69,10 +69,10 @@ describe('placement queues and one worker', () => {
     // Routing keeps it from a 64 GB worker: it waits in the ≥ 100 GB queue, which mac-1 does not serve, and says why.
     const waiting = await waitFor(
       async () => {
-        const r = (await env.app.inject({ method: 'GET', url: `/v1/runs/${created.id}` })).json() as {
+        const r = (await env.app.inject({ method: 'GET', url: `/v1/runs/${created.id}` })).json<{
           status: string;
           waiting: string | null;
-        };
+        }>();
         return r.waiting?.includes('mac-1: has 64 GB') ? r : null;
       },
       { what: 'the run to wait for a worker with 100 GB' },

@@ -28,7 +28,7 @@ const sft = {
 const submit = async (body: object) => {
   const res = await env.app.inject({ method: 'POST', url: '/v1/runs', payload: body });
   expect(res.statusCode, res.body).toBe(201);
-  return res.json() as { id: string; progress: { iteration: number | null; total: number | null } };
+  return res.json<{ id: string; progress: { iteration: number | null; total: number | null } }>();
 };
 const getRun = async (id: string) => (await env.app.inject({ method: 'GET', url: `/v1/runs/${id}` })).json();
 const logOf = async (id: string) =>

@@ -151,7 +151,12 @@ describe('listening beyond loopback', () => {
   it('startApi on 127.0.0.1 serves without the exposure warning (tests never bind beyond loopback)', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlxq-bind-'));
     const lines: string[] = [];
-    const sink = new Writable({ write: (c: Buffer, _e, cb) => (lines.push(c.toString()), cb()) });
+    const sink = new Writable({
+      write: (c: Buffer, _e, cb) => {
+        lines.push(c.toString());
+        cb();
+      },
+    });
     const config = loadConfig({
       DATA_DIR: dataDir,
       PORT: '0',

@@ -69,7 +69,7 @@ function notifications(e: TestEnv, db = e.db): Dispatcher {
 async function addWebhook(e: TestEnv, body: Record<string, unknown>) {
   const res = await e.app.inject({ method: 'POST', url: '/v1/webhooks', payload: body });
   expect(res.statusCode, res.body).toBe(201);
-  return res.json() as { id: string; hasSecret: boolean };
+  return res.json<{ id: string; hasSecret: boolean }>();
 }
 
 async function deliveries(e: TestEnv, id: string) {

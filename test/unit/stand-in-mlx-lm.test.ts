@@ -29,7 +29,7 @@ async function py(args: string[], env: Record<string, string> = {}) {
     stdin: 'ignore',
     timeout: 20_000,
   });
-  return { exitCode: r.exitCode, signal: r.signal, stdout: String(r.stdout), stderr: String(r.stderr) };
+  return { exitCode: r.exitCode, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
 const mlx = (cmd: string, args: string[], env?: Record<string, string>) =>

@@ -51,10 +51,10 @@ async function trainer(
   });
   return {
     exitCode: r.exitCode,
-    stdout: String(r.stdout).replace(ANSI, ''),
-    rawStdout: String(r.stdout),
-    stderr: String(r.stderr),
-    timedOut: Boolean(r.timedOut),
+    stdout: r.stdout.replace(ANSI, ''),
+    rawStdout: r.stdout,
+    stderr: r.stderr,
+    timedOut: r.timedOut,
   };
 }
 

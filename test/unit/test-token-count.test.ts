@@ -33,8 +33,8 @@ async function count(a: Partial<TestTokensArgs> & { data: string }) {
     stdin: 'ignore',
     timeout: 20_000,
   });
-  expect(r.exitCode, String(r.stderr)).toBe(0);
-  return parseTestTokens(String(r.stdout));
+  expect(r.exitCode, r.stderr).toBe(0);
+  return parseTestTokens(r.stdout);
 }
 
 beforeAll(() => {

@@ -41,7 +41,9 @@ export const healthRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =>
     const ok = Object.values(checks).every((c) => c.ok);
     // Reported, not required: the API is ready to accept runs while no worker is (they wait in the queue).
     const workers = checks.redis.ok
-      ? await readWorkers(deps.redis, deps.config).then(workersView, (e: Error) => ({ error: e.message }))
+      ? await readWorkers(deps.redis, deps.config).then(workersView, (e: unknown) => ({
+          error: (e as Error).message,
+        }))
       : { error: 'Redis is unreachable' };
     return reply.status(ok ? 200 : 503).send({ status: ok ? 'ready' : 'unavailable', checks, workers });
   });

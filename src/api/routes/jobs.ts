@@ -103,14 +103,17 @@ export const jobRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
       if (isJobFinal(job.status)) throw new ConflictError(`Job ${job.id} is already ${job.status}`);
       requestJobCancel(deps.db, job.id);
       if (job.status === 'queued') {
+        let cancelled: ReturnType<typeof transitionJob> | null = null;
         try {
-          const cancelled = transitionJob(deps.db, job.id, 'queued', 'cancelled', {
+          cancelled = transitionJob(deps.db, job.id, 'queued', 'cancelled', {
             error: 'cancelled by request',
           });
-          await deps.queue.remove(followUpJobOptions(job.kind, job.id, job.attempt + 1).jobId).catch(() => 0);
-          return reply.status(200).send(jobView(cancelled));
         } catch (e) {
           if (!(e instanceof ConflictError)) throw e;
+        }
+        if (cancelled) {
+          await deps.queue.remove(followUpJobOptions(job.kind, job.id, job.attempt + 1).jobId).catch(() => 0);
+          return reply.status(200).send(jobView(cancelled));
         }
       }
       await deps.redis

@@ -55,7 +55,7 @@ export const runRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
     {
       schema: {
         querystring: z.object({ dryRun: z.enum(['true', 'false', '1', '0']).optional() }),
-        headers: z.object({ 'idempotency-key': z.string().min(1).max(200).optional() }).passthrough(),
+        headers: z.object({ 'idempotency-key': z.string().min(1).max(200).optional() }).loose(),
         body: z.unknown(),
         response: { 200: z.union([SubmittedRun, DryRun]), 201: SubmittedRun },
       },

@@ -61,9 +61,8 @@ export const webhookRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =
       schema: {
         body: z.strictObject({
           url: z
-            .string()
-            .max(2048)
             .url()
+            .max(2048)
             .refine((u) => /^https?:\/\//i.test(u), 'must be an http:// or https:// URL'),
           events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).max(WEBHOOK_EVENTS.length).optional(),
           secret: z.string().min(8, 'use at least 8 characters').max(512).optional(),

@@ -28,12 +28,11 @@ function verifiedFuse(ctx: FollowUpContext): string {
 function modelName(ctx: FollowUpContext, o: ExportOptions): string {
   return (
     o.name ??
-    `${
-      (ctx.run.name ?? ctx.run.id)
-        .replace(/[^A-Za-z0-9._-]+/g, '-')
-        .replace(/^[^A-Za-z0-9]+/, '')
-        .slice(0, 80) || ctx.run.id
-    }`
+    ((ctx.run.name ?? ctx.run.id)
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .replace(/^[^A-Za-z0-9]+/, '')
+      .slice(0, 80) ||
+      ctx.run.id)
   );
 }
 

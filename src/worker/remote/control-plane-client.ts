@@ -20,7 +20,7 @@ export class ControlPlaneError extends Error {
     readonly failure: CallFailure,
     message: string,
     readonly status: number | null = null,
-    readonly body: unknown = undefined,
+    readonly body?: unknown,
   ) {
     super(message);
     this.name = 'ControlPlaneError';

@@ -124,8 +124,10 @@ export function createHttpReporter(o: HttpReporterOptions): Reporter {
             );
             enqueue('artifacts', { ...record, sha256, bytes });
           } catch (e) {
-            if (e instanceof SupersededError)
-              return hooks.onStop({ stopReason: 'superseded', reason: e.message });
+            if (e instanceof SupersededError) {
+              hooks.onStop({ stopReason: 'superseded', reason: e.message });
+              return;
+            }
             if (e instanceof RevokedError) return;
             // An upload that fails for good leaves the file on this Mac: the run goes on.
             o.logger.warn({ err: (e as Error).message, file }, 'could not upload a file of the run');

@@ -227,7 +227,10 @@ function dropTornTail(file: string): void {
       fs.readSync(fd, buf, 0, buf.length, start);
       const nl = buf.lastIndexOf(10);
       if (nl === buf.length - 1 && end === size) return;
-      if (nl >= 0) return fs.truncateSync(file, start + nl + 1);
+      if (nl >= 0) {
+        fs.truncateSync(file, start + nl + 1);
+        return;
+      }
       end = start;
     }
     fs.truncateSync(file, 0);
