@@ -95,5 +95,5 @@ export function checkFollowingRecord(
 
 /** A minimal valid record per mode (shown by GET /v1/methods). A fresh object on every call. */
 export function sampleRecord(mode: TrainMode): Rec {
-  return structuredClone(MODE_TABLE[mode].dataset.sample) as Rec;
+  return structuredClone(MODE_TABLE[mode].dataset.sample);
 }
