@@ -2,10 +2,19 @@
 // @ts-check
 import { formatNumber, formatValue, h } from './dom.js';
 
+/**
+ * A run as the sweep chart plots it: its varied values and the metric (null when not reported yet).
+ * @typedef {{ runId: string, status: import('../../src/domain/run-status.js').RunStatus, values: Record<string, unknown>, value: number | null }} PlotRow
+ */
+
 const WORSE = [238, 242, 255];
 const BETTER = [54, 79, 199];
 
-/** Distinct values of a parameter in a readable order: numbers ascending, anything else by its text. */
+/**
+ * Distinct values of a parameter in a readable order: numbers ascending, anything else by its text.
+ * @param {unknown[]} values
+ * @returns {any[]} numbers, or values shown by their text
+ */
 export function axisValues(values) {
   const distinct = [...new Map(values.map((v) => [formatValue(v), v])).values()];
   return distinct.every((v) => typeof v === 'number')
@@ -13,6 +22,7 @@ export function axisValues(values) {
     : distinct.sort((a, b) => formatValue(a).localeCompare(formatValue(b)));
 }
 
+/** @param {number} goodness 0 (worse) to 1 (better) */
 function colour(goodness) {
   const mix = WORSE.map((w, i) => Math.round(w + (BETTER[i] - w) * goodness));
   return `rgb(${mix.join(',')})`;
@@ -21,11 +31,14 @@ function colour(goodness) {
 /**
  * rows: [{runId, status, values, value}] where value is the metric (null when not reported yet). Several runs
  * with the same pair of values (random search) share a cell, which shows the better one.
+ * @param {{ xKey: string, yKey: string, rows: PlotRow[], goal: 'min' | 'max', bestRunId: string | undefined, metricLabel: string }} options
  */
 export function heatmap({ xKey, yKey, rows, goal, bestRunId, metricLabel }) {
   const xs = axisValues(rows.map((r) => r.values[xKey]));
   const ys = axisValues(rows.map((r) => r.values[yKey]));
+  /** @param {number} a @param {number} b */
   const better = (a, b) => (goal === 'max' ? a > b : a < b);
+  /** @type {Map<string, PlotRow>} */
   const cells = new Map();
   for (const r of rows) {
     const key = `${formatValue(r.values[xKey])}\u0000${formatValue(r.values[yKey])}`;
@@ -41,6 +54,7 @@ export function heatmap({ xKey, yKey, rows, goal, bestRunId, metricLabel }) {
   const finite = [...cells.values()].map((c) => c.value).filter((v) => v !== null);
   const lo = Math.min(...finite);
   const hi = Math.max(...finite);
+  /** @param {number} v */
   const goodnessOf = (v) => (hi === lo ? 1 : goal === 'max' ? (v - lo) / (hi - lo) : (hi - v) / (hi - lo));
 
   const grid = h('div', {

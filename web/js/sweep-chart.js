@@ -5,18 +5,23 @@ import { fill, formatValue, h } from './dom.js';
 import { axisValues, heatmap } from './heatmap.js';
 import { metricLabel, objective, sweepParams } from './sweep-table.js';
 
+/** @typedef {import('../../src/contract/sweeps.js').SweepDetail} SweepDetail */
+/** @typedef {import('./heatmap.js').PlotRow} PlotRow */
+
 export class SweepChart {
   constructor() {
     this.el = h('section', { class: 'card', id: 'sweep-chart' });
+    /** @type {ReturnType<typeof chartFor>[]} */
     this.charts = [];
     this.shape = '';
   }
 
-  /** @param {import('../../src/contract/sweeps.js').SweepDetail} sweep */
+  /** @param {SweepDetail} sweep */
   render(sweep) {
     const ps = sweepParams(sweep);
     const m = sweep.metric;
     const label = metricLabel(m);
+    /** @type {PlotRow[]} */
     const rows = sweep.runs.map((r) => ({
       runId: r.runId,
       status: r.status,
@@ -61,7 +66,10 @@ export class SweepChart {
   }
 }
 
-/** metric against one parameter: numbers on a numeric axis (log when they span decades), anything else as categories. */
+/**
+ * metric against one parameter: numbers on a numeric axis (log when they span decades), anything else as categories.
+ * @param {string} param @param {PlotRow[]} rows @param {SweepDetail} sweep
+ */
 function chartFor(param, rows, sweep) {
   const values = axisValues(rows.map((r) => r.values[param]));
   const numeric = values.every((v) => typeof v === 'number');
@@ -75,18 +83,20 @@ function chartFor(param, rows, sweep) {
     logX,
     points: true,
   });
+  /** @param {any} v a parameter value @returns {number} */
   const xOf = (v) => (numeric ? v : categories.indexOf(formatValue(v)));
   const single = sweepParams(sweep).length === 1;
   return {
     chart,
     destroy: () => chart.destroy(),
+    /** @param {PlotRow[]} rs @param {SweepDetail} current */
     update(rs, current) {
       const points = rs
         .filter((r) => r.value !== null && r.values[param] !== undefined)
-        .map((r) => [xOf(r.values[param]), r.value]);
+        .map((r) => /** @type {[number, number | null]} */ ([xOf(r.values[param]), r.value]));
       const best = rs
         .filter((r) => r.runId === current.best?.runId && r.value !== null)
-        .map((r) => [xOf(r.values[param]), r.value]);
+        .map((r) => /** @type {[number, number | null]} */ ([xOf(r.values[param]), r.value]));
       chart.update([
         { label: metricLabel(current.metric), points, pointsOnly: !single },
         { label: 'best run', points: best, pointsOnly: true, color: '#2b8a3e' },

@@ -40,7 +40,7 @@ function render() {
       : null,
     h('a', { class: 'button', href: `${sweepPath}?format=csv` }, 'Download CSV'),
   );
-  const c = sweep.counts ?? {};
+  const c = sweep.counts;
   fill(
     sub,
     h('span', { class: 'mono' }, sweep.id),
@@ -91,6 +91,7 @@ async function refresh() {
   return sweep.status === 'active' || sweep.runs.some((r) => !FINAL_STATUSES.includes(r.status));
 }
 
+/** @type {ReturnType<typeof poll> | null} */
 let poller = null;
 try {
   if (await refresh()) poller = poll(refresh, REFRESH_MS, (err) => fill(banner, errorBanner(err)));

@@ -3,26 +3,39 @@
 import { CompareSelection } from './compare-selection.js';
 import { fill, formatDuration, formatNumber, formatValue, h, progressBar, statusBadge } from './dom.js';
 
+/** @typedef {import('../../src/contract/sweeps.js').SweepDetail} SweepDetail */
+/** @typedef {SweepDetail['runs'][number]} SweepRunRow */
+/** @typedef {SweepRunRow['objective']} FinalAndBest */
+/**
+ * A column: key for sorting, header text, how to read and show the cell.
+ * @typedef {{ key: string, label: string, num?: boolean, mono?: boolean, get: (r: SweepRunRow) => unknown, show: (r: SweepRunRow) => unknown }} Column
+ */
+
+/** @param {{ split: string, name: string }} m */
 export const metricLabel = (m) => `${m.split} ${m.name}`;
+/** @param {SweepDetail} sweep */
 export const sweepParams = (sweep) => [...new Set(sweep.runs.flatMap((r) => Object.keys(r.values ?? {})))];
+/** @param {SweepRunRow} r */
 export const objective = (r) => r.objective?.final?.value ?? null;
 
 export class SweepTable {
   constructor() {
     this.el = h('div', { id: 'sweep-table' });
     this.sort = { key: 'index', dir: 1 };
+    /** @type {SweepDetail | null} */
     this.sweep = null;
     /** Runs ticked for /ui/compare (2 to 8). */
     this.selection = new CompareSelection(() => this.render(this.sweep));
   }
 
-  /** @param {import('../../src/contract/sweeps.js').SweepDetail} sweep */
+  /** @param {SweepDetail} sweep */
   render(sweep) {
     this.sweep = sweep;
     const cols = columns(sweep);
     const col = cols.find((c) => c.key === this.sort.key) ?? cols[0];
     const dir = this.sort.dir;
     const rows = [...sweep.runs].sort((a, b) => compare(col.get(a), col.get(b), dir) || a.index - b.index);
+    /** @param {Column} c */
     const th = (c) =>
       h(
         'th',
@@ -37,6 +50,7 @@ export class SweepTable {
         },
         c.label,
       );
+    /** @param {SweepRunRow} r */
     const tr = (r) =>
       h(
         'tr',
@@ -67,7 +81,11 @@ export class SweepTable {
   }
 }
 
-/** A metric column: its final value, sortable. */
+/**
+ * A metric column: its final value, sortable.
+ * @param {string} key @param {string} label @param {(r: SweepRunRow) => FinalAndBest | null} pick
+ * @returns {Column}
+ */
 const metricColumn = (key, label, pick) => ({
   key,
   label,
@@ -76,21 +94,27 @@ const metricColumn = (key, label, pick) => ({
   show: (r) => formatNumber(pick(r)?.final?.value),
 });
 
-/** Table columns: key for sorting, header text, how to read and show the cell. */
+/**
+ * Table columns: key for sorting, header text, how to read and show the cell.
+ * @param {SweepDetail} sweep
+ */
 function columns(sweep) {
   const m = sweep.metric;
+  /** @type {Column[]} */
   const cols = [
     { key: 'index', label: '#', num: true, get: (r) => r.index, show: (r) => r.index },
     { key: 'name', label: 'Run', get: (r) => r.name ?? r.runId, show: (r) => runCell(r, sweep) },
     { key: 'status', label: 'Status', get: (r) => r.status, show: (r) => statusBadge(r.status) },
-    ...sweepParams(sweep).map((p) => ({
-      key: `param:${p}`,
-      label: p,
-      num: true,
-      mono: true,
-      get: (r) => r.values?.[p],
-      show: (r) => formatValue(r.values?.[p]),
-    })),
+    ...sweepParams(sweep).map(
+      /** @returns {Column} */ (p) => ({
+        key: `param:${p}`,
+        label: p,
+        num: true,
+        mono: true,
+        get: (r) => r.values?.[p],
+        show: (r) => formatValue(r.values?.[p]),
+      }),
+    ),
     metricColumn('objective', `${metricLabel(m)} (final)`, (r) => r.objective),
     {
       key: 'objectiveBest',
@@ -109,6 +133,7 @@ function columns(sweep) {
     cols.push(metricColumn('reward', 'mean reward', (r) => r.meanReward));
   // After training: the evaluate jobs' test loss and perplexity.
   if (sweep.runs.some((r) => r.evaluation)) {
+    /** @param {string} key @param {string} label @param {'testLoss' | 'testPpl'} field @returns {Column} */
     const evalColumn = (key, label, field) => ({
       key,
       label,
@@ -136,6 +161,7 @@ function columns(sweep) {
   return cols;
 }
 
+/** @param {SweepRunRow} r @param {SweepDetail} sweep */
 function runCell(r, sweep) {
   return h(
     'span',
@@ -146,8 +172,9 @@ function runCell(r, sweep) {
   );
 }
 
+/** @param {SweepRunRow} r */
 function progressCell(r) {
-  const p = r.progress ?? {};
+  const p = r.progress ?? { iteration: null, total: null };
   return h(
     'div',
     { class: 'cell-progress' },
@@ -156,7 +183,10 @@ function progressCell(r) {
   );
 }
 
-/** Nulls sort last either way; numbers as numbers, the rest as text. */
+/**
+ * Nulls sort last either way; numbers as numbers, the rest as text.
+ * @param {unknown} a @param {unknown} b @param {number} dir
+ */
 function compare(a, b, dir) {
   if (a === b) return 0;
   if (a === null || a === undefined) return 1;
