@@ -136,6 +136,8 @@ const envSchema = z.object({
     .int()
     .min(1024)
     .default(20 * 1024 ** 3),
+  /** A remote worker keeps the folders of this many of its newest runs; older ones go once the run is final. */
+  WORKER_KEEP_RUNS: z.coerce.number().int().min(0).default(5),
 });
 
 export type Config = Readonly<{
@@ -191,6 +193,7 @@ export type Config = Readonly<{
   workerToken: string | undefined;
   startWorker: boolean;
   datasetCacheBytes: number;
+  workerKeepRuns: number;
 }>;
 
 export class ConfigError extends Error {
@@ -279,5 +282,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerToken: e.WORKER_TOKEN,
     startWorker: e.START_WORKER,
     datasetCacheBytes: e.DATASET_CACHE_BYTES,
+    workerKeepRuns: e.WORKER_KEEP_RUNS,
   });
 }

@@ -112,6 +112,8 @@ export interface WorkerCoreDeps {
   checkPaths?: (request: Record<string, unknown>) => Promise<void>;
   trainerEnv?: Record<string, string>;
   lock?: Partial<WorkerLockOptions>;
+  /** Called when a job this worker ran ends, however it ended (a remote worker prunes its run folders). */
+  onJobDone?: () => void;
 }
 
 export async function startWorkerCore(deps: WorkerCoreDeps): Promise<WorkerHandle> {
@@ -252,6 +254,7 @@ export async function startWorkerCore(deps: WorkerCoreDeps): Promise<WorkerHandl
         return await processor(job, token);
       } finally {
         void heartbeat.beat();
+        deps.onJobDone?.();
       }
     },
     logger,

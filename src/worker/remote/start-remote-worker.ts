@@ -1,11 +1,13 @@
 // Composes a worker on another Mac (`npm run worker` with SERVER_URL and WORKER_TOKEN): the worker core with the HTTP
-// Reporter (spooled to DATA_DIR/spool), the dataset cache (DATA_DIR/dataset-cache), and Redis for delivery only. It
-// opens no SQLite and loads no server code: everything about a run goes to the control plane.
+// Reporter (spooled to DATA_DIR/spool), the dataset cache (DATA_DIR/dataset-cache), the pruning of its run folders
+// (WORKER_KEEP_RUNS), and Redis for delivery only. It opens no SQLite and loads no server code: everything about a
+// run goes to the control plane.
 import path from 'node:path';
 
 import type { Logger } from 'pino';
 
 import type { WorkerCredentialView } from '../../contract/health.js';
+import type { RunStatus } from '../../domain/run-status.js';
 import type { Config } from '../../shared/config.js';
 import { createRedis, workerRedisOptions } from '../../shared/queue.js';
 import { startWorkerCore, type WorkerHandle } from '../worker-core.js';
@@ -13,6 +15,7 @@ import { ControlPlaneError, createControlPlaneClient } from './control-plane-cli
 import { createDatasetCache } from './dataset-cache.js';
 import { createHttpReporter } from './http-reporter.js';
 import { createRemoteDataResolver, createRemotePathCheck } from './remote-data.js';
+import { pruneRunFolders, serialPrune } from './run-folders.js';
 
 export interface RemoteWorker {
   handle: WorkerHandle;
@@ -33,6 +36,19 @@ async function whoAmI(
       if (i === 0) logger.warn({ err: (e as Error).message }, 'control plane unreachable; waiting for it');
       await new Promise((r) => setTimeout(r, Math.min(5000, 200 * 2 ** i)));
     }
+  }
+}
+
+/** A run's status at the control plane (one call, no retry); null when it has no such run. */
+async function runStatusAt(
+  client: ReturnType<typeof createControlPlaneClient>,
+  runId: string,
+): Promise<RunStatus | null> {
+  try {
+    return (await client.json<{ status: RunStatus }>('GET', `/v1/worker/runs/${runId}/inputs`)).status;
+  } catch (e) {
+    if (e instanceof ControlPlaneError && e.status === 404) return null;
+    throw e;
   }
 }
 
@@ -69,6 +85,18 @@ export async function startRemoteWorker(
     logger: log,
     onUnauthorized: (reason) => revoked.handle?.revoke(reason),
   });
+  const active: { jobs: ReadonlyMap<string, unknown> } = { jobs: new Map() };
+  const prune = serialPrune(
+    () =>
+      pruneRunFolders({
+        runsDir: path.join(config.dataDir, 'runs'),
+        keep: config.workerKeepRuns,
+        active: active.jobs,
+        statusOf: (runId) => runStatusAt(client, runId),
+        logger: log,
+      }),
+    log,
+  );
   const handle = await startWorkerCore({
     config: named,
     reporter,
@@ -78,6 +106,7 @@ export async function startRemoteWorker(
     resolveData: createRemoteDataResolver(cache, me.name),
     checkPaths: createRemotePathCheck(me.name),
     trainerEnv: extra.trainerEnv,
+    onJobDone: prune,
     stillAuthorized: async () => {
       try {
         await client.json('GET', '/v1/worker/me');
@@ -89,6 +118,8 @@ export async function startRemoteWorker(
     },
   });
   revoked.handle = handle;
+  active.jobs = handle.active;
+  prune();
   log.info({ server: config.serverUrl, remote: true }, 'worker ready');
   return {
     handle,
