@@ -3,36 +3,13 @@ import { z } from 'zod';
 
 import { type FieldIssue, RequestValidationError } from './errors.js';
 import { type FollowUpRequest, parseFollowUpList } from './follow-up-request.js';
-import {
-  type Method,
-  METHOD_INFO,
-  type MethodFamily,
-  METHODS,
-  TRAIN_MODES,
-  type TrainMode,
-} from './methods.js';
+import { type Method, METHOD_INFO, type MethodFamily, METHODS, type TrainMode } from './methods.js';
+import { optionSchema } from './option-schemas.js';
 import { type Placement, placementSchema } from './placement.js';
-import {
-  appliesTo,
-  BUILTIN_REWARD_FUNCTIONS,
-  COMMON_OPTION_KEYS,
-  OPTION_BY_KEY,
-  type OptionSpec,
-  REJECTED_OPTIONS,
-  RUN_OPTIONS,
-} from './run-options.js';
-import { safeString } from './safe-string.js';
+import { keyIssues } from './request-keys.js';
+import { appliesTo, BUILTIN_REWARD_FUNCTIONS, RUN_OPTIONS } from './run-options.js';
 
-export const SERVICE_FIELDS = [
-  'method',
-  'name',
-  'tags',
-  'priority',
-  'fuse',
-  'on_oom',
-  'after',
-  'placement',
-] as const;
+export { SERVICE_FIELDS } from './request-keys.js';
 
 /** A validated, normalised run request: mlx-lm-lora's own keys plus the service fields. */
 export interface RunRequest {
@@ -59,79 +36,6 @@ export interface RunRequest {
 export interface ParsedRunRequest {
   request: RunRequest;
   warnings: FieldIssue[];
-}
-
-const commaList = (s: string) =>
-  s
-    .replace(/^\s*\[|\]\s*$/g, '')
-    .split(',')
-    .map((x) => x.trim())
-    .filter((x) => x.length > 0);
-
-const rewardFunctions = z
-  .union([z.array(safeString).min(1, 'needs at least one function'), safeString.transform(commaList)])
-  .pipe(
-    z
-      .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be Python identifiers'))
-      .min(1, 'needs at least one function'),
-  );
-
-const rewardWeights = z
-  .union([
-    z.array(z.number()),
-    z
-      .string()
-      .transform(commaList)
-      .pipe(z.array(z.string().regex(/^-?\d+(\.\d+)?(e[+-]?\d+)?$/i, 'must be numbers')))
-      .transform((a) => a.map(Number)),
-  ])
-  .pipe(z.array(z.number()).min(1, 'needs at least one weight'));
-
-const objectOptions: Record<string, z.ZodType> = {
-  lora_parameters: z
-    .strictObject({
-      rank: z.number().int().min(1).max(1024),
-      dropout: z.number().min(0).lt(1),
-      scale: z.number().gt(0),
-    })
-    .partial(),
-  lr_schedule: z.strictObject({
-    name: z.enum(['cosine_decay', 'linear_schedule', 'exponential_decay', 'step_decay', 'join_schedules']),
-    arguments: z.array(z.unknown()),
-    warmup: z.number().int().min(0).optional(),
-    warmup_init: z.number().min(0).optional(),
-  }),
-  optimizer_config: z.partialRecord(z.enum(['adam', 'adamw', 'muon']), z.record(z.string(), z.unknown())),
-  judge_config: z.strictObject({ system_prompt: z.string().max(100_000) }).partial(),
-};
-
-function numberSchema(o: OptionSpec): z.ZodType {
-  let s = o.kind === 'int' ? z.number().int('must be an integer') : z.number();
-  if (o.min !== undefined) s = s.min(o.min);
-  if (o.gt !== undefined) s = s.gt(o.gt);
-  if (o.max !== undefined) s = s.max(o.max);
-  if (o.lt !== undefined) s = s.lt(o.lt);
-  return s;
-}
-
-function optionSchema(o: OptionSpec): z.ZodType {
-  if (o.key === 'reward_functions') return rewardFunctions;
-  if (o.key === 'reward_weights') return rewardWeights;
-  switch (o.kind) {
-    case 'int':
-    case 'float':
-      return numberSchema(o);
-    case 'bool':
-      return z.boolean();
-    case 'choice':
-      return z.enum(o.choices as [string, ...string[]]);
-    case 'path':
-      return safeString;
-    case 'string':
-      return safeString.max(512);
-    case 'object':
-      return objectOptions[o.key] ?? z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a key name');
-  }
 }
 
 const serviceShape = {
@@ -255,61 +159,6 @@ export const FAMILY_SCHEMAS: Record<MethodFamily, ReturnType<typeof buildSchema>
   online: RUN_REQUEST_SCHEMAS.ppo,
   ftpo: RUN_REQUEST_SCHEMAS.ftpo,
 };
-
-function modesOf(o: OptionSpec): string {
-  return COMMON_OPTION_KEYS.has(o.key)
-    ? 'all methods'
-    : TRAIN_MODES.filter((m) => appliesTo(o, m)).join(', ');
-}
-
-/** Names keys that do not belong to the method: unknown, for another method, or broken upstream. */
-function keyIssues(method: Method, mode: TrainMode, input: Record<string, unknown>): FieldIssue[] {
-  const issues: FieldIssue[] = [];
-  for (const key of Object.keys(input)) {
-    if ((SERVICE_FIELDS as readonly string[]).includes(key)) continue;
-    const spec = OPTION_BY_KEY.get(key);
-    if (spec && appliesTo(spec, mode)) continue;
-    const rejected = REJECTED_OPTIONS[key];
-    if (rejected) issues.push({ path: key, message: `not accepted: ${rejected}` });
-    else if (key === 'train_mode')
-      issues.push({ path: key, message: 'set method instead (train_mode is derived from it)' });
-    else if (spec)
-      issues.push({
-        path: key,
-        message: `does not apply to method ${method} (it applies to ${modesOf(spec)})`,
-      });
-    else issues.push({ path: key, message: `unknown option${suggest(key)}` });
-  }
-  return issues;
-}
-
-function suggest(key: string): string {
-  const norm = key.toLowerCase().replace(/-/g, '_');
-  if (norm !== key && (OPTION_BY_KEY.has(norm) || (SERVICE_FIELDS as readonly string[]).includes(norm))) {
-    return `; did you mean ${norm}? (keys are snake_case, as in mlx-lm-lora's YAML)`;
-  }
-  let best: string | undefined;
-  let bestDist = 3;
-  for (const k of [...OPTION_BY_KEY.keys(), ...SERVICE_FIELDS]) {
-    const d = editDistance(norm, k);
-    if (d < bestDist) [best, bestDist] = [k, d];
-  }
-  return best ? `; did you mean ${best}?` : '';
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length]!;
-}
 
 export function zodIssues(error: z.ZodError): FieldIssue[] {
   return error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));

@@ -1,35 +1,6 @@
 // Parses mlx-lm-lora output (all train modes, HEAD and v0.8.1) line by line into metric points and run events.
+// The text each metric comes from is listed in trainer-output-grammar.ts.
 /*
- * Metric names (MetricPoint.name) and the upstream text they come from:
- *
- * | split | name                                 | printed as                                                  |
- * |-------|--------------------------------------|-------------------------------------------------------------|
- * | train | loss                                 | `loss` / `Train loss` / GRPO `Loss:`                        |
- * | train | learning_rate                        | `lr` / `Learning Rate` / GRPO `Learning Rate:` (.4e)        |
- * | train | it_per_sec                           | `it/s` / `It/sec` / GRPO `Speed: x it/s`                    |
- * | train | tokens_per_sec                       | `tok/s` / `Tokens/sec` / GRPO `Speed: …, y tok/s`           |
- * | train | trained_tokens                       | `trained_tok` / `Trained Tokens`                            |
- * | train | peak_memory_gb                       | `peak_mem xGB` / `Peak mem x GB` / GRPO `Memory: xGB`       |
- * | train | chosen_reward, rejected_reward       | `chosen_r`, `rejected_r` (dpo, cpo, orpo)                   |
- * | train | accuracy, margin                     | `acc`, `margin` / `Accuracy`, `Margin` (online modes)       |
- * | train | rewards, kl_penalty                  | `Rewards`, `KL penalty` (rlhf_reinforce)                    |
- * | train | chosen_win, margin_win               | ftpo                                                        |
- * | train | total_rewards_mean, total_rewards_std| GRPO `Total Rewards:  μ=, σ=` / v0.8.1 `total_r_mean/_std`  |
- * | train | group_rewards_mean, group_rewards_std| GRPO `Group Rewards:  μ=, σ=` / v0.8.1 `group_r_mean/_std`  |
- * | train | kl                                   | GRPO `KL Divergence:` / v0.8.1 `kl`                         |
- * | train | avg_tokens, min_tokens, max_tokens   | GRPO `• Avg tokens:`, `• Min tokens:`, `• Max tokens:`      |
- * | train | hit_limit_ratio                      | GRPO `• Hit limit: 25.0%` -> 0.25                           |
- * | train | reward/<name>/mean, …/std            | GRPO `• <name>: μ=…, σ=…` (name as displayed)               |
- * | train | reward/<name>/coverage               | GRPO `cov=100.00%` -> 1 (fraction)                          |
- * | train | clip_low, clip_high, clip_total      | GRPO `Clipping:  low=, high=, total=`                       |
- * | val   | loss, time_s                         | `Val loss`, `Val took xs`                                   |
- * | val   | chosen_reward, rejected_reward       | `Val chosen reward`, `Val rejected reward` (dpo family)     |
- * | val   | accuracy, margin                     | `Val accuracy`, `Val margin` (dpo family)                   |
- * | val   | rewards, kl_penalty, advantages      | `Val rewards`, `Val KL penalty`, `Val advantages` (rlhf)    |
- * | test  | loss, perplexity, tokens             | `Test Results:` block, `FTPO Test loss:`, `Test loss, ppl`  |
- * | test  | chosen_reward, rejected_reward       | orpo `  Rewards: a, b`, v0.8.1 `…, Rewards: a, b`           |
- * | test  | <name> as printed                    | `<MODE> Test Metrics:` lines, lines after `FTPO Test loss:` |
- *
  * Events: train reports (one line, or the GRPO block) give `metrics` then `progress`; tqdm bars give
  * `progress`; `[INFO] Calculated N iterations …` and `Starting … training..., iters: N` (v0.8.1,
  * mlx_lm) give `total_iterations`; `[ERROR] …`, Python `XxxError: msg` tails, argparse
