@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+import { findRedis } from '../src/shared/redis-bootstrap.js';
 import { artifactDownload } from './figures/artifact-download.js';
 import { datasetValidation } from './figures/dataset-validation.js';
 import { historyQueries } from './figures/history-queries.js';
@@ -26,7 +27,6 @@ import type { BenchContext } from './lib/context.js';
 import { type Figure, figureJson } from './lib/figure.js';
 import { collectMachine } from './lib/machine.js';
 import { killAll, REPO_ROOT } from './lib/processes.js';
-import { startRedis } from './lib/redis.js';
 import { writeReport } from './lib/report.js';
 
 const FIGURES: [string, (ctx: BenchContext) => Promise<Figure[]>][] = [
@@ -60,7 +60,8 @@ function resolvePython(): string {
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mlxq-bench-'));
 process.once('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
-const redis = await startRedis(process.env.REDIS_URL);
+// A Redis on this machine (no Docker): the figures measure the service, not a container's network.
+const redis = await findRedis({ url: process.env.REDIS_URL, docker: false, label: 'bench' });
 let cleaned = false;
 async function cleanup(): Promise<void> {
   if (cleaned) return;

@@ -3,10 +3,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
+import { freePort } from '../../src/shared/redis-server.js';
 import { npmRunWorker } from './compiled.js';
 import { type BenchContext, prefix as newPrefix, subdir } from './context.js';
 import { type Proc, REPO_ROOT, runTs, waitHttp, waitLog } from './processes.js';
-import { freePort } from './redis.js';
 
 export const STAND_IN_PATH = path.join(REPO_ROOT, 'test', 'fixtures');
 export const EMITTER_PATH = path.join(REPO_ROOT, 'bench', 'fixtures', 'emitter');

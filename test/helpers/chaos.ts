@@ -1,7 +1,6 @@
 // Chaos-test helpers: worker processes to kill, a Redis of the test's own to stop and start, process checks that do
 // not rely on the code under test, and CHAOS_REPEAT to run a scenario many times.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
 import { execa, type ResultPromise } from 'execa';
@@ -9,7 +8,7 @@ import { expect, it } from 'vitest';
 
 import { npmRunWorker } from '../../scripts/build.mjs';
 import type { App } from '../../src/api/app.js';
-import { freePort, type RedisServer, startRedisServer } from '../../src/shared/redis-server.js';
+import { type ScratchRedis, startScratchRedis } from '../../src/shared/redis-bootstrap.js';
 import { createTestEnv, REPO_ROOT, standInEnv, TEST_DATA, type TestEnv } from './test-env.js';
 import { waitFor } from './wait-for.js';
 
@@ -113,36 +112,14 @@ export function spawnWorker(opts: {
   };
 }
 
-/** A redis-server of the test's own (never the shared one) on a free port; append-only so a restart keeps the queue. */
-export interface OwnRedis {
-  url: string;
-  stop(): Promise<void>;
-  start(): Promise<void>;
-  cleanup(): Promise<void>;
-}
+/**
+ * A redis-server of the test's own (never the shared one) on a free port; appendfsync always, so an outage (stop,
+ * a SIGKILL) keeps every write and start brings the queue back.
+ */
+export type OwnRedis = ScratchRedis;
 
-export async function startOwnRedis(): Promise<OwnRedis> {
-  const port = await freePort();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlxq-chaos-redis-'));
-  let server: RedisServer | undefined;
-  const start = async () => {
-    server = await startRedisServer({ port, dir, persistence: 'append-only-fsync-always' });
-  };
-  // SIGKILL is an outage as a crash or a lost network makes it; appendfsync always keeps every write.
-  const stop = async () => {
-    await server?.stop('SIGKILL');
-    server = undefined;
-  };
-  await start();
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    stop,
-    start,
-    async cleanup() {
-      await stop();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
+export function startOwnRedis(): Promise<OwnRedis> {
+  return startScratchRedis('append-only-fsync-always', 'chaos');
 }
 
 /** Like createTestEnv, on a Redis of the caller's choosing (the outage test's own). */
