@@ -50,15 +50,6 @@ export function killGroup(pid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export async function executeTrainer(opts: ExecuteOptions): Promise<ExecuteResult> {
   const started = Date.now();
   const [file, ...args] = opts.argv;
