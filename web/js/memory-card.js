@@ -2,9 +2,15 @@
 // @ts-check
 import { h } from './dom.js';
 
+/** @typedef {import('../../src/contract/runs.js').RunDetail} RunDetail */
+
+/** @param {number | null | undefined} x */
 const gb = (x) => (x === null || x === undefined ? 'unknown' : `${Number(x).toFixed(2)} GB`);
 
-/** Shown instead of the plain error when the trainer ran out of memory; null otherwise. */
+/**
+ * Shown instead of the plain error when the trainer ran out of memory; null otherwise.
+ * @param {RunDetail} run
+ */
 export function outOfMemoryBanner(run) {
   const oom = run.outOfMemory;
   if (!oom || run.stopReason !== 'out_of_memory') return null;
@@ -33,7 +39,10 @@ export function outOfMemoryBanner(run) {
   );
 }
 
-/** The estimate made at submit, its breakdown, the workers' usable memory, and the measured peak. */
+/**
+ * The estimate made at submit, its breakdown, the workers' usable memory, and the measured peak.
+ * @param {RunDetail} run
+ */
 export function memoryCard(run) {
   const m = run.memory;
   if (!m) return null;

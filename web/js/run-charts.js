@@ -3,7 +3,12 @@
 import { LineChart } from './charts.js';
 import { fill, h } from './dom.js';
 
-/** Each chart takes the metrics its `pick` accepts; a chart with no points yet is not shown. */
+/** @typedef {import('../../src/contract/runs.js').MetricRow} MetricRow */
+
+/**
+ * Each chart takes the metrics its `pick` accepts; a chart with no points yet is not shown.
+ * @type {{ key: string, title: string, pick: (p: MetricRow) => boolean }[]}
+ */
 export const CHARTS = [
   { key: 'loss', title: 'Loss', pick: (p) => p.name === 'loss' && p.split !== 'test' },
   {
@@ -33,13 +38,16 @@ export const CHARTS = [
   },
 ];
 
+/** @param {MetricRow} p */
 const seriesLabel = (p) =>
   `${p.split === 'val' ? 'val ' : p.split === 'test' ? 'test ' : p.name === 'loss' ? 'train ' : ''}${p.name}`;
 
 /** Holds every point once (keyed by split, name and iteration) and renders the chart grid. */
 export class RunCharts {
   constructor() {
+    /** @type {Map<string, MetricRow>} */
     this.points = new Map();
+    /** @type {Map<string, LineChart>} */
     this.charts = new Map();
     this.lastIteration = 0;
     this.el = h('div', { class: 'charts', id: 'charts' });
@@ -64,6 +72,7 @@ export class RunCharts {
   render() {
     const all = [...this.points.values()];
     for (const spec of CHARTS) {
+      /** @type {Map<string, import('./charts.js').Series>} */
       const bySeries = new Map();
       for (const p of all) {
         if (!spec.pick(p) || p.value === null) continue;

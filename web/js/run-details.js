@@ -97,6 +97,7 @@ export function outputsCard(run) {
   );
 }
 
+/** @param {RunDetail['latestMetrics']} latest */
 function testMetrics(latest) {
   const points = Array.isArray(latest) ? latest.filter((p) => p.split === 'test') : [];
   if (points.length === 0) return null;

@@ -108,7 +108,10 @@ function render() {
   fill(history, historyCard(run));
 }
 
-/** What the run trained with: worker, versions, machine, and the flag set its command was built for. */
+/**
+ * What the run trained with: worker, versions, machine, and the flag set its command was built for.
+ * @param {RunDetail} r
+ */
 function environmentCard(r) {
   const e = r.environment;
   if (!e) return null;

@@ -111,6 +111,7 @@ function apiQuery(cursor, limit = PAGE) {
   return `/v1/runs${query({ status, method, model, tag, sweep, limit, cursor })}`;
 }
 
+/** @param {RunSummary} run */
 function matchesSearch(run) {
   const q = filters.q.toLowerCase();
   return !q || (run.name ?? '').toLowerCase().includes(q) || run.id.toLowerCase().includes(q);
@@ -213,6 +214,7 @@ function render() {
   );
 }
 
+/** @param {RunSummary} run */
 function row(run) {
   const p = run.progress ?? {};
   const duration =
