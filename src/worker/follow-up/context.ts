@@ -7,7 +7,7 @@ import { type Generation, parseGenerateOutput } from '../../domain/follow-up-out
 import type { Run } from '../../domain/run.js';
 import type { ModelFacts } from '../../inputs/model-facts.js';
 import type { Config } from '../../shared/config.js';
-import { runTool, toolFailure, type ToolRun } from './run-tool.js';
+import { runTool, type ToolContext, toolFailure, type ToolRun } from './run-tool.js';
 
 /** A job that cannot succeed: its message is the job's error; `result` is kept (e.g. verified: false). */
 export class JobFailure extends Error {
@@ -37,14 +37,7 @@ export interface FollowUpContext {
   tool(argv: string[], what: string): Promise<ToolRun>;
 }
 
-export function toolRunner(base: {
-  logFile: string;
-  env: Record<string, string>;
-  signal: AbortSignal;
-  killGraceMs: number;
-  idleLimitMs: number;
-  pidFile?: string;
-}) {
+export function toolRunner(base: ToolContext) {
   return async (argv: string[], what: string): Promise<ToolRun> => {
     const r = await runTool(base, argv);
     if (base.signal.aborted) throw new JobCancelled();
