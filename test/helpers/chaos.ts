@@ -9,10 +9,10 @@ import { expect, it } from 'vitest';
 import { npmRunWorker } from '../../scripts/build.mjs';
 import type { App } from '../../src/api/app.js';
 import { type ScratchRedis, startScratchRedis } from '../../src/shared/redis-bootstrap.js';
-import { createTestEnv, REPO_ROOT, standInEnv, TEST_DATA, type TestEnv } from './test-env.js';
+import { createTestEnv, MODEL, REPO_ROOT, standInEnv, TEST_DATA, type TestEnv } from './test-env.js';
 import { waitFor } from './wait-for.js';
 
-export const MODEL = 'mlx-community/Qwen2.5-0.5B-Instruct-4bit';
+export { MODEL };
 
 /** CHAOS_REPEAT=20 runs every chaos scenario 20 times, each repetition reported as its own test. */
 export const CHAOS_REPEAT = Math.max(1, Number.parseInt(process.env.CHAOS_REPEAT ?? '1', 10) || 1);

@@ -28,6 +28,8 @@ import { startWorker, type WorkerHandle } from '../../src/worker/create-worker.j
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');
 export const TEST_DATA = path.join(REPO_ROOT, 'test_data');
+/** The model id the tests' requests name (the stand-in never downloads it). */
+export const MODEL = 'mlx-community/Qwen2.5-0.5B-Instruct-4bit';
 
 /** Environment that puts the stand-in mlx_lm_lora package first on PYTHONPATH. */
 export function standInEnv(extra: Record<string, string> = {}): Record<string, string> {

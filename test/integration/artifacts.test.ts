@@ -6,18 +6,12 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 import { extract } from 'tar';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { sha256, trainedRun } from '../helpers/follow-up.js';
-import { createTestEnv, type TestEnv } from '../helpers/test-env.js';
+import { useTestEnv } from '../helpers/use-test-env.js';
 
-let env: TestEnv;
-beforeEach(async () => {
-  env = await createTestEnv();
-});
-afterEach(async () => {
-  await env.cleanup();
-});
+const env = useTestEnv();
 
 interface ArtifactBody {
   id: string;

@@ -1,6 +1,6 @@
 import path from 'node:path';
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { buildApp } from '../../src/api/app.js';
 import { createDatasetValidator } from '../../src/datasets/validate-dataset.js';
@@ -10,16 +10,11 @@ import { getSweep } from '../../src/db/sweeps-repository.js';
 import { createPathPolicy } from '../../src/inputs/path-policy.js';
 import { createDataResolver } from '../../src/inputs/resolve-data.js';
 import { MODEL } from '../helpers/chaos.js';
-import { createTestEnv, TEST_DATA, type TestEnv } from '../helpers/test-env.js';
+import { TEST_DATA } from '../helpers/test-env.js';
+import { useTestEnv } from '../helpers/use-test-env.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-let env: TestEnv;
-beforeEach(async () => {
-  env = await createTestEnv();
-});
-afterEach(async () => {
-  await env.cleanup();
-});
+const env = useTestEnv();
 
 const sweepBody = {
   name: 'lr',

@@ -3,20 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 import { type Method, METHOD_INFO, METHODS } from '../../src/domain/methods.js';
-import { createTestEnv, standInEnv, TEST_DATA, type TestEnv } from '../helpers/test-env.js';
+import { MODEL as model, standInEnv, TEST_DATA } from '../helpers/test-env.js';
+import { useTestEnv } from '../helpers/use-test-env.js';
 
-let env: TestEnv;
-beforeAll(async () => {
-  env = await createTestEnv();
-});
-afterAll(async () => {
-  await env.cleanup();
-});
-
-const model = 'mlx-community/Qwen2.5-0.5B-Instruct-4bit';
+const env = useTestEnv({}, { perFile: true });
 const judge = 'mlx-community/Qwen2.5-1.5B-Instruct-4bit';
 const DATA: Record<string, string> = {
   sft: 'sft-chat',

@@ -1,18 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { sftRun } from '../helpers/chaos.js';
-import { createTestEnv, type TestEnv } from '../helpers/test-env.js';
+import { useTestEnv } from '../helpers/use-test-env.js';
 
-let env: TestEnv;
-beforeEach(async () => {
-  env = await createTestEnv();
-});
-afterEach(async () => {
-  await env.cleanup();
-});
+const env = useTestEnv();
 
 const post = (key: string, body = sftRun(10)) =>
   env.app.inject({ method: 'POST', url: '/v1/runs', payload: body, headers: { 'idempotency-key': key } });

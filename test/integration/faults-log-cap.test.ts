@@ -1,20 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { getLogLines } from '../../src/db/logs-repository.js';
 import { getRun, sftRun, submit, waitStatus } from '../helpers/chaos.js';
-import { createTestEnv, type TestEnv } from '../helpers/test-env.js';
+import { useTestEnv } from '../helpers/use-test-env.js';
 
 const CAP = 4096;
-let env: TestEnv;
-beforeEach(async () => {
-  env = await createTestEnv({ LOG_CAP_BYTES: String(CAP) });
-});
-afterEach(async () => {
-  await env.cleanup();
-});
+const env = useTestEnv({ LOG_CAP_BYTES: String(CAP) });
 
 describe('LOG_CAP_BYTES', () => {
   it('keeps the head and the tail of a long log, with a marker line between, in the file and in SQLite', async () => {

@@ -1,16 +1,11 @@
 import path from 'node:path';
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { createTestEnv, TEST_DATA, type TestEnv } from '../helpers/test-env.js';
+import { TEST_DATA } from '../helpers/test-env.js';
+import { useTestEnv } from '../helpers/use-test-env.js';
 
-let env: TestEnv;
-beforeEach(async () => {
-  env = await createTestEnv();
-});
-afterEach(async () => {
-  await env.cleanup();
-});
+const env = useTestEnv();
 
 function parseEvents(text: string) {
   return text

@@ -1,20 +1,13 @@
 import path from 'node:path';
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { updateRunProgress } from '../../src/db/runs-repository.js';
-import { createTestEnv, TEST_DATA, type TestEnv } from '../helpers/test-env.js';
+import { MODEL as model, TEST_DATA } from '../helpers/test-env.js';
+import { useTestEnv } from '../helpers/use-test-env.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-let env: TestEnv;
-beforeEach(async () => {
-  env = await createTestEnv();
-});
-afterEach(async () => {
-  await env.cleanup();
-});
-
-const model = 'mlx-community/Qwen2.5-0.5B-Instruct-4bit';
+const env = useTestEnv();
 // sft-chat has 10 train rows: 3 epochs of batch 4 are 3 * ceil(10 / 4) = 9 iterations, as upstream computes them.
 const sft = {
   method: 'sft',

@@ -1,20 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { createTestEnv, TEST_DATA, type TestEnv } from '../helpers/test-env.js';
+import { MODEL as model, TEST_DATA } from '../helpers/test-env.js';
+import { useTestEnv } from '../helpers/use-test-env.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-let env: TestEnv;
-beforeEach(async () => {
-  env = await createTestEnv();
-});
-afterEach(async () => {
-  await env.cleanup();
-});
-
-const model = 'mlx-community/Qwen2.5-0.5B-Instruct-4bit';
+const env = useTestEnv();
 
 async function submit(body: Record<string, unknown>, headers: Record<string, string> = {}) {
   return env.app.inject({ method: 'POST', url: '/v1/runs', payload: body, headers });

@@ -1,16 +1,11 @@
 // With API_TOKEN set, every route but health and the login needs the bearer token or the login cookie.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { createTestEnv, type TestEnv } from '../helpers/test-env.js';
+import { createTestEnv } from '../helpers/test-env.js';
+import { useTestEnv } from '../helpers/use-test-env.js';
 
 const TOKEN = 'correct-horse-battery-staple';
-let env: TestEnv;
-beforeAll(async () => {
-  env = await createTestEnv({ API_TOKEN: TOKEN });
-});
-afterAll(async () => {
-  await env.cleanup();
-});
+const env = useTestEnv({ API_TOKEN: TOKEN }, { perFile: true });
 
 const bearer = { authorization: `Bearer ${TOKEN}` };
 

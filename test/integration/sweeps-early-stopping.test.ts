@@ -1,18 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { createTestEnv, TEST_DATA, type TestEnv } from '../helpers/test-env.js';
+import { TEST_DATA } from '../helpers/test-env.js';
+import { useTestEnv } from '../helpers/use-test-env.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-let env: TestEnv;
-beforeEach(async () => {
-  env = await createTestEnv();
-});
-afterEach(async () => {
-  await env.cleanup();
-});
+const env = useTestEnv();
 
 const ITERS = 30;
 // The stand-in's loss falls faster with a larger learning rate (same seed, so the same curve otherwise): run in

@@ -1,25 +1,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { buildApp } from '../../src/api/app.js';
 import { createDatasetValidator } from '../../src/datasets/validate-dataset.js';
 import { argValue } from '../../src/domain/build-command.js';
 import { createDataResolver } from '../../src/inputs/resolve-data.js';
 import { apiRedisOptions, createRedis, createRunsQueue } from '../../src/shared/queue.js';
-import { createTestEnv, redisUrl, TEST_DATA, type TestEnv } from '../helpers/test-env.js';
+import { MODEL as model, redisUrl, TEST_DATA } from '../helpers/test-env.js';
+import { useTestEnv } from '../helpers/use-test-env.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-let env: TestEnv;
-beforeEach(async () => {
-  env = await createTestEnv();
-});
-afterEach(async () => {
-  await env.cleanup();
-});
-
-const model = 'mlx-community/Qwen2.5-0.5B-Instruct-4bit';
+const env = useTestEnv();
 const grpoBase = {
   method: 'grpo',
   model,

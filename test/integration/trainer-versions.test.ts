@@ -2,21 +2,14 @@
 // at submit and what command is built, and each run records what it trained with.
 import path from 'node:path';
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { NO_FLAGS_WARNING } from '../../src/app/trainer-flags.js';
-import { createTestEnv, TEST_DATA, type TestEnv } from '../helpers/test-env.js';
+import { MODEL as model, TEST_DATA } from '../helpers/test-env.js';
+import { useTestEnv } from '../helpers/use-test-env.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-let env: TestEnv;
-beforeEach(async () => {
-  env = await createTestEnv();
-});
-afterEach(async () => {
-  await env.cleanup();
-});
-
-const model = 'mlx-community/Qwen2.5-0.5B-Instruct-4bit';
+const env = useTestEnv();
 const sft = {
   method: 'sft',
   model,

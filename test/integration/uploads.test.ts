@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { BOUNDARY, multipart, type Part } from '../helpers/multipart.js';
 import { createTestEnv, TEST_DATA, type TestEnv } from '../helpers/test-env.js';
+import { useTestEnv } from '../helpers/use-test-env.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const file = (split: string, dir = 'sft-chat'): Part => ({
@@ -27,13 +28,7 @@ function expectedSha(files: Record<string, Buffer | string>): string {
   return createHash('sha256').update(listing).digest('hex');
 }
 
-let env: TestEnv;
-beforeAll(async () => {
-  env = await createTestEnv();
-});
-afterAll(async () => {
-  await env.cleanup();
-});
+const env = useTestEnv({}, { perFile: true });
 
 async function upload(parts: Part[], e: TestEnv = env) {
   return e.app.inject({ method: 'POST', url: '/v1/datasets', ...multipart(parts) });

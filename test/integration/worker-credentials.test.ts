@@ -1,19 +1,14 @@
 // Worker credentials over HTTP: the token is shown once and stored as a hash, revocation gives 401, worker and
 // user tokens never reach each other's routes, and worker routes are rate-limited per worker.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { hashWorkerToken } from '../../src/api/worker-tokens.js';
-import { createTestEnv, type TestEnv } from '../helpers/test-env.js';
+import { createTestEnv } from '../helpers/test-env.js';
+import { useTestEnv } from '../helpers/use-test-env.js';
 
 const TOKEN = 'correct-horse-battery-staple';
 const user = { authorization: `Bearer ${TOKEN}` };
-let env: TestEnv;
-beforeAll(async () => {
-  env = await createTestEnv({ API_TOKEN: TOKEN, WORKER_RATE_PER_MIN: '20' });
-});
-afterAll(async () => {
-  await env.cleanup();
-});
+const env = useTestEnv({ API_TOKEN: TOKEN, WORKER_RATE_PER_MIN: '20' }, { perFile: true });
 
 async function createWorker(name: string, labels?: string[]) {
   const res = await env.app.inject({

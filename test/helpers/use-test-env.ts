@@ -1,0 +1,25 @@
+// A test file's service as one declaration: a fresh TestEnv for each test (or one for the whole file), cleaned up after.
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+
+import { createTestEnv, type TestEnv } from './test-env.js';
+
+/**
+ * Registers the set-up and clean-up hooks and returns an object that stands for the current TestEnv, so tests write
+ * `env.app` as with a variable of their own. `perFile`: one env for all the file's tests (beforeAll/afterAll).
+ */
+export function useTestEnv(vars: Record<string, string> = {}, { perFile = false } = {}): TestEnv {
+  let current: TestEnv | undefined;
+  (perFile ? beforeAll : beforeEach)(async () => {
+    current = await createTestEnv(vars);
+  });
+  (perFile ? afterAll : afterEach)(async () => {
+    await current?.cleanup();
+    current = undefined;
+  });
+  return new Proxy({} as TestEnv, {
+    get(_target, key) {
+      if (current === undefined) throw new Error(`the test env's ${String(key)} is read outside a test`);
+      return Reflect.get(current, key) as unknown;
+    },
+  });
+}
