@@ -10,6 +10,7 @@ import { type FollowUpRequest, FUSE_OPTIONS } from '../domain/follow-up-request.
 import { checkFollowUp, type FollowUpFacts } from '../domain/follow-up-rules.js';
 import { newId } from '../domain/ids.js';
 import type { Run } from '../domain/run.js';
+import { jobDirOf } from '../domain/run-folder.js';
 import type { RunRequest } from '../domain/run-request.js';
 import type { InputCheckDeps } from '../inputs/check-run-inputs.js';
 import { readModelFacts } from '../inputs/model-facts.js';
@@ -50,7 +51,7 @@ function newJobRow(
 ): NewJob {
   const id = newId('job');
   const { kind, ...options } = req;
-  return { id, runId: run.id, kind, options, origin, parentJobId, jobDir: path.join(run.runDir, 'jobs', id) };
+  return { id, runId: run.id, kind, options, origin, parentJobId, jobDir: jobDirOf(run.runDir, id) };
 }
 
 /**

@@ -1,5 +1,4 @@
 // Turns a request body into a queued run: validate, check inputs, build the command, insert, enqueue.
-import path from 'node:path';
 
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -24,6 +23,7 @@ import { newId } from '../domain/ids.js';
 import { expectedIterations } from '../domain/iterations.js';
 import { newRunRow } from '../domain/new-run.js';
 import type { Run } from '../domain/run.js';
+import { runDirOf } from '../domain/run-folder.js';
 import { parseRunRequest, type RunRequest } from '../domain/run-request.js';
 import type { WorkerEntry } from '../domain/worker-entry.js';
 import { isUsable } from '../domain/worker-entry.js';
@@ -77,7 +77,7 @@ export async function prepareRun(
     await checkFollowUpPaths(deps.inputs, req, `after.${i}`);
   }
   const id = newId('run');
-  const runDir = path.join(deps.config.dataDir, 'runs', id);
+  const runDir = runDirOf(deps.config.dataDir, id);
   const chosenFleet = fleet === undefined ? await readFleet(deps) : fleet;
   const chosen = judgeFlagSets(request, (chosenFleet ?? []).filter(isUsable));
   warnings.push(...chosen.warnings);

@@ -4,6 +4,7 @@ import path from 'node:path';
 
 import { listArtifactsOfRun, recordArtifact } from '../db/artifacts-repository.js';
 import type { Db } from '../db/client.js';
+import { ADAPTER_FILE } from '../domain/checkpoint-names.js';
 import type { Artifact, ArtifactKind } from '../domain/follow-up-job.js';
 import { newId } from '../domain/ids.js';
 import type { Run } from '../domain/run.js';
@@ -30,7 +31,7 @@ export async function ensureTrainingArtifacts(db: Db, run: Run): Promise<void> {
   if (run.status !== 'succeeded') return;
   const known = new Set(listArtifactsOfRun(db, run.id).map((a) => a.path));
   const adapters = run.adapterPath;
-  if (!known.has(adapters) && fs.existsSync(path.join(adapters, 'adapters.safetensors'))) {
+  if (!known.has(adapters) && fs.existsSync(path.join(adapters, ADAPTER_FILE))) {
     await recordPath(db, { runId: run.id, jobId: null, kind: 'adapter', path: adapters, verified: null });
   }
   for (const name of run.checkpoints) {

@@ -1,6 +1,7 @@
 // Builds a run file's trainer command without the service: the same validation and command builder, no dataset check.
 import { buildCommand } from '../domain/build-command.js';
 import { RequestValidationError } from '../domain/errors.js';
+import { runDirOf } from '../domain/run-folder.js';
 import { type ParsedRunRequest, parseRunRequest } from '../domain/run-request.js';
 import { type LinedIssue, parseYamlBody, withLines, withYamlLines } from '../domain/yaml-body.js';
 import { runRequestFromYamlConfig } from '../domain/yaml-config.js';
@@ -9,7 +10,7 @@ import { formatIssue } from './format.js';
 import type { RunFile } from './run-file.js';
 
 /** Where the service would put the run; unknown offline. */
-export const OFFLINE_RUN_DIR = '<data-dir>/runs/<run-id>';
+export const OFFLINE_RUN_DIR = runDirOf('<data-dir>', '<run-id>');
 
 export interface LocalCommand {
   argv: string[];

@@ -1,7 +1,6 @@
 // The "on final status" work of follow-up jobs: a run that succeeds gets the rows of its `after` jobs, and a sweep
 // whose last member just ended gets the rows of its `best_after` jobs for its best run. SQLite rows only, written in
 // the transaction of the final status; the worker's follow-up outbox queues them (src/worker/follow-up/outbox.ts).
-import path from 'node:path';
 
 import { and, eq, inArray, sql } from 'drizzle-orm';
 
@@ -9,6 +8,7 @@ import type { JobOrigin } from '../domain/follow-up-job.js';
 import type { FollowUpRequest } from '../domain/follow-up-request.js';
 import { newId } from '../domain/ids.js';
 import type { Run } from '../domain/run.js';
+import { jobDirOf } from '../domain/run-folder.js';
 import { ACTIVE_STATUSES } from '../domain/run-status.js';
 import { defaultSplit } from '../domain/sweep-spec.js';
 import type { Db } from './client.js';
@@ -38,7 +38,7 @@ function rowsFor(
           kind: 'fuse',
           options: { dequantize: 'auto', verify: { count: 3, max_tokens: 64 } },
           origin,
-          jobDir: path.join(run.runDir, 'jobs', fuseId),
+          jobDir: jobDirOf(run.runDir, fuseId),
         });
       }
       parent = fuseId;
@@ -50,7 +50,7 @@ function rowsFor(
       options,
       origin,
       parentJobId: parent,
-      jobDir: path.join(run.runDir, 'jobs', id),
+      jobDir: jobDirOf(run.runDir, id),
     });
     if (kind === 'fuse') fuseId = id;
   }

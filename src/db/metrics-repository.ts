@@ -93,11 +93,15 @@ const toRow = (r: RawMetric): MetricRow => ({
   attempt: r.attempt,
 });
 
-// "Latest" is the newest attempt first, then the highest iteration: a resumed attempt restarts from a
-// checkpoint, so its iterations may be lower than where the previous attempt stopped.
+// "The newest attempt wins", written once for every read below: a resumed attempt restarts from a checkpoint, so
+// it reports again iterations an earlier attempt reported (its values count) and may stop below where that attempt
+// got. In each partition, rank 1 is the point that counts: the newest attempt first, then the highest iteration.
+const newestAttemptRank = (partition: string) =>
+  `row_number() OVER (PARTITION BY ${partition} ORDER BY attempt DESC, iteration DESC)`;
+
 export const LATEST_METRICS_SQL = `
   SELECT run_id, iteration, split, name, value, attempt FROM (
-    SELECT *, row_number() OVER (PARTITION BY name, split ORDER BY attempt DESC, iteration DESC) AS rn
+    SELECT *, ${newestAttemptRank('name, split')} AS rn
     FROM metrics WHERE run_id = ?
   ) WHERE rn = 1 ORDER BY split, name`;
 
@@ -106,6 +110,28 @@ const latestStatement = perDb((db) => db.$client.prepare<[string], RawMetric>(LA
 /** The latest point of each (split, name) of a run. */
 export function latestMetrics(db: Db, runId: string): MetricRow[] {
   return latestStatement(db).all(runId).map(toRow);
+}
+
+const NEWEST_ATTEMPT_SERIES_SQL = `
+  SELECT iteration, value FROM (
+    SELECT iteration, value, ${newestAttemptRank('iteration')} AS rn
+    FROM metrics WHERE run_id = ? AND name = ? AND split = ?
+  ) WHERE rn = 1 ORDER BY iteration`;
+
+const seriesStatement = perDb((db) =>
+  db.$client.prepare<[string, string, MetricSplit], { iteration: number; value: number | null }>(
+    NEWEST_ATTEMPT_SERIES_SQL,
+  ),
+);
+
+/** One value per iteration of one metric, by iteration; where attempts reported an iteration twice, the newest. */
+export function newestAttemptSeries(
+  db: Db,
+  runId: string,
+  name: string,
+  split: MetricSplit,
+): { iteration: number; value: number | null }[] {
+  return seriesStatement(db).all(runId, name, split);
 }
 
 export interface MetricValue {
@@ -126,7 +152,7 @@ export interface FinalAndBest {
 export const FINAL_AND_BEST_SQL = `
   SELECT run_id, iteration, attempt, value, rf, rb FROM (
     SELECT run_id, iteration, attempt, value,
-      row_number() OVER (PARTITION BY run_id ORDER BY attempt DESC, iteration DESC) AS rf,
+      ${newestAttemptRank('run_id')} AS rf,
       row_number() OVER (
         PARTITION BY run_id
         ORDER BY (value IS NULL OR abs(value) = 9e999), value * ?, iteration, attempt

@@ -1,5 +1,4 @@
 // Pure: turns a validated run request into the exact mlx-lm-lora argv, the per-run config.yaml and the child env.
-import path from 'node:path';
 
 import {
   alwaysOnCli,
@@ -10,6 +9,7 @@ import {
   VERIFIED_FLAG_SET,
 } from './flag-set.js';
 import { METHOD_INFO } from './methods.js';
+import { adapterDirOf, configFileOf } from './run-folder.js';
 import { appliesTo, type OptionSpec, RUN_OPTIONS } from './run-options.js';
 import type { RunRequest } from './run-request.js';
 import { stringifyYaml11 } from './yaml11.js';
@@ -103,8 +103,8 @@ export function effectiveValue(
 export function buildCommand(request: RunRequest, ctx: BuildContext): BuiltCommand {
   const flagSet = ctx.flagSet ?? VERIFIED_FLAG_SET;
   const mode = METHOD_INFO[request.method].trainMode;
-  const adapterPath = path.join(ctx.runDir, 'adapters');
-  const configPath = path.join(ctx.runDir, 'config.yaml');
+  const adapterPath = adapterDirOf(ctx.runDir);
+  const configPath = configFileOf(ctx.runDir);
   const argv = [ctx.python, '-m', 'mlx_lm_lora.train', '--train', `--train-mode=${mode}`];
   const valueOf = (o: OptionSpec): unknown => {
     if (ctx.resume && (o.key === 'iters' || o.key === 'epochs' || o.key === 'resume_adapter_file'))

@@ -19,6 +19,7 @@ import {
 } from '../db/runs-repository.js';
 import { runAttempts } from '../db/schema.js';
 import { withTransaction } from '../db/transaction.js';
+import { ADAPTER_FILE } from '../domain/checkpoint-names.js';
 import { isVerifiedVersion } from '../domain/flag-set.js';
 import { decideRetry } from '../domain/retry-policy.js';
 import type { Run } from '../domain/run.js';
@@ -298,7 +299,7 @@ export function finishReport(
           runId,
           'running',
           'succeeded',
-          { ...base, ...ended, adapterFile: path.join(run.adapterPath, 'adapters.safetensors') },
+          { ...base, ...ended, adapterFile: path.join(run.adapterPath, ADAPTER_FILE) },
           body.reason,
         );
       case 'cancelled':

@@ -6,18 +6,11 @@ import path from 'node:path';
 
 import { listArtifactsOfRun, recordArtifact } from '../db/artifacts-repository.js';
 import type { Db } from '../db/client.js';
+import { checkpointIteration } from '../domain/checkpoint-names.js';
 import type { Artifact } from '../domain/follow-up-job.js';
 import { newId } from '../domain/ids.js';
 import type { Run } from '../domain/run.js';
 import { blobPath } from './blob-store.js';
-
-const CHECKPOINT = /^(\d+)_adapters\.safetensors$/;
-
-/** The run's iteration a checkpoint file name carries (`0000020_adapters.safetensors` is 20), or null. */
-export function checkpointIteration(name: string): number | null {
-  const m = CHECKPOINT.exec(name);
-  return m ? Number.parseInt(m[1]!, 10) : null;
-}
 
 /**
  * Puts blob `sha256` at `<run adapter folder>/<name>` (temp file, then rename: never half a file). A file of the

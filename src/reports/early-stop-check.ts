@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 
 import type { Db } from '../db/client.js';
-import { getMetrics } from '../db/metrics-repository.js';
+import { newestAttemptSeries } from '../db/metrics-repository.js';
 import { listRuns } from '../db/runs-list.js';
 import { getSweep } from '../db/sweeps-repository.js';
 import {
@@ -73,7 +73,7 @@ export function createEarlyStopCheck(
     const others = members.filter((m) => m.id !== run.id);
     if (others.length < rule.min_completed_runs) return;
     for (const m of others)
-      if (!completed.has(m.id)) completed.set(m.id, newestAttemptSeries(db, m.id, metric));
+      if (!completed.has(m.id)) completed.set(m.id, newestAttemptSeries(db, m.id, metric.name, metric.split));
     const decision = decideMedianStop({
       rule,
       goal,
@@ -129,15 +129,4 @@ export function createEarlyStopCheck(
       clearTimeout(deferred);
     },
   };
-}
-
-/** One value per iteration; where a resumed attempt reported an iteration again, its newer value counts. */
-function newestAttemptSeries(db: Db, runId: string, metric: Metric): MetricPointAt[] {
-  const byIteration = new Map<number, { attempt: number; value: number | null }>();
-  for (const r of getMetrics(db, runId, { name: metric.name, split: metric.split })) {
-    const seen = byIteration.get(r.iteration);
-    if (!seen || r.attempt > seen.attempt)
-      byIteration.set(r.iteration, { attempt: r.attempt, value: r.value });
-  }
-  return [...byIteration].map(([iteration, v]) => ({ iteration, value: v.value }));
 }

@@ -10,9 +10,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 
 import { flagArg } from '../domain/build-command.js';
+import { checkpointFileName, checkpointIteration } from '../domain/checkpoint-names.js';
+import { attemptOfDirName } from '../domain/run-folder.js';
 
-const CHECKPOINT = /^(\d{7})_adapters\.safetensors$/;
-const ATTEMPT_DIR = /^attempt-(\d+)$/;
 /** Inside an attempt folder: the run's iteration the attempt started from (its checkpoints' offset). */
 const START_MARKER = '.mlxq-start-iteration';
 
@@ -25,10 +25,6 @@ async function markedOffset(dir: string): Promise<number | null> {
   const text = await fs.readFile(path.join(dir, START_MARKER), 'utf8').catch(() => null);
   const n = text === null ? Number.NaN : Number.parseInt(text, 10);
   return Number.isInteger(n) && n >= 0 ? n : null;
-}
-
-export function attemptAdapterDir(adapters: string, attempt: number): string {
-  return path.join(adapters, `attempt-${attempt}`);
 }
 
 /** The argv with its --adapter-path value replaced (written `--adapter-path=dir`, or as two elements by older runs). */
@@ -49,8 +45,8 @@ export async function settleAttemptDir(adapters: string, dir: string, offset: nu
   if (names === null) return;
   for (const name of names) {
     if (name === START_MARKER) continue;
-    const m = CHECKPOINT.exec(name);
-    const target = m ? `${String(Number(m[1]) + offset).padStart(7, '0')}_adapters.safetensors` : name;
+    const iteration = checkpointIteration(name);
+    const target = iteration === null ? name : checkpointFileName(iteration + offset);
     await fs.rm(path.join(adapters, target), { recursive: true, force: true });
     await fs.rename(path.join(dir, name), path.join(adapters, target));
   }
@@ -61,9 +57,9 @@ export async function settleAttemptDir(adapters: string, dir: string, offset: nu
 export async function settleLeftoverAttemptDirs(adapters: string): Promise<void> {
   const names = await fs.readdir(adapters).catch(() => [] as string[]);
   const leftover = names
-    .map((n) => ({ n, m: ATTEMPT_DIR.exec(n) }))
-    .filter((x): x is { n: string; m: RegExpExecArray } => x.m !== null)
-    .map(({ n, m }) => ({ dir: path.join(adapters, n), attempt: Number(m[1]) }))
+    .map((n) => ({ n, attempt: attemptOfDirName(n) }))
+    .filter((x): x is { n: string; attempt: number } => x.attempt !== null)
+    .map(({ n, attempt }) => ({ dir: path.join(adapters, n), attempt }))
     .sort((a, b) => a.attempt - b.attempt);
   for (const { dir } of leftover) {
     const offset = await markedOffset(dir);

@@ -1,24 +1,18 @@
 // Stops a trainer that a dead worker left behind: it runs detached in its own process group, so it outlives the
 // worker; its pid file in the run folder finds it, and its command line proves it is that run's trainer.
 import fs from 'node:fs/promises';
-import path from 'node:path';
 
 import type { Logger } from 'pino';
 
+import { trainerPidFileOf } from '../domain/run-folder.js';
 import { killGroup } from './execute.js';
 import { processCommand, processRunning, waitGone } from './process-info.js';
-
-export const TRAINER_PID_FILE = 'trainer.pid';
 
 /** After SIGKILL a process is gone within moments; this only bounds the wait. */
 const SIGKILL_WAIT_MS = 5_000;
 
-export function trainerPidFile(runDir: string): string {
-  return path.join(runDir, TRAINER_PID_FILE);
-}
-
 export async function readTrainerPid(runDir: string): Promise<number | null> {
-  const text = await fs.readFile(trainerPidFile(runDir), 'utf8').catch((e: NodeJS.ErrnoException) => {
+  const text = await fs.readFile(trainerPidFileOf(runDir), 'utf8').catch((e: NodeJS.ErrnoException) => {
     // No pid file: no trainer was started. Any other error must not pass for "no trainer left behind".
     if (e.code === 'ENOENT') return null;
     throw new Error(`the trainer pid file of ${runDir} cannot be read (${e.code ?? e.message})`, {
@@ -48,7 +42,7 @@ export async function stopLeftoverTrainer(
 ): Promise<number | null> {
   const pid = await readTrainerPid(runDir);
   if (pid === null) return null;
-  const forget = () => fs.rm(trainerPidFile(runDir), { force: true });
+  const forget = () => fs.rm(trainerPidFileOf(runDir), { force: true });
   if (!(await processRunning(pid))) {
     await forget();
     return null;

@@ -1,4 +1,5 @@
 // Decides how an attempt ended from the exit, the stop reason and the files on disk: pure.
+import { ADAPTER_FILE } from '../domain/checkpoint-names.js';
 import type { ExecuteResult } from './execute.js';
 import type { SinkSummary } from './run-output-sink.js';
 
@@ -87,7 +88,7 @@ export function decideOutcome(
       status: 'failed',
       reason: 'no_adapter',
       error: withTail(
-        `The trainer exited 0 but wrote no adapters.safetensors, so nothing was trained.${upstream}`,
+        `The trainer exited 0 but wrote no ${ADAPTER_FILE}, so nothing was trained.${upstream}`,
       ),
       permanent: true,
       retryable: false,

@@ -8,6 +8,7 @@ import { DelayedError, type Job, type Queue, UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
 
 import { DomainError } from '../domain/errors.js';
+import { adapterDirOf, runDirOf } from '../domain/run-folder.js';
 import { isFinal } from '../domain/run-status.js';
 import { reasonsAgainst, subjectOfRun } from '../domain/worker-admission.js';
 import type { WorkerEntry } from '../domain/worker-entry.js';
@@ -106,11 +107,11 @@ async function advance(
       ? reasonsAgainst(subjectOfRun(inputs, deps.config.memoryMargin), deps.entry())
       : [];
   if (refusal.length > 0) return handBack(deps, runId, inputs, job.id ?? '', refusal.join('; '), log);
-  const runDir = path.join(deps.config.dataDir, 'runs', runId);
+  const runDir = runDirOf(deps.config.dataDir, runId);
   // Before the attempt: the data is here (downloaded, or a path checked), so a missing one fails without an attempt.
   if (inputs.status !== 'running') await deps.checkPaths?.(inputs.request);
   let dataDir = inputs.status === 'running' ? null : await deps.resolveData(inputs.data);
-  const adapters = path.join(runDir, 'adapters');
+  const adapters = adapterDirOf(runDir);
   await settleLeftoverAttemptDirs(adapters);
   const own = (await listCheckpoints(adapters)).map((c) => ({
     name: path.basename(c.adapterFile),

@@ -2,7 +2,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
-const CHECKPOINT = /^(\d{7})_adapters\.safetensors$/;
+import { checkpointIteration } from '../domain/checkpoint-names.js';
 
 export interface ResumePoint {
   adapterFile: string;
@@ -22,9 +22,9 @@ export async function listCheckpoints(adapterPath: string): Promise<ResumePoint[
     );
   });
   return names
-    .map((n) => ({ n, m: CHECKPOINT.exec(n) }))
-    .filter((x): x is { n: string; m: RegExpExecArray } => x.m !== null)
-    .map(({ n, m }) => ({ adapterFile: path.join(adapterPath, n), iteration: Number(m[1]) }))
+    .map((n) => ({ n, iteration: checkpointIteration(n) }))
+    .filter((x): x is { n: string; iteration: number } => x.iteration !== null)
+    .map(({ n, iteration }) => ({ adapterFile: path.join(adapterPath, n), iteration }))
     .sort((a, b) => a.iteration - b.iteration);
 }
 

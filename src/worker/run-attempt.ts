@@ -7,13 +7,20 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 
 import { buildCommand, TRAINER_ENV } from '../domain/build-command.js';
+import { ADAPTER_CONFIG_FILE, ADAPTER_FILE, checkpointFileName } from '../domain/checkpoint-names.js';
 import { isVerifiedVersion, sameFlags, VERIFIED_FLAG_SET } from '../domain/flag-set.js';
+import {
+  adapterDirOf,
+  attemptDirOf,
+  configFileOf,
+  trainerPidFileOf,
+  trainLogOf,
+} from '../domain/run-folder.js';
 import type { RunRequest } from '../domain/run-request.js';
 import type { Config } from '../shared/config.js';
 import type { RunState, StartAttemptAnswer, StopSignal } from '../shared/report-protocol.js';
-import { attemptAdapterDir, markAttemptDir, settleAttemptDir, withAdapterPath } from './attempt-adapters.js';
+import { markAttemptDir, settleAttemptDir, withAdapterPath } from './attempt-adapters.js';
 import { type ExecuteResult, executeTrainer } from './execute.js';
-import { trainerPidFile } from './leftover-trainer.js';
 import { decideOutcome, type Outcome } from './outcome.js';
 import type { AttemptReporter, Reporter } from './reporter.js';
 import { listCheckpoints } from './resume-point.js';
@@ -73,7 +80,7 @@ async function prepareAttempt(
   started: StartAttemptAnswer,
   place: AttemptPlace,
 ): Promise<PreparedAttempt> {
-  const adapters = path.join(place.runDir, 'adapters');
+  const adapters = adapterDirOf(place.runDir);
   const request = started.request as RunRequest;
   const ctx = { python: deps.config.mlxPython, runDir: place.runDir, dataDir: place.dataDir };
   const { resume } = started;
@@ -102,7 +109,7 @@ async function prepareAttempt(
   const adapterFile = await ensureResumeFile(deps, adapters, resume);
   const remainingIterations = Math.max(1, resume.total - resume.iteration);
   const command = buildCommand(request, { ...ctx, flagSet, resume: { adapterFile, remainingIterations } });
-  const attemptDir = attemptAdapterDir(adapters, started.attempt);
+  const attemptDir = attemptDirOf(adapters, started.attempt);
   return {
     argv: withAdapterPath(command.argv, attemptDir),
     env: command.env,
@@ -111,8 +118,6 @@ async function prepareAttempt(
     attemptDir,
   };
 }
-
-const pad = (iteration: number) => String(iteration).padStart(7, '0');
 
 /** Runs one attempt the control plane started; the run as the control plane has it after the attempt's finish. */
 export async function runAttempt(
@@ -141,7 +146,7 @@ export async function runAttempt(
     const offset = started.resume?.iteration ?? 0;
     if (attemptDir) markAttemptDir(attemptDir, offset);
     // The API only records the run; its folder and config.yaml are made where the trainer reads them.
-    const configPath = path.join(place.runDir, 'config.yaml');
+    const configPath = configFileOf(place.runDir);
     if (!fs.existsSync(configPath)) fs.writeFileSync(configPath, configYaml);
     // Problems on the resume path (pid file, lease) are logged and recorded on the run, never swallowed.
     const problem = (message: string) => {
@@ -152,7 +157,7 @@ export async function runAttempt(
     sink = new RunOutputSink({
       report,
       log: started.log,
-      logFile: path.join(place.runDir, 'train.log'),
+      logFile: trainLogOf(place.runDir),
       logCapBytes: deps.config.logCapBytes,
       iterationOffset: offset,
       // Known from the request at submit (iters, or epochs over the train rows) until upstream prints its own count.
@@ -166,8 +171,8 @@ export async function runAttempt(
             ),
       // Each checkpoint goes to the control plane's store as soon as it is saved, in the background.
       onCheckpoint: (c) =>
-        report.upload(path.join(trainerDir, `${pad(c.iteration - offset)}_adapters.safetensors`), {
-          name: `${pad(c.iteration)}_adapters.safetensors`,
+        report.upload(path.join(trainerDir, checkpointFileName(c.iteration - offset)), {
+          name: checkpointFileName(c.iteration),
           kind: 'checkpoint',
           iteration: c.iteration,
         }),
@@ -179,7 +184,7 @@ export async function runAttempt(
       log,
     );
     const summary = outcome.summary;
-    const wroteAdapter = fs.existsSync(path.join(trainerDir, 'adapters.safetensors'));
+    const wroteAdapter = fs.existsSync(path.join(trainerDir, ADAPTER_FILE));
     if (attemptDir) await settleAttemptDir(adapters, attemptDir, offset);
     const decided = decideOutcome(outcome.result, summary, wroteAdapter, (stop as StopSignal | null)?.reason);
     if (wroteAdapter) uploadAdapter(report, adapters);
@@ -231,7 +236,7 @@ async function train(
       argv: t.argv,
       env: { ...t.env, ...deps.trainerEnv },
       cwd: t.runDir,
-      pidFile: trainerPidFile(t.runDir),
+      pidFile: trainerPidFileOf(t.runDir),
       onLine: (stream, line) => t.sink.line(stream, line),
       onProblem: t.problem,
       onSpawn: (pid) => {
@@ -256,14 +261,14 @@ async function train(
 
 /** The finished adapter (and its config) go to the control plane's run folder, so it downloads from the dashboard. */
 function uploadAdapter(report: AttemptReporter, adapters: string): void {
-  report.upload(path.join(adapters, 'adapters.safetensors'), {
-    name: 'adapters.safetensors',
+  report.upload(path.join(adapters, ADAPTER_FILE), {
+    name: ADAPTER_FILE,
     kind: 'adapter',
     iteration: null,
   });
-  const config = path.join(adapters, 'adapter_config.json');
+  const config = path.join(adapters, ADAPTER_CONFIG_FILE);
   if (fs.existsSync(config))
-    report.upload(config, { name: 'adapter_config.json', kind: 'file', iteration: null });
+    report.upload(config, { name: ADAPTER_CONFIG_FILE, kind: 'file', iteration: null });
 }
 
 /** Stops the trainer on shutdown, and on what the control plane answers to a poll (a lost pub/sub message). */
@@ -307,7 +312,7 @@ function finishBody(outcome: Outcome, result: ExecuteResult, checkpoints: string
       return {
         ...base,
         outcome: 'succeeded' as const,
-        reason: 'trainer exited 0 and wrote adapters.safetensors',
+        reason: `trainer exited 0 and wrote ${ADAPTER_FILE}`,
       };
     case 'cancelled':
       return {

@@ -2,13 +2,12 @@
 // so another worker can tell a live owner from a dead one without Redis (whose lock may expire in an outage).
 import fs from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 
 import { z } from 'zod';
 
+import { leaseFileOf } from '../domain/run-folder.js';
 import { processRunning, processStartTime } from './process-info.js';
 
-const LEASE_FILE = 'worker.lease.json';
 /** A lease from another host is alive while its heartbeat is fresher than this (its pid means nothing here). */
 export const LEASE_STALE_MS = 2 * 60_000;
 export const LEASE_HEARTBEAT_MS = 15_000;
@@ -40,10 +39,6 @@ export async function workerIdentity(workerName: string): Promise<WorkerIdentity
   };
 }
 
-export function leaseFile(runDir: string): string {
-  return path.join(runDir, LEASE_FILE);
-}
-
 /** Written (atomically: temp file + rename) before the run moves to running. */
 export async function writeLease(
   runDir: string,
@@ -51,10 +46,10 @@ export async function writeLease(
   lockToken: string | null,
 ): Promise<void> {
   const body = JSON.stringify({ ...self, lockToken, at: Date.now() });
-  const tmp = `${leaseFile(runDir)}.${process.pid}.tmp`;
+  const tmp = `${leaseFileOf(runDir)}.${process.pid}.tmp`;
   await fs.mkdir(runDir, { recursive: true });
   await fs.writeFile(tmp, body);
-  await fs.rename(tmp, leaseFile(runDir));
+  await fs.rename(tmp, leaseFileOf(runDir));
 }
 
 /** Touches the lease while the run trains; returns the function that stops it. `onProblem` hears failed touches. */
@@ -67,7 +62,7 @@ export function startLeaseHeartbeat(
   const timer = setInterval(() => {
     const now = new Date();
     // A failed touch makes the lease look older to workers on other hosts; the next touch retries. Said once.
-    fs.utimes(leaseFile(runDir), now, now).then(
+    fs.utimes(leaseFileOf(runDir), now, now).then(
       () => (failing = false),
       (e: Error) => {
         if (!failing) onProblem?.(`could not refresh the run lease: ${e.message}`);
@@ -83,8 +78,8 @@ export function startLeaseHeartbeat(
 export async function readLease(runDir: string): Promise<RunLease | null> {
   try {
     const [text, stat] = await Promise.all([
-      fs.readFile(leaseFile(runDir), 'utf8'),
-      fs.stat(leaseFile(runDir)),
+      fs.readFile(leaseFileOf(runDir), 'utf8'),
+      fs.stat(leaseFileOf(runDir)),
     ]);
     const parsed = leaseSchema.safeParse(JSON.parse(text));
     return parsed.success ? { ...parsed.data, heartbeatAt: stat.mtimeMs } : null;

@@ -2,6 +2,7 @@
 import type { FieldIssue } from '../../contract/common.js';
 import type { DryRun as ServiceDryRun, SubmittedRun } from '../../contract/runs.js';
 import { argValue } from '../../domain/build-command.js';
+import { configFileOf } from '../../domain/run-folder.js';
 import type { ApiClient } from '../api-client.js';
 import { ServiceUnreachableError } from '../api-client.js';
 import { type CliIo, EXIT } from '../cli-io.js';
@@ -81,7 +82,7 @@ export const commandCommand: CommandSpec = {
     }
     io.out(`${formatArgv(dry.argv)}\n`);
     const configPath =
-      argValue(dry.argv, '--config') ?? argValue(dry.argv, '-c') ?? `${OFFLINE_RUN_DIR}/config.yaml`;
+      argValue(dry.argv, '--config') ?? argValue(dry.argv, '-c') ?? configFileOf(OFFLINE_RUN_DIR);
     io.out(`\n# ${configPath}\n${dry.config}`);
     printWarnings(io, dry.warnings, runFile.kind === 'yaml' ? runFile.label : undefined);
     return EXIT.ok;

@@ -2,10 +2,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
+import { ADAPTER_CONFIG_FILE, ADAPTER_FILE } from '../../domain/checkpoint-names.js';
 import { loraTestArgv, trainerTestArgv } from '../../domain/follow-up-commands.js';
 import { parseLoraTestOutput, parseTrainerTestOutput, testBatches } from '../../domain/follow-up-output.js';
 import type { EvaluateOptions } from '../../domain/follow-up-request.js';
 import { evaluationTool } from '../../domain/follow-up-rules.js';
+import { jobOutputOf } from '../../domain/run-folder.js';
 import { parseTestTokens, type TestTokensArgs, testTokensArgv } from '../../domain/test-token-count.js';
 import { type FollowUpContext, JobFailure, type KindOutcome } from './context.js';
 import { countRows } from './split-prompts.js';
@@ -43,9 +45,9 @@ export async function runEvaluate(ctx: FollowUpContext, o: EvaluateOptions): Pro
     if (score) tokens = await countTokens(ctx, scoring);
   } else {
     // mlx_lm_lora.train --test overwrites adapter_config.json from its flags: it works on a copy.
-    const copy = path.join(ctx.job.jobDir, 'adapters');
+    const copy = jobOutputOf(ctx.job.jobDir, 'adapterCopy');
     await fs.promises.mkdir(copy, { recursive: true });
-    for (const f of ['adapter_config.json', 'adapters.safetensors'])
+    for (const f of [ADAPTER_CONFIG_FILE, ADAPTER_FILE])
       await fs.promises.copyFile(path.join(run.adapterPath, f), path.join(copy, f));
     const argv = trainerTestArgv(run.argv, {
       adapterPath: copy,
@@ -64,7 +66,7 @@ export async function runEvaluate(ctx: FollowUpContext, o: EvaluateOptions): Pro
     tool: plan.tool === 'mlx_lm' ? 'mlx_lm lora --test' : 'mlx_lm_lora.train --test',
     data,
   };
-  const report = path.join(ctx.job.jobDir, 'eval.json');
+  const report = jobOutputOf(ctx.job.jobDir, 'evaluation');
   await fs.promises.writeFile(report, JSON.stringify(result, null, 2));
   return { result, artifacts: [{ kind: 'eval_report', path: report, verified: null }] };
 }

@@ -7,6 +7,7 @@ import { freeBytes } from '../../artifacts/artifact-files.js';
 import { fuseArgv } from '../../domain/follow-up-commands.js';
 import type { FuseOptions } from '../../domain/follow-up-request.js';
 import { fuseDiskEstimate, shouldDequantize } from '../../domain/follow-up-rules.js';
+import { outputDirOf } from '../../domain/run-folder.js';
 import { type FollowUpContext, generate, JobFailure, type KindOutcome } from './context.js';
 import { splitPrompts } from './split-prompts.js';
 
@@ -14,8 +15,12 @@ const GB = 1e9;
 const gb = (n: number) => `${(n / GB).toFixed(n < GB ? 3 : 1)} GB`;
 
 /** A new folder under the run for this job: a reused --save-path keeps stale shards that load with the new ones. */
-export async function freshFolder(ctx: FollowUpContext, parent: string, name: string): Promise<string> {
-  const dir = path.join(ctx.run.runDir, parent, name);
+export async function freshFolder(
+  ctx: FollowUpContext,
+  parent: 'fused' | 'exports',
+  name: string,
+): Promise<string> {
+  const dir = outputDirOf(ctx.run.runDir, parent, name);
   // The folder is named by this job: one that exists on a later attempt is the partial output of an attempt whose
   // worker died (its tool was stopped before the job was queued again, and no artifact names it). It is removed, not
   // reused, so nothing stale is merged.

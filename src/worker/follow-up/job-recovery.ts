@@ -6,7 +6,6 @@
 // (compare-and-set) after its tool is stopped; the outbox then adds `<kind>:<job>:<attempt + 1>`. The dead worker's
 // own BullMQ job comes back later from BullMQ's stalled check and is dropped as stale (see process-follow-up.ts).
 import fs from 'node:fs/promises';
-import path from 'node:path';
 
 import type { Logger } from 'pino';
 
@@ -14,11 +13,10 @@ import type { Db } from '../../db/client.js';
 import { listJobsByStatus, transitionJob } from '../../db/jobs-repository.js';
 import { ConflictError } from '../../domain/errors.js';
 import type { FollowUpJob } from '../../domain/follow-up-job.js';
+import { toolPidFileOf } from '../../domain/run-folder.js';
 import { killGroup } from '../execute.js';
 import { processCommand, processRunning, processStartTime, waitGone } from '../process-info.js';
 import { describeOwner, isOwnLease, leaseOwnerAlive, readLease, type WorkerIdentity } from '../run-lease.js';
-
-export const TOOL_PID_FILE = 'tool.pid';
 
 /** After SIGKILL a process is gone within moments; this only bounds the wait. */
 const SIGKILL_WAIT_MS = 5_000;
@@ -35,10 +33,6 @@ export interface JobRecoveryDeps {
 }
 
 export type JobReclaim = { kind: 'owned'; owner: string } | { kind: 'reclaimed' } | { kind: 'moved' };
-
-export function toolPidFile(jobDir: string): string {
-  return path.join(jobDir, TOOL_PID_FILE);
-}
 
 /**
  * A pid names the job's tool only when its command runs mlx_lm (or mlx_lm_lora) and it started no later than the pid
@@ -57,7 +51,7 @@ export async function isToolOf(pid: number, pidFileMtimeMs: number): Promise<boo
 
 /** Stops the tool named by the job folder's pid file, if it still runs (SIGTERM to its group, SIGKILL after the grace). */
 export async function stopLeftoverTool(jobDir: string, graceMs: number, log: Logger): Promise<number | null> {
-  const file = toolPidFile(jobDir);
+  const file = toolPidFileOf(jobDir);
   const found = await Promise.all([fs.readFile(file, 'utf8'), fs.stat(file)]).catch(
     (e: NodeJS.ErrnoException) => {
       // No pid file: no tool was running. Any other error must not pass for "no tool left behind".

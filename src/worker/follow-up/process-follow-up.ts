@@ -1,6 +1,5 @@
 // The follow-up job handler: parse, load, return if final, wait for its chain, run the kind, record the outcome.
 import fs from 'node:fs';
-import path from 'node:path';
 
 import { DelayedError, type Job, type Queue, UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
@@ -12,6 +11,7 @@ import { getRun } from '../../db/runs-repository.js';
 import { ConflictError } from '../../domain/errors.js';
 import { type FollowUpJob, isJobFinal } from '../../domain/follow-up-job.js';
 import { type FollowUpRequest, parseFollowUpRequest } from '../../domain/follow-up-request.js';
+import { jobLogOf, toolPidFileOf } from '../../domain/run-folder.js';
 import { readModelFacts } from '../../inputs/model-facts.js';
 import type { Config } from '../../shared/config.js';
 import { jobFor, parseJobId } from '../../shared/job-kinds.js';
@@ -21,7 +21,7 @@ import { type FollowUpContext, JobCancelled, JobFailure, type KindOutcome, toolR
 import { runEvaluate } from './evaluate.js';
 import { runExport } from './export.js';
 import { runFuse } from './fuse.js';
-import { reclaimJob, toolPidFile } from './job-recovery.js';
+import { reclaimJob } from './job-recovery.js';
 import { runSamples } from './samples.js';
 
 export interface FollowUpDeps {
@@ -155,12 +155,12 @@ export function createFollowUpHandler(deps: FollowUpDeps) {
         model: { ...model, dir: model.dir },
         resolveData: deps.resolveData,
         tool: toolRunner({
-          logFile: path.join(fj.jobDir, 'job.log'),
+          logFile: jobLogOf(fj.jobDir),
           env: deps.trainerEnv ?? {},
           signal: controller.signal,
           killGraceMs: deps.config.killGraceMs,
           idleLimitMs: deps.config.runIdleLimitMs,
-          pidFile: toolPidFile(fj.jobDir),
+          pidFile: toolPidFileOf(fj.jobDir),
         }),
       };
       const outcome = await runKind(ctx, parseFollowUpRequest({ ...fj.options, kind: fj.kind }));

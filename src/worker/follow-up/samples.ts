@@ -1,8 +1,8 @@
 // The samples kind: greedy generations from the base model and from base plus adapter, for the same prompts.
 import fs from 'node:fs';
-import path from 'node:path';
 
 import type { SamplesOptions } from '../../domain/follow-up-request.js';
+import { jobOutputOf } from '../../domain/run-folder.js';
 import { type FollowUpContext, generate, JobFailure, type KindOutcome } from './context.js';
 import { splitPrompts } from './split-prompts.js';
 
@@ -31,7 +31,7 @@ export async function runSamples(ctx: FollowUpContext, o: SamplesOptions): Promi
     prompts: items,
     differing: items.filter((i) => i.differs).length,
   };
-  const file = path.join(ctx.job.jobDir, 'samples.json');
+  const file = jobOutputOf(ctx.job.jobDir, 'samples');
   await fs.promises.writeFile(file, JSON.stringify(result, null, 2));
   return { result, artifacts: [{ kind: 'samples', path: file, verified: null }] };
 }
