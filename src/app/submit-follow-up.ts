@@ -1,12 +1,15 @@
 // Creates follow-up jobs of a succeeded run: checks the options against the run and its model, makes an export's
-// fuse first when no verified one exists, writes the rows, then queues them.
+// fuse first when no verified one exists, writes the rows, then queues them (or takes the rows back).
 import path from 'node:path';
 
+import type { Queue } from 'bullmq';
+
 import type { Db } from '../db/client.js';
-import { insertJobs, listJobsOfRun, type NewJob } from '../db/jobs-repository.js';
-import { ConflictError, RequestValidationError } from '../domain/errors.js';
+import { deleteJobs, insertJobs, listJobsOfRun, type NewJob } from '../db/jobs-repository.js';
+import { requireRun } from '../db/runs-repository.js';
+import { ConflictError, RequestValidationError, ServiceUnavailableError } from '../domain/errors.js';
 import type { FollowUpJob, JobOrigin } from '../domain/follow-up-job.js';
-import { type FollowUpRequest, FUSE_OPTIONS } from '../domain/follow-up-request.js';
+import { type FollowUpRequest, FUSE_OPTIONS, parseFollowUpRequest } from '../domain/follow-up-request.js';
 import { checkFollowUp, type FollowUpFacts } from '../domain/follow-up-rules.js';
 import { newId } from '../domain/ids.js';
 import type { Run } from '../domain/run.js';
@@ -15,6 +18,7 @@ import type { RunRequest } from '../domain/run-request.js';
 import type { InputCheckDeps } from '../inputs/check-run-inputs.js';
 import { readModelFacts } from '../inputs/model-facts.js';
 import type { Config } from '../shared/config.js';
+import { enqueueFollowUps } from '../shared/follow-up-queue.js';
 import { readMlxLmVersion } from '../shared/mlx-lm-version.js';
 
 export function followUpFacts(config: Config, run: Pick<Run, 'method' | 'model' | 'request'>): FollowUpFacts {
@@ -94,4 +98,43 @@ export function checkRequestForRun(
       ? (run as Run)
       : { method: (run as RunRequest).method, model: (run as RunRequest).model, request: run as RunRequest };
   checkFollowUp(req, followUpFacts(config, r), field);
+}
+
+export interface SubmitFollowUpDeps {
+  config: Config;
+  db: Db;
+  queue: Queue;
+  inputs: InputCheckDeps;
+}
+
+/**
+ * POST /v1/runs/:id/jobs: the jobs created for one request, the requested one last (an export's fuse before it).
+ * If they cannot be queued (Redis down), their rows are deleted and nothing was created.
+ */
+export async function submitFollowUp(
+  deps: SubmitFollowUpDeps,
+  runId: string,
+  body: unknown,
+): Promise<FollowUpJob[]> {
+  const req = parseFollowUpRequest(body);
+  const run = requireRun(deps.db, runId);
+  assertSucceeded(run);
+  checkRequestForRun(deps.config, run, req);
+  await checkFollowUpPaths(deps.inputs, req);
+  const jobs = createJobs(deps.db, jobRowsFor(deps.db, run, req, 'request'));
+  try {
+    await enqueueFollowUps(deps.queue, jobs);
+  } catch (e) {
+    deleteJobs(
+      deps.db,
+      jobs.map((j) => j.id),
+    );
+    throw new ServiceUnavailableError(
+      'The queue (Redis) is unavailable; nothing was created. Try again shortly.',
+      {
+        cause: e,
+      },
+    );
+  }
+  return jobs;
 }

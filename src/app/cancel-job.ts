@@ -1,0 +1,54 @@
+// Cancels one follow-up job: a queued job is cancelled at once (its BullMQ job removed); a running one is flagged in
+// SQLite and signalled through Redis to the worker, which stops the tool and records the cancel.
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+
+import type { Db } from '../db/client.js';
+import { getJob, requestJobCancel, requireJob, transitionJob } from '../db/jobs-repository.js';
+import { ConflictError } from '../domain/errors.js';
+import { type FollowUpJob, isJobFinal } from '../domain/follow-up-job.js';
+import type { Config } from '../shared/config.js';
+import { followUpJobOptions } from '../shared/follow-up-queue.js';
+import { cancelChannel } from '../shared/queue.js';
+
+export interface CancelJobDeps {
+  config: Config;
+  db: Db;
+  queue: Queue;
+  redis: Redis;
+}
+
+interface Log {
+  warn(obj: object, msg: string): void;
+}
+
+/**
+ * The flag goes into SQLite first, so a worker that takes the job from now on never starts its tool. A queued job is
+ * then moved to cancelled by compare-and-set; if a worker took it in the meantime, it is stopped through the signal
+ * (or the flag, which the worker polls) instead. 'cancelled': final now; 'cancelling': a worker stops it.
+ */
+export async function cancelJob(
+  deps: CancelJobDeps,
+  id: string,
+  log: Log,
+): Promise<{ job: FollowUpJob; state: 'cancelled' | 'cancelling' }> {
+  const job = requireJob(deps.db, id);
+  if (isJobFinal(job.status)) throw new ConflictError(`Job ${job.id} is already ${job.status}`);
+  requestJobCancel(deps.db, job.id);
+  if (job.status === 'queued') {
+    let cancelled: FollowUpJob | null = null;
+    try {
+      cancelled = transitionJob(deps.db, job.id, 'queued', 'cancelled', { error: 'cancelled by request' });
+    } catch (e) {
+      if (!(e instanceof ConflictError)) throw e;
+    }
+    if (cancelled) {
+      await deps.queue.remove(followUpJobOptions(job.kind, job.id, job.attempt + 1).jobId).catch(() => 0);
+      return { job: cancelled, state: 'cancelled' };
+    }
+  }
+  await deps.redis
+    .publish(cancelChannel(deps.config.queuePrefix), job.id)
+    .catch((err: unknown) => log.warn({ err }, 'cancel signal not published; the worker polls the flag'));
+  return { job: getJob(deps.db, job.id)!, state: 'cancelling' };
+}
