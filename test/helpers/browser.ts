@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 
 import type { WorkerHandle } from '../../src/worker/create-worker.js';
 import { createTestEnv, REPO_ROOT, type TestEnv } from './test-env.js';
@@ -128,4 +129,54 @@ export async function httpJson(url: string, method: string, body?: unknown): Pro
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+}
+
+export interface BrowserSession {
+  /** The served service (readable once the file's set-up has run). */
+  readonly served: ServedEnv;
+  readonly page: Page;
+  /** Another page of the same browser (e.g. a guest without a cookie). */
+  newPage: () => Promise<Page>;
+  /** An absolute URL of the served service. */
+  url: (p: string) => string;
+}
+
+/**
+ * A test file's served service (startServedEnv(stepSeconds)), then `prepare` (e.g. runs to look at), then Chromium
+ * and a page: started before the file's tests, closed after them.
+ */
+export function useBrowserSession(
+  stepSeconds: number,
+  {
+    prepare,
+    timeoutMs = 60_000,
+  }: { prepare?: (served: ServedEnv) => Promise<void>; timeoutMs?: number } = {},
+): BrowserSession {
+  let served: ServedEnv | undefined;
+  let browser: BrowserHandle | undefined;
+  let page: Page | undefined;
+  beforeAll(async () => {
+    served = await startServedEnv(stepSeconds);
+    await prepare?.(served);
+    browser = await launchBrowser();
+    page = await browser.newPage();
+  }, timeoutMs);
+  afterAll(async () => {
+    await browser?.close();
+    await served?.env.cleanup();
+  });
+  const ready = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`the browser session's ${what} is read before its set-up ran`);
+    return value;
+  };
+  return {
+    get served() {
+      return ready(served, 'service');
+    },
+    get page() {
+      return ready(page, 'page');
+    },
+    newPage: () => ready(browser, 'browser').newPage(),
+    url: (p) => `${ready(served, 'service').baseUrl}${p}`,
+  };
 }

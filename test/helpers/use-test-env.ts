@@ -16,8 +16,14 @@ export function useTestEnv(vars: Record<string, string> = {}, { perFile = false 
     await current?.cleanup();
     current = undefined;
   });
+  return currentEnv(() => current);
+}
+
+/** An object that stands for whichever TestEnv `get` returns at the time of each read (set by a file's hooks). */
+export function currentEnv(get: () => TestEnv | undefined): TestEnv {
   return new Proxy({} as TestEnv, {
     get(_target, key) {
+      const current = get();
       if (current === undefined) throw new Error(`the test env's ${String(key)} is read outside a test`);
       return Reflect.get(current, key) as unknown;
     },

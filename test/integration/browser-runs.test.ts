@@ -1,39 +1,16 @@
 // Browser tests of the run pages in Debian's Chromium: submit through the form, watch a run live, cancel, list, validation.
 import path from 'node:path';
 
-import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import {
-  type BrowserHandle,
-  http,
-  httpJson,
-  launchBrowser,
-  screenshot,
-  type ServedEnv,
-  startServedEnv,
-} from '../helpers/browser.js';
+import { http, httpJson, screenshot, useBrowserSession } from '../helpers/browser.js';
 import { TEST_DATA } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const MODEL = 'mlx-community/Qwen2.5-0.5B-Instruct-4bit';
-let served: ServedEnv;
-let browser: BrowserHandle;
-let page: Page;
-
-beforeAll(async () => {
-  // 0.25 s per iteration: a 24-iteration run lasts about six seconds, long enough to watch it move.
-  served = await startServedEnv(0.25);
-  browser = await launchBrowser();
-  page = await browser.newPage();
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await served?.env.cleanup();
-});
-
-const url = (p: string) => `${served.baseUrl}${p}`;
+// 0.25 s per iteration: a 24-iteration run lasts about six seconds, long enough to watch it move.
+const ui = useBrowserSession(0.25);
+const { url } = ui;
 
 async function apiJson(method: string, p: string, body?: unknown) {
   const res = await httpJson(url(p), method, body);
@@ -76,65 +53,65 @@ describe('the dashboard in a browser', () => {
   });
 
   it('submits a run through the form, shows the dry-run command, then its progress, charts and live log until it succeeds', async () => {
-    await page.goto(url('/ui/submit'));
-    await page.selectOption('#f-method', 'sft');
-    await page.fill('#f-model', MODEL);
-    await page.fill('#f-data', path.join(TEST_DATA, 'sft-chat'));
-    await page.fill('#f-iters', '24');
-    await page.fill('#f-name', 'browser-submitted');
-    await page.fill('#f-tags', 'browser, form');
-    await page.fill('#f-batch_size', '2');
-    await page.fill('#f-steps_per_report', '2');
-    await page.fill('#f-steps_per_eval', '6');
-    await page.fill('#f-save_every', '12');
-    await expect.poll(() => page.locator('#f-learning_rate').getAttribute('placeholder')).toBe('0.00001');
+    await ui.page.goto(url('/ui/submit'));
+    await ui.page.selectOption('#f-method', 'sft');
+    await ui.page.fill('#f-model', MODEL);
+    await ui.page.fill('#f-data', path.join(TEST_DATA, 'sft-chat'));
+    await ui.page.fill('#f-iters', '24');
+    await ui.page.fill('#f-name', 'browser-submitted');
+    await ui.page.fill('#f-tags', 'browser, form');
+    await ui.page.fill('#f-batch_size', '2');
+    await ui.page.fill('#f-steps_per_report', '2');
+    await ui.page.fill('#f-steps_per_eval', '6');
+    await ui.page.fill('#f-save_every', '12');
+    await expect.poll(() => ui.page.locator('#f-learning_rate').getAttribute('placeholder')).toBe('0.00001');
 
-    await page.click('#dry-run-button');
-    const command = page.locator('#dry-run-command');
+    await ui.page.click('#dry-run-button');
+    const command = ui.page.locator('#dry-run-command');
     await command.waitFor();
     const text = await command.textContent();
     expect(text).toContain('mlx_lm_lora.train');
     expect(text).toContain('--iters=24');
     expect(text).toContain('--batch-size=2');
-    await screenshot(page, 'submit-dry-run');
+    await screenshot(ui.page, 'submit-dry-run');
 
-    await page.click('#submit-button');
-    await page.waitForURL(/\/ui\/runs\/[^/]+$/);
-    const runId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
+    await ui.page.click('#submit-button');
+    await ui.page.waitForURL(/\/ui\/runs\/[^/]+$/);
+    const runId = decodeURIComponent(new URL(ui.page.url()).pathname.split('/').pop()!);
     expect(
       ((await apiJson('GET', `/v1/runs/${runId}`)).json.request as Record<string, unknown>).tags,
     ).toEqual(['browser', 'form']);
 
     // While it trains: the loss chart draws (uPlot canvas) and the log tail shows the trainer's report lines.
-    await page.locator('[data-chart="loss"] canvas').first().waitFor({ timeout: 30_000 });
-    await page.locator('#log', { hasText: 'Iter 2: loss' }).waitFor();
-    await page.locator('#eta', { hasText: 'left' }).waitFor();
-    expect(await page.locator('#log-state').textContent()).toContain('live');
-    await screenshot(page, 'run-training');
+    await ui.page.locator('[data-chart="loss"] canvas').first().waitFor({ timeout: 30_000 });
+    await ui.page.locator('#log', { hasText: 'Iter 2: loss' }).waitFor();
+    await ui.page.locator('#eta', { hasText: 'left' }).waitFor();
+    expect(await ui.page.locator('#log-state').textContent()).toContain('live');
+    await screenshot(ui.page, 'run-training');
 
-    await page.locator('.page-head .status[data-status="succeeded"]').waitFor({ timeout: 30_000 });
-    await page.locator('#log', { hasText: 'Saved final weights' }).waitFor();
-    await page.locator('[data-chart="tokens"] canvas').first().waitFor();
-    await page.locator('[data-chart="memory"] canvas').first().waitFor();
-    expect(await page.locator('#progress-text').textContent()).toContain('Iteration 24 of 24');
-    expect(await page.locator('#command-text').textContent()).toContain('--iters=24');
-    expect(await page.locator('#parameters').textContent()).toContain('browser-submitted');
+    await ui.page.locator('.page-head .status[data-status="succeeded"]').waitFor({ timeout: 30_000 });
+    await ui.page.locator('#log', { hasText: 'Saved final weights' }).waitFor();
+    await ui.page.locator('[data-chart="tokens"] canvas').first().waitFor();
+    await ui.page.locator('[data-chart="memory"] canvas').first().waitFor();
+    expect(await ui.page.locator('#progress-text').textContent()).toContain('Iteration 24 of 24');
+    expect(await ui.page.locator('#command-text').textContent()).toContain('--iters=24');
+    expect(await ui.page.locator('#parameters').textContent()).toContain('browser-submitted');
     // What it trained with: the worker's versions and machine, and the flag set the command was built for.
-    await page.locator('#environment', { hasText: 'mlx-lm-lora 3.1.2 (build_parser())' }).waitFor();
-    expect(await page.locator('#environment').textContent()).toMatch(/Python3\.\d+/);
-    expect(await page.locator('#cancel').count()).toBe(0);
-    await page.evaluate('window.scrollTo(0, 0)');
-    await screenshot(page, 'run-succeeded');
+    await ui.page.locator('#environment', { hasText: 'mlx-lm-lora 3.1.2 (build_parser())' }).waitFor();
+    expect(await ui.page.locator('#environment').textContent()).toMatch(/Python3\.\d+/);
+    expect(await ui.page.locator('#cancel').count()).toBe(0);
+    await ui.page.evaluate('window.scrollTo(0, 0)');
+    await screenshot(ui.page, 'run-succeeded');
     expect(await runStatus(runId)).toBe('succeeded');
 
     // "Run again with changes" opens the form filled from this run.
-    await page.click('#run-again');
-    await page.waitForURL(/\/ui\/submit\?from=/);
-    await page.locator('#prefill-note').waitFor();
-    expect(await page.inputValue('#f-iters')).toBe('24');
-    expect(await page.inputValue('#f-name')).toBe('browser-submitted');
-    expect(await page.inputValue('#f-tags')).toBe('browser, form');
-    await screenshot(page, 'submit-prefilled', { fullPage: false });
+    await ui.page.click('#run-again');
+    await ui.page.waitForURL(/\/ui\/submit\?from=/);
+    await ui.page.locator('#prefill-note').waitFor();
+    expect(await ui.page.inputValue('#f-iters')).toBe('24');
+    expect(await ui.page.inputValue('#f-name')).toBe('browser-submitted');
+    expect(await ui.page.inputValue('#f-tags')).toBe('browser, form');
+    await screenshot(ui.page, 'submit-prefilled', { fullPage: false });
   });
 
   it('cancels a running run from its page', async () => {
@@ -145,15 +122,15 @@ describe('the dashboard in a browser', () => {
     );
     expect(created.status).toBe(201);
     const id = created.json.id as string;
-    await page.goto(url(`/ui/runs/${id}`));
-    await page.locator('.page-head .status[data-status="running"]').waitFor({ timeout: 30_000 });
-    await page.locator('#log', { hasText: 'Iter' }).waitFor();
-    page.once('dialog', (d) => void d.accept());
-    await page.click('#cancel');
-    await page.locator('.page-head .status[data-status="cancelled"]').waitFor({ timeout: 30_000 });
-    await page.locator('#log-state', { hasText: 'ended' }).waitFor();
+    await ui.page.goto(url(`/ui/runs/${id}`));
+    await ui.page.locator('.page-head .status[data-status="running"]').waitFor({ timeout: 30_000 });
+    await ui.page.locator('#log', { hasText: 'Iter' }).waitFor();
+    ui.page.once('dialog', (d) => void d.accept());
+    await ui.page.click('#cancel');
+    await ui.page.locator('.page-head .status[data-status="cancelled"]').waitFor({ timeout: 30_000 });
+    await ui.page.locator('#log-state', { hasText: 'ended' }).waitFor();
     expect(await runStatus(id)).toBe('cancelled');
-    await screenshot(page, 'run-cancelled');
+    await screenshot(ui.page, 'run-cancelled');
   });
 
   it('charts rewards and KL for a GRPO run', async () => {
@@ -171,16 +148,16 @@ describe('the dashboard in a browser', () => {
       name: 'grpo-charts',
     });
     expect(created.status).toBe(201);
-    await page.goto(url(`/ui/runs/${created.json.id as string}`));
-    await page.locator('.page-head .status[data-status="succeeded"]').waitFor({ timeout: 30_000 });
+    await ui.page.goto(url(`/ui/runs/${created.json.id as string}`));
+    await ui.page.locator('.page-head .status[data-status="succeeded"]').waitFor({ timeout: 30_000 });
     for (const chart of ['loss', 'rewards', 'kl', 'tokens', 'memory']) {
-      await page.locator(`[data-chart="${chart}"] canvas`).first().waitFor();
+      await ui.page.locator(`[data-chart="${chart}"] canvas`).first().waitFor();
     }
-    const legend = await page.locator('[data-chart="rewards"] .u-legend').textContent();
+    const legend = await ui.page.locator('[data-chart="rewards"] .u-legend').textContent();
     expect(legend).toContain('total_rewards_mean');
     expect(legend).toContain('reward/accuracy/mean');
-    await page.evaluate('window.scrollTo(0, 0)');
-    await screenshot(page, 'run-grpo');
+    await ui.page.evaluate('window.scrollTo(0, 0)');
+    await screenshot(ui.page, 'run-grpo');
   });
 
   it('lists runs with filters and search, and updates their status live', async () => {
@@ -190,35 +167,35 @@ describe('the dashboard in a browser', () => {
       sftRequest({ iters: 8, name: 'live-listed', tags: ['live'] }),
     );
     const id = created.json.id as string;
-    await page.goto(url('/ui?tag=live'));
-    const row = page.locator(`tr[data-run-id="${id}"]`);
+    await ui.page.goto(url('/ui?tag=live'));
+    const row = ui.page.locator(`tr[data-run-id="${id}"]`);
     await row.waitFor();
-    expect(await page.locator('#runs-table tbody tr').count()).toBe(1);
+    expect(await ui.page.locator('#runs-table tbody tr').count()).toBe(1);
     // The list polls: the row turns succeeded without a reload.
-    await page.locator(`tr[data-run-id="${id}"][data-status="succeeded"]`).waitFor({ timeout: 30_000 });
+    await ui.page.locator(`tr[data-run-id="${id}"][data-status="succeeded"]`).waitFor({ timeout: 30_000 });
 
-    await page.goto(url('/ui'));
-    await page.locator('#runs-table tbody tr').first().waitFor();
-    expect(await page.locator('button', { hasText: 'Load more' }).isVisible()).toBe(false);
-    const rows = page.locator('#runs-table tbody tr');
-    const notSucceeded = page.locator('#runs-table tbody tr:not([data-status="succeeded"])');
+    await ui.page.goto(url('/ui'));
+    await ui.page.locator('#runs-table tbody tr').first().waitFor();
+    expect(await ui.page.locator('button', { hasText: 'Load more' }).isVisible()).toBe(false);
+    const rows = ui.page.locator('#runs-table tbody tr');
+    const notSucceeded = ui.page.locator('#runs-table tbody tr:not([data-status="succeeded"])');
     await waitFor(async () => (await notSucceeded.count()) > 0, { what: 'a run that did not succeed' });
-    await page.selectOption('select[name="status"]', 'succeeded');
+    await ui.page.selectOption('select[name="status"]', 'succeeded');
     await waitFor(async () => (await notSucceeded.count()) === 0 && (await rows.count()) > 0, {
       what: 'only succeeded runs listed',
     });
-    expect(await page.locator(`tr[data-run-id="${id}"]`).count()).toBe(1);
-    await page.selectOption('select[name="status"]', '');
-    await page.fill('input[name="q"]', 'browser-sub');
-    await waitFor(async () => (await page.locator('#runs-table tbody tr').count()) === 1, {
+    expect(await ui.page.locator(`tr[data-run-id="${id}"]`).count()).toBe(1);
+    await ui.page.selectOption('select[name="status"]', '');
+    await ui.page.fill('input[name="q"]', 'browser-sub');
+    await waitFor(async () => (await ui.page.locator('#runs-table tbody tr').count()) === 1, {
       what: 'search to leave one run',
     });
-    expect(await page.locator('#runs-table tbody').textContent()).toContain('browser-submitted');
-    await page.fill('input[name="q"]', '');
-    await waitFor(async () => (await page.locator('#runs-table tbody tr').count()) >= 3, {
+    expect(await ui.page.locator('#runs-table tbody').textContent()).toContain('browser-submitted');
+    await ui.page.fill('input[name="q"]', '');
+    await waitFor(async () => (await ui.page.locator('#runs-table tbody tr').count()) >= 3, {
       what: 'all runs listed again',
     });
-    await screenshot(page, 'runs-list');
+    await screenshot(ui.page, 'runs-list');
   });
 
   it('shows the server validation messages next to the fields they name', async () => {
@@ -236,28 +213,28 @@ describe('the dashboard in a browser', () => {
     const byPath = new Map(issues.map((i) => [i.path, i.message]));
     expect([...byPath.keys()].sort()).toEqual(['batch_size', 'learning_rate']);
 
-    await page.goto(url('/ui/submit'));
-    await page.selectOption('#f-method', 'sft');
-    await page.fill('#f-model', MODEL);
-    await page.fill('#f-data', path.join(TEST_DATA, 'sft-chat'));
-    await page.fill('#f-iters', '10');
-    await page.fill('#f-learning_rate', 'fast');
-    await page.fill('#f-batch_size', '0');
-    await page.click('#dry-run-button');
-    await page.locator('#f-learning_rate-msg.error').waitFor();
-    expect(await page.locator('#f-learning_rate-msg').textContent()).toBe(byPath.get('learning_rate'));
-    expect(await page.locator('#f-batch_size-msg').textContent()).toBe(byPath.get('batch_size'));
-    expect(await page.locator('#form-errors').textContent()).toContain('2 fields to fix');
-    await screenshot(page, 'submit-validation');
+    await ui.page.goto(url('/ui/submit'));
+    await ui.page.selectOption('#f-method', 'sft');
+    await ui.page.fill('#f-model', MODEL);
+    await ui.page.fill('#f-data', path.join(TEST_DATA, 'sft-chat'));
+    await ui.page.fill('#f-iters', '10');
+    await ui.page.fill('#f-learning_rate', 'fast');
+    await ui.page.fill('#f-batch_size', '0');
+    await ui.page.click('#dry-run-button');
+    await ui.page.locator('#f-learning_rate-msg.error').waitFor();
+    expect(await ui.page.locator('#f-learning_rate-msg').textContent()).toBe(byPath.get('learning_rate'));
+    expect(await ui.page.locator('#f-batch_size-msg').textContent()).toBe(byPath.get('batch_size'));
+    expect(await ui.page.locator('#form-errors').textContent()).toContain('2 fields to fix');
+    await screenshot(ui.page, 'submit-validation');
 
     // A dataset with problems: the file and line go under the data field.
-    await page.fill('#f-learning_rate', '');
-    await page.fill('#f-batch_size', '');
-    await page.fill('#f-data', path.join(TEST_DATA, 'bad', 'invalid-lines'));
-    await page.click('#dry-run-button');
-    await page.locator('#f-data-msg.error').waitFor();
-    expect(await page.locator('#f-data-msg').textContent()).toMatch(/train\.jsonl line \d+/);
-    expect(await page.locator('#f-learning_rate-msg').textContent()).toBe('');
-    await screenshot(page, 'submit-dataset-problems');
+    await ui.page.fill('#f-learning_rate', '');
+    await ui.page.fill('#f-batch_size', '');
+    await ui.page.fill('#f-data', path.join(TEST_DATA, 'bad', 'invalid-lines'));
+    await ui.page.click('#dry-run-button');
+    await ui.page.locator('#f-data-msg.error').waitFor();
+    expect(await ui.page.locator('#f-data-msg').textContent()).toMatch(/train\.jsonl line \d+/);
+    expect(await ui.page.locator('#f-learning_rate-msg').textContent()).toBe('');
+    await screenshot(ui.page, 'submit-dataset-problems');
   });
 });

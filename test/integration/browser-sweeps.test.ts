@@ -1,38 +1,15 @@
 // Browser tests of the sweep page and the queue board in Debian's Chromium, against a real server, worker and sweep.
 import path from 'node:path';
 
-import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import {
-  type BrowserHandle,
-  http,
-  httpJson,
-  launchBrowser,
-  screenshot,
-  type ServedEnv,
-  startServedEnv,
-} from '../helpers/browser.js';
+import { http, httpJson, screenshot, startServedEnv, useBrowserSession } from '../helpers/browser.js';
 import { TEST_DATA } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const MODEL = 'mlx-community/Qwen2.5-0.5B-Instruct-4bit';
-let served: ServedEnv;
-let browser: BrowserHandle;
-let page: Page;
-
-beforeAll(async () => {
-  served = await startServedEnv(0.1);
-  browser = await launchBrowser();
-  page = await browser.newPage();
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await served?.env.cleanup();
-});
-
-const url = (p: string) => `${served.baseUrl}${p}`;
+const ui = useBrowserSession(0.1);
+const { url } = ui;
 
 async function getJson(p: string): Promise<Record<string, unknown>> {
   const res = await http(url(p));
@@ -71,10 +48,10 @@ describe('the sweep page in a browser', () => {
     });
 
     // The page is opened while the runs are queued and follows them to the end.
-    await page.goto(url(`/ui/sweeps/${sweepId}`));
-    await page.locator('#sweep-table tbody tr').first().waitFor();
-    expect(await page.locator('#sweep-table tbody tr').count()).toBe(6);
-    expect(await page.locator('#heatmap .cell').count()).toBe(6);
+    await ui.page.goto(url(`/ui/sweeps/${sweepId}`));
+    await ui.page.locator('#sweep-table tbody tr').first().waitFor();
+    expect(await ui.page.locator('#sweep-table tbody tr').count()).toBe(6);
+    expect(await ui.page.locator('#heatmap .cell').count()).toBe(6);
     const done = await waitFor(
       async () => {
         const s = await getJson(`/v1/sweeps/${sweepId}`);
@@ -83,22 +60,26 @@ describe('the sweep page in a browser', () => {
       { timeoutMs: 60_000, what: 'the sweep to finish' },
     );
     const best = done.best as { runId: string; value: number };
-    await page.locator(`#sweep-table tr.best[data-run-id="${best.runId}"]`).waitFor({ timeout: 15_000 });
-    await page.locator('.page-head .status[data-status="done"]').waitFor({ timeout: 15_000 });
-    await page.locator(`#heatmap .cell.best[data-run-id="${best.runId}"]`).waitFor();
-    expect(await page.locator('#best-run').textContent()).toContain('Best run');
-    expect(await page.locator('#heatmap .cell.none').count()).toBe(0);
-    await screenshot(page, 'sweep-heatmap');
+    await ui.page.locator(`#sweep-table tr.best[data-run-id="${best.runId}"]`).waitFor({ timeout: 15_000 });
+    await ui.page.locator('.page-head .status[data-status="done"]').waitFor({ timeout: 15_000 });
+    await ui.page.locator(`#heatmap .cell.best[data-run-id="${best.runId}"]`).waitFor();
+    expect(await ui.page.locator('#best-run').textContent()).toContain('Best run');
+    expect(await ui.page.locator('#heatmap .cell.none').count()).toBe(0);
+    await screenshot(ui.page, 'sweep-heatmap');
 
     // Sorting by the metric puts the best run first (lower is better), and again reverses the order.
-    const header = page.locator('#sweep-table th[data-sort-key="objective"]');
+    const header = ui.page.locator('#sweep-table th[data-sort-key="objective"]');
     await header.click();
     expect(await header.getAttribute('aria-sort')).toBe('ascending');
-    expect(await page.locator('#sweep-table tbody tr').first().getAttribute('data-run-id')).toBe(best.runId);
+    expect(await ui.page.locator('#sweep-table tbody tr').first().getAttribute('data-run-id')).toBe(
+      best.runId,
+    );
     await header.click();
     expect(await header.getAttribute('aria-sort')).toBe('descending');
-    expect(await page.locator('#sweep-table tbody tr').last().getAttribute('data-run-id')).toBe(best.runId);
-    const values = await page.locator('#sweep-table tbody tr td:nth-child(7)').allTextContents();
+    expect(await ui.page.locator('#sweep-table tbody tr').last().getAttribute('data-run-id')).toBe(
+      best.runId,
+    );
+    const values = await ui.page.locator('#sweep-table tbody tr td:nth-child(7)').allTextContents();
     const numbers = values.map(Number);
     expect(numbers).toEqual([...numbers].sort((a, b) => b - a));
   });
@@ -116,11 +97,11 @@ describe('the sweep page in a browser', () => {
       grid: { learning_rate: [1e-6, 1e-5, 1e-4] },
       metric: { name: 'loss', split: 'train', goal: 'min' },
     });
-    await page.goto(url(`/ui/sweeps/${sweepId}`));
-    await page.locator('[data-chart="param-learning_rate"] canvas').first().waitFor();
-    await page.locator('.page-head .status[data-status="done"]').waitFor({ timeout: 60_000 });
-    await page.locator('#sweep-table tr.best').waitFor();
-    await screenshot(page, 'sweep-one-parameter');
+    await ui.page.goto(url(`/ui/sweeps/${sweepId}`));
+    await ui.page.locator('[data-chart="param-learning_rate"] canvas').first().waitFor();
+    await ui.page.locator('.page-head .status[data-status="done"]').waitFor({ timeout: 60_000 });
+    await ui.page.locator('#sweep-table tr.best').waitFor();
+    await screenshot(ui.page, 'sweep-one-parameter');
   });
 });
 
@@ -158,9 +139,9 @@ describe('bull-board at /admin/queues', () => {
       { workers: unknown[] } | unknown[];
     expect((Array.isArray(workers) ? workers : workers.workers).length).toBeGreaterThan(0);
 
-    await page.goto(url(`/admin/queues/queue/runs?status=latest`));
-    await page.getByText(runId).first().waitFor();
-    await screenshot(page, 'bull-board', { fullPage: false });
+    await ui.page.goto(url(`/admin/queues/queue/runs?status=latest`));
+    await ui.page.getByText(runId).first().waitFor();
+    await screenshot(ui.page, 'bull-board', { fullPage: false });
   });
 });
 
@@ -168,7 +149,7 @@ describe('the pages with API_TOKEN set', () => {
   it('send the browser to the login form, then work with its cookie', async () => {
     const token = 'browser-test-token-0123456789';
     const locked = await startServedEnv(0.05, { API_TOKEN: token });
-    const guest = await browser.newPage();
+    const guest = await ui.newPage();
     try {
       expect((await http(`${locked.baseUrl}/v1/runs`)).status).toBe(401);
       await guest.goto(`${locked.baseUrl}/ui/submit`);

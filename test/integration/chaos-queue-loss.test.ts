@@ -1,33 +1,14 @@
 import { execa } from 'execa';
-import { afterEach, beforeEach, describe, expect } from 'vitest';
+import { describe, expect } from 'vitest';
 
-import {
-  type ChaosEnv,
-  chaosIt,
-  createChaosEnv,
-  getRun,
-  type OwnRedis,
-  sftRun,
-  startOwnRedis,
-  submit,
-  waitIteration,
-  waitStatus,
-} from '../helpers/chaos.js';
+import { chaosIt, getRun, sftRun, submit, waitIteration, waitStatus } from '../helpers/chaos.js';
+import { useOwnRedisEnv } from '../helpers/chaos-env.js';
 import { trainedRun, waitJobFinal } from '../helpers/follow-up.js';
 import { currentJobState } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 // FLUSHALL empties a whole Redis: this file runs on a redis-server of its own, never the shared one.
-let redis: OwnRedis;
-let env: ChaosEnv;
-beforeEach(async () => {
-  redis = await startOwnRedis();
-  env = await createChaosEnv(redis.url);
-});
-afterEach(async () => {
-  await env.cleanup();
-  await redis.cleanup();
-});
+const { env, redis } = useOwnRedisEnv();
 
 const flushAll = () => execa('redis-cli', ['-u', redis.url, 'FLUSHALL']);
 const FINAL = ['succeeded', 'failed', 'cancelled'];

@@ -1,37 +1,24 @@
-import { afterEach, beforeEach, describe, expect } from 'vitest';
+import { describe, expect } from 'vitest';
 
 import { parseJobId } from '../../src/shared/job-kinds.js';
 import {
-  type ChaosEnv,
   chaosIt,
-  createChaosEnv,
   getRun,
   logText,
   metricIterations,
-  type OwnRedis,
   sftRun,
-  startOwnRedis,
   submit,
   trainerPid,
   waitIteration,
   waitPidGone,
   waitStatus,
 } from '../helpers/chaos.js';
+import { useOwnRedisEnv } from '../helpers/chaos-env.js';
 import { currentJobState } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 // This file stops Redis, so it runs on a redis-server of its own, never the shared one.
-let redis: OwnRedis;
-let env: ChaosEnv;
-beforeEach(async () => {
-  redis = await startOwnRedis();
-  env = await createChaosEnv(redis.url);
-});
-afterEach(async () => {
-  await redis.start().catch(() => undefined); // running again if a test failed mid-outage
-  await env.cleanup();
-  await redis.cleanup();
-});
+const { env, redis } = useOwnRedisEnv();
 
 const everyFifth = (n: number) => Array.from({ length: n / 5 }, (_, i) => (i + 1) * 5);
 

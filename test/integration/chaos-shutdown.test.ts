@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect } from 'vitest';
+import { describe, expect } from 'vitest';
 
 import {
   chaosIt,
@@ -6,37 +6,20 @@ import {
   logText,
   metricIterations,
   sftRun,
-  spawnWorker,
   submit,
   trainerPid,
   waitPidGone,
   waitStatus,
   type WorkerProcess,
 } from '../helpers/chaos.js';
-import { createTestEnv, currentJobState, redisUrl, type TestEnv } from '../helpers/test-env.js';
+import { useWorkerProcessEnv } from '../helpers/chaos-env.js';
+import { currentJobState } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-let env: TestEnv;
-const workers: WorkerProcess[] = [];
-beforeEach(async () => {
-  env = await createTestEnv();
-});
-afterEach(async () => {
-  for (const w of workers.splice(0)) {
-    w.child.kill('SIGKILL');
-    await w.exited();
-  }
-  await env.cleanup();
-});
+const { env, worker: spawn } = useWorkerProcessEnv();
 
 async function worker(extraEnv: Record<string, string>): Promise<WorkerProcess> {
-  const w = spawnWorker({
-    dataDir: env.dataDir,
-    redisUrl: redisUrl(),
-    prefix: env.config.queuePrefix,
-    env: { MLX_STANDIN_STEP_SECONDS: '0.03', ...extraEnv },
-  });
-  workers.push(w);
+  const w = spawn(extraEnv);
   await w.ready();
   return w;
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { afterEach, beforeEach, describe, expect } from 'vitest';
+import { describe, expect } from 'vitest';
 
 import {
   chaosIt,
@@ -10,40 +10,17 @@ import {
   metricIterations,
   pidRunning,
   sftRun,
-  spawnWorker,
   submit,
   trainerPid,
   waitPidGone,
   waitStatus,
-  type WorkerProcess,
 } from '../helpers/chaos.js';
-import { createTestEnv, currentJobState, redisUrl, type TestEnv } from '../helpers/test-env.js';
+import { useWorkerProcessEnv } from '../helpers/chaos-env.js';
+import { currentJobState } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-let env: TestEnv;
-const workers: WorkerProcess[] = [];
-beforeEach(async () => {
-  env = await createTestEnv();
-});
-afterEach(async () => {
-  for (const w of workers.splice(0)) {
-    w.child.kill('SIGKILL');
-    await w.exited();
-  }
-  await env.cleanup();
-});
-
-function worker(extraEnv: Record<string, string>): WorkerProcess {
-  // Default lock (5 min) and stalled interval (30 s): recovery must not wait for either.
-  const w = spawnWorker({
-    dataDir: env.dataDir,
-    redisUrl: redisUrl(),
-    prefix: env.config.queuePrefix,
-    env: { MLX_STANDIN_STEP_SECONDS: '0.03', ...extraEnv },
-  });
-  workers.push(w);
-  return w;
-}
+// Default lock (5 min) and stalled interval (30 s): recovery must not wait for either.
+const { env, worker } = useWorkerProcessEnv();
 
 describe('kill -9 of the worker mid-run', () => {
   chaosIt(
