@@ -55,8 +55,12 @@ export async function runSteps(
   return clean;
 }
 
-/** Time kept back from the bound for a forced exit itself (SIGKILL to the trainers, process teardown). */
-const EXIT_MARGIN_MS = 1500;
+/**
+ * Time kept back from the bound for a forced exit itself (SIGKILL to the trainers, process teardown, and a timer that
+ * fires late on a loaded machine or behind a synchronous SQLite wait). 1.5 s was once 80 ms short, in 1 of 20 stops
+ * with SQLite write-locked on 2 cores at load 15.
+ */
+const EXIT_MARGIN_MS = 2500;
 
 export function onShutdown(
   logger: Logger,
