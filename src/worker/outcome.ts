@@ -1,7 +1,7 @@
 // Decides how an attempt ended from the exit, the stop reason and the files on disk: pure.
 import { ADAPTER_FILE } from '../domain/checkpoint-names.js';
 import type { ExecuteResult } from './execute.js';
-import type { SinkSummary } from './run-output-sink.js';
+import type { SinkSummary } from './run-output-types.js';
 
 export type Outcome =
   | { status: 'succeeded' }

@@ -1,25 +1,18 @@
-// One attempt of a run, as the control plane started it: put the resume checkpoint in place (downloaded when another
-// Mac uploaded it), build the command, execute the trainer with its output sink, upload each checkpoint it saves,
-// stop it on cancel, early stop or shutdown, and report how the attempt ended. Reports go through the Reporter only.
+// One attempt of a run, as the control plane started it: prepare its command and resume checkpoint
+// (attempt-command.ts), execute the trainer with its output sink, upload each checkpoint it saves, stop it on cancel,
+// early stop or shutdown, and report how the attempt ended. Reports go through the Reporter only.
 import fs from 'node:fs';
 import path from 'node:path';
 
 import type { Logger } from 'pino';
 
-import { buildCommand, TRAINER_ENV } from '../domain/build-command.js';
 import { ADAPTER_CONFIG_FILE, ADAPTER_FILE, checkpointFileName } from '../domain/checkpoint-names.js';
-import { isVerifiedVersion, sameFlags, VERIFIED_FLAG_SET } from '../domain/flag-set.js';
-import {
-  adapterDirOf,
-  attemptDirOf,
-  configFileOf,
-  trainerPidFileOf,
-  trainLogOf,
-} from '../domain/run-folder.js';
-import type { RunRequest } from '../domain/run-request.js';
+import { isVerifiedVersion } from '../domain/flag-set.js';
+import { configFileOf, trainerPidFileOf, trainLogOf } from '../domain/run-folder.js';
 import type { Config } from '../shared/config.js';
 import type { RunState, StartAttemptAnswer, StopSignal } from '../shared/report-protocol.js';
-import { markAttemptDir, settleAttemptDir, withAdapterPath } from './attempt-adapters.js';
+import { markAttemptDir, settleAttemptDir } from './attempt-adapters.js';
+import { prepareAttempt } from './attempt-command.js';
 import { type ExecuteResult, executeTrainer } from './execute.js';
 import { decideOutcome, type Outcome } from './outcome.js';
 import type { AttemptReporter, Reporter } from './reporter.js';
@@ -49,75 +42,6 @@ export interface AttemptPlace {
 
 /** Cancels and early stops are seen within this even when the pub/sub signal was lost (Redis down at the API). */
 const CONTROL_POLL_MS = 1000;
-
-interface PreparedAttempt {
-  argv: string[];
-  env: Record<string, string>;
-  configYaml: string;
-  adapters: string;
-  /** Set for a resumed attempt: its own adapter folder (see attempt-adapters.ts). */
-  attemptDir: string | null;
-}
-
-/** The resume checkpoint on this disk: already here (own or shared folder), else downloaded from the store. */
-async function ensureResumeFile(
-  deps: AttemptDeps,
-  adapters: string,
-  resume: NonNullable<StartAttemptAnswer['resume']>,
-): Promise<string> {
-  const file = path.join(adapters, resume.name);
-  const st = fs.statSync(file, { throwIfNoEntry: false });
-  if (st?.isFile() && (resume.bytes === null || st.size === resume.bytes)) return file;
-  if (resume.sha256 === null)
-    throw new Error(`the checkpoint ${resume.name} to resume from is neither on this worker nor uploaded`);
-  fs.mkdirSync(adapters, { recursive: true });
-  await deps.reporter.download(resume.sha256, file);
-  return file;
-}
-
-async function prepareAttempt(
-  deps: AttemptDeps,
-  started: StartAttemptAnswer,
-  place: AttemptPlace,
-): Promise<PreparedAttempt> {
-  const adapters = adapterDirOf(place.runDir);
-  const request = started.request as RunRequest;
-  const ctx = { python: deps.config.mlxPython, runDir: place.runDir, dataDir: place.dataDir };
-  const { resume } = started;
-  const flagSet = deps.preflight.flagSet ?? undefined;
-  // A trainer whose flags differ from the verified set gets a command built for them (never a flag it lacks).
-  const own = flagSet !== undefined && !sameFlags(flagSet, VERIFIED_FLAG_SET);
-  // A first attempt in the control plane's own run folder runs the command recorded at submit.
-  if (!resume && started.runDir === place.runDir && !own)
-    return {
-      argv: started.argv,
-      env: { ...TRAINER_ENV },
-      configYaml: started.configYaml,
-      adapters,
-      attemptDir: null,
-    };
-  if (!resume) {
-    const command = buildCommand(request, { ...ctx, flagSet });
-    return {
-      argv: command.argv,
-      env: command.env,
-      configYaml: command.configYaml,
-      adapters,
-      attemptDir: null,
-    };
-  }
-  const adapterFile = await ensureResumeFile(deps, adapters, resume);
-  const remainingIterations = Math.max(1, resume.total - resume.iteration);
-  const command = buildCommand(request, { ...ctx, flagSet, resume: { adapterFile, remainingIterations } });
-  const attemptDir = attemptDirOf(adapters, started.attempt);
-  return {
-    argv: withAdapterPath(command.argv, attemptDir),
-    env: command.env,
-    configYaml: command.configYaml,
-    adapters,
-    attemptDir,
-  };
-}
 
 /** Runs one attempt the control plane started; the run as the control plane has it after the attempt's finish. */
 export async function runAttempt(

@@ -1,6 +1,7 @@
 // Takes a trainer's output lines: strips ANSI, writes the run's log file and reports them in batches (head and tail
 // kept under the log cap) as log chunks by byte offset, parses metrics, checkpoints and errors, and reports progress,
-// throttled. Everything goes through the attempt's reporter (in-process or HTTP), never to SQLite directly.
+// throttled. Everything goes through the attempt's reporter (in-process or HTTP), never to SQLite directly. Its
+// options and summary are in run-output-types.ts.
 import fs from 'node:fs';
 
 import { outOfMemoryText } from '../domain/run-memory.js';
@@ -11,62 +12,13 @@ import {
   type TrainerEvent,
 } from '../domain/trainer-output.js';
 import type { ProgressFields } from '../shared/report-protocol.js';
-import type { AttemptReporter } from './reporter.js';
-
-export type LogStream = 'stdout' | 'stderr' | 'system';
-
-/** The lines of output within which an unverified version must yield a metric once it prints reports. */
-export const RECOGNITION_LINES = 200;
-
-export interface Progress {
-  iteration: number;
-  total: number | null;
-  latestLoss: number | null;
-  latestValLoss: number | null;
-}
-
-export interface SinkOptions {
-  report: AttemptReporter;
-  /** Where the run's log continues: the byte offset and the last seq the control plane holds. */
-  log: { offset: number; seq: number };
-  logFile: string;
-  logCapBytes: number;
-  /** Iterations done before this attempt (upstream restarts at 1 when resuming). */
-  iterationOffset: number;
-  /** Known total when resuming (the first attempt's total). */
-  total: number | null;
-  onProgress?: (p: Progress) => void;
-  /** Called for each checkpoint the trainer saved (its file as printed, and the run's iteration). */
-  onCheckpoint?: (c: { iteration: number; file: string }) => void;
-  /** A problem that does not stop the run but must not pass silently (the log file cannot be written). */
-  onProblem?: (message: string) => void;
-  /**
-   * For an unverified trainer version: called once when the output has report-like lines (`Iter N…`) but no metric
-   * came out of its first RECOGNITION_LINES lines, so a run never shows silently empty charts.
-   */
-  onUnrecognisedReports?: () => void;
-  flushIntervalMs?: number;
-  progressIntervalMs?: number;
-}
-
-export interface SinkSummary {
-  checkpoints: { iteration: number; file: string }[];
-  finalAdapterFile: string | null;
-  errors: string[];
-  lastLines: string[];
-  /** The trainer's out-of-memory text (Metal abort or metal::malloc error) when stderr carried one. */
-  outOfMemory: string | null;
-  progress: Progress;
-  lines: number;
-  bytes: number;
-}
-
-interface PendingLine {
-  seq: number;
-  stream: LogStream;
-  text: string;
-  at: number;
-}
+import {
+  type LogStream,
+  type PendingLine,
+  RECOGNITION_LINES,
+  type SinkOptions,
+  type SinkSummary,
+} from './run-output-types.js';
 
 const TAIL_LINES_FOR_ERRORS = 40;
 const BATCH_LINES = 2000;

@@ -3,16 +3,15 @@
 // every PREFLIGHT_RECHECK_S and on recheck()), keeps its registry entry fresh, listens for cancel signals, reports
 // through its Reporter, and shuts down cleanly (wait for the training, or stop it and re-queue it). What only a worker
 // in the control plane's process does (recover runs of dead workers on this host from SQLite, follow-up jobs) comes
-// in `local`; this module loads no SQLite or server code.
-import { DelayedError, type Job, type Queue, type Worker } from 'bullmq';
+// in `local` (worker-duties.ts); this module loads no SQLite or server code.
+import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
 import type { Config } from '../shared/config.js';
 import { probeMlxLmVersion, writeMlxLmVersion } from '../shared/mlx-lm-version.js';
 import { cancelChannel, createRunsQueue, WORKER_LOCK, type WorkerLockOptions } from '../shared/queue.js';
-import type { RunState } from '../shared/report-protocol.js';
-import { type RunQueues, runQueuesOf, workChannel } from '../shared/run-queues.js';
+import { runQueuesOf, workChannel } from '../shared/run-queues.js';
 import { withDeadline } from '../shared/shutdown.js';
 import { killGroup } from './execute.js';
 import { startJobFetcher } from './job-fetcher.js';
@@ -21,7 +20,8 @@ import { readMachineFacts } from './machine-facts.js';
 import { type Preflight, preflightMlx } from './preflight.js';
 import { createTrainHandler } from './process-run.js';
 import type { Reporter, RevokedError } from './reporter.js';
-import { type WorkerIdentity, workerIdentity } from './run-lease.js';
+import { workerIdentity } from './run-lease.js';
+import { ActiveJobs, type FollowUp, handFollowUpBack, type LocalDuties } from './worker-duties.js';
 import { startHeartbeat } from './worker-heartbeat.js';
 
 export interface WorkerHandle {
@@ -41,61 +41,11 @@ export interface WorkerHandle {
   revoke(reason: string): void;
 }
 
-/** The jobs this worker runs now, by run or follow-up id; `changed` is called when one starts or ends. */
-class ActiveJobs extends Map<string, AbortController> {
-  constructor(private readonly changed: () => void) {
-    super();
-  }
-
-  override set(key: string, value: AbortController): this {
-    super.set(key, value);
-    this.changed?.();
-    return this;
-  }
-
-  override delete(key: string): boolean {
-    const had = super.delete(key);
-    if (had) this.changed();
-    return had;
-  }
-}
-
 /** An idle worker looks at its queues this often without a wake-up (delayed jobs that came due, a missed signal). */
 const FETCH_POLL_MS = 1000;
 
 /** A Redis step of the shutdown gets this long; Redis answers in milliseconds when it is there at all. */
 const REDIS_STEP_MS = 1000;
-
-type FollowUp = (payload: { jobId: string }, job: Job, token: string | undefined) => Promise<unknown>;
-
-/** What only the worker inside the control plane's process does (it shares its SQLite and DATA_DIR). */
-export interface LocalDuties {
-  /** Recovers runs (and follow-up jobs) of dead workers on this host, now and every stalled interval. */
-  startRecovery(
-    queues: RunQueues,
-    self: WorkerIdentity,
-    active: ReadonlyMap<string, unknown>,
-    everyMs: number,
-  ): { first: Promise<void>; stop(): Promise<void> };
-  /** Takes over a run whose worker on this host died (see process-run.ts). */
-  reclaim(
-    runId: string,
-    self: WorkerIdentity,
-    active: ReadonlyMap<string, unknown>,
-  ): Promise<'owned' | RunState>;
-  /** The follow-up jobs' handler (evaluate, samples, fuse, export: they read and write SQLite). */
-  followUp(
-    self: WorkerIdentity,
-    active: Map<string, AbortController>,
-    shutdown: AbortSignal,
-    queue: Queue,
-  ): FollowUp;
-  /** Queues follow-up jobs written by final-status hooks. */
-  startOutbox(queue: Queue): { stop(): Promise<void> };
-}
-
-/** The delay after which a follow-up job a remote worker took goes back for the control plane's worker. */
-const FOLLOW_UP_HANDBACK_MS = 5000;
 
 export interface WorkerCoreDeps {
   config: Config;
@@ -227,13 +177,7 @@ export async function startWorkerCore(deps: WorkerCoreDeps): Promise<WorkerHandl
     reclaim: deps.local ? (runId) => deps.local!.reclaim(runId, self, active) : undefined,
   });
   const followUp: FollowUp =
-    deps.local?.followUp(self, active, shutdown.signal, queue) ??
-    (async (_payload, job, token) => {
-      // Follow-up jobs read and write the control plane's SQLite: the worker in its process runs them.
-      logger.info({ jobId: job.id }, "a follow-up job runs on the control plane's worker; handing it back");
-      await job.moveToDelayed(Date.now() + FOLLOW_UP_HANDBACK_MS, token);
-      throw new DelayedError();
-    });
+    deps.local?.followUp(self, active, shutdown.signal, queue) ?? handFollowUpBack(logger);
   // Follow-up jobs (evaluate, samples, fuse, export) share the queue, so one GPU job runs at a time.
   const processor = createDispatcher({
     train,
