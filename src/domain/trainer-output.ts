@@ -10,7 +10,7 @@
  * report line are skipped, so a new upstream column does not hide the others.
  */
 
-import type { MetricPoint as MetricPointOf, MetricSplit } from './metric-point.js';
+import type { MetricPoint, MetricSplit, TrainerEvent, TrainerOutputParser } from './trainer-events.js';
 import {
   BAR,
   type Block,
@@ -31,24 +31,7 @@ import {
   VAL_KEYS,
 } from './trainer-output-grammar.js';
 
-export type { MetricSplit } from './metric-point.js';
-/** A point as printed: its value is a number (NaN included), never null. */
-export type MetricPoint = MetricPointOf<number>;
-
-export type TrainerEvent =
-  | { kind: 'metrics'; iteration: number; split: MetricSplit; points: MetricPoint[] }
-  | { kind: 'progress'; iteration: number; total: number | null }
-  | { kind: 'total_iterations'; total: number }
-  | { kind: 'checkpoint'; iteration: number; adapterFile: string; checkpointFile: string }
-  | { kind: 'final'; adapterFile: string }
-  | { kind: 'fused'; path: string }
-  | { kind: 'error'; message: string };
-
-export interface TrainerOutputParser {
-  push(line: string): TrainerEvent[];
-  end(): TrainerEvent[];
-}
-
+export type { MetricPoint, MetricSplit, TrainerEvent, TrainerOutputParser } from './trainer-events.js';
 export { stripAnsi } from './trainer-output-grammar.js';
 
 class Parser implements TrainerOutputParser {
