@@ -1,7 +1,8 @@
 // The HTTP shape of the worker registry: each entry with its state in words, and why runs wait when none is usable.
+import type { WorkersView, WorkerView } from '../contract/health.js';
 import { describeWorkerState, isUsable, waitingReason, type WorkerEntry } from '../domain/worker-entry.js';
 
-export function workerView(e: WorkerEntry) {
+export function workerView(e: WorkerEntry): WorkerView {
   return {
     ...e,
     stateText: describeWorkerState(e),
@@ -12,7 +13,7 @@ export function workerView(e: WorkerEntry) {
   };
 }
 
-export function workersView(entries: readonly WorkerEntry[]) {
+export function workersView(entries: readonly WorkerEntry[]): WorkersView {
   return {
     items: entries.map(workerView),
     usable: entries.filter(isUsable).length,

@@ -1,6 +1,9 @@
 // The answers of the health routes (liveness and readiness: Redis and SQLite) and of the worker list.
 import { z } from 'zod';
 
+import { workerEntrySchema } from '../domain/worker-entry.js';
+import { IsoTime } from './common.js';
+
 export const Health = z.strictObject({ status: z.literal('ok') });
 export type Health = z.infer<typeof Health>;
 
@@ -15,9 +18,24 @@ export const Readiness = z.strictObject({
 });
 export type Readiness = z.infer<typeof Readiness>;
 
-/** GET /v1/workers: the registry's entries (see src/domain/worker-entry.ts, with stateText and usable), how many are usable, and why runs would wait. */
+/**
+ * A live worker as the API shows it (src/api/worker-view.ts): its registry entry (src/domain/worker-entry.ts) with
+ * its state in words, whether it takes work, and its times as ISO strings. Open like the entry: fields a newer
+ * worker publishes that this version does not know are listed as they came.
+ */
+export const WorkerView = workerEntrySchema.extend({
+  /** `idle`, `training <run>`, `unusable: <reason>`, `stopping` or `lost: <why>`. */
+  stateText: z.string(),
+  usable: z.boolean(),
+  lost: z.boolean(),
+  startedAt: IsoTime,
+  lastSeen: IsoTime,
+});
+export type WorkerView = z.infer<typeof WorkerView>;
+
+/** GET /v1/workers: the registry's entries, how many are usable, and why runs would wait. */
 export const WorkersView = z.strictObject({
-  items: z.array(z.record(z.string(), z.unknown())),
+  items: z.array(WorkerView),
   usable: z.number().int(),
   waiting: z.string().nullable(),
 });

@@ -104,6 +104,29 @@ describe('the OpenAPI document', () => {
     expect(schema.required).toEqual(['train.jsonl']);
   });
 
+  it("documents GET /v1/workers' entries field by field: the domain's worker entry and its view fields", () => {
+    const deref = (s: Schema | { $ref: string }): Schema =>
+      '$ref' in s ? (spec.components!.schemas![s.$ref.split('/').pop()!] as Schema) : s;
+    const op = spec.paths!['/v1/workers']!.get!;
+    const list = deref(
+      (op.responses['200'] as OpenAPIV3_1.ResponseObject).content!['application/json']!.schema as Schema,
+    );
+    const array = deref(list.properties!.items as Schema) as OpenAPIV3_1.ArraySchemaObject;
+    const items = deref(array.items as Schema);
+    expect(Object.keys(items.properties!)).toEqual(
+      expect.arrayContaining([
+        'name',
+        'state',
+        'versions',
+        'totalMemoryBytes',
+        'stateText',
+        'usable',
+        'lastSeen',
+      ]),
+    );
+    expect(items.required).toEqual(expect.arrayContaining(['name', 'state', 'usable', 'lastSeen']));
+  });
+
   it('declares bearer auth for the API and none for health', () => {
     expect(spec.components!.securitySchemes!.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(spec.security).toEqual([{ bearerAuth: [] }]);

@@ -97,6 +97,8 @@ describe('the answers of a real run match their schemas', { timeout: 180_000 }, 
     });
     const listed = await call('GET /v1/workers', '/v1/workers', WorkerList);
     expect(listed.registered.map((c) => c.name)).toEqual(['mac-2']);
+    // The live worker's entry was parsed with WorkerView (the domain's entry with its view fields).
+    expect(listed.items.map((w) => w.usable)).toEqual([true]);
     await call('DELETE /v1/workers/{id}', `/v1/workers/${worker.id}`, WorkerCredentialView);
 
     await call('POST /v1/runs', '/v1/runs?dryRun=true', DryRun, { payload: sftRequest() });

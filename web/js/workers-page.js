@@ -7,6 +7,7 @@ import { fill, h, timeAgo } from './dom.js';
 import { errorBanner, mountShell } from './layout.js';
 
 /** @typedef {import('../../src/contract/health.js').WorkerList} WorkerList */
+/** @typedef {import('../../src/contract/health.js').WorkerView} WorkerView */
 /** @typedef {import('../../src/contract/health.js').WorkerCredentialView} WorkerCredentialView */
 
 const REFRESH_MS = 3000;
@@ -61,7 +62,7 @@ async function refresh() {
 /** @param {unknown} value */
 const text = (value) => (value === null || value === undefined || value === '' ? '–' : String(value));
 
-/** @param {Record<string, any>[]} items */
+/** @param {WorkerView[]} items */
 function liveTable(items) {
   return h(
     'table',
@@ -86,7 +87,7 @@ function liveTable(items) {
             'td',
             { class: 'name-cell' },
             w.name,
-            Array.isArray(w.labels) ? w.labels.map((l) => h('span', { class: 'chip' }, String(l))) : null,
+            (w.labels ?? []).map((l) => h('span', { class: 'chip' }, l)),
           ),
           h(
             'td',
@@ -95,26 +96,22 @@ function liveTable(items) {
             w.reason ? h('div', { class: 'sub reason' }, w.reason) : null,
           ),
           h('td', {}, w.runId ? h('a', { href: `/ui/runs/${encodeURIComponent(w.runId)}` }, w.runId) : '–'),
-          h(
-            'td',
-            {},
-            typeof w.totalMemoryBytes === 'number' ? `${(w.totalMemoryBytes / GB).toFixed(0)} GB` : '–',
-          ),
-          h('td', { class: 'mono' }, versions(w.versions ?? {})),
+          h('td', {}, `${(w.totalMemoryBytes / GB).toFixed(0)} GB`),
+          h('td', { class: 'mono' }, versions(w.versions)),
           h(
             'td',
             {},
             `${text(w.host)} · pid ${text(w.pid)}`,
-            w.chip ? h('div', { class: 'sub' }, String(w.chip)) : null,
+            w.chip ? h('div', { class: 'sub' }, w.chip) : null,
           ),
-          h('td', { title: String(w.lastSeen) }, timeAgo(w.lastSeen)),
+          h('td', { title: w.lastSeen }, timeAgo(w.lastSeen)),
         ),
       ),
     ),
   );
 }
 
-/** @param {Record<string, string | null>} v */
+/** @param {WorkerView['versions']} v */
 function versions(v) {
   const parts = [
     ['mlx-lm-lora', v.mlxLmLora],
