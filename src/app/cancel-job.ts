@@ -1,26 +1,11 @@
 // Cancels one follow-up job: a queued job is cancelled at once (its BullMQ job removed); a running one is flagged in
 // SQLite and signalled through Redis to the worker, which stops the tool and records the cancel.
-import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-
-import type { Db } from '../db/client.js';
 import { getJob, requestJobCancel, requireJob, transitionJob } from '../db/jobs-repository.js';
 import { ConflictError } from '../domain/errors.js';
 import { type FollowUpJob, isJobFinal } from '../domain/follow-up-job.js';
-import type { Config } from '../shared/config.js';
 import { followUpJobOptions } from '../shared/follow-up-queue.js';
 import { cancelChannel } from '../shared/queue.js';
-
-export interface CancelJobDeps {
-  config: Config;
-  db: Db;
-  queue: Queue;
-  redis: Redis;
-}
-
-interface Log {
-  warn(obj: object, msg: string): void;
-}
+import type { CancelDeps, CancelLog } from './cancel-deps.js';
 
 /**
  * The flag goes into SQLite first, so a worker that takes the job from now on never starts its tool. A queued job is
@@ -28,9 +13,9 @@ interface Log {
  * (or the flag, which the worker polls) instead. 'cancelled': final now; 'cancelling': a worker stops it.
  */
 export async function cancelJob(
-  deps: CancelJobDeps,
+  deps: CancelDeps,
   id: string,
-  log: Log,
+  log: CancelLog,
 ): Promise<{ job: FollowUpJob; state: 'cancelled' | 'cancelling' }> {
   const job = requireJob(deps.db, id);
   if (isJobFinal(job.status)) throw new ConflictError(`Job ${job.id} is already ${job.status}`);

@@ -1,28 +1,16 @@
 // Cancels one run: a run no worker trains is cancelled at once (its job removed); a running one is flagged in SQLite
 // and signalled through Redis to the worker, which stops the trainer's process group and records the cancel.
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 
 import type { Db } from '../db/client.js';
 import { getRun, requestCancel, requireRun, transitionRun } from '../db/runs-repository.js';
 import { ConflictError } from '../domain/errors.js';
 import type { Run } from '../domain/run.js';
 import { isFinal } from '../domain/run-status.js';
-import type { Config } from '../shared/config.js';
 import { trainJobIdFor } from '../shared/job-kinds.js';
 import { cancelChannel } from '../shared/queue.js';
 import { runQueuesOf } from '../shared/run-queues.js';
-
-export interface CancelRunDeps {
-  config: Config;
-  db: Db;
-  queue: Queue;
-  redis: Redis;
-}
-
-interface Log {
-  warn(obj: object, msg: string): void;
-}
+import type { CancelDeps, CancelLog } from './cancel-deps.js';
 
 /** 'cancelled': final now; 'cancelling': a worker holds the run and stops it. */
 export type CancelState = 'cancelled' | 'cancelling';
@@ -35,9 +23,9 @@ export type CancelState = 'cancelled' | 'cancelling';
  * left behind (locked by a worker that just took it, or Redis down) finds its run final and ends at once.
  */
 export async function cancelRun(
-  deps: CancelRunDeps,
+  deps: CancelDeps,
   id: string,
-  log: Log,
+  log: CancelLog,
 ): Promise<{ run: Run; state: CancelState }> {
   const run = requireRun(deps.db, id);
   if (isFinal(run.status))
@@ -85,7 +73,7 @@ function alreadyFinal(db: Db, id: string): ConflictError {
 }
 
 /** Removes the run's job; a job a worker holds (locked) or an unreachable Redis leaves it in place. */
-async function removeJob(queue: Queue, jobId: string, log: Log): Promise<void> {
+async function removeJob(queue: Queue, jobId: string, log: CancelLog): Promise<void> {
   try {
     const job = await queue.getJob(jobId);
     await job?.remove();

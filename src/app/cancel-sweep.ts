@@ -5,11 +5,11 @@ import { getSweep, updateSweepStatus } from '../db/sweeps-repository.js';
 import { ConflictError, NotFoundError } from '../domain/errors.js';
 import type { Sweep } from '../domain/run.js';
 import { isFinal } from '../domain/run-status.js';
-import { cancelRun, type CancelRunDeps } from './cancel-run.js';
+import type { CancelDeps, CancelLog } from './cancel-deps.js';
+import { cancelRun } from './cancel-run.js';
 import { sweepRuns } from './sweep-results.js';
 
-interface Log {
-  warn(obj: object, msg: string): void;
+interface Log extends CancelLog {
   error(obj: object, msg: string): void;
 }
 
@@ -25,7 +25,7 @@ export interface SweepCancelResult {
 }
 
 /** Marks the sweep cancelled, then cancels each member on its own (through cancelRun, like a single run). */
-export async function cancelSweep(deps: CancelRunDeps, id: string, log: Log): Promise<SweepCancelResult> {
+export async function cancelSweep(deps: CancelDeps, id: string, log: Log): Promise<SweepCancelResult> {
   const stored = getSweep(deps.db, id);
   if (!stored) throw new NotFoundError('Sweep', id);
   // Cancelling twice is harmless (it retries members that failed before); a done sweep answers 409.

@@ -9,41 +9,49 @@ import { runFinalStatusHooks } from './final-status-hooks.js';
 import { runEvents, runs } from './schema.js';
 import { withTransaction } from './transaction.js';
 
-/** Fields a status change may set alongside the status. */
-export type RunPatch = Partial<
+/** Fields that change while a run trains, without a status change (updateRunProgress). */
+export type ProgressPatch = Partial<
   Pick<
     Run,
-    | 'adapterFile'
-    | 'checkpoints'
-    | 'error'
-    | 'exitCode'
-    | 'signal'
-    | 'mlxVersion'
-    | 'environment'
-    | 'warnings'
-    | 'worker'
-    | 'trainerPid'
-    | 'stopReason'
     | 'progressIteration'
     | 'progressTotal'
     | 'latestLoss'
     | 'latestValLoss'
     | 'logBytes'
     | 'logLines'
-    | 'datasetSha'
-    | 'queuedAt'
-    | 'startedAt'
-    | 'finishedAt'
-    | 'durationMs'
-    | 'attempt'
-    | 'notBefore'
-    | 'workerErrors'
-    | 'peakMemoryGb'
-    | 'outOfMemory'
-    | 'request'
-    | 'argv'
+    | 'trainerPid'
+    | 'checkpoints'
+    | 'mlxVersion'
   >
 >;
+
+/** Fields a status change may set alongside the status: the progress fields and these. */
+export type RunPatch = ProgressPatch &
+  Partial<
+    Pick<
+      Run,
+      | 'adapterFile'
+      | 'error'
+      | 'exitCode'
+      | 'signal'
+      | 'environment'
+      | 'warnings'
+      | 'worker'
+      | 'stopReason'
+      | 'datasetSha'
+      | 'queuedAt'
+      | 'startedAt'
+      | 'finishedAt'
+      | 'durationMs'
+      | 'attempt'
+      | 'notBefore'
+      | 'workerErrors'
+      | 'peakMemoryGb'
+      | 'outOfMemory'
+      | 'request'
+      | 'argv'
+    >
+  >;
 
 /** A status change's reason, and for a retry decision the delay before the next attempt. */
 export type EventNote = string | { reason: string; delayMs?: number | null };

@@ -7,7 +7,7 @@ import type { Run } from '../domain/run.js';
 import { ACTIVE_STATUSES, type RunStatus } from '../domain/run-status.js';
 import type { Db } from './client.js';
 import { perDb } from './per-db.js';
-import { definedOnly } from './run-transitions.js';
+import { definedOnly, type ProgressPatch } from './run-transitions.js';
 import { runs } from './schema.js';
 import { withTransaction } from './transaction.js';
 
@@ -21,24 +21,14 @@ export {
 } from './run-attempts-repository.js';
 export { listRunEvents, recordRunEvent } from './run-events-repository.js';
 export { insertRun, insertRuns } from './run-inserts.js';
-export { type EventNote, noteParts, type RunPatch, transitionRun } from './run-transitions.js';
+export {
+  type EventNote,
+  noteParts,
+  type ProgressPatch,
+  type RunPatch,
+  transitionRun,
+} from './run-transitions.js';
 export { listRuns, type ListRunsFilter } from './runs-list.js';
-
-/** Fields that change while a run trains, without a status change. */
-export type ProgressPatch = Partial<
-  Pick<
-    Run,
-    | 'progressIteration'
-    | 'progressTotal'
-    | 'latestLoss'
-    | 'latestValLoss'
-    | 'logBytes'
-    | 'logLines'
-    | 'trainerPid'
-    | 'checkpoints'
-    | 'mlxVersion'
-  >
->;
 
 const getRunStatement = perDb((db) =>
   db

@@ -29,6 +29,17 @@ export class NotFoundError extends DomainError {
   }
 }
 
+/** A status change the state machine forbids: a run's (run-status.ts) or a follow-up job's (follow-up-job.ts). */
+export class InvalidTransitionError<S extends string = string> extends DomainError {
+  constructor(
+    readonly from: S,
+    readonly to: S,
+    subject: 'run' | 'job' = 'run',
+  ) {
+    super('invalid_transition', `A ${subject} cannot go from ${from} to ${to}`);
+  }
+}
+
 export class ConflictError extends DomainError {
   constructor(message: string) {
     super('conflict', message);

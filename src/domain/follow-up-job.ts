@@ -1,5 +1,5 @@
 // Follow-up jobs of a succeeded run and the artifacts runs produce: kinds, statuses, transitions, the job record.
-import { DomainError } from './errors.js';
+import { InvalidTransitionError } from './errors.js';
 
 export const JOB_KIND_NAMES = ['evaluate', 'samples', 'fuse', 'export'] as const;
 export type JobKindName = (typeof JOB_KIND_NAMES)[number];
@@ -31,17 +31,8 @@ export const ARTIFACT_KINDS = [
 ] as const;
 export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];
 
-export class InvalidJobTransitionError extends DomainError {
-  constructor(
-    readonly from: JobStatus,
-    readonly to: JobStatus,
-  ) {
-    super('invalid_transition', `A job cannot go from ${from} to ${to}`);
-  }
-}
-
 export function assertJobTransition(from: JobStatus, to: JobStatus): void {
-  if (!JOB_TRANSITIONS[from].includes(to)) throw new InvalidJobTransitionError(from, to);
+  if (!JOB_TRANSITIONS[from].includes(to)) throw new InvalidTransitionError<JobStatus>(from, to, 'job');
 }
 
 export function isJobFinal(status: JobStatus): boolean {

@@ -1,5 +1,7 @@
 // The run status state machine: the status union, the allowed transitions, and the guards every status write uses.
-import { DomainError } from './errors.js';
+import { InvalidTransitionError } from './errors.js';
+
+export { InvalidTransitionError } from './errors.js';
 
 export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -24,15 +26,6 @@ export type ActiveRunStatus = (typeof ACTIVE_STATUSES)[number];
 export const FINAL_STATUSES = ['succeeded', 'failed', 'cancelled'] as const satisfies readonly RunStatus[];
 export type FinalRunStatus = (typeof FINAL_STATUSES)[number];
 
-export class InvalidTransitionError extends DomainError {
-  constructor(
-    readonly from: RunStatus,
-    readonly to: RunStatus,
-  ) {
-    super('invalid_transition', `A run cannot go from ${from} to ${to}`);
-  }
-}
-
 export function isRunStatus(value: unknown): value is RunStatus {
   return typeof value === 'string' && (RUN_STATUSES as readonly string[]).includes(value);
 }
@@ -42,7 +35,7 @@ export function canTransition(from: RunStatus, to: RunStatus): boolean {
 }
 
 export function assertTransition(from: RunStatus, to: RunStatus): void {
-  if (!canTransition(from, to)) throw new InvalidTransitionError(from, to);
+  if (!canTransition(from, to)) throw new InvalidTransitionError<RunStatus>(from, to);
 }
 
 /** A final run never changes status again, so its job may be dropped and retries return at once. */

@@ -13,20 +13,11 @@ import {
   isFinal,
   isRunStatus,
   RUN_STATUSES,
-  type RunStatus,
+  RUN_TRANSITIONS,
 } from '../../src/domain/run-status.js';
 
-const ALLOWED: Record<RunStatus, RunStatus[]> = {
-  queued: ['running', 'cancelled', 'failed'],
-  running: ['succeeded', 'failed', 'cancelled', 'interrupted'],
-  interrupted: ['queued', 'running', 'cancelled', 'failed'],
-  succeeded: [],
-  failed: [],
-  cancelled: [],
-};
-
 const pairs = RUN_STATUSES.flatMap((from) =>
-  RUN_STATUSES.map((to) => ({ from, to, ok: ALLOWED[from].includes(to) })),
+  RUN_STATUSES.map((to) => ({ from, to, ok: RUN_TRANSITIONS[from].includes(to) })),
 );
 
 describe('run status transitions', () => {
@@ -52,6 +43,13 @@ describe('run status transitions', () => {
 
   it('allows exactly eleven transitions in all', () => {
     expect(pairs.filter((p) => p.ok)).toHaveLength(11);
+  });
+
+  it('queues, resumes, cancels or fails an interrupted run, and never sends a running run back to queued', () => {
+    for (const to of ['queued', 'running', 'cancelled', 'failed'] as const)
+      expect(canTransition('interrupted', to)).toBe(true);
+    expect(canTransition('running', 'queued')).toBe(false);
+    expect(canTransition('queued', 'succeeded')).toBe(false);
   });
 
   it('never allows a status to move to itself', () => {
