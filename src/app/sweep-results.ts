@@ -11,6 +11,7 @@ import type { Db } from '../db/client.js';
 import { listJobsOfRuns } from '../db/jobs-repository.js';
 import { type FinalAndBest, finalAndBestMetric, type MetricValue } from '../db/metrics-repository.js';
 import { listRuns } from '../db/runs-repository.js';
+import { sweepRewardOf } from '../domain/methods.js';
 import type { MetricGoal, MetricSplit, Run, Sweep } from '../domain/run.js';
 import { isFinal, RUN_STATUSES, type RunStatus } from '../domain/run-status.js';
 import { defaultSplit, type SweepMetric } from '../domain/sweep-spec.js';
@@ -46,14 +47,27 @@ function metricTable(
   return new Map(rows.map((r) => [r.runId, { final: point(r.final), best: point(r.best) }]));
 }
 
+/** Each run's mean reward (its mode's sweep reward, best is the highest); runs whose mode has none are left out. */
+function rewardTable(db: Db, runs: readonly Run[]): Map<string, FinalBest> {
+  const byMetric = new Map<string, { name: string; split: MetricSplit; ids: string[] }>();
+  for (const r of runs) {
+    const reward = sweepRewardOf(r.trainMode);
+    if (!reward) continue;
+    const key = `${reward.split}\0${reward.name}`;
+    const group = byMetric.get(key) ?? { ...reward, ids: [] };
+    group.ids.push(r.id);
+    byMetric.set(key, group);
+  }
+  return new Map([...byMetric.values()].flatMap((g) => [...metricTable(db, g.ids, g.name, g.split, 'max')]));
+}
+
 export function sweepRows(db: Db, sweep: Sweep, runs: readonly Run[]): SweepRunRow[] {
   const ids = runs.map((r) => r.id);
   const metric = sweepMetric(sweep);
   const objective = metricTable(db, ids, metric.name, metric.split, metric.goal);
   const trainLoss = metricTable(db, ids, 'loss', 'train', 'min');
   const valLoss = metricTable(db, ids, 'loss', 'val', 'min');
-  const anyGrpo = runs.some((r) => r.trainMode === 'grpo');
-  const reward = anyGrpo ? metricTable(db, ids, 'total_rewards_mean', 'train', 'max') : undefined;
+  const reward = rewardTable(db, runs);
   const none: FinalBest = { final: null, best: null };
   const evaluation = new Map<string, { testLoss: number; testPpl: number }>();
   for (const j of listJobsOfRuns(db, ids)) {
@@ -70,7 +84,7 @@ export function sweepRows(db: Db, sweep: Sweep, runs: readonly Run[]): SweepRunR
     objective: objective.get(r.id) ?? none,
     trainLoss: trainLoss.get(r.id) ?? none,
     valLoss: valLoss.get(r.id) ?? none,
-    meanReward: r.trainMode === 'grpo' ? (reward?.get(r.id) ?? none) : null,
+    meanReward: sweepRewardOf(r.trainMode) ? (reward.get(r.id) ?? none) : null,
     evaluation: evaluation.get(r.id) ?? null,
     stopReason: r.stopReason,
     error: r.error,

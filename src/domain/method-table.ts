@@ -27,6 +27,9 @@ export const TRAIN_MODES = [
 ] as const;
 export type TrainMode = (typeof TRAIN_MODES)[number];
 
+/** The mode upstream trains when a config sets no train_mode. */
+export const DEFAULT_TRAIN_MODE = 'sft' satisfies TrainMode;
+
 /** Presets of grpo: each fixes or requires GRPO options. */
 export const VARIANT_NAMES = ['gspo', 'dr_grpo', 'dapo'] as const;
 export type Variant = (typeof VARIANT_NAMES)[number];

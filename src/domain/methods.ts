@@ -12,6 +12,7 @@ import {
 } from './method-table.js';
 
 export {
+  DEFAULT_TRAIN_MODE,
   METHOD_FAMILIES,
   type MethodFamily,
   MODE_TABLE,
@@ -90,6 +91,14 @@ function methodOptionKeys(entry: ModeEntry): ReadonlySet<string> {
 const OPTION_KEYS_BY_MODE: ReadonlyMap<TrainMode, ReadonlySet<string>> = new Map(
   TRAIN_MODES.map((m) => [m, methodOptionKeys(MODE_TABLE[m])]),
 );
+
+/**
+ * The reward a sweep's table shows for a run of this mode (meanReward, a CSV column, a web column): the mode's reward,
+ * for the modes that score completions with reward functions (GRPO and its variants); null for the rest.
+ */
+export function sweepRewardOf(mode: TrainMode): ModeEntry['reward'] {
+  return modeTakesOption(mode, 'reward_functions') ? MODE_TABLE[mode].reward : null;
+}
 
 /** Whether a mode takes an option only some methods take (common options apply to every mode). */
 export function modeTakesOption(mode: TrainMode, key: string): boolean {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 
 import { type FieldIssue, RequestValidationError } from './errors.js';
 import { type FollowUpRequest, parseFollowUpList } from './follow-up-request.js';
-import { type Method, METHOD_INFO, type MethodFamily, METHODS, type TrainMode } from './methods.js';
+import { type Method, METHOD_INFO, METHODS, type TrainMode } from './methods.js';
 import { optionSchema } from './option-schemas.js';
 import { type Placement, placementSchema } from './placement.js';
 import { keyIssues } from './request-keys.js';
@@ -85,7 +85,11 @@ function crossFieldRules(method: Method, r: Record<string, unknown>, ctx: Ctx): 
   }
   for (const [key, value] of Object.entries(info.fixed ?? {})) {
     if (r[key] !== undefined && r[key] !== value)
-      issue(ctx, key, `method ${method} means ${key}=${value}; use method grpo for other values`);
+      issue(
+        ctx,
+        key,
+        `method ${method} means ${key}=${value}; use method ${info.trainMode} for other values`,
+      );
   }
   for (const key of info.requires) {
     if (r[key] === undefined) issue(ctx, key, `is required for method ${method}`);
@@ -150,15 +154,6 @@ export const RUN_REQUEST_SCHEMAS = Object.fromEntries(METHODS.map((m) => [m, bui
   Method,
   ReturnType<typeof buildSchema>
 >;
-
-/** One schema per method family, as documented (the variants share their family's options). */
-export const FAMILY_SCHEMAS: Record<MethodFamily, ReturnType<typeof buildSchema>> = {
-  sft: RUN_REQUEST_SCHEMAS.sft,
-  preference: RUN_REQUEST_SCHEMAS.dpo,
-  grpo: RUN_REQUEST_SCHEMAS.grpo,
-  online: RUN_REQUEST_SCHEMAS.ppo,
-  ftpo: RUN_REQUEST_SCHEMAS.ftpo,
-};
 
 export function zodIssues(error: z.ZodError): FieldIssue[] {
   return error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));

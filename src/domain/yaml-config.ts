@@ -1,6 +1,13 @@
 // Pure: an mlx-lm-lora YAML config (as `mlx_lm_lora.train -c` reads it) -> a run request body plus warnings.
 import { type FieldIssue, RequestValidationError } from './errors.js';
-import { isMethod, METHOD_INFO, methodFromTrainMode, TRAIN_MODES, type TrainMode } from './methods.js';
+import {
+  DEFAULT_TRAIN_MODE,
+  isMethod,
+  METHOD_INFO,
+  methodFromTrainMode,
+  TRAIN_MODES,
+  type TrainMode,
+} from './methods.js';
 
 export interface YamlRunRequest {
   /** A body for parseRunRequest: train_mode replaced by method, keys the service sets itself removed. */
@@ -51,10 +58,18 @@ function isMapping(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** The mode a misspelt train_mode most likely means: dashes for underscores, or the first word of it (rlhf). */
+function likelyMode(value: unknown): TrainMode | undefined {
+  if (typeof value !== 'string') return undefined;
+  const name = value.replaceAll('-', '_');
+  return TRAIN_MODES.find((m) => m === name || m.startsWith(`${name}_`));
+}
+
 function trainModeIssue(value: unknown): string {
-  const hint = value === 'rlhf' || value === 'rlhf-reinforce' ? '; did you mean rlhf_reinforce?' : '';
+  const likely = likelyMode(value);
+  const hint = likely ? `; did you mean ${likely}?` : '';
   const variant = isMethod(value)
-    ? `; ${value} is a method: set train_mode: grpo with its option, or method: ${value}`
+    ? `; ${value} is a method: set train_mode: ${METHOD_INFO[value].trainMode} with its option, or method: ${value}`
     : '';
   return `"${String(value)}" is not a train mode (one of ${TRAIN_MODES.join(', ')})${variant || hint}`;
 }
@@ -63,7 +78,7 @@ function trainModeIssue(value: unknown): string {
 function resolveMethod(config: Record<string, unknown>, issues: FieldIssue[]): unknown {
   const method = config.method ?? undefined;
   const trainMode = config.train_mode ?? undefined;
-  if (trainMode === undefined) return method ?? 'sft';
+  if (trainMode === undefined) return method ?? DEFAULT_TRAIN_MODE;
   if (typeof trainMode !== 'string' || !(TRAIN_MODES as readonly string[]).includes(trainMode)) {
     issues.push({ path: 'train_mode', message: trainModeIssue(trainMode) });
     return method;

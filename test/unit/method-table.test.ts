@@ -18,6 +18,7 @@ import {
   METHODS,
   MODE_TABLE,
   type OutputDialect,
+  sweepRewardOf,
   TRAIN_MODES,
 } from '../../src/domain/methods.js';
 import {
@@ -184,6 +185,18 @@ describe('the metrics catalogue follows the table', () => {
     expect(reward).toEqual(
       mode.reward ? { ok: true, ...mode.reward } : expect.objectContaining({ ok: false }),
     );
+  });
+
+  it('a sweep table shows the mean total reward of the modes with reward functions (GRPO), no reward for the rest', () => {
+    const shown = TRAIN_MODES.filter((m) => sweepRewardOf(m) !== null);
+    expect(shown).toEqual(['grpo']);
+    expect(sweepRewardOf('grpo')).toEqual({ name: 'total_rewards_mean', split: 'train' });
+    expect(METHODS.filter((m) => sweepRewardOf(METHOD_INFO[m].trainMode))).toEqual([
+      'grpo',
+      'gspo',
+      'dr_grpo',
+      'dapo',
+    ]);
   });
 
   it.each(TRAIN_MODES)('every metric the %s output dialect prints is in its list', (mode) => {

@@ -85,6 +85,8 @@ describe('train_mode and variant options map to a method', () => {
 
   it.each([
     ['rlhf', 'did you mean rlhf_reinforce'],
+    ['rlhf-reinforce', 'did you mean rlhf_reinforce'],
+    ['online-dpo', 'did you mean online_dpo'],
     ['gspo', 'set train_mode: grpo with its option, or method: gspo'],
     ['lora', 'is not a train mode'],
   ])('train_mode %s is refused with a hint', (mode, hint) => {

@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { MethodCatalogue, type MethodEntry } from '../../contract/methods.js';
 import { sampleRecord } from '../../domain/dataset-format.js';
 import { methodMetrics, METRIC_ALIASES } from '../../domain/method-metrics.js';
-import { METHOD_INFO, METHODS } from '../../domain/methods.js';
+import { METHOD_INFO, METHODS, modeTakesOption } from '../../domain/methods.js';
 import {
   appliesTo,
   BUILTIN_REWARD_FUNCTIONS,
@@ -41,7 +41,9 @@ export function describeMethods(): MethodEntry[] {
       requires: ['model', 'data', 'iters | epochs', ...info.requires],
       parameters,
       sampleRecord: sampleRecord(info.trainMode),
-      rewardFunctions: info.family === 'grpo' ? [...BUILTIN_REWARD_FUNCTIONS] : null,
+      rewardFunctions: modeTakesOption(info.trainMode, 'reward_functions')
+        ? [...BUILTIN_REWARD_FUNCTIONS]
+        : null,
       metrics: methodMetrics(method).map((x) => ({
         name: x.name,
         splits: [...x.splits],
@@ -61,13 +63,23 @@ export function describeMethods(): MethodEntry[] {
   });
 }
 
+/** What `reward` means, by method: "train total_rewards_mean (grpo, gspo, …), train rewards (rlhf_reinforce)". */
+function describeReward(): string {
+  const byMetric = new Map<string, string[]>();
+  for (const method of METHODS) {
+    const reward = METHOD_INFO[method].mode.reward;
+    if (!reward) continue;
+    const metric = `${reward.split} ${reward.name}`;
+    byMetric.set(metric, [...(byMetric.get(metric) ?? []), method]);
+  }
+  return [...byMetric].map(([metric, methods]) => `${metric} (${methods.join(', ')})`).join(', ');
+}
+
 function describeAliases(): Record<string, string> {
   return Object.fromEntries(
     Object.entries(METRIC_ALIASES).map(([alias, t]) => [
       alias,
-      t === 'reward'
-        ? 'train total_rewards_mean (GRPO family), train rewards (rlhf_reinforce)'
-        : `${t.split} ${t.name}`,
+      t === 'reward' ? describeReward() : `${t.split} ${t.name}`,
     ]),
   );
 }
