@@ -53,6 +53,7 @@ export const WorkerCredentialView = z.strictObject({
 export type WorkerCredentialView = z.infer<typeof WorkerCredentialView>;
 
 export const CreatedWorkerCredential = WorkerCredentialView.extend({ token: z.string() });
+export type CreatedWorkerCredential = z.infer<typeof CreatedWorkerCredential>;
 
 /** GET /v1/workers: the live workers of the registry, plus every credential made for workers on other Macs. */
 export const WorkerList = WorkersView.extend({ registered: z.array(WorkerCredentialView) });

@@ -2,23 +2,37 @@
 // @ts-check
 /* global fetch, location, URLSearchParams, setTimeout, clearTimeout */
 
+/** @typedef {import('../../src/contract/common.js').FieldIssue} FieldIssue */
+/** @typedef {import('../../src/contract/common.js').FileIssue} FileIssue */
+/**
+ * The body of an error answer (`Error` in /docs/json), or `{message}` holding the text of one that is not JSON.
+ * @typedef {{ error?: string, message?: string, issues?: FieldIssue[], problems?: FileIssue[] }} ErrorBody
+ */
+
 export class ApiError extends Error {
+  /**
+   * @param {number} status
+   * @param {unknown} body the answer's JSON, or its text
+   */
   constructor(status, body) {
     const message =
-      body && typeof body === 'object' && typeof body.message === 'string'
+      body && typeof body === 'object' && 'message' in body && typeof body.message === 'string'
         ? body.message
         : status === 401
           ? 'Not signed in: the API needs a token'
           : `HTTP ${status}`;
     super(message);
     this.status = status;
+    /** @type {ErrorBody} */
     this.body = body && typeof body === 'object' ? body : { message: String(body ?? '') };
   }
 
+  /** @returns {FieldIssue[]} */
   get issues() {
     return Array.isArray(this.body.issues) ? this.body.issues : [];
   }
 
+  /** @returns {FileIssue[]} */
   get problems() {
     return Array.isArray(this.body.problems) ? this.body.problems : [];
   }
@@ -45,6 +59,7 @@ export async function api(path, { method = 'GET', body = undefined, signal = und
     location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
   }
   const text = await res.text();
+  /** @type {unknown} */
   let data = null;
   if (text) {
     try {
@@ -54,9 +69,14 @@ export async function api(path, { method = 'GET', body = undefined, signal = und
     }
   }
   if (!res.ok) throw new ApiError(res.status, data);
-  return data;
+  // The route's declared answer (src/contract), which the response-schemas tests check the API against.
+  return /** @type {T} */ (data);
 }
 
+/**
+ * `?a=1&b=x` of the parameters that have a value; '' when none has.
+ * @param {Record<string, string | number | boolean | null | undefined>} params
+ */
 export function query(params) {
   const q = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) {
@@ -69,9 +89,14 @@ export function query(params) {
 /**
  * Runs `task` now and then every `ms` until it returns false or stop() is called. now() runs it at once (or
  * right after the run in progress); errors go to onError and polling goes on.
+ * @param {() => Promise<unknown> | unknown} task
+ * @param {number} ms
+ * @param {(err: unknown) => void} [onError]
+ * @returns {{ stop(): void, now(): void }}
  */
 export function poll(task, ms, onError) {
-  let timer = null;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let timer;
   let stopped = false;
   let running = false;
   let again = false;

@@ -33,13 +33,18 @@ export function alignSeries(series) {
   const xs = [...new Set(series.flatMap((s) => s.points.map((p) => p[0])))].sort((a, b) => a - b);
   const index = new Map(xs.map((x, i) => [x, i]));
   const columns = series.map((s) => {
+    /** @type {(number | null)[]} */
     const ys = new Array(xs.length).fill(null);
-    for (const [x, y] of s.points) ys[index.get(x)] = Number.isFinite(y) ? y : null;
+    for (const [x, y] of s.points) {
+      const i = index.get(x);
+      if (i !== undefined) ys[i] = Number.isFinite(y) ? y : null;
+    }
     return ys;
   });
   return /** @type {import('uplot').AlignedData} */ ([xs, ...columns]);
 }
 
+/** @param {import('uplot').Axis} [extra] */
 function axisStyle(extra = {}) {
   return {
     stroke: '#667085',
@@ -59,6 +64,7 @@ export class LineChart {
     this.categories = categories;
     this.logX = logX;
     this.points = points;
+    /** @type {uPlot | null} */
     this.plot = null;
     this.labels = '';
     this.body = h('div', { class: 'chart-body' });
@@ -89,6 +95,11 @@ export class LineChart {
     this.plot = new uPlot(this.options(series, data[0].length), data, this.body);
   }
 
+  /**
+   * @param {Series[]} series
+   * @param {number} n how many x values
+   * @returns {import('uplot').Options}
+   */
   options(series, n) {
     const showPoints = this.points === 'auto' ? n <= 40 : this.points;
     /** @type {import('uplot').Axis} */
@@ -128,16 +139,19 @@ export class LineChart {
           label: this.xLabel,
           value: (_u, v) => (v == null ? '–' : this.categories ? (this.categories[v] ?? v) : formatNumber(v)),
         },
-        ...series.map((s, i) => ({
-          label: s.label,
-          stroke: s.color ?? PALETTE[i % PALETTE.length],
-          width: 2,
-          dash: s.dash,
-          spanGaps: true,
-          points: { show: s.pointsOnly ? true : showPoints, size: s.pointsOnly ? 8 : 5 },
-          paths: s.pointsOnly ? () => null : undefined,
-          value: (_u, v) => formatNumber(v),
-        })),
+        ...series.map(
+          /** @returns {import('uplot').Series} */
+          (s, i) => ({
+            label: s.label,
+            stroke: s.color ?? PALETTE[i % PALETTE.length],
+            width: 2,
+            dash: s.dash,
+            spanGaps: true,
+            points: { show: s.pointsOnly ? true : showPoints, size: s.pointsOnly ? 8 : 5 },
+            paths: s.pointsOnly ? () => null : undefined,
+            value: (_u, v) => formatNumber(v),
+          }),
+        ),
       ],
     };
   }

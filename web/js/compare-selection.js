@@ -17,21 +17,26 @@ export class CompareSelection {
     this.onChange = onChange;
   }
 
-  /** A checkbox for one run; unticked boxes are disabled once COMPARE_MAX runs are ticked. */
+  /**
+   * A checkbox for one run; unticked boxes are disabled once COMPARE_MAX runs are ticked.
+   * @param {string} runId
+   * @param {string} label
+   */
   checkbox(runId, label) {
     const checked = this.ids.has(runId);
-    return h('input', {
+    const box = h('input', {
       type: 'checkbox',
       class: 'compare-tick',
       'aria-label': `compare ${label}`,
       checked,
       disabled: !checked && this.ids.size >= COMPARE_MAX,
-      onchange: (e) => {
-        if (e.currentTarget.checked) this.ids.add(runId);
+      onchange: () => {
+        if (box.checked) this.ids.add(runId);
         else this.ids.delete(runId);
         this.onChange();
       },
     });
+    return box;
   }
 
   /** The Compare action: a link to the compare page once 2-8 runs are ticked, else a disabled hint. */

@@ -2,41 +2,66 @@
 // @ts-check
 /* global document, Node */
 
+/** A child of h() and fill(): nodes as they are, text as a text node; false, null and undefined are skipped. */
+/** @typedef {import('./dom-types.js').Child} Child */
+/** An attribute of h(): `on…` keys take listeners; false, null and undefined leave the attribute out. */
+/** @typedef {string | number | boolean | null | undefined | ((event: Event) => void)} AttrValue */
+
 /**
  * h('a', {href: '/x', class: 'y'}, 'text', child) builds an element. Attributes starting with "on" become
  * listeners; false, null and undefined attributes and children are skipped.
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {Record<string, AttrValue> | null} [attrs]
+ * @param {...Child} children
+ * @returns {HTMLElementTagNameMap[K]}
  */
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs ?? {})) {
     if (value === false || value === null || value === undefined) continue;
     if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
-    else if (key === 'dataset') Object.assign(el.dataset, value);
-    else if (key === 'value' || key === 'checked' || key === 'selected') el[key] = value;
+    else if (key === 'value' || key === 'checked' || key === 'selected') Object.assign(el, { [key]: value });
     else el.setAttribute(key, value === true ? '' : String(value));
   }
   append(el, children);
   return el;
 }
 
+/**
+ * @param {Element} el
+ * @param {readonly Child[]} children
+ */
 function append(el, children) {
-  for (const child of children.flat(Infinity)) {
+  for (const child of children) {
     if (child === false || child === null || child === undefined) continue;
-    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    if (Array.isArray(child)) append(el, child);
+    else el.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
 }
 
-/** Replaces an element's children. */
+/**
+ * Replaces an element's children.
+ * @template {Element} E
+ * @param {E} el
+ * @param {...Child} children
+ * @returns {E}
+ */
 export function fill(el, ...children) {
   el.replaceChildren();
   append(el, children);
   return el;
 }
 
+/** @param {string} status */
 export function statusBadge(status) {
   return h('span', { class: `status ${status}`, 'data-status': status }, status);
 }
 
+/**
+ * @param {number | null | undefined} percent
+ * @param {{ big?: boolean, done?: boolean }} [options]
+ */
 export function progressBar(percent, { big = false, done = false } = {}) {
   const p = Math.max(0, Math.min(100, percent ?? 0));
   const bar = h('div', {
@@ -50,7 +75,10 @@ export function progressBar(percent, { big = false, done = false } = {}) {
   return bar;
 }
 
-/** Four significant digits, scientific for very small or large values, "–" for nothing. */
+/**
+ * Four significant digits, scientific for very small or large values, "–" for nothing.
+ * @param {unknown} value
+ */
 export function formatNumber(value) {
   if (value === null || value === undefined || value === '') return '–';
   if (typeof value !== 'number') return String(value);
@@ -61,6 +89,7 @@ export function formatNumber(value) {
   return String(Number(value.toPrecision(4)));
 }
 
+/** @param {number | null | undefined} seconds */
 export function formatDuration(seconds) {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '–';
   const s = Math.max(0, Math.round(seconds));
@@ -72,6 +101,10 @@ export function formatDuration(seconds) {
   return `${Math.floor(hours / 24)}d ${hours % 24}h`;
 }
 
+/**
+ * @param {string | null | undefined} iso
+ * @param {number} [now]
+ */
 export function timeAgo(iso, now = Date.now()) {
   if (!iso) return '–';
   const seconds = (now - Date.parse(iso)) / 1000;
@@ -79,18 +112,25 @@ export function timeAgo(iso, now = Date.now()) {
   return `${formatDuration(seconds).split(' ')[0]} ago`;
 }
 
+/** @param {string | null | undefined} iso */
 export function formatTime(iso) {
   if (!iso) return '–';
   const d = new Date(iso);
   return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 }
 
-/** Shell-style quoting for showing argv; the service never runs a shell, this is only for reading and copying. */
+/**
+ * Shell-style quoting for showing argv; the service never runs a shell, this is only for reading and copying.
+ * @param {readonly string[]} argv
+ */
 export function shellQuote(argv) {
   return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`)).join(' ');
 }
 
-/** Shows a value from a request: objects and arrays as compact JSON. */
+/**
+ * Shows a value from a request: objects and arrays as compact JSON.
+ * @param {unknown} value
+ */
 export function formatValue(value) {
   if (value === null || value === undefined) return '–';
   // Exact, but 1e-5 rather than 0.00001: learning rates are easier to read that way.
@@ -99,6 +139,7 @@ export function formatValue(value) {
   return String(value);
 }
 
+/** @param {{ id: string, name?: string | null }} run */
 export function runLabel(run) {
   return run.name || run.id;
 }

@@ -38,7 +38,7 @@ export function evaluationCard(jobs) {
   const j = latestJob(jobs, 'evaluate');
   if (!j) return null;
   const r = /** @type {EvaluateResult} */ (j.result);
-  /** @param {string} label @param {unknown} value @param {string} id */
+  /** @param {string} label @param {import('./dom.js').Child} value @param {string} id */
   const stat = (label, value, id) =>
     h('div', { class: 'stat' }, h('div', { class: 'label' }, label), h('div', { class: 'value', id }, value));
   return h(

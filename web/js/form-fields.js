@@ -2,7 +2,20 @@
 // @ts-check
 import { fill, formatNumber, h } from './dom.js';
 
-/** The service's own fields, described like mlx-lm-lora parameters so they render the same way. */
+/** @typedef {import('../../src/contract/methods.js').MethodParameter} MethodParameter */
+/**
+ * What a field is built from: a GET /v1/methods parameter, or a service field described the same way (with the
+ * keys it needs, and `tags` for a comma-separated list).
+ * @typedef {Pick<MethodParameter, 'key' | 'description'>
+ *   & Partial<Omit<MethodParameter, 'key' | 'description' | 'type'>>
+ *   & { type: MethodParameter['type'] | 'tags' }} FieldSpec
+ */
+/** @typedef {'error' | 'warn'} MessageKind */
+
+/**
+ * The service's own fields, described like mlx-lm-lora parameters so they render the same way.
+ * @type {FieldSpec[]}
+ */
 export const SERVICE_PARAMETERS = [
   { key: 'name', type: 'string', description: 'A name to find the run by (optional).' },
   { key: 'tags', type: 'tags', description: 'Comma-separated labels, for filtering the run list.' },
@@ -30,7 +43,10 @@ export const SERVICE_PARAMETERS = [
 
 const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
 
-/** "default 4 · recommended 1 to 64 · at least 1": what the server will accept and advise, in words. */
+/**
+ * "default 4 · recommended 1 to 64 · at least 1": what the server will accept and advise, in words.
+ * @param {FieldSpec} p
+ */
 export function constraintText(p) {
   const parts = [];
   if (p.fixed) parts.push(`fixed to ${formatNumber(p.default)} for this method`);
@@ -56,10 +72,16 @@ export function constraintText(p) {
 }
 
 export class Field {
+  /**
+   * @param {FieldSpec} p
+   * @param {{ wide?: boolean }} [options]
+   */
   constructor(p, { wide = false } = {}) {
     this.p = p;
     this.key = p.key;
     this.id = `f-${p.key}`;
+    /** @type {HTMLInputElement | null} the control of a bool field */
+    this.checkbox = null;
     this.control = this.buildControl();
     this.msg = h('div', { class: 'msg', id: `${this.id}-msg`, 'aria-live': 'polite' });
     const constraints = constraintText(p);
@@ -89,6 +111,7 @@ export class Field {
     );
   }
 
+  /** @returns {HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement} */
   buildControl() {
     const p = this.p;
     const common = {
@@ -99,11 +122,12 @@ export class Field {
     };
     switch (p.type) {
       case 'bool':
-        return h('input', {
+        this.checkbox = h('input', {
           ...common,
           type: 'checkbox',
           checked: p.fixed ? p.default === true : p.default === true,
         });
+        return this.checkbox;
       case 'choice':
         return h(
           'select',
@@ -138,12 +162,15 @@ export class Field {
     }
   }
 
-  /** The value to send, `undefined` to leave the key out (the server's default), or {error} for unreadable JSON. */
+  /**
+   * The value to send, `undefined` to leave the key out (the server's default), or {error} for unreadable JSON.
+   * @returns {unknown}
+   */
   read() {
     const p = this.p;
     if (p.fixed) return undefined;
-    if (p.type === 'bool')
-      return this.control.checked === (p.default === true) ? undefined : this.control.checked;
+    if (this.checkbox)
+      return this.checkbox.checked === (p.default === true) ? undefined : this.checkbox.checked;
     const raw = this.control.value.trim();
     if (raw === '') return undefined;
     switch (p.type) {
@@ -160,34 +187,45 @@ export class Field {
         try {
           return JSON.parse(raw);
         } catch (err) {
-          return { error: `is not valid JSON (${err.message})` };
+          return { error: `is not valid JSON (${err instanceof Error ? err.message : String(err)})` };
         }
       default:
         return raw;
     }
   }
 
-  /** Puts a value from an earlier request into the control. */
+  /**
+   * Puts a value from an earlier request into the control.
+   * @param {unknown} value
+   */
   write(value) {
     if (this.p.fixed || value === undefined || value === null) return;
-    if (this.p.type === 'bool') this.control.checked = value === true;
+    if (this.checkbox) this.checkbox.checked = value === true;
     else if (this.p.type === 'object') this.control.value = JSON.stringify(value, null, 2);
     else if (Array.isArray(value))
       this.control.value = this.key === 'reward_weights' ? JSON.stringify(value) : value.join(', ');
     else this.control.value = String(value);
   }
 
-  /** Raw control state, to carry typed values across a method switch. */
+  /**
+   * Raw control state, to carry typed values across a method switch.
+   * @returns {boolean | string}
+   */
   raw() {
-    return this.p.type === 'bool' ? this.control.checked : this.control.value;
+    return this.checkbox ? this.checkbox.checked : this.control.value;
   }
 
+  /** @param {boolean | string} raw what raw() gave */
   restore(raw) {
     if (this.p.fixed) return;
-    if (this.p.type === 'bool') this.control.checked = raw === true;
+    if (this.checkbox) this.checkbox.checked = raw === true;
     else this.control.value = String(raw);
   }
 
+  /**
+   * @param {MessageKind | null} kind
+   * @param {string[]} [texts]
+   */
   setMessage(kind, texts) {
     this.el.classList.toggle('has-error', kind === 'error');
     this.el.classList.toggle('has-warn', kind === 'warn');
@@ -207,6 +245,7 @@ export class Field {
   }
 }
 
+/** @type {Record<string, string>} */
 const WORDS = {
   sft: 'SFT',
   qat: 'QAT',
@@ -224,12 +263,14 @@ const WORDS = {
   '8bits': '8 bits',
 };
 
+/** @param {string} key */
 function titleOf(key) {
   const words = key.split('_').map((w) => WORDS[w] ?? w);
   const s = words.join(' ');
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
+/** @param {FieldSpec} p */
 function placeholderFor(p) {
   if (p.key === 'model') return 'mlx-community/Qwen2.5-0.5B-Instruct-4bit';
   if (p.key === 'data') return './test_data/sft-chat or dataset:<sha256>';
@@ -238,6 +279,7 @@ function placeholderFor(p) {
   return p.default != null ? String(p.default) : '';
 }
 
+/** @param {string} key */
 function objectPlaceholder(key) {
   if (key === 'lora_parameters') return '{"rank": 16, "dropout": 0.0, "scale": 20}';
   if (key === 'lr_schedule')

@@ -13,12 +13,13 @@ const BETTER = [54, 79, 199];
 /**
  * Distinct values of a parameter in a readable order: numbers ascending, anything else by its text.
  * @param {unknown[]} values
- * @returns {any[]} numbers, or values shown by their text
+ * @returns {unknown[]} numbers, or values shown by their text
  */
 export function axisValues(values) {
   const distinct = [...new Map(values.map((v) => [formatValue(v), v])).values()];
-  return distinct.every((v) => typeof v === 'number')
-    ? distinct.sort((a, b) => a - b)
+  const numbers = distinct.filter((v) => typeof v === 'number');
+  return numbers.length === distinct.length
+    ? numbers.sort((a, b) => a - b)
     : distinct.sort((a, b) => formatValue(a).localeCompare(formatValue(b)));
 }
 

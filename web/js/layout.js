@@ -1,7 +1,7 @@
 // The page frame every page shares: top bar with navigation, the main column, and error banners.
 // @ts-check
 /* global document */
-import { api, poll } from './api.js';
+import { api, ApiError, poll } from './api.js';
 import { fill, h } from './dom.js';
 
 const NAV = [
@@ -11,7 +11,11 @@ const NAV = [
   { key: 'queue', href: '/admin/queues', text: 'Queue' },
 ];
 
-/** Builds the top bar and returns the empty main element the page renders into. */
+/**
+ * Builds the top bar and returns the empty main element the page renders into.
+ * @param {string} active the NAV key of the page
+ * @param {string} [title]
+ */
 export function mountShell(active, title) {
   document.title = title ? `${title} · mlx-train-queue` : 'mlx-train-queue';
   const nav = h(
@@ -35,6 +39,7 @@ const WORKERS_REFRESH_MS = 10_000;
 /**
  * The header notice: shown while no live worker can take a run (none running, or every one unusable), with the
  * registry's reason, so queued runs that do not move are explained on every page.
+ * @param {HTMLElement} notice
  */
 function watchWorkers(notice) {
   poll(
@@ -57,12 +62,20 @@ function watchWorkers(notice) {
   );
 }
 
+/** @param {string} title */
 export function setTitle(title) {
   document.title = `${title} · mlx-train-queue`;
 }
 
-/** A red banner for an error the page cannot recover from by itself (unknown run, API down, not signed in). */
+/**
+ * A red banner for an error the page cannot recover from by itself (unknown run, API down, not signed in).
+ * @param {unknown} err
+ */
 export function errorBanner(err) {
-  const status = err && typeof err.status === 'number' ? ` (HTTP ${err.status})` : '';
-  return h('div', { class: 'banner error', role: 'alert' }, `${err?.message ?? String(err)}${status}`);
+  const status = err instanceof ApiError ? ` (HTTP ${err.status})` : '';
+  return h(
+    'div',
+    { class: 'banner error', role: 'alert' },
+    `${err instanceof Error ? err.message : String(err)}${status}`,
+  );
 }

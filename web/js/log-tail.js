@@ -5,6 +5,8 @@ import { fill, h } from './dom.js';
 
 const MAX_LINES = 2000;
 
+/** @typedef {import('../../src/contract/runs.js').LogLineEvent} LogLine */
+
 /**
  * Starts after `afterSeq` and resumes from the last line seen when the connection drops (EventSource's own
  * retry would send Last-Event-ID, which the server does not read, and replay the log from the start).
@@ -21,10 +23,15 @@ export class LogTail {
     this.lastSeq = afterSeq;
     this.onStatus = onStatus;
     this.onEnd = onEnd;
+    /** @type {EventSource | null} */
     this.source = null;
     this.ended = false;
     this.retryMs = 1000;
+    /** @type {LogLine[]} the lines that arrived since the last frame */
     this.pending = [];
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.timer = undefined;
+    this.lastBlank = false;
     this.count = 0;
     this.state = h('span', { class: 'live-dot', id: 'log-state' }, 'connecting…');
     this.pre = h('pre', { class: 'log', id: 'log', 'aria-live': 'off', tabindex: 0 });
@@ -86,11 +93,16 @@ export class LogTail {
     this.source?.close();
   }
 
+  /**
+   * @param {string} text
+   * @param {boolean} on
+   */
   setState(text, on) {
     fill(this.state, on ? '● live' : text);
     this.state.className = `live-dot${on ? ' on' : ''}`;
   }
 
+  /** @param {LogLine} l */
   line(l) {
     if (l.seq <= this.lastSeq) return;
     this.lastSeq = l.seq;
@@ -101,7 +113,11 @@ export class LogTail {
   /** Appends the lines that arrived since the last frame, drops the oldest beyond MAX_LINES, keeps the view at the bottom. */
   flush() {
     const lines = this.pending;
+    /** @type {LogLine[]} the lines that arrived since the last frame */
     this.pending = [];
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.timer = undefined;
+    this.lastBlank = false;
     const atBottom = this.pre.scrollHeight - this.pre.scrollTop - this.pre.clientHeight < 40;
     for (const l of lines) {
       // tqdm and the trainer print many empty lines; one in a row is enough to read the log.
@@ -111,7 +127,7 @@ export class LogTail {
       this.pre.append(h('span', { class: l.stream === 'stdout' ? null : l.stream }, `${l.text}\n`));
     }
     this.count += lines.length;
-    while (this.pre.childNodes.length > MAX_LINES) this.pre.firstChild.remove();
+    while (this.pre.childNodes.length > MAX_LINES) this.pre.firstChild?.remove();
     if (this.follow && (atBottom || this.count === lines.length)) this.pre.scrollTop = this.pre.scrollHeight;
   }
 }

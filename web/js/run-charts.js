@@ -77,9 +77,12 @@ export class RunCharts {
       for (const p of all) {
         if (!spec.pick(p) || p.value === null) continue;
         const label = seriesLabel(p);
-        if (!bySeries.has(label))
-          bySeries.set(label, { label, dash: p.split === 'val' ? [6, 4] : undefined, points: [] });
-        bySeries.get(label).points.push([p.iteration, p.value]);
+        let line = bySeries.get(label);
+        if (!line) {
+          line = { label, dash: p.split === 'val' ? [6, 4] : undefined, points: [] };
+          bySeries.set(label, line);
+        }
+        line.points.push([p.iteration, p.value]);
       }
       if (bySeries.size === 0) continue;
       let chart = this.charts.get(spec.key);

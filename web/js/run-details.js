@@ -31,6 +31,7 @@ export function parametersCard(run) {
 }
 
 const FIRST = ['method', 'name', 'model', 'data', 'iters', 'epochs'];
+/** @param {string} k */
 const rank = (k) => (FIRST.includes(k) ? FIRST.indexOf(k) : FIRST.length);
 
 /** @param {RunDetail} run */
@@ -111,6 +112,7 @@ function testMetrics(latest) {
   ];
 }
 
+/** @param {number | null} n */
 function formatBytes(n) {
   if (!n) return '0 B';
   const units = ['B', 'KiB', 'MiB', 'GiB'];

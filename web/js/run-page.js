@@ -1,7 +1,7 @@
 // /ui/runs/<id>: header with cancel and "run again", progress with ETA, metric charts, live log, parameters and command.
 // @ts-check
 /* global location, confirm */
-import { api, poll, query } from './api.js';
+import { api, ApiError, poll, query } from './api.js';
 import { fill, formatDuration, formatNumber, h, progressBar, runLabel, statusBadge } from './dom.js';
 import { artifactsCard, evaluationCard, jobsCard, samplesCard } from './follow-up-views.js';
 import { ACTIVE_STATUSES, FINAL_STATUSES } from './generated/domain.js';
@@ -36,12 +36,11 @@ const environment = h('div', { id: 'environment' });
 const followUps = h('div', { id: 'follow-ups' });
 main.append(head, sub, banner, errorBox, progressCard, followUps, charts.el);
 
-/** @type {RunDetail | null} */
-let run = null;
 let finalSeen = false;
 let detailsShown = false;
-let tail = null;
+/** @type {ReturnType<typeof poll> | null} */
 let poller = null;
+/** @type {ReturnType<typeof poll> | null} */
 let followUpPoller = null;
 
 /** Evaluation, samples, jobs and artifacts of a succeeded run; polled while a follow-up job is not final. */
@@ -67,10 +66,10 @@ async function refresh() {
       api(`${runPath}/metrics${query({ since: charts.lastIteration || undefined })}`)
     ),
   ]);
-  run = detail;
+  const run = detail;
   charts.add(metrics.points ?? []);
   fill(banner);
-  render();
+  render(run);
   if (run.status === 'succeeded' && !followUpPoller)
     followUpPoller = poll(refreshFollowUps, REFRESH_MS, (err) => fill(banner, errorBanner(err)));
   if (FINAL.has(run.status)) {
@@ -81,10 +80,11 @@ async function refresh() {
   return true;
 }
 
-function render() {
+/** @param {RunDetail} run */
+function render(run) {
   setTitle(runLabel(run));
-  renderHead();
-  renderProgress();
+  renderHead(run);
+  renderProgress(run);
   fill(
     errorBox,
     outOfMemoryBanner(run) ??
@@ -92,9 +92,8 @@ function render() {
   );
   if (!detailsShown) {
     detailsShown = true;
-    startTail();
     main.append(
-      tail.el,
+      startTail(run).el,
       h('div', { class: 'grid two' }, parametersCard(run), commandCard(run)),
       outputs,
       memory,
@@ -138,10 +137,9 @@ function environmentCard(r) {
   );
 }
 
-function renderHead() {
-  const cancel = CANCELLABLE.has(run.status)
-    ? h('button', { type: 'button', class: 'danger', id: 'cancel', onclick: cancelRun }, 'Cancel run')
-    : null;
+/** @param {RunDetail} run */
+function renderHead(run) {
+  const cancel = CANCELLABLE.has(run.status) ? cancelButton(run) : null;
   fill(
     head,
     h('h1', {}, runLabel(run)),
@@ -179,7 +177,8 @@ function renderHead() {
   );
 }
 
-function renderProgress() {
+/** @param {RunDetail} run */
+function renderProgress(run) {
   const p = run.progress ?? {};
   const started = run.startedAt ? Date.parse(run.startedAt) : null;
   const elapsed =
@@ -198,6 +197,11 @@ function renderProgress() {
           : FINAL.has(run.status)
             ? `${run.status} ${run.finishedAt ? new Date(run.finishedAt).toLocaleTimeString() : ''}`
             : '';
+  /**
+   * @param {string} label
+   * @param {string | number} value
+   * @param {string} id
+   */
   const stat = (label, value, id) =>
     h('div', { class: 'stat' }, h('div', { class: 'label' }, label), h('div', { class: 'value', id }, value));
   fill(
@@ -227,22 +231,34 @@ function renderProgress() {
   );
 }
 
-function startTail() {
+/** @param {RunDetail} run */
+function startTail(run) {
   const after = FINAL.has(run.status) ? Math.max(0, (run.logLines ?? 0) - TAIL_LINES) : 0;
-  tail = new LogTail(run.id, {
+  const tail = new LogTail(run.id, {
     afterSeq: after,
     onStatus: () => poller?.now(),
     onEnd: () => poller?.now(),
   });
   tail.start();
+  return tail;
 }
 
-async function cancelRun(event) {
+/** @param {RunDetail} run */
+function cancelButton(run) {
+  const button = h('button', { type: 'button', class: 'danger', id: 'cancel' }, 'Cancel run');
+  button.addEventListener('click', () => void cancelRun(button, run));
+  return button;
+}
+
+/**
+ * @param {HTMLButtonElement} button
+ * @param {RunDetail} run
+ */
+async function cancelRun(button, run) {
   if (
     !confirm(`Cancel run ${runLabel(run)}? A running trainer is stopped; its checkpoints and log are kept.`)
   )
     return;
-  const button = event.currentTarget;
   button.disabled = true;
   fill(button, 'Cancelling…');
   try {
@@ -253,7 +269,7 @@ async function cancelRun(event) {
     fill(
       banner,
       errorBanner(
-        err.status === 404 && /No route/.test(err.message)
+        err instanceof ApiError && err.status === 404 && /No route/.test(err.message)
           ? new Error('This server has no cancel route yet')
           : err,
       ),

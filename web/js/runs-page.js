@@ -4,9 +4,10 @@
 /* global document, location, history, URLSearchParams, setTimeout, clearTimeout */
 import { api, poll, query } from './api.js';
 import { CompareSelection } from './compare-selection.js';
-import { fill, formatDuration, formatNumber, h, progressBar, statusBadge, timeAgo } from './dom.js';
+import { fill, h } from './dom.js';
 import { STATUS_ORDER } from './generated/domain.js';
 import { errorBanner, mountShell } from './layout.js';
+import { runsTable } from './runs-table.js';
 
 /** @typedef {import('../../src/contract/runs.js').RunList} RunList */
 /** @typedef {import('../../src/contract/runs.js').RunSummary} RunSummary */
@@ -18,6 +19,8 @@ const REFRESH_MS = 3000;
 
 const main = mountShell('runs', 'Runs');
 const params = new URLSearchParams(location.search);
+/** @typedef {'status' | 'method' | 'model' | 'tag' | 'sweep' | 'q'} FilterKey */
+/** @type {Record<FilterKey, string>} */
 const filters = {
   status: params.get('status') ?? '',
   method: params.get('method') ?? '',
@@ -28,6 +31,7 @@ const filters = {
 };
 /** @type {RunSummary[]} */
 let items = [];
+/** @type {RunList['nextCursor']} */
 let nextCursor = null;
 let loading = false;
 /** Ticked runs survive the live refresh, filter changes and paging: the selection is by id, not by row. */
@@ -55,7 +59,15 @@ main.append(
 );
 
 function filterBar() {
+  /**
+   * @param {string} label
+   * @param {HTMLElement} control
+   */
   const field = (label, control) => h('label', {}, label, control);
+  /**
+   * @param {FilterKey} key
+   * @param {string} placeholder
+   */
   const text = (key, placeholder) => {
     const input = h('input', {
       type: key === 'q' ? 'search' : 'text',
@@ -89,7 +101,12 @@ function filterBar() {
   );
 }
 
+/**
+ * @param {() => void} fn
+ * @param {number} ms
+ */
 function debounce(fn, ms) {
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
   let t;
   return () => {
     clearTimeout(t);
@@ -97,6 +114,10 @@ function debounce(fn, ms) {
   };
 }
 
+/**
+ * @param {FilterKey} key
+ * @param {string} value
+ */
 function setFilter(key, value) {
   filters[key] = value;
   const q = new URLSearchParams();
@@ -105,6 +126,10 @@ function setFilter(key, value) {
   void reload();
 }
 
+/**
+ * @param {string | null | undefined} cursor
+ * @param {number} [limit]
+ */
 function apiQuery(cursor, limit = PAGE) {
   // The name search is not an API filter: it runs over the pages read (see matchesSearch).
   const { status, method, model, tag, sweep } = filters;
@@ -177,97 +202,7 @@ function render() {
     );
     return;
   }
-  const head = [
-    'Status',
-    'Name',
-    'Method',
-    'Model',
-    'Progress',
-    'Loss',
-    'Val loss',
-    'Created',
-    'Duration',
-    'Tags',
-  ];
-  fill(
-    tableHost,
-    h('div', { class: 'table-actions' }, selection.link()),
-    h(
-      'div',
-      { class: 'table-wrap' },
-      h(
-        'table',
-        { class: 'data', id: 'runs-table' },
-        h(
-          'thead',
-          {},
-          h(
-            'tr',
-            {},
-            h('th', { 'aria-label': 'compare' }, ''),
-            head.map((t) => h('th', { class: t.includes('oss') ? 'num' : null }, t)),
-          ),
-        ),
-        h('tbody', {}, shown.map(row)),
-      ),
-    ),
-  );
-}
-
-/** @param {RunSummary} run */
-function row(run) {
-  const p = run.progress ?? {};
-  const duration =
-    run.durationMs != null
-      ? run.durationMs / 1000
-      : run.startedAt && run.status === 'running'
-        ? (Date.now() - Date.parse(run.startedAt)) / 1000
-        : null;
-  return h(
-    'tr',
-    { 'data-run-id': run.id, 'data-status': run.status },
-    h('td', {}, selection.checkbox(run.id, run.name || run.id)),
-    h('td', {}, statusBadge(run.status)),
-    h(
-      'td',
-      { class: 'name-cell' },
-      h('a', { href: `/ui/runs/${encodeURIComponent(run.id)}` }, run.name || run.id),
-      run.name ? h('span', { class: 'id' }, run.id) : null,
-      run.sweepId
-        ? h(
-            'a',
-            { class: 'chip', href: `/ui/sweeps/${encodeURIComponent(run.sweepId)}` },
-            `sweep #${run.sweepIndex ?? 0}`,
-          )
-        : null,
-    ),
-    h('td', {}, run.method),
-    h('td', { class: 'mono', title: run.model }, shortModel(run.model)),
-    h(
-      'td',
-      {},
-      h(
-        'div',
-        { class: 'cell-progress' },
-        progressBar(p.percent, { done: run.status === 'succeeded' }),
-        p.total ? `${p.iteration ?? 0} / ${p.total}` : '',
-      ),
-    ),
-    h('td', { class: 'num' }, formatNumber(p.latestLoss)),
-    h('td', { class: 'num' }, formatNumber(p.latestValLoss)),
-    h('td', { title: run.createdAt }, timeAgo(run.createdAt)),
-    h('td', {}, formatDuration(duration)),
-    h(
-      'td',
-      {},
-      (run.tags ?? []).map((t) => h('a', { class: 'chip', href: `/ui?tag=${encodeURIComponent(t)}` }, t)),
-    ),
-  );
-}
-
-function shortModel(model) {
-  const parts = String(model).split('/');
-  return parts.length > 2 ? `…/${parts.slice(-2).join('/')}` : model;
+  fill(tableHost, h('div', { class: 'table-actions' }, selection.link()), runsTable(shown, selection));
 }
 
 async function loadMethods() {

@@ -1,7 +1,7 @@
 // /ui/submit: a run form built from GET /v1/methods, a dry run that shows the command, and the server's messages per field.
 // @ts-check
 /* global location, URLSearchParams */
-import { api } from './api.js';
+import { api, ApiError } from './api.js';
 import { fill, h } from './dom.js';
 import { Field, SERVICE_PARAMETERS } from './form-fields.js';
 import { COMMON_OPTION_KEYS, RUN_KEYS } from './generated/domain.js';
@@ -55,35 +55,52 @@ main.append(h('div', { class: 'page-head' }, h('h1', {}, 'Submit a run')), banne
 
 /** @typedef {import('../../src/contract/runs.js').SubmittedRun} SubmittedRun */
 /** @typedef {import('../../src/contract/runs.js').DryRun} DryRun */
+/** @typedef {import('../../src/contract/common.js').FieldIssue} FieldIssue */
+/** @typedef {import('../../src/contract/common.js').FileIssue} FileIssue */
+/** @typedef {import('./form-fields.js').FieldSpec} FieldSpec */
 
 /** @type {import('../../src/contract/methods.js').MethodEntry[]} */
 let methods = [];
+/** @type {Set<string>} */
 const commonKeys = new Set(COMMON_OPTION_KEYS);
+/** @type {Map<string, Field>} */
 let fields = new Map();
 
+/** @param {string} method */
 function describe(method) {
   return methods.find((m) => m.method === method) ?? methods[0];
 }
 
-/** Rebuilds the fields for a method, keeping what was typed into keys the new method also has. */
+/**
+ * Rebuilds the fields for a method, keeping what was typed into keys the new method also has.
+ * @param {string} method
+ * @param {Map<string, boolean | string>} [carry] raw control states by key
+ */
 function buildFields(method, carry = new Map()) {
   const m = describe(method);
   fields = new Map();
+  /** @param {FieldSpec} p */
   const make = (p) => {
     const f = new Field(p, { wide: p.key === 'model' || p.key === 'data' });
     fields.set(p.key, f);
-    if (carry.has(p.key)) f.restore(carry.get(p.key));
+    const raw = carry.get(p.key);
+    if (raw !== undefined) f.restore(raw);
     return f.el;
   };
   const byKey = new Map(m.parameters.map((p) => [p.key, p]));
-  const run = [...RUN_KEYS.map((k) => byKey.get(k)).filter(Boolean), ...SERVICE_PARAMETERS];
+  const run = [...RUN_KEYS.map((k) => byKey.get(k)).filter((p) => p !== undefined), ...SERVICE_PARAMETERS];
   // QAT applies to a few methods but is an advanced switch, not what makes the method: it goes under More options.
   const specific = m.parameters.filter(
     (p) => !commonKeys.has(p.key) && !RUN_KEYS.includes(p.key) && !p.key.startsWith('qat_'),
   );
-  const training = TRAINING_KEYS.map((k) => byKey.get(k)).filter(Boolean);
+  const training = TRAINING_KEYS.map((k) => byKey.get(k)).filter((p) => p !== undefined);
   const placed = new Set([...run, ...specific, ...training].map((p) => p.key));
   const more = m.parameters.filter((p) => !placed.has(p.key));
+  /**
+   * @param {string} legend
+   * @param {FieldSpec[]} params
+   * @param {string} [id]
+   */
   const fieldset = (legend, params, id) =>
     h('fieldset', { id }, h('legend', {}, legend), h('div', { class: 'fields' }, params.map(make)));
   fill(
@@ -122,7 +139,9 @@ function buildFields(method, carry = new Map()) {
 
 /** The request body, or the fields the browser could not even read (JSON that does not parse). */
 function collect() {
+  /** @type {Record<string, unknown>} */
   const body = { method: methodSelect.value };
+  /** @type {FieldIssue[]} */
   const issues = [];
   for (const [key, field] of fields) {
     const value = field.read();
@@ -131,6 +150,7 @@ function collect() {
       value &&
       typeof value === 'object' &&
       !Array.isArray(value) &&
+      'error' in value &&
       typeof value.error === 'string' &&
       Object.keys(value).length === 1
     )
@@ -145,9 +165,16 @@ function clearMessages() {
   fill(summary);
 }
 
-/** Puts each issue next to its field (by the first part of its path); the rest go in the summary above the buttons. */
+/**
+ * Puts each issue next to its field (by the first part of its path); the rest go in the summary above the buttons.
+ * @param {FieldIssue[]} issues
+ * @param {FileIssue[]} problems
+ * @param {import('./form-fields.js').MessageKind} [kind]
+ */
 function showIssues(issues, problems, kind = 'error') {
+  /** @type {Map<Field, string[]>} */
   const byField = new Map();
+  /** @type {string[]} */
   const loose = [];
   for (const issue of issues) {
     const key = String(issue.path ?? '')
@@ -166,7 +193,8 @@ function showIssues(issues, problems, kind = 'error') {
   }
   for (const [field, texts] of byField) {
     field.setMessage(kind, texts);
-    if (field.el.closest('details')) field.el.closest('details').open = true;
+    const details = field.el.closest('details');
+    if (details) details.open = true;
   }
   if (kind === 'error') {
     const count = byField.size + loose.length;
@@ -193,6 +221,7 @@ function showIssues(issues, problems, kind = 'error') {
   }
 }
 
+/** @param {boolean} dryRun */
 async function send(dryRun) {
   clearMessages();
   fill(result);
@@ -215,14 +244,18 @@ async function send(dryRun) {
     result.scrollIntoView({ block: 'start' });
   } catch (err) {
     fill(statusText);
-    if (err.status === 400 || err.status === 422) showIssues(err.issues, err.problems);
+    if (err instanceof ApiError && (err.status === 400 || err.status === 422))
+      showIssues(err.issues, err.problems);
     else fill(summary, errorBanner(err));
   } finally {
     dryRunButton.disabled = submitButton.disabled = false;
   }
 }
 
-/** "Run again with changes": the form filled from an earlier run's request. */
+/**
+ * "Run again with changes": the form filled from an earlier run's request.
+ * @param {string} runId
+ */
 async function prefill(runId) {
   const run = /** @type {import('../../src/contract/runs.js').RunDetail} */ (
     await api(`/v1/runs/${encodeURIComponent(runId)}`)
@@ -244,7 +277,9 @@ async function prefill(runId) {
 }
 
 try {
-  ({ methods } = await api('/v1/methods'));
+  ({ methods } = /** @type {import('../../src/contract/methods.js').MethodCatalogue} */ (
+    await api('/v1/methods')
+  ));
   methodSelect.append(...methods.map((m) => h('option', { value: m.method }, `${m.method} · ${m.title}`)));
   methodSelect.addEventListener('change', () => {
     const carry = new Map([...fields].map(([k, f]) => [k, f.raw()]));

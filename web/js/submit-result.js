@@ -36,7 +36,10 @@ export function dryRunCard(answer, body) {
   );
 }
 
-/** The dataset report in one line per split, the full report folded away. */
+/**
+ * The dataset report in one line per split, the full report folded away.
+ * @param {import('../../src/contract/datasets.js').DatasetReport} d
+ */
 function datasetSummary(d) {
   const splits = Object.entries(d.splits ?? {}).map(([name, s]) =>
     h('li', {}, h('code', {}, s.file ?? name), s.present ? `: ${s.rows} rows, ${s.bytes} bytes` : ': absent'),

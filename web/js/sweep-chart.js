@@ -72,8 +72,9 @@ export class SweepChart {
  */
 function chartFor(param, rows, sweep) {
   const values = axisValues(rows.map((r) => r.values[param]));
-  const numeric = values.every((v) => typeof v === 'number');
-  const logX = numeric && values[0] > 0 && values[values.length - 1] / values[0] >= 100;
+  const numbers = values.filter((v) => typeof v === 'number');
+  const numeric = numbers.length === values.length;
+  const logX = numeric && numbers[0] > 0 && numbers[numbers.length - 1] / numbers[0] >= 100;
   const categories = numeric ? null : values.map(formatValue);
   const chart = new LineChart({
     title: param,
@@ -83,8 +84,8 @@ function chartFor(param, rows, sweep) {
     logX,
     points: true,
   });
-  /** @param {any} v a parameter value @returns {number} */
-  const xOf = (v) => (numeric ? v : categories.indexOf(formatValue(v)));
+  /** @param {unknown} v a parameter value (a number on a numeric axis) @returns {number} */
+  const xOf = (v) => (categories ? categories.indexOf(formatValue(v)) : Number(v));
   const single = sweepParams(sweep).length === 1;
   return {
     chart,

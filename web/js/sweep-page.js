@@ -20,10 +20,10 @@ const chart = new SweepChart();
 const table = new SweepTable();
 main.append(head, sub, banner, bestBox, chart.el, table.el);
 
-/** @type {import('../../src/contract/sweeps.js').SweepDetail | null} */
-let sweep = null;
+/** @typedef {import('../../src/contract/sweeps.js').SweepDetail} SweepDetail */
 
-function render() {
+/** @param {SweepDetail} sweep */
+function render(sweep) {
   setTitle(sweep.name || `Sweep ${sweep.id}`);
   const active = sweep.status === 'active';
   fill(
@@ -85,9 +85,9 @@ async function cancelSweep() {
 }
 
 async function refresh() {
-  sweep = await api(sweepPath);
+  const sweep = /** @type {SweepDetail} */ (await api(sweepPath));
   fill(banner);
-  render();
+  render(sweep);
   return sweep.status === 'active' || sweep.runs.some((r) => !FINAL_STATUSES.includes(r.status));
 }
 

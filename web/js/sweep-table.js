@@ -8,7 +8,7 @@ import { fill, formatDuration, formatNumber, formatValue, h, progressBar, status
 /** @typedef {SweepRunRow['objective']} FinalAndBest */
 /**
  * A column: key for sorting, header text, how to read and show the cell.
- * @typedef {{ key: string, label: string, num?: boolean, mono?: boolean, get: (r: SweepRunRow) => unknown, show: (r: SweepRunRow) => unknown }} Column
+ * @typedef {{ key: string, label: string, num?: boolean, mono?: boolean, get: (r: SweepRunRow) => unknown, show: (r: SweepRunRow) => import('./dom.js').Child }} Column
  */
 
 /** @param {{ split: string, name: string }} m */
@@ -25,7 +25,12 @@ export class SweepTable {
     /** @type {SweepDetail | null} */
     this.sweep = null;
     /** Runs ticked for /ui/compare (2 to 8). */
-    this.selection = new CompareSelection(() => this.render(this.sweep));
+    this.selection = new CompareSelection(() => this.rerender());
+  }
+
+  /** Renders the sweep shown last again (after a tick or a sort). */
+  rerender() {
+    if (this.sweep) this.render(this.sweep);
   }
 
   /** @param {SweepDetail} sweep */
@@ -45,7 +50,7 @@ export class SweepTable {
           'aria-sort': c.key === this.sort.key ? (dir > 0 ? 'ascending' : 'descending') : null,
           onclick: () => {
             this.sort = { key: c.key, dir: c.key === this.sort.key ? -dir : 1 };
-            this.render(this.sweep);
+            this.rerender();
           },
         },
         c.label,

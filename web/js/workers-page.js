@@ -9,6 +9,7 @@ import { errorBanner, mountShell } from './layout.js';
 /** @typedef {import('../../src/contract/health.js').WorkerList} WorkerList */
 /** @typedef {import('../../src/contract/health.js').WorkerView} WorkerView */
 /** @typedef {import('../../src/contract/health.js').WorkerCredentialView} WorkerCredentialView */
+/** @typedef {import('../../src/contract/health.js').CreatedWorkerCredential} CreatedWorkerCredential */
 
 const REFRESH_MS = 3000;
 const GB = 1024 ** 3;
@@ -204,8 +205,8 @@ function registerForm() {
         .map((l) => l.trim())
         .filter(Boolean),
     };
-    api('/v1/workers', { method: 'POST', body }).then(
-      (/** @type {WorkerCredentialView & {token: string}} */ made) => {
+    /** @type {Promise<CreatedWorkerCredential>} */ (api('/v1/workers', { method: 'POST', body })).then(
+      (made) => {
         fill(
           created,
           h(
