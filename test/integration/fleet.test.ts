@@ -164,8 +164,9 @@ describe('a fleet of remote workers', () => {
   chaosIt(
     'a revoked worker gets 401, stops taking work, and its run moves to another worker',
     async () => {
-      // Slow steps: the run still trains on A when B is up and A is revoked.
-      const a = await fleet.spawn(unique('mac-a'), { MLX_STANDIN_STEP_SECONDS: '0.5' });
+      // A's trainer stalls in iteration 8, after checkpoint 5: the run is still A's when B is up and A is revoked,
+      // however long B takes to start (a slow step only made that likely: on a loaded machine A once finished first).
+      const a = await fleet.spawn(unique('mac-a'), { MLX_STANDIN_HANG_AT_ITER: '8' });
       const created = await submit(fleet.app, sftRun(40, 5));
       await waitFor(async () => (await uploadedCheckpoints(created.id)).includes(cp(5)), {
         timeoutMs: 90_000,
