@@ -59,6 +59,13 @@ export class ApiClient {
     }
   }
 
+  /** Like send, but a 4xx/5xx answer throws as in call: for answers read as text or as a stream. */
+  async sendOk(method: string, path: string, opts: RequestOptions = {}): Promise<Response> {
+    const res = await this.send(method, path, opts);
+    if (!res.ok) throw apiError(res.status, await res.json().catch(() => ({})), opts.file);
+    return res;
+  }
+
   /** Sends a request and returns the JSON answer; a 4xx becomes exit code 2, anything else unexpected exit 1. */
   async call<T = Record<string, unknown>>(
     method: string,

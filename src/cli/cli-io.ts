@@ -15,6 +15,12 @@ export interface CliIo {
   sleep(ms: number): Promise<void>;
 }
 
+/** What --json prints: the service's answer as indented JSON. */
+export function printJson(io: CliIo, value: unknown): ExitCode {
+  io.out(`${JSON.stringify(value, null, 2)}\n`);
+  return EXIT.ok;
+}
+
 /** A failure the CLI reports as one message and an exit code (2 for bad input, 1 otherwise). */
 export class CliError extends Error {
   constructor(

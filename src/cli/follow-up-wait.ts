@@ -2,7 +2,7 @@
 import type { CreatedJob, JobDetail } from '../contract/jobs.js';
 import { isJobFinal } from '../domain/follow-up-job.js';
 import type { ApiClient } from './api-client.js';
-import { type CliIo, EXIT, type ExitCode } from './cli-io.js';
+import { type CliIo, EXIT, type ExitCode, printJson } from './cli-io.js';
 
 /** POSTs `{kind, ...options}`, then polls the job; prints the result with `print` (or as JSON). */
 export async function runFollowUp(
@@ -31,7 +31,7 @@ export async function runFollowUp(
     await io.sleep(500);
   }
   if (io.isTty) io.err('\n');
-  if (opts.json) io.out(`${JSON.stringify(job, null, 2)}\n`);
+  if (opts.json) printJson(io, job);
   else if (job.status === 'succeeded') io.out(opts.print(job));
   if (job.status !== 'succeeded') {
     io.err(`error: ${job.kind} ${job.status}${job.error ? `: ${job.error}` : ''}\n`);

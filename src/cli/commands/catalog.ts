@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { DatasetReport } from '../../contract/datasets.js';
 import type { MethodCatalogue, MethodEntry, MethodParameter } from '../../contract/methods.js';
 import { apiError } from '../api-client.js';
-import { CliError, EXIT } from '../cli-io.js';
+import { CliError, EXIT, printJson } from '../cli-io.js';
 import { formatTable } from '../format.js';
 import { type CommandSpec, intOption, str } from './command-spec.js';
 
@@ -45,7 +45,7 @@ export const methodsCommand: CommandSpec = {
     if (name !== undefined && chosen.length === 0) {
       throw new CliError(`unknown method "${name}"; one of ${methods.map((m) => m.method).join(', ')}`);
     }
-    if (values.json) io.out(`${JSON.stringify(name === undefined ? methods : chosen[0], null, 2)}\n`);
+    if (values.json) printJson(io, name === undefined ? methods : chosen[0]);
     else if (name !== undefined) io.out(`${describeMethod(chosen[0]!)}\n`);
     else
       io.out(
@@ -81,7 +81,7 @@ export const validateDataCommand: CommandSpec = {
     const res = await api.send('POST', '/v1/datasets/validate', { json: body });
     const answer = (await res.json().catch(() => ({}))) as DatasetReport;
     if (res.status !== 200 && res.status !== 422) throw apiError(res.status, answer);
-    if (values.json) io.out(`${JSON.stringify(answer, null, 2)}\n`);
+    if (values.json) printJson(io, answer);
     else {
       const splits = Object.values(answer.splits)
         .filter((s) => s.present)

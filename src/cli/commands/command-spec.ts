@@ -1,4 +1,4 @@
-// The shape every subcommand has: its name, usage, node:util parseArgs options, and what it runs.
+// The shape every subcommand has: its name, usage, node:util parseArgs options, and what it runs; reading options.
 import type { ParseArgsConfig } from 'node:util';
 
 import type { ApiClient } from '../api-client.js';
@@ -30,4 +30,9 @@ export function intOption(values: OptionValues, name: string, fallback: number, 
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min) throw new CliError(`--${name} must be an integer of at least ${min}`);
   return n;
+}
+
+/** An integer option left out when not given, so the service applies its own default. */
+export function optionalInt(values: OptionValues, name: string, min = 1): number | undefined {
+  return str(values[name]) === undefined ? undefined : intOption(values, name, min, min);
 }

@@ -17,10 +17,10 @@ export const downloadCommand: CommandSpec = {
   options: { output: { type: 'string', short: 'o' } },
   positionals: { min: 1, max: 1 },
   async run({ api, io }, [id], v) {
-    const res = await api.send('GET', `/v1/artifacts/${encodeURIComponent(id!)}/download`, {
+    const res = await api.sendOk('GET', `/v1/artifacts/${encodeURIComponent(id!)}/download`, {
       headers: { accept: '*/*' },
     });
-    if (!res.ok || !res.body) throw apiError(res.status, await res.json().catch(() => ({})));
+    if (!res.body) throw apiError(res.status, {});
     const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? id!;
     const target = path.resolve(io.cwd, str(v.output) ?? name);
     const expected = res.headers.get('x-artifact-sha256');

@@ -1,7 +1,6 @@
 // `logs <id> [-f]`: the run's log; with -f, streamed (server-sent events) until the run ends.
 import type { LogEndEvent, LogLineEvent } from '../../contract/runs.js';
 import type { ApiClient } from '../api-client.js';
-import { apiError } from '../api-client.js';
 import { type CliIo, EXIT, type ExitCode } from '../cli-io.js';
 import { readSse } from '../sse.js';
 import type { CommandSpec } from './command-spec.js';
@@ -12,11 +11,10 @@ const MAX_RECONNECTS = 20;
 async function follow(api: ApiClient, io: CliIo, id: string): Promise<ExitCode> {
   let after = 0;
   for (let attempt = 0; attempt <= MAX_RECONNECTS; attempt++) {
-    const res = await api.send('GET', `/v1/runs/${encodeURIComponent(id)}/logs`, {
+    const res = await api.sendOk('GET', `/v1/runs/${encodeURIComponent(id)}/logs`, {
       query: { follow: 'true', after },
       headers: { accept: 'text/event-stream' },
     });
-    if (!res.ok) throw apiError(res.status, await res.json().catch(() => ({})));
     for await (const ev of readSse(res)) {
       const data = JSON.parse(ev.data || '{}') as Partial<LogLineEvent & LogEndEvent>;
       if (ev.event === 'line') {
@@ -41,8 +39,7 @@ export const logsCommand: CommandSpec = {
   positionals: { min: 1, max: 1 },
   async run({ api, io }, [id], values) {
     if (values.follow) return follow(api, io, id!);
-    const res = await api.send('GET', `/v1/runs/${encodeURIComponent(id!)}/logs`);
-    if (!res.ok) throw apiError(res.status, await res.json().catch(() => ({})));
+    const res = await api.sendOk('GET', `/v1/runs/${encodeURIComponent(id!)}/logs`);
     const text = await res.text();
     io.out(text.endsWith('\n') || text === '' ? text : `${text}\n`);
     return EXIT.ok;

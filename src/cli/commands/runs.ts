@@ -1,11 +1,12 @@
 // `list`, `show <id>`, `watch <id>` and `cancel <id>`: runs as the service records them.
 import type { CancelledRun, RunDetail, RunList, RunSummary } from '../../contract/runs.js';
-import { EXIT } from '../cli-io.js';
+import { EXIT, printJson } from '../cli-io.js';
 import { desktopNotice } from '../desktop-notice.js';
 import { formatArgv, formatTable } from '../format.js';
 import { progressLine } from '../progress.js';
 import { watchRun } from '../watch.js';
 import { type CommandSpec, intOption, str } from './command-spec.js';
+import { runPath, runViewCommand } from './run-view.js';
 
 const gb = (x: number | null | undefined) =>
   x === null || x === undefined ? 'unknown' : `${x.toFixed(2)} GB`;
@@ -30,8 +31,6 @@ function outOfMemoryLines(run: RunDetail): string[] {
     ...oom.reductions.map((r) => `  retried (attempt ${r.attempt}): ${r.why}`),
   ];
 }
-
-const runPath = (id: string) => `/v1/runs/${encodeURIComponent(id)}`;
 
 function progressCell(r: RunSummary): string {
   const p = r.progress;
@@ -62,10 +61,7 @@ export const listCommand: CommandSpec = {
       limit: intOption(values, 'limit', 20),
     };
     const page = await api.call<RunList>('GET', '/v1/runs', { query });
-    if (values.json) {
-      io.out(`${JSON.stringify(page, null, 2)}\n`);
-      return EXIT.ok;
-    }
+    if (values.json) return printJson(io, page);
     if (page.items.length === 0) {
       io.out('no runs\n');
       return EXIT.ok;
@@ -86,18 +82,11 @@ export const listCommand: CommandSpec = {
   },
 };
 
-export const showCommand: CommandSpec = {
+export const showCommand = runViewCommand({
   name: 'show',
-  usage: '<run-id> [--json]',
   summary: 'show a run: status, progress, error, adapters, command',
-  options: { json: { type: 'boolean' } },
-  positionals: { min: 1, max: 1 },
-  async run({ api, io }, [id], values) {
-    const run = await api.call<RunDetail>('GET', runPath(id!));
-    if (values.json) {
-      io.out(`${JSON.stringify(run, null, 2)}\n`);
-      return EXIT.ok;
-    }
+  get: (api, id) => api.call<RunDetail>('GET', runPath(id)),
+  text: (run) => {
     const fields: [string, string | null | undefined][] = [
       ['id', run.id],
       ['name', run.name],
@@ -115,12 +104,14 @@ export const showCommand: CommandSpec = {
       ['finished', run.finishedAt],
       ['command', formatArgv(run.argv)],
     ];
-    for (const [k, v] of fields) if (v) io.out(`${`${k}:`.padEnd(13)}${v}\n`);
-    for (const line of outOfMemoryLines(run)) io.out(`${line}\n`);
-    for (const w of run.warnings ?? []) io.out(`${'warning:'.padEnd(13)}${w.path}: ${w.message}\n`);
-    return EXIT.ok;
+    const lines = [
+      ...fields.flatMap(([k, v]) => (v ? [`${`${k}:`.padEnd(13)}${v}`] : [])),
+      ...outOfMemoryLines(run),
+      ...(run.warnings ?? []).map((w) => `${'warning:'.padEnd(13)}${w.path}: ${w.message}`),
+    ];
+    return lines.map((line) => `${line}\n`).join('');
   },
-};
+});
 
 export const watchCommand: CommandSpec = {
   name: 'watch',

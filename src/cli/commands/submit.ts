@@ -5,7 +5,7 @@ import { argValue } from '../../domain/build-command.js';
 import { configFileOf } from '../../domain/run-folder.js';
 import type { ApiClient } from '../api-client.js';
 import { ServiceUnreachableError } from '../api-client.js';
-import { type CliIo, EXIT } from '../cli-io.js';
+import { type CliIo, EXIT, printJson } from '../cli-io.js';
 import { formatArgv, formatWarning } from '../format.js';
 import { buildLocalCommand, OFFLINE_RUN_DIR } from '../local-command.js';
 import { readRunFile, type RunFile } from '../run-file.js';
@@ -41,9 +41,11 @@ export const submitCommand: CommandSpec = {
       ...bodyOf(runFile),
       headers: key ? { 'idempotency-key': key } : {},
     });
-    if (values.json) io.out(`${JSON.stringify(run, null, 2)}\n`);
-    else io.out(`${run.id} ${run.status} (${run.method}, ${run.model})\n`);
-    if (!values.json) printWarnings(io, run.warnings, runFile.kind === 'yaml' ? runFile.label : undefined);
+    if (values.json) printJson(io, run);
+    else {
+      io.out(`${run.id} ${run.status} (${run.method}, ${run.model})\n`);
+      printWarnings(io, run.warnings, runFile.kind === 'yaml' ? runFile.label : undefined);
+    }
     if (!values.watch) return EXIT.ok;
     return watchRun(api, io, run.id, intOption(values, 'interval', 1000, 50));
   },
@@ -76,10 +78,7 @@ export const commandCommand: CommandSpec = {
     }
     const checkedBy = dry ? 'service' : 'local';
     dry ??= buildLocalCommand(runFile, io.config.python);
-    if (values.json) {
-      io.out(`${JSON.stringify({ ...dry, checkedBy }, null, 2)}\n`);
-      return EXIT.ok;
-    }
+    if (values.json) return printJson(io, { ...dry, checkedBy });
     io.out(`${formatArgv(dry.argv)}\n`);
     const configPath =
       argValue(dry.argv, '--config') ?? argValue(dry.argv, '-c') ?? configFileOf(OFFLINE_RUN_DIR);

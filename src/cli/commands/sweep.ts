@@ -5,7 +5,7 @@ import type { SubmittedSweep } from '../../contract/sweeps.js';
 import { RequestValidationError } from '../../domain/errors.js';
 import { parseYamlBody, withLines, withYamlLines, type YamlSource } from '../../domain/yaml-body.js';
 import { runRequestFromYamlConfig, yamlKeyFor } from '../../domain/yaml-config.js';
-import { CliError, type CliIo, EXIT } from '../cli-io.js';
+import { CliError, type CliIo, EXIT, printJson } from '../cli-io.js';
 import { formatIssue, formatWarning } from '../format.js';
 import { rebaseObject } from '../rebase-paths.js';
 import { isYamlName, jsonError, pathExists, readRunFile, readTextFile } from '../run-file.js';
@@ -90,10 +90,7 @@ export const sweepCommand: CommandSpec = {
   async run({ api, io }, [file], values) {
     const body = resolveBase(readSpec(file!, io), io);
     const sweep = await api.call<SubmittedSweep>('POST', '/v1/sweeps', { json: body });
-    if (values.json) {
-      io.out(`${JSON.stringify(sweep, null, 2)}\n`);
-      return EXIT.ok;
-    }
+    if (values.json) return printJson(io, sweep);
     io.out(`sweep ${sweep.id}${sweep.name ? ` (${sweep.name})` : ''}: ${sweep.runCount} run(s) queued\n`);
     for (const r of sweep.runs) io.out(`  ${r.runId}  ${JSON.stringify(r.values)}\n`);
     for (const w of sweep.warnings) io.err(`${formatWarning(w)}\n`);
