@@ -32,6 +32,9 @@ export function intOption(values: OptionValues, name: string, fallback: number, 
   return n;
 }
 
+/** `--interval ms` of the commands that follow a run: how often it is polled. */
+export const watchInterval = (values: OptionValues): number => intOption(values, 'interval', 1000, 50);
+
 /** An integer option left out when not given, so the service applies its own default. */
 export function optionalInt(values: OptionValues, name: string, min = 1): number | undefined {
   return str(values[name]) === undefined ? undefined : intOption(values, name, min, min);

@@ -5,7 +5,7 @@ import { desktopNotice } from '../desktop-notice.js';
 import { formatArgv, formatTable } from '../format.js';
 import { progressLine } from '../progress.js';
 import { watchRun } from '../watch.js';
-import { type CommandSpec, intOption, str } from './command-spec.js';
+import { type CommandSpec, intOption, str, watchInterval } from './command-spec.js';
 import { runPath, runViewCommand } from './run-view.js';
 
 const gb = (x: number | null | undefined) =>
@@ -121,7 +121,7 @@ export const watchCommand: CommandSpec = {
   options: { interval: { type: 'string' }, notify: { type: 'boolean' } },
   positionals: { min: 1, max: 1 },
   async run({ api, io }, [id], values) {
-    const code = await watchRun(api, io, id!, intOption(values, 'interval', 1000, 50));
+    const code = await watchRun(api, io, id!, watchInterval(values));
     if (values.notify) {
       const run = await api.call<RunDetail>('GET', runPath(id!));
       const name = run.name ?? run.id;

@@ -10,7 +10,7 @@ import { formatArgv, formatWarning } from '../format.js';
 import { buildLocalCommand, OFFLINE_RUN_DIR } from '../local-command.js';
 import { readRunFile, type RunFile } from '../run-file.js';
 import { watchRun } from '../watch.js';
-import { type CommandSpec, intOption, str } from './command-spec.js';
+import { type CommandSpec, str, watchInterval } from './command-spec.js';
 
 type Warning = FieldIssue;
 
@@ -47,7 +47,7 @@ export const submitCommand: CommandSpec = {
       printWarnings(io, run.warnings, runFile.kind === 'yaml' ? runFile.label : undefined);
     }
     if (!values.watch) return EXIT.ok;
-    return watchRun(api, io, run.id, intOption(values, 'interval', 1000, 50));
+    return watchRun(api, io, run.id, watchInterval(values));
   },
 };
 
