@@ -100,6 +100,18 @@ describe('the dashboard in a browser', () => {
     await ui.page.locator('#environment', { hasText: 'mlx-lm-lora 3.1.2 (build_parser())' }).waitFor();
     expect(await ui.page.locator('#environment').textContent()).toMatch(/Python3\.\d+/);
     expect(await ui.page.locator('#cancel').count()).toBe(0);
+    // Outputs and memory as label/value lists (empty values left out), the history as a table of transitions.
+    expect(await ui.page.locator('#outputs dl.kv dt').allTextContents()).toEqual(
+      expect.arrayContaining(['Run folder', 'Adapter path', 'Worker', 'Log']),
+    );
+    expect(await ui.page.locator('#memory dl.kv dt').first().textContent()).toBe('Estimate');
+    expect(await ui.page.locator('#history table.data thead th').allTextContents()).toEqual([
+      'When',
+      'Status',
+      'Attempt',
+      'Reason',
+    ]);
+    expect(await ui.page.locator('#history tbody tr').count()).toBeGreaterThanOrEqual(2);
     await ui.page.evaluate('window.scrollTo(0, 0)');
     await screenshot(ui.page, 'run-succeeded');
     expect(await runStatus(runId)).toBe('succeeded');

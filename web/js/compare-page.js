@@ -4,7 +4,7 @@
 import { api } from './api.js';
 import { LineChart, PALETTE } from './charts.js';
 import { COMPARE_MAX, COMPARE_MIN } from './compare-selection.js';
-import { fill, formatNumber, formatValue, h, runLabel, statusBadge } from './dom.js';
+import { dataTable, fill, formatNumber, formatValue, h, runLabel, statusBadge } from './dom.js';
 import { latestJob } from './follow-up-views.js';
 import { errorBanner, mountShell } from './layout.js';
 
@@ -100,21 +100,7 @@ function paramsDiff(runs) {
     'section',
     { class: 'card', id: 'compare-params' },
     h('h2', {}, 'Parameters (differences first)'),
-    h(
-      'table',
-      { class: 'data' },
-      h(
-        'thead',
-        {},
-        h(
-          'tr',
-          {},
-          h('th', {}, 'parameter'),
-          runs.map((r) => h('th', {}, runLabel(r))),
-        ),
-      ),
-      h('tbody', {}, rows),
-    ),
+    dataTable(['parameter', ...runs.map(runLabel)], rows),
   );
 }
 
@@ -134,25 +120,12 @@ function evaluation(runs, jobs) {
     'section',
     { class: 'card', id: 'compare-eval' },
     h('h2', {}, 'Evaluation'),
-    h(
-      'table',
-      { class: 'data' },
-      h(
-        'thead',
-        {},
-        h(
-          'tr',
-          {},
-          h('th', {}, ''),
-          runs.map((r) => h('th', {}, runLabel(r))),
-        ),
-      ),
-      h(
-        'tbody',
-        {},
+    dataTable(
+      ['', ...runs.map(runLabel)],
+      [
         row('test loss', (r) => (r ? formatNumber(r.test_loss) : 'not evaluated')),
         row('test perplexity', (r) => (r ? formatNumber(r.test_ppl) : '–')),
-      ),
+      ],
     ),
   );
 }
@@ -178,33 +151,18 @@ function samples(runs, jobs) {
     'section',
     { class: 'card', id: 'compare-samples' },
     h('h2', {}, 'Samples (greedy, base + adapter of each run)'),
-    h(
-      'table',
-      { class: 'data samples-table' },
-      h(
-        'thead',
-        {},
+    dataTable(
+      ['Prompt', 'Base model', ...runs.map(runLabel)],
+      prompts.map((p) =>
         h(
           'tr',
           {},
-          h('th', {}, 'Prompt'),
-          h('th', {}, 'Base model'),
-          runs.map((r) => h('th', {}, runLabel(r))),
+          h('td', { class: 'prompt' }, p),
+          h('td', {}, base(p)),
+          perRun.map((j) => h('td', {}, answer(j, p)?.adapter.text ?? '–')),
         ),
       ),
-      h(
-        'tbody',
-        {},
-        prompts.map((p) =>
-          h(
-            'tr',
-            {},
-            h('td', { class: 'prompt' }, p),
-            h('td', {}, base(p)),
-            perRun.map((j) => h('td', {}, answer(j, p)?.adapter.text ?? '–')),
-          ),
-        ),
-      ),
+      { class: 'data samples-table' },
     ),
   );
 }

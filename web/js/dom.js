@@ -53,6 +53,58 @@ export function fill(el, ...children) {
   return el;
 }
 
+/**
+ * A `table.data`: one header row, then the body rows. A header cell given as text becomes a plain th; a th
+ * element (one with attributes) goes in as it is.
+ * @param {readonly (string | HTMLTableCellElement)[]} head
+ * @param {Child} rows the body's tr elements
+ * @param {Record<string, AttrValue>} [attrs] the table's other attributes (a class replaces "data")
+ */
+export function dataTable(head, rows, attrs = {}) {
+  return h(
+    'table',
+    { class: 'data', ...attrs },
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        head.map((c) => (typeof c === 'string' ? h('th', {}, c) : c)),
+      ),
+    ),
+    h('tbody', {}, rows),
+  );
+}
+
+/**
+ * A `dl.kv` of labels and values, each value as text in monospace.
+ * @param {readonly (readonly [string, unknown])[]} rows
+ */
+export function kvList(rows) {
+  return h(
+    'dl',
+    { class: 'kv' },
+    rows.map(([k, v]) => [h('dt', {}, k), h('dd', { class: 'mono' }, String(v))]),
+  );
+}
+
+/**
+ * A figure under its label, for a `div.stats` row.
+ * @param {string} label
+ * @param {Child} value
+ * @param {string} id the value's id
+ * @param {string | null} [title] a tooltip on the figure
+ */
+export function stat(label, value, id, title = null) {
+  return h(
+    'div',
+    { class: 'stat', title },
+    h('div', { class: 'label' }, label),
+    h('div', { class: 'value', id }, value),
+  );
+}
+
 /** @param {string} status */
 export function statusBadge(status) {
   return h('span', { class: `status ${status}`, 'data-status': status }, status);

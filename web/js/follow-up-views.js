@@ -1,6 +1,6 @@
 // Follow-up results as the run and compare pages show them: evaluation, samples side by side, jobs, artifacts.
 // @ts-check
-import { formatNumber, formatTime, h, statusBadge } from './dom.js';
+import { dataTable, formatNumber, formatTime, h, stat, statusBadge } from './dom.js';
 
 /** @typedef {import('../../src/contract/jobs.js').JobView} JobView */
 /** @typedef {import('../../src/contract/jobs.js').ArtifactView} ArtifactView */
@@ -38,9 +38,6 @@ export function evaluationCard(jobs) {
   const j = latestJob(jobs, 'evaluate');
   if (!j) return null;
   const r = /** @type {EvaluateResult} */ (j.result);
-  /** @param {string} label @param {import('./dom.js').Child} value @param {string} id */
-  const stat = (label, value, id) =>
-    h('div', { class: 'stat' }, h('div', { class: 'label' }, label), h('div', { class: 'value', id }, value));
   return h(
     'section',
     { class: 'card', id: 'evaluation' },
@@ -51,12 +48,7 @@ export function evaluationCard(jobs) {
       stat('Test loss', formatNumber(r.test_loss), 'eval-loss'),
       stat('Test perplexity', formatNumber(r.test_ppl), 'eval-ppl'),
       stat('Batches', r.batches, 'eval-batches'),
-      h(
-        'div',
-        { class: 'stat', title: r.tokens_note ?? null },
-        h('div', { class: 'label' }, 'Tokens scored'),
-        h('div', { class: 'value', id: 'eval-tokens' }, r.tokens ?? '–'),
-      ),
+      stat('Tokens scored', r.tokens ?? '–', 'eval-tokens', r.tokens_note ?? null),
     ),
     h('p', { class: 'sub' }, `${r.tool} on ${r.data} · ${formatTime(j.finishedAt)}`),
   );
@@ -85,27 +77,18 @@ export function samplesCard(jobs) {
     'section',
     { class: 'card', id: 'samples' },
     h('h2', {}, `Samples (greedy, max ${r.max_tokens} tokens)`),
-    h(
-      'table',
-      { class: 'data samples-table' },
-      h(
-        'thead',
-        {},
-        h('tr', {}, h('th', {}, 'Prompt'), h('th', {}, 'Base model'), h('th', {}, 'Base + adapter')),
-      ),
-      h(
-        'tbody',
-        {},
-        r.prompts.map((p) =>
-          h(
-            'tr',
-            { class: p.differs ? 'differs' : null },
-            h('td', { class: 'prompt' }, p.prompt),
-            genCell(p.base),
-            genCell(p.adapter),
-          ),
+    dataTable(
+      ['Prompt', 'Base model', 'Base + adapter'],
+      r.prompts.map((p) =>
+        h(
+          'tr',
+          { class: p.differs ? 'differs' : null },
+          h('td', { class: 'prompt' }, p.prompt),
+          genCell(p.base),
+          genCell(p.adapter),
         ),
       ),
+      { class: 'data samples-table' },
     ),
   );
 }
@@ -117,31 +100,17 @@ export function jobsCard(jobs) {
     'section',
     { class: 'card', id: 'jobs' },
     h('h2', {}, 'Follow-up jobs'),
-    h(
-      'table',
-      { class: 'data' },
-      h(
-        'thead',
-        {},
+    dataTable(
+      ['Job', 'Kind', 'Status', 'Result or error', 'Finished'],
+      jobs.map((j) =>
         h(
           'tr',
-          {},
-          ['Job', 'Kind', 'Status', 'Result or error', 'Finished'].map((t) => h('th', {}, t)),
-        ),
-      ),
-      h(
-        'tbody',
-        {},
-        jobs.map((j) =>
-          h(
-            'tr',
-            { 'data-job': j.id },
-            h('td', { class: 'mono' }, h('a', { href: `/v1/jobs/${encodeURIComponent(j.id)}` }, j.id)),
-            h('td', {}, j.kind, j.options?.format ? ` (${j.options.format})` : ''),
-            h('td', {}, statusBadge(j.status)),
-            h('td', { class: j.error ? 'error-text' : null }, j.error ?? summary(j)),
-            h('td', {}, formatTime(j.finishedAt)),
-          ),
+          { 'data-job': j.id },
+          h('td', { class: 'mono' }, h('a', { href: `/v1/jobs/${encodeURIComponent(j.id)}` }, j.id)),
+          h('td', {}, j.kind, j.options?.format ? ` (${j.options.format})` : ''),
+          h('td', {}, statusBadge(j.status)),
+          h('td', { class: j.error ? 'error-text' : null }, j.error ?? summary(j)),
+          h('td', {}, formatTime(j.finishedAt)),
         ),
       ),
     ),
@@ -174,31 +143,17 @@ export function artifactsCard(artifacts) {
     'section',
     { class: 'card', id: 'artifacts' },
     h('h2', {}, 'Artifacts'),
-    h(
-      'table',
-      { class: 'data' },
-      h(
-        'thead',
-        {},
+    dataTable(
+      ['Artifact', 'Kind', 'Size', 'Verified', 'sha256'],
+      artifacts.map((a) =>
         h(
           'tr',
-          {},
-          ['Artifact', 'Kind', 'Size', 'Verified', 'sha256'].map((t) => h('th', {}, t)),
-        ),
-      ),
-      h(
-        'tbody',
-        {},
-        artifacts.map((a) =>
-          h(
-            'tr',
-            { 'data-artifact': a.id },
-            h('td', {}, h('a', { href: a.downloadUrl, download: a.name }, a.name)),
-            h('td', {}, a.kind),
-            h('td', {}, formatBytes(a.bytes)),
-            h('td', {}, a.verified === null ? '–' : a.verified ? 'verified' : 'NOT verified'),
-            h('td', { class: 'mono', title: a.sha256 }, a.sha256.slice(0, 12)),
-          ),
+          { 'data-artifact': a.id },
+          h('td', {}, h('a', { href: a.downloadUrl, download: a.name }, a.name)),
+          h('td', {}, a.kind),
+          h('td', {}, formatBytes(a.bytes)),
+          h('td', {}, a.verified === null ? '–' : a.verified ? 'verified' : 'NOT verified'),
+          h('td', { class: 'mono', title: a.sha256 }, a.sha256.slice(0, 12)),
         ),
       ),
     ),

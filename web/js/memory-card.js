@@ -1,6 +1,6 @@
 // The run page's memory panels: the out-of-memory banner (peak, estimate, advice, reductions) and the estimate card.
 // @ts-check
-import { h } from './dom.js';
+import { h, kvList } from './dom.js';
 
 /** @typedef {import('../../src/contract/runs.js').RunDetail} RunDetail */
 
@@ -46,6 +46,7 @@ export function outOfMemoryBanner(run) {
 export function memoryCard(run) {
   const m = run.memory;
   if (!m) return null;
+  /** @type {[string, unknown][]} */
   const rows = [
     ['Estimate', m.estimate_gb === null ? m.reason : `${gb(m.estimate_gb)} (±35%)`],
     ['Measured peak', run.peakMemoryGb === null ? null : gb(run.peakMemoryGb)],
@@ -53,18 +54,18 @@ export function memoryCard(run) {
       'Fits',
       m.fit === 'unknown' ? null : m.fit === 'tight' ? 'yes, with a tight margin' : m.fits ? 'yes' : 'no',
     ],
-    ...Object.entries(m.usable_gb_by_worker ?? {}).map(([w, u]) => [`Usable on ${w}`, gb(u)]),
-    ...Object.entries(m.breakdown ?? {}).map(([k, v]) => [`  ${k}`, gb(v)]),
-  ].filter(([, v]) => v !== null && v !== undefined);
+    ...Object.entries(m.usable_gb_by_worker ?? {}).map(
+      ([w, u]) => /** @type {[string, unknown]} */ ([`Usable on ${w}`, gb(u)]),
+    ),
+    ...Object.entries(m.breakdown ?? {}).map(
+      ([k, v]) => /** @type {[string, unknown]} */ ([`  ${k}`, gb(v)]),
+    ),
+  ];
   return h(
     'section',
     { class: 'card', id: 'memory' },
     h('h2', {}, 'Memory'),
-    h(
-      'dl',
-      { class: 'kv' },
-      rows.map(([k, v]) => [h('dt', {}, k), h('dd', { class: 'mono' }, String(v))]),
-    ),
+    kvList(rows.filter(([, v]) => v !== null && v !== undefined)),
     (m.notes ?? []).length
       ? h(
           'ul',

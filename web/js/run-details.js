@@ -2,12 +2,14 @@
 // @ts-check
 /* global navigator */
 import {
+  dataTable,
   fill,
   formatDuration,
   formatNumber,
   formatTime,
   formatValue,
   h,
+  kvList,
   shellQuote,
   statusBadge,
 } from './dom.js';
@@ -51,24 +53,36 @@ export function commandCard(run) {
     { class: 'card', id: 'command' },
     h('div', { class: 'log-head' }, h('h2', {}, 'Command'), h('span', { style: 'flex:1' }), copy),
     h('pre', { class: 'block', id: 'command-text' }, command),
-    run.config
-      ? [h('h2', { style: 'margin-top:14px' }, 'config.yaml'), h('pre', { class: 'block' }, run.config)]
+    configAndWarnings(run.config, run.warnings),
+  );
+}
+
+/**
+ * Under a command: the config.yaml it reads and the request's warnings (the run page and the dry run).
+ * @param {string | null} config
+ * @param {import('../../src/contract/common.js').FieldIssue[]} warnings
+ */
+export function configAndWarnings(config, warnings) {
+  return [
+    config
+      ? [h('h2', { style: 'margin-top:14px' }, 'config.yaml'), h('pre', { class: 'block' }, config)]
       : null,
-    (run.warnings ?? []).length
+    (warnings ?? []).length
       ? [
           h('h2', { style: 'margin-top:14px' }, 'Warnings'),
           h(
             'ul',
             { class: 'problems' },
-            run.warnings.map((w) => h('li', {}, h('code', {}, w.path), ': ', w.message)),
+            warnings.map((w) => h('li', {}, h('code', {}, w.path), ': ', w.message)),
           ),
         ]
       : null,
-  );
+  ];
 }
 
 /** @param {RunDetail} run */
 export function outputsCard(run) {
+  /** @type {[string, unknown][]} */
   const rows = [
     ['Run folder', run.runDir],
     ['Adapter path', run.adapterPath],
@@ -84,16 +98,12 @@ export function outputsCard(run) {
     ],
     ['Stop reason', run.stopReason],
     ['Log', run.logLines ? `${run.logLines} lines, ${formatBytes(run.logBytes)}` : null],
-  ].filter(([, v]) => v !== null && v !== undefined && v !== '');
+  ];
   return h(
     'section',
     { class: 'card', id: 'outputs' },
     h('h2', {}, 'Outputs'),
-    h(
-      'dl',
-      { class: 'kv' },
-      rows.map(([k, v]) => [h('dt', {}, k), h('dd', { class: 'mono' }, String(v))]),
-    ),
+    kvList(rows.filter(([, v]) => v !== null && v !== undefined && v !== '')),
     testMetrics(run.latestMetrics),
   );
 }
@@ -131,30 +141,16 @@ export function historyCard(run) {
     h(
       'div',
       { class: 'table-wrap' },
-      h(
-        'table',
-        { class: 'data' },
-        h(
-          'thead',
-          {},
+      dataTable(
+        ['When', 'Status', 'Attempt', 'Reason'],
+        events.map((e) =>
           h(
             'tr',
             {},
-            ['When', 'Status', 'Attempt', 'Reason'].map((t) => h('th', {}, t)),
-          ),
-        ),
-        h(
-          'tbody',
-          {},
-          events.map((e) =>
-            h(
-              'tr',
-              {},
-              h('td', {}, formatTime(new Date(e.at).toISOString())),
-              h('td', {}, statusBadge(e.toStatus)),
-              h('td', {}, e.attempt || '–'),
-              h('td', {}, e.reason ?? ''),
-            ),
+            h('td', {}, formatTime(new Date(e.at).toISOString())),
+            h('td', {}, statusBadge(e.toStatus)),
+            h('td', {}, e.attempt || '–'),
+            h('td', {}, e.reason ?? ''),
           ),
         ),
       ),

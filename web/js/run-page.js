@@ -2,7 +2,7 @@
 // @ts-check
 /* global location, confirm */
 import { api, ApiError, poll, query } from './api.js';
-import { fill, formatDuration, formatNumber, h, progressBar, runLabel, statusBadge } from './dom.js';
+import { fill, formatDuration, formatNumber, h, progressBar, runLabel, stat, statusBadge } from './dom.js';
 import { artifactsCard, evaluationCard, jobsCard, samplesCard } from './follow-up-views.js';
 import { ACTIVE_STATUSES, FINAL_STATUSES } from './generated/domain.js';
 import { errorBanner, mountShell, setTitle } from './layout.js';
@@ -197,13 +197,6 @@ function renderProgress(run) {
           : FINAL.has(run.status)
             ? `${run.status} ${run.finishedAt ? new Date(run.finishedAt).toLocaleTimeString() : ''}`
             : '';
-  /**
-   * @param {string} label
-   * @param {string | number} value
-   * @param {string} id
-   */
-  const stat = (label, value, id) =>
-    h('div', { class: 'stat' }, h('div', { class: 'label' }, label), h('div', { class: 'value', id }, value));
   fill(
     progressCard,
     progressBar(p.percent, { big: true, done: run.status === 'succeeded' }),

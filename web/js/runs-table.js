@@ -1,7 +1,7 @@
 // The run list's table (/ui): one row per run with its status, progress, losses, times and tags, and a tick for
 // the compare page.
 // @ts-check
-import { formatDuration, formatNumber, h, progressBar, statusBadge, timeAgo } from './dom.js';
+import { dataTable, formatDuration, formatNumber, h, progressBar, statusBadge, timeAgo } from './dom.js';
 
 /** @typedef {import('../../src/contract/runs.js').RunSummary} RunSummary */
 /** @typedef {import('./compare-selection.js').CompareSelection} CompareSelection */
@@ -27,24 +27,13 @@ export function runsTable(runs, selection) {
   return h(
     'div',
     { class: 'table-wrap' },
-    h(
-      'table',
-      { class: 'data', id: 'runs-table' },
-      h(
-        'thead',
-        {},
-        h(
-          'tr',
-          {},
-          h('th', { 'aria-label': 'compare' }, ''),
-          HEAD.map((t) => h('th', { class: t.includes('oss') ? 'num' : null }, t)),
-        ),
-      ),
-      h(
-        'tbody',
-        {},
-        runs.map((run) => row(run, selection)),
-      ),
+    dataTable(
+      [
+        h('th', { 'aria-label': 'compare' }, ''),
+        ...HEAD.map((t) => h('th', { class: t.includes('oss') ? 'num' : null }, t)),
+      ],
+      runs.map((run) => row(run, selection)),
+      { id: 'runs-table' },
     ),
   );
 }

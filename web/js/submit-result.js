@@ -1,6 +1,7 @@
 // The submit page's dry-run answer: the command, config.yaml, warnings and a summary of the dataset report.
 // @ts-check
 import { h, shellQuote } from './dom.js';
+import { configAndWarnings } from './run-details.js';
 
 /**
  * @param {import('../../src/contract/runs.js').DryRun} answer
@@ -13,19 +14,7 @@ export function dryRunCard(answer, body) {
     { class: 'card' },
     h('h2', {}, 'Command'),
     h('pre', { class: 'block', id: 'dry-run-command' }, shellQuote(answer.argv ?? [])),
-    answer.config
-      ? [h('h2', { style: 'margin-top:14px' }, 'config.yaml'), h('pre', { class: 'block' }, answer.config)]
-      : null,
-    answer.warnings?.length
-      ? [
-          h('h2', { style: 'margin-top:14px' }, 'Warnings'),
-          h(
-            'ul',
-            { class: 'problems' },
-            answer.warnings.map((w) => h('li', {}, h('code', {}, w.path), ': ', w.message)),
-          ),
-        ]
-      : null,
+    configAndWarnings(answer.config, answer.warnings),
     dataset ? [h('h2', { style: 'margin-top:14px' }, 'Dataset'), datasetSummary(dataset)] : null,
     h(
       'details',

@@ -1,7 +1,16 @@
 // The sweep page's table: one row per run with its varied values and metrics, sortable by any column, best run marked.
 // @ts-check
 import { CompareSelection } from './compare-selection.js';
-import { fill, formatDuration, formatNumber, formatValue, h, progressBar, statusBadge } from './dom.js';
+import {
+  dataTable,
+  fill,
+  formatDuration,
+  formatNumber,
+  formatValue,
+  h,
+  progressBar,
+  statusBadge,
+} from './dom.js';
 
 /** @typedef {import('../../src/contract/sweeps.js').SweepDetail} SweepDetail */
 /** @typedef {SweepDetail['runs'][number]} SweepRunRow */
@@ -72,16 +81,7 @@ export class SweepTable {
     fill(
       this.el,
       h('div', { class: 'table-actions' }, this.selection.link()),
-      h(
-        'div',
-        { class: 'table-wrap' },
-        h(
-          'table',
-          { class: 'data' },
-          h('thead', {}, h('tr', {}, h('th', {}, ''), cols.map(th))),
-          h('tbody', {}, rows.map(tr)),
-        ),
-      ),
+      h('div', { class: 'table-wrap' }, dataTable(['', ...cols.map(th)], rows.map(tr))),
     );
   }
 }

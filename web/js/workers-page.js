@@ -3,7 +3,7 @@
 // @ts-check
 /* global document */
 import { api, poll } from './api.js';
-import { fill, h, timeAgo } from './dom.js';
+import { dataTable, fill, h, timeAgo } from './dom.js';
 import { errorBanner, mountShell } from './layout.js';
 
 /** @typedef {import('../../src/contract/health.js').WorkerList} WorkerList */
@@ -65,48 +65,34 @@ const text = (value) => (value === null || value === undefined || value === '' ?
 
 /** @param {WorkerView[]} items */
 function liveTable(items) {
-  return h(
-    'table',
-    { class: 'data' },
-    h(
-      'thead',
-      {},
+  return dataTable(
+    ['Name', 'State', 'Run', 'Memory', 'Versions', 'Host', 'Last seen'],
+    items.map((w) =>
       h(
         'tr',
-        {},
-        ['Name', 'State', 'Run', 'Memory', 'Versions', 'Host', 'Last seen'].map((c) => h('th', {}, c)),
-      ),
-    ),
-    h(
-      'tbody',
-      {},
-      items.map((w) =>
+        { 'data-worker': w.name },
         h(
-          'tr',
-          { 'data-worker': w.name },
-          h(
-            'td',
-            { class: 'name-cell' },
-            w.name,
-            (w.labels ?? []).map((l) => h('span', { class: 'chip' }, l)),
-          ),
-          h(
-            'td',
-            {},
-            h('span', { class: `status ${w.state}`, 'data-state': w.state }, w.state),
-            w.reason ? h('div', { class: 'sub reason' }, w.reason) : null,
-          ),
-          h('td', {}, w.runId ? h('a', { href: `/ui/runs/${encodeURIComponent(w.runId)}` }, w.runId) : '–'),
-          h('td', {}, `${(w.totalMemoryBytes / GB).toFixed(0)} GB`),
-          h('td', { class: 'mono' }, versions(w.versions)),
-          h(
-            'td',
-            {},
-            `${text(w.host)} · pid ${text(w.pid)}`,
-            w.chip ? h('div', { class: 'sub' }, w.chip) : null,
-          ),
-          h('td', { title: w.lastSeen }, timeAgo(w.lastSeen)),
+          'td',
+          { class: 'name-cell' },
+          w.name,
+          (w.labels ?? []).map((l) => h('span', { class: 'chip' }, l)),
         ),
+        h(
+          'td',
+          {},
+          h('span', { class: `status ${w.state}`, 'data-state': w.state }, w.state),
+          w.reason ? h('div', { class: 'sub reason' }, w.reason) : null,
+        ),
+        h('td', {}, w.runId ? h('a', { href: `/ui/runs/${encodeURIComponent(w.runId)}` }, w.runId) : '–'),
+        h('td', {}, `${(w.totalMemoryBytes / GB).toFixed(0)} GB`),
+        h('td', { class: 'mono' }, versions(w.versions)),
+        h(
+          'td',
+          {},
+          `${text(w.host)} · pid ${text(w.pid)}`,
+          w.chip ? h('div', { class: 'sub' }, w.chip) : null,
+        ),
+        h('td', { title: w.lastSeen }, timeAgo(w.lastSeen)),
       ),
     ),
   );
@@ -125,47 +111,33 @@ function versions(v) {
 
 /** @param {WorkerCredentialView[]} creds */
 function registeredTable(creds) {
-  return h(
-    'table',
-    { class: 'data' },
-    h(
-      'thead',
-      {},
+  return dataTable(
+    ['Name', 'Labels', 'Created', 'Last used', 'Status', ''],
+    creds.map((c) =>
       h(
         'tr',
-        {},
-        ['Name', 'Labels', 'Created', 'Last used', 'Status', ''].map((c) => h('th', {}, c)),
-      ),
-    ),
-    h(
-      'tbody',
-      {},
-      creds.map((c) =>
+        { 'data-credential': c.id },
+        h('td', { class: 'name-cell' }, c.name, h('span', { class: 'id' }, c.id)),
         h(
-          'tr',
-          { 'data-credential': c.id },
-          h('td', { class: 'name-cell' }, c.name, h('span', { class: 'id' }, c.id)),
-          h(
-            'td',
-            {},
-            c.labels.map((l) => h('span', { class: 'chip' }, l)),
-          ),
-          h('td', {}, timeAgo(c.createdAt)),
-          h('td', {}, c.lastUsedAt ? timeAgo(c.lastUsedAt) : 'never'),
-          h(
-            'td',
-            {},
-            c.revokedAt
-              ? h('span', { class: 'status revoked' }, 'revoked')
-              : h('span', { class: 'status idle' }, 'active'),
-          ),
-          h(
-            'td',
-            {},
-            c.revokedAt
-              ? null
-              : h('button', { type: 'button', class: 'revoke', onclick: () => void revoke(c) }, 'Revoke'),
-          ),
+          'td',
+          {},
+          c.labels.map((l) => h('span', { class: 'chip' }, l)),
+        ),
+        h('td', {}, timeAgo(c.createdAt)),
+        h('td', {}, c.lastUsedAt ? timeAgo(c.lastUsedAt) : 'never'),
+        h(
+          'td',
+          {},
+          c.revokedAt
+            ? h('span', { class: 'status revoked' }, 'revoked')
+            : h('span', { class: 'status idle' }, 'active'),
+        ),
+        h(
+          'td',
+          {},
+          c.revokedAt
+            ? null
+            : h('button', { type: 'button', class: 'revoke', onclick: () => void revoke(c) }, 'Revoke'),
         ),
       ),
     ),
