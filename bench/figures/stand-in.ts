@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
+import { sftRunArgs } from '../../test/helpers/stand-in-sft-run.js';
 import { type BenchContext, subdir } from '../lib/context.js';
 import { atMost, type Figure, makeFigure } from '../lib/figure.js';
 import { STAND_IN_PATH } from '../lib/project.js';
@@ -31,29 +32,11 @@ export async function standIn(ctx: BenchContext): Promise<Figure[]> {
   for (let r = 0; r < reps; r++) {
     const out = path.join(dir, `run-${r}`);
     const t0 = nowMs();
-    await run(
-      ctx.python,
-      [
-        '-m',
-        'mlx_lm_lora.train',
-        '--train',
-        '--data',
-        dir,
-        '--iters',
-        '20',
-        '--steps-per-report',
-        '5',
-        '--steps-per-eval',
-        '10',
-        '--save-every',
-        '10',
-        '--adapter-path',
-        out,
-        '--seed',
-        '7',
-      ],
-      { cwd: dir, env, maxBuffer: 1 << 22 },
-    );
+    await run(ctx.python, ['-m', 'mlx_lm_lora.train', ...sftRunArgs(dir, out)], {
+      cwd: dir,
+      env,
+      maxBuffer: 1 << 22,
+    });
     seconds.push((nowMs() - t0) / 1000);
   }
   ctx.log(`stand-in SFT run: ${seconds.map((s) => s.toFixed(2)).join(', ')} s`);
