@@ -14,6 +14,7 @@ import type { LogChunkBody } from '../../src/shared/report-protocol.js';
 import { createControlPlaneClient } from '../../src/worker/remote/control-plane-client.js';
 import { createDatasetCache } from '../../src/worker/remote/dataset-cache.js';
 import { ReportSpool } from '../../src/worker/remote/report-spool.js';
+import { reportBatchKey, spoolSender } from '../../src/worker/remote/spool-transport.js';
 import { type BenchContext, subdir } from '../lib/context.js';
 import { atLeastRatio, atMost, type Figure, makeFigure, reported } from '../lib/figure.js';
 import { HttpClient } from '../lib/http-client.js';
@@ -73,7 +74,8 @@ export async function reportProtocol(ctx: BenchContext): Promise<Figure[]> {
         dir: subdir(ctx, 'spool'),
         key: `${runId}.1`,
         log: { warn: () => undefined, error: () => undefined },
-        send: (e) => client.json(e.method, e.path, e.body),
+        send: spoolSender(client),
+        batchKey: reportBatchKey,
       });
       const t0 = nowMs();
       let enqueueMs = 0;

@@ -96,6 +96,16 @@ export type LogChunkAnswer = z.infer<typeof LogChunkAnswer>;
 export const MetricBatchAnswer = ControlAnswer.extend({ stored: Int, duplicate: z.boolean() });
 export type MetricBatchAnswer = z.infer<typeof MetricBatchAnswer>;
 
+/** POST /v1/worker/runs/:id/reports: the log's length held, the points stored, and the control answer. */
+export const ReportBatchAnswer = ControlAnswer.extend({
+  /** The log's length the control plane now holds, in bytes. */
+  accepted: Int,
+  stored: Int,
+  /** Reports of the batch that changed nothing (sent before). */
+  duplicates: Int,
+});
+export type ReportBatchAnswer = z.infer<typeof ReportBatchAnswer>;
+
 /** POST /v1/worker/runs/:id/artifacts: the record as taken. */
 export const RecordedArtifact = z.strictObject({ name: z.string(), sha256: z.string(), bytes: Int });
 

@@ -62,22 +62,36 @@ export function metricBatchReport(
   runId: string,
   body: MetricBatchBody,
 ): { stored: number; duplicate: boolean } {
-  const answer = withTransaction(db, () => {
+  const answer = storeMetricBatch(db, worker, runId, body);
+  // After the commit: the sweep's median rule reads the other members' series.
+  if (!answer.duplicate) metricsStored(db, runId, body);
+  return answer;
+}
+
+/** The stores of metricBatchReport, in one transaction (or the caller's); call metricsStored after the commit. */
+export function storeMetricBatch(
+  db: Db,
+  worker: string,
+  runId: string,
+  body: MetricBatchBody,
+): { stored: number; duplicate: boolean } {
+  return withTransaction(db, () => {
     const row = getAttemptRow(db, runId, body.attempt);
     if (row?.worker === worker && row.finishedAt !== null && allStored(db, runId, body))
       return { stored: 0, duplicate: true };
     requireOpenAttempt(db, runId, body.attempt, worker);
     return { stored: insertMetrics(db, runId, body.attempt, body.points), duplicate: false };
   });
-  // After the commit: the sweep's median rule reads the other members' series.
-  if (!answer.duplicate)
-    earlyStopOnMetrics(
-      db,
-      runId,
-      body.attempt,
-      body.points.map((p) => ({ ...p, value: p.value ?? Number.NaN })),
-    );
-  return answer;
+}
+
+/** A batch was stored (and committed): the sweep's median rule sees it. */
+export function metricsStored(db: Db, runId: string, body: MetricBatchBody): void {
+  earlyStopOnMetrics(
+    db,
+    runId,
+    body.attempt,
+    body.points.map((p) => ({ ...p, value: p.value ?? Number.NaN })),
+  );
 }
 
 const hasPoint = perDb((db) =>

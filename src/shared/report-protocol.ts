@@ -104,6 +104,23 @@ export const metricBatchBody = z.strictObject({
 });
 export type MetricBatchBody = z.infer<typeof metricBatchBody>;
 
+/**
+ * Consecutive log chunks and metric batches of one run in one call (a worker's spool draining a backlog), applied in
+ * order in one transaction: each keeps its own idempotency (logs by byte offset, points by key).
+ */
+export const reportBatchBody = z.strictObject({
+  reports: z
+    .array(
+      z.discriminatedUnion('kind', [
+        z.strictObject({ kind: z.literal('logs'), body: logChunkBody }),
+        z.strictObject({ kind: z.literal('metrics'), body: metricBatchBody }),
+      ]),
+    )
+    .min(1)
+    .max(1000),
+});
+export type ReportBatchBody = z.infer<typeof reportBatchBody>;
+
 /** A file the worker uploaded to the blob store (PUT /v1/worker/blobs/:sha256) for the run. */
 export const artifactBody = z.strictObject({
   attempt,

@@ -11,7 +11,8 @@ import {
   type ControlPlaneClient,
   createControlPlaneClient,
 } from '../../src/worker/remote/control-plane-client.js';
-import { ReportSpool, type SpoolEntry } from '../../src/worker/remote/report-spool.js';
+import { ReportSpool } from '../../src/worker/remote/report-spool.js';
+import { reportBatchKey, spoolSender } from '../../src/worker/remote/spool-transport.js';
 import { sftRun } from '../helpers/chaos.js';
 import { type ControlPlaneProcess, startControlPlane } from '../helpers/control-plane-process.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -39,7 +40,8 @@ function openSpool(key: string) {
     log: quiet,
     retryMinMs: 50,
     retryMaxMs: 300,
-    send: (e: SpoolEntry) => client.json(e.method, e.path, e.body),
+    send: spoolSender(client),
+    batchKey: reportBatchKey,
   });
 }
 
@@ -136,7 +138,8 @@ describe('report spool', () => {
       dir: spoolDir,
       key: `${runId}.9`,
       log: quiet,
-      send: (e) => client.json(e.method, e.path, e.body),
+      send: spoolSender(client),
+      batchKey: reportBatchKey,
       onStale: (e) => (stale = e.message),
     });
     spool.enqueue({

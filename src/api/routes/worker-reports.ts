@@ -1,5 +1,5 @@
 // The reporting protocol's routes (worker token only): attempt start, status changes, log chunks, metric batches,
-// artifact records, finish, and the control poll. The handlers are in src/reports, shared with the local worker.
+// both in one call (a spool's backlog), artifact records, finish, and the control poll. The handlers are in src/reports, shared with the local worker.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
@@ -9,6 +9,7 @@ import {
   MetricBatchAnswer,
   RecordedArtifact,
   RecordedEvent,
+  ReportBatchAnswer,
   RunInputs,
   RunState,
   StartOutcome,
@@ -26,11 +27,13 @@ import {
   workerErrorReport,
 } from '../../reports/attempt-reports.js';
 import { artifactReport, logChunkReport, metricBatchReport } from '../../reports/data-reports.js';
+import { reportBatch } from '../../reports/report-batch.js';
 import {
   artifactBody,
   finishBody,
   logChunkBody,
   metricBatchBody,
+  reportBatchBody,
   runEventBody,
   startAttemptBody,
   transitionBody,
@@ -83,6 +86,16 @@ export const workerReportRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, de
       const stored = metricBatchReport(deps.db, name(req.worker), req.params.id, req.body);
       return { ...stored, ...controlAnswer(deps.db, req.params.id, req.body.attempt) };
     },
+  );
+
+  app.post(
+    '/v1/worker/runs/:id/reports',
+    {
+      config,
+      bodyLimit: REPORT_BODY_LIMIT,
+      schema: { params: idParams, body: reportBatchBody, response: { 200: ReportBatchAnswer } },
+    },
+    async (req) => reportBatch(deps.db, name(req.worker), req.params.id, req.body),
   );
 
   app.post(

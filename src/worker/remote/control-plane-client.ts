@@ -30,6 +30,8 @@ export class ControlPlaneError extends Error {
 export interface ControlPlaneClient {
   readonly baseUrl: string;
   json<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T>;
+  /** A JSON call whose body is already JSON text (a spooled report, sent as the spool holds it). */
+  jsonText<T>(method: 'POST' | 'PUT', path: string, body: Buffer): Promise<T>;
   /** Streams a file up (PUT, application/octet-stream). */
   upload<T>(path: string, body: Readable, bytes: number): Promise<T>;
   /** A response body as a stream (the caller consumes or destroys it). */
@@ -92,16 +94,19 @@ export function createControlPlaneClient(baseUrl: string, token: string): Contro
     );
   }
 
+  async function jsonCall<T>(method: string, path: string, payload: Buffer | undefined): Promise<T> {
+    const headers: Record<string, string | number> = payload
+      ? { 'content-type': 'application/json', 'content-length': payload.length }
+      : {};
+    const res = await request(method, path, headers, (req) => req.end(payload));
+    return readJson<T>(method, path, res);
+  }
+
   return {
     baseUrl: url.origin,
-    async json<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
-      const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-      const headers: Record<string, string | number> = payload
-        ? { 'content-type': 'application/json', 'content-length': payload.length }
-        : {};
-      const res = await request(method, path, headers, (req) => req.end(payload));
-      return readJson<T>(method, path, res);
-    },
+    json: <T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown) =>
+      jsonCall<T>(method, path, body === undefined ? undefined : Buffer.from(JSON.stringify(body))),
+    jsonText: <T>(method: 'POST' | 'PUT', path: string, body: Buffer) => jsonCall<T>(method, path, body),
     async upload<T>(path: string, body: Readable, bytes: number): Promise<T> {
       const res = await request(
         'PUT',

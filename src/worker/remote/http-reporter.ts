@@ -22,7 +22,8 @@ import {
   SupersededError,
 } from '../reporter.js';
 import { type ControlPlaneClient, ControlPlaneError } from './control-plane-client.js';
-import { ReportSpool, type SpoolEntry } from './report-spool.js';
+import { ReportSpool, type SpoolHeader } from './report-spool.js';
+import { reportBatchKey, spoolSender } from './spool-transport.js';
 
 export interface HttpReporterOptions {
   client: ControlPlaneClient;
@@ -66,7 +67,7 @@ export function createHttpReporter(o: HttpReporterOptions): Reporter {
   function openSpool(
     key: string,
     hooks?: AttemptHooks,
-    onAnswer?: (entry: SpoolEntry, answer: unknown) => void,
+    onAnswer?: (reports: SpoolHeader[], answer: unknown) => void,
   ): ReportSpool {
     return new ReportSpool({
       dir: o.spoolDir,
@@ -74,7 +75,8 @@ export function createHttpReporter(o: HttpReporterOptions): Reporter {
       log: o.logger,
       retryMinMs: retryMin,
       retryMaxMs: retryMax,
-      send: (e) => client.json(e.method, e.path, e.body),
+      send: spoolSender(client),
+      batchKey: reportBatchKey,
       onStale: (err) => hooks?.onStop({ stopReason: 'superseded', reason: err.message }),
       onUnauthorized: (err) => {
         hooks?.onStop({ stopReason: 'superseded', reason: err.message });
@@ -96,11 +98,12 @@ export function createHttpReporter(o: HttpReporterOptions): Reporter {
   function attempt(runId: string, n: number, hooks: AttemptHooks): AttemptReporter {
     const base = `/v1/worker/runs/${runId}`;
     let finishAnswer: RunState | null = null;
-    const spool = openSpool(`${runId}.${n}`, hooks, (entry, answer) => {
-      if (entry.path === `${base}/metrics`) {
+    const spool = openSpool(`${runId}.${n}`, hooks, (reports, answer) => {
+      // A metrics call (alone or in a batch) carries the control answer: a stop rides on it.
+      if (reports.some((r) => r.path === `${base}/metrics`)) {
         const stop = (answer as { stop?: StopSignal | null } | undefined)?.stop;
         if (stop) hooks.onStop(stop);
-      } else if (entry.path === `${base}/finish`) finishAnswer = answer as RunState;
+      } else if (reports[0]?.path === `${base}/finish`) finishAnswer = answer as RunState;
     });
     let uploads: Promise<void> = Promise.resolve();
     const enqueue = (sub: string, body: object) =>

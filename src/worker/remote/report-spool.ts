@@ -1,17 +1,23 @@
 // The worker's on-disk, ordered outbox of reports for one attempt: each report is appended to a file before it is
-// sent, sent one at a time in order, and the position of the first unsent one is kept on disk. While the control
-// plane is unreachable reports pile up and training goes on; they are replayed in order when it answers, and, the
-// calls being idempotent, a report sent twice (answer lost, worker restarted) is stored once.
+// sent, sent in order, and the position of the first unsent one is kept on disk. While the control plane is
+// unreachable reports pile up and training goes on; they are replayed in order when it answers, and, the calls being
+// idempotent, a report sent twice (answer lost, worker restarted) is stored once. Consecutive reports the sender can
+// take together (`batchKey`) go in one call, so a backlog drains in a few calls instead of one per report.
 import fs from 'node:fs';
 import path from 'node:path';
 
 import { type CallFailure, ControlPlaneError } from './control-plane-client.js';
+import {
+  decodeLine,
+  dropTornTail,
+  encodeEntry,
+  readLines,
+  type SpooledReport,
+  type SpoolEntry,
+  type SpoolHeader,
+} from './spool-file.js';
 
-export interface SpoolEntry {
-  method: 'POST' | 'PUT';
-  path: string;
-  body: unknown;
-}
+export type { SpooledReport, SpoolEntry, SpoolHeader } from './spool-file.js';
 
 export interface SpoolLog {
   warn(obj: object, msg: string): void;
@@ -22,13 +28,20 @@ export interface SpoolOptions {
   dir: string;
   /** One spool per attempt: `<run id>.<attempt>`. */
   key: string;
-  send(entry: SpoolEntry): Promise<unknown>;
+  /** Sends one report, or several that share a `batchKey`, in one call. */
+  send(reports: SpooledReport[]): Promise<unknown>;
+  /** Reports with the same non-null key, one after the other in the spool, may be sent together. */
+  batchKey?(report: SpoolHeader): string | null;
+  /** A call carries at most this many bytes of reports (one larger report goes alone); default 4 MiB. */
+  maxBatchBytes?: number;
+  /** And at most this many reports; default 500. */
+  maxBatchReports?: number;
   log: SpoolLog;
   /** The control plane said the attempt is over: the spool is dropped and the trainer should stop. */
   onStale?(error: ControlPlaneError): void;
   /** The control plane refused the worker's token (revoked): the spool stops like a stale one. */
   onUnauthorized?(error: ControlPlaneError): void;
-  onAnswer?(entry: SpoolEntry, answer: unknown): void;
+  onAnswer?(reports: SpoolHeader[], answer: unknown): void;
   retryMinMs?: number;
   retryMaxMs?: number;
 }
@@ -48,6 +61,8 @@ export class ReportSpool {
   private readonly loop: Promise<void>;
   /** Consecutive failures of the entry at `pos`; how long the next wait is. */
   private failures = 0;
+  /** A batch was refused: the reports before this position go one per call, so each gets its own verdict. */
+  private singleUntil = 0;
   lastFailure: CallFailure | null = null;
 
   constructor(private readonly o: SpoolOptions) {
@@ -86,7 +101,7 @@ export class ReportSpool {
   /** Appends a report (synchronously, so it is on disk before this returns) and lets the sender know. */
   enqueue(entry: SpoolEntry): void {
     if (this.stale) return;
-    const line = Buffer.from(`${JSON.stringify(entry)}\n`);
+    const line = encodeEntry(entry);
     fs.writeSync(this.fd, line);
     this.size += line.length;
     this.wake?.();
@@ -126,23 +141,24 @@ export class ReportSpool {
 
   private async run(): Promise<void> {
     while (!this.closed && !this.stale) {
-      const next = this.pos < this.size ? this.readAt(this.pos) : null;
+      const next = this.pos < this.size ? this.readBatch() : null;
       if (next === null) {
         for (const w of this.waiters.splice(0)) w();
         await new Promise<void>((resolve) => (this.wake = resolve));
         this.wake = null;
         continue;
       }
-      await this.sendOne(next.entry, next.length);
+      await this.sendBatch(next.reports, next.length);
     }
     for (const w of this.waiters.splice(0)) w();
   }
 
-  private async sendOne(entry: SpoolEntry, length: number): Promise<void> {
+  private async sendBatch(reports: SpooledReport[], length: number): Promise<void> {
+    const first = reports[0]!;
     try {
-      const answer = await this.o.send(entry);
+      const answer = await this.o.send(reports);
       this.advance(length);
-      this.o.onAnswer?.(entry, answer);
+      this.o.onAnswer?.(reports, answer);
     } catch (e) {
       const err = e instanceof ControlPlaneError ? e : new ControlPlaneError('retry', (e as Error).message);
       this.lastFailure = err.failure;
@@ -152,9 +168,14 @@ export class ReportSpool {
           this.o.onStale?.(err);
           return;
         case 'refused':
+          if (reports.length > 1) {
+            // Which report is wrong? Sent one by one, the good ones are stored and only the wrong one is skipped.
+            this.singleUntil = this.pos + length;
+            return;
+          }
           // Sending it again cannot help, and holding it would block every later report: say so loudly, move on.
           this.o.log.error(
-            { path: entry.path, err: err.message },
+            { path: first.path, err: err.message },
             'the control plane refused a report; skipping it',
           );
           this.advance(length);
@@ -167,7 +188,7 @@ export class ReportSpool {
         case 'retry':
           if (this.failures === 0)
             this.o.log.warn(
-              { path: entry.path, err: err.message },
+              { path: first.path, err: err.message },
               'control plane unreachable; reports are spooled and resent',
             );
           await this.backoff();
@@ -200,42 +221,25 @@ export class ReportSpool {
     this.stopBackoff = null;
   }
 
-  private readAt(pos: number): { entry: SpoolEntry; length: number } | null {
-    let size = 64 * 1024;
-    for (;;) {
-      const buf = Buffer.allocUnsafe(size);
-      const n = fs.readSync(this.fd, buf, 0, size, pos);
-      const nl = buf.subarray(0, n).indexOf(10);
-      if (nl >= 0)
-        return { entry: JSON.parse(buf.subarray(0, nl).toString('utf8')) as SpoolEntry, length: nl + 1 };
-      if (n < size) return null; // a torn last line (crash mid-write): nothing complete to send
-      size *= 4;
+  /** The report at `pos` and those after it that may go in the same call; null when no line is complete. */
+  private readBatch(): { reports: SpooledReport[]; length: number } | null {
+    const maxBytes = this.o.maxBatchBytes ?? 4 * 1024 * 1024;
+    const single = this.pos < this.singleUntil || !this.o.batchKey;
+    const lines = readLines(this.fd, this.pos, this.size, single ? 64 * 1024 : maxBytes);
+    if (lines.length === 0) return null; // a torn last line (crash mid-write): nothing complete to send
+    const first = decodeLine(lines[0]!);
+    const reports = [first];
+    let length = lines[0]!.length + 1;
+    const key = single ? null : this.o.batchKey!(first);
+    const max = this.o.maxBatchReports ?? 500;
+    for (const line of lines.slice(1)) {
+      if (key === null || reports.length >= max) break;
+      const next = decodeLine(line);
+      if (this.o.batchKey!(next) !== key) break;
+      reports.push(next);
+      length += line.length + 1;
     }
-  }
-}
-
-/** A crash in the middle of an append leaves a line without its newline: cut it, so later lines stay whole. */
-function dropTornTail(file: string): void {
-  const size = fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0;
-  if (size === 0) return;
-  const fd = fs.openSync(file, 'r');
-  try {
-    // Look back from the end, a window at a time, for the last newline.
-    for (let end = size; end > 0;) {
-      const start = Math.max(0, end - 64 * 1024);
-      const buf = Buffer.allocUnsafe(end - start);
-      fs.readSync(fd, buf, 0, buf.length, start);
-      const nl = buf.lastIndexOf(10);
-      if (nl === buf.length - 1 && end === size) return;
-      if (nl >= 0) {
-        fs.truncateSync(file, start + nl + 1);
-        return;
-      }
-      end = start;
-    }
-    fs.truncateSync(file, 0);
-  } finally {
-    fs.closeSync(fd);
+    return { reports, length };
   }
 }
 
