@@ -15,6 +15,7 @@ import {
   DatasetManifest,
   LogChunkAnswer,
   MetricBatchAnswer,
+  ReportBatchAnswer,
   RecordedArtifact,
   RecordedEvent,
   RunInputs,
@@ -127,6 +128,26 @@ describe('the answers of the worker routes match their schemas', { timeout: 60_0
       },
     });
     expect(metrics.body).toMatchObject({ stored: 2, cancel: false, stop: null });
+    const batch = await call('POST /v1/worker/runs/{id}/reports', `${base}/reports`, ReportBatchAnswer, {
+      payload: {
+        reports: [
+          {
+            kind: 'logs',
+            body: {
+              attempt: 1,
+              offset: 4,
+              bytes: 4,
+              lines: [{ seq: 2, stream: 'stdout', text: 'two', at: 1 }],
+            },
+          },
+          {
+            kind: 'metrics',
+            body: { attempt: 1, points: [{ iteration: 20, split: 'train', name: 'loss', value: 2 }] },
+          },
+        ],
+      },
+    });
+    expect(batch.body).toMatchObject({ accepted: 8, stored: 1, duplicates: 0, cancel: false, stop: null });
 
     const bytes = Buffer.from(`checkpoint of ${id}`);
     const blobSha = createHash('sha256').update(bytes).digest('hex');

@@ -11,7 +11,7 @@ import {
   type ControlPlaneClient,
   createControlPlaneClient,
 } from '../../src/worker/remote/control-plane-client.js';
-import { ReportSpool } from '../../src/worker/remote/report-spool.js';
+import { ReportSpool, type SpoolLog } from '../../src/worker/remote/report-spool.js';
 import { reportBatchKey, spoolSender } from '../../src/worker/remote/spool-transport.js';
 import { sftRun } from '../helpers/chaos.js';
 import { type ControlPlaneProcess, startControlPlane } from '../helpers/control-plane-process.js';
@@ -33,14 +33,21 @@ afterAll(async () => {
   fs.rmSync(spoolDir, { recursive: true, force: true });
 });
 
-function openSpool(key: string) {
+/** Reports per call the spools of this file made. */
+const calls: number[] = [];
+
+function openSpool(key: string, log: SpoolLog = quiet) {
+  const send = spoolSender(client);
   return new ReportSpool({
     dir: spoolDir,
     key,
-    log: quiet,
+    log,
     retryMinMs: 50,
     retryMaxMs: 300,
-    send: spoolSender(client),
+    send: (reports) => {
+      calls.push(reports.length);
+      return send(reports);
+    },
     batchKey: reportBatchKey,
   });
 }
@@ -85,6 +92,7 @@ describe('report spool', () => {
     for (let i = 1; i <= 20; i++) report(i);
     expect(await spool.drained(20_000)).toBe(true);
     await cp.kill();
+    calls.length = 0;
     for (let i = 21; i <= 35; i++) report(i);
     await waitFor(() => spool.lastFailure === 'retry', { what: 'the spool to notice the outage' });
     expect(spool.pending).toBeGreaterThan(0);
@@ -95,6 +103,8 @@ describe('report spool', () => {
     for (let i = 36; i <= 50; i++) report(i);
     await cp.start();
     expect(await spool.drained(30_000)).toBe(true);
+    // The backlog (30 log chunks and 30 metric batches) went in a few calls, not one per report.
+    expect(Math.max(...calls)).toBeGreaterThan(10);
     spool.enqueue({
       method: 'POST',
       path: `/v1/worker/runs/${runId}/finish`,
@@ -128,6 +138,48 @@ describe('report spool', () => {
     expect(run.json.attempts).toHaveLength(1);
     expect(run.json.events.filter((e) => e.toStatus === 'succeeded')).toHaveLength(1);
   }, 240_000);
+
+  it('a batch the control plane refuses is resent report by report: the good ones land once, only the bad one is skipped', async () => {
+    const created = await cp.http<{ id: string }>('POST', '/v1/runs', sftRun(10));
+    const runId = created.json.id;
+    await client.json('POST', '/v1/worker/attempts', { runId, deliveryId: randomUUID() });
+    const errors: string[] = [];
+    const spool = openSpool(`${runId}.1`, {
+      warn: () => undefined,
+      error: (_o, msg) => void errors.push(msg),
+    });
+    const lines = (from: number, texts: string[]) =>
+      texts.map((text, i) => ({ seq: from + i, stream: 'stdout' as const, text, at: 1 }));
+    const logs = (offset: number, texts: string[], from: number) => ({
+      method: 'POST' as const,
+      path: `/v1/worker/runs/${runId}/logs`,
+      body: {
+        attempt: 1,
+        offset,
+        bytes: texts.reduce((b, t) => b + t.length + 1, 0),
+        lines: lines(from, texts),
+      },
+    });
+    calls.length = 0;
+    spool.enqueue(logs(0, ['one', 'two'], 1));
+    spool.enqueue(logs(500, ['far ahead'], 9)); // a gap: refused for good
+    spool.enqueue(logs(8, ['three'], 3));
+    spool.enqueue({
+      method: 'POST',
+      path: `/v1/worker/runs/${runId}/metrics`,
+      body: { attempt: 1, points: [{ iteration: 1, split: 'train', name: 'loss', value: 2 }] },
+    });
+    expect(await spool.drained(20_000)).toBe(true);
+    await spool.finish();
+    expect(calls).toEqual([4, 1, 1, 1, 1]);
+    expect(errors).toEqual(['the control plane refused a report; skipping it']);
+    expect((await cp.http('GET', `/v1/runs/${runId}/logs`)).text).toBe('one\ntwo\nthree\n');
+    const metrics = await cp.http<{ points: unknown[] }>(
+      'GET',
+      `/v1/runs/${runId}/metrics?name=loss&split=train`,
+    );
+    expect(metrics.json.points).toHaveLength(1);
+  });
 
   it('a report of a superseded attempt makes the spool stale and is dropped', async () => {
     const created = await cp.http<{ id: string }>('POST', '/v1/runs', sftRun(10));
