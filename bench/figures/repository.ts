@@ -8,24 +8,12 @@ import { closeDb, openDb } from '../../src/db/client.js';
 import { getMetrics, insertMetrics, latestMetrics } from '../../src/db/metrics-repository.js';
 import { migrate } from '../../src/db/migrate.js';
 import { insertRuns } from '../../src/db/runs-repository.js';
-import type { MetricPoint } from '../../src/domain/metric-point.js';
+import { newRunRow } from '../../src/domain/new-run.js';
 import type { NewRun } from '../../src/domain/run.js';
+import { trainMetricPoints } from '../../test/helpers/metric-points.js';
 import { type BenchContext, subdir } from '../lib/context.js';
 import { atMost, type Figure, makeFigure } from '../lib/figure.js';
 import { nowMs } from '../lib/stats.js';
-
-const NAMES = [
-  'loss',
-  'learning_rate',
-  'it_per_sec',
-  'tokens_per_sec',
-  'trained_tokens',
-  'peak_memory_gb',
-  'reward',
-  'reward_std',
-  'kl',
-  'grad_norm',
-];
 
 function newRun(id: string): NewRun {
   const request = {
@@ -36,19 +24,13 @@ function newRun(id: string): NewRun {
     priority: 0,
     fuse: false,
   };
-  return {
+  return newRunRow({
     id,
-    method: 'sft',
-    trainMode: 'sft',
-    model: 'm',
-    data: 'd',
-    tags: ['sweep-x'],
     request,
-    argv: [],
-    configYaml: '',
+    warnings: [],
     runDir: id,
-    adapterPath: id,
-  };
+    command: { argv: [], configYaml: '', adapterPath: id },
+  });
 }
 
 const time = (fn: () => unknown): number => {
@@ -59,9 +41,7 @@ const time = (fn: () => unknown): number => {
 
 export async function repository(ctx: BenchContext): Promise<Figure[]> {
   const reps = ctx.quick ? 2 : 5;
-  const points: MetricPoint[] = [];
-  for (let it = 1; it <= 10_000; it++)
-    for (const name of NAMES) points.push({ iteration: it, split: 'train', name, value: Math.random() });
+  const points = trainMetricPoints(10_000);
   const ms = {
     insert: [] as number[],
     all: [] as number[],

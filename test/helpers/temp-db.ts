@@ -5,6 +5,7 @@ import path from 'node:path';
 
 import { closeDb, type Db, openDb } from '../../src/db/client.js';
 import { migrate } from '../../src/db/migrate.js';
+import { newRunRow } from '../../src/domain/new-run.js';
 import type { NewRun } from '../../src/domain/run.js';
 
 export interface TempDb {
@@ -34,20 +35,9 @@ export function createTempDb(): TempDb {
   };
 }
 
-/** The smallest run row the repositories accept, for tests about other tables. */
+/** The smallest run row the repositories accept, for tests about other tables (built as the service builds one). */
 export function minimalNewRun(id: string, over: Partial<NewRun> = {}): NewRun {
   const request = { method: 'sft' as const, model: 'm', data: 'd', tags: [], priority: 0, fuse: false };
-  return {
-    id,
-    method: 'sft',
-    trainMode: 'sft',
-    model: 'm',
-    data: 'd',
-    request,
-    argv: [],
-    configYaml: '',
-    runDir: id,
-    adapterPath: id,
-    ...over,
-  };
+  const command = { argv: [], configYaml: '', adapterPath: id };
+  return { ...newRunRow({ id, request, warnings: [], runDir: id, command }), ...over };
 }

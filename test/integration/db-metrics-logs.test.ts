@@ -15,6 +15,7 @@ import {
 } from '../../src/db/metrics-repository.js';
 import { insertRuns } from '../../src/db/runs-repository.js';
 import type { LogLine, MetricPoint } from '../../src/domain/run.js';
+import { trainMetricPoints } from '../helpers/metric-points.js';
 import { createTempDb, minimalNewRun, type TempDb } from '../helpers/temp-db.js';
 
 let t: TempDb;
@@ -121,21 +122,7 @@ describe('insertMetrics / getMetrics', () => {
 
   // How fast: bench/figures/repository.ts.
   it('writes 100,000 points in one call and reads them back: all, one series, the latest of each name', () => {
-    const names = [
-      'loss',
-      'learning_rate',
-      'it_per_sec',
-      'tokens_per_sec',
-      'trained_tokens',
-      'peak_memory_gb',
-      'reward',
-      'reward_std',
-      'kl',
-      'grad_norm',
-    ];
-    const points: MetricPoint[] = [];
-    for (let it = 1; it <= 10_000; it++)
-      for (const name of names) points.push({ iteration: it, split: 'train', name, value: Math.random() });
+    const points = trainMetricPoints(10_000);
     expect(insertMetrics(t.db, 'r1', 1, points)).toBe(100_000);
     insertMetrics(t.db, 'r2', 1, points.slice(0, 20_000));
 
