@@ -20,7 +20,7 @@ import { StartSignal } from '../lib/start-signal.js';
 import { median, nowMs, sleep } from '../lib/stats.js';
 
 /** Far above what mlx-lm-lora prints (a few lines per second), well below the service's ingestion rate. */
-const PACED_RATE = 100_000;
+export const PACED_RATE = 100_000;
 const POLL_MS = 20;
 
 interface EmitTimes {
@@ -30,7 +30,7 @@ interface EmitTimes {
   max_write_s: number;
 }
 
-const lastTimes = (file: string): EmitTimes =>
+export const lastTimes = (file: string): EmitTimes =>
   JSON.parse(fs.readFileSync(file, 'utf8').trim().split('\n').at(-1)!) as EmitTimes;
 
 /** The emitter's lines, built the same way in JS for the raw insert baseline. */
@@ -71,7 +71,7 @@ function rawInsert(dir: string, lines: string[]): number {
 }
 
 /** The emitter under a raw reader: child_process.spawn, stdout drained, newlines counted. */
-async function rawReader(ctx: BenchContext, env: Record<string, string>, n: number): Promise<void> {
+export async function rawReader(ctx: BenchContext, env: Record<string, string>, n: number): Promise<void> {
   const child = spawn(ctx.python, ['-m', 'mlx_lm_lora.train'], {
     env: { ...process.env, ...TRAINER_ENV, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
