@@ -65,3 +65,13 @@ export async function runThroughStandIn(argv: string[], config: string) {
   fs.rmSync(dir, { recursive: true, force: true });
   return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, adapters, fused };
 }
+
+/** A reward-functions file that registers brevity_reward (the stand-in's registry, as upstream's). */
+export const BREVITY_REWARD_PY = [
+  'from mlx_lm_lora.trainer.grpo_reward_functions import register_reward_function',
+  '',
+  '@register_reward_function()',
+  'def brevity_reward(prompts, completions, answer, types=None):',
+  '    return [1.0 / (1 + len(c)) for c in completions]',
+  '',
+].join('\n');

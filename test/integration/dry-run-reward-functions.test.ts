@@ -6,7 +6,7 @@ import path from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { dryRunOf, requestFor, runThroughStandIn } from '../helpers/dry-run.js';
+import { BREVITY_REWARD_PY, dryRunOf, requestFor, runThroughStandIn } from '../helpers/dry-run.js';
 import { useTestEnv } from '../helpers/use-test-env.js';
 
 const env = useTestEnv({}, { perFile: true });
@@ -17,18 +17,14 @@ describe('reward_functions_file', () => {
   const file = path.join(dir, 'rewards.py');
   fs.writeFileSync(
     file,
-    [
-      'from mlx_lm_lora.trainer.grpo_reward_functions import register_reward_function',
-      '',
-      '@register_reward_function()',
-      'def brevity_reward(prompts, completions, answer, types=None):',
-      '    return [1.0 / (1 + len(c)) for c in completions]',
-      '',
-      '@register_reward_function(name="exact_match")',
-      'def _exact(prompts, completions, answer, types=None):',
-      '    return [2.0 if c.strip() == a.strip() else 0.0 for c, a in zip(completions, answer)]',
-      '',
-    ].join('\n'),
+    BREVITY_REWARD_PY +
+      '\n' +
+      [
+        '@register_reward_function(name="exact_match")',
+        'def _exact(prompts, completions, answer, types=None):',
+        '    return [2.0 if c.strip() == a.strip() else 0.0 for c, a in zip(completions, answer)]',
+        '',
+      ].join('\n'),
   );
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 

@@ -6,6 +6,7 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { BREVITY_REWARD_PY } from '../helpers/dry-run.js';
 import { createTestEnv, TEST_DATA, type TestEnv } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -13,21 +14,13 @@ const HF_MODEL = 'mlx-community/Qwen2.5-0.5B-Instruct-4bit';
 let env: TestEnv;
 let root: string; // the one allowed root besides DATA_DIR and test_data
 let outside: string; // a sibling folder that is not allowed
-const REWARDS = [
-  'from mlx_lm_lora.trainer.grpo_reward_functions import register_reward_function',
-  '',
-  '@register_reward_function()',
-  'def brevity_reward(prompts, completions, answer, types=None):',
-  '    return [1.0 / (1 + len(c)) for c in completions]',
-  '',
-].join('\n');
 
 function populate(dir: string): void {
   fs.cpSync(path.join(TEST_DATA, 'sft-chat'), path.join(dir, 'data'), { recursive: true });
   fs.cpSync(path.join(TEST_DATA, 'dpo'), path.join(dir, 'dpo-data'), { recursive: true });
   fs.mkdirSync(path.join(dir, 'model'));
   fs.writeFileSync(path.join(dir, 'model', 'config.json'), '{}');
-  fs.writeFileSync(path.join(dir, 'rewards.py'), REWARDS);
+  fs.writeFileSync(path.join(dir, 'rewards.py'), BREVITY_REWARD_PY);
   fs.writeFileSync(path.join(dir, 'adapters.safetensors'), 'not really weights');
 }
 
