@@ -30,6 +30,7 @@ import { runRoutes } from './routes/runs.js';
 import { sweepRoutes } from './routes/sweeps.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { workerFileRoutes } from './routes/worker-files.js';
+import { workerJobRoutes } from './routes/worker-jobs.js';
 import { workerReportRoutes } from './routes/worker-reports.js';
 import { workerRoutes } from './routes/workers.js';
 import { registerYamlBodyParser } from './yaml-body-parser.js';
@@ -87,6 +88,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(workerRoutes, deps);
   await app.register(workerReportRoutes, deps);
   await app.register(workerFileRoutes, deps);
+  await app.register(workerJobRoutes, deps);
   await app.register(pageRoutes, deps);
   await app.register(bullBoardRoutes, deps);
   await registerDocsUi(app);

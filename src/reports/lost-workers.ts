@@ -1,7 +1,8 @@
 // The control plane's watch over remote workers' runs: a run whose remote worker is revoked, or whose worker is lost
 // (its registry entry not refreshed in Redis for WORKER_LOST_S, or gone: the Mac died, sleeps or is cut off), is interrupted and its next attempt queued, so another worker resumes it from its newest uploaded
 // checkpoint. If the lost worker comes back, its reports are refused (stale attempt) and it stops its trainer.
-// Runs of the local worker are left to its own lease-based recovery (src/worker/recovery.ts).
+// Runs of the local worker are left to its own lease-based recovery (src/worker/recovery.ts); follow-up jobs are
+// moved the same way (lost-worker-jobs.ts).
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -17,6 +18,7 @@ import { nextTrainJob } from '../shared/job-kinds.js';
 import { runQueuesOf } from '../shared/run-queues.js';
 import { listWorkers } from '../shared/worker-registry.js';
 import { forgetEarlyStop } from './early-stops.js';
+import { moveJobsOfLostWorkers } from './lost-worker-jobs.js';
 
 export interface LostWorkerDeps {
   db: Db;
@@ -106,7 +108,9 @@ export function startLostWorkerWatch(deps: LostWorkerDeps): { stop(): Promise<vo
   let current: Promise<unknown> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
   const pass = () => {
-    current = moveRunsOfLostWorkers(deps, Date.now() - startedAt >= graceMs)
+    const judging = Date.now() - startedAt >= graceMs;
+    // Follow-up jobs of lost workers move on too.
+    current = Promise.all([moveRunsOfLostWorkers(deps, judging), moveJobsOfLostWorkers(deps, judging)])
       .catch((err: unknown) =>
         deps.logger.warn(
           { err: (err as Error).message },

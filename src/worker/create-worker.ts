@@ -1,11 +1,10 @@
 // The worker inside the control plane's process (`npm start`, or `npm run worker` on the same DATA_DIR): the worker
-// core with the in-process Reporter, plus what needs the control plane's SQLite (recovery of runs whose worker on
-// this host died, follow-up jobs and their outbox).
+// core with the in-process Reporter, plus what needs the control plane's SQLite (recovery of runs and follow-up jobs
+// whose worker on this host died, the follow-up outbox).
 import type { Db } from '../db/client.js';
 import { getRun } from '../db/runs-repository.js';
 import { runState } from '../reports/attempt-reports.js';
 import { startFollowUpOutbox } from './follow-up/outbox.js';
-import { createFollowUpHandler } from './follow-up/process-follow-up.js';
 import { createInProcessReporter } from './in-process-reporter.js';
 import { reclaimRun, startRecoveryLoop } from './recovery.js';
 import { startWorkerCore, type WorkerCoreDeps, type WorkerHandle } from './worker-core.js';
@@ -29,10 +28,6 @@ export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> 
         if (!run) return 'owned';
         const r = await reclaimRun({ ...recovery, self, active }, run);
         return r.kind === 'owned' ? 'owned' : runState(getRun(db, runId)!);
-      },
-      followUp(self, active, shutdown, queue) {
-        const handler = createFollowUpHandler({ ...deps, active, shutdown, self, queue });
-        return (payload, job, token) => handler(payload, job, token);
       },
       startOutbox: (queue) => startFollowUpOutbox(db, queue, logger),
     },

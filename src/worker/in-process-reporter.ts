@@ -17,6 +17,7 @@ import { putBlobFromFile } from '../reports/blob-store.js';
 import { artifactReport, logChunkReport, metricBatchReport } from '../reports/data-reports.js';
 import type { Config } from '../shared/config.js';
 import { finishBody } from '../shared/report-protocol.js';
+import { createInProcessJobReporter } from './in-process-job-reporter.js';
 import type { AttemptHooks, AttemptReporter, Reporter } from './reporter.js';
 import { SupersededError } from './reporter.js';
 
@@ -136,6 +137,7 @@ export function createInProcessReporter(deps: InProcessReporterDeps): Reporter {
       // The local worker shares the run folder with the control plane: every uploaded file is already in place.
       throw new Error('the in-process worker reads uploaded files in place');
     },
+    jobs: createInProcessJobReporter(deps),
     close: async () => undefined,
   };
 }

@@ -14,6 +14,7 @@ import type {
   StartOutcome,
   StopSignal,
 } from '../shared/report-protocol.js';
+import type { JobReporter } from './job-reporter.js';
 
 /** What a worker needs before it starts an attempt: the run's data (resolved, maybe downloaded, first). */
 export type { RunInputs };
@@ -70,5 +71,7 @@ export interface Reporter {
   note(runId: string, message: string): Promise<void>;
   /** Puts uploaded blob `sha256` at `to` (resuming a run from a checkpoint another Mac uploaded). */
   download(sha256: string, to: string): Promise<void>;
+  /** The follow-up jobs' reports (job-reporter.ts), over the same transport. */
+  readonly jobs: JobReporter;
   close(): Promise<void>;
 }

@@ -3,7 +3,8 @@
 // every PREFLIGHT_RECHECK_S and on recheck()), keeps its registry entry fresh, listens for cancel signals, reports
 // through its Reporter, and shuts down cleanly (wait for the training, or stop it and re-queue it). What only a worker
 // in the control plane's process does (recover runs of dead workers on this host from SQLite, follow-up jobs) comes
-// in `local` (worker-duties.ts); this module loads no SQLite or server code.
+// in `local` (worker-duties.ts); this module loads no SQLite or server code. Follow-up jobs run here on every worker,
+// reporting through the Reporter's `jobs`.
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -14,6 +15,7 @@ import { cancelChannel, createRunsQueue, WORKER_LOCK, type WorkerLockOptions } f
 import { runQueuesOf, workChannel } from '../shared/run-queues.js';
 import { withDeadline } from '../shared/shutdown.js';
 import { killGroup } from './execute.js';
+import { createFollowUpHandler } from './follow-up/process-follow-up.js';
 import { startJobFetcher } from './job-fetcher.js';
 import { createDispatcher } from './job-handlers.js';
 import { readMachineFacts } from './machine-facts.js';
@@ -21,7 +23,7 @@ import { type Preflight, preflightMlx } from './preflight.js';
 import { createTrainHandler } from './process-run.js';
 import type { Reporter, RevokedError } from './reporter.js';
 import { workerIdentity } from './run-lease.js';
-import { ActiveJobs, type FollowUp, handFollowUpBack, type LocalDuties } from './worker-duties.js';
+import { ActiveJobs, type LocalDuties } from './worker-duties.js';
 import { startHeartbeat } from './worker-heartbeat.js';
 
 export interface WorkerHandle {
@@ -176,8 +178,15 @@ export async function startWorkerCore(deps: WorkerCoreDeps): Promise<WorkerHandl
     onRevoked,
     reclaim: deps.local ? (runId) => deps.local!.reclaim(runId, self, active) : undefined,
   });
-  const followUp: FollowUp =
-    deps.local?.followUp(self, active, shutdown.signal, queue) ?? handFollowUpBack(logger);
+  const followUp = createFollowUpHandler({
+    ...deps,
+    config: { ...config, stalledIntervalMs: lock.stalledInterval },
+    reporter: deps.reporter.jobs,
+    active,
+    shutdown: shutdown.signal,
+    self,
+    queue,
+  });
   // Follow-up jobs (evaluate, samples, fuse, export) share the queue, so one GPU job runs at a time.
   const processor = createDispatcher({
     train,

@@ -3,13 +3,21 @@
 // transition, worker errors) is called with a real worker token, each answer checked by the test app against its
 // route's schema (checkResponses) and parsed again here with the contract's schemas.
 import { createHash, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 
 import type { OpenAPIV3_1 } from 'openapi-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 
+import { folderTarStream } from '../../src/artifacts/artifact-files.js';
 import { WorkerCredentialView } from '../../src/contract/health.js';
+import {
+  JobArtifactAnswer,
+  JobLogAnswer,
+  JobStartOutcome,
+  JobState,
+} from '../../src/contract/job-protocol.js';
 import {
   ControlAnswer,
   DatasetManifest,
@@ -25,6 +33,7 @@ import {
   TransitionAnswer,
   WorkerErrorAnswer,
 } from '../../src/contract/worker-protocol.js';
+import { insertJobs } from '../../src/db/jobs-repository.js';
 import { insertRun } from '../../src/db/runs-repository.js';
 import { multipart } from '../helpers/multipart.js';
 import { minimalNewRun } from '../helpers/temp-db.js';
@@ -219,6 +228,67 @@ describe('the answers of the worker routes match their schemas', { timeout: 60_0
       { payload: { attempt: null, message: 'x' } },
     );
     expect(gone.body.status).toBe('gone');
+  });
+
+  it('a follow-up job round: start, log, artifact (a folder as its tar), control, finish, the fused model of the job before', async () => {
+    const runId = newRun();
+    const runDir = path.join(env.dataDir, 'runs', runId);
+    const jobDir = (id: string) => path.join(runDir, 'jobs', id);
+    const [fuse, exported] = insertJobs(env.db, [
+      { id: `job_f_${runId}`, runId, kind: 'fuse', options: {}, jobDir: jobDir(`job_f_${runId}`) },
+      {
+        id: `job_e_${runId}`,
+        runId,
+        kind: 'export',
+        options: { format: 'mlx' },
+        parentJobId: `job_f_${runId}`,
+        jobDir: jobDir(`job_e_${runId}`),
+      },
+    ]);
+    const base = `/v1/worker/jobs/${fuse!.id}`;
+    const start = await call('POST /v1/worker/jobs/{id}/start', `${base}/start`, JobStartOutcome, {
+      payload: { jobAttempt: 1 },
+    });
+    expect(start.body).toMatchObject({ outcome: 'started', job: { attempt: 1 }, logBytes: 0 });
+    const log = await call('POST /v1/worker/jobs/{id}/logs', `${base}/logs`, JobLogAnswer, {
+      payload: { attempt: 1, offset: 0, text: 'fused\n' },
+    });
+    expect(log.body).toEqual({ accepted: 6, duplicate: false });
+    const made = path.join(env.dataDir, 'made', fuse!.id);
+    fs.mkdirSync(made, { recursive: true });
+    fs.writeFileSync(path.join(made, 'model.safetensors'), 'weights');
+    const tar = Buffer.concat(await (await folderTarStream(made)).toArray());
+    const sha = createHash('sha256').update(tar).digest('hex');
+    await call('PUT /v1/worker/blobs/{sha}', `/v1/worker/blobs/${sha}`, StoredBlob, {
+      payload: tar,
+      headers: { 'content-type': 'application/octet-stream' },
+      status: [200, 201],
+    });
+    const art = await call('POST /v1/worker/jobs/{id}/artifacts', `${base}/artifacts`, JobArtifactAnswer, {
+      payload: {
+        attempt: 1,
+        kind: 'fused_model',
+        rel: `fused/${fuse!.id}`,
+        name: fuse!.id,
+        isDir: true,
+        sha256: sha,
+        bytes: tar.length,
+        verified: true,
+      },
+    });
+    expect(art.body).toMatchObject({ path: path.join(runDir, 'fused', fuse!.id), sha256: sha });
+    const control = await call('GET /v1/worker/jobs/{id}/control', `${base}/control?attempt=1`, JobState);
+    expect(control.body).toMatchObject({ status: 'running', cancel: false, worker: 'mac-schemas' });
+    const finish = await call('POST /v1/worker/jobs/{id}/finish', `${base}/finish`, JobState, {
+      payload: { attempt: 1, outcome: 'succeeded', result: { verified: true } },
+    });
+    expect(finish.body.status).toBe('succeeded');
+    const out = await call(
+      'GET /v1/worker/jobs/{id}/parent-output',
+      `/v1/worker/jobs/${exported!.id}/parent-output`,
+      null,
+    );
+    expect(createHash('sha256').update(out.raw).digest('hex')).toBe(sha);
   });
 
   it('every documented worker route declares its 2xx answer and was exercised above', () => {

@@ -1,6 +1,6 @@
 // What every follow-up kind gets to work with: the job, its run and base model, a tool runner, and typed failures.
 import type { ArtifactInput } from '../../artifacts/record-artifacts.js';
-import type { Db } from '../../db/client.js';
+import type { JobStartedAnswer } from '../../contract/job-protocol.js';
 import { generateArgv } from '../../domain/follow-up-commands.js';
 import type { FollowUpJob } from '../../domain/follow-up-job.js';
 import { type Generation, parseGenerateOutput } from '../../domain/follow-up-output.js';
@@ -25,10 +25,27 @@ export interface KindOutcome {
   artifacts: Omit<ArtifactInput, 'runId' | 'jobId'>[];
 }
 
+/** The job as this worker runs it: its folder is on this worker's disk. */
+export type JobOnWorker = Pick<
+  FollowUpJob,
+  'id' | 'runId' | 'kind' | 'options' | 'attempt' | 'parentJobId' | 'jobDir'
+>;
+
+/** The job's run as this worker sees it: its folder and adapter on this worker's disk (fetched by hash). */
+export type RunOnWorker = Pick<
+  Run,
+  'id' | 'name' | 'method' | 'model' | 'data' | 'request' | 'argv' | 'runDir' | 'adapterPath'
+>;
+
+/** The job before this one in its chain (an export's fuse), with its model folder on this worker. */
+export type ParentOnWorker = Omit<NonNullable<JobStartedAnswer['parent']>, 'output'> & {
+  fusedDir: string | null;
+};
+
 export interface FollowUpContext {
-  job: FollowUpJob;
-  run: Run;
-  db: Db;
+  job: JobOnWorker;
+  run: RunOnWorker;
+  parent: ParentOnWorker | null;
   config: Config;
   /** The run's base model, resolved to a local folder. */
   model: ModelFacts & { dir: string };

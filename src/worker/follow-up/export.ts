@@ -2,7 +2,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { getJob } from '../../db/jobs-repository.js';
 import { RequestValidationError } from '../../domain/errors.js';
 import { convertArgv, fuseArgv } from '../../domain/follow-up-commands.js';
 import type { ExportOptions } from '../../domain/follow-up-request.js';
@@ -12,14 +11,14 @@ import { checkDisk, freshFolder } from './fuse.js';
 
 /** The verified fuse this export starts from (its parent job in the chain). */
 function verifiedFuse(ctx: FollowUpContext): string {
-  const parent = ctx.job.parentJobId ? getJob(ctx.db, ctx.job.parentJobId) : undefined;
+  const parent = ctx.parent;
   if (!parent) throw new JobFailure('an export needs the fuse job of its chain, and this one has none');
   if (parent.status !== 'succeeded')
     throw new JobFailure(
       `the fuse ${parent.id} this export needs ${parent.status}${parent.error ? `: ${parent.error}` : ''}`,
     );
-  const fused = parent.result?.path;
-  if (parent.result?.verified !== true || typeof fused !== 'string')
+  const fused = parent.fusedDir;
+  if (parent.result?.verified !== true || fused === null)
     throw new JobFailure(`the fuse ${parent.id} is not verified; an export starts only from a verified fuse`);
   if (!fs.existsSync(fused)) throw new JobFailure(`the fused model ${fused} is gone`);
   return fused;

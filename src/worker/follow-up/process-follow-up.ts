@@ -1,33 +1,33 @@
-// The follow-up job handler: parse, load, return if final, wait for its chain, run the kind, record the outcome.
+// The follow-up job handler, the same on every worker: the job starts at the control plane (compare-and-set, with
+// its inputs by hash), its inputs are fetched, the kind runs, the files it made are uploaded and recorded, and the
+// outcome is reported, all through the JobReporter (in-process on the control plane's worker, HTTP elsewhere).
 import fs from 'node:fs';
 
 import { DelayedError, type Job, type Queue, UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
 
-import { recordPath } from '../../artifacts/record-artifacts.js';
-import type { Db } from '../../db/client.js';
-import { getJob, transitionJob } from '../../db/jobs-repository.js';
-import { getRun } from '../../db/runs-repository.js';
-import { ConflictError } from '../../domain/errors.js';
-import { type FollowUpJob, isJobFinal } from '../../domain/follow-up-job.js';
+import type { JobStartedAnswer } from '../../contract/job-protocol.js';
 import { type FollowUpRequest, parseFollowUpRequest } from '../../domain/follow-up-request.js';
-import { jobLogOf, toolPidFileOf } from '../../domain/run-folder.js';
+import type { Run } from '../../domain/run.js';
+import { toolPidFileOf } from '../../domain/run-folder.js';
 import { readModelFacts } from '../../inputs/model-facts.js';
 import type { Config } from '../../shared/config.js';
 import { jobFor, parseJobId } from '../../shared/job-kinds.js';
 import { addJobs } from '../../shared/queue.js';
+import type { JobAttemptReporter, JobReporter } from '../job-reporter.js';
+import { SupersededError } from '../reporter.js';
 import { type WorkerIdentity, writeLease } from '../run-lease.js';
 import { type FollowUpContext, JobCancelled, JobFailure, type KindOutcome, toolRunner } from './context.js';
 import { runEvaluate } from './evaluate.js';
 import { runExport } from './export.js';
 import { runFuse } from './fuse.js';
-import { reclaimJob } from './job-recovery.js';
+import { fetchJobInputs, type JobPlace, placeOf, relInRun, resultAtControlPlane } from './job-inputs.js';
 import { runSamples } from './samples.js';
 
 export interface FollowUpDeps {
   config: Config;
-  db: Db;
   logger: Logger;
+  reporter: JobReporter;
   resolveData: (data: string) => Promise<string>;
   /** Running work by id (runs and jobs); the cancel channel aborts an entry. */
   active: Map<string, AbortController>;
@@ -61,17 +61,64 @@ async function requeue(job: Job, token: string | undefined, delayMs: number): Pr
   throw new DelayedError();
 }
 
-function settle(
+/** The kind's context on this worker: its folders here, the model found here, a tool runner logging to the job. */
+function contextOf(
   deps: FollowUpDeps,
-  id: string,
-  to: 'succeeded' | 'failed' | 'cancelled' | 'queued',
-  patch: Parameters<typeof transitionJob>[4] = {},
-): void {
-  try {
-    transitionJob(deps.db, id, 'running', to, patch);
-  } catch (e) {
-    if (!(e instanceof ConflictError)) throw e;
+  s: JobStartedAnswer,
+  place: JobPlace,
+  fusedDir: string | null,
+  report: JobAttemptReporter,
+  signal: AbortSignal,
+): FollowUpContext {
+  const model = readModelFacts(s.run.model, deps.config.hfHubCache);
+  if (!model.dir)
+    throw new JobFailure(
+      `the run's model ${s.run.model} is neither a local folder nor in the Hugging Face cache (${deps.config.hfHubCache}) on ${deps.config.workerName}; follow-up jobs need it locally`,
+    );
+  const { parent } = s;
+  return {
+    job: { ...s.job, jobDir: place.jobDir },
+    // The run's request as the control plane stored it (validated at submit).
+    run: {
+      ...s.run,
+      method: s.run.method as Run['method'],
+      request: s.run.request as Run['request'],
+      runDir: place.runDir,
+      adapterPath: place.adapterPath,
+    },
+    parent: parent && {
+      id: parent.id,
+      status: parent.status,
+      error: parent.error,
+      result: parent.result,
+      fusedDir,
+    },
+    config: deps.config,
+    model: { ...model, dir: model.dir },
+    resolveData: deps.resolveData,
+    tool: toolRunner({
+      log: (text) => report.log(text),
+      env: deps.trainerEnv ?? {},
+      signal,
+      killGraceMs: deps.config.killGraceMs,
+      idleLimitMs: deps.config.runIdleLimitMs,
+      pidFile: toolPidFileOf(place.jobDir),
+    }),
+  };
+}
+
+/** Uploads what the kind made and records it; the result with the control plane's paths. */
+async function record(report: JobAttemptReporter, place: JobPlace, outcome: KindOutcome) {
+  const placed = new Map<string, string>();
+  for (const a of outcome.artifacts) {
+    const answer = await report.upload(a.path, {
+      kind: a.kind,
+      verified: a.verified,
+      rel: relInRun(place.runDir, a.path),
+    });
+    placed.set(a.path, answer.path);
   }
+  return resultAtControlPlane(outcome.result, placed);
 }
 
 export function createFollowUpHandler(deps: FollowUpDeps) {
@@ -80,118 +127,103 @@ export function createFollowUpHandler(deps: FollowUpDeps) {
     job: Job,
     token?: string,
   ): Promise<{ status: string }> {
-    const found = getJob(deps.db, payload.jobId);
-    if (!found) throw new UnrecoverableError(`Job ${payload.jobId} does not exist`);
-    const log = deps.logger.child({ jobId: found.id, runId: found.runId, kind: found.kind });
-    if (isJobFinal(found.status)) return { status: found.status };
-    let fj: FollowUpJob = found;
-    if (found.status === 'running') {
-      // The job came back while it says running: its worker died (a stalled BullMQ job), or this is the dead
-      // worker's old delivery of a job that recovery queued again and another worker runs now.
-      const n = parseJobId(job.id)?.n ?? found.attempt;
-      const r = await reclaimJob(
-        {
-          db: deps.db,
-          logger: deps.logger,
-          self: deps.self,
-          killGraceMs: deps.config.killGraceMs,
-          active: deps.active,
-        },
-        found,
-      );
-      if (r.kind === 'owned') {
-        if (n < found.attempt) {
-          log.info(
-            { delivery: n, attempt: found.attempt },
-            'stale delivery: a newer attempt of this job runs; dropping it',
-          );
-          return { status: 'running' };
-        }
-        log.warn({ owner: r.owner }, 'the job is still run by a live worker; checking again later');
-        return requeue(job, token, deps.config.stalledIntervalMs);
-      }
-      fj = getJob(deps.db, found.id)!;
-      if (fj.status !== 'queued') return { status: fj.status };
-    }
-    if (fj.cancelRequestedAt) return { status: transitionJob(deps.db, fj.id, 'queued', 'cancelled').status };
+    const log = deps.logger.child({ jobId: payload.jobId, kind: job.name });
     if (deps.shutdown.aborted) return requeue(job, token, CHAIN_WAIT_MS);
-    const parent = fj.parentJobId ? getJob(deps.db, fj.parentJobId) : undefined;
-    if (parent && !isJobFinal(parent.status)) return requeue(job, token, CHAIN_WAIT_MS);
-    const run = getRun(deps.db, fj.runId);
-    if (!run) throw new UnrecoverableError(`Run ${fj.runId} does not exist`);
-    await fs.promises.mkdir(fj.jobDir, { recursive: true });
-    // Before the job shows running: a worker that finds it running can ask whether we live. In `active` first, so
-    // this process's own recovery pass never takes the job for one a dead process left.
-    await writeLease(fj.jobDir, deps.self, token ?? null);
-    const controller = new AbortController();
-    deps.active.set(fj.id, controller);
-    try {
-      fj = transitionJob(deps.db, fj.id, 'queued', 'running', {
-        worker: deps.config.workerName,
-        error: null,
-      });
-    } catch (e) {
-      deps.active.delete(fj.id);
-      if (e instanceof ConflictError) return { status: getJob(deps.db, fj.id)?.status ?? 'cancelled' };
-      throw e;
-    }
-    const onShutdown = () => controller.abort('shutdown');
-    deps.shutdown.addEventListener('abort', onShutdown, { once: true });
-    // A cancel sent while Redis was down reaches the worker through SQLite.
-    const poll = setInterval(() => {
-      if (getJob(deps.db, fj.id)?.cancelRequestedAt) controller.abort('cancelled');
-    }, CANCEL_POLL_MS);
-    try {
-      const model = readModelFacts(run.model, deps.config.hfHubCache);
-      if (!model.dir)
-        throw new JobFailure(
-          `the run's model ${run.model} is neither a local folder nor in the Hugging Face cache (${deps.config.hfHubCache}); follow-up jobs need it locally`,
-        );
-      const ctx: FollowUpContext = {
-        job: fj,
-        run,
-        db: deps.db,
-        config: deps.config,
-        model: { ...model, dir: model.dir },
-        resolveData: deps.resolveData,
-        tool: toolRunner({
-          logFile: jobLogOf(fj.jobDir),
-          env: deps.trainerEnv ?? {},
-          signal: controller.signal,
-          killGraceMs: deps.config.killGraceMs,
-          idleLimitMs: deps.config.runIdleLimitMs,
-          pidFile: toolPidFileOf(fj.jobDir),
-        }),
-      };
-      const outcome = await runKind(ctx, parseFollowUpRequest({ ...fj.options, kind: fj.kind }));
-      for (const a of outcome.artifacts) await recordPath(deps.db, { ...a, runId: run.id, jobId: fj.id });
-      settle(deps, fj.id, 'succeeded', { result: outcome.result });
-      log.info('follow-up job succeeded');
-      return { status: 'succeeded' };
-    } catch (e) {
-      if (e instanceof JobCancelled || controller.signal.aborted) {
-        if (controller.signal.reason === 'shutdown') {
-          settle(deps, fj.id, 'queued');
-          // Its attempt moved on when it ran: the next attempt's job, the id the outbox and the reconciler expect.
-          await addJobs(deps.queue, [
-            jobFor(fj.kind, { jobId: fj.id }, fj.attempt + 1, { delayMs: CHAIN_WAIT_MS }),
-          ]).catch((err: unknown) =>
-            log.warn({ err }, 'could not queue the job again at shutdown; the outbox or the reconciler will'),
-          );
-          return { status: 'queued' };
-        }
-        settle(deps, fj.id, 'cancelled', { error: 'cancelled by request' });
-        return { status: 'cancelled' };
-      }
-      const message =
-        e instanceof JobFailure ? e.message : `the worker could not run the job: ${(e as Error).message}`;
-      if (!(e instanceof JobFailure)) log.error({ err: e }, 'follow-up job error');
-      settle(deps, fj.id, 'failed', { error: message, result: e instanceof JobFailure ? e.result : null });
-      throw new UnrecoverableError(message);
-    } finally {
-      clearInterval(poll);
-      deps.active.delete(fj.id);
-      deps.shutdown.removeEventListener('abort', onShutdown);
+    const answer = await deps.reporter.start(payload.jobId, { jobAttempt: parseJobId(job.id)?.n ?? 1 });
+    switch (answer.outcome) {
+      case 'final':
+        return { status: answer.status };
+      case 'stale':
+        log.info({ reason: answer.reason }, 'stale delivery of a follow-up job; dropping it');
+        return { status: 'stale' };
+      case 'busy':
+        if (!answer.running) return requeue(job, token, CHAIN_WAIT_MS);
+        // Its worker may be gone: the control plane (remote workers) or this host's recovery (leases) moves it on.
+        log.warn({ reason: answer.reason }, 'the job is held by another worker; checking again later');
+        return requeue(job, token, deps.config.stalledIntervalMs);
+      case 'started':
+        return runStarted(deps, answer, job, token, log);
     }
   };
+}
+
+async function runStarted(
+  deps: FollowUpDeps,
+  s: JobStartedAnswer,
+  job: Job,
+  token: string | undefined,
+  log: Logger,
+): Promise<{ status: string }> {
+  const id = s.job.id;
+  const place = placeOf(deps.config.dataDir, s);
+  await fs.promises.mkdir(place.jobDir, { recursive: true });
+  // A worker on this host that finds the job running can ask whether this process lives.
+  await writeLease(place.jobDir, deps.self, token ?? null);
+  const controller = new AbortController();
+  deps.active.set(id, controller);
+  const report = deps.reporter.attempt(id, s.job.attempt, s.logBytes, {
+    onStop: (reason) => {
+      log.warn({ reason }, 'the control plane moved the job on; stopping its tool');
+      controller.abort('superseded');
+    },
+  });
+  const onShutdown = () => controller.abort('shutdown');
+  deps.shutdown.addEventListener('abort', onShutdown, { once: true });
+  const poll = setInterval(() => {
+    void report.control().then((state) => state?.cancel && controller.abort('cancelled'));
+  }, CANCEL_POLL_MS);
+  try {
+    const fusedDir = await fetchJobInputs(deps.reporter, s, place);
+    const ctx = contextOf(deps, s, place, fusedDir, report, controller.signal);
+    const outcome = await runKind(ctx, parseFollowUpRequest({ ...s.job.options, kind: s.job.kind }));
+    const result = await record(report, place, outcome);
+    await report.finish({ outcome: 'succeeded', result });
+    log.info('follow-up job succeeded');
+    return { status: 'succeeded' };
+  } catch (e) {
+    return await settleFailure(deps, s, report, controller.signal, e, log);
+  } finally {
+    clearInterval(poll);
+    deps.active.delete(id);
+    deps.shutdown.removeEventListener('abort', onShutdown);
+    await report.close();
+  }
+}
+
+/** Reports how a job that did not succeed ended: put back (shutdown), cancelled, or failed (not retried). */
+async function settleFailure(
+  deps: FollowUpDeps,
+  s: JobStartedAnswer,
+  report: JobAttemptReporter,
+  signal: AbortSignal,
+  e: unknown,
+  log: Logger,
+): Promise<{ status: string }> {
+  if (e instanceof SupersededError || signal.reason === 'superseded') {
+    log.warn({ err: (e as Error).message }, 'the job attempt is over at the control plane; dropping it');
+    return { status: 'superseded' };
+  }
+  if (e instanceof JobCancelled || signal.aborted) {
+    if (signal.reason === 'shutdown') {
+      await report.finish({ outcome: 'queued' });
+      // Its attempt moved on when it ran: the next attempt's job, the id the reconciler expects.
+      await addJobs(deps.queue, [
+        jobFor(s.job.kind, { jobId: s.job.id }, s.job.attempt + 1, { delayMs: CHAIN_WAIT_MS }),
+      ]).catch((err: unknown) =>
+        log.warn({ err }, 'could not queue the job again at shutdown; the reconciler will'),
+      );
+      return { status: 'queued' };
+    }
+    await report.finish({ outcome: 'cancelled', error: 'cancelled by request' });
+    return { status: 'cancelled' };
+  }
+  const message =
+    e instanceof JobFailure ? e.message : `the worker could not run the job: ${(e as Error).message}`;
+  if (!(e instanceof JobFailure)) log.error({ err: e }, 'follow-up job error');
+  await report.finish({
+    outcome: 'failed',
+    error: message,
+    result: e instanceof JobFailure ? e.result : null,
+  });
+  throw new UnrecoverableError(message);
 }

@@ -1,6 +1,4 @@
 // Runs one mlx_lm / mlx_lm_lora command of a follow-up job: output lines into the job log, stdout kept for parsing.
-import fs from 'node:fs';
-
 import { FOLLOW_UP_ENV } from '../../domain/follow-up-commands.js';
 import { type ExecuteResult, executeTrainer } from '../execute.js';
 
@@ -11,7 +9,8 @@ export interface ToolRun extends ExecuteResult {
 }
 
 export interface ToolContext {
-  logFile: string;
+  /** The job's log (its JobReporter): whole lines. */
+  log(text: string): void;
   env: Record<string, string>;
   signal: AbortSignal;
   killGraceMs: number;
@@ -23,33 +22,29 @@ export interface ToolContext {
 const OOM = /Insufficient Memory|kIOGPUCommandBufferCallbackErrorOutOfMemory|\[metal::malloc\]/;
 
 export async function runTool(ctx: ToolContext, argv: string[], cwd?: string): Promise<ToolRun> {
-  const log = fs.createWriteStream(ctx.logFile, { flags: 'a' });
+  const log = { write: (text: string) => ctx.log(text) };
   log.write(`$ ${argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(' ')}\n`);
   const stdout: string[] = [];
   const stderrTail: string[] = [];
-  try {
-    const result = await executeTrainer({
-      argv,
-      env: { ...ctx.env, ...FOLLOW_UP_ENV },
-      cwd,
-      signal: ctx.signal,
-      killGraceMs: ctx.killGraceMs,
-      idleLimitMs: ctx.idleLimitMs,
-      pidFile: ctx.pidFile,
-      onProblem: (message) => log.write(`[mlxq] ${message}\n`),
-      onLine: (stream, line) => {
-        log.write(`${line}\n`);
-        if (stream === 'stdout') stdout.push(line);
-        else {
-          stderrTail.push(line);
-          if (stderrTail.length > 30) stderrTail.shift();
-        }
-      },
-    });
-    return { ...result, stdout: stdout.join('\n'), stderrTail };
-  } finally {
-    await new Promise((r) => log.end(r));
-  }
+  const result = await executeTrainer({
+    argv,
+    env: { ...ctx.env, ...FOLLOW_UP_ENV },
+    cwd,
+    signal: ctx.signal,
+    killGraceMs: ctx.killGraceMs,
+    idleLimitMs: ctx.idleLimitMs,
+    pidFile: ctx.pidFile,
+    onProblem: (message) => log.write(`[mlxq] ${message}\n`),
+    onLine: (stream, line) => {
+      log.write(`${line}\n`);
+      if (stream === 'stdout') stdout.push(line);
+      else {
+        stderrTail.push(line);
+        if (stderrTail.length > 30) stderrTail.shift();
+      }
+    },
+  });
+  return { ...result, stdout: stdout.join('\n'), stderrTail };
 }
 
 /** Why a tool run failed, in the user's terms; null when it exited 0. */

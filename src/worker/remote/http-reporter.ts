@@ -22,6 +22,7 @@ import {
   SupersededError,
 } from '../reporter.js';
 import { type ControlPlaneClient, ControlPlaneError } from './control-plane-client.js';
+import { createHttpJobReporter } from './http-job-reporter.js';
 import { ReportSpool, type SpoolHeader } from './report-spool.js';
 import { reportBatchKey, spoolSender } from './spool-transport.js';
 
@@ -201,6 +202,13 @@ export function createHttpReporter(o: HttpReporterOptions): Reporter {
       );
     },
     download: (sha256, to) => call('download', () => downloadBlob(client, sha256, to)),
+    jobs: createHttpJobReporter({
+      client,
+      logger: o.logger,
+      call,
+      openSpool,
+      download: (from, sha256, to) => downloadBlob(client, sha256, to, from),
+    }),
     async close() {
       closed = true;
       // Replays get a moment to finish; what is left stays on disk for the next start.
@@ -210,11 +218,16 @@ export function createHttpReporter(o: HttpReporterOptions): Reporter {
   };
 }
 
-/** Streams blob `sha256` to a temp file beside `to`, checks its hash, and renames it into place. */
-async function downloadBlob(client: ControlPlaneClient, sha256: string, to: string): Promise<void> {
+/** Streams blob `sha256` (or the bytes at `from`) to a temp file beside `to`, checks the hash, renames it into place. */
+async function downloadBlob(
+  client: ControlPlaneClient,
+  sha256: string,
+  to: string,
+  from = `/v1/worker/blobs/${sha256}`,
+): Promise<void> {
   const temp = path.join(path.dirname(to), `.incoming-${randomBytes(6).toString('hex')}`);
   try {
-    const res = await client.download(`/v1/worker/blobs/${sha256}`);
+    const res = await client.download(from);
     const hash = createHash('sha256');
     const tap = new Transform({
       transform(chunk: Buffer, _enc, done) {

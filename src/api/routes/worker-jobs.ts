@@ -1,0 +1,91 @@
+// The follow-up jobs' reporting routes (worker token only): start, log, artifact records, the cancel poll, finish, and
+// the model folder of the job before it in its chain. The handlers are in src/reports, shared with the local worker.
+import { createReadStream } from 'node:fs';
+
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+
+import { folderTarStream } from '../../artifacts/artifact-files.js';
+import {
+  JobArtifactAnswer,
+  JobArtifactBody,
+  JobFinishBody,
+  JobLogAnswer,
+  JobLogBody,
+  JobStartBody,
+  JobStartOutcome,
+  JobState,
+} from '../../contract/job-protocol.js';
+import { BYTES_ANSWER } from '../../contract/worker-protocol.js';
+import { listArtifactsOfRun } from '../../db/artifacts-repository.js';
+import { requireJob } from '../../db/jobs-repository.js';
+import { NotFoundError } from '../../domain/errors.js';
+import { finishJobReport, jobArtifactReport, jobControl, jobLogReport } from '../../reports/job-reports.js';
+import { startJobReport } from '../../reports/job-start.js';
+import type { AppDeps } from '../app.js';
+import { workerRouteConfig } from '../worker-route.js';
+
+const idParams = z.object({ id: z.string().min(1).max(100) });
+/** A log chunk may be several MiB after an outage. */
+const LOG_BODY_LIMIT = 32 * 1024 * 1024;
+
+export const workerJobRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
+  const config = workerRouteConfig(deps.config);
+  const name = (w: { name: string } | undefined) => w!.name;
+
+  app.post(
+    '/v1/worker/jobs/:id/start',
+    { config, schema: { params: idParams, body: JobStartBody, response: { 200: JobStartOutcome } } },
+    async (req) => startJobReport(deps.db, deps.config.dataDir, name(req.worker), req.params.id, req.body),
+  );
+
+  app.post(
+    '/v1/worker/jobs/:id/logs',
+    {
+      config,
+      bodyLimit: LOG_BODY_LIMIT,
+      schema: { params: idParams, body: JobLogBody, response: { 200: JobLogAnswer } },
+    },
+    async (req) => jobLogReport(deps.db, name(req.worker), req.params.id, req.body),
+  );
+
+  app.post(
+    '/v1/worker/jobs/:id/artifacts',
+    { config, schema: { params: idParams, body: JobArtifactBody, response: { 200: JobArtifactAnswer } } },
+    async (req) => jobArtifactReport(deps.db, deps.config.dataDir, name(req.worker), req.params.id, req.body),
+  );
+
+  app.get(
+    '/v1/worker/jobs/:id/control',
+    {
+      config,
+      schema: {
+        params: idParams,
+        querystring: z.object({ attempt: z.coerce.number().int().min(0) }),
+        response: { 200: JobState },
+      },
+    },
+    async (req) => jobControl(deps.db, name(req.worker), req.params.id, req.query.attempt),
+  );
+
+  app.post(
+    '/v1/worker/jobs/:id/finish',
+    { config, schema: { params: idParams, body: JobFinishBody, response: { 200: JobState } } },
+    async (req) => finishJobReport(deps.db, name(req.worker), req.params.id, req.body),
+  );
+
+  // The fused model an export starts from, as its recorded bytes (a folder as its deterministic tar).
+  app.get(
+    '/v1/worker/jobs/:id/parent-output',
+    { config, schema: { params: idParams, response: { 200: BYTES_ANSWER } } },
+    async (req, reply) => {
+      const job = requireJob(deps.db, req.params.id);
+      const made = listArtifactsOfRun(deps.db, job.runId).find(
+        (a) => a.jobId !== null && a.jobId === job.parentJobId && a.kind === 'fused_model',
+      );
+      if (!made) throw new NotFoundError('Fused model of the job before', req.params.id);
+      const body = made.isDir ? await folderTarStream(made.path) : createReadStream(made.path);
+      return reply.type('application/octet-stream').send(body as unknown as string); // a stream goes out as it is
+    },
+  );
+};
