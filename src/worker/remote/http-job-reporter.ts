@@ -46,6 +46,8 @@ export function createHttpJobReporter(o: HttpJobReporterOptions): JobReporter {
         if (reports[0]?.path === `${base}/finish`) finishAnswer = answer as JobState;
       },
     );
+    /** The spool is closed once: by the finish, or by close() after a worker error. */
+    let ended = false;
     let offset = logBytes;
     let pending = '';
     let timer: NodeJS.Timeout | undefined;
@@ -94,6 +96,7 @@ export function createHttpJobReporter(o: HttpJobReporterOptions): JobReporter {
         // The job is over, so waiting is fine: it stays with this worker until the control plane has it all.
         await spool.drained();
         const { isUnauthorized, isStale } = spool;
+        ended = true;
         await spool.finish();
         if (isUnauthorized) throw new RevokedError("the control plane refuses this worker's token");
         if (isStale || finishAnswer === null)
@@ -101,6 +104,8 @@ export function createHttpJobReporter(o: HttpJobReporterOptions): JobReporter {
         return finishAnswer;
       },
       async close() {
+        if (ended) return;
+        ended = true;
         flush();
         // What is unsent keeps going in the background; a restart of the worker replays it from disk.
         void spool.drained().then(() => spool.finish());
