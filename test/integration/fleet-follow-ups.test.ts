@@ -89,13 +89,7 @@ describe('follow-up jobs on remote workers', () => {
         async () => ((await get(`/v1/runs/${run.id}/jobs`)).items as Json[])[0] ?? null,
         { timeoutMs: 30_000, what: 'the after job' },
       );
-      const evaluated = await waitFinal('jobs', evaluate.id as string, 40_000).catch(async (e: unknown) => {
-        fs.writeFileSync(
-          '/tmp/i16f-debug.txt',
-          `${JSON.stringify(await fleet.cp.http('GET', `/v1/jobs/${evaluate.id}`))}\n${a.output().slice(-8000)}`,
-        );
-        throw e;
-      });
+      const evaluated = await waitFinal('jobs', evaluate.id as string);
       expect(evaluated.status, evaluated.error as string).toBe('succeeded');
       expect(evaluated).toMatchObject({ worker: a.name, attempt: 1, origin: 'after' });
       expect(evaluated.result.test_loss).toBeGreaterThan(0);
@@ -111,13 +105,7 @@ describe('follow-up jobs on remote workers', () => {
         kind: 'fuse',
         verify: { prompts: ['Hello there', 'Do you deliver?'], max_tokens: 24 },
       });
-      const fuse = await waitFinal('jobs', fuseJob.id as string, 60_000).catch(async (e: unknown) => {
-        fs.writeFileSync(
-          '/tmp/i16f-debug.txt',
-          `${JSON.stringify(await fleet.cp.http('GET', `/v1/jobs/${fuseJob.id}`))}\n${a.output().slice(-8000)}`,
-        );
-        throw e;
-      });
+      const fuse = await waitFinal('jobs', fuseJob.id as string);
       expect(fuse.status, fuse.error as string).toBe('succeeded');
       expect(fuse).toMatchObject({ worker: a.name, result: { verified: true, dequantized: true } });
       // The fused model is kept on the control plane (its path), made on the worker (worker_path).
