@@ -1,10 +1,9 @@
 // Wires the job fetcher (one job at a time, from the shared queue and the placement queues this worker meets) to the
 // job handlers, for the local and the remote worker alike: takes jobs only while its trainer check passes (re-checked
 // every PREFLIGHT_RECHECK_S and on recheck()), keeps its registry entry fresh, listens for cancel signals, reports
-// through its Reporter, and shuts down cleanly (wait for the training, or stop it and re-queue it). What only a worker
-// in the control plane's process does (recover runs of dead workers on this host from SQLite, follow-up jobs) comes
-// in `local` (worker-duties.ts); this module loads no SQLite or server code. Follow-up jobs run here on every worker,
-// reporting through the Reporter's `jobs`.
+// through its Reporter (runs and follow-up jobs), and shuts down cleanly (wait for the training, or stop it and
+// re-queue it). What only a worker in the control plane's process does (recover work of dead workers on this host
+// from SQLite, the follow-up outbox) comes in `local` (worker-duties.ts); this module loads no SQLite or server code.
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -156,15 +155,19 @@ export async function startWorkerCore(deps: WorkerCoreDeps): Promise<WorkerHandl
     for (const c of active.values()) c.abort('cancelled');
     void heartbeat.beat();
   };
-  const train = createTrainHandler({
+  // What the run and the follow-up handlers share.
+  const common = {
     ...deps,
     config: { ...config, stalledIntervalMs: lock.stalledInterval },
-    preflight,
     active,
-    trainers,
     self,
     shutdown: shutdown.signal,
     queue,
+  };
+  const train = createTrainHandler({
+    ...common,
+    preflight,
+    trainers,
     queues,
     entry: () => ({
       host: self.host,
@@ -178,23 +181,10 @@ export async function startWorkerCore(deps: WorkerCoreDeps): Promise<WorkerHandl
     onRevoked,
     reclaim: deps.local ? (runId) => deps.local!.reclaim(runId, self, active) : undefined,
   });
-  const followUp = createFollowUpHandler({
-    ...deps,
-    config: { ...config, stalledIntervalMs: lock.stalledInterval },
-    reporter: deps.reporter.jobs,
-    active,
-    shutdown: shutdown.signal,
-    self,
-    queue,
-  });
+  const followUp = createFollowUpHandler({ ...common, reporter: deps.reporter.jobs });
   // Follow-up jobs (evaluate, samples, fuse, export) share the queue, so one GPU job runs at a time.
-  const processor = createDispatcher({
-    train,
-    evaluate: followUp,
-    samples: followUp,
-    fuse: followUp,
-    export: followUp,
-  });
+  const [evaluate, samples, fuse] = [followUp, followUp, followUp];
+  const processor = createDispatcher({ train, evaluate, samples, fuse, export: followUp });
   // One job at a time from every queue this worker serves (the shared one and the placement queues it meets); it
   // takes none while its trainer check fails, and starts once a check passes.
   const fetcher = await startJobFetcher({
