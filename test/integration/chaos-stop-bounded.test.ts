@@ -147,21 +147,54 @@ function tempDataDir(): string {
   return dir;
 }
 
+/**
+ * The service on a fresh DATA_DIR and queue prefix, an SFT run of `iters` iterations submitted to it (after
+ * `atIteration` when given) and the pid of its running trainer.
+ */
+async function serviceWithTrainer(opts: {
+  iters: number;
+  viaNpm: boolean;
+  redis?: string;
+  env?: Record<string, string>;
+  atIteration?: number;
+}) {
+  const dataDir = tempDataDir();
+  const prefix = `mlxq-stop-${randomBytes(4).toString('hex')}`;
+  const svc = await startService({
+    dataDir,
+    prefix,
+    redis: opts.redis ?? redisUrl(),
+    viaNpm: opts.viaNpm,
+    env: opts.env,
+  });
+  const run = await submitRun(svc.base, sftRun(opts.iters, 5));
+  const atIteration = opts.atIteration;
+  if (atIteration !== undefined)
+    await waitFor(async () => ((await runJson(svc.base, run.id)).progress.iteration ?? 0) >= atIteration, {
+      timeoutMs: 60_000,
+      what: `iteration ${atIteration}`,
+    });
+  const pid = await trainerPid(run.runDir, 60_000);
+  return { dataDir, prefix, svc, run, pid };
+}
+
 // retry: each test measures how long a whole service takes to exit after a signal, a wall-clock bound on 2 cores
 // shared with other test files; one run late by a scheduling hiccup is tried once more (a real hang fails twice).
 describe('stopping is bounded', { retry: 1 }, () => {
   chaosIt(
     'Ctrl-C (SIGINT to the process group of npm start) with 3 open follow streams: exits within 10 s, no trainer left, and the run resumes after a restart',
     async () => {
-      const dataDir = tempDataDir();
-      const prefix = `mlxq-stop-${randomBytes(4).toString('hex')}`;
-      const first = await startService({ dataDir, prefix, redis: redisUrl(), viaNpm: true });
-      const run = await submitRun(first.base, sftRun(400, 5));
-      await waitFor(async () => ((await runJson(first.base, run.id)).progress.iteration ?? 0) >= 10, {
-        timeoutMs: 60_000,
-        what: 'iteration 10',
+      const {
+        dataDir,
+        prefix,
+        svc: first,
+        run,
+        pid,
+      } = await serviceWithTrainer({
+        iters: 400,
+        viaNpm: true,
+        atIteration: 10,
       });
-      const pid = await trainerPid(run.runDir);
       const texts = [0, 1, 2].map(() =>
         fetch(`${first.base}/v1/runs/${run.id}/logs?follow=true`).then((r) => r.text()),
       );
@@ -195,10 +228,7 @@ describe('stopping is bounded', { retry: 1 }, () => {
     async () => {
       const redis: OwnRedis = await startOwnRedis();
       cleanups.push(() => redis.cleanup());
-      const dataDir = tempDataDir();
-      const svc = await startService({ dataDir, prefix: 'mlxq-stop', redis: redis.url, viaNpm: false });
-      const run = await submitRun(svc.base, sftRun(400, 5));
-      const pid = await trainerPid(run.runDir, 60_000);
+      const { svc, pid } = await serviceWithTrainer({ iters: 400, viaNpm: false, redis: redis.url });
       await redis.stop();
       await expectStopWithin(svc, 'SIGTERM', 10_000);
       await waitPidGone(pid, 2_000);
@@ -208,15 +238,7 @@ describe('stopping is bounded', { retry: 1 }, () => {
   chaosIt(
     'Ctrl-C with the run page open in Chromium (its live log follows the run): exits within 10 s and leaves no trainer',
     async () => {
-      const dataDir = tempDataDir();
-      const svc = await startService({
-        dataDir,
-        prefix: `mlxq-stop-${randomBytes(4).toString('hex')}`,
-        redis: redisUrl(),
-        viaNpm: true,
-      });
-      const run = await submitRun(svc.base, sftRun(400, 5));
-      const pid = await trainerPid(run.runDir, 60_000);
+      const { svc, run, pid } = await serviceWithTrainer({ iters: 400, viaNpm: true });
       const browser = await launchBrowser();
       cleanups.push(() => browser.close());
       const page = await browser.newPage();
@@ -234,16 +256,11 @@ describe('stopping is bounded', { retry: 1 }, () => {
   chaosIt(
     "a second signal forces the exit (wait mode with an hour-long deadline) and still stops the trainer's process group",
     async () => {
-      const dataDir = tempDataDir();
-      const svc = await startService({
-        dataDir,
-        prefix: `mlxq-stop-${randomBytes(4).toString('hex')}`,
-        redis: redisUrl(),
+      const { svc, pid } = await serviceWithTrainer({
+        iters: 4000,
         viaNpm: false,
         env: { SHUTDOWN_MODE: 'wait', SHUTDOWN_DEADLINE_S: '3600', SHUTDOWN_TIMEOUT_S: '3600' },
       });
-      const run = await submitRun(svc.base, sftRun(4000, 5));
-      const pid = await trainerPid(run.runDir, 60_000);
       process.kill(svc.child.pid!, 'SIGTERM');
       // Wait mode: the first signal lets the run go on.
       expect(await exitWithin(svc.child, 3_000)).toBeNull();
@@ -257,15 +274,11 @@ describe('stopping is bounded', { retry: 1 }, () => {
   chaosIt(
     "SIGTERM while another process holds SQLite's write lock: the process exits within 10 s, no trainer is left, and the run resumes after a restart",
     async () => {
-      const dataDir = tempDataDir();
-      const prefix = `mlxq-stop-${randomBytes(4).toString('hex')}`;
-      const svc = await startService({ dataDir, prefix, redis: redisUrl(), viaNpm: false });
-      const run = await submitRun(svc.base, sftRun(300, 5));
-      await waitFor(async () => ((await runJson(svc.base, run.id)).progress.iteration ?? 0) >= 10, {
-        timeoutMs: 60_000,
-        what: 'iteration 10',
+      const { dataDir, prefix, svc, run, pid } = await serviceWithTrainer({
+        iters: 300,
+        viaNpm: false,
+        atIteration: 10,
       });
-      const pid = await trainerPid(run.runDir);
       // Every write of the service now waits busy_timeout and fails: SQLite is unreachable for writing.
       const holder = execa('python3', ['-c', HOLD_LOCK, path.join(dataDir, 'mlxq.sqlite')], {
         reject: false,
