@@ -24,6 +24,7 @@ import { trainJobIdFor } from '../../src/shared/job-kinds.js';
 import { apiRedisOptions, createRedis, createRunsQueue, workerRedisOptions } from '../../src/shared/queue.js';
 import { runQueuesOf } from '../../src/shared/run-queues.js';
 import { startWorker, type WorkerHandle } from '../../src/worker/create-worker.js';
+import { waitFor } from './wait-for.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');
@@ -193,4 +194,20 @@ export async function currentJobState(
   runId: string,
 ): Promise<string> {
   return runQueue(env, runId).getJobState(currentJobId(env, runId));
+}
+
+/**
+ * Waits until the run's current job is in `state` in Redis. A run's final status is written to SQLite before its
+ * worker moves the job to its end in Redis, so a test that has seen the final status must wait for the job's.
+ */
+export async function waitJobState(
+  env: Pick<TestEnv, 'db' | 'queue' | 'redis' | 'prefix' | 'config'>,
+  runId: string,
+  state: string,
+  timeoutMs = 15_000,
+): Promise<void> {
+  await waitFor(async () => (await currentJobState(env, runId)) === state, {
+    timeoutMs,
+    what: `the job to be ${state}`,
+  });
 }

@@ -27,7 +27,7 @@ import {
   waitStatus,
   type WorkerProcess,
 } from '../helpers/chaos.js';
-import { createTestEnv, currentJobState, redisUrl, standInEnv, type TestEnv } from '../helpers/test-env.js';
+import { createTestEnv, redisUrl, standInEnv, type TestEnv, waitJobState } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 let env: TestEnv;
@@ -160,9 +160,7 @@ describe('POST /v1/runs/:id/cancel', () => {
       expect(log).toMatch(/Iter 5: loss /);
       expect(log).toMatch(/Iter 10: Saved adapter weights/);
       // Never retried: the job is done, not back in the queue.
-      await waitFor(async () => (await currentJobState(env, created.id)) === 'completed', {
-        what: 'the job to complete',
-      });
+      await waitJobState(env, created.id, 'completed');
       expect((await getRun(env.app, created.id)).attempts).toHaveLength(1);
       await cancel(created.id).then((r) => expect(r.statusCode).toBe(409));
     },

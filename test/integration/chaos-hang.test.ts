@@ -12,7 +12,7 @@ import {
   waitPidGone,
   waitStatus,
 } from '../helpers/chaos.js';
-import { createTestEnv, currentJobState, TEST_DATA, type TestEnv } from '../helpers/test-env.js';
+import { createTestEnv, TEST_DATA, type TestEnv, waitJobState } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 let env: TestEnv;
@@ -61,7 +61,7 @@ describe('watchdogs', () => {
       expect(await metricIterations(env.app, created.id)).toEqual([5]);
       expect(await logText(env.app, created.id)).toMatch(/Iter 5: Saved adapter weights/);
       expect(run.checkpoints).toEqual(['0000005_adapters.safetensors']);
-      expect(await currentJobState(env, created.id)).toBe('failed');
+      await waitJobState(env, created.id, 'failed');
     },
   );
 

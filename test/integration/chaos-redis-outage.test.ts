@@ -14,8 +14,7 @@ import {
   waitStatus,
 } from '../helpers/chaos.js';
 import { useOwnRedisEnv } from '../helpers/chaos-env.js';
-import { currentJobState } from '../helpers/test-env.js';
-import { waitFor } from '../helpers/wait-for.js';
+import { waitJobState } from '../helpers/test-env.js';
 
 // This file stops Redis, so it runs on a redis-server of its own, never the shared one.
 const { env, redis } = useOwnRedisEnv();
@@ -74,10 +73,7 @@ describe('Redis stopped and started while a run trains', () => {
       expect(metrics).toEqual(everyFifth(120));
       expect((await logText(env.app, created.id)).startsWith(logBefore)).toBe(true);
       // The job reaches its end in Redis too, and the lapsed lock did hand it to the other worker meanwhile.
-      await waitFor(async () => (await currentJobState(env, created.id)) === 'completed', {
-        timeoutMs: 15_000,
-        what: 'the job to complete',
-      });
+      await waitJobState(env, created.id, 'completed', 15_000);
       expect(
         taken.flat().filter((id) => parseJobId(id)?.subject === created.id).length,
       ).toBeGreaterThanOrEqual(2);

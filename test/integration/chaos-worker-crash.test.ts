@@ -16,7 +16,7 @@ import {
   waitStatus,
 } from '../helpers/chaos.js';
 import { useWorkerProcessEnv } from '../helpers/chaos-env.js';
-import { currentJobState } from '../helpers/test-env.js';
+import { waitJobState } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 // Default lock (5 min) and stalled interval (30 s): recovery must not wait for either.
@@ -79,9 +79,7 @@ describe('kill -9 of the worker mid-run', () => {
       expect(fs.existsSync(path.join(adapters, 'adapters.safetensors'))).toBe(true);
       expect(fs.readdirSync(adapters).filter((n) => n.startsWith('attempt-'))).toEqual([]);
       expect(fs.existsSync(path.join(created.runDir, 'trainer.pid'))).toBe(false);
-      await waitFor(async () => (await currentJobState(env, created.id)) === 'completed', {
-        what: 'the job to complete',
-      });
+      await waitJobState(env, created.id, 'completed');
     },
   );
 

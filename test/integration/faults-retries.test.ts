@@ -7,7 +7,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 import { RunDetail } from '../../src/contract/runs.js';
 import { getRun, sftRun, submit, waitStatus } from '../helpers/chaos.js';
-import { createTestEnv, currentJobId, currentJobState, type TestEnv } from '../helpers/test-env.js';
+import { createTestEnv, currentJobId, type TestEnv, waitJobState } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 /** argv: database, signal file, seconds. Holds the write lock; releases it that long after the signal file appears. */
@@ -93,7 +93,7 @@ describe('retries', () => {
       [1, 'failed'],
       [2, 'failed'],
     ]);
-    expect(await currentJobState(env, created.id)).toBe('failed');
+    await waitJobState(env, created.id, 'failed');
     expect((await getRun(env.app, created.id)).attempts).toHaveLength(2);
   });
 
@@ -110,7 +110,7 @@ describe('retries', () => {
     expect(run.stopReason).toBe('worker_error');
     expect(run.error).toMatch(/could not process the run: .*no uploaded dataset/);
     expect(run.attempts).toEqual([]);
-    expect(await currentJobState(env, created.id)).toBe('failed');
+    await waitJobState(env, created.id, 'failed');
   });
   it('SQLITE_BUSY once in the worker (another process holds the write lock past busy_timeout): the run is retried after a backoff and succeeds', async () => {
     env = await createTestEnv();

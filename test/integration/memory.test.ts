@@ -6,7 +6,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 import { submit, waitStatus } from '../helpers/chaos.js';
 import { mlxq } from '../helpers/cli.js';
-import { createTestEnv, currentJobState, TEST_DATA, type TestEnv } from '../helpers/test-env.js';
+import { createTestEnv, TEST_DATA, type TestEnv, waitJobState } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const LLAMA = path.join(TEST_DATA, 'models', 'llama-3-8b');
@@ -215,7 +215,7 @@ describe('out of memory', () => {
     expect(full.outOfMemory.advice.join('\n')).toMatch(/batch_size 2 → 1 with gradient_accumulation_steps 2/);
     expect(run.error).toMatch(/^Out of memory: libc\+\+abi/);
     expect(run.error).toMatch(/- grad_checkpoint: true/);
-    expect(await currentJobState(env, created.id)).toBe('failed');
+    await waitJobState(env, created.id, 'failed');
 
     // The CLI says it plainly, and `watch --notify` tells the desktop (a stand-in for osascript records its script).
     const apiUrl = await env.app.listen({ port: 0, host: '127.0.0.1' });
