@@ -27,6 +27,23 @@ async function waitFinal(id: string, timeoutMs = 30_000) {
   );
 }
 
+/** A 10-iteration SFT run of the chat data set at batch size 2, with `extra` request fields. */
+const submitSft = (extra: Record<string, unknown> = {}) =>
+  submit({
+    method: 'sft',
+    model,
+    data: path.join(TEST_DATA, 'sft-chat'),
+    iters: 10,
+    batch_size: 2,
+    ...extra,
+  });
+
+/** The final state of such a run on a worker whose stand-in trainer gets `trainerEnv`. */
+async function finalSftRun(trainerEnv: Record<string, string>) {
+  await env.startWorker({ trainerEnv });
+  return waitFinal((await submitSft()).json().id);
+}
+
 describe('a run submitted over HTTP', () => {
   it('GRPO goes queued -> running -> succeeded with loss and reward curves, logs and adapters', async () => {
     await env.startWorker();
@@ -80,15 +97,7 @@ describe('a run submitted over HTTP', () => {
 
   it('SFT succeeds with its loss curve and no fused model (fuse is off by default)', async () => {
     await env.startWorker();
-    const res = await submit({
-      method: 'sft',
-      model,
-      data: path.join(TEST_DATA, 'sft-chat'),
-      iters: 10,
-      batch_size: 2,
-      steps_per_report: 2,
-      save_every: 5,
-    });
+    const res = await submitSft({ steps_per_report: 2, save_every: 5 });
     expect(res.statusCode, res.body).toBe(201);
     const run = await waitFinal(res.json().id);
     expect(run.status, run.error).toBe('succeeded');
@@ -101,15 +110,7 @@ describe('a run submitted over HTTP', () => {
   });
 
   it('a crashing trainer ends failed with its exit code and last lines', async () => {
-    await env.startWorker({ trainerEnv: { MLX_STANDIN_CRASH_AT_ITER: '3' } });
-    const res = await submit({
-      method: 'sft',
-      model,
-      data: path.join(TEST_DATA, 'sft-chat'),
-      iters: 10,
-      batch_size: 2,
-    });
-    const run = await waitFinal(res.json().id);
+    const run = await finalSftRun({ MLX_STANDIN_CRASH_AT_ITER: '3' });
     expect(run.status).toBe('failed');
     expect(run.exitCode).toBe(1);
     expect(run.error).toMatch(/exited with code 1/);
@@ -117,15 +118,7 @@ describe('a run submitted over HTTP', () => {
   });
 
   it('an exit 0 without adapters.safetensors ends failed (upstream skips training on an error)', async () => {
-    await env.startWorker({ trainerEnv: { MLX_STANDIN_EXIT_AFTER_ERROR: '1' } });
-    const res = await submit({
-      method: 'sft',
-      model,
-      data: path.join(TEST_DATA, 'sft-chat'),
-      iters: 10,
-      batch_size: 2,
-    });
-    const run = await waitFinal(res.json().id);
+    const run = await finalSftRun({ MLX_STANDIN_EXIT_AFTER_ERROR: '1' });
     expect(run.status).toBe('failed');
     expect(run.exitCode).toBe(0);
     expect(run.error).toMatch(/wrote no adapters\.safetensors/);
@@ -133,13 +126,7 @@ describe('a run submitted over HTTP', () => {
 
   it('a worker whose Python has no mlx-lm-lora takes no job: the run waits with the install advice', async () => {
     await env.startWorker({ config: { mlxPython: 'python3' }, trainerEnv: { PYTHONPATH: '' } });
-    const res = await submit({
-      method: 'sft',
-      model,
-      data: path.join(TEST_DATA, 'sft-chat'),
-      iters: 10,
-      batch_size: 2,
-    });
+    const res = await submitSft();
     const run = await waitFor(
       async () => {
         const r = (await env.app.inject({ url: `/v1/runs/${res.json().id}` })).json();
