@@ -44,6 +44,27 @@ function bigRun(extra: Record<string, unknown> = {}) {
   };
 }
 
+/** A short SFT run of Llama-3-8B on the chat data set (its peak memory is measured), with `extra` request fields. */
+function llamaSft(extra: Record<string, unknown> = {}) {
+  return {
+    method: 'sft',
+    model: LLAMA,
+    data: path.join(TEST_DATA, 'sft-chat'),
+    iters: 4,
+    batch_size: 2,
+    steps_per_report: 2,
+    ...extra,
+  };
+}
+
+/** Submits `body` and waits for the run to end: the run as `waitStatus` returns it, and in full (GET /v1/runs/:id). */
+async function endedRun(body: Record<string, unknown>) {
+  const created = await submit(env!.app, body);
+  const run = await waitStatus(env!.app, created.id, ['failed', 'succeeded', 'cancelled']);
+  const full = (await env!.app.inject({ method: 'GET', url: `/v1/runs/${created.id}` })).json();
+  return { created, run, full };
+}
+
 describe('memory estimate and admission', () => {
   it('a dry run carries the estimate with its breakdown, the usable memory per worker and whether it fits; the run keeps it', async () => {
     env = await createTestEnv({ WORKER_MEMORY_GB: '64' });
@@ -122,16 +143,7 @@ describe('calibration', () => {
   it("GET /v1/memory/calibration compares each finished run's measured peak with its estimate, per method and model family", async () => {
     env = await createTestEnv({ WORKER_MEMORY_GB: '64' });
     await env.startWorker();
-    const created = await submit(env.app, {
-      method: 'sft',
-      model: LLAMA,
-      data: path.join(TEST_DATA, 'sft-chat'),
-      iters: 4,
-      batch_size: 2,
-      steps_per_report: 2,
-    });
-    await waitStatus(env.app, created.id, ['failed', 'succeeded', 'cancelled']);
-    const run = (await env.app.inject({ method: 'GET', url: `/v1/runs/${created.id}` })).json();
+    const { full: run } = await endedRun(llamaSft());
     expect(run.peakMemoryGb).toBeGreaterThan(0);
     const cal = (await env.app.inject({ method: 'GET', url: '/v1/memory/calibration' })).json();
     expect(cal).toMatchObject({ expectedError: 0.35, margin: 1.2, tuneAfterRuns: 5 });
@@ -152,20 +164,12 @@ describe('calibration', () => {
   it('once enough runs of a method and family are measured, admission uses the margin tuned from them', async () => {
     env = await createTestEnv({ WORKER_MEMORY_GB: '64', MEMORY_TUNE_AFTER_RUNS: '1' });
     await env.startWorker();
-    const body = {
-      method: 'sft',
-      model: LLAMA,
-      data: path.join(TEST_DATA, 'sft-chat'),
-      iters: 4,
-      batch_size: 2,
-      steps_per_report: 2,
-    };
+    const body = llamaSft();
     const before = (
       await env.app.inject({ method: 'POST', url: '/v1/runs?dryRun=true', payload: body })
     ).json();
     expect(before.memory.margin).toBe(1.2);
-    const created = await submit(env.app, body);
-    await waitStatus(env.app, created.id, ['failed', 'succeeded', 'cancelled']);
+    await endedRun(body);
     const [group] = (await env.app.inject({ method: 'GET', url: '/v1/memory/calibration' })).json().groups;
     // The largest measured/estimate ratio × 1.1, rounded up to 0.05, within 1.0..3.0.
     const tuned = Math.min(3, Math.max(1, Math.ceil(group.maxRatio * 1.1 * 20 - 1e-9) / 20));
@@ -192,16 +196,7 @@ describe('out of memory', () => {
   it("the stand-in's Metal abort (SIGABRT) ends the run out_of_memory with measured peak, estimate and advice, not retried", async () => {
     env = await createTestEnv({ WORKER_MEMORY_GB: '64', TRAINER_FAILURE_ATTEMPTS: '3' });
     await env.startWorker({ trainerEnv: { MLX_STANDIN_OOM_AT_ITER: '3' } });
-    const created = await submit(env.app, {
-      method: 'sft',
-      model: LLAMA,
-      data: path.join(TEST_DATA, 'sft-chat'),
-      iters: 6,
-      batch_size: 2,
-      steps_per_report: 1,
-    });
-    const run = await waitStatus(env.app, created.id, ['failed', 'succeeded', 'cancelled']);
-    const full = (await env.app.inject({ method: 'GET', url: `/v1/runs/${created.id}` })).json();
+    const { created, run, full } = await endedRun(llamaSft({ iters: 6, steps_per_report: 1 }));
     expect(run.status).toBe('failed');
     expect(run.stopReason).toBe('out_of_memory');
     expect(full.signal).toBe('SIGABRT');
@@ -240,17 +235,9 @@ describe('out of memory', () => {
   it('on_oom "reduce" retries with the batch halved (accumulation doubled) and succeeds once the batch fits', async () => {
     env = await createTestEnv({ WORKER_MEMORY_GB: '64' });
     await env.startWorker({ trainerEnv: { MLX_STANDIN_OOM_AT_ITER: '2', MLX_STANDIN_OOM_MIN_BATCH: '4' } });
-    const created = await submit(env.app, {
-      method: 'sft',
-      model: LLAMA,
-      data: path.join(TEST_DATA, 'sft-chat'),
-      iters: 6,
-      batch_size: 4,
-      steps_per_report: 1,
-      on_oom: 'reduce',
-    });
-    const run = await waitStatus(env.app, created.id, ['failed', 'succeeded', 'cancelled']);
-    const full = (await env.app.inject({ method: 'GET', url: `/v1/runs/${created.id}` })).json();
+    const { run, full } = await endedRun(
+      llamaSft({ iters: 6, batch_size: 4, steps_per_report: 1, on_oom: 'reduce' }),
+    );
     expect(run.status, run.error ?? '').toBe('succeeded');
     expect(run.attempts.map((a) => a.outcome)).toEqual(['failed', 'succeeded']);
     expect(full.outOfMemory.reductions).toEqual([
