@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { BREVITY_REWARD_PY } from '../helpers/dry-run.js';
+import { issuePaths } from '../helpers/issue-paths.js';
 import { createTestEnv, TEST_DATA, type TestEnv } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -51,6 +52,16 @@ afterAll(async () => {
 function sft(extra: Record<string, unknown>) {
   return { method: 'sft', model: HF_MODEL, data: path.join(root, 'data'), iters: 2, batch_size: 1, ...extra };
 }
+
+/** A GRPO run of the reward function in BREVITY_REWARD_PY (its file is named by reward_functions_file). */
+const brevityGrpo = {
+  method: 'grpo',
+  model: HF_MODEL,
+  data: path.join(TEST_DATA, 'grpo'),
+  iters: 2,
+  batch_size: 2,
+  reward_functions: ['brevity_reward'],
+};
 
 async function dryRun(body: Record<string, unknown>) {
   return env.app.inject({ method: 'POST', url: '/v1/runs?dryRun=true', payload: body });
@@ -166,47 +177,31 @@ describe('models, adapters and reward files', () => {
   });
 
   it('reward_functions_file (Python the trainer executes) is accepted only from the roots', async () => {
-    const grpo = {
-      method: 'grpo',
-      model: HF_MODEL,
-      data: path.join(TEST_DATA, 'grpo'),
-      iters: 2,
-      batch_size: 2,
-      reward_functions: ['brevity_reward'],
-    };
-    expect((await dryRun({ ...grpo, reward_functions_file: path.join(root, 'rewards.py') })).statusCode).toBe(
-      200,
-    );
+    expect(
+      (await dryRun({ ...brevityGrpo, reward_functions_file: path.join(root, 'rewards.py') })).statusCode,
+    ).toBe(200);
     await expectRefused(
-      { ...grpo, reward_functions_file: path.join(outside, 'rewards.py') },
+      { ...brevityGrpo, reward_functions_file: path.join(outside, 'rewards.py') },
       'reward_functions_file',
     );
     await expectRefused(
-      { ...grpo, reward_functions_file: path.join(root, 'link-rewards.py') },
+      { ...brevityGrpo, reward_functions_file: path.join(root, 'link-rewards.py') },
       'reward_functions_file',
     );
     await expectRefused(
-      { ...grpo, reward_functions_file: `${root}/../outside/rewards.py` },
+      { ...brevityGrpo, reward_functions_file: `${root}/../outside/rewards.py` },
       'reward_functions_file',
     );
   });
 
   it('reward_functions_file must be a .py file, so files the service writes (configs, logs, uploads) never run', async () => {
-    const grpo = {
-      method: 'grpo',
-      model: HF_MODEL,
-      data: path.join(TEST_DATA, 'grpo'),
-      iters: 2,
-      batch_size: 2,
-      reward_functions: ['brevity_reward'],
-    };
     const config = path.join(env.dataDir, 'runs', 'x', 'config.yaml');
     fs.mkdirSync(path.dirname(config), { recursive: true });
     fs.writeFileSync(config, "wandb: __import__('os').system('id')\n"); // valid Python too (an annotation)
     fs.symlinkSync(config, path.join(root, 'disguised.py'));
     for (const file of [config, path.join(root, 'disguised.py')]) {
       const json = await expectRefused(
-        { ...grpo, reward_functions_file: file },
+        { ...brevityGrpo, reward_functions_file: file },
         'reward_functions_file',
         /\.py/,
       );
@@ -222,12 +217,7 @@ describe('models, adapters and reward files', () => {
       }),
     );
     expect(res.statusCode).toBe(400);
-    expect(
-      res
-        .json()
-        .issues.map((i: { path: string }) => i.path)
-        .sort(),
-    ).toEqual(['data', 'resume_adapter_file']);
+    expect(issuePaths(res)).toEqual(['data', 'resume_adapter_file']);
   });
 });
 

@@ -11,6 +11,7 @@ import { startNotifications } from '../../src/notify/notifications.js';
 import type { Dispatcher } from '../../src/notify/webhook-dispatcher.js';
 import { sftRun, submit, waitStatus } from '../helpers/chaos.js';
 import { sftRequest } from '../helpers/follow-up.js';
+import { issuePaths } from '../helpers/issue-paths.js';
 import { createTestEnv, type TestEnv } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -281,12 +282,7 @@ describe('webhooks', () => {
       payload: { url: 'ftp://x/y', events: ['run.exploded'] },
     });
     expect(bad.statusCode).toBe(400);
-    expect(
-      bad
-        .json()
-        .issues.map((i: { path: string }) => i.path)
-        .sort(),
-    ).toEqual(['body.events.0', 'body.url']);
+    expect(issuePaths(bad)).toEqual(['body.events.0', 'body.url']);
     const created = await addWebhook(env, { url: 'https://example.test/x' });
     expect((await env.app.inject({ method: 'DELETE', url: `/v1/webhooks/${created.id}` })).statusCode).toBe(
       204,

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { hashWorkerToken } from '../../src/api/worker-tokens.js';
+import { issuePaths } from '../helpers/issue-paths.js';
 import { createTestEnv } from '../helpers/test-env.js';
 import { useTestEnv } from '../helpers/use-test-env.js';
 
@@ -47,12 +48,7 @@ describe('POST /v1/workers', () => {
       payload: { name: '-x', labels: ['UP'] },
     });
     expect(bad.statusCode).toBe(400);
-    expect(
-      bad
-        .json()
-        .issues.map((i: { path: string }) => i.path)
-        .sort(),
-    ).toEqual(['body.labels.0', 'body.name']);
+    expect(issuePaths(bad)).toEqual(['body.labels.0', 'body.name']);
     await createWorker('mbp-1');
     const dup = await env.app.inject({
       method: 'POST',
