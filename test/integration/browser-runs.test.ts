@@ -35,6 +35,15 @@ function sftRequest(extra: Record<string, unknown> = {}) {
   };
 }
 
+/** Opens the submit page and fills its SFT form: the model, the chat data set, then each field `#f-<name>` in order. */
+async function fillSftForm(fields: Record<string, string>): Promise<void> {
+  await ui.page.goto(url('/ui/submit'));
+  await ui.page.selectOption('#f-method', 'sft');
+  await ui.page.fill('#f-model', MODEL);
+  await ui.page.fill('#f-data', path.join(TEST_DATA, 'sft-chat'));
+  for (const [name, value] of Object.entries(fields)) await ui.page.fill(`#f-${name}`, value);
+}
+
 describe('the dashboard in a browser', () => {
   it('redirects / to /ui and serves the pages with a content security policy', async () => {
     const root = await http(url('/'), { redirect: 'manual' });
@@ -53,17 +62,15 @@ describe('the dashboard in a browser', () => {
   });
 
   it('submits a run through the form, shows the dry-run command, then its progress, charts and live log until it succeeds', async () => {
-    await ui.page.goto(url('/ui/submit'));
-    await ui.page.selectOption('#f-method', 'sft');
-    await ui.page.fill('#f-model', MODEL);
-    await ui.page.fill('#f-data', path.join(TEST_DATA, 'sft-chat'));
-    await ui.page.fill('#f-iters', '24');
-    await ui.page.fill('#f-name', 'browser-submitted');
-    await ui.page.fill('#f-tags', 'browser, form');
-    await ui.page.fill('#f-batch_size', '2');
-    await ui.page.fill('#f-steps_per_report', '2');
-    await ui.page.fill('#f-steps_per_eval', '6');
-    await ui.page.fill('#f-save_every', '12');
+    await fillSftForm({
+      iters: '24',
+      name: 'browser-submitted',
+      tags: 'browser, form',
+      batch_size: '2',
+      steps_per_report: '2',
+      steps_per_eval: '6',
+      save_every: '12',
+    });
     await expect.poll(() => ui.page.locator('#f-learning_rate').getAttribute('placeholder')).toBe('0.00001');
 
     await ui.page.click('#dry-run-button');
@@ -225,13 +232,7 @@ describe('the dashboard in a browser', () => {
     const byPath = new Map(issues.map((i) => [i.path, i.message]));
     expect([...byPath.keys()].sort()).toEqual(['batch_size', 'learning_rate']);
 
-    await ui.page.goto(url('/ui/submit'));
-    await ui.page.selectOption('#f-method', 'sft');
-    await ui.page.fill('#f-model', MODEL);
-    await ui.page.fill('#f-data', path.join(TEST_DATA, 'sft-chat'));
-    await ui.page.fill('#f-iters', '10');
-    await ui.page.fill('#f-learning_rate', 'fast');
-    await ui.page.fill('#f-batch_size', '0');
+    await fillSftForm({ iters: '10', learning_rate: 'fast', batch_size: '0' });
     await ui.page.click('#dry-run-button');
     await ui.page.locator('#f-learning_rate-msg.error').waitFor();
     expect(await ui.page.locator('#f-learning_rate-msg').textContent()).toBe(byPath.get('learning_rate'));
