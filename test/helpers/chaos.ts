@@ -177,6 +177,9 @@ export interface RunJson {
   events: { fromStatus: string | null; toStatus: string; reason: string | null }[];
 }
 
+/** The statuses a run goes through when one attempt is interrupted and the next succeeds. */
+export const RESUMED_ONCE = ['queued', 'running', 'interrupted', 'running', 'succeeded'];
+
 export async function getRun(app: Injectable, id: string): Promise<RunJson> {
   return (await app.inject({ method: 'GET', url: `/v1/runs/${id}` })).json();
 }
