@@ -27,6 +27,8 @@ export class RunOutputSink {
   private readonly parser = createTrainerOutputParser();
   private readonly file: fs.WriteStream;
   private readonly pending: PendingLine[] = [];
+  /** The bytes of `pending` in the log (text and newline), counted as lines come, not again at each flush. */
+  private pendingBytes = 0;
   /** Head lines not yet in the log file: one write per flush, not one Buffer per line. */
   private readonly fileLines: string[] = [];
   private readonly pendingMetrics: MetricPoint[] = [];
@@ -89,6 +91,7 @@ export class RunOutputSink {
     this.summary.bytes += bytes;
     this.writeCapped(entry, bytes);
     this.pending.push(entry);
+    this.pendingBytes += bytes;
     const last = this.summary.lastLines;
     if (text.trim() !== '' && !/^\S+:\s+\d+%\|/.test(text)) {
       last.push(text);
@@ -209,7 +212,8 @@ export class RunOutputSink {
     if (this.fileLines.length > 0) this.file.write(`${this.fileLines.splice(0).join('\n')}\n`);
     if (this.pending.length > 0) {
       const lines = this.pending.splice(0);
-      const bytes = lines.reduce((n, l) => n + Buffer.byteLength(l.text) + 1, 0);
+      const bytes = this.pendingBytes;
+      this.pendingBytes = 0;
       // Over the cap: the head and the tail are kept, the middle dropped; lines already dropped are not sent.
       const tailStart = this.headEndSeq !== null ? this.tail[0]?.seq : undefined;
       const kept =

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeLine, encodeEntry, type SpoolEntry } from '../../src/worker/remote/spool-file.js';
 
 const decode = (entry: SpoolEntry) => {
-  const line = encodeEntry(entry);
+  const line = Buffer.from(encodeEntry(entry));
   expect(line.at(-1)).toBe(10);
   const got = decodeLine(line.subarray(0, -1));
   return { ...got, body: JSON.parse(got.body.toString('utf8')) as unknown, text: got.body.toString('utf8') };

@@ -102,8 +102,11 @@ export class ReportSpool {
   enqueue(entry: SpoolEntry): void {
     if (this.stale) return;
     const line = encodeEntry(entry);
-    fs.writeSync(this.fd, line);
-    this.size += line.length;
+    const bytes = Buffer.byteLength(line);
+    // A short write would tear the line: the rest goes too, so the size counted is the size on disk.
+    for (let done = fs.writeSync(this.fd, line); done < bytes;)
+      done += fs.writeSync(this.fd, Buffer.from(line).subarray(done));
+    this.size += bytes;
     this.wake?.();
   }
 
