@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 import { METHOD_INFO, METHODS } from '../../src/domain/methods.js';
 import { dryRunOf, requestFor, runThroughStandIn } from '../helpers/dry-run.js';
+import { GRPO_OPTIONS } from '../helpers/grpo-options.js';
 import { useTestEnv } from '../helpers/use-test-env.js';
 
 const env = useTestEnv({}, { perFile: true });
@@ -27,20 +28,7 @@ describe('dry runs answer an argv that the strict stand-in CLI accepts and train
   it.each([
     [
       'grpo with every GRPO option',
-      requestFor('grpo', {
-        group_size: 8,
-        temperature: 1.1,
-        epsilon: 0.002,
-        max_completion_length: 256,
-        beta: 0.05,
-        grpo_loss_type: 'bnpo',
-        importance_sampling_level: 'token',
-        reward_functions: 'r1_accuracy_reward_func,r1_int_reward_func',
-        reward_weights: [0.5, 0.5],
-        learning_rate: 2e-6,
-        seed: 7,
-        gradient_accumulation_steps: 2,
-      }),
+      requestFor('grpo', { ...GRPO_OPTIONS, importance_sampling_level: 'token' }),
     ],
     [
       'sft with YAML-only keys and booleans',

@@ -5,6 +5,7 @@ import { buildCommand } from '../../src/domain/build-command.js';
 import { METHOD_INFO, METHODS } from '../../src/domain/methods.js';
 import { OPTION_BY_KEY } from '../../src/domain/run-options.js';
 import { parseRunRequest } from '../../src/domain/run-request.js';
+import { GRPO_OPTIONS } from '../helpers/grpo-options.js';
 import { type ParsedArgv, readBack, trainerArgs } from '../helpers/readback.js';
 
 const base = { model: 'mlx-community/Qwen2.5-0.5B-Instruct-4bit', data: 'test_data/grpo', iters: 20 };
@@ -76,17 +77,7 @@ const CASES: [string, Record<string, unknown>, Record<string, unknown>][] = [
   [
     'option-heavy grpo',
     requestFor('grpo', {
-      group_size: 8,
-      temperature: 1.1,
-      epsilon: 0.002,
-      max_completion_length: 256,
-      beta: 0.05,
-      grpo_loss_type: 'bnpo',
-      reward_functions: 'r1_accuracy_reward_func,r1_int_reward_func',
-      reward_weights: [0.5, 0.5],
-      learning_rate: 2e-6,
-      seed: 7,
-      gradient_accumulation_steps: 2,
+      ...GRPO_OPTIONS,
       batch_size: 2,
       steps_per_report: 1,
       steps_per_eval: 3,
