@@ -10,13 +10,13 @@ import { Queue } from 'bullmq';
 
 import { TRAINER_ENV } from '../../src/domain/build-command.js';
 import { type BenchContext, prefix, subdir } from '../lib/context.js';
-import { type Figure, makeFigure } from '../lib/figure.js';
+import { type Figure, PercentileSeries } from '../lib/figure.js';
 import { HttpClient } from '../lib/http-client.js';
 import { deployment, STAND_IN_PATH, startProjectApi, startProjectWorker } from '../lib/project.js';
 import { closeRaw, startRawWorker } from '../lib/raw.js';
 import { sftRequest } from '../lib/requests.js';
 import { type RunView, waitFinal } from '../lib/run-view.js';
-import { sleep, summarize } from '../lib/stats.js';
+import { sleep } from '../lib/stats.js';
 
 /** Gaps in ms between each exit and the next start, from a times file of `start <s>` / `exit <s>` lines. */
 export function gapsFromTimes(text: string): number[] {
@@ -68,8 +68,7 @@ export async function queueGap(ctx: BenchContext): Promise<Figure[]> {
     if (template.status !== 'succeeded')
       throw new Error(`run ${first.id} ${template.status}: ${template.error}`);
 
-    const project: { p50: number[]; p99: number[] } = { p50: [], p99: [] };
-    const raw: { p50: number[]; p99: number[] } = { p50: [], p99: [] };
+    const series = new PercentileSeries();
     for (let r = 0; r < reps; r++) {
       // The project: all N submitted while the worker trains the first, so each exit finds the next run queued.
       fs.rmSync(projectTimes, { force: true });
@@ -94,12 +93,7 @@ export async function queueGap(ctx: BenchContext): Promise<Figure[]> {
       while (codes.length < runs) await sleep(20);
       rawWorker.child.off('message', onDone);
       if (codes.some((c) => c !== 0)) throw new Error(`raw trainer exit codes ${codes.join(',')}`);
-      const sp = summarize(pg);
-      const sr = summarize(rg);
-      project.p50.push(sp.p50);
-      project.p99.push(sp.p99);
-      raw.p50.push(sr.p50);
-      raw.p99.push(sr.p99);
+      const { sp, sr } = series.add(pg, rg);
       ctx.log(
         `queue gap rep ${r + 1}/${reps}: project p50 ${sp.p50.toFixed(1)} p99 ${sp.p99.toFixed(1)} ms (${pg.length} gaps); raw p50 ${sr.p50.toFixed(1)} p99 ${sr.p99.toFixed(1)} ms (${rg.length} gaps)`,
       );
@@ -115,10 +109,7 @@ export async function queueGap(ctx: BenchContext): Promise<Figure[]> {
         `${runs} runs per repetition trained back to back on one worker; gap = trainer exit (interpreter exit) -> next trainer start-up, ` +
         'both marked by the stand-in itself with time.time(); the project records each run (status, attempt, lease, logs) and the API reconciles every second',
     });
-    return [
-      makeFigure(spec('queue gap: trainer exit -> next trainer start, p50'), project.p50, raw.p50),
-      makeFigure(spec('queue gap: trainer exit -> next trainer start, p99'), project.p99, raw.p99),
-    ];
+    return series.figures('queue gap: trainer exit -> next trainer start', spec);
   } finally {
     client.close();
     await worker.stop();

@@ -6,7 +6,7 @@ import { Queue } from 'bullmq';
 
 import { TRAINER_ENV } from '../../src/domain/build-command.js';
 import { type BenchContext, prefix, subdir } from '../lib/context.js';
-import { type Figure, makeFigure } from '../lib/figure.js';
+import { type Figure, PercentileSeries } from '../lib/figure.js';
 import { HttpClient } from '../lib/http-client.js';
 import { nextMessage } from '../lib/processes.js';
 import { deployment, STAND_IN_PATH, startProjectApi, startProjectWorker } from '../lib/project.js';
@@ -14,7 +14,7 @@ import { closeRaw, startRawWorker } from '../lib/raw.js';
 import { sftRequest } from '../lib/requests.js';
 import { type RunView, waitFinal } from '../lib/run-view.js';
 import { StartSignal } from '../lib/start-signal.js';
-import { median, nowMs, sleep, summarize } from '../lib/stats.js';
+import { median, nowMs, sleep } from '../lib/stats.js';
 
 const IDLE_MS = 20;
 
@@ -81,8 +81,7 @@ export async function submitLatency(ctx: BenchContext): Promise<Figure[]> {
 
     for (let i = 0; i < warm; i++) await projectSample();
     for (let i = 0; i < warm; i++) await rawSample();
-    const p50 = { project: [] as number[], raw: [] as number[] };
-    const p99 = { project: [] as number[], raw: [] as number[] };
+    const series = new PercentileSeries();
     const answered: number[] = [];
     const splits: Split[] = [];
     const pickup: number[] = [];
@@ -98,12 +97,7 @@ export async function submitLatency(ctx: BenchContext): Promise<Figure[]> {
         raw.push(b.ms);
         pickup.push(b.pickup);
       }
-      const sp = summarize(project);
-      const sr = summarize(raw);
-      p50.project.push(sp.p50);
-      p50.raw.push(sr.p50);
-      p99.project.push(sp.p99);
-      p99.raw.push(sr.p99);
+      const { sp, sr } = series.add(project, raw);
       ctx.log(
         `submit latency rep ${r + 1}/${reps}: project p50 ${sp.p50.toFixed(1)} p99 ${sp.p99.toFixed(1)} ms; raw p50 ${sr.p50.toFixed(1)} p99 ${sr.p99.toFixed(1)} ms`,
       );
@@ -123,10 +117,7 @@ export async function submitLatency(ctx: BenchContext): Promise<Figure[]> {
       baselineWhat: 'raw queue.add -> BullMQ worker -> child_process.spawn of the same trainer argv',
       note,
     });
-    return [
-      makeFigure(spec('submit -> trainer started, idle queue, p50'), p50.project, p50.raw),
-      makeFigure(spec('submit -> trainer started, idle queue, p99'), p99.project, p99.raw),
-    ];
+    return series.figures('submit -> trainer started, idle queue', spec);
   } finally {
     client.close();
     poller.close();

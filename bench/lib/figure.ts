@@ -1,5 +1,5 @@
 // A benchmark figure: the project's median against the raw baseline's, their ratio, the goal and whether it is met.
-import { median } from './stats.js';
+import { median, summarize, type Summary } from './stats.js';
 
 export interface FigureSpec {
   name: string;
@@ -72,3 +72,27 @@ export const atMostRatio = (max: number) => (v: number, b: number | null) => (b 
 export const atMost = (limit: number) => (v: number) => v <= limit;
 export const atLeast = (limit: number) => (v: number) => v >= limit;
 export const reported = () => null;
+
+/** The p50 and the p99 of each repetition's samples, the project's beside the baseline's. */
+export class PercentileSeries {
+  private readonly project = { p50: [] as number[], p99: [] as number[] };
+  private readonly raw = { p50: [] as number[], p99: [] as number[] };
+
+  /** Records one repetition's samples; returns their summaries (for the repetition's log line). */
+  add(project: readonly number[], raw: readonly number[]): { sp: Summary; sr: Summary } {
+    const sp = summarize(project);
+    const sr = summarize(raw);
+    for (const p of ['p50', 'p99'] as const) {
+      this.project[p].push(sp[p]);
+      this.raw[p].push(sr[p]);
+    }
+    return { sp, sr };
+  }
+
+  /** Two figures, `<name>, p50` and `<name>, p99`, each with `spec` of its name. */
+  figures(name: string, spec: (name: string) => FigureSpec): Figure[] {
+    return (['p50', 'p99'] as const).map((p) =>
+      makeFigure(spec(`${name}, ${p}`), this.project[p], this.raw[p]),
+    );
+  }
+}
