@@ -8,13 +8,12 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import Database from 'better-sqlite3';
-
 import { TRAINER_ENV } from '../../src/domain/build-command.js';
 import { type BenchContext, subdir } from '../lib/context.js';
 import { atLeastRatio, type Figure, makeFigure, reported } from '../lib/figure.js';
 import { HttpClient } from '../lib/http-client.js';
 import { deployment, EMITTER_PATH, startProjectApi, startProjectWorker } from '../lib/project.js';
+import { openRawDb } from '../lib/raw-db.js';
 import { sftRequest } from '../lib/requests.js';
 import { StartSignal } from '../lib/start-signal.js';
 import { median, nowMs, sleep } from '../lib/stats.js';
@@ -49,10 +48,8 @@ function emitterLines(n: number): string[] {
 /** Raw batched inserts (1,000 rows per transaction) into a table shaped like log_lines. */
 function rawInsert(dir: string, lines: string[]): number {
   const file = path.join(dir, `raw-logs-${Date.now()}.sqlite`);
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.exec(
+  const db = openRawDb(
+    file,
     'CREATE TABLE log_lines (run_id TEXT NOT NULL, seq INTEGER NOT NULL, stream TEXT NOT NULL, text TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (run_id, seq))',
   );
   const insert = db.prepare(

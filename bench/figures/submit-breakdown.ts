@@ -5,7 +5,6 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import Database from 'better-sqlite3';
 import { Queue } from 'bullmq';
 
 import { runView } from '../../src/api/run-view.js';
@@ -24,6 +23,7 @@ import { trainJob } from '../../src/shared/job-kinds.js';
 import { addJobs } from '../../src/shared/queue.js';
 import { type BenchContext, prefix } from '../lib/context.js';
 import { deployment } from '../lib/project.js';
+import { openRawDb } from '../lib/raw-db.js';
 import { sftRequest } from '../lib/requests.js';
 import { nowMs } from '../lib/stats.js';
 import { RawRequest } from '../raw/raw-request.js';
@@ -41,10 +41,8 @@ export async function submitBreakdown(ctx: BenchContext): Promise<Breakdown> {
   const db = openDb(dbFilePath(d.dataDir));
   migrate(db);
   const queue = new Queue('runs', { connection: { url: ctx.redisUrl }, prefix: prefix('breakdown') });
-  const rawDb = new Database(path.join(d.dataDir, 'raw.sqlite'));
-  rawDb.pragma('journal_mode = WAL');
-  rawDb.pragma('synchronous = NORMAL');
-  rawDb.exec(
+  const rawDb = openRawDb(
+    path.join(d.dataDir, 'raw.sqlite'),
     'CREATE TABLE raw_runs (id TEXT PRIMARY KEY, status TEXT NOT NULL, created_at INTEGER NOT NULL, request TEXT NOT NULL)',
   );
   const rawInsert = rawDb.prepare(

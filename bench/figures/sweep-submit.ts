@@ -5,7 +5,6 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 
-import Database from 'better-sqlite3';
 import { Queue } from 'bullmq';
 
 import { newRunRow, prepareRun } from '../../src/app/submit-run.js';
@@ -21,6 +20,7 @@ import { type BenchContext, prefix, subdir } from '../lib/context.js';
 import { atMostRatio, type Figure, makeFigure } from '../lib/figure.js';
 import { HttpClient } from '../lib/http-client.js';
 import { deployment, type ProjectDeployment, startProjectApi } from '../lib/project.js';
+import { openRawDb } from '../lib/raw-db.js';
 import { sftRequest } from '../lib/requests.js';
 import { nowMs } from '../lib/stats.js';
 
@@ -76,10 +76,8 @@ async function buildingBlocks(ctx: BenchContext, d: ProjectDeployment, rep: numb
 }
 
 async function raw(ctx: BenchContext, file: string, queue: Queue): Promise<number> {
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.exec(
+  const db = openRawDb(
+    file,
     'CREATE TABLE IF NOT EXISTS raw_runs (id TEXT PRIMARY KEY, status TEXT NOT NULL, created_at INTEGER NOT NULL, request TEXT NOT NULL)',
   );
   const insert = db.prepare(

@@ -5,27 +5,21 @@
 // Started with fork(); reports its port over IPC and exits on 'close'.
 import { randomUUID } from 'node:crypto';
 
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { Queue } from 'bullmq';
 import Fastify from 'fastify';
 
+import { openRawDb } from '../lib/raw-db.js';
 import { RawRequest } from './raw-request.js';
 
 const env = process.env;
 const app = Fastify({ logger: false });
 
-function open(file: string): Database.Database {
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  return db;
-}
-
 let queue: Queue | undefined;
 const dbs: Database.Database[] = [];
 
 if (env.RAW_SUBMIT_DB) {
-  const db = open(env.RAW_SUBMIT_DB);
+  const db = openRawDb(env.RAW_SUBMIT_DB);
   dbs.push(db);
   db.exec(`CREATE TABLE IF NOT EXISTS raw_runs (id TEXT PRIMARY KEY, status TEXT NOT NULL, created_at INTEGER NOT NULL, request TEXT NOT NULL);
            CREATE INDEX IF NOT EXISTS raw_runs_created ON raw_runs (created_at)`);
@@ -47,7 +41,7 @@ if (env.RAW_SUBMIT_DB) {
 }
 
 if (env.RAW_HISTORY_DB) {
-  const db = open(env.RAW_HISTORY_DB);
+  const db = openRawDb(env.RAW_HISTORY_DB);
   dbs.push(db);
   const page = db.prepare('SELECT * FROM runs ORDER BY created_at DESC, id DESC LIMIT ?');
   const pageByStatus = db.prepare(
