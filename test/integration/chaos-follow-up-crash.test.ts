@@ -134,7 +134,9 @@ describe('a worker shut down (requeue) mid follow-up job', () => {
   chaosIt(
     'puts the job back as its next attempt, which the next worker runs to success',
     async () => {
-      const first = await env.startWorker({ trainerEnv: { MLX_LM_STANDIN_TOKEN_SECONDS: '0.3' } });
+      // 5 s a token: the samples job is still generating when the worker closes, however loaded the machine (at 0.3 s
+      // a token it once ended before the close). The next worker runs it at full speed.
+      const first = await env.startWorker({ trainerEnv: { MLX_LM_STANDIN_TOKEN_SECONDS: '5' } });
       const created = await env.app.inject({ method: 'POST', url: '/v1/runs', payload: sftRequest() });
       const run = await waitRunFinal(env, created.json<Json>().id as string);
       expect(run.status, run.error).toBe('succeeded');
