@@ -1,10 +1,12 @@
 // Cancels one follow-up job: a queued job is cancelled at once (its BullMQ job removed); a running one is flagged in
 // SQLite and signalled through Redis to the worker, which stops the tool and records the cancel.
 import { getJob, requestJobCancel, requireJob, transitionJob } from '../db/jobs-repository.js';
+import { getRun } from '../db/runs-repository.js';
 import { ConflictError } from '../domain/errors.js';
 import { type FollowUpJob, isJobFinal } from '../domain/follow-up-job.js';
 import { followUpJobOptions } from '../shared/follow-up-queue.js';
 import { cancelChannel } from '../shared/queue.js';
+import { runQueuesOf } from '../shared/run-queues.js';
 import type { CancelDeps, CancelLog } from './cancel-deps.js';
 
 /**
@@ -28,7 +30,11 @@ export async function cancelJob(
       if (!(e instanceof ConflictError)) throw e;
     }
     if (cancelled) {
-      await deps.queue.remove(followUpJobOptions(job.kind, job.id, job.attempt + 1).jobId).catch(() => 0);
+      // It waits in its run's queue (placement), or the shared one when the run is gone.
+      const run = getRun(deps.db, job.runId);
+      const queues = runQueuesOf(deps.queue, deps.redis, deps.config.queuePrefix);
+      const queue = run ? queues.forRun(run, deps.config.memoryMargin) : queues.shared;
+      await queue.remove(followUpJobOptions(job.kind, job.id, job.attempt + 1).jobId).catch(() => 0);
       return { job: cancelled, state: 'cancelled' };
     }
   }

@@ -3,6 +3,7 @@
 import path from 'node:path';
 
 import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 
 import type { Db } from '../db/client.js';
 import { deleteJobs, insertJobs, listJobsOfRun, type NewJob } from '../db/jobs-repository.js';
@@ -18,8 +19,9 @@ import type { RunRequest } from '../domain/run-request.js';
 import type { InputCheckDeps } from '../inputs/check-run-inputs.js';
 import { readModelFacts } from '../inputs/model-facts.js';
 import type { Config } from '../shared/config.js';
-import { enqueueFollowUps } from '../shared/follow-up-queue.js';
 import { readMlxLmVersion } from '../shared/mlx-lm-version.js';
+import { enqueueFollowUps } from '../shared/follow-up-queue.js';
+import { runQueuesOf } from '../shared/run-queues.js';
 
 export function followUpFacts(config: Config, run: Pick<Run, 'method' | 'model' | 'request'>): FollowUpFacts {
   const model = readModelFacts(run.model, config.hfHubCache);
@@ -104,6 +106,7 @@ export interface SubmitFollowUpDeps {
   config: Config;
   db: Db;
   queue: Queue;
+  redis: Redis;
   inputs: InputCheckDeps;
 }
 
@@ -123,7 +126,12 @@ export async function submitFollowUp(
   await checkFollowUpPaths(deps.inputs, req);
   const jobs = createJobs(deps.db, jobRowsFor(deps.db, run, req, 'request'));
   try {
-    await enqueueFollowUps(deps.queue, jobs);
+    // In the run's queue: only a worker that could train the run takes its follow-ups.
+    await enqueueFollowUps(
+      runQueuesOf(deps.queue, deps.redis, deps.config.queuePrefix),
+      jobs.map((job) => ({ job, run })),
+      deps.config.memoryMargin,
+    );
   } catch (e) {
     deleteJobs(
       deps.db,

@@ -155,7 +155,7 @@ export async function enqueueFirstAttempts(
   prepared: readonly PreparedRun[],
 ): Promise<void> {
   const queues = runQueuesOf(deps.queue, deps.redis, deps.config.queuePrefix);
-  await queues.addTrainJobs(
+  await queues.addRunJobs(
     prepared.map((p) => ({
       run: { request: p.request, memory: p.memory.memory },
       job: trainJob(p.id, 1, { priority: p.request.priority }),

@@ -1,14 +1,13 @@
 // The reconciler's source for train jobs: which runs must have a live job (queued, interrupted), which job each
 // needs (its next attempt's, held back until its backoff ends), and whether a waiting train job is still current.
-import { inArray, sql } from 'drizzle-orm';
+import { inArray } from 'drizzle-orm';
 
 import type { Db } from '../db/client.js';
 import { getRun, recordRunEvent } from '../db/runs-repository.js';
 import { runs } from '../db/schema.js';
-import { DEFAULT_MEMORY_MARGIN } from '../domain/memory-advice.js';
-import { type Placement, requirementOf } from '../domain/placement.js';
 import { nextTrainJob, trainJobIdFor } from '../shared/job-kinds.js';
 import type { ReconcileSource } from './queue-reconciler.js';
+import { placementColumns, requirementOfRow } from './run-placement.js';
 
 const WAITING = ['queued', 'interrupted'] as const;
 
@@ -22,10 +21,7 @@ export const trainSource: ReconcileSource = {
         attempt: runs.attempt,
         priority: runs.priority,
         notBefore: runs.notBefore,
-        // Only what decides the run's queue, not the whole request and memory documents.
-        placement: sql<string | null>`json_extract(${runs.request}, '$.placement')`,
-        estimateGb: sql<number | null>`json_extract(${runs.memory}, '$.estimate_gb')`,
-        margin: sql<number | null>`json_extract(${runs.memory}, '$.margin')`,
+        ...placementColumns,
       })
       .from(runs)
       .where(inArray(runs.status, WAITING))
@@ -34,11 +30,7 @@ export const trainSource: ReconcileSource = {
     return rows.map((r) => ({
       subject: r.id,
       job: nextTrainJob(r, now),
-      requirement: requirementOf(
-        r.placement === null ? undefined : (JSON.parse(r.placement) as Placement),
-        r.estimateGb,
-        r.margin ?? DEFAULT_MEMORY_MARGIN,
-      ),
+      requirement: requirementOfRow(r),
     }));
   },
   stillWanted(db, subject, jobId) {

@@ -10,7 +10,8 @@ import { hasLiveCredential, isRemoteWorkerName } from '../db/worker-credentials-
 import { ConflictError } from '../domain/errors.js';
 import type { FollowUpJob } from '../domain/follow-up-job.js';
 import { markLost } from '../domain/worker-entry.js';
-import { enqueueFollowUps } from '../shared/follow-up-queue.js';
+import { queueFollowUps } from '../queue-sync/run-placement.js';
+import { runQueuesOf } from '../shared/run-queues.js';
 import { listWorkers } from '../shared/worker-registry.js';
 import type { LostWorkerDeps } from './lost-workers.js';
 
@@ -43,6 +44,7 @@ export async function moveJobsOfLostWorkers(deps: LostWorkerDeps, judging: boole
     deps.logger.warn({ jobId: job.id, worker: job.worker }, note);
   }
   // The reconciler would add them too; queued now, another worker starts at once.
-  if (moved.length) await enqueueFollowUps(deps.queue, moved);
+  if (moved.length)
+    await queueFollowUps(deps.db, runQueuesOf(deps.queue, deps.redis, deps.prefix), moved, deps.margin);
   return moved.map((j) => j.id);
 }

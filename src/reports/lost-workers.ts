@@ -88,7 +88,7 @@ export async function moveRunsOfLostWorkers(deps: LostWorkerDeps, judging: boole
     deps.logger.warn({ runId: run.id, worker: run.worker }, reason);
     const after = getRun(deps.db, run.id);
     if (after?.status === 'interrupted')
-      await runQueuesOf(deps.queue, deps.redis, deps.prefix).addTrainJobs(
+      await runQueuesOf(deps.queue, deps.redis, deps.prefix).addRunJobs(
         [{ run: after, job: nextTrainJob(after) }],
         deps.margin,
       );

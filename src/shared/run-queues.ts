@@ -1,5 +1,6 @@
-// The train jobs' queues: the shared `runs` queue and one queue per placement requirement (src/domain/placement.ts).
-// A run's jobs always go to the queue of its requirement, so only workers that meet it ever see them. The requirements
+// The runs' job queues: the shared `runs` queue and one queue per placement requirement (src/domain/placement.ts).
+// A run's jobs (its train jobs and its follow-up jobs) always go to the queue of its requirement, so only workers that
+// meet it ever see them. The requirements
 // in use are kept in a Redis hash that workers read to know which queues to poll; adding a job also wakes them.
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -16,7 +17,7 @@ import { addJobs } from './queue.js';
 
 /** Hash: placement queue name -> its requirement (JSON). */
 export const placementClassesKey = (prefix: string) => `${prefix}:placement:classes`;
-/** Pub/sub channel: a train job was added somewhere; idle workers look at once instead of at their next poll. */
+/** Pub/sub channel: a job was added somewhere; idle workers look at once instead of at their next poll. */
 export const workChannel = (prefix: string) => `${prefix}:runs:work`;
 
 /** What decides a run's queue: its placement and the memory estimate recorded at submit. */
@@ -56,7 +57,7 @@ export class RunQueues {
     return q;
   }
 
-  /** The queue of a run's train jobs. */
+  /** The queue of a run's jobs (train and follow-up). */
   forRun(run: PlacedRun, margin: number): Queue {
     return this.get(runQueueName(run, margin));
   }
@@ -67,8 +68,8 @@ export class RunQueues {
     return [this.shared, ...names.filter((n) => n !== SHARED_RUNS_QUEUE).map((n) => this.get(n))];
   }
 
-  /** Adds train jobs, each to its run's queue, in order; see addPlaced. */
-  async addTrainJobs(items: readonly { run: PlacedRun; job: QueuedJob }[], margin: number): Promise<void> {
+  /** Adds a run's jobs (train, or a follow-up of the run), each to its run's queue, in order; see addPlaced. */
+  async addRunJobs(items: readonly { run: PlacedRun; job: QueuedJob }[], margin: number): Promise<void> {
     await this.addPlaced(items.map(({ run, job }) => ({ requirement: runRequirement(run, margin), job })));
   }
 

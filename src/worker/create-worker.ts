@@ -29,7 +29,7 @@ export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> 
         const r = await reclaimRun({ ...recovery, self, active }, run);
         return r.kind === 'owned' ? 'owned' : runState(getRun(db, runId)!);
       },
-      startOutbox: (queue) => startFollowUpOutbox(db, queue, logger),
+      startOutbox: (queues) => startFollowUpOutbox(db, queues, config.memoryMargin, logger),
     },
   });
 }

@@ -256,7 +256,7 @@ async function finish(
     case 'next': {
       // Added before this job completes: a crash in between leaves two jobs (the stale one is dropped), never none.
       const next = nextTrainJob({ id: runId, ...step.run });
-      await deps.queues.addTrainJobs([{ run: step.run, job: next }], deps.config.memoryMargin);
+      await deps.queues.addRunJobs([{ run: step.run, job: next }], deps.config.memoryMargin);
       log.info({ nextJob: next.opts.jobId, delayMs: next.opts.delay ?? 0 }, 'queued the next attempt');
       return { status: step.run.status };
     }

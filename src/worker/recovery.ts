@@ -91,7 +91,7 @@ export interface JobAccess {
 async function queueNextAttempt(jobs: JobAccess, db: Db, runId: string): Promise<boolean> {
   const run = getRun(db, runId);
   if (run?.status !== 'interrupted') return false;
-  await jobs.queues.addTrainJobs([{ run, job: nextTrainJob(run) }], jobs.margin);
+  await jobs.queues.addRunJobs([{ run, job: nextTrainJob(run) }], jobs.margin);
   return true;
 }
 

@@ -181,7 +181,7 @@ export async function startWorkerCore(deps: WorkerCoreDeps): Promise<WorkerHandl
     onRevoked,
     reclaim: deps.local ? (runId) => deps.local!.reclaim(runId, self, active) : undefined,
   });
-  const followUp = createFollowUpHandler({ ...common, reporter: deps.reporter.jobs });
+  const followUp = createFollowUpHandler({ ...common, queues, reporter: deps.reporter.jobs });
   // Follow-up jobs (evaluate, samples, fuse, export) share the queue, so one GPU job runs at a time.
   const [evaluate, samples, fuse] = [followUp, followUp, followUp];
   const processor = createDispatcher({ train, evaluate, samples, fuse, export: followUp });
@@ -216,7 +216,7 @@ export async function startWorkerCore(deps: WorkerCoreDeps): Promise<WorkerHandl
     if (ch === work) fetcher.wake();
   };
   deps.subscriber.on('message', onWork);
-  const outbox = deps.local?.startOutbox(queue);
+  const outbox = deps.local?.startOutbox(queues);
   const authTimer = deps.stillAuthorized
     ? setInterval(() => {
         deps.stillAuthorized!().then(

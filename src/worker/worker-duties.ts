@@ -1,7 +1,6 @@
 // What a worker does beside training, by where it runs: the jobs it runs now (ActiveJobs, which keeps its registry
 // entry current), and the duties only the worker inside the control plane's process has (LocalDuties: recovery from
 // SQLite, the follow-up outbox). Follow-up jobs themselves run on every worker (follow-up/process-follow-up.ts).
-import type { Queue } from 'bullmq';
 
 import type { RunState } from '../shared/report-protocol.js';
 import type { RunQueues } from '../shared/run-queues.js';
@@ -42,5 +41,5 @@ export interface LocalDuties {
     active: ReadonlyMap<string, unknown>,
   ): Promise<'owned' | RunState>;
   /** Queues follow-up jobs written by final-status hooks. */
-  startOutbox(queue: Queue): { stop(): Promise<void> };
+  startOutbox(queues: RunQueues): { stop(): Promise<void> };
 }

@@ -1,7 +1,8 @@
 // Follow-up jobs on remote workers: a control plane alone (no worker of its own, as START_WORKER=false) and remote
 // worker processes, each with its own DATA_DIR. A run's evaluate, a proven fuse and an export run on a remote worker,
 // which fetches the run's adapter by hash and reports over HTTP; their results and files are in the history and
-// download with the recorded sha256. A worker killed -9 mid-fuse: the job finishes on another worker.
+// download with the recorded sha256. A worker killed -9 mid-fuse: the job finishes on another worker. A run placed on
+// one worker (labels) has its follow-ups run there only, while another worker stands idle.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -133,6 +134,38 @@ describe('follow-up jobs on remote workers', () => {
       const [gguf] = await artifactsOf(run.id as string, exported.id as string);
       expect(gguf).toMatchObject({ kind: 'gguf', verified: true });
       expect((await download(gguf!)).subarray(0, 4).toString()).toBe('GGUF');
+    },
+    300_000,
+  );
+
+  chaosIt(
+    "a run placed by labels on worker B: its after jobs and a requested job run on B only, while A (started first) idles",
+    async () => {
+      const a = await fleet.spawn(unique('mac-a'));
+      const b = await fleet.spawn(unique('mac-b'), { WORKER_LABELS: 'studio' });
+      const run = await trainedRun({
+        placement: { labels: ['studio'] },
+        after: [{ kind: 'fuse' }, { kind: 'evaluate' }, { kind: 'samples', prompts: ['Hello there'] }],
+      });
+      expect(run.worker).toBe(b.name);
+      const after = await waitFor(
+        async () => {
+          const items = (await get(`/v1/runs/${run.id}/jobs`)).items as Json[];
+          return items.length === 3 ? items : null;
+        },
+        { timeoutMs: 30_000, what: 'the after jobs' },
+      );
+      // Queued while B is busy with the first of them: an idle A would take the others if they were not placed.
+      const requested = await postJob(run.id as string, { kind: 'evaluate' });
+      const ids = [...after.map((j) => j.id as string), requested.id as string];
+      for (const id of ids) {
+        const job = await waitFinal('jobs', id);
+        expect(job.status, job.error as string).toBe('succeeded');
+        expect(job).toMatchObject({ worker: b.name, attempt: 1 });
+      }
+      // A never started one: no job of the run reached its DATA_DIR, and it is still alive and idle.
+      expect(fs.existsSync(path.join(a.dataDir, 'runs', run.id as string))).toBe(false);
+      expect(await pidRunning(a.child.pid!)).toBe(true);
     },
     300_000,
   );

@@ -1,16 +1,18 @@
 // The follow-up outbox: queued job rows (written by the API, or by the final-status hook inside a run's last
 // transaction) are added to the queue. Adding is idempotent (each job's BullMQ id is fixed), so a row is queued
 // whether the process that wrote it crashed before queueing or not.
-import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 
 import type { Db } from '../../db/client.js';
 import { listJobsByStatus } from '../../db/jobs-repository.js';
-import { enqueueFollowUps } from '../../shared/follow-up-queue.js';
+import { queueFollowUps } from '../../queue-sync/run-placement.js';
+import type { RunQueues } from '../../shared/run-queues.js';
 
+/** Each job goes to its run's queue (placement): see src/queue-sync/run-placement.ts. */
 export function startFollowUpOutbox(
   db: Db,
-  queue: Queue,
+  queues: RunQueues,
+  margin: number,
   logger: Logger,
   intervalMs = 1000,
 ): { stop(): Promise<void> } {
@@ -24,7 +26,7 @@ export function startFollowUpOutbox(
     running = (async () => {
       const queued = listJobsByStatus(db, ['queued']);
       const fresh = queued.filter((j) => !sent.has(key(j)));
-      if (fresh.length) await enqueueFollowUps(queue, fresh);
+      if (fresh.length) await queueFollowUps(db, queues, fresh, margin);
       sent = new Set(queued.map(key));
     })()
       .catch((err: unknown) =>

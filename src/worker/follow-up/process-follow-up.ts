@@ -3,7 +3,7 @@
 // outcome is reported, all through the JobReporter (in-process on the control plane's worker, HTTP elsewhere).
 import fs from 'node:fs';
 
-import { DelayedError, type Job, type Queue, UnrecoverableError } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
 
 import type { JobStartedAnswer } from '../../contract/job-protocol.js';
@@ -14,6 +14,7 @@ import { readModelFacts } from '../../inputs/model-facts.js';
 import type { Config } from '../../shared/config.js';
 import { jobFor, parseJobId } from '../../shared/job-kinds.js';
 import { addJobs } from '../../shared/queue.js';
+import type { RunQueues } from '../../shared/run-queues.js';
 import type { JobAttemptReporter, JobReporter } from '../job-reporter.js';
 import { SupersededError } from '../reporter.js';
 import { type WorkerIdentity, writeLease } from '../run-lease.js';
@@ -35,8 +36,8 @@ export interface FollowUpDeps {
   trainerEnv?: Record<string, string>;
   /** This worker process, written into the job folder's lease while it runs a job. */
   self: WorkerIdentity;
-  /** The runs queue: a job stopped by a shutdown is queued again as its next attempt. */
-  queue: Queue;
+  /** The runs' queues: a job stopped by a shutdown is queued again as its next attempt, in the queue it came from. */
+  queues: RunQueues;
 }
 
 /** A job waiting for the job before it in its chain (an export for its fuse) looks again after this. */
@@ -181,7 +182,7 @@ async function runStarted(
     log.info('follow-up job succeeded');
     return { status: 'succeeded' };
   } catch (e) {
-    return await settleFailure(deps, s, report, controller.signal, e, log);
+    return await settleFailure(deps, s, job, report, controller.signal, e, log);
   } finally {
     clearInterval(poll);
     deps.active.delete(id);
@@ -194,6 +195,7 @@ async function runStarted(
 async function settleFailure(
   deps: FollowUpDeps,
   s: JobStartedAnswer,
+  job: Job,
   report: JobAttemptReporter,
   signal: AbortSignal,
   e: unknown,
@@ -206,8 +208,9 @@ async function settleFailure(
   if (e instanceof JobCancelled || signal.aborted) {
     if (signal.reason === 'shutdown') {
       await report.finish({ outcome: 'queued' });
-      // Its attempt moved on when it ran: the next attempt's job, the id the reconciler expects.
-      await addJobs(deps.queue, [
+      // Its attempt moved on when it ran: the next attempt's job, the id the reconciler expects, in the queue of its
+      // run's placement (the one it came from), so it stays with the workers that may run it.
+      await addJobs(deps.queues.get(job.queueName), [
         jobFor(s.job.kind, { jobId: s.job.id }, s.job.attempt + 1, { delayMs: CHAIN_WAIT_MS }),
       ]).catch((err: unknown) =>
         log.warn({ err }, 'could not queue the job again at shutdown; the reconciler will'),
