@@ -19,8 +19,8 @@ import type { RunRequest } from '../domain/run-request.js';
 import type { InputCheckDeps } from '../inputs/check-run-inputs.js';
 import { readModelFacts } from '../inputs/model-facts.js';
 import type { Config } from '../shared/config.js';
-import { readMlxLmVersion } from '../shared/mlx-lm-version.js';
 import { enqueueFollowUps } from '../shared/follow-up-queue.js';
+import { readMlxLmVersion } from '../shared/mlx-lm-version.js';
 import { runQueuesOf } from '../shared/run-queues.js';
 
 export function followUpFacts(config: Config, run: Pick<Run, 'method' | 'model' | 'request'>): FollowUpFacts {

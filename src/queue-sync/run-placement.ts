@@ -14,7 +14,10 @@ import { type PlacedRun, type RunQueues, runRequirement } from '../shared/run-qu
 const UNPLACED: PlacedRun = { request: {}, memory: null };
 
 /** Each job with its run (read once per run). */
-export function withRuns(db: Db, jobs: readonly (FollowUpToQueue['job'] & { runId: string })[]): FollowUpToQueue[] {
+export function withRuns(
+  db: Db,
+  jobs: readonly (FollowUpToQueue['job'] & { runId: string })[],
+): FollowUpToQueue[] {
   const seen = new Map<string, PlacedRun>();
   return jobs.map((job) => {
     let run = seen.get(job.runId);

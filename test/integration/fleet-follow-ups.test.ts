@@ -139,7 +139,7 @@ describe('follow-up jobs on remote workers', () => {
   );
 
   chaosIt(
-    "a run placed by labels on worker B: its after jobs and a requested job run on B only, while A (started first) idles",
+    'a run placed by labels on worker B: its after jobs and a requested job run on B only, while A (started first) idles',
     async () => {
       const a = await fleet.spawn(unique('mac-a'));
       const b = await fleet.spawn(unique('mac-b'), { WORKER_LABELS: 'studio' });
