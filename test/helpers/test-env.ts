@@ -178,7 +178,7 @@ export function currentJobId(env: Pick<TestEnv, 'db'>, runId: string): string {
   return trainJobIdFor(run);
 }
 
-/** The queue of a run's train jobs: the shared one, or its placement's (src/shared/run-queues.ts). */
+/** The queue of a run's jobs (train and follow-up): the shared one, or its placement's (src/shared/run-queues.ts). */
 export function runQueue(
   env: Pick<TestEnv, 'db' | 'queue' | 'redis' | 'prefix' | 'config'>,
   runId: string,

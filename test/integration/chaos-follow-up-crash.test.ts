@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect } from 'vitest';
 
 import { chaosIt, pidRunning, spawnWorker, waitPidGone, type WorkerProcess } from '../helpers/chaos.js';
 import { sftRequest, waitJobFinal, waitRunFinal } from '../helpers/follow-up.js';
-import { createTestEnv, redisUrl, type TestEnv } from '../helpers/test-env.js';
+import { createTestEnv, redisUrl, runQueue, type TestEnv } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- test JSON bodies
@@ -124,7 +124,7 @@ describe('kill -9 of the worker mid follow-up job', () => {
       expect(second.output()).toContain('follow-up job queued again: its worker is gone');
       expect(second.output()).toContain('stopping a follow-up tool left behind by a worker that is gone');
       // The run queued again is a new BullMQ job of its own, completed; the dead worker's is still locked.
-      expect(await env.queue.getJobState(`fuse:${jobId}:2`)).toBe('completed');
+      expect(await runQueue(env, run.id as string).getJobState(`fuse:${jobId}:2`)).toBe('completed');
     },
     180_000,
   );
@@ -155,10 +155,10 @@ describe('a worker shut down (requeue) mid follow-up job', () => {
         status: 'queued',
         attempt: 1,
       });
-      expect(await env.queue.getJobState(`samples:${jobId}:1`)).toBe('completed');
-      expect(['delayed', 'prioritized', 'waiting']).toContain(
-        await env.queue.getJobState(`samples:${jobId}:2`),
-      );
+      // Follow-up jobs wait in their run's queue (its placement).
+      const queue = runQueue(env, run.id as string);
+      expect(await queue.getJobState(`samples:${jobId}:1`)).toBe('completed');
+      expect(['delayed', 'prioritized', 'waiting']).toContain(await queue.getJobState(`samples:${jobId}:2`));
 
       await env.startWorker({});
       const job = await waitJobFinal(env, jobId, 60_000);

@@ -4,7 +4,7 @@ import { describe, expect } from 'vitest';
 import { chaosIt, getRun, sftRun, submit, waitIteration, waitStatus } from '../helpers/chaos.js';
 import { useOwnRedisEnv } from '../helpers/chaos-env.js';
 import { trainedRun, waitJobFinal } from '../helpers/follow-up.js';
-import { currentJobState } from '../helpers/test-env.js';
+import { currentJobState, runQueue } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 // FLUSHALL empties a whole Redis: this file runs on a redis-server of its own, never the shared one.
@@ -121,7 +121,9 @@ describe('Redis loses every job (FLUSHALL: a restart of a Redis without persiste
         { what: 'the samples job to run' },
       );
       const waiting = await post({ kind: 'evaluate' });
-      await waitFor(async () => (await env.queue.getJobState(`evaluate:${waiting}:1`)) === 'prioritized', {
+      // Follow-up jobs wait in their run's queue (its placement).
+      const queue = runQueue(env, run.id);
+      await waitFor(async () => (await queue.getJobState(`evaluate:${waiting}:1`)) === 'prioritized', {
         what: 'the evaluate job in Redis',
       });
       // The worker's outbox (every second) must have seen the row before Redis loses it, else the outbox, not the
@@ -137,7 +139,7 @@ describe('Redis loses every job (FLUSHALL: a restart of a Redis without persiste
       });
 
       await flushAll();
-      expect(await env.queue.getJobState(`evaluate:${waiting}:1`)).toBe('unknown');
+      expect(await queue.getJobState(`evaluate:${waiting}:1`)).toBe('unknown');
       expect((await env.app.inject({ url: `/v1/jobs/${waiting}` })).json().status).toBe('queued');
       // The control plane's reconciler, from here on: started earlier, its pass could land between the flush and the
       // check above on a busy machine (seen once in 20 repetitions).
