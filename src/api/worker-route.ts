@@ -14,3 +14,11 @@ export function workerRouteConfig(config: Pick<Config, 'workerRatePerMin'>): Fas
     },
   };
 }
+
+/** Log chunks and report batches may be several MiB after an outage; the worker splits larger ones. */
+export const WORKER_REPORT_BODY_LIMIT = 32 * 1024 * 1024;
+
+/** The name of the worker whose token the auth hook accepted (a worker route is reached by no other token). */
+export function workerName(req: FastifyRequest): string {
+  return req.worker!.name;
+}

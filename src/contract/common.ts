@@ -30,6 +30,9 @@ export const JsonNumber = z.number().nullable();
 /** A 204 answer: no body. */
 export const NoContent = z.null();
 
+/** The `:id` of a route (a run, sweep, job, artifact, webhook or worker). */
+export const IdParams = z.object({ id: z.string().min(1).max(100) });
+
 /** Compile-time: A and B have the same keys with compatible values both ways (a record type of the domain that an
  * answer passes on as it is must not gain a field its schema does not name). */
 export type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

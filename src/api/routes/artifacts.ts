@@ -7,6 +7,7 @@ import { z } from 'zod';
 
 import { folderTarStream } from '../../artifacts/artifact-files.js';
 import { ensureTrainingArtifacts } from '../../artifacts/record-artifacts.js';
+import { IdParams } from '../../contract/common.js';
 import { RunArtifacts } from '../../contract/jobs.js';
 import { getArtifact, listArtifactsOfRun } from '../../db/artifacts-repository.js';
 import { NotFoundError } from '../../domain/errors.js';
@@ -14,7 +15,6 @@ import type { AppDeps } from '../app.js';
 import { artifactView } from '../job-view.js';
 import { loadRun } from './runs.js';
 
-const idParams = z.object({ id: z.string().min(1).max(100) });
 const READ_CHUNK = 1024 * 1024;
 
 /** A file as it is, or a folder as a tar; the x-artifact-sha256 header carries the recorded sha256. */
@@ -33,7 +33,7 @@ const attachment = (name: string) => `attachment; filename="${name.replace(/[^A-
 export const artifactRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
   app.get(
     '/v1/runs/:id/artifacts',
-    { schema: { params: idParams, response: { 200: RunArtifacts } } },
+    { schema: { params: IdParams, response: { 200: RunArtifacts } } },
     async (req) => {
       const run = loadRun(deps, req.params.id);
       await ensureTrainingArtifacts(deps.db, run);
@@ -43,7 +43,7 @@ export const artifactRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) 
 
   app.get(
     '/v1/artifacts/:id/download',
-    { schema: { params: idParams, response: { 200: DOWNLOAD } } },
+    { schema: { params: IdParams, response: { 200: DOWNLOAD } } },
     async (req, reply) => {
       const artifact = getArtifact(deps.db, req.params.id);
       if (!artifact) throw new NotFoundError('Artifact', req.params.id);

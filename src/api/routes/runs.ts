@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { readRunLog } from '../../app/run-log.js';
 import { prepareRun, submitRun } from '../../app/submit-run.js';
 import { runWaiting } from '../../app/worker-status.js';
+import { IdParams } from '../../contract/common.js';
 import { DryRun, RunDetail, RunList, RunMetrics, SubmittedRun } from '../../contract/runs.js';
 import { getLogLines } from '../../db/logs-repository.js';
 import { getMetrics, latestMetrics } from '../../db/metrics-repository.js';
@@ -16,8 +17,6 @@ import { isFinal, RUN_STATUSES } from '../../domain/run-status.js';
 import { withRunBody } from '../../domain/yaml-body.js';
 import type { AppDeps } from '../app.js';
 import { runSummaryView, runView } from '../run-view.js';
-
-const idParams = z.object({ id: z.string().min(1).max(100) });
 
 const listQuery = z.object({
   status: z.enum(RUN_STATUSES).optional(),
@@ -105,7 +104,7 @@ export const runRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
     return { items: page.items.map(runSummaryView), nextCursor: page.nextCursor };
   });
 
-  app.get('/v1/runs/:id', { schema: { params: idParams, response: { 200: RunDetail } } }, async (req) => {
+  app.get('/v1/runs/:id', { schema: { params: IdParams, response: { 200: RunDetail } } }, async (req) => {
     const run = loadRun(deps, req.params.id);
     return {
       ...runView(run),
@@ -120,7 +119,7 @@ export const runRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
     '/v1/runs/:id/metrics',
     {
       schema: {
-        params: idParams,
+        params: IdParams,
         querystring: z.object({
           name: z.string().max(200).optional(),
           split: z.enum(['train', 'val', 'test']).optional(),
@@ -144,7 +143,7 @@ export const runRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
     '/v1/runs/:id/logs',
     {
       schema: {
-        params: idParams,
+        params: IdParams,
         querystring: z.object({
           follow: z.enum(['true', 'false', '1', '0']).optional(),
           after: z.coerce.number().int().min(0).optional(),

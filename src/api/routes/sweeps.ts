@@ -5,14 +5,13 @@ import { z } from 'zod';
 import { cancelSweep } from '../../app/cancel-sweep.js';
 import { submitSweep } from '../../app/submit-sweep.js';
 import { sweepDetail, sweepSummary } from '../../app/sweep-results.js';
+import { IdParams } from '../../contract/common.js';
 import { SubmittedSweep, SweepCancel, SweepDetail, SweepList } from '../../contract/sweeps.js';
 import { getSweep, listSweeps } from '../../db/sweeps-repository.js';
 import { NotFoundError } from '../../domain/errors.js';
 import { SWEEP_STATUSES } from '../../domain/run.js';
 import type { AppDeps } from '../app.js';
 import { sweepCsv } from '../sweep-csv.js';
-
-const idParams = z.object({ id: z.string().min(1).max(100) });
 
 function loadSweep(deps: AppDeps, id: string) {
   const sweep = getSweep(deps.db, id);
@@ -59,7 +58,7 @@ export const sweepRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => 
     '/v1/sweeps/:id',
     {
       schema: {
-        params: idParams,
+        params: IdParams,
         querystring: z.object({ format: z.enum(['json', 'csv']).default('json') }),
         response: {
           200: {
@@ -81,7 +80,7 @@ export const sweepRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => 
 
   app.post(
     '/v1/sweeps/:id/cancel',
-    { schema: { params: idParams, response: { 200: SweepCancel } } },
+    { schema: { params: IdParams, response: { 200: SweepCancel } } },
     async (req) => {
       const result = await cancelSweep(deps, req.params.id, req.log);
       return {

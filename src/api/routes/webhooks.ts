@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
-import { NoContent } from '../../contract/common.js';
+import { IdParams, NoContent } from '../../contract/common.js';
 import { WebhookDeliveries, WebhookList, WebhookView } from '../../contract/webhooks.js';
 import {
   createWebhook,
@@ -16,8 +16,6 @@ import {
 import { NotFoundError } from '../../domain/errors.js';
 import { WEBHOOK_EVENTS } from '../../domain/webhooks.js';
 import type { AppDeps } from '../app.js';
-
-const idParams = z.object({ id: z.string().min(1).max(100) });
 
 const iso = (ms: number | null) => (ms ? new Date(ms).toISOString() : null);
 
@@ -85,13 +83,13 @@ export const webhookRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =
     items: listWebhooks(deps.db).map(webhookView),
   }));
 
-  app.get('/v1/webhooks/:id', { schema: { params: idParams, response: { 200: WebhookView } } }, async (req) =>
+  app.get('/v1/webhooks/:id', { schema: { params: IdParams, response: { 200: WebhookView } } }, async (req) =>
     webhookView(requireWebhook(deps, req.params.id)),
   );
 
   app.delete(
     '/v1/webhooks/:id',
-    { schema: { params: idParams, response: { 204: NoContent } } },
+    { schema: { params: IdParams, response: { 204: NoContent } } },
     async (req, reply) => {
       if (!deleteWebhook(deps.db, req.params.id)) throw new NotFoundError('Webhook', req.params.id);
       return reply.status(204).send(null);
@@ -102,7 +100,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =
     '/v1/webhooks/:id/deliveries',
     {
       schema: {
-        params: idParams,
+        params: IdParams,
         querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }),
         response: { 200: WebhookDeliveries },
       },

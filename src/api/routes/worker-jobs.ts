@@ -6,6 +6,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
 import { folderTarStream } from '../../artifacts/artifact-files.js';
+import { IdParams } from '../../contract/common.js';
 import {
   JobArtifactAnswer,
   JobArtifactBody,
@@ -23,36 +24,31 @@ import { NotFoundError } from '../../domain/errors.js';
 import { finishJobReport, jobArtifactReport, jobControl, jobLogReport } from '../../reports/job-reports.js';
 import { startJobReport } from '../../reports/job-start.js';
 import type { AppDeps } from '../app.js';
-import { workerRouteConfig } from '../worker-route.js';
-
-const idParams = z.object({ id: z.string().min(1).max(100) });
-/** A log chunk may be several MiB after an outage. */
-const LOG_BODY_LIMIT = 32 * 1024 * 1024;
+import { WORKER_REPORT_BODY_LIMIT, workerName, workerRouteConfig } from '../worker-route.js';
 
 export const workerJobRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
   const config = workerRouteConfig(deps.config);
-  const name = (w: { name: string } | undefined) => w!.name;
 
   app.post(
     '/v1/worker/jobs/:id/start',
-    { config, schema: { params: idParams, body: JobStartBody, response: { 200: JobStartOutcome } } },
-    async (req) => startJobReport(deps.db, deps.config.dataDir, name(req.worker), req.params.id, req.body),
+    { config, schema: { params: IdParams, body: JobStartBody, response: { 200: JobStartOutcome } } },
+    async (req) => startJobReport(deps.db, deps.config.dataDir, workerName(req), req.params.id, req.body),
   );
 
   app.post(
     '/v1/worker/jobs/:id/logs',
     {
       config,
-      bodyLimit: LOG_BODY_LIMIT,
-      schema: { params: idParams, body: JobLogBody, response: { 200: JobLogAnswer } },
+      bodyLimit: WORKER_REPORT_BODY_LIMIT,
+      schema: { params: IdParams, body: JobLogBody, response: { 200: JobLogAnswer } },
     },
-    async (req) => jobLogReport(deps.db, name(req.worker), req.params.id, req.body),
+    async (req) => jobLogReport(deps.db, workerName(req), req.params.id, req.body),
   );
 
   app.post(
     '/v1/worker/jobs/:id/artifacts',
-    { config, schema: { params: idParams, body: JobArtifactBody, response: { 200: JobArtifactAnswer } } },
-    async (req) => jobArtifactReport(deps.db, deps.config.dataDir, name(req.worker), req.params.id, req.body),
+    { config, schema: { params: IdParams, body: JobArtifactBody, response: { 200: JobArtifactAnswer } } },
+    async (req) => jobArtifactReport(deps.db, deps.config.dataDir, workerName(req), req.params.id, req.body),
   );
 
   app.get(
@@ -60,24 +56,24 @@ export const workerJobRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps)
     {
       config,
       schema: {
-        params: idParams,
+        params: IdParams,
         querystring: z.object({ attempt: z.coerce.number().int().min(0) }),
         response: { 200: JobState },
       },
     },
-    async (req) => jobControl(deps.db, name(req.worker), req.params.id, req.query.attempt),
+    async (req) => jobControl(deps.db, workerName(req), req.params.id, req.query.attempt),
   );
 
   app.post(
     '/v1/worker/jobs/:id/finish',
-    { config, schema: { params: idParams, body: JobFinishBody, response: { 200: JobState } } },
-    async (req) => finishJobReport(deps.db, name(req.worker), req.params.id, req.body),
+    { config, schema: { params: IdParams, body: JobFinishBody, response: { 200: JobState } } },
+    async (req) => finishJobReport(deps.db, workerName(req), req.params.id, req.body),
   );
 
   // The fused model an export starts from, as its recorded bytes (a folder as its deterministic tar).
   app.get(
     '/v1/worker/jobs/:id/parent-output',
-    { config, schema: { params: idParams, response: { 200: BYTES_ANSWER } } },
+    { config, schema: { params: IdParams, response: { 200: BYTES_ANSWER } } },
     async (req, reply) => {
       const job = requireJob(deps.db, req.params.id);
       const made = listArtifactsOfRun(deps.db, job.runId).find(

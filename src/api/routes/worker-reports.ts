@@ -3,6 +3,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
+import { IdParams } from '../../contract/common.js';
 import {
   ControlAnswer,
   LogChunkAnswer,
@@ -40,27 +41,22 @@ import {
   workerErrorBody,
 } from '../../shared/report-protocol.js';
 import type { AppDeps } from '../app.js';
-import { workerRouteConfig } from '../worker-route.js';
-
-const idParams = z.object({ id: z.string().min(1).max(100) });
-/** Log chunks and metric batches may be several MiB after an outage; the worker splits larger ones. */
-const REPORT_BODY_LIMIT = 32 * 1024 * 1024;
+import { WORKER_REPORT_BODY_LIMIT, workerName, workerRouteConfig } from '../worker-route.js';
 
 export const workerReportRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
   const config = workerRouteConfig(deps.config);
-  const name = (w: { name: string } | undefined) => w!.name;
 
   app.post(
     '/v1/worker/attempts',
     { config, schema: { body: startAttemptBody, response: { 200: StartOutcome } } },
-    async (req) => startAttemptReport(deps.db, name(req.worker), req.body),
+    async (req) => startAttemptReport(deps.db, workerName(req), req.body),
   );
 
   app.post(
     '/v1/worker/runs/:id/transition',
-    { config, schema: { params: idParams, body: transitionBody, response: { 200: TransitionAnswer } } },
+    { config, schema: { params: IdParams, body: transitionBody, response: { 200: TransitionAnswer } } },
     async (req) => {
-      const run = transitionReport(deps.db, name(req.worker), req.params.id, req.body);
+      const run = transitionReport(deps.db, workerName(req), req.params.id, req.body);
       return { status: run.status, attempt: run.attempt };
     },
   );
@@ -69,21 +65,21 @@ export const workerReportRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, de
     '/v1/worker/runs/:id/logs',
     {
       config,
-      bodyLimit: REPORT_BODY_LIMIT,
-      schema: { params: idParams, body: logChunkBody, response: { 200: LogChunkAnswer } },
+      bodyLimit: WORKER_REPORT_BODY_LIMIT,
+      schema: { params: IdParams, body: logChunkBody, response: { 200: LogChunkAnswer } },
     },
-    async (req) => logChunkReport(deps.db, name(req.worker), req.params.id, req.body),
+    async (req) => logChunkReport(deps.db, workerName(req), req.params.id, req.body),
   );
 
   app.post(
     '/v1/worker/runs/:id/metrics',
     {
       config,
-      bodyLimit: REPORT_BODY_LIMIT,
-      schema: { params: idParams, body: metricBatchBody, response: { 200: MetricBatchAnswer } },
+      bodyLimit: WORKER_REPORT_BODY_LIMIT,
+      schema: { params: IdParams, body: metricBatchBody, response: { 200: MetricBatchAnswer } },
     },
     async (req) => {
-      const stored = metricBatchReport(deps.db, name(req.worker), req.params.id, req.body);
+      const stored = metricBatchReport(deps.db, workerName(req), req.params.id, req.body);
       return { ...stored, ...controlAnswer(deps.db, req.params.id, req.body.attempt) };
     },
   );
@@ -92,30 +88,30 @@ export const workerReportRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, de
     '/v1/worker/runs/:id/reports',
     {
       config,
-      bodyLimit: REPORT_BODY_LIMIT,
-      schema: { params: idParams, body: reportBatchBody, response: { 200: ReportBatchAnswer } },
+      bodyLimit: WORKER_REPORT_BODY_LIMIT,
+      schema: { params: IdParams, body: reportBatchBody, response: { 200: ReportBatchAnswer } },
     },
-    async (req) => reportBatch(deps.db, name(req.worker), req.params.id, req.body),
+    async (req) => reportBatch(deps.db, workerName(req), req.params.id, req.body),
   );
 
   app.post(
     '/v1/worker/runs/:id/artifacts',
-    { config, schema: { params: idParams, body: artifactBody, response: { 200: RecordedArtifact } } },
+    { config, schema: { params: IdParams, body: artifactBody, response: { 200: RecordedArtifact } } },
     async (req) => {
-      await artifactReport(deps.db, deps.config.dataDir, name(req.worker), req.params.id, req.body);
+      await artifactReport(deps.db, deps.config.dataDir, workerName(req), req.params.id, req.body);
       return { name: req.body.name, sha256: req.body.sha256, bytes: req.body.bytes };
     },
   );
 
   app.post(
     '/v1/worker/runs/:id/finish',
-    { config, schema: { params: idParams, body: finishBody, response: { 200: RunState } } },
+    { config, schema: { params: IdParams, body: finishBody, response: { 200: RunState } } },
     async (req) =>
       runState(
         await finishAttemptReport(
           deps.db,
           deps.config,
-          name(req.worker),
+          workerName(req),
           req.params.id,
           req.body,
           deps.inputs.resolveData,
@@ -125,9 +121,9 @@ export const workerReportRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, de
 
   app.post(
     '/v1/worker/runs/:id/error',
-    { config, schema: { params: idParams, body: workerErrorBody, response: { 200: WorkerErrorAnswer } } },
+    { config, schema: { params: IdParams, body: workerErrorBody, response: { 200: WorkerErrorAnswer } } },
     async (req) => {
-      const run = workerErrorReport(deps.db, deps.config, name(req.worker), req.params.id, req.body);
+      const run = workerErrorReport(deps.db, deps.config, workerName(req), req.params.id, req.body);
       return run
         ? runState(run)
         : { status: 'gone' as const, attempt: 0, priority: 0, notBefore: null, error: null };
@@ -136,9 +132,9 @@ export const workerReportRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, de
 
   app.post(
     '/v1/worker/runs/:id/events',
-    { config, schema: { params: idParams, body: runEventBody, response: { 200: RecordedEvent } } },
+    { config, schema: { params: IdParams, body: runEventBody, response: { 200: RecordedEvent } } },
     async (req) => {
-      runEventReport(deps.db, name(req.worker), req.params.id, req.body);
+      runEventReport(deps.db, workerName(req), req.params.id, req.body);
       return { recorded: true as const };
     },
   );
@@ -146,7 +142,7 @@ export const workerReportRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, de
   // What a worker needs before it starts an attempt: the run's status and data (it downloads or checks the data first).
   app.get(
     '/v1/worker/runs/:id/inputs',
-    { config, schema: { params: idParams, response: { 200: RunInputs } } },
+    { config, schema: { params: IdParams, response: { 200: RunInputs } } },
     async (req) => {
       const run = requireRun(deps.db, req.params.id);
       return {
@@ -164,7 +160,7 @@ export const workerReportRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, de
     {
       config,
       schema: {
-        params: idParams,
+        params: IdParams,
         querystring: z.object({ attempt: z.coerce.number().int().min(0) }),
         response: { 200: ControlAnswer },
       },

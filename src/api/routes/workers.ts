@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
 import { readWorkers } from '../../app/worker-status.js';
+import { IdParams } from '../../contract/common.js';
 import { CreatedWorkerCredential, WorkerCredentialView, WorkerList } from '../../contract/health.js';
 import {
   insertWorkerCredential,
@@ -31,8 +32,6 @@ const createBody = z.strictObject({
   name: WORKER_NAME,
   labels: z.array(WORKER_LABEL).max(32).default([]),
 });
-
-const idParams = z.object({ id: z.string().min(1).max(100) });
 
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
 
@@ -68,7 +67,7 @@ export const workerRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =>
 
   app.delete(
     '/v1/workers/:id',
-    { schema: { params: idParams, response: { 200: WorkerCredentialView } } },
+    { schema: { params: IdParams, response: { 200: WorkerCredentialView } } },
     async (req) => {
       return credentialView(revokeWorkerCredential(deps.db, req.params.id));
     },
