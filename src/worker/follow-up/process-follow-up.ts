@@ -169,7 +169,10 @@ async function runStarted(
     },
   });
   const onShutdown = () => controller.abort('shutdown');
-  deps.shutdown.addEventListener('abort', onShutdown, { once: true });
+  // A shutdown that began while the job was starting (after the control plane marked it running) stops it too; a
+  // listener added to an aborted signal never fires, and the job would then run to its end inside the shutdown.
+  if (deps.shutdown.aborted) onShutdown();
+  else deps.shutdown.addEventListener('abort', onShutdown, { once: true });
   const poll = setInterval(() => {
     void report.control().then((state) => state?.cancel && controller.abort('cancelled'));
   }, CANCEL_POLL_MS);
