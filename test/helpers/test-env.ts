@@ -86,6 +86,9 @@ export async function createTestEnv(
   const redis = createRedis(url, apiRedisOptions());
   // Outages are what some tests are about; requests report them.
   redis.on('error', () => undefined);
+  // The API's connection queues no command while it connects (it fails fast instead), so a test that writes through
+  // env.redis at once must find it connected, as the service's own start-up does.
+  if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
   const queue = createRunsQueue(redis, prefix);
   queue.on('error', () => undefined);
   const resolveData = createDataResolver(dataDir);
