@@ -106,5 +106,22 @@ describe('report batches', () => {
     const empty = await call(tokens.macA, 'POST', `/v1/worker/runs/${id}/reports`, { reports: [] });
     expect(empty.statusCode).toBe(400);
     expect(empty.json().issues).toContainEqual(expect.objectContaining({ path: 'body.reports' }));
+    // The worker routes parse JSON with JSON.parse alone: a prototype key is refused by the strict schemas, and a
+    // body that is not JSON is a 400 like any other bad body.
+    const proto = await call(
+      tokens.macA,
+      'POST',
+      `/v1/worker/runs/${id}/reports`,
+      `{"reports":[{"kind":"logs","body":{"attempt":1,"offset":0,"bytes":2,"lines":[{"seq":1,"stream":"stdout","text":"x","at":1,"__proto__":{"admin":true}}]}}]}`,
+      { 'content-type': 'application/json' },
+    );
+    expect(proto.statusCode, proto.body).toBe(400);
+    expect(proto.json().issues[0].path).toBe('body.reports.0.body.lines.0');
+    const notJson = await call(tokens.macA, 'POST', `/v1/worker/runs/${id}/reports`, '{"reports": [', {
+      'content-type': 'application/json',
+    });
+    expect(notJson.statusCode).toBe(400);
+    expect(notJson.json()).toMatchObject({ message: expect.stringContaining('not valid JSON') });
+    expect(await logs(id)).toBe('');
   });
 });

@@ -41,10 +41,13 @@ import {
   workerErrorBody,
 } from '../../shared/report-protocol.js';
 import type { AppDeps } from '../app.js';
+import { bulkBodyValidator, plainJsonBodies } from '../bulk-bodies.js';
 import { WORKER_REPORT_BODY_LIMIT, workerName, workerRouteConfig } from '../worker-route.js';
 
 export const workerReportRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
   const config = workerRouteConfig(deps.config);
+  plainJsonBodies(app);
+  app.setValidatorCompiler(bulkBodyValidator([logChunkBody, metricBatchBody, reportBatchBody]));
 
   app.post(
     '/v1/worker/attempts',
