@@ -6,12 +6,15 @@ import path from 'node:path';
 
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 
 import type { App } from '../../src/api/app.js';
+import { isFinal, type RunStatus } from '../../src/domain/run-status.js';
 import { RUNS_QUEUE } from '../../src/shared/queue.js';
 import { spawnWorker, type WorkerProcess } from './chaos.js';
 import { type ControlPlaneProcess, startControlPlane } from './control-plane-process.js';
 import { redisUrl } from './test-env.js';
+import { current } from './use-test-env.js';
 
 /** What the chaos helpers (submit, getRun, waitStatus, logText) use of an app's inject, over real HTTP instead. */
 export type HttpInjectable = { inject: App['inject'] };
@@ -93,4 +96,36 @@ export async function startFleet(env: Record<string, string> = {}): Promise<Flee
       await cp.cleanup();
     },
   };
+}
+
+/**
+ * A test file's fleet, as one declaration: started before the file's first test and stopped after its last. After
+ * each test, runs a failed scenario left unfinished are cancelled (so they reach no later test's workers), every
+ * worker is killed and the queue drained. `unique` names workers apart across the file's tests.
+ */
+export function useFleet(env: Record<string, string> = {}): {
+  fleet: Fleet;
+  unique: (name: string) => string;
+} {
+  let started: Fleet | undefined;
+  beforeAll(async () => {
+    started = await startFleet(env);
+  }, 180_000);
+  afterEach(async () => {
+    if (!started) return;
+    const listed = await started.cp.http<{ items?: { id: string; status: string }[] }>(
+      'GET',
+      '/v1/runs?limit=200',
+    );
+    for (const r of listed.json.items ?? [])
+      if (!isFinal(r.status as RunStatus)) await started.cp.http('POST', `/v1/runs/${r.id}/cancel`);
+    await started.killWorkers();
+    await started.queue.drain(true);
+  });
+  afterAll(async () => {
+    await started?.cleanup();
+    started = undefined;
+  });
+  let n = 0;
+  return { fleet: current(() => started, 'the fleet'), unique: (name) => `${name}-${++n}` };
 }

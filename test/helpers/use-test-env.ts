@@ -21,11 +21,16 @@ export function useTestEnv(vars: Record<string, string> = {}, { perFile = false 
 
 /** An object that stands for whichever TestEnv `get` returns at the time of each read (set by a file's hooks). */
 export function currentEnv(get: () => TestEnv | undefined): TestEnv {
-  return new Proxy({} as TestEnv, {
+  return current(get, 'the test env');
+}
+
+/** An object that stands for whichever value `get` returns at the time of each read (set by a file's hooks). */
+export function current<T extends object>(get: () => T | undefined, what: string): T {
+  return new Proxy({} as T, {
     get(_target, key) {
-      const current = get();
-      if (current === undefined) throw new Error(`the test env's ${String(key)} is read outside a test`);
-      return Reflect.get(current, key) as unknown;
+      const now = get();
+      if (now === undefined) throw new Error(`${what}'s ${String(key)} is read outside a test`);
+      return Reflect.get(now, key) as unknown;
     },
   });
 }

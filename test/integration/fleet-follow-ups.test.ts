@@ -7,32 +7,22 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { afterAll, afterEach, beforeAll, describe, expect } from 'vitest';
+import { afterEach, describe, expect } from 'vitest';
 
 import { chaosIt, pidRunning } from '../helpers/chaos.js';
-import { type Fleet, startFleet } from '../helpers/fleet.js';
+import { useFleet } from '../helpers/fleet.js';
 import { sftRequest } from '../helpers/follow-up.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- test JSON bodies
 
-let fleet: Fleet;
+// The control plane queues `after` jobs through its reconciler: every second here.
+const { fleet, unique } = useFleet({ RECONCILE_INTERVAL_S: '1' });
 const tools: number[] = [];
-beforeAll(async () => {
-  // The control plane queues `after` jobs through its reconciler: every second here.
-  fleet = await startFleet({ RECONCILE_INTERVAL_S: '1' });
-}, 180_000);
 afterEach(async () => {
   for (const pid of tools.splice(0)) if (await pidRunning(pid)) process.kill(-pid, 'SIGKILL');
-  await fleet?.killWorkers();
-  await fleet?.queue.drain(true);
-});
-afterAll(async () => {
-  await fleet?.cleanup();
 });
 
-let n = 0;
-const unique = (name: string) => `${name}-${++n}`;
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 async function get(url: string): Promise<Json> {

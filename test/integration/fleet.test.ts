@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { afterAll, afterEach, beforeAll, describe, expect } from 'vitest';
+import { describe, expect } from 'vitest';
 
 import {
   chaosIt,
@@ -16,32 +16,10 @@ import {
   submit,
   waitStatus,
 } from '../helpers/chaos.js';
-import { type Fleet, startFleet } from '../helpers/fleet.js';
+import { useFleet } from '../helpers/fleet.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-let fleet: Fleet;
-beforeAll(async () => {
-  fleet = await startFleet();
-}, 180_000);
-afterEach(async () => {
-  // A scenario that failed half-way leaves runs behind: cancelled, they reach no later scenario's workers.
-  const listed = await fleet.cp.http<{ items: { id: string; status: string }[] }>(
-    'GET',
-    '/v1/runs?limit=200',
-  );
-  for (const r of listed.json.items ?? [])
-    if (!['succeeded', 'failed', 'cancelled'].includes(r.status))
-      await fleet.cp.http('POST', `/v1/runs/${r.id}/cancel`);
-  await fleet?.killWorkers();
-  // Whatever a failed scenario left in the queue must not reach the next one's workers.
-  await fleet?.queue.drain(true);
-});
-afterAll(async () => {
-  await fleet?.cleanup();
-});
-
-let n = 0;
-const unique = (name: string) => `${name}-${++n}`;
+const { fleet, unique } = useFleet();
 const cp = (i: number) => `${String(i).padStart(7, '0')}_adapters.safetensors`;
 
 interface ArtifactJson {
