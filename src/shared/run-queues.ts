@@ -64,8 +64,16 @@ export class RunQueues {
 
   /** Every placement queue in use (from the hash) and the shared one. */
   async all(): Promise<Queue[]> {
-    const names = Object.keys(await this.redis.hgetall(placementClassesKey(this.prefix))).sort();
-    return [this.shared, ...names.filter((n) => n !== SHARED_RUNS_QUEUE).map((n) => this.get(n))];
+    return [this.shared, ...(await this.placed()).map((p) => p.queue)];
+  }
+
+  /** The placement queues in use, by name, each with the requirement its runs make of a worker. */
+  async placed(): Promise<{ queue: Queue; requirement: Requirement }[]> {
+    const classes = await this.redis.hgetall(placementClassesKey(this.prefix));
+    return Object.keys(classes)
+      .filter((n) => n !== SHARED_RUNS_QUEUE)
+      .sort()
+      .map((n) => ({ queue: this.get(n), requirement: JSON.parse(classes[n]!) as Requirement }));
   }
 
   /** Adds a run's jobs (train, or a follow-up of the run), each to its run's queue, in order; see addPlaced. */

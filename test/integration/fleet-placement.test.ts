@@ -1,6 +1,6 @@
 // Placement across a fleet: one control plane process and three worker processes that report 16, 64 and 192 GB
-// (WORKER_MEMORY_GB), sharing one Redis. Today workers open the control plane's SQLite directly, so they share its
-// DATA_DIR (the remote-worker switch of issue 16 is not on main yet).
+// (WORKER_MEMORY_GB), sharing one Redis. They are local workers (no SERVER_URL) on the control plane's DATA_DIR;
+// fleet.test.ts runs remote ones. A waiting placed run is shown in its placement queue on the queue dashboard.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -31,6 +31,15 @@ interface RunJson {
     usable_gb_by_worker: Record<string, number>;
   } | null;
   events: { reason: string | null }[];
+}
+
+interface BoardJson {
+  queues: {
+    name: string;
+    description: string;
+    readOnlyMode: boolean;
+    jobs: { data: { runId: string }; externalUrl?: { href: string } }[];
+  }[];
 }
 
 let cp: ControlPlaneProcess;
@@ -144,6 +153,26 @@ describe('placement across workers of 16, 64 and 192 GB', () => {
         `^waiting for a worker with ≥ (100 GB of memory|9\\d GB usable): studio-192 busy with ${waiting.training.id}$`,
       ),
     );
+    // The queue dashboard (bull-board) lists the placement queue the waiting run is in, read-only, with what it needs.
+    const board = async (query = '') =>
+      (
+        await cp.http<BoardJson>(
+          'GET',
+          `/admin/queues/api/queues?status=latest&page=1&jobsPerPage=50${query}`,
+        )
+      ).json.queues;
+    const placedQueue = await waitFor(
+      async () => (await board()).find((q) => q.description.includes('≥ 100 GB of memory')),
+      { timeoutMs: 10_000, what: 'the placement queue on the board' },
+    );
+    expect(placedQueue.readOnlyMode).toBe(true);
+    expect(placedQueue.name).not.toBe('runs');
+    const shown = (await board(`&activeQueue=${encodeURIComponent(placedQueue.name)}`)).find(
+      (q) => q.name === placedQueue.name,
+    );
+    const ids = shown!.jobs.map((j) => j.data.runId);
+    expect(ids).toEqual(expect.arrayContaining([first.id, second.id]));
+    expect(shown!.jobs[0]!.externalUrl?.href).toMatch(/^\/ui\/runs\/run_/);
 
     for (const r of [first, second, byEstimate]) {
       const done = await finished(r.id);
