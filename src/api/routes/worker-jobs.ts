@@ -24,31 +24,26 @@ import { NotFoundError } from '../../domain/errors.js';
 import { finishJobReport, jobArtifactReport, jobControl, jobLogReport } from '../../reports/job-reports.js';
 import { startJobReport } from '../../reports/job-start.js';
 import type { AppDeps } from '../app.js';
-import { WORKER_REPORT_BODY_LIMIT, workerName, workerRouteConfig } from '../worker-route.js';
+import { workerName, workerPoster, workerRouteConfig } from '../worker-route.js';
 
 export const workerJobRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
   const config = workerRouteConfig(deps.config);
+  const post = workerPoster(app, deps.config);
 
-  app.post(
-    '/v1/worker/jobs/:id/start',
-    { config, schema: { params: IdParams, body: JobStartBody, response: { 200: JobStartOutcome } } },
-    async (req) => startJobReport(deps.db, deps.config.dataDir, workerName(req), req.params.id, req.body),
+  post('/v1/worker/jobs/:id/start', { body: JobStartBody, answer: JobStartOutcome }, (worker, id, body) =>
+    startJobReport(deps.db, deps.config.dataDir, worker, id, body),
   );
 
-  app.post(
+  post(
     '/v1/worker/jobs/:id/logs',
-    {
-      config,
-      bodyLimit: WORKER_REPORT_BODY_LIMIT,
-      schema: { params: IdParams, body: JobLogBody, response: { 200: JobLogAnswer } },
-    },
-    async (req) => jobLogReport(deps.db, workerName(req), req.params.id, req.body),
+    { body: JobLogBody, answer: JobLogAnswer, bulk: true },
+    (worker, id, body) => jobLogReport(deps.db, worker, id, body),
   );
 
-  app.post(
+  post(
     '/v1/worker/jobs/:id/artifacts',
-    { config, schema: { params: IdParams, body: JobArtifactBody, response: { 200: JobArtifactAnswer } } },
-    async (req) => jobArtifactReport(deps.db, deps.config.dataDir, workerName(req), req.params.id, req.body),
+    { body: JobArtifactBody, answer: JobArtifactAnswer },
+    (worker, id, body) => jobArtifactReport(deps.db, deps.config.dataDir, worker, id, body),
   );
 
   app.get(
@@ -64,10 +59,8 @@ export const workerJobRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps)
     async (req) => jobControl(deps.db, workerName(req), req.params.id, req.query.attempt),
   );
 
-  app.post(
-    '/v1/worker/jobs/:id/finish',
-    { config, schema: { params: IdParams, body: JobFinishBody, response: { 200: JobState } } },
-    async (req) => finishJobReport(deps.db, workerName(req), req.params.id, req.body),
+  post('/v1/worker/jobs/:id/finish', { body: JobFinishBody, answer: JobState }, (worker, id, body) =>
+    finishJobReport(deps.db, worker, id, body),
   );
 
   // The fused model an export starts from, as its recorded bytes (a folder as its deterministic tar).

@@ -42,10 +42,11 @@ import {
 } from '../../shared/report-protocol.js';
 import type { AppDeps } from '../app.js';
 import { bulkBodyValidator, plainJsonBodies } from '../bulk-bodies.js';
-import { WORKER_REPORT_BODY_LIMIT, workerName, workerRouteConfig } from '../worker-route.js';
+import { workerName, workerPoster, workerRouteConfig } from '../worker-route.js';
 
 export const workerReportRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
   const config = workerRouteConfig(deps.config);
+  const post = workerPoster(app, deps.config);
   plainJsonBodies(app);
   app.setValidatorCompiler(bulkBodyValidator([logChunkBody, metricBatchBody, reportBatchBody]));
 
@@ -55,92 +56,64 @@ export const workerReportRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, de
     async (req) => startAttemptReport(deps.db, workerName(req), req.body),
   );
 
-  app.post(
+  post(
     '/v1/worker/runs/:id/transition',
-    { config, schema: { params: IdParams, body: transitionBody, response: { 200: TransitionAnswer } } },
-    async (req) => {
-      const run = transitionReport(deps.db, workerName(req), req.params.id, req.body);
+    { body: transitionBody, answer: TransitionAnswer },
+    (worker, id, body) => {
+      const run = transitionReport(deps.db, worker, id, body);
       return { status: run.status, attempt: run.attempt };
     },
   );
 
-  app.post(
+  post(
     '/v1/worker/runs/:id/logs',
-    {
-      config,
-      bodyLimit: WORKER_REPORT_BODY_LIMIT,
-      schema: { params: IdParams, body: logChunkBody, response: { 200: LogChunkAnswer } },
-    },
-    async (req) => logChunkReport(deps.db, workerName(req), req.params.id, req.body),
+    { body: logChunkBody, answer: LogChunkAnswer, bulk: true },
+    (worker, id, body) => logChunkReport(deps.db, worker, id, body),
   );
 
-  app.post(
+  post(
     '/v1/worker/runs/:id/metrics',
-    {
-      config,
-      bodyLimit: WORKER_REPORT_BODY_LIMIT,
-      schema: { params: IdParams, body: metricBatchBody, response: { 200: MetricBatchAnswer } },
-    },
-    async (req) => {
-      const stored = metricBatchReport(deps.db, workerName(req), req.params.id, req.body);
-      return { ...stored, ...controlAnswer(deps.db, req.params.id, req.body.attempt) };
-    },
+    { body: metricBatchBody, answer: MetricBatchAnswer, bulk: true },
+    (worker, id, body) => ({
+      ...metricBatchReport(deps.db, worker, id, body),
+      ...controlAnswer(deps.db, id, body.attempt),
+    }),
   );
 
-  app.post(
+  post(
     '/v1/worker/runs/:id/reports',
-    {
-      config,
-      bodyLimit: WORKER_REPORT_BODY_LIMIT,
-      schema: { params: IdParams, body: reportBatchBody, response: { 200: ReportBatchAnswer } },
-    },
-    async (req) => reportBatch(deps.db, workerName(req), req.params.id, req.body),
+    { body: reportBatchBody, answer: ReportBatchAnswer, bulk: true },
+    (worker, id, body) => reportBatch(deps.db, worker, id, body),
   );
 
-  app.post(
+  post(
     '/v1/worker/runs/:id/artifacts',
-    { config, schema: { params: IdParams, body: artifactBody, response: { 200: RecordedArtifact } } },
-    async (req) => {
-      await artifactReport(deps.db, deps.config.dataDir, workerName(req), req.params.id, req.body);
-      return { name: req.body.name, sha256: req.body.sha256, bytes: req.body.bytes };
+    { body: artifactBody, answer: RecordedArtifact },
+    async (worker, id, body) => {
+      await artifactReport(deps.db, deps.config.dataDir, worker, id, body);
+      return { name: body.name, sha256: body.sha256, bytes: body.bytes };
     },
   );
 
-  app.post(
-    '/v1/worker/runs/:id/finish',
-    { config, schema: { params: IdParams, body: finishBody, response: { 200: RunState } } },
-    async (req) =>
-      runState(
-        await finishAttemptReport(
-          deps.db,
-          deps.config,
-          workerName(req),
-          req.params.id,
-          req.body,
-          deps.inputs.resolveData,
-        ),
-      ),
+  post('/v1/worker/runs/:id/finish', { body: finishBody, answer: RunState }, async (worker, id, body) =>
+    runState(await finishAttemptReport(deps.db, deps.config, worker, id, body, deps.inputs.resolveData)),
   );
 
-  app.post(
+  post(
     '/v1/worker/runs/:id/error',
-    { config, schema: { params: IdParams, body: workerErrorBody, response: { 200: WorkerErrorAnswer } } },
-    async (req) => {
-      const run = workerErrorReport(deps.db, deps.config, workerName(req), req.params.id, req.body);
+    { body: workerErrorBody, answer: WorkerErrorAnswer },
+    (worker, id, body) => {
+      const run = workerErrorReport(deps.db, deps.config, worker, id, body);
       return run
         ? runState(run)
         : { status: 'gone' as const, attempt: 0, priority: 0, notBefore: null, error: null };
     },
   );
 
-  app.post(
-    '/v1/worker/runs/:id/events',
-    { config, schema: { params: IdParams, body: runEventBody, response: { 200: RecordedEvent } } },
-    async (req) => {
-      runEventReport(deps.db, workerName(req), req.params.id, req.body);
-      return { recorded: true as const };
-    },
-  );
+  post('/v1/worker/runs/:id/events', { body: runEventBody, answer: RecordedEvent }, (worker, id, body) => {
+    runEventReport(deps.db, worker, id, body);
+    return { recorded: true as const };
+  });
 
   // What a worker needs before it starts an attempt: the run's status and data (it downloads or checks the data first).
   app.get(
