@@ -79,7 +79,7 @@ export function writeReport(
     '',
     'The service must add next to nothing to a training run, so each figure measures the project and the raw parts',
     'it is built from **in the same run, on the same machine**, and reports the ratio (absolute times on a shared',
-    'machine are noise). Regenerate with `npm run bench` (writes this file, ~6 min) or check quickly with',
+    'machine are noise). Regenerate with `npm run bench` (writes this file, ~10 min on 2 cores) or check quickly with',
     '`npm run bench:quick` (under 60 s, smaller scale, prints one JSON object per figure). The harness is in',
     '[`bench/`](bench/); the raw baselines are in [`bench/raw/`](bench/raw/).',
     '',
