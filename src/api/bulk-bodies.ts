@@ -18,6 +18,14 @@ const ajv = new Ajv({ allErrors: false, coerceTypes: false, useDefaults: false, 
  * conversion: only schemas without any may be passed (the bulk report bodies; a test walks a corpus through both).
  */
 export function compileAccept(schema: z.ZodType): ValidateFunction | null {
+  // Once per schema for the process: ajv keeps what it compiles, and an app is built once per test.
+  if (!compiled.has(schema)) compiled.set(schema, compile(schema));
+  return compiled.get(schema) ?? null;
+}
+
+const compiled = new WeakMap<z.ZodType, ValidateFunction | null>();
+
+function compile(schema: z.ZodType): ValidateFunction | null {
   try {
     const input = z.toJSONSchema(schema, { target: 'draft-07', io: 'input', unrepresentable: 'throw' });
     const output = z.toJSONSchema(schema, { target: 'draft-07', io: 'output', unrepresentable: 'throw' });
@@ -32,12 +40,10 @@ export function compileAccept(schema: z.ZodType): ValidateFunction | null {
  * other bodies, and any body ajv refuses) is zod's, as on every route.
  */
 export function bulkBodyValidator(bulk: readonly z.ZodType[]): FastifySchemaCompiler<z.ZodType> {
-  const compiled = new Map<z.ZodType, ValidateFunction | null>();
   return (route) => {
     const byZod = validatorCompiler(route);
     if (route.httpPart !== 'body' || !bulk.includes(route.schema)) return byZod;
-    if (!compiled.has(route.schema)) compiled.set(route.schema, compileAccept(route.schema));
-    const accepts = compiled.get(route.schema);
+    const accepts = compileAccept(route.schema);
     if (!accepts) return byZod;
     return (data) => (accepts(data) ? { value: data } : byZod(data));
   };
