@@ -64,16 +64,17 @@ export class RunQueues {
 
   /** Every placement queue in use (from the hash) and the shared one. */
   async all(): Promise<Queue[]> {
-    return [this.shared, ...(await this.placed()).map((p) => p.queue)];
+    const names = Object.keys(await this.redis.hgetall(placementClassesKey(this.prefix))).sort();
+    return [this.shared, ...names.filter((n) => n !== SHARED_RUNS_QUEUE).map((n) => this.get(n))];
   }
 
-  /** The placement queues in use, by name, each with the requirement its runs make of a worker. */
-  async placed(): Promise<{ queue: Queue; requirement: Requirement }[]> {
+  /** The placement queues in use, by name, each with the requirement its runs make (null if unreadable). */
+  async placed(): Promise<{ queue: Queue; requirement: Requirement | null }[]> {
     const classes = await this.redis.hgetall(placementClassesKey(this.prefix));
     return Object.keys(classes)
       .filter((n) => n !== SHARED_RUNS_QUEUE)
       .sort()
-      .map((n) => ({ queue: this.get(n), requirement: JSON.parse(classes[n]!) as Requirement }));
+      .map((n) => ({ queue: this.get(n), requirement: parseRequirement(classes[n]!) }));
   }
 
   /** Adds a run's jobs (train, or a follow-up of the run), each to its run's queue, in order; see addPlaced. */
@@ -104,6 +105,14 @@ export class RunQueues {
   /** Tells idle workers to look at their queues now (best effort: they also poll). */
   async wake(): Promise<void> {
     await this.redis.publish(workChannel(this.prefix), 'train').catch(() => undefined);
+  }
+}
+
+function parseRequirement(json: string): Requirement | null {
+  try {
+    return JSON.parse(json) as Requirement;
+  } catch {
+    return null;
   }
 }
 

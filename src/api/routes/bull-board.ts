@@ -76,7 +76,7 @@ export const bullBoardRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) =>
       board.addQueue(
         runsQueueAdapter(
           queue,
-          `Runs placed on ${describeRequirement(requirement)}: only workers that meet it take them. ${SHARED_DESCRIPTION}`,
+          `Runs placed on ${requirement ? describeRequirement(requirement) : queue.name}: only workers that meet it take them. ${SHARED_DESCRIPTION}`,
         ),
       );
     }
