@@ -29,12 +29,11 @@ export function workerName(req: FastifyRequest): string {
 type WorkerApp = Parameters<FastifyPluginAsyncZod>[0];
 
 /**
- * `POST /v1/worker/<things>/:id/<what>` for one plugin's worker routes: the route options they share (worker tokens
- * only, rate limit per worker; `bulk`: bodies up to WORKER_REPORT_BODY_LIMIT), the id parameter, the body and its
+ * `POST /v1/worker/<things>/:id/<what>` for one plugin's worker routes: the route options they share
+ * (`workerRouteConfig`: worker tokens only, rate limit per worker; `bulk`: bodies up to WORKER_REPORT_BODY_LIMIT), the id parameter, the body and its
  * 2xx answer. The handler gets the worker's name, the id and the checked body.
  */
-export function workerPoster(app: WorkerApp, config: Pick<Config, 'workerRatePerMin'>) {
-  const routeConfig = workerRouteConfig(config);
+export function workerPoster(app: WorkerApp, routeConfig: FastifyContextConfig) {
   return <B extends z.ZodType, A extends z.ZodType>(
     url: string,
     spec: { body: B; answer: A; bulk?: boolean },

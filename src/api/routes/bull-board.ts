@@ -12,6 +12,9 @@ import type { AppDeps } from '../app.js';
 
 export const BULL_BOARD_PATH = '/admin/queues';
 
+const SHARED_DESCRIPTION =
+  'Training runs, one at a time per worker. Each job id is <kind>:<run id>:<attempt>; open the run page for logs and charts.';
+
 /** The run a job carries: the job id is the run id, and the payload repeats it. */
 function runIdOf(job: { id?: string | number | null; data?: unknown }): string | null {
   const data = job.data as { runId?: unknown } | undefined;
@@ -37,9 +40,6 @@ export function runsQueueAdapter(queue: Queue, description = SHARED_DESCRIPTION)
   );
   return adapter;
 }
-
-const SHARED_DESCRIPTION =
-  'Training runs, one at a time per worker. Each job id is <kind>:<run id>:<attempt>; open the run page for logs and charts.';
 
 /** How often the board looks for placement queues made since it last looked (they appear as runs are placed). */
 const PLACED_SYNC_MS = 1000;

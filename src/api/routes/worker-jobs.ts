@@ -28,7 +28,7 @@ import { workerName, workerPoster, workerRouteConfig } from '../worker-route.js'
 
 export const workerJobRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
   const config = workerRouteConfig(deps.config);
-  const post = workerPoster(app, deps.config);
+  const post = workerPoster(app, config);
 
   post('/v1/worker/jobs/:id/start', { body: JobStartBody, answer: JobStartOutcome }, (worker, id, body) =>
     startJobReport(deps.db, deps.config.dataDir, worker, id, body),

@@ -46,7 +46,7 @@ import { workerName, workerPoster, workerRouteConfig } from '../worker-route.js'
 
 export const workerReportRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
   const config = workerRouteConfig(deps.config);
-  const post = workerPoster(app, deps.config);
+  const post = workerPoster(app, config);
   plainJsonBodies(app);
   app.setValidatorCompiler(bulkBodyValidator([logChunkBody, metricBatchBody, reportBatchBody]));
 
